@@ -1,0 +1,5 @@
+import sys
+
+from linkdash.cli import main
+
+sys.exit(main())

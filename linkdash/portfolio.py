@@ -1,0 +1,115 @@
+"""The data every page, figure, chart and export works on: one ``Portfolio`` of
+pandas DataFrames in canonical columns, and the ``Filter`` the sidebar sets.
+
+The store builds a Portfolio from the current (not superseded) rows; the demo
+generator and the tests build them in code. Nothing here touches a database.
+
+Frames and their columns (dates are ``datetime.date`` or None, quarters ``2017-Q1``):
+
+- ``pilots``: the Pilots sheet columns + ``currency`` + ``country_name``
+- ``milestones``: the Progress sheet columns; ``status`` is always filled (derived)
+- ``indicators``: long form ``pilot_id, quarter, indicator, value, text``: one row per
+  stored value; ``value`` is a float (NaN for ``volume_unit``), ``text`` only for
+  ``volume_unit``
+- ``targets``, ``lessons``, ``benchmarks``, ``rates``: the sheet columns
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from linkdash import catalogue
+
+FRAME_COLUMNS: dict[str, list[str]] = {
+    "pilots": [c.code for c in catalogue.sheets()["Pilots"].all_columns] + ["country_name"],
+    "milestones": catalogue.sheets()["Progress"].codes,
+    "indicators": ["pilot_id", "quarter", "indicator", "value", "text"],
+    "targets": catalogue.sheets()["Targets"].codes,
+    "lessons": catalogue.sheets()["Lessons"].codes,
+    "benchmarks": catalogue.sheets()["Benchmarks"].codes,
+    "rates": catalogue.sheets()["Rates"].codes,
+}
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in FRAME_COLUMNS[name]})
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the sidebar selects. An empty tuple means "all"."""
+
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # alpha-3
+    value_chains: tuple[str, ...] = ()
+    pilots: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [", ".join(v) for v in (self.regions, self.countries, self.value_chains, self.pilots) if v]
+        return "; ".join(parts) if parts else "all pilots"
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    pilots: pd.DataFrame = field(default_factory=lambda: empty_frame("pilots"))
+    milestones: pd.DataFrame = field(default_factory=lambda: empty_frame("milestones"))
+    indicators: pd.DataFrame = field(default_factory=lambda: empty_frame("indicators"))
+    targets: pd.DataFrame = field(default_factory=lambda: empty_frame("targets"))
+    lessons: pd.DataFrame = field(default_factory=lambda: empty_frame("lessons"))
+    benchmarks: pd.DataFrame = field(default_factory=lambda: empty_frame("benchmarks"))
+    rates: pd.DataFrame = field(default_factory=lambda: empty_frame("rates"))
+
+    def filtered(self, flt: Filter) -> "Portfolio":
+        """The pilots that match the filter and every row that belongs to them.
+        Benchmarks are kept for the countries of those pilots; rates are kept whole."""
+        p = self.pilots
+        mask = pd.Series(True, index=p.index)
+        if flt.regions:
+            mask &= p["region"].isin(flt.regions)
+        if flt.countries:
+            mask &= p["country"].isin(flt.countries)
+        if flt.value_chains:
+            mask &= p["value_chain"].isin(flt.value_chains)
+        if flt.pilots:
+            mask &= p["pilot_id"].isin(flt.pilots)
+        pilots = p[mask]
+        ids = set(pilots["pilot_id"])
+        keep = lambda df: df[df["pilot_id"].isin(ids)]  # noqa: E731
+        return replace(
+            self,
+            pilots=pilots,
+            milestones=keep(self.milestones),
+            indicators=keep(self.indicators),
+            targets=keep(self.targets),
+            lessons=keep(self.lessons),
+            benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
+        )
+
+    def quarters(self) -> list[str]:
+        """Quarters with at least one indicator value, ascending."""
+        return sorted(self.indicators["quarter"].dropna().unique().tolist())
+
+    def latest_quarter(self) -> str | None:
+        qs = self.quarters()
+        return qs[-1] if qs else None
+
+    def indicators_wide(self) -> pd.DataFrame:
+        """One row per pilot and quarter, one column per numeric indicator (NaN where not
+        reported), plus ``volume_unit``. Columns for every catalogue indicator exist even
+        when no value does."""
+        ind = self.indicators
+        codes = catalogue.numeric_indicators()
+        if ind.empty:
+            wide = pd.DataFrame(columns=["pilot_id", "quarter", *codes, "volume_unit"])
+            return wide.astype({c: "float64" for c in codes})
+        num = ind[ind["indicator"] != "volume_unit"]
+        wide = num.pivot_table(index=["pilot_id", "quarter"], columns="indicator",
+                               values="value", aggfunc="first")
+        units = ind[ind["indicator"] == "volume_unit"].set_index(["pilot_id", "quarter"])["text"]
+        wide = wide.reindex(columns=codes).astype("float64")
+        wide["volume_unit"] = units.reindex(wide.index) if not units.empty else None
+        wide = wide.reset_index()
+        wide.columns.name = None
+        return wide

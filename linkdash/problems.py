@@ -1,0 +1,76 @@
+"""Problems in user data are records, not exceptions.
+
+A ``Problem`` has a stable ``code`` (listed in ``CODES`` with its severity), the sheet
+and cell as the user sees them in Excel, the value found and a message that says what
+to change. A ``Report`` collects them; pages show it as a table, the command line as
+JSON. See frictionless-py's error classes and pandera's SchemaErrorReason for the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    severity: str  # "error" | "warning"
+    sheet: str | None
+    cell: str | None  # like "D14"; None for a whole sheet or file
+    value: Any
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        v = d["value"]
+        if v is not None and not isinstance(v, (str, int, float, bool)):
+            d["value"] = str(v)
+        return d
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, code: str, sheet: str | None, cell: str | None, value: Any, message: str) -> None:
+        self.problems.append(Problem(code, ERROR, sheet, cell, value, message))
+
+    def warn(self, code: str, sheet: str | None, cell: str | None, value: Any, message: str) -> None:
+        self.problems.append(Problem(code, WARNING, sheet, cell, value, message))
+
+    def extend(self, other: "Report") -> None:
+        self.problems.extend(other.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def flatten(self, *fields: str) -> list[tuple]:
+        """``report.flatten("sheet", "cell", "code")`` for compact test assertions."""
+        return [tuple(getattr(p, f) for f in fields) for p in self.problems]
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    s, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_ref(row0: int, col0: int) -> str:
+    """0-based row and column -> ``D14`` as the user sees it in Excel."""
+    return f"{column_letter(col0)}{row0 + 1}"

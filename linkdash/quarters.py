@@ -1,0 +1,61 @@
+"""Quarters as canonical text ``2017-Q1``: ordering, arithmetic and their dates.
+
+Parsing the many ways people write a quarter lives in ``linkdash.values``; this module
+only deals with canonical quarters, which sort correctly as plain strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_CANONICAL = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def split(q: str) -> tuple[int, int]:
+    m = _CANONICAL.match(q)
+    if not m:
+        raise ValueError(f"not a canonical quarter: {q!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def make(year: int, n: int) -> str:
+    return f"{year:04d}-Q{n}"
+
+
+def of_date(d: dt.date) -> str:
+    return make(d.year, (d.month - 1) // 3 + 1)
+
+
+def current(today: dt.date | None = None) -> str:
+    return of_date(today or dt.date.today())
+
+
+def shift(q: str, by: int) -> str:
+    y, n = split(q)
+    i = y * 4 + (n - 1) + by
+    return make(i // 4, i % 4 + 1)
+
+
+def span(first: str, last: str) -> list[str]:
+    """Every quarter from ``first`` to ``last`` inclusive."""
+    out, q = [], first
+    while q <= last:
+        out.append(q)
+        q = shift(q, 1)
+    return out
+
+
+def start_date(q: str) -> dt.date:
+    y, n = split(q)
+    return dt.date(y, 3 * n - 2, 1)
+
+
+def end_date(q: str) -> dt.date:
+    return start_date(shift(q, 1)) - dt.timedelta(days=1)
+
+
+def label(q: str) -> str:
+    """``2017-Q3`` -> ``Q3 2017`` for titles."""
+    y, n = split(q)
+    return f"Q{n} {y}"
