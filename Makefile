@@ -1,0 +1,36 @@
+# LINK Pilot Monitor: `make run` starts the app on its default store with the demo data,
+# `make test` runs every test. Both set up the virtual environment first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+
+.PHONY: run test bench setup setup-test clean
+
+$(VENV)/.run-deps: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.run-deps requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.run-deps
+
+setup-test: $(VENV)/.test-deps
+
+run: setup
+	$(PY) -m linkdash demo --if-empty
+	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+
+test: setup-test
+	$(PY) -m pytest
+
+bench: setup-test
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts benchmarks/out
