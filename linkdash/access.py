@@ -49,8 +49,9 @@ def scope_for(user: str | None, pilots: pd.DataFrame, path: Path | None = None) 
         items = [s.strip() for s in (row.get("scope") or "").split(",") if s.strip()]
         if "*" in items:
             return ALL
-        regions = {i.lower() for i in items}
-        ids = {i.upper() for i in items}
+        region_names = {r.lower() for r in catalogue.REGIONS}
+        regions = {i.lower() for i in items if i.lower() in region_names}
+        ids = {i.upper() for i in items if i.lower() not in region_names}
         if not pilots.empty:
             ids |= set(pilots.loc[pilots["region"].str.lower().isin(regions), "pilot_id"])
         return ids
