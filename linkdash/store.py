@@ -1,0 +1,793 @@
+"""The store: every stored value with its history, in SQLite or PostgreSQL.
+
+``Store.open(url)`` connects (URL from the argument, else ``LINKDASH_DATABASE_URL``,
+else the SQLite file ``data/linkdash.sqlite``, whose folder ``LINKDASH_DATA_DIR``
+overrides) and brings the schema up to date with Alembic (``linkdash/migrations``).
+
+Versioning. Every data table holds the key columns, the value columns and
+``submission_id`` (the submission that wrote the row), ``superseded_by`` (the
+submission that replaced or removed it; NULL = current) and ``origin_id`` (the
+submission whose values the row carries: the writer itself, or for a copy that a
+rollback restored, the submission that originally set those values). A value is
+never updated in place: a change inserts a new version and marks the old one
+superseded, so every value keeps its history.
+
+Submissions. ``commit`` writes one submission in ONE transaction: a row of
+``submissions`` (file, sha256, user, UTC time, change counts) and the new versions
+of every new or changed row. Blank (None/NaN) never erases a stored value: a row's
+new version is the stored current row overlaid with the non-blank values sent.
+Unchanged rows are not rewritten. ``changes`` counts stored values: one per pilot,
+quarter and indicator, and one per row of the other sheets. A file whose sha256
+equals that of an earlier committed (not rolled back) submission changes nothing
+and says which submission sent it before.
+
+Rollback rule. ``rollback(S)`` records a new submission R of kind ``rollback`` and,
+for every value that S set:
+
+- if S's value is still current (as written by S, or restored by an earlier
+  rollback of a later submission), the value S replaced is restored (a copy of that
+  previous version is inserted, written by R), or the value is removed when S had
+  created it;
+- if a later submission has changed (or removed) the value since, it is left as it
+  is and listed as ``kept: changed later by submission N``.
+
+S is then marked ``rolled_back`` (``rolled_back_by`` = R). A submission already
+rolled back, a rollback submission and an unknown id are refused with a message and
+nothing changes.
+
+A ``meta`` row ``data_version`` is incremented in the same transaction as every
+commit and rollback; pages key their caches on it, so several app processes that
+share one PostgreSQL database agree on what is current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from linkdash import catalogue
+from linkdash.portfolio import FRAME_COLUMNS, Portfolio, empty_frame
+from linkdash.problems import Problem
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_KEY = 0x4C494E4B  # "LINK": serialises migrations between processes
+
+# --- the schema --------------------------------------------------------------
+
+# sheet name -> (table name, Portfolio frame name)
+SHEET_TABLES: dict[str, str] = {
+    "Pilots": "pilots", "Progress": "milestones", "Indicators": "indicator_values",
+    "Targets": "targets", "Lessons": "lessons", "Benchmarks": "benchmarks", "Rates": "rates",
+}
+SHEET_FRAMES: dict[str, str] = {
+    "Pilots": "pilots", "Progress": "milestones", "Indicators": "indicators",
+    "Targets": "targets", "Lessons": "lessons", "Benchmarks": "benchmarks", "Rates": "rates",
+}
+
+_FLOAT_TYPES = {"count", "nonneg", "money", "score", "number", "lat", "lon"}
+
+
+def _column_kind(col_type: str) -> str:
+    """Column type of the catalogue -> ``date`` | ``int`` | ``float`` | ``text``."""
+    if col_type == "date":
+        return "date"
+    if col_type == "year":
+        return "int"
+    if col_type in _FLOAT_TYPES:
+        return "float"
+    return "text"
+
+
+def _sheet_layout() -> dict[str, tuple[tuple[str, ...], dict[str, str]]]:
+    """sheet -> (stored key columns, {column: kind} of every stored column)."""
+    out = {}
+    for name in catalogue.SHEET_ORDER:
+        if name == "Indicators":
+            out[name] = (("pilot_id", "quarter", "indicator"),
+                         {"pilot_id": "text", "quarter": "text", "indicator": "text",
+                          "value": "float", "text": "text"})
+            continue
+        sheet = catalogue.sheets()[name]
+        out[name] = (sheet.key, {c.code: _column_kind(c.type) for c in sheet.all_columns})
+    return out
+
+
+LAYOUT = _sheet_layout()
+
+_SA_TYPES = {"date": sa.Date, "int": sa.Integer, "float": sa.Double, "text": sa.Text}
+
+metadata = sa.MetaData()
+
+submissions_table = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # upload | demo | rollback
+    sa.Column("filename", sa.Text),
+    sa.Column("sha256", sa.String(64), index=True),
+    sa.Column("file", sa.LargeBinary),
+    sa.Column("user", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # committed | rolled_back
+    sa.Column("rolled_back_by", sa.Integer, sa.ForeignKey("submissions.id")),
+    sa.Column("summary", sa.JSON),
+)
+
+meta_table = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+
+def _data_table(sheet: str) -> sa.Table:
+    name = SHEET_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    # Lesson text is part of the key but too long to index usefully.
+    index_keys = [k for k in keys if k != "lesson"]
+    return sa.Table(
+        name, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        *[sa.Column(c, _SA_TYPES[k](), nullable=c not in keys) for c, k in cols.items()],
+        sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Column("superseded_by", sa.Integer, sa.ForeignKey("submissions.id")),
+        sa.Column("origin_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Index(f"ix_{name}_current", *index_keys, "superseded_by"),
+        sa.Index(f"ix_{name}_submission_id", "submission_id"),
+        sa.Index(f"ix_{name}_superseded_by", "superseded_by"),
+        sa.Index(f"ix_{name}_origin_id", "origin_id"),
+    )
+
+
+DATA_TABLES: dict[str, sa.Table] = {s: _data_table(s) for s in catalogue.SHEET_ORDER}
+
+
+# --- values --------------------------------------------------------------------
+
+def _blank(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        return bool(pd.isna(v)) if not isinstance(v, (str, bytes, dt.date)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _coerce(kind: str, v: Any) -> Any:
+    """One stored value in its Python type (None for blank)."""
+    if _blank(v):
+        return None
+    if kind == "date":
+        if isinstance(v, pd.Timestamp):
+            return v.date()
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if isinstance(v, dt.date):
+            return v
+        return dt.date.fromisoformat(str(v)[:10])
+    if kind == "int":
+        return int(v)
+    if kind == "float":
+        return float(v)
+    return str(v)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+def _key_text(key: tuple) -> str:
+    return " / ".join("" if k is None else str(k) for k in key)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
+    if t is None:
+        return None
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+# --- results ---------------------------------------------------------------------
+
+DETAIL_COLUMNS = ["sheet", "key", "field", "old", "new", "kind"]
+
+
+@dataclass
+class Changes:
+    """What a set of tables would change: counts of stored values and, for the
+    Upload page, one detail row per new or changed field (``kind`` new|changed)."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    detail: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DETAIL_COLUMNS))
+    by_sheet: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
+
+
+@dataclass
+class Commit:
+    submission_id: int | None  # None when nothing was stored (a duplicate file)
+    changes: Changes
+    warnings: list[Problem] = field(default_factory=list)
+    duplicate_of: int | None = None
+
+
+@dataclass
+class Rollback:
+    ok: bool
+    message: str
+    submission_id: int | None = None  # the new rollback submission
+    rolled_back: int | None = None
+    restored: int = 0
+    removed: int = 0
+    kept: list[dict[str, Any]] = field(default_factory=list)  # sheet, key, by, reason
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "message": self.message, "submission_id": self.submission_id,
+                "rolled_back": self.rolled_back, "restored": self.restored,
+                "removed": self.removed, "kept": self.kept}
+
+
+class StoreError(Exception):
+    """A request the store refuses (not a problem in user data)."""
+
+
+# --- a planned change of one sheet --------------------------------------------------
+
+@dataclass
+class _Plan:
+    sheet: str
+    inserts: list[dict[str, Any]] = field(default_factory=list)  # new versions (values only)
+    supersede: list[int] = field(default_factory=list)  # ids of replaced rows
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    detail: list[tuple] = field(default_factory=list)
+
+
+def _incoming_rows(sheet: str, df: pd.DataFrame) -> Iterable[tuple[tuple, dict[str, Any]]]:
+    """(key, {column: non-blank value}) of every row of an input table."""
+    keys, cols = LAYOUT[sheet]
+    present = [c for c in df.columns if c in cols]
+    records = df[present].to_dict("records") if present else []
+    for rec in records:
+        key = tuple(_coerce(cols[k], rec.get(k)) for k in keys)
+        given = {}
+        for c in present:
+            if c in keys:
+                continue
+            v = _coerce(cols[c], rec[c])
+            if v is not None:
+                given[c] = v
+        yield key, given
+
+
+def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
+    table = DATA_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    values = [c for c in cols if c not in keys]
+    plan = _Plan(sheet)
+    current: dict[tuple, dict[str, Any]] = {}
+    rows = conn.execute(sa.select(table).where(table.c.superseded_by.is_(None))).mappings()
+    for r in rows:
+        current[tuple(_coerce(cols[k], r[k]) for k in keys)] = dict(r)
+    pending: dict[tuple, dict[str, Any]] = {}
+    for key, given in _incoming_rows(sheet, df):
+        if sheet == "Indicators" and not given:
+            continue  # a blank indicator is not reported: no stored value
+        if key in pending:  # the same key twice (the importer reports it): merge
+            pending[key].update(given)
+            continue
+        old = current.get(key)
+        if old is None:
+            row = {k: v for k, v in zip(keys, key)}
+            row.update({c: given.get(c) for c in values})
+            pending[key] = row
+            plan.inserts.append(row)
+            plan.new += 1
+            for c in values:
+                if given.get(c) is not None:
+                    plan.detail.append((sheet, _key_text(key), _field(sheet, key, c), None, given[c], "new"))
+            continue
+        diffs = [c for c, v in given.items() if not _same(_coerce(cols[c], old[c]), v)]
+        if not diffs:
+            plan.unchanged += 1
+            continue
+        row = {k: _coerce(cols[k], old[k]) for k in cols}
+        row.update(given)
+        pending[key] = row
+        plan.inserts.append(row)
+        plan.supersede.append(old["id"])
+        plan.changed += 1
+        for c in diffs:
+            plan.detail.append((sheet, _key_text(key), _field(sheet, key, c),
+                                _coerce(cols[c], old[c]), given[c], "changed"))
+    return plan
+
+
+def _field(sheet: str, key: tuple, column: str) -> str:
+    """The name the Upload page shows for a changed field: the indicator code for
+    Indicators (its value column is an implementation detail), else the column."""
+    return key[2] if sheet == "Indicators" else column
+
+
+def _changes(plans: list[_Plan]) -> Changes:
+    detail = [d for p in plans for d in p.detail]
+    frame = pd.DataFrame(detail, columns=DETAIL_COLUMNS, dtype=object) if detail else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in DETAIL_COLUMNS})
+    return Changes(
+        new=sum(p.new for p in plans), changed=sum(p.changed for p in plans),
+        unchanged=sum(p.unchanged for p in plans), detail=frame,
+        by_sheet={p.sheet: {"new": p.new, "changed": p.changed, "unchanged": p.unchanged}
+                  for p in plans},
+    )
+
+
+def _ordered(tables: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
+    unknown = set(tables) - set(SHEET_TABLES)
+    if unknown:
+        raise StoreError(f"unknown sheet(s): {', '.join(sorted(unknown))}")
+    return [(s, tables[s]) for s in catalogue.SHEET_ORDER if s in tables and tables[s] is not None]
+
+
+# --- connecting ----------------------------------------------------------------------
+
+def default_url() -> str:
+    url = os.environ.get("LINKDASH_DATABASE_URL")
+    if url:
+        return url
+    folder = Path(os.environ.get("LINKDASH_DATA_DIR") or ROOT / "data")
+    return f"sqlite:///{folder / 'linkdash.sqlite'}"
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` use the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    u = sa.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(u, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            # SQLAlchemy emits BEGIN itself (so DDL is transactional and writers can
+            # take the write lock up front with BEGIN IMMEDIATE).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if u.database and u.database != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN " + conn.get_execution_options().get("sqlite_begin", ""))
+
+        return engine
+    return sa.create_engine(u, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """``alembic upgrade head`` on this engine; idempotent, and safe when several
+    processes start at once (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+
+# --- the store ---------------------------------------------------------------------------
+
+class Store:
+    """The stored pilots, milestones, indicator values, targets, lessons, benchmarks
+    and rates, with every submission that set them. See the module docstring."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> "Store":
+        engine = make_engine(url or default_url())
+        migrate(engine)
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _write(self):
+        """A connection whose transaction holds the write lock from the start."""
+        conn = self.engine.connect()
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        return conn
+
+    @staticmethod
+    def _bump(conn: Connection) -> int:
+        """Increment data_version; on PostgreSQL the row lock also serialises writers."""
+        conn.execute(sa.update(meta_table).where(meta_table.c.key == "data_version")
+                     .values(value=meta_table.c.value + 1))
+        return conn.execute(sa.select(meta_table.c.value)
+                            .where(meta_table.c.key == "data_version")).scalar_one()
+
+    # --- reading -------------------------------------------------------------------
+
+    def data_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(meta_table.c.value)
+                                    .where(meta_table.c.key == "data_version")).scalar_one())
+
+    def is_empty(self) -> bool:
+        t = DATA_TABLES["Pilots"]
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(t)
+                                .where(t.c.superseded_by.is_(None))).scalar_one() == 0
+
+    def load(self) -> Portfolio:
+        """The current values as a Portfolio (one query per table). Text and date
+        columns are object dtype with None for blank; numbers float64 (NaN); years int."""
+        frames: dict[str, pd.DataFrame] = {}
+        with self.engine.connect() as conn:
+            for sheet in catalogue.SHEET_ORDER:
+                t = DATA_TABLES[sheet]
+                keys, cols = LAYOUT[sheet]
+                frame_name = SHEET_FRAMES[sheet]
+                names = [c for c in FRAME_COLUMNS[frame_name] if c in cols]
+                q = (sa.select(*[t.c[c] for c in names]).where(t.c.superseded_by.is_(None))
+                     .order_by(*[t.c[k] for k in keys]))
+                rows = conn.execute(q).all()
+                frames[frame_name] = _frame(frame_name, names, cols, rows)
+        pilots = frames["pilots"]
+        pilots["country_name"] = pd.Series([_country_name(c) for c in pilots["country"]],
+                                           index=pilots.index, dtype=object)
+        ms = frames["milestones"]
+        if not ms.empty:
+            order = {m: i for i, m in enumerate(catalogue.MILESTONES)}
+            ms = ms.assign(_o=ms["milestone"].map(order)).sort_values(
+                ["pilot_id", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+            frames["milestones"] = ms
+        return Portfolio(**frames)
+
+    def submissions(self) -> pd.DataFrame:
+        """Every submission, newest first: id, kind, filename, user, created_at (UTC),
+        status, new, changed, unchanged, rolled_back_by (and for rollbacks restored,
+        removed, kept in ``summary``)."""
+        s = submissions_table
+        cols = ["id", "kind", "filename", "user", "created_at", "status",
+                "new", "changed", "unchanged", "rolled_back_by", "summary"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(s.c.id, s.c.kind, s.c.filename, s.c.user,
+                                          s.c.created_at, s.c.status, s.c.rolled_back_by,
+                                          s.c.summary).order_by(s.c.id.desc())).mappings().all()
+        records = []
+        for r in rows:
+            summary = r["summary"] or {}
+            records.append({
+                "id": r["id"], "kind": r["kind"], "filename": r["filename"], "user": r["user"],
+                "created_at": _as_utc(r["created_at"]), "status": r["status"],
+                "new": int(summary.get("new", 0)), "changed": int(summary.get("changed", 0)),
+                "unchanged": int(summary.get("unchanged", 0)),
+                "rolled_back_by": r["rolled_back_by"], "summary": summary,
+            })
+        df = pd.DataFrame(records, columns=cols)
+        if df.empty:
+            df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        return df
+
+    def submission(self, submission_id: int) -> dict[str, Any] | None:
+        s = submissions_table
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(s.c.id, s.c.kind, s.c.filename, s.c.sha256, s.c.user,
+                                       s.c.created_at, s.c.status, s.c.rolled_back_by, s.c.summary)
+                             .where(s.c.id == submission_id)).mappings().first()
+        if r is None:
+            return None
+        d = dict(r)
+        d["created_at"] = _as_utc(d["created_at"])
+        return d
+
+    def submission_file(self, submission_id: int) -> tuple[str, bytes] | None:
+        """(filename, bytes) of the file a submission sent; None when there is none."""
+        s = submissions_table
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(s.c.filename, s.c.file).where(s.c.id == submission_id)).first()
+        if r is None or r.file is None:
+            return None
+        return r.filename, bytes(r.file)
+
+    def find_submission_by_hash(self, sha256: str) -> dict[str, Any] | None:
+        """The earliest committed (not rolled back) upload or demo with this file hash."""
+        with self.engine.connect() as conn:
+            return _find_by_hash(conn, sha256)
+
+    def history(self, pilot_id: str | None = None) -> pd.DataFrame:
+        """Every stored version (current and superseded) with the submission that
+        wrote it: sheet, pilot_id, key, field, value, current, submission_id,
+        superseded_by, kind, filename, user, created_at. ``field``/``value`` are the
+        indicator and its value for Indicators, else None and a ``col=value; ...``
+        summary of the row. With ``pilot_id``, only that pilot's rows (the pilot
+        page's "submissions that touched this pilot" is its ``submission_id``s)."""
+        s = submissions_table
+        cols = ["sheet", "pilot_id", "key", "field", "value", "current", "submission_id",
+                "superseded_by", "kind", "filename", "user", "created_at"]
+        records = []
+        with self.engine.connect() as conn:
+            for sheet in catalogue.SHEET_ORDER:
+                t = DATA_TABLES[sheet]
+                keys, lcols = LAYOUT[sheet]
+                if pilot_id is not None and "pilot_id" not in lcols:
+                    continue
+                q = (sa.select(t, s.c.kind, s.c.filename, s.c.user, s.c.created_at)
+                     .join(s, s.c.id == t.c.submission_id).order_by(t.c.id))
+                if pilot_id is not None:
+                    q = q.where(t.c.pilot_id == pilot_id.upper())
+                for r in conn.execute(q).mappings():
+                    key = tuple(r[k] for k in keys)
+                    if sheet == "Indicators":
+                        fld, val = r["indicator"], r["value"] if r["text"] is None else r["text"]
+                    else:
+                        fld = None
+                        val = "; ".join(f"{c}={r[c]}" for c in lcols
+                                        if c not in keys and r[c] is not None)
+                    records.append({
+                        "sheet": sheet, "pilot_id": r.get("pilot_id"), "key": _key_text(key),
+                        "field": fld, "value": val, "current": r["superseded_by"] is None,
+                        "submission_id": r["submission_id"], "superseded_by": r["superseded_by"],
+                        "kind": r["kind"], "filename": r["filename"], "user": r["user"],
+                        "created_at": _as_utc(r["created_at"]),
+                    })
+        df = pd.DataFrame(records, columns=cols)
+        if df.empty:
+            df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        return df
+
+    # --- writing ---------------------------------------------------------------------
+
+    def preview(self, tables: dict[str, pd.DataFrame]) -> Changes:
+        """What committing these tables would change; stores nothing."""
+        with self.engine.connect() as conn:
+            return _changes([_plan(conn, s, df) for s, df in _ordered(tables)])
+
+    def commit(self, tables: dict[str, pd.DataFrame], *, file_bytes: bytes | None,
+               filename: str | None, user: str | None, kind: str = "upload") -> Commit:
+        """Store the tables as one submission, in one transaction (all or nothing).
+        The same file (sha256) sent again changes nothing and warns ``duplicate_file``."""
+        if kind not in ("upload", "demo"):
+            raise StoreError(f"a commit is an upload or demo, not {kind!r}")
+        ordered = _ordered(tables)
+        sha = hashlib.sha256(file_bytes).hexdigest() if file_bytes is not None else None
+        with self._write() as conn, conn.begin() as txn:
+            self._bump(conn)  # first: takes the write lock
+            if sha is not None:
+                earlier = _find_by_hash(conn, sha)
+                if earlier is not None:
+                    txn.rollback()
+                    return Commit(None, Changes(), [duplicate_warning(earlier)],
+                                  duplicate_of=earlier["id"])
+            plans = [_plan(conn, s, df) for s, df in ordered]
+            changes = _changes(plans)
+            sub_id = conn.execute(sa.insert(submissions_table).values(
+                kind=kind, filename=filename, sha256=sha, file=file_bytes, user=user,
+                created_at=_utcnow(), status="committed",
+                summary={**changes.counts(), "sheets": changes.by_sheet},
+            ).returning(submissions_table.c.id)).scalar_one()
+            for plan in plans:
+                self._apply(conn, plan, sub_id)
+        return Commit(sub_id, changes)
+
+    def _apply(self, conn: Connection, plan: _Plan, sub_id: int) -> None:
+        t = DATA_TABLES[plan.sheet]
+        if plan.supersede:
+            _supersede(conn, t, plan.supersede, sub_id)
+        if plan.inserts:
+            self._insert_rows(conn, t, [{**r, "submission_id": sub_id, "origin_id": sub_id}
+                                        for r in plan.inserts])
+
+    @staticmethod
+    def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        conn.execute(sa.insert(table), rows)
+
+    def rollback(self, submission_id: int, user: str | None = None) -> Rollback:
+        """Undo a submission (see the rollback rule in the module docstring)."""
+        s = submissions_table
+        with self._write() as conn, conn.begin() as txn:
+            self._bump(conn)
+            target = conn.execute(sa.select(s).where(s.c.id == submission_id)).mappings().first()
+            refusal = None
+            if target is None:
+                refusal = f"There is no submission {submission_id}; `submissions` lists them."
+            elif target["kind"] == "rollback":
+                refusal = (f"Submission {submission_id} is itself a rollback and cannot be "
+                           "rolled back; send the data again instead.")
+            elif target["status"] == "rolled_back":
+                when = conn.execute(sa.select(s.c.created_at).where(
+                    s.c.id == target["rolled_back_by"])).scalar()
+                refusal = (f"Submission {submission_id} was already rolled back by submission "
+                           f"{target['rolled_back_by']}" +
+                           (f" on {_as_utc(when):%Y-%m-%d %H:%M} UTC." if when else "."))
+            if refusal:
+                txn.rollback()
+                return Rollback(False, refusal, rolled_back=submission_id)
+            rb_id = conn.execute(sa.insert(s).values(
+                kind="rollback", filename=target["filename"], sha256=None, file=None, user=user,
+                created_at=_utcnow(), status="committed", summary={},
+            ).returning(s.c.id)).scalar_one()
+            restored = removed = 0
+            kept: list[dict[str, Any]] = []
+            for sheet in catalogue.SHEET_ORDER:
+                r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id)
+                restored += r
+                removed += m
+                kept.extend(k)
+            summary = {"restored": restored, "removed": removed, "kept": len(kept),
+                       "rolled_back": submission_id}
+            conn.execute(sa.update(s).where(s.c.id == rb_id).values(summary=summary))
+            conn.execute(sa.update(s).where(s.c.id == submission_id)
+                         .values(status="rolled_back", rolled_back_by=rb_id))
+        msg = (f"Rolled back submission {submission_id} as submission {rb_id}: "
+               f"{restored} value(s) restored, {removed} removed, {len(kept)} kept "
+               "because a later submission changed them.")
+        return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
+
+
+def _frame(frame_name: str, names: list[str], cols: dict[str, str], rows) -> pd.DataFrame:
+    if not rows:
+        df = empty_frame(frame_name)
+        for c in names:
+            if cols[c] == "float":
+                df[c] = df[c].astype("float64")
+        return df
+    data = {}
+    for i, c in enumerate(names):
+        values = [r[i] for r in rows]
+        kind = cols[c]
+        if kind == "float":
+            data[c] = pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+        elif kind == "int":
+            data[c] = pd.Series(values, dtype="int64" if None not in values else "Int64")
+        else:
+            data[c] = pd.Series(values, dtype=object)
+    df = pd.DataFrame(data)
+    for c in FRAME_COLUMNS[frame_name]:
+        if c not in df.columns:
+            df[c] = pd.Series([None] * len(df), dtype=object)
+    return df[FRAME_COLUMNS[frame_name]]
+
+
+def _country_name(code: Any) -> str | None:
+    if code is None:
+        return None
+    try:
+        from linkdash import countries  # written by another helper; optional here
+
+        name = getattr(countries, "name", None)
+        if name is not None:
+            return name(code)
+    except ImportError:
+        pass
+    import pycountry
+
+    c = pycountry.countries.get(alpha_3=str(code))
+    return getattr(c, "common_name", None) or getattr(c, "name", None) or str(code)
+
+
+def _supersede(conn: Connection, table: sa.Table, ids: list[int], by: int) -> None:
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(superseded_by=by))
+
+
+def _find_by_hash(conn: Connection, sha256: str) -> dict[str, Any] | None:
+    s = submissions_table
+    r = conn.execute(sa.select(s.c.id, s.c.created_at, s.c.filename, s.c.user)
+                     .where(s.c.sha256 == sha256, s.c.status == "committed",
+                            s.c.kind.in_(("upload", "demo")))
+                     .order_by(s.c.id).limit(1)).mappings().first()
+    if r is None:
+        return None
+    d = dict(r)
+    d["created_at"] = _as_utc(d["created_at"])
+    return d
+
+
+def duplicate_warning(earlier: dict[str, Any]) -> Problem:
+    when = earlier["created_at"]
+    return Problem(
+        "duplicate_file", "warning", None, None, earlier.get("filename"),
+        f"This file was already imported as submission {earlier['id']} on "
+        f"{when:%Y-%m-%d %H:%M} UTC; nothing changed. To undo that submission, roll it back.",
+    )
+
+
+def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
+    """Apply the rollback rule to one table; returns (restored, removed, kept)."""
+    t = DATA_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    keyof = lambda r: tuple(r[k] for k in keys)  # noqa: E731
+    mine = conn.execute(sa.select(t).where(t.c.origin_id == sid).order_by(t.c.id)).mappings().all()
+    if not mine:
+        return 0, 0, []
+    by_key: dict[tuple, list] = {}
+    for r in mine:
+        by_key.setdefault(keyof(r), []).append(r)
+    # The versions that S's own rows replaced.
+    previous = {keyof(r): r for r in conn.execute(
+        sa.select(t).where(t.c.superseded_by == sid)).mappings()}
+    current = {keyof(r): r for r in conn.execute(
+        sa.select(t.c.id, t.c.submission_id, *[t.c[k] for k in keys])
+        .where(t.c.superseded_by.is_(None))).mappings()}
+    restored, removed, kept = 0, 0, []
+    to_supersede: list[int] = []
+    copies: list[dict[str, Any]] = []
+    for key, rows in by_key.items():
+        live = [r for r in rows if r["superseded_by"] is None]
+        if live:
+            to_supersede.append(live[0]["id"])
+            prev = previous.get(key)
+            if prev is not None:
+                copy = {c: prev[c] for c in cols}
+                copy.update(submission_id=rb_id, origin_id=prev["origin_id"])
+                copies.append(copy)
+                restored += 1
+            else:
+                removed += 1
+            continue
+        cur = current.get(key)
+        if cur is not None:
+            by, reason = cur["submission_id"], f"changed later by submission {cur['submission_id']}"
+        else:
+            last = conn.execute(sa.select(t.c.superseded_by).where(
+                *[t.c[k] == v for k, v in zip(keys, key)]).order_by(t.c.id.desc()).limit(1)).scalar()
+            by, reason = last, f"removed later by submission {last}"
+        kept.append({"sheet": sheet, "key": _key_text(key),
+                     "field": key[2] if sheet == "Indicators" else None,
+                     "by": by, "reason": f"kept: {reason}"})
+    if to_supersede:
+        _supersede(conn, t, to_supersede, rb_id)
+    if copies:
+        Store._insert_rows(conn, t, copies)
+    return restored, removed, kept

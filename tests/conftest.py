@@ -1,0 +1,156 @@
+"""Shared fixtures.
+
+- ``store``: a fresh, migrated ``Store``, once on SQLite (a file in a temp dir) and
+  once on PostgreSQL (a new schema per test on ``LINKDASH_TEST_POSTGRES_URL``, default
+  ``postgresql://postgres@127.0.0.1:5432/test``). The PostgreSQL case is skipped when
+  the server does not answer, unless ``LINKDASH_REQUIRE_POSTGRES=1`` (then it fails).
+- ``store_url``: the same, as a URL (for command-line tests in a subprocess).
+- ``sample_tables()``: hand-built input tables in the shape ``importer.check_file``
+  returns (``CheckedWorkbook.tables``), for two pilots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from urllib.parse import quote
+
+import pandas as pd
+import pytest
+
+PG_URL = os.environ.get("LINKDASH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL at {PG_URL} not available: {exc}"
+
+
+_PG_REASON: list[str | None] = []
+
+
+def pg_skip_reason() -> str | None:
+    if not _PG_REASON:
+        _PG_REASON.append(_pg_available())
+    return _PG_REASON[0]
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote('-csearch_path=' + schema)}"
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path):
+    """A URL of an empty database (not yet migrated) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'linkdash.sqlite'}"
+        return
+    reason = pg_skip_reason()
+    if reason:
+        if os.environ.get("LINKDASH_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (LINKDASH_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _with_search_path(PG_URL, schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(store_url):
+    from linkdash.store import Store
+
+    s = Store.open(store_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def sample_tables(*, pilots: tuple[str, ...] = ("KEN-DAIRY", "VNM-DAIRY"),
+                  quarters: tuple[str, ...] = ("2017-Q1", "2017-Q2"),
+                  income: float = 410.5) -> dict[str, pd.DataFrame]:
+    """Input tables as ``CheckedWorkbook.tables`` gives them: canonical codes, typed
+    values, None for blank, Indicators long. Change counts for a fresh store:
+    Pilots 1 per pilot, Progress 2 per pilot, Indicators 6 values per pilot and
+    quarter, Targets 1 per pilot, Lessons 1 per pilot, Benchmarks 1, Rates 1."""
+    info = {
+        "KEN-DAIRY": ("Kenya dairy cows", "KEN", "dairy_cow", "Africa", "KES", -0.42, 36.95),
+        "VNM-DAIRY": ("Vietnam dairy cows", "VNM", "dairy_cow", "Asia", "VND", 21.82, 105.21),
+        "UGA-GOAT": ("Uganda goats", "UGA", "goat_meat", "Africa", "UGX", 1.37, 32.29),
+    }
+    prow = []
+    for p in pilots:
+        name, country, chain, region, cur, lat, lon = info[p]
+        prow.append({
+            "pilot_id": p, "pilot_name": name, "country": country, "value_chain": chain,
+            "region": region, "cycle": "Asia & Africa", "producer_org": f"{name} cooperative",
+            "site": None, "latitude": lat, "longitude": lon,
+            "start_date": dt.date(2016, 6, 6), "end_date": dt.date(2018, 12, 31),
+            "target_households": 600.0, "currency": cur,
+        })
+    mrow = []
+    for p in pilots:
+        mrow.append({"pilot_id": p, "milestone": "training_workshop",
+                     "planned_start": dt.date(2016, 6, 6), "planned_end": dt.date(2016, 6, 10),
+                     "actual_start": dt.date(2016, 6, 6), "actual_end": dt.date(2016, 6, 10),
+                     "status": "completed", "notes": "=Kick-off in Nairobi"})
+        mrow.append({"pilot_id": p, "milestone": "vc_map",
+                     "planned_start": dt.date(2016, 7, 1), "planned_end": dt.date(2016, 9, 30),
+                     "actual_start": dt.date(2016, 7, 15), "actual_end": None,
+                     "status": "in_progress", "notes": None})
+    irow = []
+    for i, p in enumerate(pilots):
+        for j, q in enumerate(quarters):
+            base = 100.0 * (i + 1) + 10 * j
+            irow += [
+                {"pilot_id": p, "quarter": q, "indicator": "households_reached", "value": base, "text": None},
+                {"pilot_id": p, "quarter": q, "indicator": "participants_total", "value": base + 20, "text": None},
+                {"pilot_id": p, "quarter": q, "indicator": "participants_women", "value": 40.0 + j, "text": None},
+                {"pilot_id": p, "quarter": q, "indicator": "income_avg_usd", "value": income + i, "text": None},
+                {"pilot_id": p, "quarter": q, "indicator": "volume_sold", "value": 1234.5 * (j + 1), "text": None},
+                {"pilot_id": p, "quarter": q, "indicator": "volume_unit", "value": None, "text": "litres"},
+            ]
+    trow = [{"pilot_id": p, "indicator": "households_reached", "baseline": 0.0,
+             "baseline_quarter": "2016-Q3", "target": 600.0, "target_quarter": "2019-Q4"}
+            for p in pilots]
+    lrow = [{"pilot_id": p, "quarter": quarters[0], "kind": "insight",
+             "lesson": f"Women joined the {p} cooperative board once meetings moved to market day.",
+             "milestone": "prototype_cycle", "author": "a.director@example.org"} for p in pilots]
+    brow = [{"country": "KEN", "year": 2017, "living_income_usd": 2400.0, "source": "Anker"}]
+    rrow = [{"currency": "KES", "quarter": quarters[0], "units_per_usd": 103.2}]
+    return {
+        "Pilots": pd.DataFrame(prow, dtype=object),
+        "Progress": pd.DataFrame(mrow, dtype=object),
+        "Indicators": pd.DataFrame(irow, dtype=object),
+        "Targets": pd.DataFrame(trow, dtype=object),
+        "Lessons": pd.DataFrame(lrow, dtype=object),
+        "Benchmarks": pd.DataFrame(brow, dtype=object),
+        "Rates": pd.DataFrame(rrow, dtype=object),
+    }
+
+
+def sample_counts(n_pilots: int = 2, n_quarters: int = 2) -> int:
+    """How many stored values ``sample_tables`` holds (all ``new`` on a fresh store)."""
+    return n_pilots * (1 + 2 + 6 * n_quarters + 1 + 1) + 1 + 1
+
+
+@pytest.fixture(name="sample_tables")
+def sample_tables_fixture():
+    """The builder itself, so tests can call ``sample_tables(pilots=...)``."""
+    return sample_tables
