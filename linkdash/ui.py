@@ -1,0 +1,470 @@
+"""The Streamlit layer: cached loaders, the shared sidebar filters and small widgets.
+
+This is the only module in ``linkdash`` that imports streamlit. Pages stay thin: they
+gather input with the helpers here, call the functional core (figures, charts, maps,
+submit, exports) and render what comes back.
+
+Caching: the store is a ``st.cache_resource`` (one per database URL); the portfolio is a
+``st.cache_data`` keyed on ``store.data_version()``, which is read on every script run,
+so a commit made in another process (the command line, another browser) shows at once.
+After a commit or a rollback in this process :func:`data_changed` drops the old entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from linkdash import catalogue
+from linkdash.portfolio import Filter, Portfolio
+
+# Files of the pages, relative to app.py (st.navigation and st.page_link take these).
+PAGE_FILES = {
+    "overview": "pages/overview.py",
+    "progress": "pages/progress.py",
+    "outcomes": "pages/outcomes.py",
+    "pilot": "pages/pilot.py",
+    "lessons": "pages/lessons.py",
+    "upload": "pages/upload.py",
+    "submissions": "pages/submissions.py",
+}
+
+# Keys of the sidebar widgets; each is also the query parameter that keeps it in the URL.
+REGION_KEY, COUNTRY_KEY, CHAIN_KEY, QUARTER_KEY = "region", "country", "value_chain", "quarter"
+PILOT_PARAM = "pilot"
+
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+NO_DATA = "no data"
+
+
+# --- who is using the app ------------------------------------------------------------
+
+def auth_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (OIDC sign-in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def current_user() -> str:
+    """The signed-in user's e-mail (or name) with ``[auth]`` configured; otherwise the
+    open mode's user from ``LINKDASH_USER``, else ``"local user"``."""
+    if auth_configured():
+        user = st.user
+        if user.get("is_logged_in"):
+            return str(user.get("email") or user.get("name") or "signed-in user")
+    return os.environ.get("LINKDASH_USER") or "local user"
+
+
+def sign_in_gate() -> str:
+    """The sign-in hook: with ``[auth]`` configured and nobody signed in, show a sign-in
+    button and stop the script. Returns the current user's name."""
+    if auth_configured() and not st.user.get("is_logged_in"):
+        st.title("LINK Pilot Monitor")
+        st.write("Sign in to see the LINK pilots.")
+        if st.button("Sign in", type="primary"):
+            st.login()
+        st.stop()
+    return current_user()
+
+
+def user_box() -> None:
+    """The user's name (and a sign-out button when signed in) in the sidebar."""
+    with st.sidebar:
+        st.caption(f"Signed in as **{current_user()}**" if auth_configured()
+                   else f"User: **{current_user()}** (open mode)")
+        if auth_configured() and st.user.get("is_logged_in"):
+            if st.button("Sign out", key="sign_out"):
+                st.logout()
+
+
+# --- the store and the data ---------------------------------------------------------
+
+def database_url() -> str | None:
+    return os.environ.get("LINKDASH_DATABASE_URL") or None
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str | None):
+    from linkdash.store import Store
+
+    return Store.open(url)
+
+
+def get_store():
+    """The store of ``LINKDASH_DATABASE_URL`` (default: the project's SQLite file),
+    opened (and migrated) once per process."""
+    return _open_store(database_url())
+
+
+def data_version() -> int:
+    return int(get_store().data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _load_portfolio(url: str | None, version: int) -> Portfolio:
+    return _open_store(url).load()
+
+
+def load_portfolio(version: int | None = None) -> Portfolio:
+    """The current portfolio, cached per data version."""
+    if version is None:
+        version = data_version()
+    return _load_portfolio(database_url(), version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _load_submissions(url: str | None, version: int) -> pd.DataFrame:
+    return _open_store(url).submissions()
+
+
+def load_submissions(version: int | None = None) -> pd.DataFrame:
+    """The submission history (newest first as the store gives it), cached per version."""
+    if version is None:
+        version = data_version()
+    return _load_submissions(database_url(), version)
+
+
+def data_changed() -> None:
+    """Call after a commit or rollback: drop cached data so every page shows the new
+    values on its next run (the version key would miss anyway; this frees memory)."""
+    _load_portfolio.clear()
+    _load_submissions.clear()
+    _touched.clear()
+
+
+# --- the shared sidebar filters -----------------------------------------------------
+
+def _pilot_values(portfolio: Portfolio, column: str) -> list[str]:
+    vals = portfolio.pilots[column].dropna().astype(str).unique().tolist()
+    return sorted(vals)
+
+
+def _country_names(portfolio: Portfolio) -> dict[str, str]:
+    p = portfolio.pilots
+    names = {}
+    for code, name in zip(p["country"], p["country_name"]):
+        if isinstance(code, str):
+            names[code] = name if isinstance(name, str) and name else code
+    return names
+
+
+def sidebar_filters(portfolio: Portfolio) -> None:
+    """Region, country, value chain and quarter in the sidebar, each bound to a query
+    parameter so a view can be sent as a link. Call before ``pg.run()``."""
+    regions = [r for r in catalogue.REGIONS if r in set(_pilot_values(portfolio, "region"))]
+    countries = _country_names(portfolio)
+    chains = [v for v in catalogue.VALUE_CHAINS if v in set(_pilot_values(portfolio, "value_chain"))]
+    quarters = portfolio.quarters()
+    with st.sidebar:
+        st.subheader("Filters")
+        st.multiselect("Region", regions, key=REGION_KEY, bind="query-params",
+                       placeholder="All regions")
+        st.multiselect("Country", sorted(countries, key=lambda c: countries[c]),
+                       format_func=lambda c: countries.get(c, c), key=COUNTRY_KEY,
+                       bind="query-params", placeholder="All countries")
+        st.multiselect("Value chain", chains,
+                       format_func=lambda v: catalogue.VALUE_CHAIN_LABELS.get(v, v),
+                       key=CHAIN_KEY, bind="query-params", placeholder="All value chains")
+        # No selection means "the latest quarter with data", so the view follows a new
+        # upload; a chosen quarter is pinned in the URL.
+        latest = filtered_portfolio(portfolio).latest_quarter()
+        st.selectbox("Quarter", list(reversed(quarters)), index=None, key=QUARTER_KEY,
+                     bind="query-params",
+                     placeholder=f"Latest: {latest}" if latest else "no quarter with data",
+                     help="Quarters with at least one indicator value. Left empty, the "
+                          "latest quarter with data is shown.")
+
+
+def _state_tuple(key: str) -> tuple[str, ...]:
+    v = st.session_state.get(key) or ()
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,)
+
+
+def current_filter() -> Filter:
+    """The Filter the sidebar selects (empty selections mean all)."""
+    return Filter(regions=_state_tuple(REGION_KEY), countries=_state_tuple(COUNTRY_KEY),
+                  value_chains=_state_tuple(CHAIN_KEY))
+
+
+def current_quarter(portfolio: Portfolio | None = None) -> str | None:
+    """The quarter the sidebar selects; when none is, the latest quarter with data in
+    the filter (as ``python -m linkdash summary`` without ``--quarter``)."""
+    q = st.session_state.get(QUARTER_KEY)
+    if q:
+        return str(q)
+    return filtered_portfolio(portfolio).latest_quarter()
+
+
+def filtered_portfolio(portfolio: Portfolio | None = None) -> Portfolio:
+    """The current portfolio restricted to the sidebar's filter."""
+    if portfolio is None:
+        portfolio = load_portfolio()
+    flt = current_filter()
+    return portfolio if flt == Filter() else portfolio.filtered(flt)
+
+
+def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = True) -> None:
+    flt = current_filter()
+    text = f"Showing **{flt.describe()}**"
+    if with_quarter:
+        q = current_quarter(portfolio)
+        text += f" · quarter **{q or NO_DATA}**"
+    st.caption(text)
+
+
+# --- the demo badge -----------------------------------------------------------------
+
+def is_demo_data(submissions: pd.DataFrame | None = None) -> bool:
+    """True when the current data comes from the demo submission (kind ``demo``) and it
+    has not been rolled back."""
+    if submissions is None:
+        submissions = load_submissions()
+    if submissions is None or submissions.empty or "kind" not in submissions.columns:
+        return False
+    live = submissions[submissions["status"].astype(str) != "rolled_back"]
+    return bool((live["kind"].astype(str) == "demo").any())
+
+
+def demo_badge(where: str = "sidebar") -> bool:
+    """Say "illustrative demo data" when the current data is the demo submission."""
+    if not is_demo_data():
+        return False
+    text = ("🧪 **Illustrative demo data**: not real pilot results. Upload a quarterly "
+            "workbook to replace it.")
+    if where == "sidebar":
+        st.sidebar.info(text)
+    else:
+        st.caption(text)
+    return True
+
+
+# --- rendering helpers --------------------------------------------------------------
+
+def format_value(name: str, value: Any) -> str:
+    from linkdash import figures
+
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return NO_DATA
+    return figures.format_figure(name, value)
+
+
+def figure_label(name: str) -> str:
+    from linkdash import figures
+
+    entry = figures.FIGURES.get(name) if hasattr(figures, "FIGURES") else None
+    if isinstance(entry, dict):
+        return entry.get("label", name)
+    if isinstance(entry, (tuple, list)) and entry:
+        return str(entry[0])
+    if entry is not None and hasattr(entry, "label"):
+        return entry.label
+    return name.replace("_", " ").capitalize()
+
+
+def figure_help(name: str) -> str | None:
+    from linkdash import figures
+
+    entry = figures.FIGURES.get(name) if hasattr(figures, "FIGURES") else None
+    if isinstance(entry, dict):
+        return entry.get("definition") or entry.get("help")
+    if isinstance(entry, (tuple, list)) and len(entry) > 1:
+        return str(entry[1])
+    if entry is not None and hasattr(entry, "definition"):
+        return entry.definition
+    return None
+
+
+def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
+              per_row: int = 4) -> None:
+    """One ``st.metric`` card per figure, formatted with ``figures.format_figure``;
+    a figure that is None shows "no data"."""
+    names = [n for n in (names or list(figures_dict)) if n != "quarter"]
+    for start in range(0, len(names), per_row):
+        cols = st.columns(per_row, border=True)
+        for col, name in zip(cols, names[start:start + per_row]):
+            with col:
+                st.metric(figure_label(name), format_value(name, figures_dict.get(name)),
+                          help=figure_help(name))
+
+
+def show_chart(fig, key: str | None = None) -> None:
+    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+def pilot_url(pilot_id: str) -> str:
+    """A link (relative to the app) to the Pilot page of one pilot."""
+    return f"./pilot?{PILOT_PARAM}={pilot_id}"
+
+
+def pilot_link(pilot_id: str, label: str | None = None) -> None:
+    """A link to the Pilot page showing this pilot (``?pilot=ID``)."""
+    st.page_link(PAGE_FILES["pilot"], label=label or pilot_id, icon="🔎",
+                 query_params={PILOT_PARAM: pilot_id})
+
+
+def pilot_link_column(label: str = "Pilot") -> Any:
+    """column_config for a column of :func:`pilot_url` values showing the pilot id."""
+    return st.column_config.LinkColumn(label, display_text=rf"{PILOT_PARAM}=(.*)$",
+                                       help="Open the pilot's page")
+
+
+def with_pilot_links(df: pd.DataFrame, column: str = "pilot_id") -> pd.DataFrame:
+    """A copy of ``df`` whose pilot column holds links to the Pilot page."""
+    out = df.copy()
+    if column in out.columns:
+        out[column] = out[column].map(lambda p: pilot_url(p) if isinstance(p, str) else p)
+    return out
+
+
+def no_data(message: str = "No data yet for this selection.") -> None:
+    st.info(f"**No data.** {message}")
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def map_figures() -> dict[str, str]:
+    """The figures the country map can show, name -> label (for the map's selectbox)."""
+    from linkdash import figures, maps
+
+    names = list(getattr(maps, "MAP_FIGURES", None) or getattr(figures, "FIGURES", {}))
+    return {n: figure_label(n) for n in names if n != "quarter"}
+
+
+# --- the Pilot page's pieces ---------------------------------------------------------
+
+def _set_pilot_param(widget_key: str) -> None:
+    chosen = st.session_state.get(widget_key)
+    if chosen:
+        st.query_params[PILOT_PARAM] = chosen
+
+
+def pilot_picker(portfolio: Portfolio) -> str | None:
+    """The pilot named by ``?pilot=ID`` (any case), with a picker that changes it.
+    Returns None when the store has no pilots."""
+    p = portfolio.pilots
+    ids = sorted(p["pilot_id"].dropna().astype(str))
+    if not ids:
+        return None
+    names = dict(zip(p["pilot_id"], p["pilot_name"]))
+    wanted = str(st.query_params.get(PILOT_PARAM) or "").strip().upper()
+    if wanted and wanted not in ids:
+        st.warning(f"There is no pilot **{wanted}** in the store; showing {ids[0]}.")
+    current = wanted if wanted in ids else ids[0]
+    # The widget key follows the URL, so a link to another pilot shows that pilot.
+    key = f"pilot_picker_{current}"
+    chosen = st.selectbox(
+        "Pilot", ids, index=ids.index(current), key=key, on_change=_set_pilot_param,
+        args=(key,), format_func=lambda i: f"{names.get(i) or i} ({i})")
+    if st.query_params.get(PILOT_PARAM) != chosen:
+        st.query_params[PILOT_PARAM] = chosen
+    return chosen
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and pd.isna(v)) or v == ""
+
+
+def pilot_facts(facts: pd.Series) -> None:
+    """Country, value chain, producer organisation, site, dates and target households."""
+    def show(v: Any, fmt=str) -> str:
+        return NO_DATA if _blank(v) else fmt(v)
+
+    rows = [
+        ("Pilot ID", show(facts.get("pilot_id"))),
+        ("Country", show(facts.get("country_name") or facts.get("country"))),
+        ("Region", show(facts.get("region"))),
+        ("Value chain", show(facts.get("value_chain"),
+                             lambda v: catalogue.VALUE_CHAIN_LABELS.get(v, v))),
+        ("Producer organisation", show(facts.get("producer_org"))),
+        ("Site", show(facts.get("site"))),
+        ("Dates", f"{show(facts.get('start_date'))} to {show(facts.get('end_date'))}"),
+        ("Target households", show(facts.get("target_households"), lambda v: f"{int(v):,}")),
+    ]
+    cols = st.columns(4)
+    for i, (label, value) in enumerate(rows):
+        cols[i % 4].markdown(f"**{label}**  \n{value}")
+
+
+LESSON_COLUMNS = ["pilot_id", "quarter", "kind", "milestone", "lesson", "author"]
+
+
+def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
+    cols = [c for c in LESSON_COLUMNS if c in lessons.columns and (with_pilot or c != "pilot_id")]
+    df = lessons[cols].sort_values(["quarter"] + (["pilot_id"] if with_pilot else []),
+                                   ascending=False)
+    if "milestone" in df.columns:
+        df = df.assign(milestone=df["milestone"].map(
+            lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else None))
+    config = {"lesson": st.column_config.TextColumn("Lesson", width="large")}
+    if with_pilot:
+        df = with_pilot_links(df)
+        config["pilot_id"] = pilot_link_column()
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+
+
+SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status",
+                      "new", "changed", "unchanged", "rolled_back_by"]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _touched(url: str | None, version: int, pilot_id: str) -> list[int]:
+    hist = _open_store(url).history(pilot_id)
+    return sorted({int(i) for i in hist["submission_id"].dropna()}, reverse=True)
+
+
+def submissions_for_pilot(pilot_id: str) -> pd.DataFrame:
+    """The submissions that wrote a value of this pilot (current or since replaced),
+    newest first."""
+    version = data_version()
+    ids = set(_touched(database_url(), version, pilot_id))
+    subs = load_submissions(version)
+    subs = subs[subs["id"].isin(ids)]
+    return subs[[c for c in SUBMISSION_COLUMNS if c in subs.columns]]
+
+
+# --- the Lessons page ----------------------------------------------------------------
+
+def search_lessons(lessons: pd.DataFrame, text: str = "", kinds=(), milestones=(),
+                   quarters=()) -> pd.DataFrame:
+    """The lessons whose text, author or pilot contains every word of ``text`` (any
+    case) and whose kind, milestone and quarter are among those chosen (none = all)."""
+    out = lessons
+    if kinds:
+        out = out[out["kind"].isin(kinds)]
+    if milestones:
+        out = out[out["milestone"].isin(milestones)]
+    if quarters:
+        out = out[out["quarter"].isin(quarters)]
+    words = [w for w in str(text or "").lower().split() if w]
+    if words and not out.empty:
+        hay = (out["lesson"].fillna("").astype(str) + " " + out["author"].fillna("").astype(str)
+               + " " + out["pilot_id"].fillna("").astype(str)).str.lower()
+        mask = pd.Series(True, index=out.index)
+        phrase = " ".join(words)
+        # the whole phrase, or every word of it
+        for w in words:
+            mask &= hay.str.contains(w, regex=False)
+        mask |= hay.str.contains(phrase, regex=False)
+        out = out[mask]
+    return out
+
+
+def describe_submission(row: pd.Series) -> str:
+    when = row.get("created_at")
+    when = f"{when:%Y-%m-%d %H:%M}" if isinstance(when, (dt.datetime, pd.Timestamp)) else ""
+    return (f"#{int(row['id'])} · {row.get('kind')} · {row.get('filename') or ''} · "
+            f"{row.get('user') or ''} · {when} · {row.get('status')}")

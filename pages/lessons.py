@@ -1,0 +1,43 @@
+"""Lessons: everything the pilots documented (moment 3), searchable and downloadable."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from linkdash import catalogue, exports, ui
+
+st.title("Lessons learned")
+
+portfolio = ui.load_portfolio()
+view = ui.filtered_portfolio(portfolio)
+ui.filter_caption(portfolio, with_quarter=False)
+lessons = view.lessons
+
+text = st.text_input("Search the lessons", key="lessons_q",
+                     placeholder="e.g. milk collection")
+c1, c2, c3 = st.columns(3)
+kinds = c1.multiselect("Kind", list(catalogue.LESSON_KINDS), key="lessons_kind",
+                       format_func=str.capitalize, placeholder="All kinds")
+milestones = c2.multiselect("Milestone", list(catalogue.MILESTONES), key="lessons_milestone",
+                            format_func=catalogue.MILESTONE_LABELS.get,
+                            placeholder="All milestones")
+quarter_options = sorted(lessons["quarter"].dropna().unique().tolist(), reverse=True)
+quarters = c3.multiselect("Quarter", quarter_options, key="lessons_quarter",
+                          placeholder="All quarters")
+
+found = ui.search_lessons(lessons, text, kinds, milestones, quarters)
+st.write(f"**{len(found)}** of {len(lessons)} lessons")
+
+if portfolio.lessons.empty:
+    ui.no_data("No lessons documented yet (sheet **Lessons** of the workbook).")
+elif found.empty:
+    ui.no_data("No lesson matches this search.")
+else:
+    ui.lessons_table(found)
+    subset = replace(view, lessons=found)
+    d1, d2, _ = st.columns([1, 1, 3])
+    d1.download_button("Download as CSV", exports.lessons_csv_bytes(subset),
+                       file_name="link-lessons.csv", mime="text/csv", key="lessons_csv")
+    d2.download_button("Download as Excel", exports.lessons_xlsx_bytes(subset),
+                       file_name="link-lessons.xlsx", key="lessons_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

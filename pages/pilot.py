@@ -1,0 +1,55 @@
+"""One pilot: its facts and site, its milestones, its indicators against targets, its
+NBMP scores, its lessons and the submissions that touched it. Reachable by URL:
+``/pilot?pilot=KEN-DAIRY``."""
+
+import streamlit as st
+
+from linkdash import catalogue, charts, maps, ui
+from linkdash.portfolio import Filter
+
+portfolio = ui.load_portfolio()
+pilot_id = ui.pilot_picker(portfolio)
+
+if pilot_id is None:
+    st.title("Pilot")
+    ui.no_data("No pilots in the store yet." if portfolio.pilots.empty
+               else "Choose a pilot above.")
+    st.stop()
+
+one = portfolio.filtered(Filter(pilots=(pilot_id,)))
+facts = one.pilots.iloc[0]
+st.title(facts.get("pilot_name") or pilot_id)
+ui.pilot_facts(facts)
+
+c1, c2 = st.columns([2, 3])
+with c1:
+    st.subheader("Site")
+    ui.show_chart(maps.pilot_site_map(portfolio, pilot_id), key="site_map")
+with c2:
+    st.subheader("Milestones")
+    as_of = ui.today()
+    ui.show_chart(charts.progress_gantt(one, as_of, "region"), key="pilot_gantt")
+
+st.subheader("Indicators against targets")
+reported = [c for c in catalogue.numeric_indicators()
+            if c in set(one.indicators["indicator"])] or catalogue.numeric_indicators()
+labels = catalogue.indicators()
+indicator = st.selectbox("Indicator", reported, format_func=lambda c: labels[c].label,
+                         key="pilot_indicator")
+ui.show_chart(charts.indicator_trend(portfolio, pilot_id, indicator), key="pilot_trend")
+
+st.subheader("New Business Model Principles")
+ui.show_chart(charts.nbmp_radar(portfolio, pilot_id), key="pilot_nbmp")
+
+st.subheader("Lessons")
+if one.lessons.empty:
+    ui.no_data("No lessons documented for this pilot yet.")
+else:
+    ui.lessons_table(one.lessons, with_pilot=False)
+
+st.subheader("Submissions that touched this pilot")
+subs = ui.submissions_for_pilot(pilot_id)
+if subs.empty:
+    st.caption("No submission has touched this pilot.")
+else:
+    st.dataframe(subs, hide_index=True, width="stretch")

@@ -1,0 +1,63 @@
+"""Submissions: every upload, the demo data and every rollback; download the file a
+submission sent; roll one back (after a confirmation) and see what was restored."""
+
+import pandas as pd
+import streamlit as st
+
+from linkdash import ui
+
+st.title("Submissions")
+st.caption("Every upload is kept with its file, who sent it and when. Rolling one back "
+           "restores the values it replaced; values a later submission changed are kept.")
+
+done = st.session_state.pop("rollback_result", None)
+if done is not None:
+    (st.success if done.ok else st.error)(done.message)
+    if done.ok and done.kept:
+        st.write("Kept because a later submission changed them:")
+        st.dataframe(pd.DataFrame(done.kept), hide_index=True, width="stretch")
+
+subs = ui.load_submissions()
+if subs.empty:
+    ui.no_data("Nothing has been submitted yet. Upload a workbook on the **Upload** page.")
+    st.stop()
+
+st.dataframe(subs[[c for c in ui.SUBMISSION_COLUMNS if c in subs.columns]], hide_index=True,
+             width="stretch", column_config={
+                 "id": st.column_config.NumberColumn("#", format="%d"),
+                 "created_at": st.column_config.DatetimeColumn("Sent (UTC)",
+                                                               format="YYYY-MM-DD HH:mm"),
+                 "rolled_back_by": st.column_config.NumberColumn("Rolled back by", format="%d"),
+             })
+
+rows = {int(r["id"]): r for _, r in subs.iterrows()}
+chosen = st.selectbox("Submission", list(rows), key="submission_pick",
+                      format_func=lambda i: ui.describe_submission(rows[i]))
+row = rows[chosen]
+
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("Original file")
+    original = ui.get_store().submission_file(chosen)
+    if original is None:
+        st.caption("This submission has no file (a rollback).")
+    else:
+        name, data = original
+        st.download_button(f"Download {name}", data, file_name=name, key="submission_file",
+                           mime="application/octet-stream")
+
+with c2:
+    st.subheader("Roll back")
+    if row["kind"] == "rollback":
+        st.caption("A rollback cannot itself be rolled back; send the data again instead.")
+    elif row["status"] == "rolled_back":
+        st.caption(f"Already rolled back by submission {int(row['rolled_back_by'])}.")
+    else:
+        st.warning(f"Rolling back submission {chosen} restores the values it replaced and "
+                   "removes the values it added, for every page.")
+        sure = st.checkbox(f"Yes, roll back submission {chosen}", key=f"rollback_sure_{chosen}")
+        if st.button("Roll back", type="primary", disabled=not sure, key="rollback_go"):
+            result = ui.get_store().rollback(chosen, ui.current_user())
+            ui.data_changed()
+            st.session_state["rollback_result"] = result
+            st.rerun()
