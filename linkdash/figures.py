@@ -1,0 +1,565 @@
+"""The portfolio figures: every number a page, an export or the command line shows.
+
+The spec (``Portfolio figures`` in ``shared/spec/workbook.md``) defines each figure for a
+quarter Q, a filter and an as-of date. Each figure has one function here, and
+``portfolio_figures`` puts them together, so pages, deck, report and ``python -m linkdash
+summary`` always agree.
+
+The rules that matter:
+
+- a pilot that did not report for Q counts as not reporting: never as zero, and never with
+  an older quarter's value carried forward;
+- a figure with nothing to compute it from is None (shown as "no data"); a sum over no
+  values is None, not 0; counts of pilots and milestones are counts (0 is a count);
+- shares are fractions 0..1 (unrounded), over the pilots that gave both numbers for Q;
+  the average income is weighted by households reached, over pilots that gave both.
+
+Per-pilot building blocks the charts reuse: ``pilot_quarter_table``,
+``figures_by_quarter``, ``milestone_status_as_of``, ``reporting_grid``; display:
+``format_figure`` and the ``FIGURES`` catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+from dataclasses import dataclass
+
+import pandas as pd
+
+from linkdash import catalogue, quarters
+from linkdash.portfolio import Filter, Portfolio
+
+# --- the catalogue ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    label: str
+    unit: str
+    kind: str  # count | share | money
+    definition: str
+
+
+def _fig(name: str, label: str, unit: str, kind: str, definition: str) -> tuple[str, Figure]:
+    return name, Figure(name, label, unit, kind, definition)
+
+
+_BOTH = "over the pilots that gave both numbers for the quarter"
+
+FIGURES: dict[str, Figure] = dict([
+    _fig("pilots_total", "Pilots", "pilots", "count",
+         "Pilots in the filter, whatever their dates."),
+    _fig("pilots_reporting", "Pilots reporting", "pilots", "count",
+         "Pilots with at least one Indicators value for the quarter. A pilot that did not report "
+         "counts as not reporting: never as zero, never with an older quarter's value."),
+    _fig("households_reached", "Households reached", "households", "count",
+         "Sum of households taking part, over the pilots that reported it for the quarter."),
+    _fig("participants_total", "Participants", "people", "count",
+         "Sum of people trained or engaged in the quarter, over the pilots that reported it."),
+    _fig("women_share_participants", "Women among participants", "share of participants", "share",
+         f"Sum of women participants / sum of all participants, {_BOTH}."),
+    _fig("youth_share_participants", "Youth among participants", "share of participants", "share",
+         f"Sum of youth (15 to 35) participants / sum of all participants, {_BOTH}."),
+    _fig("women_share_members", "Women among members", "share of members", "share",
+         f"Sum of women members / sum of all members of the producer organisations, {_BOTH}."),
+    _fig("youth_share_members", "Youth among members", "share of members", "share",
+         f"Sum of youth (15 to 35) members / sum of all members, {_BOTH}."),
+    _fig("women_share_leaders", "Women in leadership", "share of board and committee seats", "share",
+         f"Sum of seats held by women / sum of all board and committee seats, {_BOTH}."),
+    _fig("income_avg_usd", "Average household income", "USD per household per year", "money",
+         "Average annual net household income from the value chain, weighted by households "
+         f"reached: sum of (income x households) / sum of households, {_BOTH}."),
+    _fig("share_above_living_income", "Households above living income", "share of surveyed households", "share",
+         "Surveyed households above the country's living-income benchmark / households surveyed, "
+         f"{_BOTH}."),
+    _fig("sales_usd", "Sales", "USD in the quarter", "money",
+         "Sum of sales through the producer organisations in the quarter, over the pilots that reported it."),
+    _fig("milestones_completed", "Milestones completed", "milestones", "count",
+         "Milestones of the filter's pilots with an actual end on or before the as-of date."),
+    _fig("milestones_overdue", "Milestones overdue", "milestones", "count",
+         "Milestones of the filter's pilots whose planned end is before the as-of date and that "
+         "were neither completed by then nor dropped."),
+])
+FIGURE_NAMES: tuple[str, ...] = tuple(FIGURES)
+
+# share figure -> (part, total) indicator codes
+SHARES: dict[str, tuple[str, str]] = {
+    "women_share_participants": ("participants_women", "participants_total"),
+    "youth_share_participants": ("participants_youth", "participants_total"),
+    "women_share_members": ("members_women", "members_total"),
+    "youth_share_members": ("members_youth", "members_total"),
+    "women_share_leaders": ("leaders_women", "leaders_total"),
+    "share_above_living_income": ("hh_above_living_income", "hh_surveyed"),
+}
+SUMS = ("households_reached", "participants_total", "sales_usd")
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+def _date(v) -> dt.date | None:
+    """A stored date (date, datetime, Timestamp, ISO text) or None for blank/NaT/NaN."""
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str) and v.strip():
+        return dt.date.fromisoformat(v.strip()[:10])
+    return None
+
+
+def _native(v):
+    """numpy scalars -> Python; NaN -> None."""
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _reported_values(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Indicator rows that hold a value (a number, or the text of ``volume_unit``)."""
+    if indicators.empty:
+        return indicators
+    has = indicators["value"].notna() | indicators["text"].notna()
+    return indicators[has]
+
+
+def latest_quarter(portfolio: Portfolio) -> str | None:
+    """The latest quarter with any Indicators value in this portfolio (filter it first)."""
+    qs = _reported_values(portfolio.indicators)["quarter"].dropna()
+    return str(qs.max()) if len(qs) else None
+
+
+# --- per-pilot tables -------------------------------------------------------------------
+
+PILOT_COLUMNS = ("pilot_id", "pilot_name", "country", "country_name", "region", "value_chain")
+
+
+def _benchmark(benchmarks: pd.DataFrame, country: str, year: int) -> tuple[float | None, int | None]:
+    """The living-income benchmark of a country for a year: that year's, else the latest earlier one."""
+    if benchmarks is None or benchmarks.empty:
+        return None, None
+    b = benchmarks[(benchmarks["country"] == country) & benchmarks["living_income_usd"].notna()]
+    years = pd.to_numeric(b["year"], errors="coerce")
+    b = b[years <= year]
+    if b.empty:
+        return None, None
+    row = b.loc[pd.to_numeric(b["year"]).idxmax()]
+    return float(row["living_income_usd"]), int(row["year"])
+
+
+def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: pd.Series, quarter: str | None) -> pd.DataFrame:
+    pilots = portfolio.pilots
+    base = pd.DataFrame({c: (pilots[c].tolist() if c in pilots.columns else [None] * len(pilots))
+                         for c in PILOT_COLUMNS})
+    codes = catalogue.numeric_indicators()
+    if quarter is not None and not wide.empty:
+        wq = wide[wide["quarter"] == quarter].drop(columns=["quarter"])
+    else:
+        wq = pd.DataFrame(columns=["pilot_id", *codes, "volume_unit"])
+    rows = base.merge(wq, on="pilot_id", how="left")
+    for c in codes:
+        rows[c] = pd.to_numeric(rows[c], errors="coerce").astype("float64")
+    rows["quarter"] = quarter
+    n = counts.get(quarter) if quarter is not None else None
+    rows["values_reported"] = (rows["pilot_id"].map(n).fillna(0).astype(int) if n is not None
+                               else pd.Series(0, index=rows.index, dtype=int))
+    rows["reporting"] = rows["values_reported"] > 0
+    for name, (part, total) in SHARES.items():
+        both = rows[part].notna() & rows[total].notna() & (rows[total] > 0)
+        rows[name] = (rows[part] / rows[total]).where(both)
+    year = quarters.split(quarter)[0] if quarter else None
+    li, li_year = [], []
+    for c in rows["country"]:
+        v, y = _benchmark(portfolio.benchmarks, c, year) if year else (None, None)
+        li.append(v)
+        li_year.append(y)
+    rows["living_income_usd"] = pd.Series(li, index=rows.index, dtype="float64")
+    rows["living_income_year"] = pd.Series(li_year, index=rows.index, dtype="Int64")
+    rows["income_to_living_income"] = rows["income_avg_usd"] / rows["living_income_usd"]
+    return rows
+
+
+def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
+    rv = _reported_values(portfolio.indicators)
+    if rv.empty:
+        return {}
+    return {q: g.groupby("pilot_id").size() for q, g in rv.groupby("quarter")}
+
+
+def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFrame:
+    """One row per pilot of ``portfolio`` (filter it first) for ``quarter``: the pilot's
+    ``pilot_id, pilot_name, country, country_name, region, value_chain``, every numeric
+    indicator as reported for that quarter (NaN when not reported: never carried
+    forward), ``volume_unit``, ``values_reported`` (how many values), ``reporting``, the
+    per-pilot shares (``women_share_participants`` ... ``share_above_living_income``, NaN
+    unless both numbers were given), ``living_income_usd`` (the country's benchmark for the
+    quarter's year, else the latest earlier year; ``living_income_year`` says which) and
+    ``income_to_living_income``."""
+    return _quarter_rows(portfolio, portfolio.indicators_wide(), _value_counts(portfolio), quarter)
+
+
+# --- one function per figure ---------------------------------------------------------------
+# Each takes the per-pilot table of a quarter (``pilot_quarter_table``) or the milestones.
+
+def total(rows: pd.DataFrame, code: str) -> float | None:
+    """Σ code over the pilots that reported it; None when none did."""
+    s = rows[code].dropna()
+    return float(s.sum()) if len(s) else None
+
+
+def share(rows: pd.DataFrame, part: str, of: str) -> float | None:
+    """Σ part / Σ of, over the pilots that gave both; None when none did or Σ of is 0."""
+    both = rows[part].notna() & rows[of].notna()
+    den = float(rows.loc[both, of].sum())
+    if not both.any() or den <= 0:
+        return None
+    return float(rows.loc[both, part].sum()) / den
+
+
+def pilots_total(rows: pd.DataFrame) -> int:
+    return int(len(rows))
+
+
+def pilots_reporting(rows: pd.DataFrame) -> int:
+    return int(rows["reporting"].sum()) if len(rows) else 0
+
+
+def households_reached(rows: pd.DataFrame) -> float | None:
+    return total(rows, "households_reached")
+
+
+def participants_total(rows: pd.DataFrame) -> float | None:
+    return total(rows, "participants_total")
+
+
+def women_share_participants(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["women_share_participants"])
+
+
+def youth_share_participants(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["youth_share_participants"])
+
+
+def women_share_members(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["women_share_members"])
+
+
+def youth_share_members(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["youth_share_members"])
+
+
+def women_share_leaders(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["women_share_leaders"])
+
+
+def income_avg_usd(rows: pd.DataFrame) -> float | None:
+    """Σ (income × households) / Σ households over the pilots that gave both."""
+    both = rows["income_avg_usd"].notna() & rows["households_reached"].notna()
+    hh = rows.loc[both, "households_reached"]
+    if not both.any() or float(hh.sum()) <= 0:
+        return None
+    return float((rows.loc[both, "income_avg_usd"] * hh).sum() / hh.sum())
+
+
+def share_above_living_income(rows: pd.DataFrame) -> float | None:
+    return share(rows, *SHARES["share_above_living_income"])
+
+
+def sales_usd(rows: pd.DataFrame) -> float | None:
+    return total(rows, "sales_usd")
+
+
+def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    """The milestones with, as of a date (default today):
+
+    - ``status_as_of``: ``dropped`` when dropped; ``completed`` with an actual end on or
+      before the date; ``in_progress`` with an actual start on or before it (or a stored
+      ``in_progress`` without dates); else ``not_started``;
+    - ``completed`` (bool), ``overdue`` (bool: planned end before the date, not completed by
+      then, not dropped);
+    - ``days_late``: for a completed milestone, days its actual end came after the planned
+      end (0 when on time); otherwise days the planned end lies before the date (0 when not
+      yet due); None without a planned end (or for dropped milestones)."""
+    as_of = as_of or dt.date.today()
+    out = milestones.copy()
+    status, completed, overdue, late = [], [], [], []
+    for r in out.itertuples(index=False):
+        a_s, a_e, p_e = _date(r.actual_start), _date(r.actual_end), _date(r.planned_end)
+        stored = r.status if isinstance(r.status, str) else None
+        done = a_e is not None and a_e <= as_of
+        if stored == "dropped":
+            st = "dropped"
+        elif done:
+            st = "completed"
+        elif (a_s is not None and a_s <= as_of) or (stored == "in_progress" and a_s is None):
+            st = "in_progress"
+        else:
+            st = "not_started"
+        od = p_e is not None and p_e < as_of and not done and st != "dropped"
+        if p_e is None or st == "dropped":
+            d = None
+        elif done:
+            d = max(0, (a_e - p_e).days)
+        else:
+            d = max(0, (as_of - p_e).days)
+        status.append(st)
+        completed.append(done)
+        overdue.append(od)
+        late.append(d)
+    out["status_as_of"] = pd.Series(status, index=out.index, dtype=object)
+    out["completed"] = pd.Series(completed, index=out.index, dtype=bool)
+    out["overdue"] = pd.Series(overdue, index=out.index, dtype=bool)
+    out["days_late"] = pd.Series(late, index=out.index, dtype="Int64")
+    return out
+
+
+def milestones_completed(status: pd.DataFrame) -> int:
+    """Count over ``milestone_status_as_of`` output."""
+    return int(status["completed"].sum()) if len(status) else 0
+
+
+def milestones_overdue(status: pd.DataFrame) -> int:
+    return int(status["overdue"].sum()) if len(status) else 0
+
+
+_ROW_FIGURES = {
+    "pilots_total": pilots_total, "pilots_reporting": pilots_reporting,
+    "households_reached": households_reached, "participants_total": participants_total,
+    "women_share_participants": women_share_participants,
+    "youth_share_participants": youth_share_participants,
+    "women_share_members": women_share_members, "youth_share_members": youth_share_members,
+    "women_share_leaders": women_share_leaders, "income_avg_usd": income_avg_usd,
+    "share_above_living_income": share_above_living_income, "sales_usd": sales_usd,
+}
+
+
+def _figures_of_rows(rows: pd.DataFrame) -> dict:
+    out = {}
+    for name, fn in _ROW_FIGURES.items():
+        v = _native(fn(rows))
+        if isinstance(v, float) and FIGURES[name].kind == "count" and v.is_integer():
+            v = int(v)
+        out[name] = v
+    return out
+
+
+def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
+                      as_of: dt.date | None = None) -> dict:
+    """Every figure of the spec for a quarter (default: the latest with any Indicators value
+    in the filter), a filter and an as-of date for the milestones (default today):
+    ``{"quarter", "as_of", <figure name>: value, ...}``. Values are Python ints/floats or
+    None ("no data")."""
+    p = portfolio.filtered(flt)
+    as_of = as_of or dt.date.today()
+    if quarter is None:
+        quarter = latest_quarter(p)
+    rows = pilot_quarter_table(p, quarter)
+    out: dict = {"quarter": quarter, "as_of": as_of}
+    out.update(_figures_of_rows(rows))
+    status = milestone_status_as_of(p.milestones, as_of)
+    out["milestones_completed"] = milestones_completed(status)
+    out["milestones_overdue"] = milestones_overdue(status)
+    return out
+
+
+def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
+                       quarter_list: list[str] | None = None) -> pd.DataFrame:
+    """The quarter figures (everything but the milestones) for each quarter: one row per
+    quarter, ascending; by default every quarter from the first to the last with data in the
+    filter (gaps included, so a quarter nobody reported shows as 0 pilots reporting and
+    None elsewhere). For trend charts; same definitions as ``portfolio_figures``."""
+    p = portfolio.filtered(flt)
+    if quarter_list is None:
+        qs = _reported_values(p.indicators)["quarter"].dropna()
+        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
+    wide, counts = p.indicators_wide(), _value_counts(p)
+    records = []
+    for q in quarter_list:
+        rec = {"quarter": q}
+        rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q)))
+        records.append(rec)
+    return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
+
+
+def reporting_grid(portfolio: Portfolio, quarter_list: list[str] | None = None) -> pd.DataFrame:
+    """Pilot × quarter: how many Indicators values each pilot gave for each quarter (0 when
+    none; ``grid > 0`` is "reported"). Rows: every pilot of the portfolio in its order;
+    columns: ``quarter_list``, by default every quarter from the first to the last with data."""
+    rv = _reported_values(portfolio.indicators)
+    if quarter_list is None:
+        qs = rv["quarter"].dropna()
+        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
+    ids = portfolio.pilots["pilot_id"].tolist()
+    if rv.empty:
+        counts = pd.DataFrame(0, index=ids, columns=quarter_list)
+    else:
+        counts = rv.groupby(["pilot_id", "quarter"]).size().unstack(fill_value=0)
+        counts = counts.reindex(index=ids, columns=quarter_list).fillna(0)
+    counts = counts.astype(int)
+    counts.index.name = "pilot_id"
+    counts.columns.name = "quarter"
+    return counts
+
+
+# --- display ---------------------------------------------------------------------------------
+
+def _kind(name: str) -> str:
+    if name in FIGURES:
+        return FIGURES[name].kind
+    if name in SHARES or name.endswith("_share") or "share" in name:
+        return "share"
+    ind = catalogue.indicators().get(name)
+    if ind is not None:
+        return {"money": "money", "count": "count", "score": "score"}.get(ind.kind, "number")
+    return "number"
+
+
+def _compact(v: float) -> str:
+    a = abs(v)
+    if a < 10_000:
+        return f"{v:,.0f}"
+    if a < 100_000:
+        return f"{v / 1000:.1f}k"
+    if a < 1_000_000:
+        return f"{v / 1000:.0f}k"
+    return f"{v / 1_000_000:.1f}M"
+
+
+def format_figure(name: str, value) -> str:
+    """A figure (or indicator) for display: ``"12.4k"`` (counts), ``"48%"`` (shares),
+    ``"$1,234"`` (money), ``"no data"`` for None/NaN."""
+    value = _native(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    kind = _kind(name)
+    v = float(value)
+    if kind == "share":
+        pct = v * 100
+        if 0 < pct < 1:
+            return "<1%"
+        return f"{pct:.0f}%"
+    if kind == "money":
+        sign = "-" if v < 0 else ""
+        a = abs(v)
+        if a < 100_000:
+            return f"{sign}${a:,.0f}"
+        return f"{sign}${_compact(a)}"
+    if kind == "score":
+        return f"{v:.1f}"
+    if kind == "count":
+        return _compact(v)
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def figures_table(figs: dict) -> pd.DataFrame:
+    """``portfolio_figures`` output as rows: name, label, value, shown, unit, definition."""
+    return pd.DataFrame([
+        {"name": n, "label": f.label, "value": figs.get(n), "shown": format_figure(n, figs.get(n)),
+         "unit": f.unit, "definition": f.definition}
+        for n, f in FIGURES.items()
+    ])
+
+
+# --- python -m linkdash summary ----------------------------------------------------------------
+
+class _Usage(Exception):
+    pass
+
+
+def _split(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    return [t.strip() for t in str(text).split(",") if t.strip()]
+
+
+def filter_from_args(region=None, country=None, value_chain=None, pilot=None) -> Filter:
+    """A Filter from command-line text: regions, value chains and pilot ids match without
+    regard to case (several separated by commas); a country is anything the spec's Country
+    rule accepts. Raises ValueError with a message for text that matches nothing."""
+    from linkdash import countries
+
+    regions = []
+    for r in _split(region):
+        hit = next((x for x in catalogue.REGIONS if x.lower() == r.lower()), None)
+        if hit is None:
+            raise ValueError(f"unknown region {r!r}: use one of {', '.join(catalogue.REGIONS)}")
+        regions.append(hit)
+    cs = []
+    if country is not None and country.strip():
+        a3 = countries.to_alpha3(country.strip())
+        if a3 is None:
+            raise ValueError(f"unknown country {country!r}: use an English name or an ISO alpha-2/alpha-3 code")
+        cs.append(a3)
+    chains = []
+    for v in _split(value_chain):
+        key = catalogue.normalize_header(v)
+        hit = next((c for c in catalogue.VALUE_CHAINS
+                    if c == key or catalogue.normalize_header(catalogue.VALUE_CHAIN_LABELS[c]) == key), None)
+        if hit is None:
+            raise ValueError(f"unknown value chain {v!r}: use one of {', '.join(catalogue.VALUE_CHAINS)}")
+        chains.append(hit)
+    pilots = [p.upper() for p in _split(pilot)]
+    return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
+
+
+def summary_command(store, args) -> int:
+    """``python -m linkdash summary [--quarter Q] [--region R] [--country C] [--value-chain V]
+    [--pilot P] [--as-of DATE] [--json]``."""
+    from linkdash import values
+
+    try:
+        flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
+                               getattr(args, "value_chain", None), getattr(args, "pilot", None))
+    except ValueError as e:
+        print(f"summary: {e}", file=sys.stderr)
+        return 2
+    quarter = None
+    if getattr(args, "quarter", None):
+        quarter, msg = values.parse_quarter(args.quarter)
+        if msg:
+            print(f"summary: --quarter {msg}", file=sys.stderr)
+            return 2
+    as_of = None
+    if getattr(args, "as_of", None):
+        as_of, msg = values.parse_date(args.as_of)
+        if msg:
+            print(f"summary: --as-of {msg}", file=sys.stderr)
+            return 2
+
+    portfolio = store.load()
+    known = set(portfolio.pilots["pilot_id"])
+    for pid in flt.pilots:
+        if pid not in known:
+            print(f"summary: no pilot {pid} in the store", file=sys.stderr)
+    figs = portfolio_figures(portfolio, flt, quarter=quarter, as_of=as_of)
+
+    if getattr(args, "json", False):
+        out = dict(figs)
+        out["as_of"] = figs["as_of"].isoformat()
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+
+    q = figs["quarter"]
+    title = f"Portfolio figures for {quarters.label(q) if q else 'no quarter (no indicator data)'}"
+    print(f"{title} - {flt.describe()}")
+    print(f"Milestones as of {figs['as_of'].isoformat()}")
+    print()
+    width = max(len(f.label) for f in FIGURES.values())
+    for name, f in FIGURES.items():
+        print(f"  {f.label:<{width}}  {format_figure(name, figs[name]):>10}  {f.unit}")
+    return 0
