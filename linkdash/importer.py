@@ -1,0 +1,215 @@
+"""``check_file``: a director's workbook in, every problem at once or clean typed tables out.
+
+    checked = check_file(data, "kenya-2017Q3.xlsx", store.load(), scope={"KEN-DAIRY"})
+    checked.report.ok        # False when any error: nothing may be stored
+    checked.tables["Indicators"]  # long: pilot_id, quarter, indicator, value, text
+
+Tables (``catalogue.SHEET_ORDER`` names, only the sheets present) have canonical column
+codes: the key columns and the columns present in the file, plus the derived ones
+(Pilots ``region``, ``cycle``, ``currency``; Progress ``status``). Blank cells are None
+(= not reported). Rows with errors are left out of the tables; with any error the caller
+stores nothing anyway.
+
+Decisions the spec leaves open:
+- a money value given both in USD and in local currency keeps the USD value, with a
+  warning (``money_both_given``);
+- a csv file's problems name the canonical sheet (``Indicators``) as their sheet;
+- rows whose pilot is outside ``scope`` are errors and are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linkdash import catalogue, rules
+from linkdash.portfolio import Portfolio
+from linkdash.problems import Report
+from linkdash.workbook import locate_sheets, read_workbook
+
+
+@dataclass
+class CheckedWorkbook:
+    report: Report
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sheet_names: dict[str, str] = field(default_factory=dict)  # canonical -> as written
+    kind: str = ""  # xlsx | xls | ods | csv
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def _obj(values: list) -> pd.Series:
+    return pd.Series(values, dtype=object)
+
+
+def _frame(p: rules.ParsedSheet, rows: list[int], extra: dict[str, list] | None = None) -> pd.DataFrame:
+    spec = catalogue.sheets()[p.table.canonical]
+    cols: dict[str, pd.Series] = {}
+    order = [c.code for c in spec.all_columns if c.code in p.values or c.code in (extra or {})]
+    for code in order:
+        if extra and code in extra:
+            src = extra[code]
+            cols[code] = _obj([src[i] for i in rows])
+            continue
+        col = p.values[code]
+        if isinstance(col, np.ndarray):
+            sub = col[rows] if rows else np.empty(0)
+            out = [None if v != v else (int(v) if spec.column(code).type == "year" else float(v))
+                   for v in sub.tolist()]
+            cols[code] = _obj(out)
+        else:
+            cols[code] = _obj([col[i] for i in rows])
+    if extra:
+        for code, src in extra.items():
+            if code not in cols:
+                cols[code] = _obj([src[i] for i in rows])
+    return pd.DataFrame(cols)
+
+
+def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFrame, list]:
+    """Wide Indicators rows -> long ``pilot_id, quarter, indicator, value, text``; also the
+    (row, pilot, quarter, indicator, value) list the outlier rule uses."""
+    rows_arr = np.asarray(rows, dtype=np.int64)
+    ids = np.asarray(p.values["pilot_id"], dtype=object)
+    qs = np.asarray(p.values["quarter"], dtype=object)
+    parts_pid, parts_q, parts_code, parts_val, parts_text, parts_row = [], [], [], [], [], []
+    for ind in catalogue.indicators().values():
+        code = ind.code
+        if code not in p.values:
+            continue
+        col = p.values[code]
+        if ind.kind == "unit":
+            arr = np.asarray(col, dtype=object)[rows_arr] if rows else np.empty(0, dtype=object)
+            keep = rows_arr[np.fromiter((v is not None for v in arr), dtype=bool, count=len(arr))]
+            parts_val.append(np.full(len(keep), np.nan))
+            parts_text.append(np.asarray(col, dtype=object)[keep])
+        else:
+            sub = col[rows_arr] if rows else np.empty(0)
+            keep = rows_arr[~np.isnan(sub)]
+            parts_val.append(col[keep])
+            parts_text.append(np.full(len(keep), None, dtype=object))
+        parts_pid.append(ids[keep])
+        parts_q.append(qs[keep])
+        parts_code.append(np.full(len(keep), code, dtype=object))
+        parts_row.append(keep)
+    if not parts_pid:
+        return pd.DataFrame({c: _obj([]) for c in ("pilot_id", "quarter", "indicator", "value", "text")}), []
+    pid = np.concatenate(parts_pid)
+    q = np.concatenate(parts_q)
+    codes = np.concatenate(parts_code)
+    val = np.concatenate(parts_val).astype(float)
+    text = np.concatenate(parts_text)
+    df = pd.DataFrame({
+        "pilot_id": pd.Series(pid, dtype=object),
+        "quarter": pd.Series(q, dtype=object),
+        "indicator": pd.Series(codes, dtype=object),
+        "value": pd.Series(val, dtype="float64"),
+        "text": pd.Series(text, dtype=object),
+    })
+    numeric = np.isfinite(val)
+    long_rows = list(zip(np.concatenate(parts_row)[numeric].tolist(), pid[numeric].tolist(),
+                         q[numeric].tolist(), codes[numeric].tolist(), val[numeric].tolist()))
+    return df, long_rows
+
+
+def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    r = current.rates
+    if r is not None and not r.empty:
+        for cur, q, v in zip(r["currency"], r["quarter"], r["units_per_usd"]):
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                continue
+            if f == f and f > 0:
+                out[(cur, q)] = f
+    if rates is not None and rates.has("units_per_usd"):
+        col = rates.values["units_per_usd"]
+        for i in rates.ok_rows():
+            v = col[i]
+            if v == v and v > 0:
+                out[(rates.values["currency"][i], rates.values["quarter"][i])] = float(v)
+    return out
+
+
+_SHEET_RANK = {name: i for i, name in enumerate(catalogue.SHEET_ORDER)}
+
+
+def _problem_order(sheet_names: dict[str, str]):
+    by_written = {v: k for k, v in sheet_names.items()}
+
+    def key(p):
+        import re
+
+        m = re.match(r"([A-Z]+)(\d+)$", p.cell or "")
+        row = int(m.group(2)) if m else 0
+        col = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(m.group(1)))) if m else 0
+        rank = _SHEET_RANK.get(by_written.get(p.sheet, p.sheet), -1) if p.sheet else -1
+        return (rank, row, col)
+
+    return key
+
+
+def check_file(data: bytes, filename: str, current: Portfolio | None = None, *,
+               scope: set[str] | None = None, today: dt.date | None = None) -> CheckedWorkbook:
+    """Read and check a workbook against the stored portfolio ``current``.
+
+    Never raises for what is in the file: every problem is in ``report``."""
+    current = current if current is not None else Portfolio()
+    today = today or dt.date.today()
+    scope = {s.strip().upper() for s in scope} if scope is not None else None
+    report = Report()
+    raw = read_workbook(data, filename)
+    report.extend(raw.report)
+    if raw.report.errors:
+        return CheckedWorkbook(report, {}, {}, raw.kind)
+    found = locate_sheets(raw, report)
+    sheet_names = {k: t.name for k, t in found.items()}
+    parsed = {name: rules.parse_sheet(t, report) for name, t in found.items()}
+
+    ctx = rules.Context(current, today, scope)
+    ctx.pilots = rules.pilot_context(current, parsed.get("Pilots"))
+    ctx.rates = _rates_context(current, parsed.get("Rates"))
+
+    tables: dict[str, pd.DataFrame] = {}
+    for name in catalogue.SHEET_ORDER:
+        p = parsed.get(name)
+        if p is None:
+            continue
+        drop = set(p.bad_key)
+        drop |= rules.duplicate_keys(p, report)
+        extra: dict[str, list] | None = None
+        if name == "Pilots":
+            drop |= rules.pilot_rows_rules(p, ctx, report, known_required=False)
+            extra = rules.pilots_rules(p, ctx, report)
+        elif name == "Progress":
+            drop |= rules.pilot_rows_rules(p, ctx, report)
+            extra = {"status": rules.progress_rules(p, ctx, report)}
+        elif name == "Indicators":
+            drop |= rules.pilot_rows_rules(p, ctx, report)
+            drop |= rules.quarter_rules(p, ctx, report)
+            rules.convert_local_money(p, ctx, report)
+            rules.parts_rules(p, ctx, report)
+            rules.volume_unit_rules(p, ctx, report)
+        elif name == "Targets":
+            drop |= rules.pilot_rows_rules(p, ctx, report)
+        elif name == "Lessons":
+            drop |= rules.pilot_rows_rules(p, ctx, report)
+            drop |= rules.quarter_rules(p, ctx, report, check_start=False)
+            drop |= rules.lessons_rules(p, ctx, report)
+        elif name == "Rates":
+            drop |= rules.rates_rules(p, report)
+        rows = [i for i in p.rows if i not in drop] if drop else p.rows
+        if name == "Indicators":
+            df, long_rows = _indicators_long(p, rows)
+            rules.outlier_rules(long_rows, p, ctx, report)
+            tables[name] = df
+        else:
+            tables[name] = _frame(p, rows, extra)
+    report.problems.sort(key=_problem_order(sheet_names))
+    return CheckedWorkbook(report, tables, sheet_names, raw.kind)

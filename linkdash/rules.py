@@ -1,0 +1,678 @@
+"""Every rule of the workbook spec, applied column by column.
+
+``parse_sheet`` turns a located sheet (raw cells) into typed columns: numeric columns are
+float arrays (NaN = blank) parsed with a fast path for cells that are already numbers,
+the other columns lists (None = blank). Problems are created only for cells that are
+wrong, so a clean 50,000-row sheet costs little more than reading it.
+
+The sheet rules (``pilots_rules``, ``progress_rules``, ``indicators_rules``...) then
+check what needs more than one cell: keys, duplicates, known pilots, scope, quarters,
+parts not above their totals, dates in order, status, conversion of local money, and
+outliers against the pilot's earlier quarters.
+
+Problem codes (stable; severity in ``PROBLEM_CODES``) are listed below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from linkdash import catalogue, countries, quarters, values
+from linkdash.portfolio import Portfolio
+from linkdash.problems import ERROR, WARNING, Report
+from linkdash.workbook import SheetTable
+
+PROBLEM_CODES: dict[str, str] = {
+    # the file (workbook.py)
+    "file_empty": ERROR, "file_too_large": ERROR, "file_unreadable": ERROR,
+    "not_a_spreadsheet": ERROR, "file_encrypted": ERROR, "zip_bomb": ERROR,
+    "xml_entities": ERROR, "too_many_rows": ERROR, "no_known_sheet": ERROR,
+    "no_header": ERROR, "duplicate_sheet": ERROR, "missing_column": ERROR,
+    "duplicate_column": ERROR, "unknown_column": WARNING, "sheet_ignored": WARNING,
+    "empty_sheet": WARNING,
+    # cells
+    "not_a_number": ERROR, "not_whole": ERROR, "negative": ERROR, "negative_income": WARNING,
+    "score_range": ERROR, "latitude_range": ERROR, "longitude_range": ERROR, "bad_year": ERROR,
+    "bad_quarter": ERROR, "bad_date": ERROR, "bad_code": ERROR, "bad_pilot_id": ERROR,
+    "bad_country": ERROR, "bad_currency": ERROR, "bad_indicator": ERROR,
+    "required_value": ERROR, "text_too_long": ERROR,
+    # rows and sheets
+    "duplicate_key": ERROR, "unknown_pilot": ERROR, "out_of_scope": ERROR,
+    "future_quarter": ERROR, "before_start": ERROR, "part_above_total": ERROR,
+    "end_before_start": ERROR, "completed_without_end": ERROR,
+    "pilot_id_prefix": WARNING, "outside_country": WARNING, "coordinates_incomplete": WARNING,
+    "missing_rate": ERROR, "bad_rate": ERROR, "money_both_given": WARNING,
+    "volume_unit_missing": WARNING, "outlier": WARNING,
+}
+
+NUMERIC_TYPES = {"count", "nonneg", "money", "score", "number", "lat", "lon", "year"}
+_CODE_WHAT = {"value_chain": "value chain", "milestone": "milestone", "status": "status",
+              "kind": "lesson kind", "region": "region", "cycle": "cycle",
+              "volume_unit": "volume unit"}
+_LABELS = {"value_chain": catalogue.VALUE_CHAIN_LABELS, "milestone": catalogue.MILESTONE_LABELS}
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{int(v):,}" if v.is_integer() else f"{v:,.2f}"
+    return str(v)
+
+
+@dataclass
+class ParsedSheet:
+    table: SheetTable
+    values: dict[str, Any]  # code -> float ndarray (NaN blank) or list (None blank)
+    rows: list[int]  # data rows (0-based below the header) that are not blank
+    bad_key: set[int] = field(default_factory=set)  # rows whose key could not be read
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def has(self, code: str) -> bool:
+        return code in self.values
+
+    def get(self, code: str, i: int) -> Any:
+        col = self.values.get(code)
+        if col is None:
+            return None
+        v = col[i]
+        if isinstance(v, float) and v != v:
+            return None
+        return v.item() if isinstance(v, np.generic) else v
+
+    def cell(self, code: str, i: int) -> str | None:
+        return self.table.cell(code, i) if code in self.table.columns else None
+
+    def row(self, i: int) -> int:
+        return self.table.row_number(i)
+
+    def ok_rows(self) -> list[int]:
+        return [i for i in self.rows if i not in self.bad_key]
+
+
+@dataclass
+class Context:
+    current: Portfolio
+    today: dt.date
+    scope: set[str] | None
+    current_quarter: str = ""
+    pilots: dict[str, dict] = field(default_factory=dict)  # stored merged with the file
+    stored_pilots: set[str] = field(default_factory=set)
+    rates: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.current_quarter = quarters.current(self.today)
+
+
+# --- columns ----------------------------------------------------------------------------
+
+def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
+                   sheet: str, report: Report) -> np.ndarray:
+    n = len(raw)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    types = np.fromiter(map(type, raw), dtype=object, count=n)
+    isnum = (types == float) | (types == int)
+    if isnum.all():
+        out[:] = np.asarray(raw, dtype=float)
+    else:
+        idx = np.flatnonzero(isnum)
+        if idx.size:
+            arr = np.asarray(raw, dtype=object)
+            out[idx] = arr[idx].astype(float)
+        for i in np.flatnonzero(~isnum).tolist():
+            v = raw[i]
+            if values.is_blank(v):
+                continue
+            f, err = values.parse_number(v)
+            if err:
+                report.error("not_a_number", sheet, t.cell(code, i), v, f"{label}: {err}.")
+            else:
+                out[i] = f
+    present = ~np.isnan(out)
+    if not present.any():
+        return out
+
+    def flag(mask: np.ndarray, code_: str, msg, severity: str = ERROR, clear: bool = True) -> None:
+        for i in np.flatnonzero(mask & present).tolist():
+            v = raw[i]
+            (report.error if severity == ERROR else report.warn)(
+                code_, sheet, t.cell(code, i), v, msg(v, out[i]))
+            if clear:
+                out[i] = np.nan
+
+    if ctype in ("count", "score", "year"):
+        with np.errstate(invalid="ignore"):
+            notwhole = np.abs(out - np.round(out)) > values.WHOLE_TOLERANCE
+        flag(notwhole, "not_whole" if ctype != "year" else "bad_year",
+             lambda v, f: f"{label} must be a whole number, found {_show(f)}: write e.g. {round(f)}.")
+        present = ~np.isnan(out)
+        out[present] = np.round(out[present])
+    with np.errstate(invalid="ignore"):
+        if ctype in ("count", "nonneg"):
+            flag(out < 0, "negative",
+                 lambda v, f: f"{label} cannot be negative, found {_show(f)}: write 0 or more.")
+        elif ctype == "money":
+            flag(out < 0, "negative_income",
+                 lambda v, f: f"{label} is negative ({_show(f)}): a loss is allowed, but check the sign.",
+                 WARNING, clear=False)
+        elif ctype == "score":
+            flag((out < 1) | (out > 5), "score_range",
+                 lambda v, f: f"{label} is a score from 1 to 5, found {_show(f)}: write 1, 2, 3, 4 or 5.")
+        elif ctype == "lat":
+            flag((out < -90) | (out > 90), "latitude_range",
+                 lambda v, f: f"Latitude {_show(f)} is not between -90 and 90: write decimal degrees (e.g. -0.42).")
+        elif ctype == "lon":
+            flag((out < -180) | (out > 180), "longitude_range",
+                 lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: write decimal degrees (e.g. 36.95).")
+        elif ctype == "year":
+            flag((out < 1900) | (out > 2100), "bad_year",
+                 lambda v, f: f"{_show(f)} is not a year: write a year like 2017.")
+    return out
+
+
+def _parser_for(column: catalogue.Column, sheet_name: str):
+    """-> (parse function, problem code)."""
+    t = column.type
+    if t == "pilot_id":
+        return values.parse_pilot_id, "bad_pilot_id"
+    if t == "quarter":
+        return values.parse_quarter, "bad_quarter"
+    if t == "date":
+        return values.parse_date, "bad_date"
+    if t == "country":
+        return values.parse_country, "bad_country"
+    if t == "currency":
+        return values.parse_currency, "bad_currency"
+    if t == "indicator":
+        lookup = values.code_lookup(catalogue.numeric_indicators(),
+                                    {c: i.label for c, i in catalogue.indicators().items()})
+        return (lambda v: values.parse_code(v, lookup, "indicator of the Indicators sheet")), "bad_indicator"
+    if t == "code":
+        lookup = values.code_lookup(column.choices, _LABELS.get(column.code))
+        what = _CODE_WHAT.get(column.code, column.header.lower())
+        return (lambda v: values.parse_code(v, lookup, what)), "bad_code"
+    return values.parse_text, "bad_text"
+
+
+def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
+    """Typed columns for a located sheet; every cell that cannot be read is reported."""
+    spec = catalogue.sheets()[t.canonical]
+    sheet = t.name
+    vals: dict[str, Any] = {}
+    n = t.n_rows
+    nonblank = np.zeros(n, dtype=bool)
+    bad_key: set[int] = set()
+    for code, raw in t.columns_raw.items():
+        column = spec.column(code)
+        label = column.header
+        if column.type in NUMERIC_TYPES:
+            col = _parse_numeric(raw, column.type, label, t, code, sheet, report)
+            # blank = NaN and not an unreadable cell: recompute the text-blank mask cheaply
+            nb = ~np.isnan(col)
+            if not nb.all():
+                for i in np.flatnonzero(~nb).tolist():
+                    if not values.is_blank(raw[i]):
+                        nb[i] = True
+            nonblank |= nb
+            vals[code] = col
+            continue
+        parse, bad_code = _parser_for(column, t.canonical)
+        cache: dict = {}
+        out: list = [None] * n
+        is_text = column.type == "text"
+        for i, v in enumerate(raw):
+            if v is None or v == "" or (v.__class__ is str and values.is_blank(v)):
+                continue
+            nonblank[i] = True
+            if is_text:
+                out[i] = values.parse_text(v)[0]
+                continue
+            try:
+                res = cache[v]
+            except KeyError:
+                res = cache[v] = parse(v)
+            except TypeError:  # unhashable: never from calamine or csv
+                res = parse(v)
+            if res[1] is None:
+                out[i] = res[0]
+            else:
+                report.error(bad_code, sheet, t.cell(code, i), v, f"{label}: {res[1]}.")
+                if code in spec.key:
+                    bad_key.add(i)
+        vals[code] = out
+    rows = np.flatnonzero(nonblank).tolist()
+    parsed = ParsedSheet(t, vals, rows, bad_key)
+    # required values
+    for column in spec.columns:
+        if not column.required or column.code not in vals:
+            continue
+        col = vals[column.code]
+        raw = t.columns_raw[column.code]
+        for i in rows:
+            v = col[i]
+            if v is None or (isinstance(v, float) and v != v):
+                if values.is_blank(raw[i]):
+                    report.error("required_value", sheet, t.cell(column.code, i), None,
+                                 f"{column.header} is blank in row {t.row_number(i)}: fill it in "
+                                 f"(it is required in sheet {spec.name}).")
+                if column.code in spec.key:
+                    bad_key.add(i)
+    return parsed
+
+
+# --- rules shared by the sheets ---------------------------------------------------------------
+
+def _key_text(key: tuple) -> str:
+    return " ".join(_show(k) if not isinstance(k, str) else k for k in key)
+
+
+def duplicate_keys(p: ParsedSheet, report: Report) -> set[int]:
+    """Rows whose key repeats an earlier row: an error naming both rows."""
+    spec = catalogue.sheets()[p.table.canonical]
+    seen: dict[tuple, int] = {}
+    dups: set[int] = set()
+    cols = [p.values[c] for c in spec.key]
+    for i in p.ok_rows():
+        key = tuple(c[i] for c in cols)
+        if key in seen:
+            j = seen[key]
+            shown = _key_text(key) if spec.key[-1] != "lesson" else _key_text(key[:2]) + " (same lesson text)"
+            report.error("duplicate_key", p.name, p.cell(spec.key[0], i), _key_text(key)[:200],
+                         f"Rows {p.row(j)} and {p.row(i)} both have {shown}: keep only one of them.")
+            dups.add(i)
+        else:
+            seen[key] = i
+    return dups
+
+
+def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *, known_required: bool = True) -> set[int]:
+    """Unknown pilots and pilots outside the user's scope. -> rows to drop."""
+    drop: set[int] = set()
+    ids = p.values["pilot_id"]
+    for i in p.ok_rows():
+        pid = ids[i]
+        if ctx.scope is not None and pid not in ctx.scope:
+            report.error("out_of_scope", p.name, p.cell("pilot_id", i), pid,
+                         f"You may only change the pilots in your scope "
+                         f"({', '.join(sorted(ctx.scope)) or 'none'}); {pid} is not one of them: "
+                         f"remove row {p.row(i)} or ask an administrator.")
+            drop.add(i)
+        elif known_required and pid not in ctx.pilots:
+            report.error("unknown_pilot", p.name, p.cell("pilot_id", i), pid,
+                         f"{pid} is not a known pilot: correct the id, or add the pilot to the "
+                         f"Pilots sheet.")
+            drop.add(i)
+    return drop
+
+
+def quarter_rules(p: ParsedSheet, ctx: Context, report: Report, code: str = "quarter",
+                  *, check_start: bool = True) -> set[int]:
+    drop: set[int] = set()
+    qs = p.values[code]
+    ids = p.values.get("pilot_id")
+    cur = ctx.current_quarter
+    for i in p.ok_rows():
+        q = qs[i]
+        if q is None:
+            continue
+        if q > cur:
+            report.error("future_quarter", p.name, p.cell(code, i), q,
+                         f"Quarter {q} is after the current quarter ({cur}): results can only be "
+                         f"reported for quarters that have begun; correct the quarter.")
+            drop.add(i)
+            continue
+        if check_start and ids is not None:
+            info = ctx.pilots.get(ids[i])
+            start = info.get("start_date") if info else None
+            if isinstance(start, dt.date) and q < quarters.of_date(start):
+                report.error("before_start", p.name, p.cell(code, i), q,
+                             f"Quarter {q} is before {ids[i]} started ({start.isoformat()}, "
+                             f"{quarters.of_date(start)}): correct the quarter or the pilot's "
+                             f"start_date.")
+                drop.add(i)
+    return drop
+
+
+# --- Pilots -------------------------------------------------------------------------------
+
+def _stored_rows(frame, key_cols: list[str]) -> dict[tuple, dict]:
+    if frame is None or frame.empty:
+        return {}
+    recs = frame.to_dict("records")
+    out = {}
+    for r in recs:
+        clean = {k: (None if (isinstance(v, float) and v != v) or v is _NA else v) for k, v in r.items()}
+        out[tuple(clean[k] for k in key_cols)] = clean
+    return out
+
+
+try:
+    import pandas as _pd
+
+    _NA = _pd.NA
+except Exception:  # pragma: no cover
+    _NA = object()
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if hasattr(v, "date") and callable(v.date) and v is not None:
+        try:
+            return v.date()
+        except Exception:  # noqa: BLE001
+            return None
+    if isinstance(v, str):
+        d, _ = values.parse_date(v)
+        return d
+    return None
+
+
+def pilot_context(current: Portfolio, pilots: ParsedSheet | None) -> dict[str, dict]:
+    """Every pilot's stored values merged with the file's Pilots rows (file wins)."""
+    out = {k[0]: dict(v) for k, v in _stored_rows(current.pilots, ["pilot_id"]).items()}
+    for info in out.values():
+        for c in ("start_date", "end_date"):
+            info[c] = _as_date(info.get(c))
+    if pilots is not None:
+        for i in pilots.ok_rows():
+            pid = pilots.values["pilot_id"][i]
+            info = out.setdefault(pid, {"pilot_id": pid})
+            for code in pilots.values:
+                v = pilots.get(code, i)
+                if v is not None:
+                    info[code] = v
+    return out
+
+
+def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list]:
+    """Checks of the Pilots sheet. -> derived columns (region, cycle, currency)."""
+    n = p.table.n_rows
+    derived = {"region": [None] * n, "cycle": [None] * n, "currency": [None] * n}
+    stored = _stored_rows(ctx.current.pilots, ["pilot_id"])
+    for i in p.ok_rows():
+        pid = p.values["pilot_id"][i]
+        old = stored.get((pid,), {})
+        country = p.get("country", i) or old.get("country")
+        if country and pid.split("-")[0] != country:
+            report.warn("pilot_id_prefix", p.name, p.cell("pilot_id", i), pid,
+                        f"Pilot id {pid} does not start with the country code {country} "
+                        f"({countries.name(country) or country}): ids are ISO3-CHAIN such as "
+                        f"{country}-DAIRY; check the id and the country.")
+        # derived values
+        region = p.get("region", i) or (countries.region(country) if country else None) or old.get("region")
+        derived["region"][i] = region
+        derived["cycle"][i] = p.get("cycle", i) or old.get("cycle") or catalogue.DEFAULT_CYCLE
+        derived["currency"][i] = (p.get("currency", i) or old.get("currency")
+                                  or (countries.currency(country) if country else None))
+        # dates
+        start = p.get("start_date", i) or _as_date(old.get("start_date"))
+        end = p.get("end_date", i) or _as_date(old.get("end_date"))
+        if start and end and end < start:
+            cell = p.cell("end_date", i) or p.cell("start_date", i)
+            report.error("end_before_start", p.name, cell, end.isoformat(),
+                         f"End date {end.isoformat()} is before start date {start.isoformat()} for "
+                         f"{pid}: correct one of them.")
+        # coordinates
+        lat = p.get("latitude", i)
+        lon = p.get("longitude", i)
+        if lat is None and lon is not None:
+            lat = _num(old.get("latitude"))
+        if lon is None and lat is not None:
+            lon = _num(old.get("longitude"))
+        if (lat is None) != (lon is None):
+            have = "latitude" if lat is not None else "longitude"
+            missing = "longitude" if lat is not None else "latitude"
+            report.warn("coordinates_incomplete", p.name, p.cell(have, i), lat if lat is not None else lon,
+                        f"{pid} has a {have} but no {missing}: add the {missing} so the site "
+                        f"shows on the map.")
+        elif lat is not None and country and (p.has("latitude") or p.has("longitude")):
+            inside = countries.point_in_country(country, lat, lon)
+            if inside is False:
+                report.warn("outside_country", p.name, p.cell("latitude", i) or p.cell("longitude", i),
+                            f"{lat}, {lon}",
+                            f"The site of {pid} ({lat}, {lon}) is outside "
+                            f"{countries.name(country) or country}: check the latitude and "
+                            f"longitude (decimal degrees, south and west negative) and the country.")
+    return derived
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+# --- Progress -------------------------------------------------------------------------------
+
+def progress_rules(p: ParsedSheet, ctx: Context, report: Report) -> list:
+    """Dates in order, completed needs an actual end, status derived when blank.
+    -> the status column (file value or derived)."""
+    n = p.table.n_rows
+    status_out: list = [None] * n
+    stored = _stored_rows(ctx.current.milestones, ["pilot_id", "milestone"])
+    for i in p.ok_rows():
+        pid, ms = p.values["pilot_id"][i], p.values["milestone"][i]
+        old = stored.get((pid, ms), {})
+        merged = {c: (p.get(c, i) if p.get(c, i) is not None else _as_date(old.get(c)))
+                  for c in ("planned_start", "planned_end", "actual_start", "actual_end")}
+        for a, b, what in (("planned_start", "planned_end", "Planned"), ("actual_start", "actual_end", "Actual")):
+            s, e = merged[a], merged[b]
+            if s and e and e < s:
+                report.error("end_before_start", p.name, p.cell(b, i) or p.cell(a, i), e.isoformat(),
+                             f"{what} end {e.isoformat()} is before {what.lower()} start "
+                             f"{s.isoformat()} for {pid} {ms}: correct one of them.")
+        status = p.get("status", i)
+        if status == "completed" and merged["actual_end"] is None:
+            report.error("completed_without_end", p.name, p.cell("status", i), status,
+                         f"{pid} {ms} is marked completed but has no actual end date: fill in "
+                         f"actual_end, or change the status.")
+        if status is None:
+            if old.get("status") == "dropped":
+                status = "dropped"
+            elif merged["actual_end"] is not None:
+                status = "completed"
+            elif merged["actual_start"] is not None:
+                status = "in_progress"
+            else:
+                status = "not_started"
+        status_out[i] = status
+    return status_out
+
+
+# --- Indicators ---------------------------------------------------------------------------------
+
+def parts_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
+    """Every part (``*_women``, ``*_youth``, ``hh_above_living_income``) <= its total,
+    comparing with the stored total when the file gives only the part."""
+    inds = catalogue.indicators()
+    parts = [(c, i.total) for c, i in inds.items() if i.total and c in p.values]
+    if not parts:
+        return
+    ids, qs = p.values["pilot_id"], p.values["quarter"]
+    ok = np.zeros(p.table.n_rows, dtype=bool)
+    ok[p.ok_rows()] = True
+    stored = None
+    for part, total in parts:
+        pv = p.values[part]
+        tv = p.values.get(total)
+        tv = tv if tv is not None else np.full(len(pv), np.nan)
+        need_stored = ok & ~np.isnan(pv) & np.isnan(tv)
+        if need_stored.any() and not ctx.current.indicators.empty:
+            if stored is None:
+                ind = ctx.current.indicators
+                sub = ind[ind["indicator"].isin({t for _, t in parts})]
+                stored = dict(zip(zip(sub["pilot_id"], sub["quarter"], sub["indicator"]), sub["value"]))
+            tv = tv.copy()
+            for i in np.flatnonzero(need_stored).tolist():
+                v = stored.get((ids[i], qs[i], total))
+                if v is not None:
+                    tv[i] = v
+        from_store = np.isnan(p.values.get(total, np.full(len(pv), np.nan)))
+        with np.errstate(invalid="ignore"):
+            over = ok & (pv > tv)
+        for i in np.flatnonzero(over).tolist():
+            pl, tl = inds[part].label, inds[total].label
+            stored_note = ", stored earlier" if from_store[i] else ""
+            report.error("part_above_total", p.name, p.cell(part, i), float(pv[i]),
+                         f"{pl} ({_show(float(pv[i]))}) is more than {tl} ({_show(float(tv[i]))}"
+                         f"{stored_note}) for {ids[i]} {qs[i]}: correct one of them.")
+
+
+def rate_for(ctx: Context, currency: str, quarter: str) -> float | None:
+    return ctx.rates.get((currency, quarter))
+
+
+def convert_local_money(p: ParsedSheet, ctx: Context, report: Report) -> None:
+    """``*_local`` columns -> their ``*_usd`` column with the pilot's currency and the
+    quarter's rate. When both are given the USD value is kept (with a warning)."""
+    ids, qs = p.values["pilot_id"], p.values["quarter"]
+    ok_rows = set(p.ok_rows())
+    for ind in catalogue.indicators().values():
+        if ind.kind != "money":
+            continue
+        local = catalogue.money_local_code(ind.code)
+        if local not in p.values:
+            continue
+        lv = p.values[local]
+        uv = p.values.get(ind.code)
+        if uv is None:
+            uv = np.full(len(lv), np.nan)
+        else:
+            uv = uv.copy()
+        for i in np.flatnonzero(~np.isnan(lv)).tolist():
+            if i not in ok_rows:
+                continue
+            pid, q = ids[i], qs[i]
+            if not np.isnan(uv[i]):
+                report.warn("money_both_given", p.name, p.cell(local, i), float(lv[i]),
+                            f"{pid} {q} gives both {ind.label} and its local-currency column: "
+                            f"the USD value {_show(float(uv[i]))} is kept; clear one of them.")
+                continue
+            info = ctx.pilots.get(pid, {})
+            cur = info.get("currency") or (countries.currency(info["country"]) if info.get("country") else None)
+            if not cur:
+                report.error("missing_rate", p.name, p.cell(local, i), float(lv[i]),
+                             f"The currency of {pid} is not known, so its local amount cannot be "
+                             f"converted: add a currency (ISO 4217) for {pid} in the Pilots sheet, "
+                             f"or give the amount in USD.")
+                continue
+            rate = rate_for(ctx, cur, q)
+            if rate is None:
+                report.error("missing_rate", p.name, p.cell(local, i), float(lv[i]),
+                             f"No exchange rate for {cur} in {q}, needed to convert {pid}'s local "
+                             f"amount: add a row to the Rates sheet with currency {cur}, quarter {q} "
+                             f"and units_per_usd (or give the amount in USD).")
+                continue
+            uv[i] = float(lv[i]) / rate
+        p.values[ind.code] = uv
+        if ind.code not in p.table.columns:  # cells of the converted values point at the local column
+            p.table.columns[ind.code] = p.table.columns[local]
+
+
+def volume_unit_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
+    if "volume_sold" not in p.values:
+        return
+    vs = p.values["volume_sold"]
+    units = p.values.get("volume_unit")
+    rows = [i for i in p.ok_rows() if not np.isnan(vs[i]) and (units is None or units[i] is None)]
+    if not rows:
+        return
+    ind = ctx.current.indicators
+    stored = set()
+    if not ind.empty:
+        sub = ind[ind["indicator"] == "volume_unit"]
+        stored = set(zip(sub["pilot_id"], sub["quarter"]))
+    for i in rows:
+        pid, q = p.values["pilot_id"][i], p.values["quarter"][i]
+        if (pid, q) not in stored:
+            report.warn("volume_unit_missing", p.name, p.cell("volume_sold", i), float(vs[i]),
+                        f"Volume sold for {pid} {q} has no unit: fill in volume_unit "
+                        f"({', '.join(catalogue.VOLUME_UNITS)}).")
+
+
+OUTLIER_MIN_HISTORY = 4
+OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin), as DHIS2's outlier detection
+OUTLIER_RATIO = 3.0
+
+
+def outlier_rules(long_rows: list[tuple[int, str, str, str, float]], p: ParsedSheet,
+                  ctx: Context, report: Report) -> None:
+    """Warn when a value is far from the pilot's own earlier quarters in the store:
+    modified z-score |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or,
+    when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median."""
+    ind = ctx.current.indicators
+    if ind.empty or not long_rows:
+        return
+    kinds = catalogue.indicators()
+    file_pilots = {r[1] for r in long_rows}
+    sub = ind[ind["pilot_id"].isin(file_pilots) & ind["value"].notna()]
+    if sub.empty:
+        return
+    history: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for pid, q, code, v in zip(sub["pilot_id"], sub["quarter"], sub["indicator"], sub["value"]):
+        history.setdefault((pid, code), []).append((q, float(v)))
+    for i, pid, q, code, x in long_rows:
+        if kinds[code].kind == "score":
+            continue
+        hist = history.get((pid, code))
+        if not hist:
+            continue
+        earlier = np.array([v for hq, v in hist if hq < q])
+        if earlier.size < OUTLIER_MIN_HISTORY:
+            continue
+        med = float(np.median(earlier))
+        mad = float(np.median(np.abs(earlier - med)))
+        if mad > 0:
+            far = abs(0.6745 * (x - med) / mad) > OUTLIER_Z
+        else:
+            far = med > 0 and (x > OUTLIER_RATIO * med or x < med / OUTLIER_RATIO)
+        if far:
+            report.warn("outlier", p.name, p.cell(code, i), x,
+                        f"{kinds[code].label} for {pid} {q} is {_show(x)}, far from its earlier "
+                        f"quarters (median {_show(med)} over {earlier.size} quarters): check the "
+                        f"value; if it is right, leave it.")
+
+
+# --- Lessons, Rates ------------------------------------------------------------------------------
+
+def lessons_rules(p: ParsedSheet, ctx: Context, report: Report) -> set[int]:
+    drop: set[int] = set()
+    if "lesson" not in p.values:
+        return drop
+    for i in p.ok_rows():
+        text = p.values["lesson"][i]
+        if text is not None and len(text) > catalogue.LESSON_MAX_CHARS:
+            report.error("text_too_long", p.name, p.cell("lesson", i), text[:60] + "...",
+                         f"The lesson in row {p.row(i)} has {len(text):,} characters; the limit is "
+                         f"{catalogue.LESSON_MAX_CHARS:,}: shorten it or split it into two lessons.")
+            drop.add(i)
+    return drop
+
+
+def rates_rules(p: ParsedSheet, report: Report) -> set[int]:
+    drop: set[int] = set()
+    if "units_per_usd" not in p.values:
+        return drop
+    col = p.values["units_per_usd"]
+    for i in p.ok_rows():
+        v = col[i]
+        if not np.isnan(v) and v <= 0:
+            report.error("bad_rate", p.name, p.cell("units_per_usd", i), float(v),
+                         f"Units per USD must be more than 0, found {_show(float(v))}: write how "
+                         f"many units of {p.values['currency'][i]} one US dollar buys.")
+            drop.add(i)
+    return drop

@@ -1,0 +1,466 @@
+"""Reading a workbook: the bad-file guards, the cell grids, and finding sheets and headers.
+
+``read_workbook(data, filename) -> RawWorkbook`` never raises for what a user uploads:
+a file that cannot be read gives a ``RawWorkbook`` without sheets and a report with one
+problem that a director understands (``file_empty``, ``file_too_large``,
+``not_a_spreadsheet``, ``file_encrypted``, ``zip_bomb``, ``xml_entities``,
+``file_unreadable``, ``too_many_rows``).
+
+The guards run before calamine sees the bytes: the size limit, the file's magic bytes
+(a renamed .docx or .pdf is named as such), password protection (an OLE2 container
+holding ``EncryptedPackage``), the zip directory (declared sizes and compression
+ratios, so a zip bomb is never expanded) and the prolog of every XML part (a DOCTYPE or
+ENTITY declaration, as in "billion laughs", is refused before any XML parser runs).
+
+``locate_sheets(raw, report) -> dict[canonical name, SheetTable]`` finds the spec's
+sheets by normalised name (a csv is matched to the sheet whose columns fit best),
+the header row in the top 10 rows, and maps header cells to column codes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from linkdash import catalogue
+from linkdash.problems import Report, cell_ref, column_letter
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_DATA_ROWS = 200_000
+HEADER_SEARCH_ROWS = 10
+MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
+MAX_PART_RATIO = 200  # uncompressed / compressed, for parts above 20 MB
+MAX_ZIP_MEMBERS = 5_000
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+FORMATS = "an Excel workbook (.xlsx, .xlsm, .xls), an OpenDocument spreadsheet (.ods) or a .csv file"
+
+
+@dataclass
+class RawSheet:
+    name: str | None  # as written in the file; None for a csv (one sheet, found by headers)
+    rows: list[list]  # the cell grid from A1: rows[r][c] is the cell at 0-based row r, column c
+
+
+@dataclass
+class RawWorkbook:
+    filename: str
+    kind: str  # "xlsx" | "xls" | "ods" | "csv" | "" when unreadable
+    sheets: list[RawSheet] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+    ignored_sheets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SheetTable:
+    """One spec sheet found in the file."""
+
+    canonical: str  # e.g. "Indicators"
+    name: str  # as written in the file (the canonical name for a csv)
+    header_row: int  # 0-based
+    columns: dict[str, int]  # column code -> 0-based column index
+    columns_raw: dict[str, list]  # column code -> the raw cells below the header row
+
+    @property
+    def first_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.columns_raw.values()))) if self.columns_raw else 0
+
+    def cell(self, code: str, i: int) -> str:
+        """Excel reference of column ``code`` in data row ``i`` (0-based below the header)."""
+        return cell_ref(self.first_row + i, self.columns[code])
+
+    def row_number(self, i: int) -> int:
+        """The 1-based row number Excel shows for data row ``i``."""
+        return self.first_row + i + 1
+
+
+# --- the guards -------------------------------------------------------------------------
+
+def _ext(filename: str) -> str:
+    m = re.search(r"(\.[A-Za-z0-9]+)$", filename or "")
+    return m.group(1).lower() if m else ""
+
+
+_XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+def _xml_prolog_unsafe(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            head = head.decode("utf-16").encode("utf-8", "replace")
+        except UnicodeDecodeError:
+            return True
+    return bool(_XML_DANGER.search(head))
+
+
+def _check_zip(data: bytes, report: Report, filename: str) -> str:
+    """-> "xlsx" | "ods" | "" (with a problem in report)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        report.error("file_unreadable", None, None, filename,
+                     f"{filename} looks like an Excel file but is damaged and cannot be opened: "
+                     f"open it in Excel, save it again and upload the new file.")
+        return ""
+    if len(infos) > MAX_ZIP_MEMBERS:
+        report.error("zip_bomb", None, None, filename,
+                     f"{filename} holds {len(infos)} parts, far more than a workbook has; it was not "
+                     f"opened. Save your data in a new workbook and upload that.")
+        return ""
+    total = sum(i.file_size for i in infos)
+    worst = max(((i.file_size / max(i.compress_size, 1), i) for i in infos),
+                key=lambda t: t[0], default=(0, None))
+    if total > MAX_UNCOMPRESSED_BYTES or (worst[1] is not None and worst[1].file_size > 20 * 2**20
+                                          and worst[0] > MAX_PART_RATIO):
+        code = "zip_bomb" if total / max(len(data), 1) > 50 else "file_too_large"
+        report.error(code, None, None, filename,
+                     f"{filename} would expand to {total / 2**20:,.0f} MB when opened (it is "
+                     f"{len(data) / 2**20:,.1f} MB packed), more than a quarterly workbook can "
+                     f"be; it was not opened. Upload a workbook with only the LINK sheets.")
+        return ""
+    names = {i.filename for i in infos}
+    kind = ""
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        kind = "xlsx"
+    elif "mimetype" in names:
+        mt = zf.read("mimetype")[:100]
+        if mt.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            kind = "ods"
+        else:
+            what = "an OpenDocument text or presentation" if b"opendocument" in mt else "a zip archive"
+            report.error("not_a_spreadsheet", None, None, filename,
+                         f"{filename} is {what}, not a spreadsheet: upload {FORMATS}.")
+            return ""
+    else:
+        what = ("a Word document" if "word/document.xml" in names else
+                "a PowerPoint presentation" if "ppt/presentation.xml" in names else
+                "a zip archive")
+        report.error("not_a_spreadsheet", None, None, filename,
+                     f"{filename} is {what}, not a spreadsheet: upload {FORMATS}.")
+        return ""
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size:
+            try:
+                with zf.open(info) as fh:
+                    head = fh.read(4096)
+            except Exception:  # noqa: BLE001 - a damaged part
+                report.error("file_unreadable", None, None, filename,
+                             f"{filename} is damaged (part {info.filename} cannot be read): open it "
+                             f"in Excel, save it again and upload the new file.")
+                return ""
+            if _xml_prolog_unsafe(head):
+                report.error("xml_entities", None, None, filename,
+                             f"{filename} contains XML entity declarations ({info.filename}), which "
+                             f"spreadsheet programs never write and which can be used to attack a "
+                             f"server; it was not opened. Save the data in a new workbook.")
+                return ""
+    return kind
+
+
+def _check_ole2(data: bytes, report: Report, filename: str) -> str:
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        report.error("file_encrypted", None, None, filename,
+                     f"{filename} is protected with a password, so it cannot be read: open it in "
+                     f"Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+                     f"Password, clear it), save and upload again.")
+        return ""
+    if "WordDocument".encode("utf-16-le") in data:
+        report.error("not_a_spreadsheet", None, None, filename,
+                     f"{filename} is a Word document, not a spreadsheet: upload {FORMATS}.")
+        return ""
+    if "PowerPoint Document".encode("utf-16-le") in data:
+        report.error("not_a_spreadsheet", None, None, filename,
+                     f"{filename} is a PowerPoint presentation, not a spreadsheet: upload {FORMATS}.")
+        return ""
+    return "xls"
+
+
+def sniff_kind(data: bytes, filename: str, report: Report) -> str:
+    """Which reader to use, or "" with a problem in ``report``."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        report.error("file_too_large", None, None, filename,
+                     f"{filename} is {len(data) / 2**20:,.1f} MB; the limit is "
+                     f"{MAX_UPLOAD_BYTES // 2**20} MB. Remove sheets the monitor does not use "
+                     f"(pictures, pivots, raw survey data) and upload again.")
+        return ""
+    if not data.strip():
+        report.error("file_empty", None, None, filename,
+                     f"{filename} is empty: upload the filled-in workbook.")
+        return ""
+    if data.startswith(ZIP_MAGIC):
+        return _check_zip(data, report, filename)
+    if data.startswith(OLE2_MAGIC):
+        return _check_ole2(data, report, filename)
+    if data.startswith(b"%PDF"):
+        report.error("not_a_spreadsheet", None, None, filename,
+                     f"{filename} is a PDF document, not a spreadsheet: upload {FORMATS}.")
+        return ""
+    head = data[:8192]
+    looks_text = b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    ext = _ext(filename)
+    if looks_text and ext not in SPREADSHEET_EXTENSIONS:
+        if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+            report.error("not_a_spreadsheet", None, None, filename,
+                         f"{filename} is a web page, not a spreadsheet: upload {FORMATS}.")
+            return ""
+        return "csv"
+    named = f"named {ext} but " if ext in SPREADSHEET_EXTENSIONS else ""
+    report.error("file_unreadable", None, None, filename,
+                 f"{filename} is {named}not a spreadsheet we can read: upload {FORMATS}.")
+    return ""
+
+
+# --- readers ------------------------------------------------------------------------------
+
+def _decode_text(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        first = sample.splitlines()[:10]
+        counts = {d: sum(line.count(d) for line in first) for d in (",", ";", "\t")}
+        return max(counts, key=counts.get)
+
+
+def _read_csv(data: bytes, raw: RawWorkbook) -> None:
+    text = _decode_text(data)
+    delim = _sniff_delimiter(text)
+    rows: list[list] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
+                raw.report.error("too_many_rows", None, None, raw.filename,
+                                 f"{raw.filename} has more than {MAX_DATA_ROWS:,} rows, more than "
+                                 f"the monitor takes in one file: split it into smaller files.")
+                return
+    except csv.Error as exc:
+        raw.report.error("file_unreadable", None, None, raw.filename,
+                         f"{raw.filename} is not a well-formed csv file ({exc}): save it again "
+                         f"from your spreadsheet as CSV and upload the new file.")
+        return
+    width = max((len(r) for r in rows), default=0)
+    for r in rows:
+        if len(r) < width:
+            r.extend([""] * (width - len(r)))
+    raw.sheets.append(RawSheet(None, rows))
+
+
+def _known_sheet(name: str) -> str | None:
+    key = catalogue.normalize_sheet_name(name)
+    for canonical in catalogue.SHEET_ORDER:
+        if catalogue.normalize_sheet_name(canonical) == key:
+            return canonical
+    return None
+
+
+def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - calamine raises many kinds for bad files
+        if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError":
+            raw.report.error("file_encrypted", None, None, raw.filename,
+                             f"{raw.filename} is protected with a password: remove the password "
+                             f"in Excel, save and upload again.")
+        else:
+            raw.report.error("file_unreadable", None, None, raw.filename,
+                             f"{raw.filename} cannot be read as a spreadsheet ({type(exc).__name__}): "
+                             f"open it in Excel, save it as .xlsx and upload the new file.")
+        return
+    try:
+        for name in wb.sheet_names:
+            if _known_sheet(name) is None:
+                raw.ignored_sheets.append(name)
+                continue
+            try:
+                sheet = wb.get_sheet_by_name(name)
+                end = sheet.end
+                if end is not None and end[0] + 1 > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
+                    raw.report.error(
+                        "too_many_rows", name, None, end[0] + 1,
+                        f"Sheet {name} has {end[0] + 1:,} rows; the monitor takes at most "
+                        f"{MAX_DATA_ROWS:,} data rows per sheet: split it into smaller files.")
+                    continue
+                rows = sheet.to_python(skip_empty_area=False) if end is not None else []
+            except Exception as exc:  # noqa: BLE001
+                raw.report.error("file_unreadable", name, None, None,
+                                 f"Sheet {name} cannot be read ({type(exc).__name__}): open the file "
+                                 f"in Excel, save it again and upload the new file.")
+                continue
+            raw.sheets.append(RawSheet(name, rows))
+    finally:
+        wb.close()
+
+
+def read_workbook(data: bytes, filename: str) -> RawWorkbook:
+    """Read every spec sheet's cell grid (other sheets are only named). Never raises."""
+    report = Report()
+    kind = sniff_kind(data, filename, report)
+    raw = RawWorkbook(filename, kind, report=report)
+    if not kind:
+        return raw
+    try:
+        if kind == "csv":
+            _read_csv(data, raw)
+        else:
+            _read_calamine(data, raw)
+    except MemoryError:
+        raw.sheets.clear()
+        report.error("file_too_large", None, None, filename,
+                     f"{filename} is too large to read: split it into smaller files.")
+    return raw
+
+
+# --- sheets and headers -------------------------------------------------------------------------
+
+def header_lookup(sheet: catalogue.Sheet) -> dict[str, str]:
+    """Normalised header text -> column code (codes and the template's labels)."""
+    out: dict[str, str] = {}
+    for c in sheet.all_columns:
+        out.setdefault(catalogue.normalize_header(c.header), c.code)
+    for c in sheet.all_columns:
+        out[catalogue.normalize_header(c.code)] = c.code
+    return out
+
+
+def _find_header(rows: list[list], lookup: dict[str, str]) -> tuple[int, int]:
+    """-> (0-based header row, number of known columns), or (-1, best count)."""
+    best = 0
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        n = len({lookup[h] for h in (catalogue.normalize_header(v) for v in row if isinstance(v, str)) if h in lookup})
+        if n >= 2:
+            return r, n
+        best = max(best, n)
+    return -1, best
+
+
+def _table(canonical: str, name: str, rows: list[list], header_row: int, report: Report) -> SheetTable | None:
+    spec = catalogue.sheets()[canonical]
+    lookup = header_lookup(spec)
+    columns: dict[str, int] = {}
+    header = rows[header_row]
+    for c, v in enumerate(header):
+        text = v if isinstance(v, str) else ("" if v is None else str(v))
+        if not text.strip():
+            continue
+        code = lookup.get(catalogue.normalize_header(text))
+        ref = cell_ref(header_row, c)
+        if code is None:
+            report.warn("unknown_column", name, ref, text,
+                        f"Column {text!r} is not a column of sheet {canonical}; it is ignored. "
+                        f"Rename it if it should be one of: {', '.join(spec.codes)}.")
+        elif code in columns:
+            first = cell_ref(header_row, columns[code])
+            report.error("duplicate_column", name, ref, text,
+                         f"Column {text!r} appears twice (cells {first} and {ref}) in sheet {name}: "
+                         f"delete or rename one of them.")
+        else:
+            columns[code] = c
+    missing = [c.code for c in spec.columns if c.required and c.code not in columns]
+    for code in missing:
+        col = spec.column(code)
+        report.error("missing_column", name, None, None,
+                     f"Sheet {name} has no {col.header!r} column ({code}), which is required: add "
+                     f"it to the header row (row {header_row + 1}).")
+    if missing:
+        return None
+    body = rows[header_row + 1:]
+    if len(body) > MAX_DATA_ROWS:
+        report.error("too_many_rows", name, None, len(body),
+                     f"Sheet {name} has {len(body):,} rows below its header; the monitor takes at "
+                     f"most {MAX_DATA_ROWS:,}: split it into smaller files.")
+        return None
+    cols_raw: dict[str, list] = {}
+    if body:
+        transposed = list(zip(*body))
+        width = len(transposed)
+        for code, c in columns.items():
+            cols_raw[code] = list(transposed[c]) if c < width else [""] * len(body)
+    else:
+        cols_raw = {code: [] for code in columns}
+    return SheetTable(canonical, name, header_row, columns, cols_raw)
+
+
+def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
+    """The spec sheets of the workbook, by canonical name. Problems go to ``report``."""
+    found: dict[str, SheetTable] = {}
+    if raw.ignored_sheets:
+        names = ", ".join(raw.ignored_sheets)
+        report.warn("sheet_ignored", None, None, names,
+                    f"Sheet{'s' if len(raw.ignored_sheets) > 1 else ''} {names} "
+                    f"{'are' if len(raw.ignored_sheets) > 1 else 'is'} not part of the LINK "
+                    f"workbook and {'were' if len(raw.ignored_sheets) > 1 else 'was'} ignored. The "
+                    f"sheets read are: {', '.join(catalogue.SHEET_ORDER)}.")
+    for sheet in raw.sheets:
+        if sheet.name is None:  # csv: the sheet whose columns fit best
+            best = (0, None, -1)
+            for canonical in catalogue.SHEET_ORDER:
+                r, n = _find_header(sheet.rows, header_lookup(catalogue.sheets()[canonical]))
+                if r >= 0 and n > best[0]:
+                    best = (n, canonical, r)
+            if best[1] is None:
+                report.error("no_known_sheet", None, None, raw.filename,
+                             f"{raw.filename} has no header row with the monitor's columns in its "
+                             f"first {HEADER_SEARCH_ROWS} rows: use the template's headers, e.g. "
+                             f"pilot_id and quarter for Indicators.")
+                continue
+            t = _table(best[1], best[1], sheet.rows, best[2], report)
+            if t is not None:
+                found[best[1]] = t
+            continue
+        canonical = _known_sheet(sheet.name)
+        if canonical in found:
+            report.error("duplicate_sheet", sheet.name, None, sheet.name,
+                         f"Sheets {found[canonical].name!r} and {sheet.name!r} are both the "
+                         f"{canonical} sheet: merge them into one.")
+            continue
+        spec = catalogue.sheets()[canonical]
+        r, _ = _find_header(sheet.rows, header_lookup(spec))
+        if r < 0:
+            if not any(any(str(v).strip() for v in row) for row in sheet.rows[:HEADER_SEARCH_ROWS]):
+                report.warn("empty_sheet", sheet.name, None, None,
+                            f"Sheet {sheet.name} is empty; nothing was read from it.")
+                continue
+            report.error("no_header", sheet.name, None, None,
+                         f"Sheet {sheet.name} has no header row: put the column names (such as "
+                         f"{', '.join(spec.codes[:3])}) in one row among the first "
+                         f"{HEADER_SEARCH_ROWS}.")
+            continue
+        t = _table(canonical, sheet.name, sheet.rows, r, report)
+        if t is not None:
+            found[canonical] = t
+    if not found and raw.kind and raw.kind != "csv" and not report.errors:
+        report.error("no_known_sheet", None, None, raw.filename,
+                     f"{raw.filename} has none of the LINK sheets "
+                     f"({', '.join(catalogue.SHEET_ORDER)}): rename your sheet, or copy your data "
+                     f"into the template.")
+    return found
+
+
+__all__ = ["RawSheet", "RawWorkbook", "SheetTable", "read_workbook", "locate_sheets",
+           "header_lookup", "column_letter", "MAX_UPLOAD_BYTES", "MAX_DATA_ROWS"]
