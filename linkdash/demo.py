@@ -578,12 +578,13 @@ def demo_command(store, only_if_empty: bool = False) -> int:
     tables = demo_tables()
     commit = store.commit(tables, file_bytes=demo_file_bytes(tables), filename=DEMO_FILENAME,
                           user="demo", kind=DEMO_KIND)
+    if commit.submission_id is None:
+        print(f"The illustrative demo data is already stored (submission {commit.duplicate_of}); "
+              "nothing changed.")
+        return 0
     counts = {name: len(df) for name, df in tables.items()}
-    sid = getattr(commit, "submission_id", None) or getattr(commit, "id", None)
-    print(f"Loaded the illustrative demo data for {counts['Pilots']} pilots"
-          + (f" as submission {sid}" if sid is not None else "") + ": "
-          + ", ".join(f"{n} {k}" for k, n in counts.items() if k != "Pilots") + " rows.")
-    changes = getattr(commit, "changes", None)
-    if changes is not None:
-        print(f"Changes: {changes}")
+    c = commit.changes
+    print(f"Loaded the illustrative demo data for {counts['Pilots']} pilots as submission "
+          f"{commit.submission_id}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged values "
+          f"({', '.join(f'{n} {k} rows' for k, n in counts.items() if k != 'Pilots')}).")
     return 0

@@ -165,12 +165,13 @@ def _benchmark(benchmarks: pd.DataFrame, country: str, year: int) -> tuple[float
 def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: pd.Series, quarter: str | None) -> pd.DataFrame:
     pilots = portfolio.pilots
     base = pd.DataFrame({c: (pilots[c].tolist() if c in pilots.columns else [None] * len(pilots))
-                         for c in PILOT_COLUMNS})
+                         for c in PILOT_COLUMNS}, dtype=object)
     codes = catalogue.numeric_indicators()
     if quarter is not None and not wide.empty:
         wq = wide[wide["quarter"] == quarter].drop(columns=["quarter"])
     else:
         wq = pd.DataFrame(columns=["pilot_id", *codes, "volume_unit"])
+    wq = wq.astype({"pilot_id": object})
     rows = base.merge(wq, on="pilot_id", how="left")
     for c in codes:
         rows[c] = pd.to_numeric(rows[c], errors="coerce").astype("float64")
