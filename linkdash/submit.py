@@ -1,0 +1,174 @@
+"""The submission workflow shared by the command line and the Upload page:
+validate (check + preview), import (validate, then commit when there is no error),
+the submission history and rollback, and their text / JSON output.
+
+``--json`` shape of ``validate`` and ``import`` (pinned by tests/test_submit.py)::
+
+    {"ok": bool,
+     "errors":   [{"code", "severity", "sheet", "cell", "value", "message"}, ...],
+     "warnings": [...same...],
+     "changes":  {"new": int, "changed": int, "unchanged": int},   # only without errors
+     "submission_id": int | null}                                    # set by a commit
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from linkdash.problems import Problem
+from linkdash.store import Changes, Store, duplicate_warning
+
+
+@dataclass
+class Outcome:
+    """What checking (and maybe committing) a file gave."""
+
+    ok: bool
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    changes: Changes | None = None  # None when there are errors
+    submission_id: int | None = None  # set when committed
+    tables: dict[str, pd.DataFrame] | None = None  # the checked tables (for a later commit)
+    duplicate_of: int | None = None  # an earlier submission of the very same file
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+        if not self.errors and self.changes is not None:
+            out["changes"] = self.changes.counts()
+        out["submission_id"] = self.submission_id
+        return out
+
+
+def validate(store: Store, data: bytes, filename: str, *, user: str | None = None,
+             scope: set[str] | None = None) -> Outcome:
+    """Check a file against the store and preview what it would change; stores
+    nothing. ``scope``: the pilot ids the user may change (None = all). The same file
+    as an earlier committed submission would change nothing: counts 0 and a
+    ``duplicate_file`` warning naming it."""
+    from linkdash.importer import check_file
+
+    checked = check_file(data, filename, store.load(), scope=scope)
+    report = checked.report
+    errors, warnings = list(report.errors), list(report.warnings)
+    if errors:
+        return Outcome(False, errors, warnings)
+    earlier = store.find_submission_by_hash(hashlib.sha256(data).hexdigest())
+    if earlier is not None:
+        return Outcome(True, [], warnings + [duplicate_warning(earlier)], Changes(),
+                       tables=checked.tables, duplicate_of=earlier["id"])
+    return Outcome(True, [], warnings, store.preview(checked.tables), tables=checked.tables)
+
+
+def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
+           user: str | None = None) -> Outcome:
+    """Commit a validated outcome (the Upload page's "Commit" button). The changes
+    are counted again inside the commit's transaction, so they are exact even if
+    someone else committed in between."""
+    if not outcome.ok or outcome.tables is None:
+        return outcome
+    result = store.commit(outcome.tables, file_bytes=data, filename=filename, user=user)
+    warnings = [w for w in outcome.warnings if w.code != "duplicate_file"] + result.warnings
+    return Outcome(True, [], warnings, result.changes, result.submission_id,
+                   tables=outcome.tables, duplicate_of=result.duplicate_of)
+
+
+def import_file(store: Store, data: bytes, filename: str, *, user: str | None = None,
+                scope: set[str] | None = None) -> Outcome:
+    """Validate, then commit when there is no error (nothing is stored otherwise)."""
+    outcome = validate(store, data, filename, user=user, scope=scope)
+    return commit(store, outcome, data, filename, user=user)
+
+
+# --- output -----------------------------------------------------------------------
+
+def _where(p: Problem) -> str:
+    if p.sheet and p.cell:
+        return f"{p.sheet}!{p.cell}"
+    return p.sheet or "file"
+
+
+def format_problem(p: Problem) -> str:
+    value = "" if p.value is None else f" (found: {p.value!r})"
+    return f"{p.severity.upper():7} {_where(p)}: {p.message}{value} [{p.code}]"
+
+
+def format_outcome(outcome: Outcome) -> str:
+    """Errors first (with their cells), then warnings, then what changes."""
+    lines = [format_problem(p) for p in outcome.errors]
+    lines += [format_problem(p) for p in outcome.warnings]
+    if outcome.errors:
+        lines.append(f"{len(outcome.errors)} error(s), {len(outcome.warnings)} warning(s): "
+                     "nothing stored. Correct the cells above and send the file again.")
+        return "\n".join(lines)
+    c = outcome.changes or Changes()
+    lines.append(f"Changes: {c.new} new, {c.changed} changed, {c.unchanged} unchanged.")
+    if outcome.submission_id is not None:
+        lines.append(f"Stored as submission {outcome.submission_id}.")
+    elif outcome.duplicate_of is not None:
+        lines.append(f"Nothing stored: the same file is submission {outcome.duplicate_of}.")
+    else:
+        lines.append("Nothing stored (validate only); `import` stores it.")
+    return "\n".join(lines)
+
+
+def _dump(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def print_outcome(outcome: Outcome, as_json: bool = False) -> int:
+    """Print an outcome; the exit code: 0 when ok, 1 when the file has errors."""
+    if as_json:
+        _dump(outcome.as_json())
+    else:
+        print(format_outcome(outcome))
+    return 0 if outcome.ok else 1
+
+
+def print_submissions(store: Store, as_json: bool = False) -> int:
+    df = store.submissions()
+    if as_json:
+        records = df.drop(columns=["summary"]).to_dict("records")
+        for r in records:
+            r["created_at"] = r["created_at"].isoformat() if r["created_at"] is not None else None
+            r["rolled_back_by"] = None if pd.isna(r["rolled_back_by"]) else int(r["rolled_back_by"])
+        _dump(records)
+        return 0
+    if df.empty:
+        print("No submissions yet.")
+        return 0
+    print(f"{'id':>4}  {'kind':8}  {'created (UTC)':16}  {'status':11}  {'new':>5} {'chg':>5} "
+          f"{'same':>5}  user / file")
+    for r in df.itertuples(index=False):
+        status = r.status if r.status != "rolled_back" else f"undone({int(r.rolled_back_by)})"
+        if r.kind == "rollback":
+            s = r.summary or {}
+            counts = f"rollback of {s.get('rolled_back')}: {s.get('restored', 0)} restored, " \
+                     f"{s.get('removed', 0)} removed, {s.get('kept', 0)} kept"
+            print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:11}  {counts}"
+                  f"  {r.user or '-'}")
+            continue
+        print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:11}  {r.new:>5} "
+              f"{r.changed:>5} {r.unchanged:>5}  {r.user or '-'} / {r.filename or '-'}")
+    return 0
+
+
+def print_rollback(store: Store, submission_id: int, *, user: str | None = None,
+                   as_json: bool = False) -> int:
+    """Roll a submission back; exit 1 (nothing changed) when it cannot be."""
+    result = store.rollback(submission_id, user=user)
+    if as_json:
+        _dump(result.as_dict())
+    else:
+        print(result.message)
+        for k in result.kept:
+            print(f"  {k['sheet']} {k['key']}: {k['reason']}")
+    return 0 if result.ok else 1
