@@ -36,15 +36,18 @@ def cmd_template(args) -> int:
 def cmd_validate(args) -> int:
     from linkdash import submit
 
-    outcome = submit.validate(_store(args), Path(args.file).read_bytes(), Path(args.file).name)
+    store = _store(args)
+    outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
+                              user=args.user, scope=submit.scope_of(store, args.user))
     return submit.print_outcome(outcome, as_json=args.json)
 
 
 def cmd_import(args) -> int:
     from linkdash import submit
 
-    outcome = submit.import_file(_store(args), Path(args.file).read_bytes(), Path(args.file).name,
-                                 user=args.user)
+    store = _store(args)
+    outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
+                                 user=args.user, scope=submit.scope_of(store, args.user))
     return submit.print_outcome(outcome, as_json=args.json)
 
 
@@ -91,12 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="check a workbook against the store; store nothing")
     s.add_argument("file")
+    s.add_argument("--user", default=None,
+                   help="e-mail of who sends it (checks the pilots they may change)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("import", help="check and commit a workbook")
     s.add_argument("file")
-    s.add_argument("--user", default=None, help="e-mail of who sends it")
+    s.add_argument("--user", default=None,
+                   help="e-mail of who sends it (only the pilots they may change, when "
+                        "data/access.csv or $LINKDASH_ACCESS_FILE lists who may change what)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)
 

@@ -48,6 +48,16 @@ class Outcome:
         return out
 
 
+def scope_of(store: Store, user: str | None) -> set[str] | None:
+    """The pilots ``user`` may change (``linkdash.access``); None = every pilot. The
+    command line without ``--user`` is an administrator's tool and is not limited."""
+    if user is None:
+        return None
+    from linkdash import access
+
+    return access.scope_for(user, store.load().pilots)
+
+
 def validate(store: Store, data: bytes, filename: str, *, user: str | None = None,
              scope: set[str] | None = None) -> Outcome:
     """Check a file against the store and preview what it would change; stores

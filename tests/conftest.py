@@ -154,3 +154,62 @@ def sample_counts(n_pilots: int = 2, n_quarters: int = 2) -> int:
 def sample_tables_fixture():
     """The builder itself, so tests can call ``sample_tables(pilots=...)``."""
     return sample_tables
+
+
+def wide_indicators(long: pd.DataFrame) -> pd.DataFrame:
+    """Long ``pilot_id, quarter, indicator, value, text`` -> one row per pilot and
+    quarter with one column per indicator (as people fill in the Indicators sheet)."""
+    rows: dict[tuple, dict] = {}
+    for r in long.to_dict("records"):
+        row = rows.setdefault((r["pilot_id"], r["quarter"]),
+                              {"pilot_id": r["pilot_id"], "quarter": r["quarter"]})
+        row[r["indicator"]] = r["text"] if r["indicator"] == "volume_unit" else r["value"]
+    return pd.DataFrame(list(rows.values()))
+
+
+def workbook_bytes(tables: dict[str, pd.DataFrame], *, headers: str = "codes",
+                   edit=None) -> bytes:
+    """An .xlsx (built with openpyxl) holding ``tables`` (``sample_tables()`` shape):
+    one sheet each, header row 1 (``headers="codes"`` or ``"labels"``), Indicators wide.
+    ``edit(workbook)`` may change cells before saving (e.g. to plant an error)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from linkdash import catalogue
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in catalogue.SHEET_ORDER:
+        if name not in tables:
+            continue
+        df = wide_indicators(tables[name]) if name == "Indicators" else tables[name]
+        ws = wb.create_sheet(name)
+        sheet = catalogue.sheets()[name]
+        cols = list(df.columns)
+
+        def head(c):
+            if headers == "labels":
+                try:
+                    return sheet.column(c).header
+                except KeyError:
+                    return c
+            return c
+
+        ws.append([head(c) for c in cols])
+        for rec in df.to_dict("records"):
+            cells = []
+            for c in cols:
+                v = rec[c]
+                if v is None or (isinstance(v, float) and v != v):
+                    v = None
+                cells.append(v)
+            ws.append(cells)
+            for i, v in enumerate(cells):  # text stays text, never a formula
+                if isinstance(v, str):
+                    ws.cell(row=ws.max_row, column=i + 1).data_type = "s"
+    if edit is not None:
+        edit(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
