@@ -181,7 +181,7 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
         prof, ch = PROFILES[pid], CHAINS[chain]
         target = float(p["target_households"])
         price = DAIRY_PRICE.get(pid, ch["price"])
-        ramp_end = 0.70 if prof.get("stall") else float(rng.uniform(0.92, 1.06))
+        ramp_end = 0.55 if prof.get("stall") else float(rng.uniform(0.92, 1.06))
         leaders = int(rng.integers(9, 16))
         buyers0 = int(rng.integers(0, 3))
         nbmp0 = {c: int(rng.integers(1, 4)) for c in catalogue.NBMP}
@@ -225,7 +225,8 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
             elif chain == "dairy_cow" and (q.endswith("Q1") or q.endswith("Q2")):
                 seasonal = 1.15  # rains, more milk
             stall_factor = 0.75 if prof.get("stall") and "2017-Q3" <= q <= "2018-Q1" else 1.0
-            volume = households * ch["per_hh"] * (0.45 + 0.55 * _smooth(t)) * seasonal * stall_factor * (1 + 0.05 * noise[6])
+            per_hh = 0.5 if prof.get("stall") else 0.45 + 0.55 * _smooth(t)  # stalled: no more per member
+            volume = households * ch["per_hh"] * per_hh * seasonal * stall_factor * (1 + 0.05 * noise[6])
             volume = round(volume)
             hh_surveyed = int(min(households, round(60 + 0.06 * households + 5 * noise[7])))
             leaders_women = max(1, min(leaders, round(leaders * (women - 0.12)) + (1 if t > 0.5 else 0)))
