@@ -1,0 +1,832 @@
+"""The charts every page, the slide deck and the HTML report draw (plotly 7).
+
+Each function takes a ``Portfolio`` (and a quarter or date when it needs one) and
+returns a ``plotly.graph_objects.Figure`` with the shared look of ``linkdash.style``;
+``overdue_table`` returns a DataFrame. Portfolio figures (sums, weighted averages,
+shares, milestone statuses) come from ``linkdash.figures`` so a chart always agrees with
+the KPI cards; this module only reshapes values for drawing. Empty input gives
+``no_data_figure`` rather than empty axes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from linkdash import catalogue, figures, quarters, style
+from linkdash.portfolio import Filter, Portfolio
+
+NO_DATA_MESSAGE = "No data for this selection"
+
+SHARE_FIGURE_LABELS = {
+    "participants": "participants", "members": "members of the producer organisation",
+    "leaders": "leaders (board and committee seats)",
+}
+WHO_LABELS = {"women": "Women", "youth": "Youth (15-35)"}
+BUSINESS_LABELS = {
+    "sales_usd": ("Sales through the producer organisation", "USD per quarter"),
+    "buyers_with_agreements": ("Buyers with a written agreement", "buyers"),
+    "prototypes_tested": ("Prototypes tested", "prototypes per quarter"),
+}
+MILESTONE_SHORT = {
+    "training_workshop": "1 Training workshop",
+    "vc_map": "2 Value chain map",
+    "business_model_canvas": "3 Business model canvas",
+    "nbmp_assessment": "4 NBMP assessment",
+    "prototype_cycle": "5 Prototype cycle",
+    "backstopping": "6 Backstopping",
+    "peer_review": "7 Peer-to-peer learning",
+    "documentation": "8 Documentation",
+    "learning_event": "9 Learning event",
+}
+_DAY_MS = 24 * 3600 * 1000
+
+
+# --- the no-data state -----------------------------------------------------------------
+
+def no_data_figure(title: str, message: str = NO_DATA_MESSAGE) -> go.Figure:
+    """An explicit empty state: the title, a centred message, no axes."""
+    fig = go.Figure()
+    style.apply_layout(fig, title)
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper",
+                       showarrow=False, font=dict(size=style.BASE_FONT_SIZE + 4, color="#777777"))
+    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=360,
+                      meta={"no_data": True})
+    return fig
+
+
+def is_no_data(fig: go.Figure) -> bool:
+    """True for a figure made by ``no_data_figure``."""
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and bool(meta.get("no_data"))
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+def _pilot_names(portfolio: Portfolio) -> dict[str, str]:
+    p = portfolio.pilots
+    out = {}
+    for pid, name in zip(p["pilot_id"], p["pilot_name"]):
+        out[pid] = name if isinstance(name, str) and name.strip() else pid
+    return out
+
+
+def _pilot_attr(portfolio: Portfolio, column: str) -> dict[str, object]:
+    p = portfolio.pilots
+    return dict(zip(p["pilot_id"], p[column]))
+
+
+def _quarter_when(quarter: str | None) -> str:
+    return quarters.label(quarter) if quarter else "no quarter reported"
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or style.is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return pd.Timestamp(str(value)).date()
+    except (ValueError, TypeError):
+        return None
+
+
+def _fmt_date(d: dt.date | None) -> str:
+    return d.strftime("%d %b %Y").lstrip("0") if d else "no date"
+
+
+def _pilot_styles(portfolio: Portfolio, pilot_ids: list[str]) -> dict[str, dict]:
+    """Colour by value chain; pilots sharing a chain get different dashes/symbols/patterns."""
+    vcs = _pilot_attr(portfolio, "value_chain")
+    seen: dict[str, int] = {}
+    out = {}
+    for pid in sorted(pilot_ids):
+        vc = vcs.get(pid)
+        i = seen.get(vc, 0)
+        seen[vc] = i + 1
+        out[pid] = dict(color=style.value_chain_color(vc), dash=style.DASHES[i % len(style.DASHES)],
+                        symbol=style.SYMBOLS[i % len(style.SYMBOLS)],
+                        pattern=("", "/", ".", "x", "\\", "+")[i % 6])
+    return out
+
+
+def _quarter_axis(qs: list[str]) -> dict:
+    return dict(type="category", categoryorder="array", categoryarray=qs, title=dict(text="Quarter"))
+
+
+def _all_quarters(portfolio: Portfolio, extra: list[str] | None = None) -> list[str]:
+    qs = sorted(set(portfolio.quarters()) | set(q for q in (extra or []) if q))
+    return quarters.span(qs[0], qs[-1]) if qs else []
+
+
+def _figure_over_quarters(portfolio: Portfolio, name: str, qs: list[str],
+                          flt: Filter = Filter()) -> list[float | None]:
+    """A portfolio figure for each quarter of ``qs`` (None where nothing to compute it from)."""
+    if not qs:
+        return []
+    by_q = figures.figures_by_quarter(portfolio, flt, qs).set_index("quarter")[name]
+    return [None if style.is_missing(v) else float(v) for v in by_q.reindex(qs).tolist()]
+
+
+def _ref_line(fig: go.Figure, qs: list[str], y: float, name: str, color: str = style.REFERENCE_COLOR,
+              dash: str = "dash") -> None:
+    """A horizontal reference (baseline, target) across the quarter axis, named in the legend."""
+    fig.add_trace(go.Scatter(x=qs, y=[y] * len(qs), mode="lines", name=name,
+                             line=dict(color=color, dash=dash, width=2),
+                             hovertemplate=name + "<extra></extra>"))
+
+
+# --- reporting -------------------------------------------------------------------------
+
+def _reporting_frame(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
+    """figures.reporting_grid (values per pilot and quarter) as booleans: reported or not."""
+    return figures.reporting_grid(portfolio, qs) > 0
+
+
+def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
+    """Pilot x quarter: which pilots reported any indicator for which quarter."""
+    title = "Which pilots reported, by quarter"
+    if portfolio.pilots.empty or portfolio.indicators.empty:
+        return no_data_figure(title, "No indicator reports yet")
+    qs = _all_quarters(portfolio)
+    grid = _reporting_frame(portfolio, qs)
+    names = _pilot_names(portfolio)
+    pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    grid = grid.reindex(index=pilots, columns=qs).fillna(False).astype(bool)
+    z = grid.astype(int).to_numpy()
+    text = np.where(z == 1, "✓", "")
+    hover = [[f"{names.get(p, p)}, {q}: {'reported' if z[i][j] else 'no report'}"
+              for j, q in enumerate(qs)] for i, p in enumerate(pilots)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=qs, y=[names.get(p, p) for p in pilots], zmin=0, zmax=1,
+        colorscale=[[0, style.NO_DATA_FILL], [0.5, style.NO_DATA_FILL],
+                    [0.5, style.STATUS_COLORS["completed"]], [1, style.STATUS_COLORS["completed"]]],
+        showscale=False, xgap=3, ygap=3, text=text, texttemplate="%{text}",
+        textfont=dict(color="white", size=style.BASE_FONT_SIZE), customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>"))
+    reported = int(z.sum())
+    style.apply_layout(fig, title, subtitle=(
+        f"{reported} of {z.size} pilot-quarters reported · green ✓ = at least one indicator value, "
+        "grey = no report"))
+    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(autorange="reversed", showgrid=False),
+                      height=max(360, 150 + 34 * len(pilots)), margin=dict(t=140))
+    fig.update_xaxes(showgrid=False, side="top", title=None)
+    return fig
+
+
+# --- progress --------------------------------------------------------------------------
+
+def _milestones_as_of(portfolio: Portfolio, as_of: dt.date) -> pd.DataFrame:
+    """figures.milestone_status_as_of with ``status_as_of`` and ``overdue`` columns."""
+    ms = figures.milestone_status_as_of(portfolio.milestones, as_of).copy()
+    if "status_as_of" not in ms.columns:
+        for cand in ("status_on", "status_at", "status"):
+            if cand in ms.columns:
+                ms["status_as_of"] = ms[cand]
+                break
+    if "overdue" not in ms.columns:
+        ms["overdue"] = ms["status_as_of"].eq("overdue")
+    ms["overdue"] = ms["overdue"].fillna(False).astype(bool)
+    return ms
+
+
+def _pilot_order(portfolio: Portfolio, group_by: str) -> list[tuple[str, str]]:
+    """(group, pilot_id) in display order: groups alphabetically, pilots by name."""
+    names = _pilot_names(portfolio)
+    col = "value_chain" if group_by == "value_chain" else "region"
+    p = portfolio.pilots
+    rows = []
+    for pid, g in zip(p["pilot_id"], p[col]):
+        label = style.value_chain_label(g) if col == "value_chain" else (g if isinstance(g, str) else "Unknown")
+        rows.append((label, pid))
+    return sorted(rows, key=lambda r: (r[0], names.get(r[1], r[1])))
+
+
+def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
+                   group_by: str = "region") -> go.Figure:
+    """Nine milestones per pilot: planned periods as light bars, actual periods as solid
+    bars coloured by status (in-progress bars run to ``as_of``), overdue milestones
+    outlined in vermillion with a ⚠ at their planned end, a vertical line at ``as_of``.
+    Pilots are grouped by region or value chain; milestones in learning-cycle order."""
+    as_of = as_of or dt.date.today()
+    title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
+    if portfolio.pilots.empty or portfolio.milestones.empty:
+        return no_data_figure(title, "No milestones reported for this selection")
+    ms = _milestones_as_of(portfolio, as_of)
+    names = _pilot_names(portfolio)
+    order = _pilot_order(portfolio, group_by)
+    by_key = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
+
+    outer, inner, rows = [], [], []
+    for group, pid in order:
+        for m in catalogue.MILESTONES:
+            outer.append(f"{group} · {names.get(pid, pid)}" if group_by else names.get(pid, pid))
+            inner.append(MILESTONE_SHORT[m])
+            rows.append((pid, m, by_key.get((pid, m))))
+
+    planned = {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "line": []}
+    actual: dict[str, dict[str, list]] = {}
+    warn = {"y0": [], "y1": [], "x": [], "hover": []}
+    for (pid, m, r), o, i in zip(rows, outer, inner):
+        if r is None:
+            continue
+        ps, pe = _as_date(r.planned_start), _as_date(r.planned_end)
+        as_, ae = _as_date(r.actual_start), _as_date(r.actual_end)
+        status = r.status_as_of if isinstance(r.status_as_of, str) else "not_started"
+        overdue = bool(r.overdue)
+        label = catalogue.MILESTONE_LABELS[m]
+        if ps or pe:
+            s, e = ps or pe, pe or ps
+            planned["y0"].append(o)
+            planned["y1"].append(i)
+            planned["base"].append(s.isoformat())
+            planned["x"].append(max((e - s).days, 1) * _DAY_MS)
+            planned["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
+                                    f"Planned {_fmt_date(ps)} – {_fmt_date(pe)}"
+                                    + ("<br><b>⚠ overdue</b>" if overdue else ""))
+            planned["line"].append(style.STATUS_COLORS["overdue"] if overdue else "rgba(0, 0, 0, 0)")
+        if as_ and status != "not_started" or (ae and status == "completed"):
+            s = as_ or ae
+            e = ae if (ae and ae <= as_of) else as_of
+            if e < s:
+                e = s
+            d = actual.setdefault(status, {"y0": [], "y1": [], "base": [], "x": [], "hover": []})
+            d["y0"].append(o)
+            d["y1"].append(i)
+            d["base"].append(s.isoformat())
+            d["x"].append(max((e - s).days, 1) * _DAY_MS)
+            d["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
+                              f"Actual {_fmt_date(as_)} – {_fmt_date(ae) if ae and ae <= as_of else 'ongoing'}"
+                              f"<br>{style.STATUS_LABELS.get(status, status)}")
+        if status == "dropped" and not (as_ or ae):
+            at = ps + (pe - ps) / 2 if (ps and pe) else (ps or pe)
+            if at:
+                d = actual.setdefault("dropped_mark", {"y0": [], "y1": [], "x": [], "hover": []})
+                d["y0"].append(o)
+                d["y1"].append(i)
+                d["x"].append(at.isoformat())
+                d["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>Dropped")
+        if overdue and pe:
+            warn["y0"].append(o)
+            warn["y1"].append(i)
+            warn["x"].append(pe.isoformat())
+            warn["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
+                                 f"⚠ overdue: planned end {_fmt_date(pe)}, "
+                                 f"{(as_of - pe).days} days late")
+
+    fig = go.Figure()
+    if planned["x"]:
+        fig.add_trace(go.Bar(
+            orientation="h", y=[planned["y0"], planned["y1"]], x=planned["x"], base=planned["base"],
+            marker=dict(color=style.PLANNED_COLOR, line=dict(color=planned["line"], width=2.5)),
+            width=0.8, name="Planned", hovertext=planned["hover"],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    for status in ("completed", "in_progress", "dropped", "not_started"):
+        d = actual.get(status)
+        if not d:
+            continue
+        fig.add_trace(go.Bar(
+            orientation="h", y=[d["y0"], d["y1"]], x=d["x"], base=d["base"],
+            marker=dict(color=style.status_color(status)), width=0.45,
+            name=f"Actual: {style.STATUS_LABELS[status].lower()}", hovertext=d["hover"],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    dm = actual.get("dropped_mark")
+    if dm:
+        fig.add_trace(go.Scatter(
+            y=[dm["y0"], dm["y1"]], x=dm["x"], mode="markers",
+            marker=dict(symbol="x", size=13, color=style.STATUS_COLORS["dropped"]),
+            name="Dropped", hovertext=dm["hover"], hovertemplate="%{hovertext}<extra></extra>"))
+    if warn["x"]:
+        fig.add_trace(go.Scatter(
+            y=[warn["y0"], warn["y1"]], x=warn["x"], mode="markers",
+            marker=dict(symbol="triangle-up", size=14, color=style.STATUS_COLORS["overdue"],
+                        line=dict(color="white", width=1)),
+            name="⚠ Overdue (at planned end)", hovertext=warn["hover"],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    if not fig.data:
+        return no_data_figure(title, "No planned or actual dates for these milestones")
+
+    fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
+                  y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
+    fig.add_annotation(x=as_of.isoformat(), y=0, xref="x", yref="paper", yanchor="top",
+                       xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
+                       font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
+    n_over = len(warn["x"])
+    grouping = "value chain" if group_by == "value_chain" else "region"
+    style.apply_layout(fig, title, subtitle=(
+        f"Pilots grouped by {grouping} · light bars planned, solid bars actual · "
+        f"{n_over} milestone{'s' if n_over != 1 else ''} overdue"))
+    fig.update_layout(
+        barmode="overlay", bargap=0.15,
+        xaxis=dict(type="date", title=None, side="top"),
+        yaxis=dict(type="multicategory", autorange="reversed", showgrid=False,
+                   categoryorder="array", categoryarray=[outer, inner],
+                   tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB"),
+        height=max(420, 140 + 19 * len(rows)),
+        legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
+        margin=dict(t=120),
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
+    return fig
+
+
+TOOL_STATE = {"not_started": 0, "in_progress": 1, "completed": 2, "dropped": 3}
+TOOL_STATE_LABEL = {0: "Not started", 1: "In progress", 2: "Done", 3: "Dropped"}
+
+
+def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.Figure:
+    """Pilot x the four LINK tools: done / in progress / not started (⚠ when overdue)."""
+    as_of = as_of or dt.date.today()
+    title = f"LINK tools used, as of {_fmt_date(as_of)}"
+    if portfolio.pilots.empty or portfolio.milestones.empty:
+        return no_data_figure(title, "No milestones reported for this selection")
+    ms = _milestones_as_of(portfolio, as_of)
+    ms = ms[ms["milestone"].isin(catalogue.LINK_TOOLS)]
+    names = _pilot_names(portfolio)
+    pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    lookup = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
+    z, text, hover = [], [], []
+    for pid in pilots:
+        zr, tr, hr = [], [], []
+        for tool in catalogue.LINK_TOOLS:
+            r = lookup.get((pid, tool))
+            if r is None:
+                zr.append(None)
+                tr.append("no data")
+                hr.append(f"{names.get(pid, pid)} · {catalogue.MILESTONE_LABELS[tool]}: not reported")
+                continue
+            st = r.status_as_of if r.status_as_of in TOOL_STATE else "not_started"
+            v = TOOL_STATE[st]
+            lab = TOOL_STATE_LABEL[v] + (" ⚠" if r.overdue else "")
+            zr.append(v)
+            tr.append(lab)
+            hr.append(f"{names.get(pid, pid)} · {catalogue.MILESTONE_LABELS[tool]}: {lab}"
+                      + (" (overdue)" if r.overdue else ""))
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    c = style.STATUS_COLORS
+    colorscale = [[0, c["not_started"]], [0.25, c["not_started"]], [0.25, c["in_progress"]],
+                  [0.5, c["in_progress"]], [0.5, c["completed"]], [0.75, c["completed"]],
+                  [0.75, c["dropped"]], [1, c["dropped"]]]
+    x_labels = [f"{i + 1}. {catalogue.MILESTONE_LABELS[t]}" for i, t in enumerate(catalogue.LINK_TOOLS)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x_labels, y=[names.get(p, p) for p in pilots], zmin=-0.5, zmax=3.5,
+        colorscale=colorscale, showscale=False, xgap=3, ygap=3, text=text,
+        texttemplate="%{text}", textfont=dict(size=style.BASE_FONT_SIZE - 2), customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>"))
+    done = sum(1 for row in z for v in row if v == 2)
+    style.apply_layout(fig, title, subtitle=f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue")
+    fig.update_layout(yaxis=dict(autorange="reversed", showgrid=False),
+                      xaxis=dict(side="top", showgrid=False),
+                      height=max(360, 170 + 38 * len(pilots)),
+                      margin=dict(t=140))
+    return fig
+
+
+OVERDUE_COLUMNS = ["Pilot", "Milestone", "Planned end", "Days late"]
+
+
+def overdue_table(portfolio: Portfolio, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Milestones overdue on ``as_of`` (planned end before it, neither completed by then
+    nor dropped): pilot name, milestone label, planned end, days late; most late first."""
+    as_of = as_of or dt.date.today()
+    if portfolio.milestones.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in OVERDUE_COLUMNS})
+    ms = _milestones_as_of(portfolio, as_of)
+    ms = ms[ms["overdue"]]
+    names = _pilot_names(portfolio)
+    order = {m: i for i, m in enumerate(catalogue.MILESTONES)}
+    rows = []
+    for r in ms.itertuples(index=False):
+        pe = _as_date(r.planned_end)
+        rows.append({"Pilot": names.get(r.pilot_id, r.pilot_id),
+                     "Milestone": catalogue.MILESTONE_LABELS.get(r.milestone, r.milestone),
+                     "Planned end": pe, "Days late": (as_of - pe).days if pe else None,
+                     "_o": order.get(r.milestone, 99)})
+    out = pd.DataFrame(rows, columns=OVERDUE_COLUMNS + ["_o"])
+    if out.empty:
+        return out.drop(columns="_o")
+    out = out.sort_values(["Days late", "Pilot", "_o"], ascending=[False, True, True])
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+# --- income ------------------------------------------------------------------------------
+
+def _wide(portfolio: Portfolio) -> pd.DataFrame:
+    return portfolio.indicators_wide()
+
+
+def _target_row(portfolio: Portfolio, pilot_id: str, indicator: str) -> dict | None:
+    t = portfolio.targets
+    t = t[(t["pilot_id"] == pilot_id) & (t["indicator"] == indicator)]
+    if t.empty:
+        return None
+    r = t.iloc[0].to_dict()
+    return {k: (None if style.is_missing(v) else v) for k, v in r.items()}
+
+
+def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | None = None) -> go.Figure:
+    """Each pilot's average household income by quarter (colour = value chain), the
+    portfolio's weighted average, and for a single pilot its baseline, target and its
+    country's living-income benchmark. Quarters without a report leave a gap."""
+    title = "Average household income from the value chain (USD/year)"
+    wide = _wide(portfolio)
+    ids = list(pilot_ids) if pilot_ids else sorted(portfolio.pilots["pilot_id"])
+    data = wide[wide["pilot_id"].isin(ids) & wide["income_avg_usd"].notna()]
+    single = len(ids) == 1
+    if single:
+        tgt = _target_row(portfolio, ids[0], "income_avg_usd")
+    else:
+        tgt = None
+    extra = [tgt.get("baseline_quarter"), tgt.get("target_quarter")] if tgt else []
+    qs = _all_quarters(portfolio, extra)
+    if data.empty or not qs:
+        return no_data_figure(title, "No income reported for this selection")
+    names = _pilot_names(portfolio)
+    looks = _pilot_styles(portfolio, ids)
+    vcs = _pilot_attr(portfolio, "value_chain")
+    fig = go.Figure()
+    for pid in sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p)):
+        s = data[data["pilot_id"] == pid].set_index("quarter")["income_avg_usd"].reindex(qs)
+        lk = looks[pid]
+        fig.add_trace(go.Scatter(
+            x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False,
+            name=names.get(pid, pid), legendgroup=str(vcs.get(pid)),
+            line=dict(color=lk["color"], dash=lk["dash"], width=3 if single else 2),
+            marker=dict(symbol=lk["symbol"], size=8),
+            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
+    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    if any(v is not None for v in avg):
+        fig.add_trace(go.Scatter(
+            x=qs, y=avg, mode="lines", connectgaps=False, name="Portfolio average (weighted by households)",
+            line=dict(color=style.PORTFOLIO_COLOR, width=4, dash="solid"), opacity=0.55,
+            hovertemplate="<b>Portfolio average</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
+    subtitle = "Weighted average: Σ income × households / Σ households, pilots that gave both"
+    if single:
+        pid = ids[0]
+        if tgt and tgt.get("baseline") is not None:
+            _ref_line(fig, qs, float(tgt["baseline"]), f"Baseline {style.fmt_usd(tgt['baseline'])}"
+                      + (f" ({tgt['baseline_quarter']})" if tgt.get("baseline_quarter") else ""),
+                      dash="dot")
+        if tgt and tgt.get("target") is not None:
+            _ref_line(fig, qs, float(tgt["target"]), f"Target {style.fmt_usd(tgt['target'])}"
+                      + (f" by {tgt['target_quarter']}" if tgt.get("target_quarter") else ""),
+                      color=style.STATUS_COLORS["completed"])
+        bench = _benchmark_series(portfolio, pid, qs)
+        if bench.notna().any():
+            fig.add_trace(go.Scatter(
+                x=qs, y=bench.tolist(), mode="lines", line=dict(color=style.STATUS_COLORS["overdue"],
+                                                                 dash="dash", width=2, shape="hv"),
+                name="Living-income benchmark", connectgaps=False,
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
+        title = f"{names.get(pid, pid)}: average household income (USD/year)"
+        notes = []
+        if not tgt:
+            notes.append("no baseline or target set")
+        if not bench.notna().any():
+            notes.append("no living-income benchmark for the country")
+        subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
+    style.apply_layout(fig, title, subtitle=subtitle)
+    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
+                                                          tickformat="$,.0f", rangemode="tozero"),
+                      hovermode="closest", height=520)
+    return fig
+
+
+def _benchmark_series(portfolio: Portfolio, pilot_id: str, qs: list[str]) -> pd.Series:
+    """The pilot's country living-income benchmark for each quarter, as figures applies it
+    (the quarter's year, else the latest earlier year)."""
+    one = portfolio.filtered(Filter(pilots=(pilot_id,)))
+    vals = []
+    for q in qs:
+        t = figures.pilot_quarter_table(one, q)
+        v = t["living_income_usd"].iloc[0] if len(t) else None
+        vals.append(None if style.is_missing(v) else float(v))
+    return pd.Series(vals, index=qs, dtype="float64")
+
+
+def _quarter_table(portfolio: Portfolio, quarter: str) -> pd.DataFrame:
+    """figures.pilot_quarter_table keyed by pilot_id (one row per pilot)."""
+    t = figures.pilot_quarter_table(portfolio, quarter)
+    if "pilot_id" not in t.columns and t.index.name == "pilot_id":
+        t = t.reset_index()
+    return t
+
+
+def _share_column(t: pd.DataFrame, part: str, total: str, names: tuple[str, ...]) -> pd.Series:
+    for n in names:
+        if n in t.columns:
+            return pd.to_numeric(t[n], errors="coerce")
+    # Not in the pilot table: the pilot's own share (both values needed; never 0 for blank).
+    p = pd.to_numeric(t.get(part), errors="coerce") if part in t.columns else pd.Series(np.nan, index=t.index)
+    tot = pd.to_numeric(t.get(total), errors="coerce") if total in t.columns else pd.Series(np.nan, index=t.index)
+    return (p / tot.where(tot > 0)).astype("float64")
+
+
+def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None) -> go.Figure:
+    """Per pilot, the share of surveyed households above the living income, sorted."""
+    quarter = quarter or portfolio.latest_quarter()
+    title = f"Households above the living income, {_quarter_when(quarter)}"
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    t = _quarter_table(portfolio, quarter)
+    share = _share_column(t, "hh_above_living_income", "hh_surveyed",
+                          ("share_above_living_income", "living_income_share"))
+    return _share_bars(portfolio, t, share, title, quarter,
+                       figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income"),
+                       "Portfolio", "Share of surveyed households above the country's benchmark",
+                       "No pilot gave households surveyed and above living income for this quarter")
+
+
+def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
+                portfolio_share: object, ref_label: str, axis_title: str, empty_message: str) -> go.Figure:
+    names = _pilot_names(portfolio)
+    vcs = _pilot_attr(portfolio, "value_chain")
+    df = pd.DataFrame({"pilot_id": t["pilot_id"].to_numpy(), "share": share.to_numpy()})
+    have = df[df["share"].notna()].sort_values(["share", "pilot_id"], kind="stable")
+    missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
+    if have.empty:
+        return no_data_figure(title, empty_message)
+    fig = go.Figure(go.Bar(
+        orientation="h", x=have["share"].tolist(), y=[names.get(p, p) for p in have["pilot_id"]],
+        marker=dict(color=[style.value_chain_color(vcs.get(p)) for p in have["pilot_id"]]),
+        text=[style.fmt_share(v) for v in have["share"]], textposition="outside",
+        customdata=have["pilot_id"].tolist(), cliponaxis=False,
+        hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
+    if not style.is_missing(portfolio_share):
+        fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2),
+                      annotation=dict(text=f"{ref_label} {style.fmt_share(portfolio_share)}",
+                                      font=dict(size=style.BASE_FONT_SIZE - 2), yanchor="bottom"),
+                      annotation_position="top")
+    sub = "Lowest first · colour = value chain"
+    if missing:
+        sub += " · no data: " + ", ".join(names.get(p, p) for p in missing)
+    style.apply_layout(fig, title, subtitle=sub)
+    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(text=axis_title)),
+                      yaxis=dict(autorange="reversed", showgrid=False),
+                      height=max(360, 150 + 36 * len(have)), margin=dict(t=110))
+    return fig
+
+
+def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) -> go.Figure:
+    """Per pilot, income of women-headed vs men-headed households (dumbbell), widest gap first."""
+    quarter = quarter or portfolio.latest_quarter()
+    title = f"Income of women- and men-headed households, {_quarter_when(quarter)}"
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    t = _quarter_table(portfolio, quarter)
+    cols = ["income_avg_usd_women_headed", "income_avg_usd_men_headed"]
+    if not set(cols) <= set(t.columns):
+        wide = _wide(portfolio)
+        t = wide[wide["quarter"] == quarter]
+    t = t[["pilot_id", *cols]].copy()
+    for c in cols:
+        t[c] = pd.to_numeric(t[c], errors="coerce")
+    t = t.dropna(subset=cols, how="all")
+    if t.empty:
+        return no_data_figure(title, "No income by sex of household head for this quarter")
+    names = _pilot_names(portfolio)
+    t["gap"] = t[cols[1]] - t[cols[0]]
+    t = t.sort_values(["gap", "pilot_id"], ascending=[False, True], na_position="last")
+    ys = [names.get(p, p) for p in t["pilot_id"]]
+    fig = go.Figure()
+    lx, ly = [], []
+    for y, w, m in zip(ys, t[cols[0]], t[cols[1]]):
+        if not (style.is_missing(w) or style.is_missing(m)):
+            lx += [w, m, None]
+            ly += [y, y, None]
+    fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line=dict(color="#BBBBBB", width=4),
+                             hoverinfo="skip", showlegend=False))
+    women_c, men_c = style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["blue"]
+    gaps = [None if style.is_missing(g) else g for g in t["gap"]]
+    fig.add_trace(go.Scatter(
+        x=t[cols[0]].tolist(), y=ys, mode="markers", name="Women-headed households",
+        marker=dict(color=women_c, size=14, symbol="circle"), customdata=[style.fmt_usd(g) for g in gaps],
+        hovertemplate="<b>%{y}</b><br>Women-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=t[cols[1]].tolist(), y=ys, mode="markers", name="Men-headed households",
+        marker=dict(color=men_c, size=14, symbol="diamond"), customdata=[style.fmt_usd(g) for g in gaps],
+        hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata}<extra></extra>"))
+    style.apply_layout(fig, title, subtitle="Average annual net income from the value chain · widest gap first")
+    fig.update_layout(xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
+                                 rangemode="tozero"),
+                      yaxis=dict(autorange="reversed", showgrid=False),
+                      legend=dict(orientation="h", y=-0.12, yanchor="top", x=0),
+                      height=max(360, 170 + 36 * len(ys)))
+    return fig
+
+
+# --- inclusiveness ----------------------------------------------------------------------
+
+def _share_figure_name(group: str, who: str) -> str:
+    return f"{who}_share_{group}"
+
+
+def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: str = "participants",
+                       who: str = "women") -> go.Figure:
+    """Per pilot, the share of women (or youth) among participants, members or leaders for
+    the quarter, lowest first, with the portfolio share as a reference line."""
+    quarter = quarter or portfolio.latest_quarter()
+    what = f"{WHO_LABELS.get(who, who)}'s share of {SHARE_FIGURE_LABELS.get(group, group)}"
+    what = what.replace("Youth (15-35)'s", "Youth (15-35) share")
+    title = f"{what}, {_quarter_when(quarter)}"
+    part, total = f"{group}_{who}", f"{group}_total"
+    if part not in catalogue.indicators():
+        return no_data_figure(title, f"The workbook does not collect {who} among {group}")
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    t = _quarter_table(portfolio, quarter)
+    name = _share_figure_name(group, who)
+    share = _share_column(t, part, total, (name, f"{who}_share"))
+    return _share_bars(portfolio, t, share, title, quarter,
+                       figures.portfolio_figures(portfolio, Filter(), quarter).get(name),
+                       "Portfolio", f"{WHO_LABELS.get(who, who)} as a share of {group}",
+                       f"No pilot gave both {part} and {total} for this quarter")
+
+
+def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
+    """The portfolio's share of women (or youth) among participants, members and leaders
+    by quarter (from the portfolio figures)."""
+    title = f"{WHO_LABELS.get(who, who)} in the pilots: portfolio shares by quarter"
+    qs = _all_quarters(portfolio)
+    if portfolio.pilots.empty or not qs:
+        return no_data_figure(title)
+    fig = go.Figure()
+    colors = {"participants": style.OKABE_ITO["blue"], "members": style.OKABE_ITO["orange"],
+              "leaders": style.OKABE_ITO["reddish_purple"]}
+    symbols = {"participants": "circle", "members": "square", "leaders": "diamond"}
+    by_q = figures.figures_by_quarter(portfolio, Filter(), qs).set_index("quarter").reindex(qs)
+    for group in ("participants", "members", "leaders"):
+        name = _share_figure_name(group, who)
+        if f"{group}_{who}" not in catalogue.indicators() or name not in by_q.columns:
+            continue
+        vals = [None if style.is_missing(v) else float(v) for v in by_q[name].tolist()]
+        if all(v is None for v in vals):
+            continue
+        fig.add_trace(go.Scatter(
+            x=qs, y=vals, mode="lines+markers", connectgaps=False, name=group.capitalize(),
+            line=dict(color=colors[group], width=3), marker=dict(size=9, symbol=symbols[group]),
+            hovertemplate=f"<b>{group.capitalize()}</b><br>%{{x}}: %{{y:.0%}}<extra></extra>"))
+    if not fig.data:
+        return no_data_figure(title, f"No counts of {who} reported for this selection")
+    style.apply_layout(fig, title, subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
+    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
+                      height=480, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
+    if who == "women":
+        fig.add_hline(y=0.5, line=dict(color="#AAAAAA", dash="dot", width=1))
+    return fig
+
+
+# --- business ------------------------------------------------------------------------------
+
+def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Figure:
+    """A business indicator by quarter per pilot, stacked (colour = value chain, pattern
+    tells apart pilots of the same chain). Quarters without a report stay empty."""
+    label, unit = BUSINESS_LABELS.get(indicator, (catalogue.indicators()[indicator].label,
+                                                 catalogue.indicators()[indicator].unit))
+    title = f"{label} by quarter"
+    wide = _wide(portfolio)
+    data = wide[wide[indicator].notna()] if indicator in wide.columns else wide.iloc[0:0]
+    qs = _all_quarters(portfolio)
+    if data.empty or not qs:
+        return no_data_figure(title, f"No {label.lower()} reported for this selection")
+    names = _pilot_names(portfolio)
+    ids = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
+    looks = _pilot_styles(portfolio, ids)
+    money = indicator.endswith("_usd")
+    fig = go.Figure()
+    for pid in ids:
+        s = data[data["pilot_id"] == pid].set_index("quarter")[indicator].reindex(qs)
+        lk = looks[pid]
+        fig.add_trace(go.Bar(
+            x=qs, y=s.tolist(), name=names.get(pid, pid),
+            marker=dict(color=lk["color"], line=dict(color="white", width=0.8),
+                        pattern=dict(shape=lk["pattern"], fgcolor="white", size=6)),
+            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
+                          + ("$%{y:,.0f}" if money else "%{y:,.0f}") + "<extra></extra>"))
+    style.apply_layout(fig, title, subtitle=f"{unit} · stacked by pilot · colour = value chain")
+    fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
+                      yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
+                      height=520, legend=dict(font=dict(size=style.BASE_FONT_SIZE - 4)))
+    return fig
+
+
+# --- NBMP -----------------------------------------------------------------------------------
+
+def nbmp_assessments(portfolio: Portfolio) -> pd.DataFrame:
+    """Per pilot, the first and latest quarter with any NBMP score and the six scores:
+    columns ``pilot_id, which (first|latest), quarter, nbmp_*``."""
+    wide = _wide(portfolio)
+    cols = list(catalogue.NBMP)
+    scored = wide[wide[cols].notna().any(axis=1)].sort_values(["pilot_id", "quarter"])
+    if scored.empty:
+        return pd.DataFrame(columns=["pilot_id", "which", "quarter", *cols])
+    first = scored.groupby("pilot_id", as_index=False).head(1).assign(which="first")
+    latest = scored.groupby("pilot_id", as_index=False).tail(1).assign(which="latest")
+    return pd.concat([first, latest])[["pilot_id", "which", "quarter", *cols]].reset_index(drop=True)
+
+
+def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
+    """The six New Business Model Principles (scores 1-5): a pilot's first assessment vs
+    its latest vs the portfolio median of latest assessments; without a pilot, the
+    portfolio median of first vs latest assessments."""
+    names = _pilot_names(portfolio)
+    title = ("New Business Model Principles: " + names.get(pilot_id, pilot_id)
+             if pilot_id else "New Business Model Principles: portfolio median")
+    a = nbmp_assessments(portfolio)
+    if a.empty:
+        return no_data_figure(title, "No NBMP assessments for this selection")
+    cols = list(catalogue.NBMP)
+    theta = [catalogue.NBMP_LABELS[c] for c in cols]
+    med_latest = a[a["which"] == "latest"][cols].median()
+    series: list[tuple[str, pd.Series, str, str, str]] = []
+    if pilot_id:
+        mine = a[a["pilot_id"] == pilot_id]
+        if mine.empty:
+            return no_data_figure(title, "No NBMP assessment for this pilot")
+        f = mine[mine["which"] == "first"].iloc[0]
+        l_ = mine[mine["which"] == "latest"].iloc[0]
+        if f["quarter"] != l_["quarter"]:
+            series.append((f"First assessment ({f['quarter']})", f[cols], style.OKABE_ITO["orange"], "dot", "toself"))
+        series.append((f"Latest assessment ({l_['quarter']})", l_[cols], style.OKABE_ITO["blue"], "solid", "toself"))
+        n = int((a["which"] == "latest").sum())
+        series.append((f"Portfolio median, latest ({n} pilots)", med_latest, style.PORTFOLIO_COLOR, "dash", "none"))
+        subtitle = "Scores 1 (weak) to 5 (strong)"
+    else:
+        n = int((a["which"] == "latest").sum())
+        med_first = a[a["which"] == "first"][cols].median()
+        series.append(("Median of first assessments", med_first, style.OKABE_ITO["orange"], "dot", "toself"))
+        series.append(("Median of latest assessments", med_latest, style.OKABE_ITO["blue"], "solid", "toself"))
+        subtitle = f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong)"
+    fig = go.Figure()
+    for name, vals, color, dash, fill in series:
+        r = [None if style.is_missing(v) else float(v) for v in vals.tolist()]
+        fig.add_trace(go.Scatterpolar(
+            r=r + r[:1], theta=theta + theta[:1], name=name, mode="lines+markers",
+            line=dict(color=color, dash=dash, width=3), marker=dict(size=8), fill=fill,
+            fillcolor=style.hex_to_rgba(color, 0.12) if color.startswith("#") and len(color) == 7 else None,
+            hovertemplate="%{theta}: %{r:.1f}<extra>" + name + "</extra>"))
+    style.apply_layout(fig, title, subtitle=subtitle)
+    fig.update_layout(
+        polar=dict(radialaxis=dict(range=[0, 5], tickvals=[1, 2, 3, 4, 5], angle=60,
+                                   tickfont=dict(size=style.BASE_FONT_SIZE - 4), gridcolor="#DDDDDD"),
+                   angularaxis=dict(tickfont=dict(size=style.BASE_FONT_SIZE - 2), direction="clockwise",
+                                    gridcolor="#DDDDDD"),
+                   bgcolor="white"),
+        legend=dict(orientation="h", y=-0.1, yanchor="top", x=0), height=560,
+        margin=dict(l=120, r=120))
+    return fig
+
+
+# --- one indicator of one pilot ------------------------------------------------------------
+
+def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.Figure:
+    """One pilot's indicator by quarter, with its baseline and target (Targets) if any."""
+    ind = catalogue.indicators().get(indicator)
+    label = ind.label if ind else indicator
+    names = _pilot_names(portfolio)
+    title = f"{names.get(pilot_id, pilot_id)}: {label}"
+    wide = _wide(portfolio)
+    rows = wide[(wide["pilot_id"] == pilot_id)] if indicator in wide.columns else wide.iloc[0:0]
+    rows = rows[rows[indicator].notna()] if not rows.empty else rows
+    tgt = _target_row(portfolio, pilot_id, indicator)
+    extra = [tgt.get("baseline_quarter"), tgt.get("target_quarter")] if tgt else []
+    if rows.empty:
+        return no_data_figure(title, f"No {label} reported for this pilot")
+    qs = _all_quarters(portfolio.filtered(Filter(pilots=(pilot_id,))), extra)
+    s = rows.set_index("quarter")[indicator].reindex(qs)
+    money = ind is not None and ind.kind == "money"
+    vc = _pilot_attr(portfolio, "value_chain").get(pilot_id)
+    fig = go.Figure(go.Scatter(
+        x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False, name=label,
+        line=dict(color=style.value_chain_color(vc), width=3), marker=dict(size=9),
+        hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
+    fmt = style.fmt_usd if money else style.fmt_number
+    notes = []
+    if tgt and tgt.get("baseline") is not None:
+        _ref_line(fig, qs, float(tgt["baseline"]), f"Baseline {fmt(tgt['baseline'])}"
+                  + (f" ({tgt['baseline_quarter']})" if tgt.get("baseline_quarter") else ""), dash="dot")
+    if tgt and tgt.get("target") is not None:
+        _ref_line(fig, qs, float(tgt["target"]), f"Target {fmt(tgt['target'])}"
+                  + (f" by {tgt['target_quarter']}" if tgt.get("target_quarter") else ""),
+                  color=style.STATUS_COLORS["completed"])
+    if not tgt:
+        notes.append("No baseline or target set")
+    gaps = int(s.isna().sum())
+    if gaps:
+        notes.append(f"{gaps} quarter{'s' if gaps != 1 else ''} without a value")
+    style.apply_layout(fig, title, subtitle=" · ".join(notes) or (ind.unit if ind else None))
+    fig.update_layout(xaxis=_quarter_axis(qs),
+                      yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
+                                 tickformat="$,.0f" if money else None),
+                      height=440, showlegend=bool(tgt),
+                      legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
+    return fig

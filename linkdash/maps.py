@@ -1,0 +1,352 @@
+"""Maps that draw with no internet.
+
+MapLibre traces (``go.Choroplethmap``, ``go.Scattermap``) over the shipped Natural Earth
+boundaries (``data/countries_110m.geojson``) with ``map_style="white-bg"``: no tiles, no
+fonts, no CDN. No text labels on the map traces (MapLibre would ask a font server for
+glyphs); names appear in hover labels, which plotly draws itself.
+
+Per-country values come from ``figures.portfolio_figures`` on a one-country filter, so a
+country's colour always agrees with the KPI cards for that country.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from linkdash import catalogue, figures, quarters, style
+from linkdash.portfolio import Filter, Portfolio
+
+GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
+FEATURE_ID_KEY = "properties.iso_a3"
+MAP_STYLE = "white-bg"
+
+# Figures a map can show, with their label and how to read the number.
+MAP_FIGURES: dict[str, tuple[str, str]] = {
+    "households_reached": ("Households reached", "count"),
+    "participants_total": ("Participants", "count"),
+    "women_share_participants": ("Women's share of participants", "share"),
+    "youth_share_participants": ("Youth share of participants", "share"),
+    "women_share_members": ("Women's share of members", "share"),
+    "youth_share_members": ("Youth share of members", "share"),
+    "women_share_leaders": ("Women's share of leaders", "share"),
+    "income_avg_usd": ("Average household income (USD/year)", "money"),
+    "share_above_living_income": ("Share of households above living income", "share"),
+    "sales_usd": ("Sales (USD)", "money"),
+    "pilots_total": ("Pilots", "count"),
+    "pilots_reporting": ("Pilots reporting", "count"),
+    "milestones_completed": ("Milestones completed", "count"),
+    "milestones_overdue": ("Milestones overdue", "count"),
+}
+
+# Viewport assumed when fitting the view (Streamlit's wide column; the deck uses 1200x700).
+VIEW_WIDTH_PX = 900
+VIEW_HEIGHT_PX = 520
+_TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
+
+
+@cache
+def countries_geojson() -> dict:
+    """The Natural Earth countries (177 features), loaded once."""
+    with open(GEOJSON_PATH, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@cache
+def country_names() -> dict[str, str]:
+    return {f["properties"]["iso_a3"]: f["properties"]["name"] for f in countries_geojson()["features"]}
+
+
+@cache
+def _country_bounds() -> dict[str, tuple[float, float, float, float]]:
+    """alpha-3 -> (min_lon, min_lat, max_lon, max_lat)."""
+    out = {}
+    for f in countries_geojson()["features"]:
+        xs, ys = [], []
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for poly in polys:
+            for ring in poly:
+                for x, y in ring:
+                    xs.append(x)
+                    ys.append(y)
+        if xs:
+            out[f["properties"]["iso_a3"]] = (min(xs), min(ys), max(xs), max(ys))
+    return out
+
+
+# --- view fitting -------------------------------------------------------------------
+
+def _merc_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def fit_view(lons: list[float], lats: list[float], width_px: int = VIEW_WIDTH_PX,
+             height_px: int = VIEW_HEIGHT_PX, padding: float = 0.15,
+             max_zoom: float = 5.5) -> tuple[dict, float]:
+    """Center and zoom (MapLibre) showing every point of the bounding box with a margin."""
+    if not lons:
+        return {"lat": 10.0, "lon": 40.0}, 1.0
+    min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
+    center = {"lon": (min_lon + max_lon) / 2,
+              "lat": math.degrees(2 * math.atan(math.exp((_merc_y(min_lat) + _merc_y(max_lat)) / 2)) - math.pi / 2)}
+    lon_span = max(max_lon - min_lon, 1e-6) * (1 + 2 * padding)
+    y_span = max(_merc_y(max_lat) - _merc_y(min_lat), 1e-6) * (1 + 2 * padding)
+    zoom_x = math.log2(width_px * 360.0 / (_TILE_PX * lon_span))
+    zoom_y = math.log2(height_px * 2 * math.pi / (_TILE_PX * y_span))
+    zoom = max(0.0, min(zoom_x, zoom_y, max_zoom))
+    return center, round(zoom, 2)
+
+
+def _sites(pilots: pd.DataFrame) -> pd.DataFrame:
+    """Pilots with numeric coordinates."""
+    p = pilots
+    if p.empty:
+        return p
+    sites = p.copy()
+    sites["latitude"] = pd.to_numeric(sites["latitude"], errors="coerce")
+    sites["longitude"] = pd.to_numeric(sites["longitude"], errors="coerce")
+    return sites.dropna(subset=["latitude", "longitude"])
+
+
+def _view_for(portfolio: Portfolio, width_px: int, height_px: int) -> tuple[dict, float]:
+    """Fit the pilot sites' bounding box; countries without coordinates widen it by
+    their boundary, so every pilot country is in view."""
+    sites = _sites(portfolio.pilots)
+    lons = sites["longitude"].tolist() if not sites.empty else []
+    lats = sites["latitude"].tolist() if not sites.empty else []
+    located = set(sites["country"]) if not sites.empty else set()
+    bounds = _country_bounds()
+    for c in portfolio.pilots["country"].dropna().unique():
+        if c not in located and c in bounds:
+            x0, y0, x1, y1 = bounds[c]
+            lons += [x0, x1]
+            lats += [y0, y1]
+    return fit_view(lons, lats, width_px, height_px)
+
+
+# --- per-country values ----------------------------------------------------------------
+
+def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd.DataFrame:
+    """One row per pilot country: ``country``, ``name``, ``value`` (None = no data),
+    ``text`` (formatted), ``pilots`` (names). Values from ``figures.portfolio_figures``."""
+    rows = []
+    names = country_names()
+    pilots = portfolio.pilots
+    for c in sorted(pilots["country"].dropna().unique()):
+        figs = figures.portfolio_figures(portfolio, Filter(countries=(c,)), quarter)
+        value = figs.get(figure)
+        if style.is_missing(value):
+            value = None
+        in_country = pilots[pilots["country"] == c]
+        name_col = in_country["country_name"].dropna()
+        rows.append({
+            "country": c,
+            "name": name_col.iloc[0] if not name_col.empty else names.get(c, c),
+            "value": value,
+            "text": format_value(figure, value),
+            "pilots": ", ".join(_pilot_label(r) for _, r in in_country.iterrows()),
+        })
+    return pd.DataFrame(rows, columns=["country", "name", "value", "text", "pilots"])
+
+
+def format_value(figure: str, value: object) -> str:
+    try:
+        return figures.format_figure(figure, value)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        kind = MAP_FIGURES.get(figure, ("", "count"))[1]
+        return {"share": style.fmt_share, "money": style.fmt_usd}.get(kind, style.fmt_number)(value)
+
+
+def _pilot_label(row: pd.Series) -> str:
+    name = row.get("pilot_name")
+    return str(name) if isinstance(name, str) and name.strip() else str(row["pilot_id"])
+
+
+def _no_data_map(title: str, message: str) -> go.Figure:
+    # Local import: charts imports maps-free modules only, and the no-data look is shared.
+    from linkdash.charts import no_data_figure
+    return no_data_figure(title, message)
+
+
+# --- traces ------------------------------------------------------------------------------
+
+def _land_trace(exclude: set[str]) -> go.Choroplethmap:
+    """All other countries as light land for context (no hover)."""
+    feats = [f["properties"]["iso_a3"] for f in countries_geojson()["features"]]
+    locs = [c for c in feats if c not in exclude]
+    return go.Choroplethmap(
+        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=locs,
+        z=[0] * len(locs), colorscale=[[0, style.LAND_FILL], [1, style.LAND_FILL]],
+        showscale=False, marker=dict(line=dict(color="#C8C8C8", width=0.5)),
+        hoverinfo="skip", name="Other countries", showlegend=False)
+
+
+def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
+    """Pilot sites, one trace per value chain (so the legend explains the colours)."""
+    traces = []
+    for vc, grp in sites.groupby("value_chain", sort=True):
+        hover = [
+            "<b>{}</b><br>{}{}<br>{}".format(
+                _pilot_label(r),
+                f"{r['site']}, " if isinstance(r.get("site"), str) and r.get("site") else "",
+                r.get("country_name") if isinstance(r.get("country_name"), str) else r["country"],
+                r["producer_org"] if isinstance(r.get("producer_org"), str) else style.value_chain_label(vc),
+            )
+            for _, r in grp.iterrows()
+        ]
+        # A white halo under each dot keeps it readable over a coloured country.
+        traces.append(go.Scattermap(
+            lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
+            marker=dict(size=size + 5, color="white"), hoverinfo="skip", showlegend=False))
+        traces.append(go.Scattermap(
+            lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
+            marker=dict(size=size, color=style.value_chain_color(vc), opacity=0.95),
+            name=style.value_chain_label(vc), text=hover, hovertemplate="%{text}<extra></extra>",
+            customdata=grp["pilot_id"].tolist()))
+    return traces
+
+
+def _share_or_money_colorbar(figure: str) -> dict:
+    kind = MAP_FIGURES.get(figure, ("", "count"))[1]
+    fmt = {"share": ".0%", "money": "$,.0f"}.get(kind, "~s")
+    return dict(tickformat=fmt, thickness=16, len=0.75, x=1.0, xanchor="left",
+                tickfont=dict(size=style.BASE_FONT_SIZE - 2))
+
+
+def country_map(portfolio: Portfolio, figure: str = "households_reached",
+                quarter: str | None = None, *, width_px: int = VIEW_WIDTH_PX,
+                height_px: int = VIEW_HEIGHT_PX) -> go.Figure:
+    """Pilot countries coloured by ``figure`` for ``quarter`` (default: the latest quarter
+    with data), countries without data in grey ("no data" on hover), other countries as
+    light land, pilot sites as markers coloured by value chain; view fitted to the pilots."""
+    label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
+    quarter = quarter or portfolio.latest_quarter()
+    when = quarters.label(quarter) if quarter else "no quarter reported"
+    title = f"{label} by country, {when}"
+    if portfolio.pilots.empty:
+        return _no_data_map(title, "No pilots in this selection")
+
+    values = country_values(portfolio, figure, quarter)
+    have = values[values["value"].notna()]
+    missing = values[values["value"].isna()]
+    gj = countries_geojson()
+
+    fig = go.Figure()
+    fig.add_trace(_land_trace(exclude=set(values["country"])))
+    if not missing.empty:
+        fig.add_trace(go.Choroplethmap(
+            geojson=gj, featureidkey=FEATURE_ID_KEY, locations=missing["country"].tolist(),
+            z=[0] * len(missing), colorscale=[[0, style.NO_DATA_FILL], [1, style.NO_DATA_FILL]],
+            showscale=False, marker=dict(line=dict(color="#909090", width=1)),
+            text=[f"<b>{n}</b><br>{label}: {style.NO_DATA}<br>Pilots: {p}"
+                  for n, p in zip(missing["name"], missing["pilots"])],
+            hovertemplate="%{text}<extra></extra>", name=f"No data ({when})", showlegend=False))
+    if not have.empty:
+        fig.add_trace(go.Choroplethmap(
+            geojson=gj, featureidkey=FEATURE_ID_KEY, locations=have["country"].tolist(),
+            z=have["value"].astype(float).tolist(),
+            colorscale="Blues", zmin=0 if float(have["value"].min()) >= 0 else None,
+            marker=dict(line=dict(color="#505050", width=1), opacity=0.9),
+            colorbar=_share_or_money_colorbar(figure),
+            text=[f"<b>{n}</b><br>{label}: {t}<br>Pilots: {p}"
+                  for n, t, p in zip(have["name"], have["text"], have["pilots"])],
+            hovertemplate="%{text}<extra></extra>", name=label, showlegend=False))
+    for tr in _site_trace(_sites(portfolio.pilots)):
+        fig.add_trace(tr)
+
+    center, zoom = _view_for(portfolio, width_px, height_px)
+    style.apply_layout(fig, title, subtitle=(
+        "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
+        if not missing.empty else "Dots: pilot sites by value chain"))
+    fig.update_layout(
+        map=dict(style=MAP_STYLE, center=center, zoom=zoom),
+        margin=dict(l=10, r=10, t=90, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text="")),
+        height=height_px + 100,
+    )
+    return fig
+
+
+def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
+    """A small map of one pilot's site in its country."""
+    p = portfolio.pilots[portfolio.pilots["pilot_id"] == pilot_id]
+    title = f"Where {pilot_id} works"
+    if p.empty:
+        return _no_data_map(title, f"No pilot {pilot_id} in this selection")
+    row = p.iloc[0]
+    title = f"Where {_pilot_label(row)} works"
+    country = row["country"]
+    fig = go.Figure()
+    fig.add_trace(_land_trace(exclude={country}))
+    fig.add_trace(go.Choroplethmap(
+        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
+        colorscale=[[0, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)],
+                    [1, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)]],
+        showscale=False, marker=dict(line=dict(color="#505050", width=1)),
+        text=[row.get("country_name") if isinstance(row.get("country_name"), str) else country],
+        hovertemplate="%{text}<extra></extra>", showlegend=False))
+    sites = _sites(p)
+    for tr in _site_trace(sites, size=18):
+        fig.add_trace(tr)
+    bounds = _country_bounds().get(country)
+    lons = sites["longitude"].tolist()
+    lats = sites["latitude"].tolist()
+    if bounds:
+        lons += [bounds[0], bounds[2]]
+        lats += [bounds[1], bounds[3]]
+    center, zoom = fit_view(lons, lats, 420, 320, padding=0.1, max_zoom=7)
+    style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site")
+    fig.update_layout(map=dict(style=MAP_STYLE, center=center, zoom=zoom),
+                      margin=dict(l=5, r=5, t=60, b=5), height=380, showlegend=False)
+    return fig
+
+
+# --- static image ----------------------------------------------------------------------
+
+def map_image_png(fig: go.Figure, width: int = 1200, height: int = 700, scale: float = 2) -> bytes:
+    """The map as PNG bytes for the slide deck. Kaleido draws MapLibre traces offline
+    (white-bg style, inline GeoJSON); when kaleido fails, fall back to a headless
+    Chromium screenshot of the figure's self-contained HTML."""
+    fig = go.Figure(fig)
+    fig.update_layout(width=width, height=height)
+    try:
+        return fig.to_image(format="png", width=width, height=height, scale=scale)
+    except Exception:  # noqa: BLE001 - any kaleido/Chrome failure: try the other route
+        return _chromium_screenshot(fig, width, height)
+
+
+def _chromium_binary() -> str | None:
+    for candidate in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser"),
+                      shutil.which("google-chrome")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def _chromium_screenshot(fig: go.Figure, width: int, height: int) -> bytes:
+    binary = _chromium_binary()
+    if binary is None:
+        raise RuntimeError("cannot draw the map as an image: neither kaleido nor a Chromium works")
+    with tempfile.TemporaryDirectory() as tmp:
+        html = Path(tmp) / "map.html"
+        png = Path(tmp) / "map.png"
+        fig.write_html(html, include_plotlyjs=True, full_html=True,
+                       config={"displayModeBar": False, "staticPlot": True})
+        subprocess.run(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             "--virtual-time-budget=5000", f"--screenshot={png}",
+             f"--window-size={width},{height}", html.as_uri()],
+            check=True, capture_output=True, timeout=90)
+        return png.read_bytes()
