@@ -27,6 +27,7 @@ import math
 import sys
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
@@ -149,50 +150,64 @@ def latest_quarter(portfolio: Portfolio) -> str | None:
 PILOT_COLUMNS = ("pilot_id", "pilot_name", "country", "country_name", "region", "value_chain")
 
 
-def _benchmark(benchmarks: pd.DataFrame, country: str, year: int) -> tuple[float | None, int | None]:
-    """The living-income benchmark of a country for a year: that year's, else the latest earlier one."""
+def _benchmarks_by_country(benchmarks: pd.DataFrame | None) -> dict[str, list[tuple[int, float]]]:
+    """country -> [(year, living income)] ascending, skipping blanks."""
+    out: dict[str, list[tuple[int, float]]] = {}
     if benchmarks is None or benchmarks.empty:
-        return None, None
-    b = benchmarks[(benchmarks["country"] == country) & benchmarks["living_income_usd"].notna()]
-    years = pd.to_numeric(b["year"], errors="coerce")
-    b = b[years <= year]
-    if b.empty:
-        return None, None
-    row = b.loc[pd.to_numeric(b["year"]).idxmax()]
-    return float(row["living_income_usd"]), int(row["year"])
+        return out
+    years = pd.to_numeric(benchmarks["year"], errors="coerce")
+    vals = pd.to_numeric(benchmarks["living_income_usd"], errors="coerce")
+    for c, y, v in zip(benchmarks["country"], years, vals):
+        if not (math.isnan(y) or math.isnan(v)):
+            out.setdefault(c, []).append((int(y), float(v)))
+    for lst in out.values():
+        lst.sort()
+    return out
 
 
-def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: pd.Series, quarter: str | None) -> pd.DataFrame:
+def _benchmark(by_country: dict[str, list[tuple[int, float]]], country, year: int) -> tuple[float, float]:
+    """The living-income benchmark of a country for a year: that year's, else the latest
+    earlier one; (nan, nan) when there is none."""
+    for y, v in reversed(by_country.get(country, [])):
+        if y <= year:
+            return v, float(y)
+    return math.nan, math.nan
+
+
+def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd.Series],
+                  quarter: str | None, bench: dict | None = None) -> pd.DataFrame:
     pilots = portfolio.pilots
-    base = pd.DataFrame({c: (pilots[c].tolist() if c in pilots.columns else [None] * len(pilots))
-                         for c in PILOT_COLUMNS}, dtype=object)
+    ids = pilots["pilot_id"].tolist()
+    n_rows = len(ids)
+    data: dict[str, object] = {
+        c: pd.Series(pilots[c].tolist() if c in pilots.columns else [None] * n_rows, dtype=object)
+        for c in PILOT_COLUMNS}
     codes = catalogue.numeric_indicators()
     if quarter is not None and not wide.empty:
-        wq = wide[wide["quarter"] == quarter].drop(columns=["quarter"])
+        wq = wide[wide["quarter"] == quarter].set_index("pilot_id")
+        wq = wq[~wq.index.duplicated()].reindex(pd.Index(ids, dtype=object))
     else:
-        wq = pd.DataFrame(columns=["pilot_id", *codes, "volume_unit"])
-    wq = wq.astype({"pilot_id": object})
-    rows = base.merge(wq, on="pilot_id", how="left")
+        wq = pd.DataFrame(index=pd.Index(ids, dtype=object), columns=[*codes, "volume_unit"])
     for c in codes:
-        rows[c] = pd.to_numeric(rows[c], errors="coerce").astype("float64")
-    rows["quarter"] = quarter
+        data[c] = pd.to_numeric(wq[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    data["volume_unit"] = pd.Series(wq["volume_unit"].tolist(), dtype=object)
+    data["quarter"] = pd.Series([quarter] * n_rows, dtype=object)
     n = counts.get(quarter) if quarter is not None else None
-    rows["values_reported"] = (rows["pilot_id"].map(n).fillna(0).astype(int) if n is not None
-                               else pd.Series(0, index=rows.index, dtype=int))
-    rows["reporting"] = rows["values_reported"] > 0
-    for name, (part, total) in SHARES.items():
-        both = rows[part].notna() & rows[total].notna() & (rows[total] > 0)
-        rows[name] = (rows[part] / rows[total]).where(both)
-    year = quarters.split(quarter)[0] if quarter else None
-    li, li_year = [], []
-    for c in rows["country"]:
-        v, y = _benchmark(portfolio.benchmarks, c, year) if year else (None, None)
-        li.append(v)
-        li_year.append(y)
-    rows["living_income_usd"] = pd.Series(li, index=rows.index, dtype="float64")
-    rows["living_income_year"] = pd.Series(li_year, index=rows.index, dtype="Int64")
-    rows["income_to_living_income"] = rows["income_avg_usd"] / rows["living_income_usd"]
-    return rows
+    reported = np.array([int(n.get(i, 0)) for i in ids] if n is not None else [0] * n_rows, dtype=int)
+    data["values_reported"] = reported
+    data["reporting"] = reported > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (part, total_) in SHARES.items():
+            a, b = data[part], data[total_]
+            data[name] = np.where(~np.isnan(a) & ~np.isnan(b) & (b > 0), a / b, np.nan)
+        if bench is None:
+            bench = _benchmarks_by_country(portfolio.benchmarks)
+        year = quarters.split(quarter)[0] if quarter else None
+        li = [_benchmark(bench, c, year) if year else (math.nan, math.nan) for c in data["country"]]
+        data["living_income_usd"] = np.array([v for v, _ in li], dtype="float64")
+        data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li], dtype="Int64")
+        data["income_to_living_income"] = data["income_avg_usd"] / data["living_income_usd"]
+    return pd.DataFrame(data)
 
 
 def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
@@ -219,17 +234,20 @@ def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFra
 
 def total(rows: pd.DataFrame, code: str) -> float | None:
     """Σ code over the pilots that reported it; None when none did."""
-    s = rows[code].dropna()
+    s = rows[code].to_numpy(dtype="float64", na_value=np.nan)
+    s = s[~np.isnan(s)]
     return float(s.sum()) if len(s) else None
 
 
 def share(rows: pd.DataFrame, part: str, of: str) -> float | None:
     """Σ part / Σ of, over the pilots that gave both; None when none did or Σ of is 0."""
-    both = rows[part].notna() & rows[of].notna()
-    den = float(rows.loc[both, of].sum())
+    a = rows[part].to_numpy(dtype="float64", na_value=np.nan)
+    b = rows[of].to_numpy(dtype="float64", na_value=np.nan)
+    both = ~np.isnan(a) & ~np.isnan(b)
+    den = float(b[both].sum())
     if not both.any() or den <= 0:
         return None
-    return float(rows.loc[both, part].sum()) / den
+    return float(a[both].sum()) / den
 
 
 def pilots_total(rows: pd.DataFrame) -> int:
@@ -270,11 +288,13 @@ def women_share_leaders(rows: pd.DataFrame) -> float | None:
 
 def income_avg_usd(rows: pd.DataFrame) -> float | None:
     """Σ (income × households) / Σ households over the pilots that gave both."""
-    both = rows["income_avg_usd"].notna() & rows["households_reached"].notna()
-    hh = rows.loc[both, "households_reached"]
-    if not both.any() or float(hh.sum()) <= 0:
+    inc = rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    hh = rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
+    both = ~np.isnan(inc) & ~np.isnan(hh)
+    den = float(hh[both].sum())
+    if not both.any() or den <= 0:
         return None
-    return float((rows.loc[both, "income_avg_usd"] * hh).sum() / hh.sum())
+    return float((inc[both] * hh[both]).sum() / den)
 
 
 def share_above_living_income(rows: pd.DataFrame) -> float | None:
@@ -388,11 +408,11 @@ def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
     if quarter_list is None:
         qs = _reported_values(p.indicators)["quarter"].dropna()
         quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
-    wide, counts = p.indicators_wide(), _value_counts(p)
+    wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
     records = []
     for q in quarter_list:
         rec = {"quarter": q}
-        rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q)))
+        rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q, bench)))
         records.append(rec)
     return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
 
