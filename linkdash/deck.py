@@ -1,0 +1,877 @@
+"""The learning-event slide deck (python-pptx): editable, 16:9, large type.
+
+``write_deck(portfolio, out, flt=..., quarter=..., as_of=...)`` writes a .pptx of what a
+filter shows: a title slide, the portfolio figures, the map (a picture: PowerPoint has
+no map chart), then NATIVE PowerPoint charts (progress through the learning cycle,
+income against the living-income benchmark, inclusiveness, the New Business Model
+Principles, sales) whose data opens in PowerPoint and can be restyled, one slide per
+pilot with its key lesson, and the lessons. The speaker notes of every figure and chart
+slide hold the definition of each number shown and the quarter and date of the data.
+
+The numbers come from ``linkdash.figures`` (the same functions as the pages and the
+command line); this module only arranges them. The "story" helpers here
+(:func:`resolve`, :func:`key_lesson`, :func:`pilot_summary`, the ``*_series`` tables)
+are shared with the HTML report and the Presentation page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Inches, Pt
+
+from linkdash import catalogue, figures, quarters, style
+from linkdash.portfolio import Filter, Portfolio
+
+APP_NAME = "LINK Pilot Monitor"
+DEMO_NOTICE = "Illustrative demo data: not real pilot results"
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+# --- the story: what every output says, computed once ------------------------------------
+
+
+@dataclass(frozen=True)
+class Story:
+    """What an output shows: the filtered portfolio (indicators and lessons up to the
+    quarter), the filter, the quarter, the as-of date of the milestones and whether the
+    data is the illustrative demo data."""
+
+    full: Portfolio
+    view: Portfolio
+    flt: Filter
+    quarter: str | None
+    as_of: dt.date
+    demo: bool
+
+    @property
+    def quarter_label(self) -> str:
+        return quarters.label(self.quarter) if self.quarter else "no quarter reported"
+
+    @property
+    def as_of_label(self) -> str:
+        return fmt_date(self.as_of)
+
+    def data_line(self) -> str:
+        """"Indicators for Q4 2018 · milestones as of 29 Nov 2026 · all pilots"."""
+        parts = [f"Indicators for {self.quarter_label}", f"milestones as of {self.as_of_label}",
+                 f"filter: {self.flt.describe()}"]
+        if self.demo:
+            parts.append("illustrative demo data")
+        return " · ".join(parts)
+
+
+def fmt_date(d: dt.date | None) -> str:
+    return f"{d.day} {d:%b %Y}" if d else "no date"
+
+
+def is_demo(portfolio: Portfolio) -> bool:
+    """True when the data carries the demo generator's mark (its benchmarks' source)."""
+    from linkdash import demo as demo_mod
+
+    b = portfolio.benchmarks
+    return bool(len(b)) and bool((b["source"].astype(str) == demo_mod.DEMO_SOURCE).any())
+
+
+def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
+    """The portfolio without indicator values or lessons after ``quarter``: a deck for
+    Q3 2017 tells the story up to Q3 2017."""
+    if not quarter:
+        return portfolio
+    ind, les = portfolio.indicators, portfolio.lessons
+    return replace(portfolio, indicators=ind[ind["quarter"].astype(str) <= quarter],
+                   lessons=les[les["quarter"].astype(str) <= quarter])
+
+
+def resolve(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
+            as_of: dt.date | None = None, demo: bool | None = None) -> Story:
+    """The quarter (default: the latest with data in the filter, as the pages), the as-of
+    date (default today) and the filtered portfolio every output of this module uses."""
+    view = portfolio.filtered(flt)
+    quarter = quarter or figures.latest_quarter(view)
+    return Story(full=portfolio, view=upto_quarter(view, quarter), flt=flt, quarter=quarter,
+                 as_of=as_of or dt.date.today(),
+                 demo=is_demo(portfolio) if demo is None else bool(demo))
+
+
+def pilot_names(portfolio: Portfolio) -> dict[str, str]:
+    p = portfolio.pilots
+    return {pid: (n if isinstance(n, str) and n.strip() else pid)
+            for pid, n in zip(p["pilot_id"], p["pilot_name"])}
+
+
+def _blank(v) -> bool:
+    return style.is_missing(v) or v == ""
+
+
+# --- series behind the charts (shared with the report and the page) ---------------------
+
+PROGRESS_STATES = ("completed", "in_progress", "overdue", "not_started", "dropped")
+
+
+def progress_series(story: Story) -> pd.DataFrame:
+    """Milestones per pilot as of the story's date, one column per state: completed,
+    in_progress, overdue (planned end passed, not completed, not dropped: counted here and
+    not under in progress / not started), not_started, dropped. Index: pilot names, in the
+    pilots' order by name."""
+    ms = figures.milestone_status_as_of(story.view.milestones, story.as_of)
+    names = pilot_names(story.view)
+    ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    rows = []
+    for pid in ids:
+        m = ms[ms["pilot_id"] == pid]
+        state = m["status_as_of"].where(~m["overdue"], "overdue")
+        counts = state.value_counts()
+        rows.append({"pilot": names.get(pid, pid), **{s: int(counts.get(s, 0)) for s in PROGRESS_STATES}})
+    return pd.DataFrame(rows, columns=["pilot", *PROGRESS_STATES]).set_index("pilot")
+
+
+def trend_quarters(story: Story) -> list[str]:
+    """Every quarter from the first with data in the filter to the story's quarter."""
+    qs = story.view.quarters()
+    if not qs or not story.quarter:
+        return []
+    return quarters.span(qs[0], story.quarter)
+
+
+def income_series(story: Story) -> pd.DataFrame:
+    """Per quarter: the portfolio's average household income (``figures``: weighted by
+    households reached) and the living-income benchmark weighted the same way (each
+    reporting pilot's country benchmark for the quarter's year x its households)."""
+    qs = trend_quarters(story)
+    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else None
+    rows = []
+    for q in qs:
+        t = figures.pilot_quarter_table(story.view, q)
+        both = t["income_avg_usd"].notna() & t["households_reached"].notna() & t["living_income_usd"].notna()
+        hh = t.loc[both, "households_reached"]
+        bench = float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum()) if both.any() and hh.sum() > 0 else None
+        inc = by_q.loc[q, "income_avg_usd"]
+        rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
+                     "living_income_usd": bench})
+    return pd.DataFrame(rows, columns=["quarter", "income_avg_usd", "living_income_usd"])
+
+
+INCLUSIVENESS = ("women_share_participants", "youth_share_participants", "women_share_leaders")
+
+
+def inclusiveness_series(story: Story) -> pd.DataFrame:
+    """Per pilot (by name) for the quarter: its women's and youth shares of participants
+    and women's share of leaders (None where the pilot did not give both numbers), plus
+    a last row "Portfolio" with the portfolio figures."""
+    names = pilot_names(story.view)
+    t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter else None
+    rows = []
+    if t is not None:
+        for r in t.sort_values("pilot_id").itertuples(index=False):
+            rows.append({"pilot": names.get(r.pilot_id, r.pilot_id),
+                         **{n: None if style.is_missing(getattr(r, n)) else float(getattr(r, n))
+                            for n in INCLUSIVENESS}})
+        rows.sort(key=lambda r: r["pilot"])
+    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    rows.append({"pilot": "Portfolio", **{n: figs.get(n) for n in INCLUSIVENESS}})
+    return pd.DataFrame(rows, columns=["pilot", *INCLUSIVENESS]).set_index("pilot")
+
+
+def nbmp_series(story: Story) -> pd.DataFrame:
+    """The six principles: median score over pilots of their first and of their latest
+    assessment (up to the quarter), as the Outcomes page's radar. Index: principle labels."""
+    from linkdash import charts
+
+    a = charts.nbmp_assessments(story.view)
+    cols = list(catalogue.NBMP)
+    first = a[a["which"] == "first"][cols].median() if len(a) else pd.Series(float("nan"), index=cols)
+    latest = a[a["which"] == "latest"][cols].median() if len(a) else pd.Series(float("nan"), index=cols)
+    return pd.DataFrame({"first": first.astype(float).values, "latest": latest.astype(float).values},
+                        index=[catalogue.NBMP_LABELS[c] for c in cols])
+
+
+def nbmp_pilot_count(story: Story) -> int:
+    from linkdash import charts
+
+    a = charts.nbmp_assessments(story.view)
+    return int((a["which"] == "latest").sum()) if len(a) else 0
+
+
+def sales_series(story: Story) -> pd.DataFrame:
+    """Sales through the producer organisations per quarter, one column per value chain
+    (None where no pilot of the chain reported); the columns add up to ``sales_usd``."""
+    qs = trend_quarters(story)
+    wide = story.view.indicators_wide()
+    chains = dict(zip(story.view.pilots["pilot_id"], story.view.pilots["value_chain"]))
+    wide = wide[wide["sales_usd"].notna() & wide["quarter"].isin(qs)].copy()
+    wide["value_chain"] = wide["pilot_id"].map(chains)
+    present = [c for c in catalogue.VALUE_CHAINS if c in set(wide["value_chain"])]
+    out = pd.DataFrame(index=pd.Index(qs, name="quarter"), columns=present, dtype="float64")
+    for (q, vc), g in wide.groupby(["quarter", "value_chain"]):
+        out.loc[q, vc] = float(g["sales_usd"].sum())
+    return out
+
+
+# --- per pilot -------------------------------------------------------------------------
+
+KEY_LESSON_KINDS = ("recommendation", "insight")
+PILOT_FIGURES = ("households_reached", "participants_total", "women_share_participants",
+                 "youth_share_participants", "women_share_leaders", "income_avg_usd",
+                 "share_above_living_income", "sales_usd")
+
+
+def key_lesson(lessons: pd.DataFrame, pilot_id: str, quarter: str | None = None) -> dict | None:
+    """The pilot's latest insight or recommendation (up to ``quarter``); in one quarter a
+    recommendation before an insight. None when it has recorded neither."""
+    les = lessons[(lessons["pilot_id"] == pilot_id) & lessons["kind"].isin(KEY_LESSON_KINDS)
+                  & lessons["lesson"].notna()]
+    if quarter:
+        les = les[les["quarter"].astype(str) <= quarter]
+    if les.empty:
+        return None
+    rank = les["kind"].map({k: i for i, k in enumerate(reversed(KEY_LESSON_KINDS))})
+    les = les.assign(_r=rank).sort_values(["quarter", "_r"], ascending=[False, False], kind="stable")
+    r = les.iloc[0]
+    return {k: (None if _blank(r.get(k)) else r.get(k))
+            for k in ("pilot_id", "quarter", "kind", "lesson", "milestone", "author")}
+
+
+def pilot_summary(story: Story, pilot_id: str) -> dict:
+    """One pilot for its slide: ``facts`` (label -> text), ``quarter`` (its latest
+    quarter with data up to the story's quarter, or None), ``figures`` (its
+    ``portfolio_figures`` for that quarter), ``milestones`` (completed, overdue, total as
+    of the story's date) and ``lesson`` (:func:`key_lesson`)."""
+    one = story.view.filtered(Filter(pilots=(pilot_id,)))
+    row = one.pilots.iloc[0] if len(one.pilots) else pd.Series(dtype=object)
+    q = figures.latest_quarter(one)
+    figs = figures.portfolio_figures(one, Filter(), q, story.as_of) if q else None
+    chain = row.get("value_chain")
+    start, end = row.get("start_date"), row.get("end_date")
+    facts = {
+        "Country": row.get("country_name") or row.get("country"),
+        "Region": row.get("region"),
+        "Value chain": style.value_chain_label(chain) if not _blank(chain) else None,
+        "Producer organisation": row.get("producer_org"),
+        "Site": row.get("site"),
+        "Dates": (f"{start} to {end}" if not (_blank(start) and _blank(end)) else None),
+        "Target households": (f"{int(row.get('target_households')):,}"
+                              if not _blank(row.get("target_households")) else None),
+    }
+    facts = {k: ("no data" if _blank(v) else str(v)) for k, v in facts.items()}
+    ms = figures.milestone_status_as_of(one.milestones, story.as_of)
+    return {
+        "pilot_id": pilot_id,
+        "name": pilot_names(one).get(pilot_id, pilot_id),
+        "value_chain": chain,
+        "facts": facts,
+        "quarter": q,
+        "figures": figs,
+        "milestones": {"completed": figures.milestones_completed(ms),
+                       "overdue": figures.milestones_overdue(ms), "total": int(len(ms))},
+        "lesson": key_lesson(story.view.lessons, pilot_id, story.quarter),
+    }
+
+
+def lessons_for_slide(story: Story, limit: int = 5) -> pd.DataFrame:
+    """The latest recommendations (then insights) across the filter, one per pilot, newest
+    first: what the lessons slide shows."""
+    les = story.view.lessons
+    les = les[les["kind"].isin(KEY_LESSON_KINDS) & les["lesson"].notna()]
+    if les.empty:
+        return les
+    rank = les["kind"].map({"recommendation": 1, "insight": 0})
+    les = les.assign(_r=rank).sort_values(["_r", "quarter", "pilot_id"], ascending=[False, False, True])
+    les = les.drop_duplicates("pilot_id")
+    return les.head(limit).drop(columns="_r")
+
+
+# --- definitions for the notes ------------------------------------------------------------
+
+def definition(name: str) -> str:
+    f = figures.FIGURES.get(name)
+    return f"{f.label}: {f.definition}" if f else name
+
+
+BENCHMARK_DEFINITION = (
+    "Living-income benchmark: the country's annual living income per household (Benchmarks "
+    "sheet; the quarter's year, else the latest earlier year), averaged over the pilots that "
+    "gave income and households for the quarter, weighted by their households reached.")
+NBMP_DEFINITION = (
+    "New Business Model Principles: six scores from 1 (weak) to 5 (strong) from the Indicators "
+    "sheet. 'First' is the median over pilots of each pilot's first assessment, 'latest' the "
+    "median of each pilot's latest assessment up to the quarter.")
+PROGRESS_DEFINITION = (
+    "Milestones of the learning cycle per pilot as of the date: completed = actual end on or "
+    "before it; overdue = planned end before it, neither completed by then nor dropped (shown "
+    "apart from in progress and not started); in progress = actual start on or before it.")
+SALES_DEFINITION = (
+    "Sales by value chain: the sum of sales_usd of the pilots of each value chain that "
+    "reported it for the quarter; the stacks add up to the Sales figure.")
+
+
+def notes_text(story: Story, definitions: list[str], extra: list[str] | None = None) -> str:
+    lines = [f"Data: {story.data_line()}."]
+    lines += extra or []
+    lines.append("Definitions:")
+    lines += [f"- {d}" for d in definitions]
+    return "\n".join(lines)
+
+
+# --- drawing ---------------------------------------------------------------------------
+
+SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
+MARGIN = Inches(0.5)
+TITLE_TOP, TITLE_H = Inches(0.3), Inches(0.9)
+BODY_TOP = Inches(1.35)
+FOOTER_TOP = Inches(7.0)
+FONT = style.FONT_FAMILY.split(",")[0].strip()
+INK = RGBColor(0x22, 0x22, 0x22)
+GREY = RGBColor(0x66, 0x66, 0x66)
+ACCENT = RGBColor(0x1B, 0x6E, 0x3A)  # the app's primary green
+PALE = RGBColor(0xEE, 0xF3, 0xEF)
+
+NUMBER_FORMATS = {"share": "0%", "money": '"$"#,##0', "count": "#,##0", "score": "0.0"}
+
+
+def _rgb(color: str) -> RGBColor:
+    return RGBColor.from_string(color.lstrip("#")[:6].upper())
+
+
+def _style_runs(paragraph, size: int, bold: bool = False, color: RGBColor = INK) -> None:
+    for run in paragraph.runs:
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        run.font.name = FONT
+        run.font.color.rgb = color
+
+
+def _text(slide, left, top, width, height, lines, size: int = 20, bold: bool = False,
+          color: RGBColor = INK, align=PP_ALIGN.LEFT, anchor=MSO_ANCHOR.TOP):
+    """A text box; ``lines`` is a string or a list of strings or (text, size, bold, color)."""
+    box = slide.shapes.add_textbox(left, top, width, height)
+    tf = box.text_frame
+    tf.word_wrap = True
+    tf.vertical_anchor = anchor
+    items = [lines] if isinstance(lines, str) else list(lines)
+    for i, item in enumerate(items):
+        text, s, b, c = (item, size, bold, color) if isinstance(item, str) else item
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        p.text = text
+        p.alignment = align
+        p.space_after = Pt(6)
+        _style_runs(p, s, b, c)
+    return box
+
+
+def _slide(prs, title: str, subtitle: str | None = None):
+    """A slide with the title in the layout's title placeholder (so PowerPoint's outline
+    and accessibility checker see it), a green accent bar and an optional subtitle."""
+    slide = prs.slides.add_slide(prs.slide_layouts[5])  # Title Only
+    t = slide.shapes.title
+    t.left, t.top, t.width, t.height = MARGIN, TITLE_TOP, SLIDE_W - 2 * MARGIN, TITLE_H
+    t.text = title
+    tf = t.text_frame
+    tf.word_wrap = True
+    tf.vertical_anchor = MSO_ANCHOR.MIDDLE
+    for p in tf.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
+        _style_runs(p, 32, True, INK)
+    bar = slide.shapes.add_shape(1, 0, TITLE_TOP + Inches(0.1), Inches(0.18), TITLE_H - Inches(0.2))
+    bar.fill.solid()
+    bar.fill.fore_color.rgb = ACCENT
+    bar.line.fill.background()
+    if subtitle:
+        _text(slide, MARGIN, TITLE_TOP + TITLE_H - Inches(0.05), SLIDE_W - 2 * MARGIN, Inches(0.45),
+              subtitle, size=16, color=GREY)
+    return slide
+
+
+def _footer(slide, story: Story, n: int) -> None:
+    text = f"{APP_NAME} · {story.flt.describe()} · {story.quarter_label}"
+    if story.demo:
+        text += " · illustrative demo data"
+    _text(slide, MARGIN, FOOTER_TOP, SLIDE_W - 2 * MARGIN - Inches(1), Inches(0.4), text, size=12, color=GREY)
+    _text(slide, SLIDE_W - MARGIN - Inches(1), FOOTER_TOP, Inches(1), Inches(0.4), str(n), size=12,
+          color=GREY, align=PP_ALIGN.RIGHT)
+
+
+def _notes(slide, text: str) -> None:
+    slide.notes_slide.notes_text_frame.text = text
+
+
+def _chart_fonts(chart, size: int = 16) -> None:
+    chart.font.size = Pt(size)
+    chart.font.name = FONT
+    chart.font.color.rgb = INK
+
+
+def _legend(chart, position=XL_LEGEND_POSITION.BOTTOM) -> None:
+    chart.has_legend = True
+    chart.legend.position = position
+    chart.legend.include_in_layout = False
+    chart.legend.font.size = Pt(16)
+
+
+def _fill(series, color: str) -> None:
+    series.format.fill.solid()
+    series.format.fill.fore_color.rgb = _rgb(color)
+
+
+def _line(series, color: str, width: float = 3.5, dash=None, marker=XL_MARKER_STYLE.CIRCLE) -> None:
+    series.format.line.color.rgb = _rgb(color)
+    series.format.line.width = Pt(width)
+    if dash is not None:
+        series.format.line.dash_style = dash
+    series.smooth = False
+    series.marker.style = marker
+    if marker != XL_MARKER_STYLE.NONE:
+        series.marker.size = 8
+        series.marker.format.fill.solid()
+        series.marker.format.fill.fore_color.rgb = _rgb(color)
+        series.marker.format.line.color.rgb = _rgb(color)
+
+
+def _value_axis(chart, number_format: str, minimum=None, maximum=None, title: str | None = None) -> None:
+    ax = chart.value_axis
+    ax.tick_labels.number_format = number_format
+    ax.tick_labels.number_format_is_linked = False
+    ax.tick_labels.font.size = Pt(14)
+    ax.has_major_gridlines = True
+    ax.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+    ax.format.line.fill.background()
+    if minimum is not None:
+        ax.minimum_scale = minimum
+    if maximum is not None:
+        ax.maximum_scale = maximum
+    if title:
+        ax.has_title = True
+        ax.axis_title.text_frame.text = title
+        _style_runs(ax.axis_title.text_frame.paragraphs[0], 14, False, GREY)
+
+
+def _no_data(slide, message: str) -> None:
+    _text(slide, MARGIN, Inches(3.2), SLIDE_W - 2 * MARGIN, Inches(1), message, size=24, color=GREY,
+          align=PP_ALIGN.CENTER)
+
+
+CHART_BOX = (MARGIN, BODY_TOP + Inches(0.35), SLIDE_W - 2 * MARGIN, FOOTER_TOP - BODY_TOP - Inches(0.4))
+
+
+def _add_chart(slide, kind, data, box=CHART_BOX):
+    return slide.shapes.add_chart(kind, *box, data).chart
+
+
+def _vals(values) -> list:
+    return [None if style.is_missing(v) else float(v) for v in values]
+
+
+# --- the slides -------------------------------------------------------------------------
+
+def _title_slide(prs, story: Story) -> None:
+    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
+    band = slide.shapes.add_shape(1, 0, 0, SLIDE_W, Inches(0.35))
+    band.fill.solid()
+    band.fill.fore_color.rgb = ACCENT
+    band.line.fill.background()
+    _text(slide, Inches(0.8), Inches(1.6), Inches(11.7), Inches(1.3), APP_NAME, size=54, bold=True)
+    _text(slide, Inches(0.8), Inches(2.9), Inches(11.7), Inches(0.8),
+          "LINK pilots: progress, outcomes and lessons", size=28, color=GREY)
+    lines = [
+        (f"Pilots: {story.flt.describe()} ({len(story.view.pilots)} pilots)", 24, False, INK),
+        (f"Quarter: {story.quarter_label}", 24, False, INK),
+        (f"Date of the data: indicators for {story.quarter_label}"
+         + (f" (quarter ending {fmt_date(quarters.end_date(story.quarter))})" if story.quarter else "")
+         + f"; milestones as of {story.as_of_label}", 20, False, GREY),
+    ]
+    _text(slide, Inches(0.8), Inches(3.9), Inches(11.7), Inches(1.9), lines)
+    if story.demo:
+        box = slide.shapes.add_shape(1, Inches(0.8), Inches(5.9), Inches(8.2), Inches(0.7))
+        box.fill.solid()
+        box.fill.fore_color.rgb = RGBColor(0xFF, 0xF4, 0xD6)
+        box.line.color.rgb = _rgb(style.OKABE_ITO["orange"])
+        tf = box.text_frame
+        tf.text = DEMO_NOTICE
+        tf.vertical_anchor = MSO_ANCHOR.MIDDLE
+        _style_runs(tf.paragraphs[0], 22, True, INK)
+    _notes(slide, f"Data: {story.data_line()}.\nMade with {APP_NAME} on {fmt_date(dt.date.today())}.")
+
+
+def _figures_slide(prs, story: Story, n: int) -> None:
+    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    slide = _slide(prs, f"The portfolio in {story.quarter_label}",
+                   f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported · "
+                   f"milestones as of {story.as_of_label}")
+    names = list(figures.FIGURES)
+    half = (len(names) + 1) // 2
+    col_w = (SLIDE_W - 2 * MARGIN - Inches(0.4)) / 2
+    for i, chunk in enumerate((names[:half], names[half:])):
+        left = MARGIN + i * (col_w + Inches(0.4))
+        shape = slide.shapes.add_table(len(chunk), 2, Emu(int(left)), BODY_TOP + Inches(0.5),
+                                       Emu(int(col_w)), Inches(0.62) * len(chunk))
+        table = shape.table
+        table.first_row = False
+        table.horz_banding = False
+        table.columns[0].width = Emu(int(col_w * 0.66))
+        table.columns[1].width = Emu(int(col_w) - int(col_w * 0.66))
+        for r, name in enumerate(chunk):
+            table.rows[r].height = Inches(0.62)
+            for c, text in enumerate((figures.FIGURES[name].label,
+                                      figures.format_figure(name, figs.get(name)))):
+                cell = table.cell(r, c)
+                cell.text = text
+                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = PALE if r % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+                p = cell.text_frame.paragraphs[0]
+                p.alignment = PP_ALIGN.RIGHT if c == 1 else PP_ALIGN.LEFT
+                _style_runs(p, 22 if c == 1 else 20, c == 1, INK)
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [definition(k) for k in names],
+                             ["Values: " + "; ".join(f"{figures.FIGURES[k].label} = "
+                                                     f"{figures.format_figure(k, figs.get(k))}" for k in names)]))
+
+
+MAP_FIGURE = "households_reached"
+
+
+def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
+    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason)."""
+    try:
+        from linkdash import maps
+
+        fig = maps.country_map(story.view, figure, story.quarter, width_px=1200, height_px=640)
+        fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10))
+        return maps.map_image_png(fig, width=1200, height=700), None
+    except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
+        return None, f"{type(e).__name__}: {e}"
+
+
+def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None) -> None:
+    slide = _slide(prs, f"Where the pilots work: households reached, {story.quarter_label}",
+                   "Countries coloured by households reached; grey: no data for the quarter; "
+                   "dots: pilot sites by value chain")
+    if png:
+        top = BODY_TOP + Inches(0.4)
+        height = FOOTER_TOP - top - Inches(0.05)
+        width = int(height * 1200 / 700)
+        slide.shapes.add_picture(io.BytesIO(png), int((SLIDE_W - width) / 2), top, width, height)
+    else:
+        _no_data(slide, "The map could not be drawn as a picture on this computer.\n"
+                        "It is on the Overview page and in the HTML report.")
+    _footer(slide, story, n)
+    extra = [] if png else [f"The map picture could not be made: {reason}"]
+    _notes(slide, notes_text(story, [definition(MAP_FIGURE)], extra))
+
+
+def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
+    s = progress_series(story)
+    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    slide = _slide(prs, "Progress through the learning cycle",
+                   f"Milestones per pilot as of {story.as_of_label}: {figs['milestones_completed']} completed, "
+                   f"{figs['milestones_overdue']} overdue")
+    if s.empty or s.to_numpy().sum() == 0:
+        _no_data(slide, "No milestones reported for this selection")
+    else:
+        data = CategoryChartData(number_format="0")
+        data.categories = list(s.index)
+        for state in PROGRESS_STATES:
+            data.add_series(style.STATUS_LABELS[state], [int(v) for v in s[state]])
+        chart = _add_chart(slide, XL_CHART_TYPE.BAR_STACKED, data)
+        _chart_fonts(chart, 16)
+        _legend(chart)
+        plot = chart.plots[0]
+        plot.gap_width = 40
+        plot.overlap = 100
+        for series, state in zip(plot.series, PROGRESS_STATES):
+            _fill(series, style.status_color(state))
+        chart.category_axis.reverse_order = True
+        chart.category_axis.tick_labels.font.size = Pt(14)
+        _value_axis(chart, "0", minimum=0, maximum=len(catalogue.MILESTONES),
+                    title="Milestones (9 in the learning cycle)")
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [PROGRESS_DEFINITION, definition("milestones_completed"),
+                                     definition("milestones_overdue")]))
+    return s
+
+
+def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
+    s = income_series(story)
+    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    slide = _slide(prs, "Income against the living-income benchmark",
+                   f"Average annual net household income from the value chain (USD) · "
+                   f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
+                   f"of surveyed households above the benchmark in {story.quarter_label}")
+    if s.empty or s["income_avg_usd"].isna().all():
+        _no_data(slide, "No income reported for this selection")
+    else:
+        data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
+        data.categories = [quarters.label(q) for q in s["quarter"]]
+        data.add_series("Average household income (weighted by households)", _vals(s["income_avg_usd"]))
+        data.add_series("Living-income benchmark", _vals(s["living_income_usd"]))
+        chart = _add_chart(slide, XL_CHART_TYPE.LINE_MARKERS, data)
+        _chart_fonts(chart)
+        _legend(chart)
+        from pptx.enum.dml import MSO_LINE_DASH_STYLE
+
+        _line(chart.plots[0].series[0], style.OKABE_ITO["blue"], 4)
+        _line(chart.plots[0].series[1], style.STATUS_COLORS["overdue"], 3, MSO_LINE_DASH_STYLE.DASH,
+              XL_MARKER_STYLE.NONE)
+        _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per household per year")
+        chart.category_axis.tick_labels.font.size = Pt(14)
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [definition("income_avg_usd"), BENCHMARK_DEFINITION,
+                                     definition("share_above_living_income")],
+                             [f"Quarters up to {story.quarter_label}; a quarter without income reports is a gap."]))
+    return s
+
+
+def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
+    s = inclusiveness_series(story)
+    slide = _slide(prs, f"Inclusiveness: women and youth, {story.quarter_label}",
+                   "Share of participants who are women or youth (15-35), and of leadership seats "
+                   "held by women, per pilot")
+    if s.drop(index="Portfolio", errors="ignore").isna().all().all():
+        _no_data(slide, "No participants or leaders reported for this quarter")
+    else:
+        data = CategoryChartData(number_format="0%")
+        data.categories = list(s.index)
+        labels = {n_: figures.FIGURES[n_].label for n_ in INCLUSIVENESS}
+        for name in INCLUSIVENESS:
+            data.add_series(labels[name], _vals(s[name]))
+        chart = _add_chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, data)
+        _chart_fonts(chart, 14)
+        _legend(chart)
+        plot = chart.plots[0]
+        plot.gap_width = 50
+        plot.overlap = 0
+        colors = (style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["orange"], style.OKABE_ITO["blue"])
+        for series, color in zip(plot.series, colors):
+            _fill(series, color)
+        chart.category_axis.reverse_order = True
+        chart.category_axis.tick_labels.font.size = Pt(14)
+        _value_axis(chart, "0%", minimum=0, maximum=1)
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [definition(k) for k in INCLUSIVENESS],
+                             ["Each pilot's bar is its own share (both numbers needed); the "
+                              "'Portfolio' bars are the portfolio figures. A missing bar means no data."]))
+    return s
+
+
+def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
+    s = nbmp_series(story)
+    k = nbmp_pilot_count(story)
+    slide = _slide(prs, "The New Business Model Principles",
+                   f"Median score over {k} pilot{'s' if k != 1 else ''}: first assessment and latest "
+                   f"(up to {story.quarter_label}) · 1 weak to 5 strong")
+    if s.isna().all().all():
+        _no_data(slide, "No NBMP assessments for this selection")
+    else:
+        data = CategoryChartData(number_format="0.0")
+        data.categories = list(s.index)
+        data.add_series("First assessment (median)", _vals(s["first"]))
+        data.add_series("Latest assessment (median)", _vals(s["latest"]))
+        chart = _add_chart(slide, XL_CHART_TYPE.RADAR, data)
+        _chart_fonts(chart, 16)
+        _legend(chart, XL_LEGEND_POSITION.RIGHT)
+        from pptx.enum.dml import MSO_LINE_DASH_STYLE
+
+        _line(chart.plots[0].series[0], style.OKABE_ITO["orange"], 3, MSO_LINE_DASH_STYLE.DASH,
+              XL_MARKER_STYLE.NONE)
+        _line(chart.plots[0].series[1], style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.NONE)
+        _value_axis(chart, "0", minimum=0, maximum=5)
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [NBMP_DEFINITION] + [
+        f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP]))
+    return s
+
+
+def _sales_slide(prs, story: Story, n: int) -> pd.DataFrame:
+    s = sales_series(story)
+    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    slide = _slide(prs, "Business: sales through the producer organisations",
+                   f"USD per quarter, stacked by value chain · "
+                   f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}")
+    if s.empty or s.isna().all().all():
+        _no_data(slide, "No sales reported for this selection")
+    else:
+        data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
+        data.categories = [quarters.label(q) for q in s.index]
+        for vc in s.columns:
+            data.add_series(style.value_chain_label(vc), _vals(s[vc]))
+        chart = _add_chart(slide, XL_CHART_TYPE.COLUMN_STACKED, data)
+        _chart_fonts(chart)
+        _legend(chart)
+        plot = chart.plots[0]
+        plot.gap_width = 50
+        plot.overlap = 100
+        for series, vc in zip(plot.series, s.columns):
+            _fill(series, style.value_chain_color(vc))
+        _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per quarter")
+        chart.category_axis.tick_labels.font.size = Pt(14)
+    _footer(slide, story, n)
+    _notes(slide, notes_text(story, [definition("sales_usd"), SALES_DEFINITION],
+                             [f"Quarters up to {story.quarter_label}."]))
+    return s
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
+    s = pilot_summary(story, pilot_id)
+    f = s["facts"]
+    slide = _slide(prs, f"{s['name']} ({pilot_id})",
+                   f"{f['Country']} · {f['Value chain']} · {f['Producer organisation']}, {f['Site']}")
+    left_w = Inches(5.2)
+    ms = s["milestones"]
+    facts = [("Region", f["Region"]), ("Dates", f["Dates"]), ("Target households", f["Target households"]),
+             ("Milestones", f"{ms['completed']} of {ms['total']} completed, {ms['overdue']} overdue "
+                            f"(as of {story.as_of_label})")]
+    _text(slide, MARGIN, BODY_TOP + Inches(0.45), left_w, Inches(2.3),
+          [(f"{k}: {v}", 17, False, INK) for k, v in facts])
+    # key figures of its latest quarter, as a table on the right
+    right = MARGIN + left_w + Inches(0.3)
+    right_w = SLIDE_W - MARGIN - right
+    q = s["quarter"]
+    _text(slide, right, BODY_TOP + Inches(0.4), right_w, Inches(0.45),
+          f"Key figures, {quarters.label(q)}" if q else "Key figures: no indicators reported yet",
+          size=18, bold=True)
+    if s["figures"]:
+        shown = [k for k in PILOT_FIGURES]
+        rows = (len(shown) + 1) // 2
+        shape = slide.shapes.add_table(rows, 4, right, BODY_TOP + Inches(0.9), right_w, Inches(0.5) * rows)
+        table = shape.table
+        table.first_row = False
+        widths = (0.34, 0.16, 0.34, 0.16)
+        for c, w in enumerate(widths):
+            table.columns[c].width = Emu(int(right_w * w))
+        for i, name in enumerate(shown):
+            r, c0 = i % rows, 2 * (i // rows)
+            for c, text in ((c0, figures.FIGURES[name].label),
+                            (c0 + 1, figures.format_figure(name, s["figures"].get(name)))):
+                cell = table.cell(r, c)
+                cell.text = text
+                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = PALE if r % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+                p = cell.text_frame.paragraphs[0]
+                p.alignment = PP_ALIGN.RIGHT if c % 2 else PP_ALIGN.LEFT
+                _style_runs(p, 16, bool(c % 2), INK)
+    # the key lesson
+    lesson = s["lesson"]
+    box_top = Inches(4.3)
+    box = slide.shapes.add_shape(1, MARGIN, box_top, SLIDE_W - 2 * MARGIN, FOOTER_TOP - box_top - Inches(0.1))
+    box.fill.solid()
+    box.fill.fore_color.rgb = PALE
+    box.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
+    box.line.width = Pt(2)
+    tf = box.text_frame
+    tf.word_wrap = True
+    tf.vertical_anchor = MSO_ANCHOR.TOP
+    tf.margin_left = tf.margin_right = Inches(0.25)
+    tf.margin_top = Inches(0.15)
+    if lesson:
+        head = f"Key lesson ({lesson['kind']}, {quarters.label(lesson['quarter'])})"
+        if lesson.get("milestone"):
+            head += f" · {catalogue.MILESTONE_LABELS.get(lesson['milestone'], lesson['milestone'])}"
+        body = _clip(lesson["lesson"], 420)
+    else:
+        head, body = "Key lesson", "No insight or recommendation recorded yet."
+    tf.text = head
+    _style_runs(tf.paragraphs[0], 18, True, ACCENT)
+    p = tf.add_paragraph()
+    p.text = body
+    _style_runs(p, 20, False, INK)
+    _footer(slide, story, n)
+    figs = s["figures"] or {}
+    extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
+             f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
+    if figs:
+        extra.append("Values: " + "; ".join(f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}"
+                                            for k in PILOT_FIGURES))
+    if lesson:
+        extra.append(f"Key lesson in full ({lesson['kind']}, {lesson['quarter']}"
+                     + (f", {lesson['author']}" if lesson.get("author") else "") + f"): {lesson['lesson']}")
+    _notes(slide, notes_text(story, [definition(k) for k in PILOT_FIGURES]
+                             + [definition("milestones_completed"), definition("milestones_overdue"),
+                                "Key lesson: the pilot's latest insight or recommendation up to the quarter."],
+                             extra))
+
+
+def _lessons_slide(prs, story: Story, n: int) -> None:
+    les = lessons_for_slide(story)
+    slide = _slide(prs, "What the pilots learned",
+                   f"Latest recommendation (or insight) of {len(les)} pilot{'s' if len(les) != 1 else ''}, "
+                   f"up to {story.quarter_label}")
+    names = pilot_names(story.view)
+    if les.empty:
+        _no_data(slide, "No insights or recommendations recorded for this selection")
+    else:
+        per = 330 if len(les) <= 3 else 190
+        lines = []
+        for r in les.itertuples(index=False):
+            lines.append((f"{names.get(r.pilot_id, r.pilot_id)} ({r.kind}, {quarters.label(r.quarter)})",
+                          16, True, ACCENT))
+            lines.append((_clip(r.lesson, per), 17, False, INK))
+        _text(slide, MARGIN, BODY_TOP + Inches(0.4), SLIDE_W - 2 * MARGIN, FOOTER_TOP - BODY_TOP - Inches(0.45),
+              lines)
+    _footer(slide, story, n)
+    full = [f"{names.get(r.pilot_id, r.pilot_id)} ({r.kind}, {r.quarter}): {r.lesson}"
+            for r in les.itertuples(index=False)]
+    _notes(slide, notes_text(story, ["Lessons: moment 3 of the learning cycle, from the Lessons sheet "
+                                     "(insight, challenge, adaptation, recommendation). This slide shows "
+                                     "each pilot's latest recommendation, else its latest insight."],
+                             ["In full:"] + full))
+
+
+# --- the deck ------------------------------------------------------------------------------
+
+def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
+               as_of: dt.date | None = None, demo: bool | None = None,
+               with_map: bool = True) -> Presentation:
+    """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
+    mark (:func:`is_demo`). ``with_map`` False skips drawing the map picture (slow: it
+    starts a headless browser); the slide then says the map is in the report."""
+    story = resolve(portfolio, flt, quarter, as_of, demo)
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
+    prs.core_properties.title = f"{APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
+    prs.core_properties.subject = story.data_line()
+    _title_slide(prs, story)
+    n = 2
+    _figures_slide(prs, story, n)
+    png, reason = map_png(story) if with_map else (None, "the map was not requested")
+    _map_slide(prs, story, (n := n + 1), png, reason)
+    _progress_slide(prs, story, (n := n + 1))
+    _income_slide(prs, story, (n := n + 1))
+    _inclusiveness_slide(prs, story, (n := n + 1))
+    _nbmp_slide(prs, story, (n := n + 1))
+    _sales_slide(prs, story, (n := n + 1))
+    names = pilot_names(story.view)
+    for pid in sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p)):
+        _pilot_slide(prs, story, pid, (n := n + 1))
+    _lessons_slide(prs, story, n + 1)
+    return prs
+
+
+def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter = Filter(),
+               quarter: str | None = None, as_of: dt.date | None = None, demo: bool | None = None,
+               with_map: bool = True) -> None:
+    """Write the learning-event deck (.pptx) of what ``flt`` shows to a path or a binary file."""
+    prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    prs.save(str(out) if isinstance(out, Path) else out)
+
+
+def deck_bytes(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
+               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True) -> bytes:
+    """The deck as bytes (for a download button)."""
+    buf = io.BytesIO()
+    write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    return buf.getvalue()
