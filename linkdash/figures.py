@@ -583,4 +583,7 @@ def summary_command(store, args) -> int:
     width = max(len(f.label) for f in FIGURES.values())
     for name, f in FIGURES.items():
         print(f"  {f.label:<{width}}  {format_figure(name, figs[name]):>10}  {f.unit}")
+    if portfolio.pilots.empty:
+        print("\nThe store has no pilots yet: import a workbook, or load the illustrative demo data "
+              "with `python -m linkdash demo`.", file=sys.stderr)
     return 0
