@@ -1,0 +1,460 @@
+"""Charts: what a director sees on each figure, on small portfolios built in code with
+the gaps real data has (a pilot without targets, a quarter nobody reported, one pilot,
+nothing at all)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from linkdash import catalogue, charts, figures, style
+from linkdash.portfolio import FRAME_COLUMNS, Filter, Portfolio
+
+D = dt.date
+AS_OF = D(2017, 10, 1)
+
+
+def frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    cols = FRAME_COLUMNS[name]
+    return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols, dtype=object)
+
+
+def pilot(pid, country, chain, region, lat=None, lon=None, name=None):
+    return dict(pilot_id=pid, pilot_name=name or pid.title(), country=country, value_chain=chain,
+                region=region, latitude=lat, longitude=lon, country_name=country)
+
+
+def values(pid, quarter, **vals):
+    return [dict(pilot_id=pid, quarter=quarter, indicator=k, value=float(v), text=None)
+            for k, v in vals.items()]
+
+
+def milestone(pid, m, ps=None, pe=None, as_=None, ae=None, status=None):
+    if status is None:
+        status = "completed" if ae else "in_progress" if as_ else "not_started"
+    return dict(pilot_id=pid, milestone=m, planned_start=ps, planned_end=pe,
+                actual_start=as_, actual_end=ae, status=status)
+
+
+NBMP_FIRST = dict(zip(catalogue.NBMP, (2, 1, 2, 3, 2, 1)))
+NBMP_LATEST = dict(zip(catalogue.NBMP, (4, 3, 3, 4, 5, 2)))
+NBMP_SEN = dict(zip(catalogue.NBMP, (3, 3, 2, 2, 3, 3)))
+
+
+def make_portfolio() -> Portfolio:
+    """KEN: reports 2017-Q1 and Q3, has targets, a benchmark and all nine milestones.
+    SEN: reports only Q3, no targets. VNM: never reports, no coordinates.
+    Nobody reports 2017-Q2."""
+    pilots = [pilot("KEN-DAIRY", "KEN", "dairy_cow", "Africa", -0.42, 36.95, "Kenya dairy"),
+              pilot("SEN-SHEEP", "SEN", "sheep", "Africa", 14.15, -16.07, "Senegal sheep"),
+              pilot("VNM-DAIRY", "VNM", "dairy_cow", "Asia", None, None, "Vietnam dairy")]
+    ind = []
+    ind += values("KEN-DAIRY", "2017-Q1", households_reached=1000, income_avg_usd=1500,
+                  participants_total=200, participants_women=80, participants_youth=40,
+                  members_total=500, members_women=150, leaders_total=10, leaders_women=2,
+                  hh_surveyed=100, hh_above_living_income=20, sales_usd=50000,
+                  income_avg_usd_women_headed=1200, income_avg_usd_men_headed=1700, **NBMP_FIRST)
+    ind += values("KEN-DAIRY", "2017-Q3", households_reached=1200, income_avg_usd=1900,
+                  participants_total=250, participants_women=140, participants_youth=50,
+                  members_total=520, members_women=180, leaders_total=10, leaders_women=4,
+                  hh_surveyed=100, hh_above_living_income=35, sales_usd=80000,
+                  income_avg_usd_women_headed=1600, income_avg_usd_men_headed=2100, **NBMP_LATEST)
+    ind += values("SEN-SHEEP", "2017-Q3", households_reached=400, income_avg_usd=900,
+                  participants_total=100, participants_women=20,
+                  hh_surveyed=50, hh_above_living_income=5, sales_usd=10000,
+                  income_avg_usd_women_headed=700, **NBMP_SEN)
+    ms = [
+        milestone("KEN-DAIRY", "training_workshop", D(2016, 6, 1), D(2016, 6, 5), D(2016, 6, 1), D(2016, 6, 5)),
+        milestone("KEN-DAIRY", "vc_map", D(2016, 7, 1), D(2016, 9, 30), D(2016, 7, 10), D(2016, 10, 20)),
+        milestone("KEN-DAIRY", "business_model_canvas", D(2016, 10, 1), D(2017, 12, 31), D(2016, 10, 5)),
+        milestone("KEN-DAIRY", "nbmp_assessment", D(2017, 1, 1), D(2017, 3, 31)),  # overdue on AS_OF
+        milestone("KEN-DAIRY", "prototype_cycle", D(2017, 4, 1), D(2017, 12, 31)),
+        milestone("KEN-DAIRY", "backstopping", D(2016, 7, 1), D(2018, 6, 30), D(2016, 7, 1)),
+        milestone("KEN-DAIRY", "peer_review", D(2017, 6, 1), D(2017, 8, 31), status="dropped"),
+        milestone("KEN-DAIRY", "documentation", D(2018, 1, 1), D(2018, 6, 30)),
+        milestone("KEN-DAIRY", "learning_event", D(2018, 11, 1), D(2018, 11, 5)),
+        milestone("SEN-SHEEP", "vc_map", D(2016, 7, 1), D(2016, 9, 30), D(2016, 7, 1), D(2016, 9, 1)),
+        milestone("SEN-SHEEP", "prototype_cycle", D(2017, 1, 1), D(2017, 6, 30), D(2017, 2, 1)),  # overdue
+    ]
+    targets = [dict(pilot_id="KEN-DAIRY", indicator="income_avg_usd", baseline=1400.0,
+                    baseline_quarter="2016-Q4", target=2500.0, target_quarter="2018-Q4"),
+               dict(pilot_id="KEN-DAIRY", indicator="households_reached", baseline=800.0,
+                    baseline_quarter="2017-Q1", target=1500.0, target_quarter="2018-Q2")]
+    bench = [dict(country="KEN", year=2017, living_income_usd=3100.0, source="test")]
+    return Portfolio(pilots=frame("pilots", pilots), milestones=frame("milestones", ms),
+                     indicators=pd.DataFrame(ind, columns=FRAME_COLUMNS["indicators"]),
+                     targets=frame("targets", targets), benchmarks=frame("benchmarks", bench))
+
+
+@pytest.fixture(scope="module")
+def pf() -> Portfolio:
+    return make_portfolio()
+
+
+def annotation_texts(fig: go.Figure) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+def trace(fig: go.Figure, name_part: str):
+    hits = [t for t in fig.data if t.name and name_part in t.name]
+    assert hits, f"no trace named like {name_part!r} in {[t.name for t in fig.data]}"
+    return hits[0]
+
+
+def is_none(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+# --- style --------------------------------------------------------------------------
+
+def test_number_formats_for_cards_and_labels():
+    assert style.fmt_number(12_400) == "12.4k"
+    assert style.fmt_number(999_950) == "1M"
+    assert style.fmt_number(950) == "950"
+    assert style.fmt_share(0.484) == "48%"
+    assert style.fmt_usd(1234.4) == "$1,234"
+    assert style.fmt_usd(-50) == "-$50"
+    for f in (style.fmt_number, style.fmt_share, style.fmt_usd):
+        assert f(None) == "no data"
+        assert f(float("nan")) == "no data"
+
+
+def test_every_value_chain_and_region_has_its_own_colour():
+    chains = [style.value_chain_color(v) for v in catalogue.VALUE_CHAINS]
+    regions = [style.region_color(r) for r in catalogue.REGIONS]
+    assert len(set(chains)) == len(chains)
+    assert len(set(regions)) == len(regions)
+    assert not set(chains) & set(regions)
+
+
+def test_layout_has_title_subtitle_and_white_background():
+    fig = style.apply_layout(go.Figure(), "Sales, Q3 2017", "USD")
+    assert fig.layout.title.text == "Sales, Q3 2017"
+    assert fig.layout.title.subtitle.text == "USD"
+    assert fig.layout.paper_bgcolor == "white" and fig.layout.plot_bgcolor == "white"
+    assert fig.layout.font.size >= 14
+
+
+# --- no data --------------------------------------------------------------------------
+
+def test_no_data_figure_says_so_and_hides_axes():
+    fig = charts.no_data_figure("Sales, Q3 2017", "Nothing reported")
+    assert annotation_texts(fig) == ["Nothing reported"]
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert not fig.data
+    assert charts.is_no_data(fig)
+
+
+EVERY_CHART = {
+    "reporting_grid": lambda p: charts.reporting_grid_chart(p),
+    "gantt": lambda p: charts.progress_gantt(p, AS_OF),
+    "tools": lambda p: charts.link_tools_matrix(p, AS_OF),
+    "income": lambda p: charts.income_trend(p),
+    "living_income": lambda p: charts.living_income_share_chart(p, "2017-Q3"),
+    "gender_gap": lambda p: charts.income_gender_gap_chart(p, "2017-Q3"),
+    "incl_bars": lambda p: charts.inclusiveness_bars(p, "2017-Q3"),
+    "incl_trend": lambda p: charts.inclusiveness_trend(p),
+    "business": lambda p: charts.business_chart(p),
+    "radar": lambda p: charts.nbmp_radar(p),
+    "indicator": lambda p: charts.indicator_trend(p, "KEN-DAIRY", "income_avg_usd"),
+}
+
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_empty_portfolio_gives_the_no_data_state(name):
+    fig = EVERY_CHART[name](Portfolio())
+    assert charts.is_no_data(fig), name
+    texts = annotation_texts(fig)
+    assert len(texts) == 1 and texts[0].lower().startswith("no ")
+    assert not fig.data
+
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_every_chart_draws_real_data(pf, name):
+    fig = EVERY_CHART[name](pf)
+    assert not charts.is_no_data(fig), name
+    assert fig.data
+    assert fig.layout.title.text
+
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_a_single_pilot_portfolio_works(pf, name):
+    one = pf.filtered(Filter(pilots=("KEN-DAIRY",)))
+    fig = EVERY_CHART[name](one)
+    assert not charts.is_no_data(fig), name
+
+
+def test_quarter_nobody_reported_is_no_data_not_zero(pf):
+    for fig in (charts.living_income_share_chart(pf, "2017-Q2"),
+                charts.income_gender_gap_chart(pf, "2017-Q2"),
+                charts.inclusiveness_bars(pf, "2017-Q2")):
+        assert charts.is_no_data(fig)
+        assert "2017" in fig.layout.title.text  # still says which quarter
+
+
+# --- reporting grid ---------------------------------------------------------------------
+
+def test_reporting_grid_marks_who_reported_each_quarter(pf):
+    fig = charts.reporting_grid_chart(pf)
+    hm = fig.data[0]
+    assert list(hm.x) == ["2017-Q1", "2017-Q2", "2017-Q3"]  # the silent quarter is a column
+    rows = dict(zip(hm.y, [list(r) for r in hm.z]))
+    assert rows["Kenya dairy"] == [1, 0, 1]
+    assert rows["Senegal sheep"] == [0, 0, 1]
+    assert rows["Vietnam dairy"] == [0, 0, 0]  # a pilot that never reported still has a row
+
+
+# --- progress ------------------------------------------------------------------------------
+
+def _bars_for(fig, trace_name, pilot_label):
+    t = trace(fig, trace_name)
+    outer, inner = t.y
+    return {i: (b, x) for o, i, b, x in zip(outer, inner, t.base, t.x) if pilot_label in o}
+
+
+def test_gantt_has_a_planned_bar_for_every_milestone_with_dates(pf):
+    fig = charts.progress_gantt(pf, AS_OF, group_by="region")
+    planned = _bars_for(fig, "Planned", "Kenya dairy")
+    assert len(planned) == 9
+    # learning-cycle order on the axis
+    t = trace(fig, "Planned")
+    ken_inner = [i for o, i in zip(*t.y) if "Kenya dairy" in o]
+    assert ken_inner == [charts.MILESTONE_SHORT[m] for m in catalogue.MILESTONES]
+    base, width = planned[charts.MILESTONE_SHORT["vc_map"]]
+    assert base == "2016-07-01"
+    assert width == (D(2016, 9, 30) - D(2016, 7, 1)).days * 24 * 3600 * 1000
+
+
+def test_gantt_actual_bars_coloured_by_status_and_open_bars_run_to_as_of(pf):
+    fig = charts.progress_gantt(pf, AS_OF)
+    done = trace(fig, "completed")
+    assert done.marker.color == style.STATUS_COLORS["completed"]
+    ongoing = _bars_for(fig, "in progress", "Kenya dairy")
+    base, width = ongoing[charts.MILESTONE_SHORT["business_model_canvas"]]
+    assert base == "2016-10-05"
+    assert width == (AS_OF - D(2016, 10, 5)).days * 24 * 3600 * 1000
+    # a milestone not started has no actual bar
+    assert charts.MILESTONE_SHORT["prototype_cycle"] not in ongoing
+
+
+def test_gantt_marks_overdue_milestones_and_the_as_of_date(pf):
+    fig = charts.progress_gantt(pf, AS_OF)
+    warn = trace(fig, "Overdue")
+    marked = set(zip(warn.y[0], warn.y[1]))
+    expected = {(o, i) for o, i in marked}
+    assert any("Kenya dairy" in o and i == charts.MILESTONE_SHORT["nbmp_assessment"] for o, i in expected)
+    assert any("Senegal sheep" in o and i == charts.MILESTONE_SHORT["prototype_cycle"] for o, i in expected)
+    status = figures.milestone_status_as_of(pf.milestones, AS_OF)
+    assert len(warn.x) == int(status["overdue"].sum())
+    # planned bar of an overdue milestone has the overdue outline
+    planned = trace(fig, "Planned")
+    outlined = [i for o, i, c in zip(*planned.y, planned.marker.line.color)
+                if c == style.STATUS_COLORS["overdue"]]
+    assert len(outlined) == len(warn.x)
+    line = [s for s in fig.layout.shapes if s.type == "line"]
+    assert line and line[0].x0 == AS_OF.isoformat()
+    assert any("as of" in t for t in annotation_texts(fig))
+    assert "Dropped" in [t.name for t in fig.data]
+
+
+def test_gantt_groups_pilots_by_value_chain(pf):
+    fig = charts.progress_gantt(pf, AS_OF, group_by="value_chain")
+    outer = list(trace(fig, "Planned").y[0])
+    assert outer[0].startswith("Dairy cows · ")
+    assert any(o.startswith("Sheep · ") for o in outer)
+
+
+def test_link_tools_matrix_shows_status_of_each_tool(pf):
+    fig = charts.link_tools_matrix(pf, AS_OF)
+    hm = fig.data[0]
+    assert len(hm.x) == 4
+    rows = dict(zip(hm.y, zip(hm.z, hm.text)))
+    z, text = rows["Kenya dairy"]
+    assert list(z) == [charts.TOOL_STATE["completed"], charts.TOOL_STATE["in_progress"],
+                       charts.TOOL_STATE["not_started"], charts.TOOL_STATE["not_started"]]
+    assert text[0] == "Done" and text[1] == "In progress"
+    assert "⚠" in text[2]  # the NBMP assessment is overdue on AS_OF
+    z, text = rows["Vietnam dairy"]
+    assert all(v is None for v in z) and all(t == "no data" for t in text)
+
+
+def test_overdue_table_lists_late_milestones_most_late_first(pf):
+    t = charts.overdue_table(pf, AS_OF)
+    assert list(t.columns) == ["Pilot", "Milestone", "Planned end", "Days late"]
+    assert list(t["Milestone"]) == ["New Business Model Principles", "Prototype cycle"]
+    assert list(t["Days late"]) == [(AS_OF - D(2017, 3, 31)).days, (AS_OF - D(2017, 6, 30)).days]
+    assert list(t["Pilot"]) == ["Kenya dairy", "Senegal sheep"]
+    # before anything was due, nothing is overdue; empty portfolio too
+    assert charts.overdue_table(pf, D(2016, 1, 1)).empty
+    empty = charts.overdue_table(Portfolio(), AS_OF)
+    assert empty.empty and list(empty.columns) == charts.OVERDUE_COLUMNS
+
+
+# --- income ----------------------------------------------------------------------------------
+
+def test_income_trend_has_a_gap_where_a_pilot_did_not_report(pf):
+    fig = charts.income_trend(pf)
+    ken = trace(fig, "Kenya dairy")
+    assert list(ken.x) == ["2017-Q1", "2017-Q2", "2017-Q3"]
+    assert ken.y[0] == 1500 and is_none(ken.y[1]) and ken.y[2] == 1900
+    assert "Vietnam dairy" not in [t.name for t in fig.data]
+
+
+def test_income_trend_portfolio_line_is_the_weighted_average_figure(pf):
+    fig = charts.income_trend(pf)
+    avg = trace(fig, "Portfolio average")
+    for q, y in zip(avg.x, avg.y):
+        expected = figures.portfolio_figures(pf, Filter(), q)["income_avg_usd"]
+        assert (is_none(y) and expected is None) or y == pytest.approx(expected)
+    assert avg.y[2] == pytest.approx((1900 * 1200 + 900 * 400) / 1600)
+
+
+def test_income_trend_single_pilot_shows_baseline_target_and_benchmark(pf):
+    fig = charts.income_trend(pf, ["KEN-DAIRY"])
+    base, tgt = trace(fig, "Baseline"), trace(fig, "Target")
+    assert set(base.y) == {1400.0} and set(tgt.y) == {2500.0}
+    assert "2018-Q4" in tgt.name
+    assert "2018-Q4" in list(fig.layout.xaxis.categoryarray)  # axis reaches the target quarter
+    bench = trace(fig, "Living-income")
+    by_q = dict(zip(bench.x, bench.y))
+    assert by_q["2017-Q3"] == 3100.0 and is_none(by_q["2016-Q4"])
+    assert "Kenya dairy" in fig.layout.title.text
+
+
+def test_income_trend_single_pilot_without_targets_says_so(pf):
+    fig = charts.income_trend(pf, ["SEN-SHEEP"])
+    names = [t.name for t in fig.data]
+    assert not any("Baseline" in n or "Target" in n for n in names)
+    assert "no baseline or target" in fig.layout.title.subtitle.text.lower()
+
+
+def test_living_income_share_sorted_and_matches_pilot_shares(pf):
+    fig = charts.living_income_share_chart(pf, "2017-Q3")
+    bars = fig.data[0]
+    assert list(bars.x) == sorted(bars.x)
+    assert dict(zip(bars.y, bars.x)) == {"Senegal sheep": pytest.approx(5 / 50), "Kenya dairy": pytest.approx(35 / 100)}
+    ref = [s for s in fig.layout.shapes if s.type == "line"]
+    assert ref[0].x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")["share_above_living_income"])
+    assert "Vietnam dairy" in fig.layout.title.subtitle.text  # named as no data
+
+
+def test_gender_gap_dumbbell_shows_both_incomes(pf):
+    fig = charts.income_gender_gap_chart(pf, "2017-Q3")
+    women, men = trace(fig, "Women-headed"), trace(fig, "Men-headed")
+    w = dict(zip(women.y, women.x))
+    m = dict(zip(men.y, men.x))
+    assert w["Kenya dairy"] == 1600 and m["Kenya dairy"] == 2100
+    assert w["Senegal sheep"] == 700 and is_none(m["Senegal sheep"])  # one side only: no bar
+
+
+# --- inclusiveness ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("group,who", [("participants", "women"), ("participants", "youth"),
+                                       ("members", "women"), ("leaders", "women")])
+def test_inclusiveness_bars_sorted_ascending_and_match_figures(pf, group, who):
+    fig = charts.inclusiveness_bars(pf, "2017-Q3", group, who)
+    bars = fig.data[0]
+    assert list(bars.x) == sorted(bars.x)
+    table = figures.pilot_quarter_table(pf, "2017-Q3").set_index("pilot_id")
+    name = f"{who}_share_{group}"
+    for pid, x in zip(bars.customdata, bars.x):
+        assert x == pytest.approx(table.loc[pid, name])
+    shown = set(bars.customdata)
+    assert shown == set(table.index[table[name].notna()])
+    ref = [s for s in fig.layout.shapes if s.type == "line"][0]
+    assert ref.x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")[name])
+
+
+def test_inclusiveness_bars_lowest_first_on_screen(pf):
+    fig = charts.inclusiveness_bars(pf, "2017-Q3", "participants", "women")
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.data[0].y) == ["Senegal sheep", "Kenya dairy"]  # 20% then 56%
+
+
+def test_youth_among_leaders_is_not_collected(pf):
+    fig = charts.inclusiveness_bars(pf, "2017-Q3", "leaders", "youth")
+    assert charts.is_no_data(fig)
+    assert "not collect" in annotation_texts(fig)[0]
+
+
+def test_inclusiveness_trend_uses_portfolio_shares_per_quarter(pf):
+    fig = charts.inclusiveness_trend(pf, "women")
+    assert {t.name for t in fig.data} == {"Participants", "Members", "Leaders"}
+    part = trace(fig, "Participants")
+    for q, y in zip(part.x, part.y):
+        expected = figures.portfolio_figures(pf, Filter(), q)["women_share_participants"]
+        assert (is_none(y) and expected is None) or y == pytest.approx(expected)
+    assert is_none(part.y[1])  # 2017-Q2: nobody reported
+
+
+# --- business ---------------------------------------------------------------------------------
+
+def test_business_chart_stacks_each_pilot_by_quarter(pf):
+    fig = charts.business_chart(pf, "sales_usd")
+    assert fig.layout.barmode == "stack"
+    ken = trace(fig, "Kenya dairy")
+    assert list(ken.x) == ["2017-Q1", "2017-Q2", "2017-Q3"]
+    assert ken.y[0] == 50000 and is_none(ken.y[1]) and ken.y[2] == 80000
+    assert ken.marker.color == style.value_chain_color("dairy_cow")
+    assert charts.is_no_data(charts.business_chart(pf, "buyers_with_agreements"))
+
+
+# --- NBMP ------------------------------------------------------------------------------------
+
+def _polar(t) -> dict:
+    return dict(zip(list(t.theta)[:-1], list(t.r)[:-1]))
+
+
+def test_nbmp_radar_for_a_pilot_first_latest_and_median(pf):
+    fig = charts.nbmp_radar(pf, "KEN-DAIRY")
+    labels = [catalogue.NBMP_LABELS[c] for c in catalogue.NBMP]
+    first, latest, med = trace(fig, "First"), trace(fig, "Latest"), trace(fig, "median")
+    for t in (first, latest, med):
+        assert list(t.theta)[:-1] == labels and len(set(t.theta)) == 6
+        assert t.r[0] == t.r[-1]  # closed loop
+    assert _polar(first) == {catalogue.NBMP_LABELS[c]: v for c, v in NBMP_FIRST.items()}
+    assert _polar(latest) == {catalogue.NBMP_LABELS[c]: v for c, v in NBMP_LATEST.items()}
+    assert _polar(med) == {catalogue.NBMP_LABELS[c]: pytest.approx((NBMP_LATEST[c] + NBMP_SEN[c]) / 2)
+                           for c in catalogue.NBMP}
+    assert "2017-Q1" in first.name and "2017-Q3" in latest.name
+    assert list(fig.layout.polar.radialaxis.range) == [0, 5]
+
+
+def test_nbmp_radar_without_pilot_compares_portfolio_medians(pf):
+    fig = charts.nbmp_radar(pf)
+    first, latest = trace(fig, "first"), trace(fig, "latest")
+    c0 = catalogue.NBMP[0]
+    assert _polar(first)[catalogue.NBMP_LABELS[c0]] == pytest.approx((NBMP_FIRST[c0] + NBMP_SEN[c0]) / 2)
+    assert _polar(latest)[catalogue.NBMP_LABELS[c0]] == pytest.approx((NBMP_LATEST[c0] + NBMP_SEN[c0]) / 2)
+
+
+def test_nbmp_radar_pilot_without_assessment(pf):
+    assert charts.is_no_data(charts.nbmp_radar(pf, "VNM-DAIRY"))
+
+
+# --- one indicator ------------------------------------------------------------------------
+
+def test_indicator_trend_with_baseline_and_target(pf):
+    fig = charts.indicator_trend(pf, "KEN-DAIRY", "households_reached")
+    line = fig.data[0]
+    by_q = dict(zip(line.x, line.y))
+    assert by_q["2017-Q1"] == 1000 and is_none(by_q["2017-Q2"]) and by_q["2017-Q3"] == 1200
+    assert set(trace(fig, "Target").y) == {1500.0}
+    assert set(trace(fig, "Baseline").y) == {800.0}
+    assert list(fig.layout.xaxis.categoryarray)[-1] == "2018-Q2"
+
+
+def test_indicator_trend_pilot_without_targets(pf):
+    fig = charts.indicator_trend(pf, "SEN-SHEEP", "sales_usd")
+    assert [t.name for t in fig.data] == ["Sales (USD)"]
+    assert "No baseline or target" in fig.layout.title.subtitle.text
+    assert charts.is_no_data(charts.indicator_trend(pf, "VNM-DAIRY", "sales_usd"))
+
+
+def test_charts_serialise_for_the_browser(pf):
+    for name, make in EVERY_CHART.items():
+        EVERY_CHART[name](pf).to_json()
