@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +55,28 @@ def indicator_columns() -> list[str]:
     return ["pilot_id", "quarter", *catalogue.indicators()]
 
 
+def indicators_wide(portfolio: Portfolio) -> pd.DataFrame:
+    """Every stored indicator value, one row per pilot and quarter (even one that
+    only has a ``volume_unit``), one column per indicator; ``volume_unit`` as text."""
+    ind = portfolio.indicators
+    cols = indicator_columns()
+    if ind.empty:
+        return pd.DataFrame(columns=cols)
+    cell = ind["value"].astype(object).where(ind["indicator"] != "volume_unit", ind["text"])
+    long = pd.DataFrame({"pilot_id": ind["pilot_id"], "quarter": ind["quarter"],
+                         "indicator": ind["indicator"], "cell": cell.values})
+    wide = long.pivot(index=["pilot_id", "quarter"], columns="indicator", values="cell")
+    wide = wide.reindex(columns=cols[2:]).reset_index()
+    wide.columns.name = None
+    return wide[cols].sort_values(["pilot_id", "quarter"], kind="stable")
+
+
 def export_csv_bytes(portfolio: Portfolio) -> bytes:
     """The Indicators sheet alone in wide form, UTF-8 (with a BOM so Excel reads it)."""
-    wide = portfolio.indicators_wide()
-    cols = indicator_columns()
-    wide = wide.reindex(columns=cols).sort_values(["pilot_id", "quarter"], kind="stable")
+    wide = indicators_wide(portfolio)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(cols)
+    w.writerow(wide.columns)
     for row in wide.itertuples(index=False):
         w.writerow([csv_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
@@ -73,10 +86,9 @@ def export_xlsx_bytes(portfolio: Portfolio) -> bytes:
     """The whole portfolio as the template workbook (what ``export OUT.xlsx`` writes)."""
     from linkdash.template import write_template
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "linkdash-export.xlsx"
-        write_template(out, portfolio)
-        return out.read_bytes()
+    buf = io.BytesIO()
+    write_template(buf, portfolio)
+    return buf.getvalue()
 
 
 def export_command(store, out: Path) -> int:

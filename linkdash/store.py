@@ -513,10 +513,8 @@ class Store:
                 "unchanged": int(summary.get("unchanged", 0)),
                 "rolled_back_by": r["rolled_back_by"], "summary": summary,
             })
-        df = pd.DataFrame(records, columns=cols)
-        if df.empty:
-            df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        return df
+        df = pd.DataFrame(records, columns=cols, dtype=object)
+        return df.astype({c: "int64" for c in ("id", "new", "changed", "unchanged")})
 
     def submission(self, submission_id: int) -> dict[str, Any] | None:
         s = submissions_table
@@ -580,10 +578,8 @@ class Store:
                         "kind": r["kind"], "filename": r["filename"], "user": r["user"],
                         "created_at": _as_utc(r["created_at"]),
                     })
-        df = pd.DataFrame(records, columns=cols)
-        if df.empty:
-            df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        return df
+        df = pd.DataFrame(records, columns=cols, dtype=object)
+        return df.astype({"current": bool, "submission_id": "int64"})
 
     # --- writing ---------------------------------------------------------------------
 

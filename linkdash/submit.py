@@ -149,7 +149,7 @@ def print_submissions(store: Store, as_json: bool = False) -> int:
         records = df.drop(columns=["summary"]).to_dict("records")
         for r in records:
             r["created_at"] = r["created_at"].isoformat() if r["created_at"] is not None else None
-            r["rolled_back_by"] = None if pd.isna(r["rolled_back_by"]) else int(r["rolled_back_by"])
+            r["rolled_back_by"] = None if r["rolled_back_by"] is None else int(r["rolled_back_by"])
         _dump(records)
         return 0
     if df.empty:

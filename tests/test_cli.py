@@ -1,0 +1,111 @@
+"""``python -m linkdash`` in a subprocess: exit codes and output of validate, import,
+submissions, rollback and export (0 ok, 1 errors or refused)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import sample_counts, sample_tables, workbook_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(db: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    e.pop("LINKDASH_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "linkdash", "--db", db, *args],
+                          capture_output=True, text=True, cwd=ROOT, env=e, timeout=300)
+
+
+@pytest.fixture
+def files(tmp_path):
+    good = tmp_path / "q1.xlsx"
+    good.write_bytes(workbook_bytes(sample_tables()))
+    changed = tmp_path / "q2.xlsx"
+    changed.write_bytes(workbook_bytes(sample_tables(income=450.0), headers="labels"))
+
+    def plant(wb):
+        wb["Indicators"]["C2"] = "lots"
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook_bytes(sample_tables(), edit=plant))
+    return good, changed, bad
+
+
+def test_import_twice_rollback_and_history(store_url, files):
+    good, changed, _ = files
+    r = run(store_url, "import", str(good), "--user", "kenya@example.org", "--json")
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout)
+    assert first["ok"] is True and first["changes"]["new"] == sample_counts()
+
+    r = run(store_url, "import", str(good), "--json")  # the same file again
+    assert r.returncode == 0, r.stderr
+    again = json.loads(r.stdout)
+    assert again["changes"] == {"new": 0, "changed": 0, "unchanged": 0}
+    assert again["submission_id"] is None
+    assert [w["code"] for w in again["warnings"]] == ["duplicate_file"]
+
+    r = run(store_url, "import", str(changed))
+    assert r.returncode == 0, r.stderr
+    assert "Changes: 0 new, 4 changed" in r.stdout and "Stored as submission 2." in r.stdout
+
+    r = run(store_url, "submissions", "--json")
+    subs = json.loads(r.stdout)
+    assert [(s["id"], s["user"], s["changed"]) for s in subs] == [(2, None, 4), (1, "kenya@example.org", 0)]
+
+    r = run(store_url, "rollback", "2")
+    assert r.returncode == 0 and "4 value(s) restored" in r.stdout
+    r = run(store_url, "rollback", "2")
+    assert r.returncode == 1 and "already rolled back by submission 3" in r.stdout
+    r = run(store_url, "rollback", "3")
+    assert r.returncode == 1 and "itself a rollback" in r.stdout
+    r = run(store_url, "submissions")
+    assert r.returncode == 0 and "undone(3)" in r.stdout and "rollback of 2" in r.stdout
+
+
+def test_validate_exit_codes_and_nothing_stored(tmp_path, files):
+    good, _, bad = files
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    r = run(db, "validate", str(bad), "--json")
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and "changes" not in out
+    assert ("Indicators", "C2", "not_a_number") in {(e["sheet"], e["cell"], e["code"]) for e in out["errors"]}
+    r = run(db, "import", str(bad))
+    assert r.returncode == 1 and "Indicators!C2" in r.stdout and "nothing stored" in r.stdout
+    r = run(db, "validate", str(good))
+    assert r.returncode == 0 and "Nothing stored (validate only)" in r.stdout
+    r = run(db, "submissions", "--json")
+    assert json.loads(r.stdout) == []
+
+
+def test_import_limited_to_the_users_scope(tmp_path, files):
+    good, _, _ = files
+    access = tmp_path / "access.csv"
+    access.write_text("email,scope\nkenya@example.org,KEN-DAIRY\n")
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    env = {"LINKDASH_ACCESS_FILE": str(access)}
+    r = run(db, "import", str(good), "--user", "kenya@example.org", "--json", env=env)
+    assert r.returncode == 1
+    assert {e["code"] for e in json.loads(r.stdout)["errors"]} == {"out_of_scope"}
+
+
+def test_export_csv_and_unknown_format(tmp_path, files):
+    good, _, _ = files
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert run(db, "import", str(good)).returncode == 0
+    out = tmp_path / "ind.csv"
+    r = run(db, "export", str(out))
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("pilot_id,quarter,households_reached,")
+    assert len(lines) == 1 + 4
+    r = run(db, "export", str(tmp_path / "x.docx"))
+    assert r.returncode == 1
