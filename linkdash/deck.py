@@ -161,12 +161,12 @@ def income_series(story: Story) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["quarter", "income_avg_usd", "living_income_usd"])
 
 
-INCLUSIVENESS = ("women_share_participants", "youth_share_participants", "women_share_leaders")
+INCLUSIVENESS = ("women_share_participants", "youth_share_participants")
 
 
 def inclusiveness_series(story: Story) -> pd.DataFrame:
     """Per pilot (by name) for the quarter: its women's and youth shares of participants
-    and women's share of leaders (None where the pilot did not give both numbers), plus
+    (None where the pilot did not give both numbers), plus
     a last row "Portfolio" with the portfolio figures."""
     names = pilot_names(story.view)
     t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter else None
@@ -277,17 +277,27 @@ def pilot_summary(story: Story, pilot_id: str) -> dict:
     }
 
 
-def lessons_for_slide(story: Story, limit: int = 5) -> pd.DataFrame:
-    """The latest recommendations (then insights) across the filter, one per pilot, newest
-    first: what the lessons slide shows."""
-    les = story.view.lessons
-    les = les[les["kind"].isin(KEY_LESSON_KINDS) & les["lesson"].notna()]
-    if les.empty:
-        return les
-    rank = les["kind"].map({"recommendation": 1, "insight": 0})
-    les = les.assign(_r=rank).sort_values(["_r", "quarter", "pilot_id"], ascending=[False, False, True])
-    les = les.drop_duplicates("pilot_id")
-    return les.head(limit).drop(columns="_r")
+def lesson_groups(story: Story) -> list[dict]:
+    """Each pilot's key lesson (:func:`key_lesson`), pilots with the same text together:
+    ``[{"lesson", "kind", "quarter", "pilots": [names]}]``, recommendations first, then
+    the newest, then the most pilots."""
+    names = pilot_names(story.view)
+    by_text: dict[str, dict] = {}
+    for pid in story.view.pilots["pilot_id"]:
+        les = key_lesson(story.view.lessons, pid, story.quarter)
+        if not les:
+            continue
+        key = " ".join(str(les["lesson"]).split()).lower()
+        g = by_text.setdefault(key, {"lesson": les["lesson"], "kind": les["kind"],
+                                     "quarter": les["quarter"], "pilots": []})
+        g["pilots"].append(names.get(pid, pid))
+        g["quarter"] = max(g["quarter"], les["quarter"])
+    groups = list(by_text.values())
+    for g in groups:
+        g["pilots"].sort()
+    groups.sort(key=lambda g: (g["kind"] != "recommendation", [-ord(ch) for ch in g["quarter"]],
+                               -len(g["pilots"]), g["pilots"][0]))
+    return groups
 
 
 # --- definitions for the notes ------------------------------------------------------------
@@ -454,6 +464,25 @@ def _value_axis(chart, number_format: str, minimum=None, maximum=None, title: st
         _style_runs(ax.axis_title.text_frame.paragraphs[0], 14, False, GREY)
 
 
+def _manual_plot_area(chart, x: float, y: float, w: float, h: float) -> None:
+    """Fix the inner plot area (fractions of the chart): PowerPoint and LibreOffice draw a
+    radar with long category labels very small otherwise."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    plot_area = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea"))
+    old = plot_area.find(qn("c:layout"))
+    if old is not None:
+        plot_area.remove(old)
+    layout = etree.SubElement(plot_area, qn("c:layout"))
+    plot_area.remove(layout)
+    plot_area.insert(0, layout)
+    ml = etree.SubElement(layout, qn("c:manualLayout"))
+    for tag, val in (("layoutTarget", "inner"), ("xMode", "edge"), ("yMode", "edge"),
+                     ("x", x), ("y", y), ("w", w), ("h", h)):
+        etree.SubElement(ml, qn(f"c:{tag}")).set("val", str(val))
+
+
 def _no_data(slide, message: str) -> None:
     _text(slide, MARGIN, Inches(3.2), SLIDE_W - 2 * MARGIN, Inches(1), message, size=24, color=GREY,
           align=PP_ALIGN.CENTER)
@@ -510,26 +539,9 @@ def _figures_slide(prs, story: Story, n: int) -> None:
     half = (len(names) + 1) // 2
     col_w = (SLIDE_W - 2 * MARGIN - Inches(0.4)) / 2
     for i, chunk in enumerate((names[:half], names[half:])):
-        left = MARGIN + i * (col_w + Inches(0.4))
-        shape = slide.shapes.add_table(len(chunk), 2, Emu(int(left)), BODY_TOP + Inches(0.5),
-                                       Emu(int(col_w)), Inches(0.62) * len(chunk))
-        table = shape.table
-        table.first_row = False
-        table.horz_banding = False
-        table.columns[0].width = Emu(int(col_w * 0.66))
-        table.columns[1].width = Emu(int(col_w) - int(col_w * 0.66))
-        for r, name in enumerate(chunk):
-            table.rows[r].height = Inches(0.62)
-            for c, text in enumerate((figures.FIGURES[name].label,
-                                      figures.format_figure(name, figs.get(name)))):
-                cell = table.cell(r, c)
-                cell.text = text
-                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = PALE if r % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
-                p = cell.text_frame.paragraphs[0]
-                p.alignment = PP_ALIGN.RIGHT if c == 1 else PP_ALIGN.LEFT
-                _style_runs(p, 22 if c == 1 else 20, c == 1, INK)
+        left = Emu(int(MARGIN + i * (col_w + Inches(0.4))))
+        _figure_table(slide, left, BODY_TOP + Inches(0.5), Emu(int(col_w)), chunk, figs,
+                      row_h=Inches(0.68), size=21)
     _footer(slide, story, n)
     _notes(slide, notes_text(story, [definition(k) for k in names],
                              ["Values: " + "; ".join(f"{figures.FIGURES[k].label} = "
@@ -537,6 +549,7 @@ def _figures_slide(prs, story: Story, n: int) -> None:
 
 
 MAP_FIGURE = "households_reached"
+MAP_PX = (1000, 580)
 
 
 def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
@@ -544,9 +557,12 @@ def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str |
     try:
         from linkdash import maps
 
-        fig = maps.country_map(story.view, figure, story.quarter, width_px=1200, height_px=640)
-        fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10))
-        return maps.map_image_png(fig, width=1200, height=700), None
+        fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
+        # the slide's title says what the map shows; fonts large enough to read once shrunk
+        fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
+                          legend=dict(font=dict(size=20)))
+        fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
+        return maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=2), None
     except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
         return None, f"{type(e).__name__}: {e}"
 
@@ -558,7 +574,7 @@ def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None)
     if png:
         top = BODY_TOP + Inches(0.4)
         height = FOOTER_TOP - top - Inches(0.05)
-        width = int(height * 1200 / 700)
+        width = int(height * MAP_PX[0] / MAP_PX[1])
         slide.shapes.add_picture(io.BytesIO(png), int((SLIDE_W - width) / 2), top, width, height)
     else:
         _no_data(slide, "The map could not be drawn as a picture on this computer.\n"
@@ -632,9 +648,10 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
 
 def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = inclusiveness_series(story)
+    lead = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)["women_share_leaders"]
     slide = _slide(prs, f"Inclusiveness: women and youth, {story.quarter_label}",
-                   "Share of participants who are women or youth (15-35), and of leadership seats "
-                   "held by women, per pilot")
+                   "Share of the people trained or engaged who are women or youth (15-35), per pilot; "
+                   f"women hold {figures.format_figure('women_share_leaders', lead)} of leadership seats")
     if s.drop(index="Portfolio", errors="ignore").isna().all().all():
         _no_data(slide, "No participants or leaders reported for this quarter")
     else:
@@ -644,19 +661,19 @@ def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
         for name in INCLUSIVENESS:
             data.add_series(labels[name], _vals(s[name]))
         chart = _add_chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, data)
-        _chart_fonts(chart, 14)
+        _chart_fonts(chart, 16)
         _legend(chart)
         plot = chart.plots[0]
-        plot.gap_width = 50
+        plot.gap_width = 40
         plot.overlap = 0
-        colors = (style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["orange"], style.OKABE_ITO["blue"])
+        colors = (style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["orange"])
         for series, color in zip(plot.series, colors):
             _fill(series, color)
         chart.category_axis.reverse_order = True
         chart.category_axis.tick_labels.font.size = Pt(14)
         _value_axis(chart, "0%", minimum=0, maximum=1)
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [definition(k) for k in INCLUSIVENESS],
+    _notes(slide, notes_text(story, [definition(k) for k in (*INCLUSIVENESS, "women_share_leaders")],
                              ["Each pilot's bar is its own share (both numbers needed); the "
                               "'Portfolio' bars are the portfolio figures. A missing bar means no data."]))
     return s
@@ -676,14 +693,16 @@ def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
         data.add_series("First assessment (median)", _vals(s["first"]))
         data.add_series("Latest assessment (median)", _vals(s["latest"]))
         chart = _add_chart(slide, XL_CHART_TYPE.RADAR, data)
-        _chart_fonts(chart, 16)
-        _legend(chart, XL_LEGEND_POSITION.RIGHT)
+        _chart_fonts(chart, 18)
+        _legend(chart)
+        _manual_plot_area(chart, x=0.24, y=0.08, w=0.52, h=0.70)
         from pptx.enum.dml import MSO_LINE_DASH_STYLE
 
         _line(chart.plots[0].series[0], style.OKABE_ITO["orange"], 3, MSO_LINE_DASH_STYLE.DASH,
               XL_MARKER_STYLE.NONE)
         _line(chart.plots[0].series[1], style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.NONE)
         _value_axis(chart, "0", minimum=0, maximum=5)
+        chart.value_axis.major_unit = 1
     _footer(slide, story, n)
     _notes(slide, notes_text(story, [NBMP_DEFINITION] + [
         f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP]))
@@ -724,54 +743,53 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _figure_table(slide, left, top, width, names: list[str], values: dict, row_h=Inches(0.5),
+                  size: int = 18) -> None:
+    """A two-column table (label, formatted value) of figures."""
+    shape = slide.shapes.add_table(len(names), 2, left, top, width, row_h * len(names))
+    table = shape.table
+    table.first_row = False
+    table.horz_banding = False
+    table.columns[0].width = Emu(int(width * 0.7))
+    table.columns[1].width = Emu(int(width) - int(width * 0.7))
+    for r, name in enumerate(names):
+        table.rows[r].height = row_h
+        label = figures.FIGURES[name].label if name in figures.FIGURES else name
+        value = values.get(name)
+        shown = value if isinstance(value, str) else figures.format_figure(name, value)
+        for c, text in enumerate((label, shown)):
+            cell = table.cell(r, c)
+            cell.text = text
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            cell.margin_top = cell.margin_bottom = Inches(0.03)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = PALE if r % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+            p = cell.text_frame.paragraphs[0]
+            p.alignment = PP_ALIGN.RIGHT if c == 1 else PP_ALIGN.LEFT
+            _style_runs(p, size, c == 1, INK)
+
+
 def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     s = pilot_summary(story, pilot_id)
     f = s["facts"]
     slide = _slide(prs, f"{s['name']} ({pilot_id})",
-                   f"{f['Country']} · {f['Value chain']} · {f['Producer organisation']}, {f['Site']}")
-    left_w = Inches(5.2)
+                   f"{f['Country']} · {f['Region']} · {f['Value chain']} · {f['Producer organisation']}, {f['Site']}")
+    top = BODY_TOP + Inches(0.45)
+    left_w = Inches(6.0)
     ms = s["milestones"]
-    facts = [("Region", f["Region"]), ("Dates", f["Dates"]), ("Target households", f["Target households"]),
-             ("Milestones", f"{ms['completed']} of {ms['total']} completed, {ms['overdue']} overdue "
-                            f"(as of {story.as_of_label})")]
-    _text(slide, MARGIN, BODY_TOP + Inches(0.45), left_w, Inches(2.3),
-          [(f"{k}: {v}", 17, False, INK) for k, v in facts])
-    # key figures of its latest quarter, as a table on the right
-    right = MARGIN + left_w + Inches(0.3)
-    right_w = SLIDE_W - MARGIN - right
-    q = s["quarter"]
-    _text(slide, right, BODY_TOP + Inches(0.4), right_w, Inches(0.45),
-          f"Key figures, {quarters.label(q)}" if q else "Key figures: no indicators reported yet",
-          size=18, bold=True)
-    if s["figures"]:
-        shown = [k for k in PILOT_FIGURES]
-        rows = (len(shown) + 1) // 2
-        shape = slide.shapes.add_table(rows, 4, right, BODY_TOP + Inches(0.9), right_w, Inches(0.5) * rows)
-        table = shape.table
-        table.first_row = False
-        widths = (0.34, 0.16, 0.34, 0.16)
-        for c, w in enumerate(widths):
-            table.columns[c].width = Emu(int(right_w * w))
-        for i, name in enumerate(shown):
-            r, c0 = i % rows, 2 * (i // rows)
-            for c, text in ((c0, figures.FIGURES[name].label),
-                            (c0 + 1, figures.format_figure(name, s["figures"].get(name)))):
-                cell = table.cell(r, c)
-                cell.text = text
-                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = PALE if r % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
-                p = cell.text_frame.paragraphs[0]
-                p.alignment = PP_ALIGN.RIGHT if c % 2 else PP_ALIGN.LEFT
-                _style_runs(p, 16, bool(c % 2), INK)
-    # the key lesson
+    facts = [(f"Dates: {f['Dates']}", 18, False, INK),
+             (f"Target households: {f['Target households']}", 18, False, INK),
+             (f"Milestones as of {story.as_of_label}: {ms['completed']} of {ms['total']} completed, "
+              f"{ms['overdue']} overdue", 18, False, INK)]
+    _text(slide, MARGIN, top, left_w, Inches(1.5), facts)
+    # the key lesson, under the facts
     lesson = s["lesson"]
-    box_top = Inches(4.3)
-    box = slide.shapes.add_shape(1, MARGIN, box_top, SLIDE_W - 2 * MARGIN, FOOTER_TOP - box_top - Inches(0.1))
+    box_top = top + Inches(1.65)
+    box = slide.shapes.add_shape(1, MARGIN, box_top, left_w, FOOTER_TOP - box_top - Inches(0.1))
     box.fill.solid()
     box.fill.fore_color.rgb = PALE
     box.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
-    box.line.width = Pt(2)
+    box.line.width = Pt(2.5)
     tf = box.text_frame
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.TOP
@@ -781,14 +799,25 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
         head = f"Key lesson ({lesson['kind']}, {quarters.label(lesson['quarter'])})"
         if lesson.get("milestone"):
             head += f" · {catalogue.MILESTONE_LABELS.get(lesson['milestone'], lesson['milestone'])}"
-        body = _clip(lesson["lesson"], 420)
+        body = _clip(lesson["lesson"], 300)
     else:
         head, body = "Key lesson", "No insight or recommendation recorded yet."
     tf.text = head
     _style_runs(tf.paragraphs[0], 18, True, ACCENT)
     p = tf.add_paragraph()
     p.text = body
-    _style_runs(p, 20, False, INK)
+    p.space_before = Pt(6)
+    _style_runs(p, 22, False, INK)
+    # key figures of its latest quarter, on the right
+    right = MARGIN + left_w + Inches(0.4)
+    right_w = SLIDE_W - MARGIN - right
+    q = s["quarter"]
+    _text(slide, right, top - Inches(0.05), right_w, Inches(0.45),
+          f"Key figures, {quarters.label(q)}" if q else "Key figures: no indicators reported yet",
+          size=20, bold=True)
+    if s["figures"]:
+        _figure_table(slide, right, top + Inches(0.5), right_w, list(PILOT_FIGURES), s["figures"],
+                      row_h=Inches(0.56), size=18)
     _footer(slide, story, n)
     figs = s["figures"] or {}
     extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
@@ -806,25 +835,33 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
 
 
 def _lessons_slide(prs, story: Story, n: int) -> None:
-    les = lessons_for_slide(story)
+    groups = lesson_groups(story)
     slide = _slide(prs, "What the pilots learned",
-                   f"Latest recommendation (or insight) of {len(les)} pilot{'s' if len(les) != 1 else ''}, "
-                   f"up to {story.quarter_label}")
-    names = pilot_names(story.view)
-    if les.empty:
+                   f"Each pilot's latest recommendation (or insight) up to {story.quarter_label}; "
+                   "pilots that learned the same are listed together")
+    if not groups:
         _no_data(slide, "No insights or recommendations recorded for this selection")
     else:
-        per = 330 if len(les) <= 3 else 190
+        # as many groups as fit: ~95 characters a line at 20pt, ~0.37 inch a line
+        budget, used, shown = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37), 0.0, []
+        for g in groups:
+            head = f"{', '.join(g['pilots'])} ({g['kind']}, {quarters.label(g['quarter'])})"
+            body = _clip(g["lesson"], 260)
+            need = -(-len(head) // 110) * 0.85 + -(-len(body) // 95) + 0.4
+            if shown and used + need > budget:
+                break
+            used += need
+            shown.append((head, body))
         lines = []
-        for r in les.itertuples(index=False):
-            lines.append((f"{names.get(r.pilot_id, r.pilot_id)} ({r.kind}, {quarters.label(r.quarter)})",
-                          16, True, ACCENT))
-            lines.append((_clip(r.lesson, per), 17, False, INK))
-        _text(slide, MARGIN, BODY_TOP + Inches(0.4), SLIDE_W - 2 * MARGIN, FOOTER_TOP - BODY_TOP - Inches(0.45),
-              lines)
+        for head, body in shown:
+            lines.append((head, 16, True, ACCENT))
+            lines.append((body, 20, False, INK))
+        if len(shown) < len(groups):
+            lines.append((f"{len(groups) - len(shown)} more in the speaker notes", 14, False, GREY))
+        _text(slide, MARGIN, BODY_TOP + Inches(0.45), SLIDE_W - 2 * MARGIN,
+              FOOTER_TOP - BODY_TOP - Inches(0.5), lines)
     _footer(slide, story, n)
-    full = [f"{names.get(r.pilot_id, r.pilot_id)} ({r.kind}, {r.quarter}): {r.lesson}"
-            for r in les.itertuples(index=False)]
+    full = [f"{', '.join(g['pilots'])} ({g['kind']}, {g['quarter']}): {g['lesson']}" for g in groups]
     _notes(slide, notes_text(story, ["Lessons: moment 3 of the learning cycle, from the Lessons sheet "
                                      "(insight, challenge, adaptation, recommendation). This slide shows "
                                      "each pilot's latest recommendation, else its latest insight."],
