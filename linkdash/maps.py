@@ -15,8 +15,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -315,15 +313,22 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
 # --- static image ----------------------------------------------------------------------
 
 def map_image_png(fig: go.Figure, width: int = 1200, height: int = 700, scale: float = 2) -> bytes:
-    """The map as PNG bytes for the slide deck. Kaleido draws MapLibre traces offline
-    (white-bg style, inline GeoJSON); when kaleido fails, fall back to a headless
-    Chromium screenshot of the figure's self-contained HTML."""
+    """The map as PNG bytes for the slide deck, drawn by kaleido in headless Chrome.
+    MapLibre draws offline there (white-bg style, inline GeoJSON, no text layers).
+    Kaleido needs a Chrome or Chromium: BROWSER_PATH, else the system Chromium.
+    (A plain ``chromium --screenshot`` of the HTML does not work: it captures before
+    MapLibre's WebGL canvas has drawn, so the countries are missing.)"""
+    binary = _chromium_binary()
+    if binary and not os.environ.get("BROWSER_PATH"):
+        os.environ["BROWSER_PATH"] = binary
     fig = go.Figure(fig)
     fig.update_layout(width=width, height=height)
     try:
         return fig.to_image(format="png", width=width, height=height, scale=scale)
-    except Exception:  # noqa: BLE001 - any kaleido/Chrome failure: try the other route
-        return _chromium_screenshot(fig, width, height)
+    except Exception as e:  # noqa: BLE001 - kaleido raises several kinds; say what to do
+        raise RuntimeError(
+            "cannot draw the map as an image: kaleido needs Chrome or Chromium "
+            "(install chromium, or set BROWSER_PATH to a Chrome binary)") from e
 
 
 def _chromium_binary() -> str | None:
@@ -333,20 +338,3 @@ def _chromium_binary() -> str | None:
         if candidate and Path(candidate).exists():
             return candidate
     return None
-
-
-def _chromium_screenshot(fig: go.Figure, width: int, height: int) -> bytes:
-    binary = _chromium_binary()
-    if binary is None:
-        raise RuntimeError("cannot draw the map as an image: neither kaleido nor a Chromium works")
-    with tempfile.TemporaryDirectory() as tmp:
-        html = Path(tmp) / "map.html"
-        png = Path(tmp) / "map.png"
-        fig.write_html(html, include_plotlyjs=True, full_html=True,
-                       config={"displayModeBar": False, "staticPlot": True})
-        subprocess.run(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--virtual-time-budget=5000", f"--screenshot={png}",
-             f"--window-size={width},{height}", html.as_uri()],
-            check=True, capture_output=True, timeout=90)
-        return png.read_bytes()

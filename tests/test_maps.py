@@ -1,0 +1,135 @@
+"""Maps: drawn from the shipped boundaries with no tiles or fonts from the internet,
+coloured with the same numbers as the KPI cards."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+
+from linkdash import charts, figures, maps, style
+from linkdash.portfolio import Filter, Portfolio
+from test_charts import make_portfolio  # the small portfolio with gaps
+
+
+@pytest.fixture(scope="module")
+def pf() -> Portfolio:
+    return make_portfolio()
+
+
+def choropleths(fig):
+    return [t for t in fig.data if t.type == "choroplethmap"]
+
+
+def data_trace(fig):
+    return next(t for t in choropleths(fig) if t.showscale is not False)
+
+
+def no_data_trace(fig):
+    return next(t for t in choropleths(fig) if t.name and t.name.startswith("No data"))
+
+
+def test_geojson_is_loaded_once_and_keyed_by_alpha3():
+    gj = maps.countries_geojson()
+    assert gj is maps.countries_geojson()
+    codes = {f["properties"]["iso_a3"] for f in gj["features"]}
+    assert {"KEN", "SEN", "VNM", "PHL", "CHN"} <= codes
+
+
+def test_country_map_colours_countries_with_data_like_the_kpi_cards(pf):
+    fig = maps.country_map(pf, "income_avg_usd", "2017-Q3")
+    tr = data_trace(fig)
+    assert tr.featureidkey == "properties.iso_a3"
+    coloured = dict(zip(tr.locations, tr.z))
+    assert set(coloured) == {"KEN", "SEN"}
+    for c, z in coloured.items():
+        assert z == pytest.approx(figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"])
+    assert "2017" in fig.layout.title.text
+
+
+def test_country_without_data_is_grey_with_no_data_on_hover(pf):
+    fig = maps.country_map(pf, "income_avg_usd", "2017-Q3")
+    nd = no_data_trace(fig)
+    assert list(nd.locations) == ["VNM"]
+    assert nd.colorscale[0][1] == style.NO_DATA_FILL
+    assert "no data" in nd.text[0]
+    # a quarter with data only for Kenya: Senegal turns grey
+    fig = maps.country_map(pf, "households_reached", "2017-Q1")
+    assert set(no_data_trace(fig).locations) == {"SEN", "VNM"}
+    assert list(data_trace(fig).locations) == ["KEN"]
+
+
+def test_land_layer_gives_context_without_hover(pf):
+    fig = maps.country_map(pf)
+    land = choropleths(fig)[0]
+    assert land.hoverinfo == "skip"
+    assert len(land.locations) > 150
+    assert not {"KEN", "SEN", "VNM"} & set(land.locations)
+
+
+def test_map_is_offline_white_bg_without_tiles_or_text(pf):
+    fig = maps.country_map(pf, "women_share_participants", "2017-Q3")
+    assert fig.layout.map.style == "white-bg"
+    assert not fig.layout.map.layers  # no tile or vector sources
+    assert not re.search(r"https?://", fig.to_json())
+    for t in fig.data:
+        if t.type == "scattermap":
+            assert "text" not in (t.mode or "")  # text labels would fetch glyphs
+
+
+def test_sites_are_markers_with_hover_and_view_fits_the_pilots(pf):
+    fig = maps.country_map(pf)
+    sites = [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
+    located = {(round(la, 2), round(lo, 2)) for t in sites for la, lo in zip(t.lat, t.lon)}
+    assert located == {(-0.42, 36.95), (14.15, -16.07)}  # Vietnam has no coordinates
+    hover = " ".join(x for t in sites for x in t.text)
+    assert "Kenya dairy" in hover and "Senegal sheep" in hover
+    center, zoom = fig.layout.map.center, fig.layout.map.zoom
+    # the view spans Senegal to Vietnam (no site, so its boundary counts)
+    assert -16.07 < center.lon < 109.5 and zoom > 0.5
+
+
+def test_fit_view_zooms_in_on_a_small_area():
+    c1, z_wide = maps.fit_view([-16, 121], [-13, 30])
+    c2, z_small = maps.fit_view([36.0, 37.0], [-1.0, 0.0])
+    assert z_small > z_wide
+    assert c2["lon"] == pytest.approx(36.5) and -1 < c2["lat"] < 0
+
+
+def test_empty_portfolio_map_is_no_data():
+    fig = maps.country_map(Portfolio())
+    assert charts.is_no_data(fig)
+    assert "No pilots" in fig.layout.annotations[0].text
+
+
+def test_pilot_site_map_shows_the_one_site(pf):
+    fig = maps.pilot_site_map(pf, "KEN-DAIRY")
+    sites = [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
+    assert len(sites) == 1 and list(sites[0].lat) == [-0.42] and list(sites[0].lon) == [36.95]
+    assert fig.layout.map.style == "white-bg"
+    assert "Kenya dairy" in fig.layout.title.text
+    assert charts.is_no_data(maps.pilot_site_map(pf, "NOPE-X"))
+    # a pilot without coordinates still shows its country
+    vnm = maps.pilot_site_map(pf, "VNM-DAIRY")
+    assert any(t.type == "choroplethmap" and list(t.locations) == ["VNM"] for t in vnm.data)
+
+
+def _chrome_available() -> bool:
+    return maps._chromium_binary() is not None
+
+
+@pytest.mark.skipif(not _chrome_available() and not os.environ.get("LINKDASH_REQUIRE_BROWSER"),
+                    reason="needs Chromium for kaleido")
+def test_map_image_png_draws_the_map(pf):
+    png = maps.map_image_png(maps.country_map(pf, "income_avg_usd", "2017-Q3"), width=600, height=400, scale=1)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    assert im.size == (600, 400)
+    colours = im.getcolors(maxcolors=100_000)
+    assert colours is not None and len(colours) > 20  # boundaries and fills, not a blank page
+    land = tuple(int(style.LAND_FILL[i:i + 2], 16) for i in (1, 3, 5))
+    assert any(c == land for _, c in colours)  # the land layer was drawn (offline)
