@@ -117,6 +117,13 @@ def _pilot_styles(portfolio: Portfolio, pilot_ids: list[str]) -> dict[str, dict]
     return out
 
 
+def _span(qs: list[str]) -> str:
+    """"Q3 2016 to Q4 2018" for titles of trend charts."""
+    if not qs:
+        return ""
+    return quarters.label(qs[0]) if len(qs) == 1 else f"{quarters.label(qs[0])} to {quarters.label(qs[-1])}"
+
+
 def _quarter_axis(qs: list[str]) -> dict:
     return dict(type="category", categoryorder="array", categoryarray=qs, title=dict(text="Quarter"))
 
@@ -172,7 +179,7 @@ def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
         textfont=dict(color="white", size=style.BASE_FONT_SIZE), customdata=hover,
         hovertemplate="%{customdata}<extra></extra>"))
     reported = int(z.sum())
-    style.apply_layout(fig, title, subtitle=(
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=(
         f"{reported} of {z.size} pilot-quarters reported · green ✓ = at least one indicator value, "
         "grey = no report"))
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(autorange="reversed", showgrid=False),
@@ -494,7 +501,7 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
         if not bench.notna().any():
             notes.append("no living-income benchmark for the country")
         subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
-    style.apply_layout(fig, title, subtitle=subtitle)
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle)
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
                                                           tickformat="$,.0f", rangemode="tozero"),
                       hovermode="closest", height=520)
@@ -677,7 +684,7 @@ def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
             hovertemplate=f"<b>{group.capitalize()}</b><br>%{{x}}: %{{y:.0%}}<extra></extra>"))
     if not fig.data:
         return no_data_figure(title, f"No counts of {who} reported for this selection")
-    style.apply_layout(fig, title, subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
                       height=480, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
     if who == "women":
@@ -712,7 +719,7 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
                         pattern=dict(shape=lk["pattern"], fgcolor="white", size=6)),
             hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
                           + ("$%{y:,.0f}" if money else "%{y:,.0f}") + "<extra></extra>"))
-    style.apply_layout(fig, title, subtitle=f"{unit} · stacked by pilot · colour = value chain")
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=f"{unit} · stacked by pilot · colour = value chain")
     fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
                       height=520, legend=dict(font=dict(size=style.BASE_FONT_SIZE - 4)))
@@ -809,7 +816,7 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
         x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False, name=label,
         line=dict(color=style.value_chain_color(vc), width=3), marker=dict(size=9),
         hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
-    fmt = style.fmt_usd if money else style.fmt_number
+    fmt = style.fmt_usd if money else (lambda v: f"{float(v):,.10g}")
     notes = []
     if tgt and tgt.get("baseline") is not None:
         _ref_line(fig, qs, float(tgt["baseline"]), f"Baseline {fmt(tgt['baseline'])}"
@@ -823,7 +830,7 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     gaps = int(s.isna().sum())
     if gaps:
         notes.append(f"{gaps} quarter{'s' if gaps != 1 else ''} without a value")
-    style.apply_layout(fig, title, subtitle=" · ".join(notes) or (ind.unit if ind else None))
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=" · ".join(notes) or (ind.unit if ind else None))
     fig.update_layout(xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
                                  tickformat="$,.0f" if money else None),
