@@ -457,4 +457,4 @@ def test_indicator_trend_pilot_without_targets(pf):
 
 def test_charts_serialise_for_the_browser(pf):
     for name, make in EVERY_CHART.items():
-        EVERY_CHART[name](pf).to_json()
+        assert make(pf).to_json(), name
