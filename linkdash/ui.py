@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,8 @@ import streamlit as st
 
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
+
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 # Files of the pages, relative to app.py (st.navigation and st.page_link take these).
 PAGE_FILES = {
@@ -45,6 +48,25 @@ PLOTLY_CONFIG = {
 }
 
 NO_DATA = "no data"
+
+
+# --- every page starts here -----------------------------------------------------------
+
+def page_start() -> None:
+    """First call of every page. Streamlit runs a project with a ``pages/`` folder in the
+    old multipage mode until ``st.navigation`` is called once in the process (and in
+    every AppTest run): a first request straight to ``/upload`` would run the page
+    alone, without app.py's page config, sign-in and sidebar filters. In that case
+    switch the old mode off, run app.py (which runs this page through
+    ``st.navigation``) and stop the outer run here."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        import runpy
+
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
 
 
 # --- who is using the app ------------------------------------------------------------
@@ -142,6 +164,7 @@ def data_changed() -> None:
     _load_portfolio.clear()
     _load_submissions.clear()
     _touched.clear()
+    _computed.clear()
 
 
 # --- the shared sidebar filters -----------------------------------------------------
@@ -263,34 +286,22 @@ def format_value(name: str, value: Any) -> str:
 def figure_label(name: str) -> str:
     from linkdash import figures
 
-    entry = figures.FIGURES.get(name) if hasattr(figures, "FIGURES") else None
-    if isinstance(entry, dict):
-        return entry.get("label", name)
-    if isinstance(entry, (tuple, list)) and entry:
-        return str(entry[0])
-    if entry is not None and hasattr(entry, "label"):
-        return entry.label
-    return name.replace("_", " ").capitalize()
+    f = figures.FIGURES.get(name)
+    return f.label if f is not None else name.replace("_", " ").capitalize()
 
 
 def figure_help(name: str) -> str | None:
     from linkdash import figures
 
-    entry = figures.FIGURES.get(name) if hasattr(figures, "FIGURES") else None
-    if isinstance(entry, dict):
-        return entry.get("definition") or entry.get("help")
-    if isinstance(entry, (tuple, list)) and len(entry) > 1:
-        return str(entry[1])
-    if entry is not None and hasattr(entry, "definition"):
-        return entry.definition
-    return None
+    f = figures.FIGURES.get(name)
+    return f.definition if f is not None else None
 
 
 def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
               per_row: int = 4) -> None:
     """One ``st.metric`` card per figure, formatted with ``figures.format_figure``;
     a figure that is None shows "no data"."""
-    names = [n for n in (names or list(figures_dict)) if n != "quarter"]
+    names = [n for n in (names or list(figures_dict)) if n not in ("quarter", "as_of")]
     for start in range(0, len(names), per_row):
         cols = st.columns(per_row, border=True)
         for col, name in zip(cols, names[start:start + per_row]):
@@ -301,6 +312,34 @@ def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
 
 def show_chart(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _computed(url: str | None, version: int, flt: Filter, module: str, name: str,
+              args: tuple) -> Any:
+    import importlib
+
+    portfolio = _load_portfolio(url, version)
+    if flt != Filter():
+        portfolio = portfolio.filtered(flt)
+    return getattr(importlib.import_module(module), name)(portfolio, *args)
+
+
+def computed(func, *args, flt: Filter | None = None) -> Any:
+    """``func(portfolio, *args)`` on the current portfolio restricted to ``flt`` (default:
+    the sidebar's filter), cached per data version, filter and arguments. ``func`` is a
+    function of the core (``charts.income_trend``, ``figures.portfolio_figures``...);
+    the result is shared, so callers must not change it."""
+    if flt is None:
+        flt = current_filter()
+    return _computed(database_url(), data_version(), flt, func.__module__, func.__name__,
+                     tuple(args))
+
+
+def chart(func, *args, key: str, flt: Filter | None = None) -> None:
+    """Draw ``func(portfolio, *args)`` (a chart or map of the core), cached as
+    :func:`computed`."""
+    show_chart(computed(func, *args, flt=flt), key=key)
 
 
 def pilot_url(pilot_id: str) -> str:
@@ -328,6 +367,20 @@ def with_pilot_links(df: pd.DataFrame, column: str = "pilot_id") -> pd.DataFrame
     return out
 
 
+def table_with_pilot_links(df: pd.DataFrame, portfolio: Portfolio, *,
+                           name_column: str = "Pilot") -> None:
+    """Show a table that names pilots (by display name) with a first column linking
+    each row to its pilot's page."""
+    p = portfolio.pilots
+    by_name = {n: i for i, n in zip(p["pilot_id"], p["pilot_name"]) if isinstance(n, str)}
+    by_name.update({i: i for i in p["pilot_id"]})
+    links = df[name_column].map(lambda n: pilot_url(by_name[n]) if n in by_name else None)
+    out = df.copy()
+    out.insert(0, "Pilot page", links)
+    st.dataframe(out, hide_index=True, width="stretch",
+                 column_config={"Pilot page": pilot_link_column("Pilot page")})
+
+
 def no_data(message: str = "No data yet for this selection.") -> None:
     st.info(f"**No data.** {message}")
 
@@ -338,10 +391,9 @@ def today() -> dt.date:
 
 def map_figures() -> dict[str, str]:
     """The figures the country map can show, name -> label (for the map's selectbox)."""
-    from linkdash import figures, maps
+    from linkdash import maps
 
-    names = list(getattr(maps, "MAP_FIGURES", None) or getattr(figures, "FIGURES", {}))
-    return {n: figure_label(n) for n in names if n != "quarter"}
+    return {n: label for n, (label, _kind) in maps.MAP_FIGURES.items()}
 
 
 # --- the Pilot page's pieces ---------------------------------------------------------
@@ -468,3 +520,174 @@ def describe_submission(row: pd.Series) -> str:
     when = f"{when:%Y-%m-%d %H:%M}" if isinstance(when, (dt.datetime, pd.Timestamp)) else ""
     return (f"#{int(row['id'])} · {row.get('kind')} · {row.get('filename') or ''} · "
             f"{row.get('user') or ''} · {when} · {row.get('status')}")
+
+
+# --- the Upload page ----------------------------------------------------------------
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@st.cache_resource(show_spinner=False)
+def template_bytes() -> bytes:
+    """The blank workbook template (.xlsx)."""
+    import io
+
+    from linkdash.template import write_template
+
+    buf = io.BytesIO()
+    write_template(buf)
+    return buf.getvalue()
+
+
+def export_download(portfolio: Portfolio, label: str = "Download all stored data (.xlsx)",
+                    key: str = "export_xlsx") -> None:
+    """A download button for the whole portfolio in the template's sheets; the file is
+    built only when the button is clicked."""
+    from linkdash import exports
+
+    st.download_button(label, lambda: exports.export_xlsx_bytes(portfolio),
+                       file_name="link-pilots-data.xlsx", mime=XLSX_MIME, key=key)
+
+
+def user_scope(user: str):
+    """The pilots ``user`` may change (None = every pilot), from linkdash.access."""
+    from linkdash import access
+
+    return access.scope_for(user, load_portfolio().pilots)
+
+
+def checked_upload(data: bytes, filename: str, user: str):
+    """Read and check an uploaded file against the store (stores nothing), showing
+    progress while it runs. Kept per file and data version for this session, so widget
+    changes on the page do not check the file again."""
+    import hashlib
+
+    from linkdash import submit
+
+    key = (hashlib.sha256(data).hexdigest(), filename, data_version(), user)
+    cached = st.session_state.get("_upload_check")
+    if cached and cached[0] == key:
+        return cached[1]
+    with st.status(f"Reading and checking **{filename}**…", expanded=False) as status:
+        outcome = submit.validate(get_store(), data, filename, user=user, scope=user_scope(user))
+        n_err, n_warn = len(outcome.errors), len(outcome.warnings)
+        status.update(label=f"Checked **{filename}**: {n_err} error(s), {n_warn} warning(s)",
+                      state="complete" if outcome.ok else "error")
+    st.session_state["_upload_check"] = (key, outcome)
+    return outcome
+
+
+def problems_frame(problems) -> pd.DataFrame:
+    rows = [p.as_dict() if hasattr(p, "as_dict") else dict(p) for p in problems]
+    cols = ["severity", "sheet", "cell", "value", "message", "code"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["value"] = df["value"].map(lambda v: None if v is None else str(v))
+    return df
+
+
+def problem_report(outcome) -> None:
+    """Errors first (sheet, cell, value, what to change), then warnings; downloadable."""
+    errors, warnings = list(outcome.errors), list(outcome.warnings)
+    if not errors and not warnings:
+        st.success("No errors, no warnings.")
+        return
+    summary = f"**{len(errors)} error(s)**, {len(warnings)} warning(s)"
+    (st.error if errors else st.warning)(summary)
+    cfg = {"message": st.column_config.TextColumn("What to change", width="large"),
+           "value": st.column_config.TextColumn("Value found")}
+    if errors:
+        st.markdown("**Errors** (nothing is stored until they are fixed)")
+        st.dataframe(problems_frame(errors).drop(columns="severity"), hide_index=True,
+                     width="stretch", column_config=cfg)
+    if warnings:
+        st.markdown("**Warnings** (they do not block)")
+        st.dataframe(problems_frame(warnings).drop(columns="severity"), hide_index=True,
+                     width="stretch", column_config=cfg)
+    st.download_button("Download the report (.csv)", report_csv_bytes(errors + warnings),
+                       file_name="link-upload-report.csv", mime="text/csv",
+                       key="report_download")
+
+
+def report_csv_bytes(problems) -> bytes:
+    return frame_csv_bytes(problems_frame(problems))
+
+
+def frame_csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as csv (UTF-8 with BOM for Excel), formula-safe through
+    ``exports.csv_cell`` (text starting ``= + - @`` gets a leading ``'``)."""
+    import csv
+    import io
+
+    from linkdash import exports
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([str(c) for c in df.columns])
+    for row in df.itertuples(index=False):
+        w.writerow([exports.csv_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def lessons_xlsx_bytes(lessons: pd.DataFrame) -> bytes:
+    """The lessons as the template's Lessons sheet (text cells, never formulas;
+    re-importable)."""
+    import io
+
+    from linkdash.template import write_template
+
+    buf = io.BytesIO()
+    write_template(buf, Portfolio(lessons=lessons), sheets=["Lessons"])
+    return buf.getvalue()
+
+
+def changes_preview(outcome) -> None:
+    """New and changed values (with old and new) and the unchanged count."""
+    ch = outcome.changes
+    c1, c2, c3 = st.columns(3, border=True)
+    c1.metric("New values", f"{ch.new:,}")
+    c2.metric("Changed values", f"{ch.changed:,}")
+    c3.metric("Unchanged", f"{ch.unchanged:,}")
+    detail = getattr(ch, "detail", None)
+    if ch.new == 0 and ch.changed == 0:
+        st.info("This file changes nothing in the store.")
+        return
+    if detail is None or detail.empty:
+        return
+    show = detail.assign(old=detail["old"].map(_cell_text), new=detail["new"].map(_cell_text))
+    changed = show[show["kind"] == "changed"]
+    new = show[show["kind"] == "new"]
+    if not changed.empty:
+        st.markdown(f"**Changed** ({len(changed):,}): old and new value")
+        st.dataframe(changed.drop(columns="kind"), hide_index=True, width="stretch")
+    if not new.empty:
+        st.markdown(f"**New** ({len(new):,})")
+        st.dataframe(new.drop(columns=["kind", "old"]), hide_index=True, width="stretch")
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return f"{int(v)}"
+    return str(v)
+
+
+def commit_upload(outcome, data: bytes, filename: str, user: str):
+    """Commit a checked upload (the changes are counted again inside the transaction),
+    then drop the cached data so every page shows the new values at once."""
+    from linkdash import submit
+
+    result = submit.commit(get_store(), outcome, data, filename, user=user)
+    data_changed()
+    st.session_state.pop("_upload_check", None)
+    return result
+
+
+def describe_commit(outcome, filename: str) -> str:
+    sid = getattr(outcome, "submission_id", None)
+    ch = outcome.changes
+    if sid is None:
+        return (f"**{filename}** changed nothing: it was already stored. "
+                + " ".join(w.message for w in outcome.warnings))
+    return (f"Stored **{filename}** as submission #{sid}: {ch.new:,} new, {ch.changed:,} "
+            f"changed, {ch.unchanged:,} unchanged values. Every page now shows the new data.")

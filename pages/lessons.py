@@ -1,10 +1,10 @@
 """Lessons: everything the pilots documented (moment 3), searchable and downloadable."""
 
-from dataclasses import replace
-
 import streamlit as st
 
-from linkdash import catalogue, exports, ui
+from linkdash import catalogue, ui
+
+ui.page_start()
 
 st.title("Lessons learned")
 
@@ -34,10 +34,9 @@ elif found.empty:
     ui.no_data("No lesson matches this search.")
 else:
     ui.lessons_table(found)
-    subset = replace(view, lessons=found)
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("Download as CSV", exports.lessons_csv_bytes(subset),
+    d1.download_button("Download as CSV", ui.frame_csv_bytes(found[ui.LESSON_COLUMNS]),
                        file_name="link-lessons.csv", mime="text/csv", key="lessons_csv")
-    d2.download_button("Download as Excel", exports.lessons_xlsx_bytes(subset),
+    d2.download_button("Download as Excel", lambda: ui.lessons_xlsx_bytes(found),
                        file_name="link-lessons.xlsx", key="lessons_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

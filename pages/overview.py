@@ -3,12 +3,14 @@
 import streamlit as st
 
 from linkdash import charts, figures, maps, ui
+from linkdash.portfolio import Filter
+
+ui.page_start()
 
 st.title("LINK pilots: overview")
 
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
-view = ui.filtered_portfolio(portfolio)
 quarter = ui.current_quarter(portfolio)
 ui.filter_caption(portfolio)
 
@@ -16,19 +18,20 @@ if portfolio.pilots.empty:
     ui.no_data("The store holds no pilots yet. Upload a quarterly workbook on the "
                "**Upload** page (or load the demo data with `python -m linkdash demo`).")
 
-figs = figures.portfolio_figures(portfolio, flt, quarter=quarter)
+# The same call as `python -m linkdash summary --quarter Q --json`.
+figs = ui.computed(figures.portfolio_figures, flt, quarter, flt=Filter())
 ui.kpi_cards(figs)
 
 st.subheader("Reporting completeness")
 reporting, total = figs.get("pilots_reporting"), figs.get("pilots_total")
 if quarter and total:
-    st.write(f"**{reporting or 0} of {total}** pilots reported indicators for **{quarter}**.")
+    st.markdown(f"**{reporting or 0} of {total}** pilots reported indicators for **{quarter}**.")
 else:
-    st.write("No pilot has reported indicators yet.")
-ui.show_chart(charts.reporting_grid_chart(view), key="reporting_grid")
+    st.markdown("No pilot has reported indicators yet.")
+ui.chart(charts.reporting_grid_chart, key="reporting_grid")
 
 st.subheader("Map")
-map_choices = ui.map_figures()
-chosen = st.selectbox("Figure on the map", list(map_choices), format_func=map_choices.get,
+choices = ui.map_figures()
+chosen = st.selectbox("Figure on the map", list(choices), format_func=choices.get,
                       key="overview_map_figure")
-ui.show_chart(maps.country_map(view, chosen, quarter), key="country_map")
+ui.chart(maps.country_map, chosen, quarter, key="country_map")

@@ -7,6 +7,8 @@ import streamlit as st
 from linkdash import catalogue, charts, maps, ui
 from linkdash.portfolio import Filter
 
+ui.page_start()
+
 portfolio = ui.load_portfolio()
 pilot_id = ui.pilot_picker(portfolio)
 
@@ -16,19 +18,20 @@ if pilot_id is None:
                else "Choose a pilot above.")
     st.stop()
 
-one = portfolio.filtered(Filter(pilots=(pilot_id,)))
+only = Filter(pilots=(pilot_id,))
+one = portfolio.filtered(only)
 facts = one.pilots.iloc[0]
+
 st.title(facts.get("pilot_name") or pilot_id)
 ui.pilot_facts(facts)
 
 c1, c2 = st.columns([2, 3])
 with c1:
     st.subheader("Site")
-    ui.show_chart(maps.pilot_site_map(portfolio, pilot_id), key="site_map")
+    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter())
 with c2:
     st.subheader("Milestones")
-    as_of = ui.today()
-    ui.show_chart(charts.progress_gantt(one, as_of, "region"), key="pilot_gantt")
+    ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only)
 
 st.subheader("Indicators against targets")
 reported = [c for c in catalogue.numeric_indicators()
@@ -36,10 +39,10 @@ reported = [c for c in catalogue.numeric_indicators()
 labels = catalogue.indicators()
 indicator = st.selectbox("Indicator", reported, format_func=lambda c: labels[c].label,
                          key="pilot_indicator")
-ui.show_chart(charts.indicator_trend(portfolio, pilot_id, indicator), key="pilot_trend")
+ui.chart(charts.indicator_trend, pilot_id, indicator, key="pilot_trend", flt=Filter())
 
 st.subheader("New Business Model Principles")
-ui.show_chart(charts.nbmp_radar(portfolio, pilot_id), key="pilot_nbmp")
+ui.chart(charts.nbmp_radar, pilot_id, key="pilot_nbmp", flt=Filter())
 
 st.subheader("Lessons")
 if one.lessons.empty:

@@ -4,6 +4,8 @@ import streamlit as st
 
 from linkdash import catalogue, charts, ui
 
+ui.page_start()
+
 st.title("Progress through the learning cycle")
 
 portfolio = ui.load_portfolio()
@@ -21,17 +23,16 @@ if view.milestones.empty:
     ui.no_data("No milestones reported yet for this selection (sheet **Progress**).")
 
 st.subheader("Milestones")
-ui.show_chart(charts.progress_gantt(view, as_of, group_by), key="gantt")
+ui.chart(charts.progress_gantt, as_of, group_by, key="gantt")
 
 st.subheader("Overdue milestones")
-overdue = charts.overdue_table(view, as_of)
+overdue = ui.computed(charts.overdue_table, as_of)
 if overdue.empty:
     st.success(f"Nothing overdue as of {as_of:%d %b %Y}.")
 else:
-    st.dataframe(ui.with_pilot_links(overdue), hide_index=True, width="stretch",
-                 column_config={"pilot_id": ui.pilot_link_column()})
+    ui.table_with_pilot_links(overdue, view, name_column="Pilot")
 
 st.subheader("LINK tools")
 st.caption(" · ".join(f"{i + 1}. {catalogue.MILESTONE_LABELS[m]}"
                       for i, m in enumerate(catalogue.LINK_TOOLS)))
-ui.show_chart(charts.link_tools_matrix(view, as_of), key="link_tools")
+ui.chart(charts.link_tools_matrix, as_of, key="link_tools")

@@ -6,6 +6,8 @@ import streamlit as st
 
 from linkdash import ui
 
+ui.page_start()
+
 st.title("Submissions")
 st.caption("Every upload is kept with its file, who sent it and when. Rolling one back "
            "restores the values it replaced; values a later submission changed are kept.")
