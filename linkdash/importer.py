@@ -71,50 +71,52 @@ def _frame(p: rules.ParsedSheet, rows: list[int], extra: dict[str, list] | None 
     return pd.DataFrame(cols)
 
 
-def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFrame, list]:
+def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFrame, rules.LongValues]:
     """Wide Indicators rows -> long ``pilot_id, quarter, indicator, value, text``; also the
-    (row, pilot, quarter, indicator, value) list the outlier rule uses."""
+    numeric values as arrays (data row, pilot, quarter, indicator, value) for the outlier rule."""
     rows_arr = np.asarray(rows, dtype=np.int64)
     ids = np.asarray(p.values["pilot_id"], dtype=object)
     qs = np.asarray(p.values["quarter"], dtype=object)
-    parts_pid, parts_q, parts_code, parts_val, parts_text, parts_row = [], [], [], [], [], []
+    keeps, codes, counts, vals, unit_keep = [], [], [], [], None
     for ind in catalogue.indicators().values():
         code = ind.code
         if code not in p.values:
             continue
         col = p.values[code]
         if ind.kind == "unit":
-            arr = np.asarray(col, dtype=object)[rows_arr] if rows else np.empty(0, dtype=object)
-            keep = rows_arr[np.fromiter((v is not None for v in arr), dtype=bool, count=len(arr))]
-            parts_val.append(np.full(len(keep), np.nan))
-            parts_text.append(np.asarray(col, dtype=object)[keep])
-        else:
-            sub = col[rows_arr] if rows else np.empty(0)
-            keep = rows_arr[~np.isnan(sub)]
-            parts_val.append(col[keep])
-            parts_text.append(np.full(len(keep), None, dtype=object))
-        parts_pid.append(ids[keep])
-        parts_q.append(qs[keep])
-        parts_code.append(np.full(len(keep), code, dtype=object))
-        parts_row.append(keep)
-    if not parts_pid:
-        return pd.DataFrame({c: _obj([]) for c in ("pilot_id", "quarter", "indicator", "value", "text")}), []
-    pid = np.concatenate(parts_pid)
-    q = np.concatenate(parts_q)
-    codes = np.concatenate(parts_code)
-    val = np.concatenate(parts_val).astype(float)
-    text = np.concatenate(parts_text)
+            arr = np.asarray(col, dtype=object)[rows_arr]
+            unit_keep = rows_arr[arr != None]  # noqa: E711 - elementwise
+            continue
+        keep = rows_arr[~np.isnan(col[rows_arr])]
+        keeps.append(keep)
+        vals.append(col[keep])
+        codes.append(code)
+        counts.append(len(keep))
+    if unit_keep is not None:
+        keeps.append(unit_keep)
+        vals.append(np.full(len(unit_keep), np.nan))
+        codes.append("volume_unit")
+        counts.append(len(unit_keep))
+    if not keeps:
+        empty = pd.DataFrame({c: _obj([]) for c in ("pilot_id", "quarter", "indicator", "text")})
+        empty.insert(3, "value", pd.Series([], dtype="float64"))
+        return empty, rules.LongValues.empty()
+    keep = np.concatenate(keeps)
+    val = np.concatenate(vals).astype(float)
+    code_arr = np.repeat(np.array(codes, dtype=object), counts)
+    text = np.empty(len(keep), dtype=object)
+    if unit_keep is not None and len(unit_keep):
+        text[-len(unit_keep):] = np.asarray(p.values["volume_unit"], dtype=object)[unit_keep]
+    pid, q = ids[keep], qs[keep]
     df = pd.DataFrame({
-        "pilot_id": pd.Series(pid, dtype=object),
-        "quarter": pd.Series(q, dtype=object),
-        "indicator": pd.Series(codes, dtype=object),
-        "value": pd.Series(val, dtype="float64"),
-        "text": pd.Series(text, dtype=object),
-    })
-    numeric = np.isfinite(val)
-    long_rows = list(zip(np.concatenate(parts_row)[numeric].tolist(), pid[numeric].tolist(),
-                         q[numeric].tolist(), codes[numeric].tolist(), val[numeric].tolist()))
-    return df, long_rows
+        "pilot_id": pd.Series(pid, dtype=object, copy=False),
+        "quarter": pd.Series(q, dtype=object, copy=False),
+        "indicator": pd.Series(code_arr, dtype=object, copy=False),
+        "value": pd.Series(val, dtype="float64", copy=False),
+        "text": pd.Series(text, dtype=object, copy=False),
+    }, copy=False)
+    n_num = len(keep) - (len(unit_keep) if unit_keep is not None else 0)
+    return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num])
 
 
 def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[tuple[str, str], float]:
@@ -169,6 +171,7 @@ def check_file(data: bytes, filename: str, current: Portfolio | None = None, *,
     if raw.report.errors:
         return CheckedWorkbook(report, {}, {}, raw.kind)
     found = locate_sheets(raw, report)
+    raw.sheets.clear()  # the located columns hold what is needed: free the grids
     sheet_names = {k: t.name for k, t in found.items()}
     parsed = {name: rules.parse_sheet(t, report) for name, t in found.items()}
 

@@ -92,6 +92,8 @@ class ParsedSheet:
         return self.table.row_number(i)
 
     def ok_rows(self) -> list[int]:
+        if not self.bad_key:
+            return self.rows
         return [i for i in self.rows if i not in self.bad_key]
 
 
@@ -111,25 +113,33 @@ class Context:
 
 # --- columns ----------------------------------------------------------------------------
 
+_TYPE = np.frompyfunc(type, 1, 1)
+_BLANK_START = frozenset(" \t\r\n\u00a0\u2007\u2009\u202f\u200a\u2002\u2003\u2004\u2005\u2006\u2008")
+
+
 def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
-                   sheet: str, report: Report) -> np.ndarray:
+                   sheet: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """-> (values with NaN where blank or wrong, mask of non-blank cells)."""
     n = len(raw)
     out = np.full(n, np.nan)
     if n == 0:
-        return out
-    types = np.fromiter(map(type, raw), dtype=object, count=n)
+        return out, np.zeros(0, dtype=bool)
+    raw = np.asarray(raw, dtype=object)
+    types = _TYPE(raw)
     isnum = (types == float) | (types == int)
+    nonblank = isnum.copy()
     if isnum.all():
-        out[:] = np.asarray(raw, dtype=float)
+        out[:] = raw.astype(float)
     else:
-        idx = np.flatnonzero(isnum)
-        if idx.size:
-            arr = np.asarray(raw, dtype=object)
-            out[idx] = arr[idx].astype(float)
-        for i in np.flatnonzero(~isnum).tolist():
+        if isnum.any():
+            out[isnum] = raw[isnum].astype(float)
+        idx = np.flatnonzero(~isnum)
+        idx = idx[raw[idx] != ""]  # "" is what calamine and csv give for an empty cell
+        for i in idx.tolist():
             v = raw[i]
-            if values.is_blank(v):
+            if v is None or values.is_blank(v):
                 continue
+            nonblank[i] = True
             f, err = values.parse_number(v)
             if err:
                 report.error("not_a_number", sheet, t.cell(code, i), v, f"{label}: {err}.")
@@ -137,7 +147,7 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
                 out[i] = f
     present = ~np.isnan(out)
     if not present.any():
-        return out
+        return out, nonblank
 
     def flag(mask: np.ndarray, code_: str, msg, severity: str = ERROR, clear: bool = True) -> None:
         for i in np.flatnonzero(mask & present).tolist():
@@ -174,7 +184,7 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
         elif ctype == "year":
             flag((out < 1900) | (out > 2100), "bad_year",
                  lambda v, f: f"{_show(f)} is not a year: write a year like 2017.")
-    return out
+    return out, nonblank
 
 
 def _parser_for(column: catalogue.Column, sheet_name: str):
@@ -213,13 +223,7 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
         column = spec.column(code)
         label = column.header
         if column.type in NUMERIC_TYPES:
-            col = _parse_numeric(raw, column.type, label, t, code, sheet, report)
-            # blank = NaN and not an unreadable cell: recompute the text-blank mask cheaply
-            nb = ~np.isnan(col)
-            if not nb.all():
-                for i in np.flatnonzero(~nb).tolist():
-                    if not values.is_blank(raw[i]):
-                        nb[i] = True
+            col, nb = _parse_numeric(raw, column.type, label, t, code, sheet, report)
             nonblank |= nb
             vals[code] = col
             continue
@@ -227,8 +231,8 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
         cache: dict = {}
         out: list = [None] * n
         is_text = column.type == "text"
-        for i, v in enumerate(raw):
-            if v is None or v == "" or (v.__class__ is str and values.is_blank(v)):
+        for i, v in enumerate(raw.tolist() if isinstance(raw, np.ndarray) else raw):
+            if v is None or v == "" or (v.__class__ is str and v[0] in _BLANK_START and values.is_blank(v)):
                 continue
             nonblank[i] = True
             if is_text:
@@ -278,9 +282,11 @@ def duplicate_keys(p: ParsedSheet, report: Report) -> set[int]:
     spec = catalogue.sheets()[p.table.canonical]
     seen: dict[tuple, int] = {}
     dups: set[int] = set()
-    cols = [p.values[c] for c in spec.key]
-    for i in p.ok_rows():
-        key = tuple(c[i] for c in cols)
+    rows = p.ok_rows()
+    keys = list(zip(*[[p.values[c][i] for i in rows] for c in spec.key]))
+    if len(set(keys)) == len(keys):
+        return dups
+    for i, key in zip(rows, keys):
         if key in seen:
             j = seen[key]
             shown = _key_text(key) if spec.key[-1] != "lesson" else _key_text(key[:2]) + " (same lesson text)"
@@ -345,11 +351,13 @@ def quarter_rules(p: ParsedSheet, ctx: Context, report: Report, code: str = "qua
 def _stored_rows(frame, key_cols: list[str]) -> dict[tuple, dict]:
     if frame is None or frame.empty:
         return {}
-    recs = frame.to_dict("records")
+    names = list(frame.columns)
+    cols = [[None if (isinstance(v, float) and v != v) or v is _NA else v for v in frame[c].tolist()]
+            for c in names]
+    key_idx = [names.index(k) for k in key_cols]
     out = {}
-    for r in recs:
-        clean = {k: (None if (isinstance(v, float) and v != v) or v is _NA else v) for k, v in r.items()}
-        out[tuple(clean[k] for k in key_cols)] = clean
+    for rec in zip(*cols):
+        out[tuple(rec[k] for k in key_idx)] = dict(zip(names, rec))
     return out
 
 
@@ -609,23 +617,41 @@ OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin), as DHIS2's outlier d
 OUTLIER_RATIO = 3.0
 
 
-def outlier_rules(long_rows: list[tuple[int, str, str, str, float]], p: ParsedSheet,
-                  ctx: Context, report: Report) -> None:
+@dataclass
+class LongValues:
+    """The numeric values of an Indicators sheet in long form, as parallel arrays."""
+
+    rows: np.ndarray  # data row (0-based below the header)
+    pilot_id: np.ndarray
+    quarter: np.ndarray
+    indicator: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "LongValues":
+        o = np.empty(0, dtype=object)
+        return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0))
+
+
+def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
     """Warn when a value is far from the pilot's own earlier quarters in the store:
     modified z-score |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or,
     when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median."""
     ind = ctx.current.indicators
-    if ind.empty or not long_rows:
+    if ind.empty or not len(long.rows):
         return
     kinds = catalogue.indicators()
-    file_pilots = {r[1] for r in long_rows}
-    sub = ind[ind["pilot_id"].isin(file_pilots) & ind["value"].notna()]
-    if sub.empty:
+    stored_pilots = set(ind["pilot_id"].dropna())
+    sel = np.flatnonzero(np.fromiter((x in stored_pilots for x in long.pilot_id), dtype=bool,
+                                     count=len(long.pilot_id)))
+    if not sel.size:
         return
+    sub = ind[ind["pilot_id"].isin(set(long.pilot_id[sel])) & ind["value"].notna()]
     history: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for pid, q, code, v in zip(sub["pilot_id"], sub["quarter"], sub["indicator"], sub["value"]):
         history.setdefault((pid, code), []).append((q, float(v)))
-    for i, pid, q, code, x in long_rows:
+    for k in sel.tolist():
+        pid, q, code, x = long.pilot_id[k], long.quarter[k], long.indicator[k], float(long.value[k])
         if kinds[code].kind == "score":
             continue
         hist = history.get((pid, code))
@@ -641,7 +667,7 @@ def outlier_rules(long_rows: list[tuple[int, str, str, str, float]], p: ParsedSh
         else:
             far = med > 0 and (x > OUTLIER_RATIO * med or x < med / OUTLIER_RATIO)
         if far:
-            report.warn("outlier", p.name, p.cell(code, i), x,
+            report.warn("outlier", p.name, p.cell(code, int(long.rows[k])), x,
                         f"{kinds[code].label} for {pid} {q} is {_show(x)}, far from its earlier "
                         f"quarters (median {_show(med)} over {earlier.size} quarters): check the "
                         f"value; if it is right, leave it.")

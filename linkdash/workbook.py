@@ -25,6 +25,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from linkdash import catalogue
 from linkdash.problems import Report, cell_ref, column_letter
 
@@ -65,7 +67,7 @@ class SheetTable:
     name: str  # as written in the file (the canonical name for a csv)
     header_row: int  # 0-based
     columns: dict[str, int]  # column code -> 0-based column index
-    columns_raw: dict[str, list]  # column code -> the raw cells below the header row
+    columns_raw: dict[str, np.ndarray]  # column code -> the raw cells below the header row (object)
 
     @property
     def first_row(self) -> int:
@@ -307,6 +309,7 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                         f"{MAX_DATA_ROWS:,} data rows per sheet: split it into smaller files.")
                     continue
                 rows = sheet.to_python(skip_empty_area=False) if end is not None else []
+                del sheet
             except Exception as exc:  # noqa: BLE001
                 raw.report.error("file_unreadable", name, None, None,
                                  f"Sheet {name} cannot be read ({type(exc).__name__}): open the file "
@@ -395,14 +398,17 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
                      f"Sheet {name} has {len(body):,} rows below its header; the monitor takes at "
                      f"most {MAX_DATA_ROWS:,}: split it into smaller files.")
         return None
-    cols_raw: dict[str, list] = {}
-    if body:
-        transposed = list(zip(*body))
-        width = len(transposed)
-        for code, c in columns.items():
-            cols_raw[code] = list(transposed[c]) if c < width else [""] * len(body)
-    else:
-        cols_raw = {code: [] for code in columns}
+    cols_raw: dict[str, np.ndarray] = {}
+    n = len(body)
+    width = max((len(r) for r in body), default=0)
+    grid = np.empty((n, width), dtype=object)
+    if n and width:
+        if all(len(r) == width for r in body):
+            grid[:] = body
+        else:  # ragged rows (csv): pad
+            grid[:] = [r + [""] * (width - len(r)) for r in body]
+    for code, c in columns.items():
+        cols_raw[code] = grid[:, c] if c < width else np.full(n, "", dtype=object)
     return SheetTable(canonical, name, header_row, columns, cols_raw)
 
 
