@@ -17,15 +17,15 @@ ui.sign_in_gate()
 
 pages = {
     "Portfolio": [
-        st.Page(ui.PAGE_FILES["overview"], title="Overview", icon="📊", default=True),
-        st.Page(ui.PAGE_FILES["progress"], title="Progress", icon="🗓️"),
-        st.Page(ui.PAGE_FILES["outcomes"], title="Outcomes", icon="📈"),
-        st.Page(ui.PAGE_FILES["pilot"], title="Pilot", icon="🔎"),
-        st.Page(ui.PAGE_FILES["lessons"], title="Lessons", icon="💡"),
+        st.Page(ui.PAGE_FILES["overview"], title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(ui.PAGE_FILES["progress"], title="Progress", icon=":material/timeline:"),
+        st.Page(ui.PAGE_FILES["outcomes"], title="Outcomes", icon=":material/trending_up:"),
+        st.Page(ui.PAGE_FILES["pilot"], title="Pilot", icon=":material/agriculture:"),
+        st.Page(ui.PAGE_FILES["lessons"], title="Lessons", icon=":material/lightbulb:"),
     ],
     "Data": [
-        st.Page(ui.PAGE_FILES["upload"], title="Upload", icon="📤"),
-        st.Page(ui.PAGE_FILES["submissions"], title="Submissions", icon="🗂️"),
+        st.Page(ui.PAGE_FILES["upload"], title="Upload", icon=":material/upload_file:"),
+        st.Page(ui.PAGE_FILES["submissions"], title="Submissions", icon=":material/history:"),
     ],
 }
 pg = st.navigation(pages)

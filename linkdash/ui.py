@@ -244,6 +244,8 @@ def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = T
     if with_quarter:
         q = current_quarter(portfolio)
         text += f" · quarter **{q or NO_DATA}**"
+    if is_demo_data():
+        text += " · :blue[illustrative demo data]"
     st.caption(text)
 
 
@@ -264,10 +266,10 @@ def demo_badge(where: str = "sidebar") -> bool:
     """Say "illustrative demo data" when the current data is the demo submission."""
     if not is_demo_data():
         return False
-    text = ("🧪 **Illustrative demo data**: not real pilot results. Upload a quarterly "
+    text = ("**Illustrative demo data**: not real pilot results. Upload a quarterly "
             "workbook to replace it.")
     if where == "sidebar":
-        st.sidebar.info(text)
+        st.sidebar.info(text, icon=":material/science:")
     else:
         st.caption(text)
     return True
@@ -297,15 +299,44 @@ def figure_help(name: str) -> str | None:
     return f.definition if f is not None else None
 
 
+# The Overview's cards, in groups (a row of at most ``per_row`` cards each), so that
+# labels fit in the card when projected.
+KPI_GROUPS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("Reach", ("pilots_total", "pilots_reporting", "households_reached",
+               "participants_total"), 4),
+    ("Income and business", ("income_avg_usd", "share_above_living_income", "sales_usd"), 3),
+    ("Women and youth", ("women_share_participants", "women_share_members",
+                         "women_share_leaders", "youth_share_participants",
+                         "youth_share_members"), 3),
+    ("Learning cycle", ("milestones_completed", "milestones_overdue"), 3),
+)
+
+
 def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
               per_row: int = 4) -> None:
     """One ``st.metric`` card per figure, formatted with ``figures.format_figure``;
-    a figure that is None shows "no data"."""
-    names = [n for n in (names or list(figures_dict)) if n not in ("quarter", "as_of")]
+    a figure that is None shows "no data". Without ``names``: every figure, in the
+    groups of ``KPI_GROUPS`` (then any other figure)."""
+    if names is not None:
+        _card_rows([n for n in names if n in figures_dict], per_row, figures_dict)
+        return
+    shown: set[str] = set()
+    for title, group, width in KPI_GROUPS:
+        group = [n for n in group if n in figures_dict]
+        if group:
+            st.markdown(f"**{title}**")
+            _card_rows(group, width, figures_dict)
+            shown.update(group)
+    rest = [n for n in figures_dict if n not in shown and n not in ("quarter", "as_of")]
+    if rest:
+        _card_rows(rest, per_row, figures_dict)
+
+
+def _card_rows(names: list[str], per_row: int, figures_dict: dict[str, Any]) -> None:
     for start in range(0, len(names), per_row):
-        cols = st.columns(per_row, border=True)
+        cols = st.columns(per_row)
         for col, name in zip(cols, names[start:start + per_row]):
-            with col:
+            with col, st.container(border=True):
                 st.metric(figure_label(name), format_value(name, figures_dict.get(name)),
                           help=figure_help(name))
 
@@ -349,7 +380,7 @@ def pilot_url(pilot_id: str) -> str:
 
 def pilot_link(pilot_id: str, label: str | None = None) -> None:
     """A link to the Pilot page showing this pilot (``?pilot=ID``)."""
-    st.page_link(PAGE_FILES["pilot"], label=label or pilot_id, icon="🔎",
+    st.page_link(PAGE_FILES["pilot"], label=label or pilot_id, icon=":material/agriculture:",
                  query_params={PILOT_PARAM: pilot_id})
 
 
@@ -430,7 +461,7 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and pd.isna(v)) or v == ""
 
 
-def pilot_facts(facts: pd.Series) -> None:
+def pilot_facts(facts: pd.Series, per_row: int = 2) -> None:
     """Country, value chain, producer organisation, site, dates and target households."""
     def show(v: Any, fmt=str) -> str:
         return NO_DATA if _blank(v) else fmt(v)
@@ -446,9 +477,9 @@ def pilot_facts(facts: pd.Series) -> None:
         ("Dates", f"{show(facts.get('start_date'))} to {show(facts.get('end_date'))}"),
         ("Target households", show(facts.get("target_households"), lambda v: f"{int(v):,}")),
     ]
-    cols = st.columns(4)
+    cols = st.columns(per_row)
     for i, (label, value) in enumerate(rows):
-        cols[i % 4].markdown(f"**{label}**  \n{value}")
+        cols[i % per_row].markdown(f"**{label}**  \n{value}")
 
 
 LESSON_COLUMNS = ["pilot_id", "quarter", "kind", "milestone", "lesson", "author"]
@@ -461,7 +492,11 @@ def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
     if "milestone" in df.columns:
         df = df.assign(milestone=df["milestone"].map(
             lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else None))
-    config = {"lesson": st.column_config.TextColumn("Lesson", width="large")}
+    if "kind" in df.columns:
+        df = df.assign(kind=df["kind"].map(lambda k: k.capitalize() if isinstance(k, str) else k))
+    config = {"lesson": st.column_config.TextColumn("Lesson", width="large"),
+              "quarter": "Quarter", "kind": "Kind", "milestone": "Milestone",
+              "author": "Author"}
     if with_pilot:
         df = with_pilot_links(df)
         config["pilot_id"] = pilot_link_column()
@@ -470,6 +505,20 @@ def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
 
 SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status",
                       "new", "changed", "unchanged", "rolled_back_by"]
+SUBMISSION_CONFIG = {
+    "id": st.column_config.NumberColumn("#", format="%d"),
+    "kind": "Kind", "filename": "File", "user": "Sent by",
+    "created_at": st.column_config.DatetimeColumn("Sent (UTC)", format="YYYY-MM-DD HH:mm"),
+    "status": "Status", "new": "New", "changed": "Changed", "unchanged": "Unchanged",
+    "rolled_back_by": st.column_config.NumberColumn("Rolled back by", format="%d"),
+}
+
+
+def download_name(filename: str, data: bytes) -> str:
+    """A file name with an extension a spreadsheet program opens."""
+    if "." in filename.rsplit("/", 1)[-1]:
+        return filename
+    return filename.replace(" ", "-") + (".xlsx" if data[:2] == b"PK" else ".csv")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

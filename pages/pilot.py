@@ -1,6 +1,6 @@
 """One pilot: its facts and site, its milestones, its indicators against targets, its
 NBMP scores, its lessons and the submissions that touched it. Reachable by URL:
-``/pilot?pilot=KEN-DAIRY``."""
+``/pilot?pilot=KEN-DAIRY``; every table or chart that names a pilot links here."""
 
 import streamlit as st
 
@@ -10,10 +10,11 @@ from linkdash.portfolio import Filter
 ui.page_start()
 
 portfolio = ui.load_portfolio()
+head = st.container()
 pilot_id = ui.pilot_picker(portfolio)
 
 if pilot_id is None:
-    st.title("Pilot")
+    head.title("Pilot")
     ui.no_data("No pilots in the store yet." if portfolio.pilots.empty
                else "Choose a pilot above.")
     st.stop()
@@ -21,17 +22,16 @@ if pilot_id is None:
 only = Filter(pilots=(pilot_id,))
 one = portfolio.filtered(only)
 facts = one.pilots.iloc[0]
+head.title(facts.get("pilot_name") or pilot_id)
 
-st.title(facts.get("pilot_name") or pilot_id)
-ui.pilot_facts(facts)
-
-c1, c2 = st.columns([2, 3])
+c1, c2 = st.columns([3, 2])
 with c1:
-    st.subheader("Site")
-    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter())
+    ui.pilot_facts(facts)
 with c2:
-    st.subheader("Milestones")
-    ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only)
+    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter())
+
+st.subheader("Milestones")
+ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only)
 
 st.subheader("Indicators against targets")
 reported = [c for c in catalogue.numeric_indicators()
@@ -55,4 +55,4 @@ subs = ui.submissions_for_pilot(pilot_id)
 if subs.empty:
     st.caption("No submission has touched this pilot.")
 else:
-    st.dataframe(subs, hide_index=True, width="stretch")
+    st.dataframe(subs, hide_index=True, width="stretch", column_config=ui.SUBMISSION_CONFIG)

@@ -25,12 +25,7 @@ if subs.empty:
     st.stop()
 
 st.dataframe(subs[[c for c in ui.SUBMISSION_COLUMNS if c in subs.columns]], hide_index=True,
-             width="stretch", column_config={
-                 "id": st.column_config.NumberColumn("#", format="%d"),
-                 "created_at": st.column_config.DatetimeColumn("Sent (UTC)",
-                                                               format="YYYY-MM-DD HH:mm"),
-                 "rolled_back_by": st.column_config.NumberColumn("Rolled back by", format="%d"),
-             })
+             width="stretch", column_config=ui.SUBMISSION_CONFIG)
 
 rows = {int(r["id"]): r for _, r in subs.iterrows()}
 chosen = st.selectbox("Submission", list(rows), key="submission_pick",
@@ -45,6 +40,7 @@ with c1:
         st.caption("This submission has no file (a rollback).")
     else:
         name, data = original
+        name = ui.download_name(name, data)
         st.download_button(f"Download {name}", data, file_name=name, key="submission_file",
                            mime="application/octet-stream")
 

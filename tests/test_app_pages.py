@@ -270,7 +270,7 @@ def test_lessons_kind_filter_and_downloads(demo_url):
     at = open_page("lessons")
     at.multiselect(key="lessons_kind").set_value(["challenge"]).run()
     table = at.dataframe[0].value
-    assert len(table) > 0 and set(table["kind"]) == {"challenge"}
+    assert len(table) > 0 and set(table["kind"]) == {"Challenge"}
     labels = [b.label for b in at.get("download_button")]
     assert any("CSV" in b for b in labels) and any("Excel" in b for b in labels)
 
