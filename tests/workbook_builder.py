@@ -46,3 +46,23 @@ def replace_zip_part(data: bytes, name: str, content: bytes) -> bytes:
                 dst.writestr(info, src.read(info.filename))
         dst.writestr(name, content)
     return out.getvalue()
+
+
+def reference_portfolio(**frames):
+    """A stored Portfolio holding the 13 reference pilots (plus any frames given)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from linkdash import catalogue
+    from linkdash.portfolio import Portfolio
+
+    recs = []
+    for p in catalogue.reference_pilots():
+        r = dict(p)
+        for c in ("start_date", "end_date"):
+            r[c] = dt.date.fromisoformat(r[c]) if r[c] else None
+        for c in ("latitude", "longitude", "target_households"):
+            r[c] = float(r[c]) if r[c] else None
+        recs.append(r)
+    return Portfolio(pilots=pd.DataFrame(recs), **frames)

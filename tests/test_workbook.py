@@ -1,0 +1,184 @@
+"""Reading workbooks: formats, sheets and headers, and bad files refused fast and clearly."""
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from linkdash import workbook
+from linkdash.importer import check_file
+from linkdash.problems import Report
+from tests.workbook_builder import csv_bytes, reference_portfolio, replace_zip_part, xlsx_bytes
+
+CURRENT = reference_portfolio()
+
+GOOD = xlsx_bytes({"Indicators": [["pilot_id", "quarter", "participants_total"],
+                                  ["KEN-DAIRY", "2017-Q1", 10]]})
+
+
+def codes(data, name="upload.xlsx"):
+    t = time.perf_counter()
+    raw = workbook.read_workbook(data, name)
+    assert time.perf_counter() - t < 5, "a bad file must be refused within seconds"
+    assert raw.sheets == []
+    return [p.code for p in raw.report.errors]
+
+
+def test_a_good_workbook_reads_every_cell_at_its_excel_position():
+    raw = workbook.read_workbook(GOOD, "good.xlsx")
+    assert raw.report.problems == [] and raw.kind == "xlsx"
+    (sheet,) = raw.sheets
+    assert sheet.name == "Indicators"
+    assert sheet.rows[1][0] == "KEN-DAIRY" and sheet.rows[1][2] == 10.0
+
+
+def test_empty_and_oversized_files():
+    assert codes(b"") == ["file_empty"]
+    assert codes(b"   \n") == ["file_empty"]
+    assert codes(b"PK\x03\x04" + b"\0" * (workbook.MAX_UPLOAD_BYTES + 1)) == ["file_too_large"]
+
+
+def _docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+def test_renamed_documents_are_named_for_what_they_are():
+    raw = workbook.read_workbook(_docx(), "report.xlsx")
+    assert [p.code for p in raw.report.errors] == ["not_a_spreadsheet"]
+    assert "Word document" in raw.report.errors[0].message
+    raw = workbook.read_workbook(b"%PDF-1.7\n...binary...", "q3.xlsx")
+    assert [p.code for p in raw.report.errors] == ["not_a_spreadsheet"]
+    assert "PDF" in raw.report.errors[0].message
+
+
+def test_random_bytes_named_xlsx_are_unreadable():
+    assert codes(bytes(range(256)) * 10, "q3.xlsx") == ["file_unreadable"]
+
+
+def test_a_damaged_xlsx_is_unreadable_not_a_crash():
+    assert codes(GOOD[: len(GOOD) // 2], "cut.xlsx") == ["file_unreadable"]
+
+
+def test_password_protected_workbook():
+    # What Excel writes for "Encrypt with password": an OLE2 container with these streams.
+    ole = (workbook.OLE2_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 50
+           + "EncryptedPackage".encode("utf-16-le") + b"\0" * 2000)
+    raw = workbook.read_workbook(ole, "secret.xlsx")
+    assert [p.code for p in raw.report.errors] == ["file_encrypted"]
+    assert "password" in raw.report.errors[0].message
+
+
+@pytest.fixture(scope="module")
+def zip_bomb() -> bytes:
+    """An xlsx whose one extra part expands to 420 MB of zeros (about 400 KB on disk)."""
+    buf = io.BytesIO()
+    src = zipfile.ZipFile(io.BytesIO(GOOD))
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for info in src.infolist():
+            z.writestr(info, src.read(info.filename))
+        with z.open("xl/media/padding.bin", "w", force_zip64=True) as fh:
+            chunk = b"\0" * (4 * 2**20)
+            for _ in range(105):
+                fh.write(chunk)
+    return buf.getvalue()
+
+
+def test_zip_bomb_is_refused_without_expanding_it(zip_bomb):
+    assert len(zip_bomb) < 2 * 2**20
+    assert codes(zip_bomb) == ["zip_bomb"]
+
+
+def test_billion_laughs_is_refused_before_any_xml_parser_runs():
+    lol = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                      for i in range(1, 10))
+           + b']>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1">'
+             b"<si><t>&lol9;</t></si></sst>")
+    data = replace_zip_part(GOOD, "xl/sharedStrings.xml", lol)
+    assert codes(data) == ["xml_entities"]
+
+
+def test_too_many_rows_in_a_csv():
+    rows = [["pilot_id", "quarter", "participants_total"]] + [["KEN-DAIRY", "2017-Q1", "1"]] * (workbook.MAX_DATA_ROWS + 20)
+    t = time.perf_counter()
+    raw = workbook.read_workbook(csv_bytes(rows), "big.csv")
+    assert time.perf_counter() - t < 10
+    assert [p.code for p in raw.report.errors] == ["too_many_rows"]
+
+
+def test_too_many_rows_in_a_sheet(monkeypatch):
+    monkeypatch.setattr(workbook, "MAX_DATA_ROWS", 30)
+    data = xlsx_bytes({"Indicators": [["pilot_id", "quarter"]] + [["KEN-DAIRY", f"2017-Q{i % 4 + 1}"] for i in range(60)]})
+    raw = workbook.read_workbook(data, "big.xlsx")
+    assert [(p.code, p.sheet) for p in raw.report.errors] == [("too_many_rows", "Indicators")]
+
+
+def test_a_workbook_without_any_link_sheet():
+    data = xlsx_bytes({"Sheet1": [["a", "b"]], "Notes": [["x"]]})
+    c = check_file(data, "other.xlsx")
+    assert c.report.flatten("code", "severity") == [("sheet_ignored", "warning"), ("no_known_sheet", "error")]
+    assert "Sheet1, Notes" in c.report.problems[0].message
+
+
+def test_sheets_are_found_by_normalised_name_and_others_named():
+    data = xlsx_bytes({"Read me": [["hello"]], " indicators ": [["Pilot ID", "QUARTER"], ["KEN-DAIRY", "2017-Q1"]],
+                       "PILOTS": [["pilot-id", "Country", "value chain"]]})
+    raw = workbook.read_workbook(data, "x.xlsx")
+    r = Report()
+    found = workbook.locate_sheets(raw, r)
+    assert set(found) == {"Indicators", "Pilots"}
+    assert found["Indicators"].name == " indicators "
+    assert r.flatten("code", "value") == [("sheet_ignored", "Read me")]
+
+
+def test_header_row_below_title_rows_and_header_problems():
+    data = xlsx_bytes({"Indicators": [
+        ["Kenya quarterly report"], ["prepared by the country team"], [],
+        ["Pilot ID", "Quarter", "Participants total", "Comments", "participants-total"],
+        ["KEN-DAIRY", "2017-Q1", 3, "ok", 3]]})
+    c = check_file(data, "x.xlsx", CURRENT)
+    assert c.report.flatten("sheet", "cell", "code") == [
+        ("Indicators", "D4", "unknown_column"), ("Indicators", "E4", "duplicate_column")]
+    assert "C4 and E4" in c.report.errors[0].message
+
+
+def test_missing_required_column():
+    data = xlsx_bytes({"Progress": [["pilot_id", "status", "notes"], ["KEN-DAIRY", "completed", "x"]]})
+    c = check_file(data, "x.xlsx")
+    assert c.report.flatten("sheet", "cell", "code") == [("Progress", None, "missing_column")]
+    assert "Milestone" in c.report.errors[0].message
+
+
+def test_no_header_in_the_first_ten_rows():
+    data = xlsx_bytes({"Indicators": [["x"]] * 12 + [["pilot_id", "quarter"]]})
+    c = check_file(data, "x.xlsx")
+    assert c.report.flatten("sheet", "code") == [("Indicators", "no_header")]
+
+
+def test_csv_is_recognised_by_its_headers_with_bom_and_semicolons():
+    rows = [["Pilot ID", "Quarter", "Kind", "Lesson"], ["KEN-DAIRY", "2017-Q1", "insight", "Café owners pay more"]]
+    for enc, delim in (("utf-8-sig", ";"), ("cp1252", ","), ("utf-8", "\t")):
+        raw = workbook.read_workbook(csv_bytes(rows, delimiter=delim, encoding=enc), "lessons.csv")
+        r = Report()
+        found = workbook.locate_sheets(raw, r)
+        assert list(found) == ["Lessons"], (enc, delim)
+        assert found["Lessons"].columns_raw["lesson"].tolist() == ["Café owners pay more"]
+
+
+def test_csv_with_no_known_headers():
+    c = check_file(csv_bytes([["a", "b"], ["1", "2"]]), "x.csv")
+    assert c.report.flatten("code") == [("no_known_sheet",)]
+
+
+def test_whitespace_only_cells_and_blank_rows_are_skipped():
+    data = xlsx_bytes({"Indicators": [["pilot_id", "quarter", "participants_total"],
+                                      ["KEN-DAIRY", "2017-Q1", "   "], [None, "  ", None], [],
+                                      ["KEN-DAIRY", "2017-Q2", 5]]})
+    c = check_file(data, "x.xlsx", CURRENT)
+    assert c.report.problems == []
+    assert c.tables["Indicators"][["quarter", "value"]].values.tolist() == [["2017-Q2", 5.0]]
