@@ -437,7 +437,11 @@ def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list
             lat = _num(old.get("latitude"))
         if lon is None and lat is not None:
             lon = _num(old.get("longitude"))
-        if (lat is None) != (lon is None):
+        unreadable = any(p.has(c) and p.get(c, i) is None and not values.is_blank(p.table.columns_raw[c][i])
+                         for c in ("latitude", "longitude"))
+        if unreadable:
+            pass  # already reported as an error
+        elif (lat is None) != (lon is None):
             have = "latitude" if lat is not None else "longitude"
             missing = "longitude" if lat is not None else "latitude"
             report.warn("coordinates_incomplete", p.name, p.cell(have, i), lat if lat is not None else lon,
@@ -550,10 +554,8 @@ def convert_local_money(p: ParsedSheet, ctx: Context, report: Report) -> None:
     ids, qs = p.values["pilot_id"], p.values["quarter"]
     ok_rows = set(p.ok_rows())
     for ind in catalogue.indicators().values():
-        if ind.kind != "money":
-            continue
         local = catalogue.money_local_code(ind.code)
-        if local not in p.values:
+        if local == ind.code or local not in p.values:
             continue
         lv = p.values[local]
         uv = p.values.get(ind.code)

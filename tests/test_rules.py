@@ -1,0 +1,214 @@
+"""Every rule of the spec, through check_file as the Upload page and the CLI use it."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from linkdash.importer import check_file
+from tests.workbook_builder import csv_bytes, reference_portfolio, xlsx_bytes
+
+TODAY = dt.date(2018, 1, 15)
+CURRENT = reference_portfolio()
+IND = ["pilot_id", "quarter"]
+
+
+def check(sheets, current=CURRENT, **kw):
+    kw.setdefault("today", TODAY)
+    return check_file(xlsx_bytes(sheets), "q.xlsx", current, **kw)
+
+
+def test_messy_real_life_workbook_imports_with_warnings_only():
+    data = xlsx_bytes({
+        "Instructions": [["Fill in the yellow cells"]],
+        " indicators ": [
+            ["LINK pilot results, Kenya"], [],
+            ["Pilot ID", "Quarter", "Participants total", "Participants women", "Sales (USD)",
+             "Volume sold", "Volume unit", "Remarks"],
+            [" ken-dairy ", "Q3 2017", " 1,234 ", "600", 1500.5, "2\u00a0000", "Litres", "good"],
+            ["KEN-DAIRY", "2017q2", 1000.0, 480, None, None, None, None],
+            [None, None, None, None],
+            ["UGA-DAIRY", dt.date(2017, 8, 1), 12, 5, "3,000", None, None, None],
+        ]})
+    c = check_file(data, "kenya.xlsx", CURRENT, today=TODAY)
+    assert c.report.ok, c.report.errors
+    assert c.report.flatten("sheet", "cell", "code") == [
+        (None, None, "sheet_ignored"), (" indicators ", "H3", "unknown_column")]
+    assert c.sheet_names == {"Indicators": " indicators "}
+    t = c.tables["Indicators"].set_index(["pilot_id", "quarter", "indicator"])
+    assert t.loc[("KEN-DAIRY", "2017-Q3", "participants_total"), "value"] == 1234.0
+    assert t.loc[("KEN-DAIRY", "2017-Q3", "volume_sold"), "value"] == 2000.0
+    assert t.loc[("KEN-DAIRY", "2017-Q3", "volume_unit"), "text"] == "litres"
+    assert t.loc[("UGA-DAIRY", "2017-Q3", "sales_usd"), "value"] == 3000.0
+    assert len(c.tables["Indicators"]) == 10  # blank cells are not values
+
+
+def test_a_dozen_mistakes_are_all_reported_at_their_cells():
+    c = check({
+        "Pilots": [["pilot_id", "country", "value_chain", "latitude", "longitude", "start_date", "end_date"],
+                   ["NEW-GOAT", "Kenya", "goats?", 95, 36.9, "2017-01-01", "2016-01-01"]],
+        "Progress": [["pilot_id", "milestone", "actual_start", "actual_end", "status"],
+                     ["KEN-DAIRY", "vc_map", "2017-02-01", None, "completed"],
+                     ["KEN-DAIRY", "Value chain map", "2017-02-01", "2017-01-01", None]],
+        "Indicators": [IND + ["participants_total", "participants_women", "nbmp_governance", "sales_usd", "households_reached"],
+                       ["KEN-DAIRY", "2017-Q3", 100, 120, 7, -5, "lots"],
+                       ["KEN-DAIRY", "2019-Q1", 10, 2, 3, 0, 12.5],
+                       ["XYZ-DAIRY", "2017-Q3", 1, 1, 1, 1, 1]],
+        "Lessons": [["pilot_id", "quarter", "kind", "lesson"],
+                    ["KEN-DAIRY", "2017-Q3", "insight", None]],
+    })
+    got = c.report.flatten("sheet", "cell", "code")
+    expected = [
+        ("Pilots", "A2", "pilot_id_prefix"), ("Pilots", "C2", "bad_code"),
+        ("Pilots", "D2", "latitude_range"), ("Pilots", "G2", "end_before_start"),
+        ("Progress", "E2", "completed_without_end"), ("Progress", "A3", "duplicate_key"),
+        ("Progress", "D3", "end_before_start"),
+        ("Indicators", "D2", "part_above_total"), ("Indicators", "E2", "score_range"),
+        ("Indicators", "F2", "negative"), ("Indicators", "G2", "not_a_number"),
+        ("Indicators", "B3", "future_quarter"), ("Indicators", "G3", "not_whole"),
+        ("Indicators", "A4", "unknown_pilot"),
+        ("Lessons", "D2", "required_value"),
+    ]
+    assert sorted(got, key=str) == sorted(expected, key=str)
+    assert not c.report.ok
+    msg = {p.code: p.message for p in c.report.problems}
+    assert msg["part_above_total"] == ("Participants women (120) is more than Participants total (100) "
+                                       "for KEN-DAIRY 2017-Q3: correct one of them.")
+    assert "Rows 2 and 3" in msg["duplicate_key"]
+
+
+def test_parts_are_compared_with_the_stored_total():
+    stored = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": "hh_surveyed",
+                            "value": 50.0, "text": None}])
+    c = check({"Indicators": [IND + ["hh_above_living_income"], ["KEN-DAIRY", "2017-Q3", 60]]},
+              reference_portfolio(indicators=stored))
+    assert c.report.flatten("cell", "code") == [("C2", "part_above_total")]
+    assert "stored earlier" in c.report.errors[0].message
+
+
+def test_quarter_before_the_pilot_started():
+    c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2016-Q1", 5],
+                              ["KEN-DAIRY", "2016-Q2", 5]]})
+    assert c.report.flatten("cell", "code") == [("B2", "before_start")]
+
+
+def test_negative_income_is_a_warning():
+    c = check({"Indicators": [IND + ["income_avg_usd"], ["KEN-DAIRY", "2017-Q1", -20]]})
+    assert c.report.ok and c.report.flatten("cell", "code") == [("C2", "negative_income")]
+    assert c.tables["Indicators"]["value"].tolist() == [-20.0]
+
+
+def test_local_money_is_converted_with_the_files_or_stored_rate():
+    rates = pd.DataFrame([{"currency": "UGX", "quarter": "2017-Q2", "units_per_usd": 3600.0}])
+    c = check({"Indicators": [IND + ["income_avg_local", "sales_local"],
+                              ["KEN-DAIRY", "2017-Q3", 50000, None],
+                              ["UGA-DAIRY", "2017-Q2", 360000, None],
+                              ["UGA-DAIRY", "2017-Q3", None, 7200]],
+               "Rates": [["currency", "quarter", "units_per_usd"], ["kes", "Q3 2017", 100]]},
+              reference_portfolio(rates=rates))
+    assert c.report.flatten("cell", "code") == [("D4", "missing_rate")]
+    assert "currency UGX, quarter 2017-Q3" in c.report.errors[0].message
+    t = c.tables["Indicators"].set_index(["pilot_id", "quarter", "indicator"])["value"]
+    assert t[("KEN-DAIRY", "2017-Q3", "income_avg_usd")] == 500.0
+    assert t[("UGA-DAIRY", "2017-Q2", "income_avg_usd")] == 100.0
+
+
+def test_usd_and_local_both_given_keeps_usd_with_a_warning():
+    c = check({"Indicators": [IND + ["income_avg_usd", "income_avg_local"], ["KEN-DAIRY", "2017-Q3", 400, 50000]],
+               "Rates": [["currency", "quarter", "units_per_usd"], ["KES", "2017-Q3", 100]]})
+    assert c.report.ok and c.report.flatten("cell", "code") == [("D2", "money_both_given")]
+    assert c.tables["Indicators"]["value"].tolist() == [400.0]
+
+
+def test_pilots_derive_region_cycle_currency_and_warn_outside_the_country():
+    c = check({"Pilots": [["Pilot ID", "Country", "Value chain", "Latitude", "Longitude"],
+                          ["BOL-SHEEP", "Bolivia", "Sheep", -17.0, -65.0],
+                          ["VNM-PIG", "Viet Nam", "swine", 21.0, -105.0]]})
+    assert c.report.flatten("cell", "code") == [("D3", "outside_country")]
+    t = c.tables["Pilots"].set_index("pilot_id")
+    assert t.loc["BOL-SHEEP", ["country", "region", "cycle", "currency"]].tolist() == [
+        "BOL", "Latin America", "Asia & Africa", "BOB"]
+    assert t.loc["VNM-PIG", "region"] == "Asia"
+    assert t.loc["VNM-PIG", "value_chain"] == "swine"
+
+
+def test_pilots_in_the_file_are_known_to_the_other_sheets_with_their_start():
+    c = check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"], ["TZA-GOAT", "Tanzania", "goat_meat", dt.date(2017, 5, 1)]],
+               "Indicators": [IND + ["households_reached"], ["TZA-GOAT", "2017-Q3", 3], ["TZA-GOAT", "2017-Q1", 3]]},
+              reference_portfolio())
+    assert c.report.flatten("sheet", "cell", "code") == [("Indicators", "B3", "before_start")]
+
+
+def test_status_is_derived_from_stored_and_file_dates():
+    stored = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "milestone": "vc_map", "planned_start": None,
+                            "planned_end": None, "actual_start": dt.date(2017, 1, 5), "actual_end": None,
+                            "status": "in_progress", "notes": None}])
+    c = check({"Progress": [["pilot_id", "milestone", "actual_start", "actual_end", "notes"],
+                            ["KEN-DAIRY", "vc_map", None, "2017-03-01", None],
+                            ["KEN-DAIRY", "training_workshop", "2016-07-01", None, None],
+                            ["KEN-DAIRY", "peer_review", None, None, "=planned later"]]},
+              reference_portfolio(milestones=stored))
+    assert c.report.problems == []
+    t = c.tables["Progress"].set_index("milestone")
+    assert t["status"].to_dict() == {"vc_map": "completed", "training_workshop": "in_progress",
+                                     "peer_review": "not_started"}
+    assert t.loc["peer_review", "notes"] == "=planned later"
+    assert t.loc["vc_map", "actual_start"] is None  # blank: not reported, never erased
+
+
+def test_scope_limits_the_pilots_a_user_may_change():
+    c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2017-Q3", 3], ["UGA-DAIRY", "2017-Q3", 3]]},
+              scope={"KEN-DAIRY"})
+    assert c.report.flatten("cell", "code") == [("A3", "out_of_scope")]
+
+
+def test_targets_lessons_benchmarks_and_rates():
+    long_text = "x" * 2001
+    c = check({
+        "Targets": [["pilot_id", "indicator", "baseline", "target", "target_quarter"],
+                    ["KEN-DAIRY", "Income avg (USD)", 300, 600, "2020-Q4"],
+                    ["KEN-DAIRY", "happiness", 1, 2, None]],
+        "Lessons": [["pilot_id", "quarter", "kind", "lesson", "milestone"],
+                    ["KEN-DAIRY", "2017-Q3", "Insight", "Women-led groups repaid faster", "Prototype cycle"],
+                    ["KEN-DAIRY", "2018-Q2", "insight", "too early", None],
+                    ["KEN-DAIRY", "2017-Q3", "insight", long_text, None],
+                    ["KEN-DAIRY", "2017-Q3", "challenge", "Women-led groups repaid faster", None]],
+        "Benchmarks": [["country", "year", "living_income_usd"], ["Kenya", 2017, 2500], ["KE", 2017.0, 2600]],
+        "Rates": [["currency", "quarter", "units_per_usd"], ["KES", "2017-Q3", 0], ["KSH", "2017-Q3", 100]],
+    })
+    assert sorted(c.report.flatten("sheet", "cell", "code"), key=str) == sorted([
+        ("Targets", "B3", "bad_indicator"),
+        ("Lessons", "B3", "future_quarter"), ("Lessons", "D4", "text_too_long"),
+        ("Lessons", "A5", "duplicate_key"),
+        ("Benchmarks", "A3", "duplicate_key"),
+        ("Rates", "C2", "bad_rate"), ("Rates", "A3", "bad_currency"),
+    ], key=str)
+    assert c.tables["Targets"].iloc[0][["indicator", "target_quarter"]].tolist() == ["income_avg_usd", "2020-Q4"]
+    assert c.tables["Lessons"].iloc[0][["kind", "milestone"]].tolist() == ["insight", "prototype_cycle"]
+    assert c.tables["Benchmarks"].iloc[0].tolist() == ["KEN", 2017, 2500.0]
+
+
+def test_outliers_against_the_pilots_earlier_quarters_are_warnings():
+    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v, "text": None}
+                         for q, v in [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0), ("2017-Q2", 1050.0)]])
+    cur = reference_portfolio(indicators=hist)
+    c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 105000], ["KEN-DAIRY", "2017-Q4", 1200]]}, cur)
+    assert c.report.ok and c.report.flatten("cell", "code") == [("C2", "outlier")]
+    assert "median 1,025" in c.report.warnings[0].message
+
+
+def test_csv_export_quotes_are_dropped_and_problems_name_the_canonical_sheet():
+    data = csv_bytes([["pilot_id", "quarter", "lesson", "author"],
+                      ["KEN-DAIRY", "2017-Q3", "'=not a formula", "'@maria"],
+                      ["KEN-DAIRY", "2017-Q9", "x", ""]])
+    c = check_file(data, "lessons.csv", CURRENT, today=TODAY)
+    assert c.report.flatten("sheet", "cell", "code") == [("Lessons", "B3", "bad_quarter")]
+    assert c.tables["Lessons"].iloc[0][["lesson", "author"]].tolist() == ["=not a formula", "@maria"]
+
+
+@pytest.mark.parametrize("value", ["1,23", "12abc", "1.234.567", True])
+def test_a_number_error_names_the_cell_and_the_text(value):
+    c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2017-Q3", value]]})
+    (p,) = c.report.errors
+    assert (p.sheet, p.cell, p.value) == ("Indicators", "C2", value)
+    assert "Households reached" in p.message
