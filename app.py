@@ -28,6 +28,10 @@ pages = {
         st.Page(ui.PAGE_FILES["submissions"], title="Submissions", icon=":material/history:"),
     ],
 }
+# Optional pages other parts of the project may add (each starts with ui.page_start()).
+for name, title, icon in (("presentation", "Presentation", ":material/slideshow:"),):
+    if (ui.APP_PATH.parent / "pages" / f"{name}.py").exists():
+        pages["Portfolio"].append(st.Page(f"pages/{name}.py", title=title, icon=icon))
 pg = st.navigation(pages)
 
 portfolio = ui.load_portfolio()
