@@ -182,3 +182,19 @@ def test_whitespace_only_cells_and_blank_rows_are_skipped():
     c = check_file(data, "x.xlsx", CURRENT)
     assert c.report.problems == []
     assert c.tables["Indicators"][["quarter", "value"]].values.tolist() == [["2017-Q2", 5.0]]
+
+
+def test_files_saved_by_libreoffice_import():
+    """tests/fixtures/make_fixtures.sh made these with soffice --convert-to."""
+    from pathlib import Path
+
+    here = Path(__file__).parent / "fixtures"
+    for name in ("libreoffice_indicators.xlsx", "libreoffice_indicators.ods"):
+        data = (here / name).read_bytes()
+        c = check_file(data, name, CURRENT, today=__import__("datetime").date(2018, 1, 1))
+        assert c.report.ok and c.report.problems == [], (name, c.report.problems)
+        t = c.tables["Indicators"].set_index(["pilot_id", "quarter", "indicator"])
+        assert t.loc[("KEN-DAIRY", "2017-Q3", "income_avg_usd"), "value"] == 812.5
+        assert t.loc[("UGA-DAIRY", "2017-Q2", "participants_women"), "value"] == 41.0
+        assert t.loc[("KEN-DAIRY", "2017-Q3", "volume_unit"), "text"] == "litres"
+        assert len(t) == 6
