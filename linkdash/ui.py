@@ -689,17 +689,27 @@ def lessons_xlsx_bytes(lessons: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def changes_preview(outcome) -> None:
-    """New and changed values (with old and new) and the unchanged count."""
+def changes_counts(outcome) -> bool:
+    """New, changed and unchanged value counts; False when the file changes nothing."""
     ch = outcome.changes
-    c1, c2, c3 = st.columns(3, border=True)
-    c1.metric("New values", f"{ch.new:,}")
-    c2.metric("Changed values", f"{ch.changed:,}")
-    c3.metric("Unchanged", f"{ch.unchanged:,}")
-    detail = getattr(ch, "detail", None)
+    c1, c2, c3 = st.columns(3)
+    for col, label, n in ((c1, "New values", ch.new), (c2, "Changed values", ch.changed),
+                          (c3, "Unchanged", ch.unchanged)):
+        with col, st.container(border=True):
+            st.metric(label, f"{n:,}")
     if ch.new == 0 and ch.changed == 0:
         st.info("This file changes nothing in the store.")
-        return
+        return False
+    return True
+
+
+DETAIL_CONFIG = {"sheet": "Sheet", "key": "Row", "field": "Column", "old": "Old value",
+                 "new": "New value"}
+
+
+def changes_detail(outcome) -> None:
+    """The changed values with old and new, then the new values."""
+    detail = getattr(outcome.changes, "detail", None)
     if detail is None or detail.empty:
         return
     show = detail.assign(old=detail["old"].map(_cell_text), new=detail["new"].map(_cell_text))
@@ -707,10 +717,12 @@ def changes_preview(outcome) -> None:
     new = show[show["kind"] == "new"]
     if not changed.empty:
         st.markdown(f"**Changed** ({len(changed):,}): old and new value")
-        st.dataframe(changed.drop(columns="kind"), hide_index=True, width="stretch")
+        st.dataframe(changed.drop(columns="kind"), hide_index=True, width="stretch",
+                     column_config=DETAIL_CONFIG)
     if not new.empty:
         st.markdown(f"**New** ({len(new):,})")
-        st.dataframe(new.drop(columns=["kind", "old"]), hide_index=True, width="stretch")
+        st.dataframe(new.drop(columns=["kind", "old"]), hide_index=True, width="stretch",
+                     column_config=DETAIL_CONFIG)
 
 
 def _cell_text(v: Any) -> str | None:

@@ -47,15 +47,15 @@ if not outcome.ok:
     st.stop()
 
 st.markdown("**4. What would change**")
-ui.changes_preview(outcome)
-
-if st.button("Commit this submission", type="primary", key="upload_commit"):
-    with st.spinner("Storing…"):
-        result = ui.commit_upload(outcome, data, uploaded.name, user)
-    if result.ok:
-        st.session_state["upload_committed"] = ui.describe_commit(result, uploaded.name)
-        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
-        st.rerun()
-    else:
-        st.error("The file could not be stored:")
-        ui.problem_report(result)
+if ui.changes_counts(outcome):
+    if st.button("Commit this submission", type="primary", key="upload_commit"):
+        with st.spinner("Storing…"):
+            result = ui.commit_upload(outcome, data, uploaded.name, user)
+        if result.ok:
+            st.session_state["upload_committed"] = ui.describe_commit(result, uploaded.name)
+            st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+            st.rerun()
+        else:
+            st.error("The file could not be stored:")
+            ui.problem_report(result)
+    ui.changes_detail(outcome)
