@@ -634,6 +634,22 @@ def problems_frame(problems) -> pd.DataFrame:
     return df
 
 
+LISTED_PROBLEMS = 30
+
+
+def _md(text: Any) -> str:
+    """Text shown literally in markdown (no emphasis, links or code from user data)."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+
+
+def _problem_line(p) -> str:
+    where = f"{p.sheet or 'file'}" + (f" {p.cell}" if p.cell else "")
+    value = "" if p.value is None else f" (found: {_md(_cell_text(p.value))})"
+    return f"**{_md(where)}**{value}: {_md(p.message)}"
+
+
 def problem_report(outcome) -> None:
     """Errors first (sheet, cell, value, what to change), then warnings; downloadable."""
     errors, warnings = list(outcome.errors), list(outcome.warnings)
@@ -642,16 +658,23 @@ def problem_report(outcome) -> None:
         return
     summary = f"**{len(errors)} error(s)**, {len(warnings)} warning(s)"
     (st.error if errors else st.warning)(summary)
-    cfg = {"message": st.column_config.TextColumn("What to change", width="large"),
-           "value": st.column_config.TextColumn("Value found")}
-    if errors:
-        st.markdown("**Errors** (nothing is stored until they are fixed)")
-        st.dataframe(problems_frame(errors).drop(columns="severity"), hide_index=True,
-                     width="stretch", column_config=cfg)
-    if warnings:
-        st.markdown("**Warnings** (they do not block)")
-        st.dataframe(problems_frame(warnings).drop(columns="severity"), hide_index=True,
-                     width="stretch", column_config=cfg)
+    cfg = {"sheet": st.column_config.TextColumn("Sheet", width="small"),
+           "cell": st.column_config.TextColumn("Cell", width="small"),
+           "value": st.column_config.TextColumn("Value found", width="small"),
+           "message": st.column_config.TextColumn("What to change", width="large"),
+           "code": None}  # kept in the csv download
+    order = ["sheet", "cell", "value", "message"]
+    for title, items in (("**Errors** (nothing is stored until they are fixed)", errors),
+                         ("**Warnings** (they do not block)", warnings)):
+        if items:
+            st.markdown(title)
+            st.markdown("\n".join(f"- {_problem_line(p)}" for p in items[:LISTED_PROBLEMS]))
+            if len(items) > LISTED_PROBLEMS:
+                st.caption(f"… and {len(items) - LISTED_PROBLEMS} more: see the table below "
+                           "or download the report.")
+            with st.expander(f"All {len(items)} as a table (sortable)"):
+                st.dataframe(problems_frame(items), hide_index=True, width="stretch",
+                             column_config=cfg, column_order=order)
     st.download_button("Download the report (.csv)", report_csv_bytes(errors + warnings),
                        file_name="link-upload-report.csv", mime="text/csv",
                        key="report_download")
