@@ -384,6 +384,21 @@ def pilot_link(pilot_id: str, label: str | None = None) -> None:
                  query_params={PILOT_PARAM: pilot_id})
 
 
+def pilot_links(portfolio: Portfolio, label: str = "Open a pilot:", per_row: int = 5) -> None:
+    """A link to the Pilot page of every pilot of ``portfolio`` (the pilots the charts
+    above name), by display name."""
+    p = portfolio.pilots.sort_values("pilot_name", na_position="last")
+    if p.empty:
+        return
+    st.caption(label)
+    rows = list(zip(p["pilot_id"], p["pilot_name"]))
+    for start in range(0, len(rows), per_row):
+        cols = st.columns(per_row)
+        for col, (pid, name) in zip(cols, rows[start:start + per_row]):
+            with col:
+                pilot_link(pid, name if isinstance(name, str) and name else pid)
+
+
 def pilot_link_column(label: str = "Pilot") -> Any:
     """column_config for a column of :func:`pilot_url` values showing the pilot id."""
     return st.column_config.LinkColumn(label, display_text=rf"{PILOT_PARAM}=(.*)$",

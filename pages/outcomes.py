@@ -52,3 +52,6 @@ if nbmp.open:
     with nbmp:
         st.caption(" · ".join(catalogue.NBMP_LABELS.values()))
         ui.chart(charts.nbmp_radar, key="nbmp_radar")
+
+with st.expander("Open a pilot's page"):
+    ui.pilot_links(view, label="Every chart above names pilots; each has its own page:")

@@ -29,6 +29,7 @@ if quarter and total:
 else:
     st.markdown("No pilot has reported indicators yet.")
 ui.chart(charts.reporting_grid_chart, key="reporting_grid")
+ui.pilot_links(ui.filtered_portfolio(portfolio))
 
 st.subheader("Map")
 choices = ui.map_figures()

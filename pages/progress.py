@@ -24,6 +24,7 @@ if view.milestones.empty:
 
 st.subheader("Milestones")
 ui.chart(charts.progress_gantt, as_of, group_by, key="gantt")
+ui.pilot_links(view)
 
 st.subheader("Overdue milestones")
 overdue = ui.computed(charts.overdue_table, as_of)

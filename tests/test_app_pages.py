@@ -404,3 +404,12 @@ def test_with_auth_configured_nobody_sees_data_before_signing_in(demo_url):
     assert not at.exception
     assert kpis(at)["Pilots"] == "13"
     assert "kenya.team@example.org" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_overview_links_every_pilot_in_the_filter_to_its_page(demo_url):
+    at = open_page("overview", {"region": "Asia"})
+    links = [e.proto for e in at.get("page_link")]
+    portfolio = stored(demo_url)
+    asia = portfolio.pilots[portfolio.pilots["region"] == "Asia"]
+    assert sorted(link.label for link in links) == sorted(asia["pilot_name"])
+    assert all("pilot=" in link.query_string for link in links)
