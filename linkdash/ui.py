@@ -384,7 +384,7 @@ def pilot_link(pilot_id: str, label: str | None = None) -> None:
                  query_params={PILOT_PARAM: pilot_id})
 
 
-def pilot_links(portfolio: Portfolio, label: str = "Open a pilot:", per_row: int = 5) -> None:
+def pilot_links(portfolio: Portfolio, label: str = "Open a pilot:", per_row: int = 4) -> None:
     """A link to the Pilot page of every pilot of ``portfolio`` (the pilots the charts
     above name), by display name."""
     p = portfolio.pilots.sort_values("pilot_name", na_position="last")
