@@ -1,0 +1,331 @@
+"""The offline HTML report: one self-contained file for a laptop on a weak connection.
+
+``report_html(portfolio, flt=..., quarter=..., as_of=...)`` returns one HTML document:
+plotly.js inlined once in the head, every chart interactive (``linkdash.charts`` and
+``linkdash.maps``: the map uses MapLibre traces with inline GeoJSON and the white-bg
+style, so it draws without tiles or fonts), no request to any server (no CDN, no web
+fonts, no MathJax). Plain inline CSS readable on a projector and on paper.
+
+Sections: title and date of the data, the portfolio figures with their definitions, the
+map, progress (gantt and overdue milestones), income, inclusiveness, business, the New
+Business Model Principles, a summary per pilot, lessons. The numbers come from
+``linkdash.figures`` through the story helpers of ``linkdash.deck``, so the report, the
+deck and the pages agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from linkdash import catalogue, charts, deck, figures, quarters, style
+from linkdash.portfolio import Filter, Portfolio
+
+HTML_MIME = "text/html"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                 "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+CSS = """
+:root { --ink: #1f1f1f; --grey: #5f5f5f; --accent: #1b6e3a; --pale: #eef3ef; --line: #d9d9d9; }
+* { box-sizing: border-box; }
+html { font-size: 18px; }
+body { font-family: Arial, Helvetica, sans-serif; color: var(--ink); background: #fff;
+       margin: 0 auto; max-width: 1280px; padding: 0 28px 60px; line-height: 1.45; }
+header { border-top: 14px solid var(--accent); padding: 26px 0 10px; }
+h1 { font-size: 2.3rem; margin: 0 0 6px; }
+h2 { font-size: 1.65rem; margin: 48px 0 6px; padding-top: 8px; border-top: 2px solid var(--line); }
+h3 { font-size: 1.25rem; margin: 0 0 8px; }
+p.meta { color: var(--grey); margin: 4px 0; font-size: 1.05rem; }
+p.lead { color: var(--grey); margin: 0 0 14px; }
+.demo { display: inline-block; background: #fff4d6; border: 2px solid #e69f00; padding: 6px 14px;
+        font-weight: bold; margin: 10px 0; }
+nav ol { columns: 2; margin: 12px 0; padding-left: 1.4em; }
+nav a { color: #0b57a4; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
+th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); }
+th { background: var(--pale); }
+td.num { text-align: right; font-weight: bold; white-space: nowrap; font-size: 1.1rem; }
+td.def { color: var(--grey); font-size: 0.9rem; }
+.plot { margin: 10px 0 18px; break-inside: avoid; page-break-inside: avoid; }
+.pilots { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 18px; }
+.pilot { border: 1px solid var(--line); border-left: 8px solid var(--accent); padding: 14px 18px;
+         break-inside: avoid; page-break-inside: avoid; }
+.pilot dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 10px; }
+.pilot dt { color: var(--grey); }
+.pilot dd { margin: 0; }
+.pilot table td, .pilot table th { padding: 4px 8px; font-size: 0.95rem; }
+blockquote { margin: 8px 0 0; padding: 10px 14px; background: var(--pale); border-left: 4px solid var(--accent); }
+blockquote .kind { display: block; color: var(--accent); font-weight: bold; font-size: 0.9rem; }
+.lesson-group { margin: 0 0 16px; break-inside: avoid; }
+.nodata { color: var(--grey); font-style: italic; }
+footer { margin-top: 48px; color: var(--grey); font-size: 0.9rem; border-top: 2px solid var(--line); padding-top: 10px; }
+@media print {
+  html { font-size: 12pt; }
+  body { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-before: page; page-break-before: always; border-top: none; }
+  .modebar-container { display: none !important; }
+}
+"""
+
+SECTIONS = (
+    ("figures", "Portfolio figures"), ("map", "Map"), ("progress", "Progress through the learning cycle"),
+    ("income", "Income and the living-income benchmark"), ("inclusiveness", "Inclusiveness"),
+    ("business", "Business"), ("nbmp", "New Business Model Principles"), ("pilots", "The pilots"),
+    ("lessons", "Lessons"),
+)
+
+
+def _e(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+class _Plots:
+    """Turns figures into <div>s; plotly.js itself is written once in the head."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, fig: go.Figure, name: str) -> str:
+        self.n += 1
+        body = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
+                           config=PLOTLY_CONFIG, div_id=f"plot-{name}", default_width="100%",
+                           default_height=f"{int(fig.layout.height or 480)}px")
+        return f'<div class="plot" data-chart="{_e(name)}">{body}</div>'
+
+
+def printable_map(portfolio: Portfolio, figure: str, quarter: str | None) -> go.Figure:
+    """``maps.country_map`` redrawn with plotly geo traces (SVG) instead of MapLibre.
+
+    MapLibre draws in a web worker that Chromium-based browsers do not start for a page
+    opened from disk (``file://``: the worker's blob URL has an opaque origin), so the
+    MapLibre map stays blank in a downloaded report. Geo traces draw as SVG in the page
+    itself, print, and need only the world boundaries that :func:`_geo_assets_js`
+    inlines. Same traces, values, colours and hover texts as the pages' map."""
+    from linkdash import maps
+
+    src = maps.country_map(portfolio, figure, quarter)
+    if not any(t.type in ("choroplethmap", "scattermap") for t in src.data):
+        return src  # the explicit no-data figure
+    fig = go.Figure(layout=src.layout)
+    fig.layout.map = None
+    for t in src.data:
+        if t.type == "choroplethmap":
+            if t.name == "Other countries":
+                continue  # drawn by the geo layout's land and borders
+            fig.add_trace(go.Choropleth(
+                locations=t.locations, locationmode="ISO-3", z=t.z, zmin=t.zmin, zmax=t.zmax,
+                colorscale=t.colorscale, showscale=t.showscale, colorbar=t.colorbar.to_plotly_json(),
+                marker=dict(line=dict(color=t.marker.line.color, width=t.marker.line.width)),
+                text=t.text, hovertemplate=t.hovertemplate, hoverinfo=t.hoverinfo,
+                name=t.name, showlegend=t.showlegend))
+        elif t.type == "scattermap":
+            fig.add_trace(go.Scattergeo(
+                lat=t.lat, lon=t.lon, mode="markers",
+                marker=dict(size=t.marker.size, color=t.marker.color, opacity=t.marker.opacity,
+                            line=dict(color="white", width=1.5)),
+                text=t.text, hovertemplate=t.hovertemplate, hoverinfo=t.hoverinfo,
+                customdata=t.customdata, name=t.name, showlegend=t.showlegend))
+    fig.update_traces(selector=dict(type="scattergeo", hoverinfo="skip"), visible=False)  # halos
+    fig.update_layout(geo=dict(
+        projection=dict(type="natural earth"), fitbounds="locations", resolution=110, scope="world",
+        showland=True, landcolor=style.LAND_FILL, showcountries=True, countrycolor="#C8C8C8",
+        showcoastlines=True, coastlinecolor="#C8C8C8", showocean=False, showlakes=False,
+        showframe=False, bgcolor="white"))
+    return fig
+
+
+def _geo_assets_js() -> str:
+    """The world boundaries plotly geo would fetch from a CDN, registered in the page."""
+    from linkdash import catalogue as cat
+
+    world = (cat.DATA_DIR / "world_110m.json").read_text(encoding="utf-8").replace("</", "<\\/")
+    return f"window.PlotlyGeoAssets = {{topojson: {{'world_110m': {world}}}}};"
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    # "</script" cannot appear inside an inline script
+    return get_plotlyjs().replace("</script", "<\\/script")
+
+
+def _figures_table(figs: dict) -> str:
+    rows = []
+    for name, f in figures.FIGURES.items():
+        rows.append(f"<tr><th scope=\"row\">{_e(f.label)}</th>"
+                    f"<td class=\"num\">{_e(figures.format_figure(name, figs.get(name)))}</td>"
+                    f"<td>{_e(f.unit)}</td><td class=\"def\">{_e(f.definition)}</td></tr>")
+    return ("<table><thead><tr><th>Figure</th><th>Value</th><th>Unit</th><th>Definition</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _frame_table(df: pd.DataFrame, empty: str) -> str:
+    if df.empty:
+        return f'<p class="nodata">{_e(empty)}</p>'
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = "".join(f"<td>{_e('' if style.is_missing(v) else v)}</td>" for v in row)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _pilot_card(story: deck.Story, pid: str) -> str:
+    s = deck.pilot_summary(story, pid)
+    color = style.value_chain_color(s["value_chain"])
+    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in s["facts"].items())
+    ms = s["milestones"]
+    facts += (f"<dt>Milestones</dt><dd>{ms['completed']} of {ms['total']} completed, "
+              f"{ms['overdue']} overdue (as of {_e(story.as_of_label)})</dd>")
+    if s["figures"]:
+        rows = "".join(f"<tr><td>{_e(figures.FIGURES[k].label)}</td>"
+                       f"<td class=\"num\">{_e(figures.format_figure(k, s['figures'].get(k)))}</td></tr>"
+                       for k in deck.PILOT_FIGURES)
+        figs = (f"<h4>Key figures, {_e(quarters.label(s['quarter']))}</h4>"
+                f"<table><tbody>{rows}</tbody></table>")
+    else:
+        figs = '<p class="nodata">No indicators reported yet.</p>'
+    les = s["lesson"]
+    if les:
+        ms_label = catalogue.MILESTONE_LABELS.get(les["milestone"], les["milestone"]) if les.get("milestone") else None
+        head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}" + (f", {ms_label}" if ms_label else "") + ")"
+        lesson = f"<blockquote><span class=\"kind\">{_e(head)}</span>{_e(les['lesson'])}</blockquote>"
+    else:
+        lesson = '<p class="nodata">No insight or recommendation recorded yet.</p>'
+    return (f'<article class="pilot" id="pilot-{_e(pid)}" style="border-left-color: {_e(color)}">'
+            f"<h3>{_e(s['name'])} ({_e(pid)})</h3><dl>{facts}</dl>{figs}{lesson}</article>")
+
+
+def _lessons(story: deck.Story) -> str:
+    groups = deck.lesson_groups(story)
+    parts = ["<h3>Each pilot's key lesson</h3>"]
+    if not groups:
+        parts.append('<p class="nodata">No insights or recommendations recorded for this selection.</p>')
+    for g in groups:
+        parts.append(f'<div class="lesson-group"><strong>{_e(", ".join(g["pilots"]))}</strong> '
+                     f'<span class="meta">({_e(g["kind"])}, {_e(quarters.label(g["quarter"]))})</span>'
+                     f"<blockquote>{_e(g['lesson'])}</blockquote></div>")
+    les = story.view.lessons.copy()
+    names = deck.pilot_names(story.view)
+    parts.append(f"<h3>All lessons up to {_e(story.quarter_label)} ({len(les)})</h3>")
+    if not les.empty:
+        les = les.sort_values(["quarter", "pilot_id"], ascending=[False, True])
+        table = pd.DataFrame({
+            "Quarter": les["quarter"], "Pilot": les["pilot_id"].map(lambda p: names.get(p, p)),
+            "Kind": les["kind"],
+            "Milestone": les["milestone"].map(lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else ""),
+            "Lesson": les["lesson"], "Author": les["author"]})
+        parts.append(_frame_table(table, ""))
+    else:
+        parts.append('<p class="nodata">No lessons recorded for this selection.</p>')
+    return "".join(parts)
+
+
+def _section(sid: str, title: str, lead: str, body: str) -> str:
+    lead_html = f'<p class="lead">{_e(lead)}</p>' if lead else ""
+    return f'<section id="{sid}"><h2>{_e(title)}</h2>{lead_html}{body}</section>'
+
+
+def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
+                as_of: dt.date | None = None, demo: bool | None = None) -> str:
+    """The report as one self-contained HTML document (str)."""
+    story = deck.resolve(portfolio, flt, quarter, as_of, demo)
+    view, q = story.view, story.quarter
+    figs = figures.portfolio_figures(view, Filter(), q, story.as_of)
+    plot = _Plots()
+    title = f"{deck.APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
+
+    out = []
+    # figures
+    out.append(_section("figures", "Portfolio figures",
+                        f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported for "
+                        f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with nothing "
+                        "to compute it from shows as \"no data\".", _figures_table(figs)))
+    # map
+    out.append(_section("map", "Where the pilots work",
+                        "Countries coloured by households reached in the quarter; grey: no data; dots: "
+                        "pilot sites by value chain. Hover for values; drag to pan, scroll to zoom.",
+                        plot(printable_map(view, deck.MAP_FIGURE, q), "map")))
+    # progress
+    overdue = charts.overdue_table(view, story.as_of)
+    if not overdue.empty:
+        overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(deck.fmt_date)})
+    out.append(_section("progress", "Progress through the learning cycle", deck.PROGRESS_DEFINITION,
+                        plot(charts.progress_gantt(view, story.as_of), "progress")
+                        + f"<h3>Overdue milestones as of {_e(story.as_of_label)} ({len(overdue)})</h3>"
+                        + _frame_table(overdue, "No milestone is overdue.")))
+    # income
+    out.append(_section("income", "Income and the living-income benchmark",
+                        f"{figures.FIGURES['income_avg_usd'].definition} "
+                        f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
+                        f"of surveyed households were above their country's living-income benchmark in "
+                        f"{story.quarter_label}.",
+                        plot(charts.income_trend(view), "income")
+                        + plot(charts.living_income_share_chart(view, q), "living_income")))
+    # inclusiveness
+    out.append(_section("inclusiveness", "Inclusiveness: women and youth",
+                        "Each pilot's share, and the portfolio's as a dashed line. "
+                        + figures.FIGURES["women_share_participants"].definition,
+                        plot(charts.inclusiveness_bars(view, q, "participants", "women"), "women_participants")
+                        + plot(charts.inclusiveness_bars(view, q, "participants", "youth"), "youth_participants")
+                        + plot(charts.inclusiveness_bars(view, q, "leaders", "women"), "women_leaders")))
+    # business
+    out.append(_section("business", "Business: sales through the producer organisations",
+                        f"{figures.FIGURES['sales_usd'].definition} "
+                        f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}.",
+                        plot(charts.business_chart(view, "sales_usd"), "sales")))
+    # NBMP
+    out.append(_section("nbmp", "New Business Model Principles", deck.NBMP_DEFINITION,
+                        plot(charts.nbmp_radar(view), "nbmp")))
+    # pilots
+    names = deck.pilot_names(view)
+    ids = sorted(view.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    cards = "".join(_pilot_card(story, pid) for pid in ids) or '<p class="nodata">No pilots in this selection.</p>'
+    out.append(_section("pilots", "The pilots",
+                        "Facts, key figures of each pilot's latest quarter with data, and its key lesson "
+                        "(latest insight or recommendation).", f'<div class="pilots">{cards}</div>'))
+    # lessons
+    out.append(_section("lessons", "Lessons", "Moment 3 of the learning cycle: what the pilots learned.",
+                        _lessons(story)))
+
+    nav = "".join(f'<li><a href="#{sid}">{_e(label)}</a></li>' for sid, label in SECTIONS)
+    demo_html = f'<p class="demo">{_e(deck.DEMO_NOTICE)}</p>' if story.demo else ""
+    ending = (f" (quarter ending {deck.fmt_date(quarters.end_date(q))})" if q else "")
+    header = (f"<header><h1>{_e(deck.APP_NAME)}</h1>"
+              f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} ({len(view.pilots)} pilots)</p>"
+              f"<p class=\"meta\"><strong>Date of the data:</strong> indicators for {_e(story.quarter_label)}"
+              f"{_e(ending)}; milestones as of {_e(story.as_of_label)}</p>"
+              f"{demo_html}<nav><ol>{nav}</ol></nav></header>")
+    footer = (f"<footer>{_e(deck.APP_NAME)} · {_e(story.data_line())} · made on "
+              f"{_e(deck.fmt_date(dt.date.today()))}. Charts are interactive: hover for values, "
+              "drag to zoom, double-click to reset.</footer>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_e(title)}</title><style>{CSS}</style>"
+            "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
+            f"<script id=\"plotly-js\">{_plotly_js()}</script>"
+            f"<script id=\"geo-assets\">{_geo_assets_js()}</script></head>"
+            f"<body>{header}<main>{''.join(out)}</main>{footer}</body></html>")
+
+
+def write_report(portfolio: Portfolio, out: str | Path | TextIO, *, flt: Filter = Filter(),
+                 quarter: str | None = None, as_of: dt.date | None = None,
+                 demo: bool | None = None) -> None:
+    """Write the report to a path (UTF-8) or a text file."""
+    text = report_html(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    if isinstance(out, (str, Path)):
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+
+
+def report_bytes(portfolio: Portfolio, **kwargs) -> bytes:
+    """The report as UTF-8 bytes (for a download button)."""
+    return report_html(portfolio, **kwargs).encode("utf-8")
