@@ -1,0 +1,359 @@
+"""The learning-event deck as a presenter gets it: opened with python-pptx, charts are
+native (editable) charts holding the numbers ``linkdash.figures`` computes, the notes
+define every figure and say which quarter the data is for, one slide per pilot of the
+filter; rendered by LibreOffice, it has as many pages as slides. Also the Presentation
+page (AppTest): slides follow the filter and the slide number lives in the URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.util import Emu
+
+from linkdash import catalogue, deck, demo, figures, quarters
+from linkdash.portfolio import Filter
+
+AS_OF = dt.date(2018, 12, 31)
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    return demo.portfolio_from_tables(demo.demo_tables(today=dt.date(2019, 2, 1)))
+
+
+@pytest.fixture(scope="module")
+def deck_path(portfolio, tmp_path_factory):
+    path = tmp_path_factory.mktemp("deck") / "deck.pptx"
+    deck.write_deck(portfolio, path, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture(scope="module")
+def prs(deck_path):
+    return Presentation(str(deck_path))
+
+
+def _title(slide) -> str:
+    return slide.shapes.title.text if slide.shapes.title is not None else ""
+
+
+def _slide(prs, starts: str):
+    hits = [s for s in prs.slides if _title(s).startswith(starts)]
+    assert hits, f"no slide titled {starts!r}: {[_title(s) for s in prs.slides]}"
+    return hits[0]
+
+
+def _chart(slide):
+    charts = [sh.chart for sh in slide.shapes if sh.has_chart]
+    assert len(charts) == 1, "expected one native chart on the slide"
+    return charts[0]
+
+
+def _series(chart) -> dict[str, list]:
+    return {s.name: list(s.values) for s in chart.plots[0].series}
+
+
+def _notes(slide) -> str:
+    return slide.notes_slide.notes_text_frame.text
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(float(a) - float(b)) < 1e-6 * max(1.0, abs(float(b)))
+
+
+def test_deck_is_16_9_with_a_title_slide_that_says_what_and_when(prs, portfolio):
+    assert prs.slide_width / prs.slide_height == pytest.approx(16 / 9, rel=0.01)
+    first = prs.slides[0]
+    text = " ".join(sh.text_frame.text for sh in first.shapes if sh.has_text_frame)
+    q = figures.latest_quarter(portfolio)
+    assert "LINK Pilot Monitor" in text
+    assert quarters.label(q) in text and "all pilots" in text
+    assert "31 Dec 2018" in text  # the as-of date of the milestones
+    assert "demo data" in text.lower()
+
+
+def test_the_title_slide_does_not_call_real_data_demo(portfolio):
+    from dataclasses import replace
+
+    real = replace(portfolio, benchmarks=portfolio.benchmarks.assign(source="Anker Research Institute"))
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(real, as_of=AS_OF, with_map=False)))
+    text = " ".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+    assert "demo" not in text.lower()
+
+
+def test_figures_slide_shows_every_figure_formatted(prs, portfolio):
+    figs = figures.portfolio_figures(portfolio, Filter(), None, AS_OF)
+    slide = _slide(prs, "The portfolio in")
+    cells = [c.text for sh in slide.shapes if sh.has_table for row in sh.table.rows for c in row.cells]
+    for name, f in figures.FIGURES.items():
+        assert f.label in cells
+        assert cells[cells.index(f.label) + 1] == figures.format_figure(name, figs[name])
+    notes = _notes(slide)
+    for f in figures.FIGURES.values():
+        assert f.definition in notes
+
+
+def test_chart_slides_hold_native_charts_not_pictures(prs):
+    titles = ["Progress through", "Income against", "Inclusiveness", "The New Business Model", "Business:"]
+    for t in titles:
+        slide = _slide(prs, t)
+        assert any(sh.has_chart for sh in slide.shapes), t
+        assert not any(sh.shape_type == 13 for sh in slide.shapes), f"{t}: a picture instead of a chart"
+
+
+def test_progress_chart_counts_agree_with_the_figures(prs, portfolio):
+    chart = _chart(_slide(prs, "Progress through"))
+    s = _series(chart)
+    figs = figures.portfolio_figures(portfolio, Filter(), None, AS_OF)
+    assert sum(s["Completed"]) == figs["milestones_completed"]
+    assert sum(s["Overdue"]) == figs["milestones_overdue"] > 0
+    per_pilot = [sum(v) for v in zip(*s.values())]
+    assert per_pilot == [len(catalogue.MILESTONES)] * len(portfolio.pilots)
+    # the Malawi dairy prototype cycle is overdue in the demo data
+    names = list(chart.plots[0].categories)
+    assert s["Overdue"][names.index("Malawi dairy cows")] == 1
+
+
+def test_income_chart_is_the_weighted_income_by_quarter(prs, portfolio):
+    chart = _chart(_slide(prs, "Income against"))
+    s = _series(chart)
+    by_q = figures.figures_by_quarter(portfolio, Filter())
+    cats = list(chart.plots[0].categories)
+    assert cats == [quarters.label(q) for q in by_q["quarter"]]
+    income = s["Average household income (weighted by households)"]
+    for got, want in zip(income, by_q["income_avg_usd"]):
+        assert _close(got, None if want is None or want != want else want)
+    bench = s["Living-income benchmark"]
+    assert all(b is not None and b > 0 for b in bench)
+    assert chart.value_axis.tick_labels.number_format.startswith('"$"')
+
+
+def test_inclusiveness_bars_are_each_pilots_own_share_in_percent(prs, portfolio):
+    chart = _chart(_slide(prs, "Inclusiveness"))
+    s = _series(chart)
+    cats = list(chart.plots[0].categories)
+    assert cats[-1] == "Portfolio"
+    q = figures.latest_quarter(portfolio)
+    names = deck.pilot_names(portfolio)
+    for pid in portfolio.pilots["pilot_id"]:
+        one = figures.portfolio_figures(portfolio, Filter(pilots=(pid,)), q, AS_OF)
+        i = cats.index(names[pid])
+        assert _close(s["Women among participants"][i], one["women_share_participants"])
+        assert _close(s["Youth among participants"][i], one["youth_share_participants"])
+    whole = figures.portfolio_figures(portfolio, Filter(), q, AS_OF)
+    assert _close(s["Women among participants"][-1], whole["women_share_participants"])
+    assert chart.value_axis.tick_labels.number_format == "0%"
+    assert chart.value_axis.maximum_scale == 1
+
+
+def test_nbmp_is_a_radar_of_first_and_latest_medians(prs, portfolio):
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    from linkdash import charts
+
+    chart = _chart(_slide(prs, "The New Business Model"))
+    assert chart.chart_type == XL_CHART_TYPE.RADAR
+    s = _series(chart)
+    a = charts.nbmp_assessments(portfolio)
+    cols = list(catalogue.NBMP)
+    assert list(chart.plots[0].categories) == [catalogue.NBMP_LABELS[c] for c in cols]
+    for got, want in zip(s["Latest assessment (median)"], a[a["which"] == "latest"][cols].median()):
+        assert _close(got, want)
+    assert s["Latest assessment (median)"] != s["First assessment (median)"]
+
+
+def test_sales_stacks_add_up_to_the_sales_figure(prs, portfolio):
+    chart = _chart(_slide(prs, "Business:"))
+    s = _series(chart)
+    by_q = figures.figures_by_quarter(portfolio, Filter())
+    totals = [sum(v for v in col if v is not None) for col in zip(*s.values())]
+    for got, want in zip(totals, by_q["sales_usd"]):
+        assert _close(got, want)
+    assert set(s) <= {catalogue.VALUE_CHAIN_LABELS[v] for v in catalogue.VALUE_CHAINS}
+
+
+def test_notes_of_every_chart_slide_define_the_figures_and_name_the_quarter(prs, portfolio):
+    q = quarters.label(figures.latest_quarter(portfolio))
+    expected = {
+        "Progress through": ["milestones_completed", "milestones_overdue"],
+        "Income against": ["income_avg_usd", "share_above_living_income"],
+        "Inclusiveness": ["women_share_participants", "youth_share_participants"],
+        "Business:": ["sales_usd"],
+        "Where the pilots work": ["households_reached"],
+    }
+    for title, names in expected.items():
+        notes = _notes(_slide(prs, title))
+        assert q in notes and "31 Dec 2018" in notes, title
+        for n in names:
+            assert figures.FIGURES[n].definition in notes, (title, n)
+    assert "1 (weak) to 5 (strong)" in _notes(_slide(prs, "The New Business Model"))
+    assert "Living-income benchmark" in _notes(_slide(prs, "Income against"))
+
+
+def test_one_slide_per_pilot_with_its_key_lesson(prs, portfolio):
+    names = deck.pilot_names(portfolio)
+    for pid in portfolio.pilots["pilot_id"]:
+        slide = _slide(prs, f"{names[pid]} ({pid})")
+        text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        lesson = deck.key_lesson(portfolio.lessons, pid)
+        assert lesson is not None and lesson["kind"] in ("insight", "recommendation")
+        assert " ".join(str(lesson["lesson"]).split())[:60] in " ".join(text.split())
+        assert lesson["lesson"] in _notes(slide)
+
+
+def test_key_lesson_is_the_latest_insight_or_recommendation(portfolio):
+    les = portfolio.lessons
+    for pid in portfolio.pilots["pilot_id"]:
+        mine = les[(les["pilot_id"] == pid) & les["kind"].isin(["insight", "recommendation"])]
+        got = deck.key_lesson(les, pid, "2017-Q4")
+        early = mine[mine["quarter"] <= "2017-Q4"]
+        if early.empty:
+            assert got is None
+        else:
+            assert got["quarter"] == early["quarter"].max()
+
+
+def test_a_filter_gives_one_slide_per_pilot_of_the_filter():
+    portfolio = demo.portfolio_from_tables(demo.demo_tables(today=dt.date(2019, 2, 1)))
+    asia = Filter(regions=("Asia",))
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, flt=asia, as_of=AS_OF,
+                                                                with_map=False)))
+    ids = set(portfolio.filtered(asia).pilots["pilot_id"])
+    assert len(ids) == 7
+    pilot_slides = [s for s in prs.slides if any(f"({pid})" in _title(s) for pid in ids)]
+    assert len(pilot_slides) == 7
+    assert not any("(KEN-DAIRY)" in _title(s) for s in prs.slides)
+    # the chart numbers follow the filter too
+    figs = figures.portfolio_figures(portfolio, asia, None, AS_OF)
+    s = _series(_chart(_slide(prs, "Progress through")))
+    assert sum(s["Completed"]) == figs["milestones_completed"]
+    assert "Asia" in " ".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+
+
+def test_an_earlier_quarter_tells_the_story_up_to_that_quarter(portfolio):
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, quarter="2017-Q2", as_of=AS_OF,
+                                                                with_map=False)))
+    chart = _chart(_slide(prs, "Income against"))
+    assert list(chart.plots[0].categories)[-1] == "Q2 2017"
+    assert _slide(prs, "The portfolio in Q2 2017")
+
+
+def test_an_empty_portfolio_still_gives_a_deck_that_says_no_data():
+    from linkdash.portfolio import Portfolio
+
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(Portfolio(), with_map=False)))
+    texts = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
+    assert "No income reported" in texts and "No milestones reported" in texts
+
+
+def test_map_slide_has_the_map_picture_or_says_why_not(prs):
+    slide = _slide(prs, "Where the pilots work")
+    pictures = [sh for sh in slide.shapes if sh.shape_type == 13]
+    if pictures:
+        assert pictures[0].image.content_type == "image/png"
+        assert Emu(pictures[0].width).inches > 8
+    else:
+        text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        assert "could not be drawn" in text and "could not be made" in _notes(slide)
+
+
+def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
+    from linkdash import maps
+
+    def broken(*a, **k):
+        raise RuntimeError("no browser here")
+
+    monkeypatch.setattr(maps, "map_image_png", broken)
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, as_of=AS_OF)))
+    slide = _slide(prs, "Where the pilots work")
+    assert not [sh for sh in slide.shapes if sh.shape_type == 13]
+    assert "no browser here" in _notes(slide)
+
+
+# --- rendered by LibreOffice -------------------------------------------------------------------
+
+def _require_office() -> str:
+    soffice = shutil.which("soffice") or ("/usr/bin/soffice" if Path("/usr/bin/soffice").exists() else None)
+    missing = None if soffice and shutil.which("pdftoppm") else "LibreOffice (soffice) or pdftoppm is not installed"
+    if missing:
+        if os.environ.get("LINKDASH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"rendering tests are required here but {missing}")
+        pytest.skip(missing)
+    return soffice
+
+
+def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
+    soffice = _require_office()
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck_path)],
+                   check=True, capture_output=True, timeout=240, env=env)
+    pdf = tmp_path / "deck.pdf"
+    assert pdf.exists()
+    out = ARTIFACTS / "deck"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(out / "slide")], check=True, timeout=240)
+    pages = sorted(out.glob("slide-*.png"))
+    assert len(pages) == len(prs.slides)
+    assert all(p.stat().st_size > 5_000 for p in pages)  # not blank pages
+
+
+# --- the Presentation page (AppTest) ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from linkdash.store import Store
+
+    path = tmp_path_factory.mktemp("present") / "demo.sqlite"
+    store = Store.open(f"sqlite:///{path}")
+    demo.demo_command(store)
+    store.close()
+    return path
+
+
+def _app(demo_db, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "linkdash.sqlite"
+    shutil.copy(demo_db, path)
+    monkeypatch.setenv("LINKDASH_DATABASE_URL", f"sqlite:///{path}")
+    root = Path(__file__).resolve().parent.parent
+    return AppTest.from_file(str(root / "app.py"), default_timeout=120)
+
+
+def test_presentation_page_steps_through_slides_and_keeps_the_slide_in_the_url(demo_db, tmp_path, monkeypatch):
+    at = _app(demo_db, tmp_path, monkeypatch)
+    at.run()
+    at.switch_page("pages/presentation.py").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("The LINK pilots on the map")
+    at.button(key="slide_next").click().run()
+    assert at.title[0].value == "Progress through the learning cycle"
+    assert at.query_params["slide"] in ("2", ["2"])
+    for _ in range(4):
+        at.button(key="slide_next").click().run()
+    assert at.title[0].value.endswith("(BGD-GOAT)")  # the first pilot by name
+    assert not at.exception
+
+
+def test_presentation_page_opens_on_the_slide_of_the_url_and_follows_the_filter(demo_db, tmp_path, monkeypatch):
+    at = _app(demo_db, tmp_path, monkeypatch)
+    at.query_params["slide"] = "12"
+    at.query_params["region"] = "Asia"
+    at.run()
+    at.switch_page("pages/presentation.py").run()
+    assert not at.exception
+    # Asia: 5 story slides + 7 pilots; slide 12 is the last Asian pilot by name
+    body = " ".join(m.value for m in at.markdown)
+    assert "Slide 12 of 12" in body
+    assert at.title[0].value == "Vietnam dairy cows (VNM-DAIRY)"
