@@ -398,6 +398,32 @@ def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str
     return out
 
 
+def figures_by(portfolio: Portfolio, by: str, flt: Filter = Filter(), quarter: str | None = None,
+               as_of: dt.date | None = None) -> dict[str, dict]:
+    """``portfolio_figures`` for each value of a pilot column (``country``, ``region``,
+    ``value_chain``, ``pilot_id``) at once: ``{group: {figure: value}}``. The same
+    per-figure functions over the same per-pilot table, built once instead of once per
+    group (the map needs every country). ``quarter`` defaults to the latest quarter with
+    data in the filter as a whole, so every group is shown for the same quarter."""
+    p = portfolio.filtered(flt)
+    as_of = as_of or dt.date.today()
+    if quarter is None:
+        quarter = latest_quarter(p)
+    rows = pilot_quarter_table(p, quarter)
+    status = milestone_status_as_of(p.milestones, as_of)
+    group_of = dict(zip(p.pilots["pilot_id"], p.pilots[by]))
+    out: dict[str, dict] = {}
+    for group in sorted({g for g in group_of.values() if isinstance(g, str)}):
+        ids = {pid for pid, g in group_of.items() if g == group}
+        figs: dict = {"quarter": quarter, "as_of": as_of}
+        figs.update(_figures_of_rows(rows[rows["pilot_id"].isin(ids)]))
+        st_g = status[status["pilot_id"].isin(ids)] if not status.empty else status
+        figs["milestones_completed"] = milestones_completed(st_g)
+        figs["milestones_overdue"] = milestones_overdue(st_g)
+        out[group] = figs
+    return out
+
+
 def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
                        quarter_list: list[str] | None = None) -> pd.DataFrame:
     """The quarter figures (everything but the milestones) for each quarter: one row per

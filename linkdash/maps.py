@@ -137,13 +137,14 @@ def _view_for(portfolio: Portfolio, width_px: int, height_px: int) -> tuple[dict
 
 def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd.DataFrame:
     """One row per pilot country: ``country``, ``name``, ``value`` (None = no data),
-    ``text`` (formatted), ``pilots`` (names). Values from ``figures.portfolio_figures``."""
+    ``text`` (formatted), ``pilots`` (names). Values from ``figures.figures_by`` (the same
+    definitions as ``portfolio_figures`` on a one-country filter)."""
     rows = []
     names = country_names()
     pilots = portfolio.pilots
+    by_country = figures.figures_by(portfolio, "country", quarter=quarter)
     for c in sorted(pilots["country"].dropna().unique()):
-        figs = figures.portfolio_figures(portfolio, Filter(countries=(c,)), quarter)
-        value = figs.get(figure)
+        value = by_country.get(c, {}).get(figure)
         if style.is_missing(value):
             value = None
         in_country = pilots[pilots["country"] == c]

@@ -385,3 +385,19 @@ def test_summary_human_output_is_a_readable_table(five, capsys):
     assert "Q4 2017" in out
     assert "Households reached" in out and "900" in out
     assert "no data" in out  # no incomes in this portfolio
+
+
+@pytest.mark.parametrize("by, field", [("country", "countries"), ("region", "regions"),
+                                       ("value_chain", "value_chains")])
+def test_figures_by_group_equal_the_figures_of_a_one_group_filter(by, field):
+    """The map colours each country with figures_by; a KPI card filtered to that country
+    must show the same numbers."""
+    from linkdash.demo import demo_portfolio
+
+    p = demo_portfolio(dt.date(2018, 12, 31))
+    as_of = dt.date(2018, 6, 30)
+    grouped = F.figures_by(p, by, quarter="2017-Q4", as_of=as_of)
+    assert set(grouped) == set(p.pilots[by])
+    for group, figs in grouped.items():
+        alone = F.portfolio_figures(p, Filter(**{field: (group,)}), "2017-Q4", as_of)
+        assert figs == alone, group
