@@ -160,7 +160,16 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its main block, so a full-page shot shows one screen:
+    # grow the viewport to the content's height for the picture, then restore it.
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        "[data-testid='stMain'], [data-testid='stAppViewContainer'], section.main")]
+        .map(e => e.scrollHeight), document.body.scrollHeight)""")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 6000)})
+    page.wait_for_timeout(800)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 
