@@ -8,8 +8,14 @@ each in its own subprocess (so peak memory is that method's alone), several repe
 - ``pandas+openpyxl``: ``pandas.read_excel(engine="openpyxl")``
 - ``check_file``: our whole check (read, find headers, parse and check every cell,
   build the long table), against a stored portfolio that knows the 2,000 pilots
+- ``check+preview``: what ``python -m linkdash validate`` and the Upload page do before
+  Commit: ``check_file`` against the stored portfolio, then ``Store.preview`` of the
+  tables. Setup (not timed): a temporary SQLite store holding the 2,000 pilots and the
+  first 20% of the Indicators rows (one value in ten of those altered), so the preview
+  sees new, changed and unchanged values.
 
-Goals: check_file <= 1.5x calamine, >= 5x faster than pandas+openpyxl, peak < 500 MB.
+Goals (issue 3): check+preview <= 1.5x calamine, >= 5x faster than pandas+openpyxl,
+peak < 500 MB.
 
     .venv/bin/python benchmarks/bench_import.py [--rows N] [--repeats R]
 """
@@ -89,10 +95,37 @@ def current_portfolio():
     return Portfolio(pilots=pil)
 
 
+STORED_SHARE = 0.2  # of the Indicators rows, stored before check+preview
+
+
+def preview_store(path: str, tmp: str):
+    """A SQLite store with the 2,000 pilots and the first 20% of the file's Indicators
+    rows, one stored value in ten altered (so the file changes it back). -> Store."""
+    import numpy as np
+    import pandas as pd
+
+    from linkdash.importer import check_file
+    from linkdash.store import Store
+
+    data = Path(path).read_bytes()
+    checked = check_file(data, Path(path).name, current_portfolio())
+    ind = checked.tables["Indicators"]
+    stored_pilots = set(pilot_ids()[:int(N_PILOTS * STORED_SHARE)])
+    old = ind[ind["pilot_id"].isin(stored_pilots)].reset_index(drop=True)
+    alter = (np.arange(len(old)) % 10 == 0) & old["value"].notna().to_numpy()
+    old.loc[alter, "value"] = old.loc[alter, "value"] + 1.0
+    pil = current_portfolio().pilots.assign(cycle="Asia & Africa")
+    store = Store.open(f"sqlite:///{tmp}/b.sqlite")
+    store.commit({"Pilots": pil, "Indicators": old}, file_bytes=b"bench setup",
+                 filename="setup.xlsx", user=None)
+    return store
+
+
 def run_method(method: str, path: str, repeats: int) -> dict:
     import resource
 
     times = []
+    extra: dict = {}
     if method == "calamine":
         from python_calamine import CalamineWorkbook
 
@@ -106,6 +139,27 @@ def run_method(method: str, path: str, repeats: int) -> dict:
         def once():
             df = pd.read_excel(path, sheet_name="Indicators", engine="openpyxl", header=1)
             assert len(df) > 1000
+    elif method == "check+preview":
+        import tempfile
+
+        from linkdash.importer import check_file
+
+        data = Path(path).read_bytes()
+        tmp = tempfile.TemporaryDirectory()
+        t = time.perf_counter()
+        store = preview_store(path, tmp.name)
+        current = store.load()
+        extra["setup_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store.load()
+        extra["load_s"] = time.perf_counter() - t
+
+        def once():
+            c = check_file(data, Path(path).name, current)
+            assert c.report.ok, c.report.errors[:3]
+            ch = store.preview(c.tables)
+            assert ch.new > 0 and ch.changed > 0 and ch.unchanged > 0, ch.counts()
+            extra["counts"] = ch.counts()
     else:
         from linkdash.importer import check_file
 
@@ -121,7 +175,10 @@ def run_method(method: str, path: str, repeats: int) -> dict:
         once()
         times.append(time.perf_counter() - t)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"median_s": statistics.median(times), "times": times, "peak_mb": peak_mb}
+    if method == "check+preview":
+        store.close()
+        tmp.cleanup()
+    return {"median_s": statistics.median(times), "times": times, "peak_mb": peak_mb, **extra}
 
 
 def main() -> int:
@@ -142,6 +199,7 @@ def main() -> int:
         print(f"built {path.name} ({path.stat().st_size / 2**20:.1f} MB) in {time.perf_counter() - t:.1f} s")
     results = {}
     for method, reps in (("calamine", args.repeats), ("check_file", args.repeats),
+                         ("check+preview", args.repeats),
                          ("pandas+openpyxl", max(1, min(3, args.repeats)))):
         out = subprocess.run([sys.executable, __file__, "--method", method, "--path", str(path),
                               "--repeats", str(reps)], capture_output=True, text=True, cwd=ROOT)
@@ -151,15 +209,24 @@ def main() -> int:
         results[method] = json.loads(out.stdout.strip().splitlines()[-1])
     base = results["calamine"]["median_s"]
     print(f"\n{args.rows:,} Indicators rows x {27} columns, {path.stat().st_size / 2**20:.1f} MB; "
-          f"median of repeats; peak = max RSS of the process")
+          f"median of repeats; peak = max RSS of the process (setup included)")
     print(f"{'method':<18}{'median s':>10}{'x calamine':>12}{'peak MB':>10}{'repeats':>9}")
     for method, r in results.items():
         print(f"{method:<18}{r['median_s']:>10.3f}{r['median_s'] / base:>12.2f}{r['peak_mb']:>10.0f}"
               f"{len(r['times']):>9}")
-    cf, pd_ = results["check_file"]["median_s"], results["pandas+openpyxl"]["median_s"]
-    print(f"\ncheck_file / calamine = {cf / base:.2f} (goal <= 1.5); pandas+openpyxl / check_file = "
-          f"{pd_ / cf:.1f} (goal >= 5); check_file peak {results['check_file']['peak_mb']:.0f} MB "
-          f"(goal < 500)")
+    cp = results["check+preview"]
+    print(f"\ncheck+preview: store setup {cp['setup_s']:.1f} s (not timed), Store.load "
+          f"{cp['load_s']:.2f} s (not timed; the Upload page caches it), changes {cp['counts']}")
+    pd_ = results["pandas+openpyxl"]["median_s"]
+    goals = [
+        ("check+preview <= 1.5 x calamine", cp["median_s"] / base, cp["median_s"] / base <= 1.5),
+        ("pandas+openpyxl / check+preview >= 5", pd_ / cp["median_s"], pd_ / cp["median_s"] >= 5),
+        ("check+preview peak < 500 MB", cp["peak_mb"], cp["peak_mb"] < 500),
+    ]
+    for what, value, ok in goals:
+        print(f"{'PASS' if ok else 'FAIL'}  {what}: {value:.2f}")
+    cf = results["check_file"]["median_s"]
+    print(f"(check_file alone: {cf / base:.2f} x calamine)")
     return 0
 
 
