@@ -635,43 +635,86 @@ class LongValues:
         return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0))
 
 
+OUTLIER_CHUNK = 50_000  # values compared at once (bounds the memory of the comparison)
+
+
+def _prefix_median(sorted_rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Median of the first ``k[j]`` values of each row (values ascending, NaN after them),
+    computed as ``np.median`` does: the middle value, or the mean of the two middle ones."""
+    j = np.arange(len(k))
+    lo = sorted_rows[j, (k - 1) // 2]
+    hi = sorted_rows[j, k // 2]
+    return (lo + hi) / 2
+
+
 def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
     """Warn when a value is far from the pilot's own earlier quarters in the store:
     modified z-score |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or,
-    when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median."""
+    when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median.
+
+    Vectorised: the stored history is sorted by (pilot, indicator, quarter); each value
+    finds its earlier quarters as a slice of it, and the medians of all slices are taken
+    at once on a NaN-padded matrix (in chunks)."""
+    import pandas as pd
+
     ind = ctx.current.indicators
     if ind.empty or not len(long.rows):
         return
     kinds = catalogue.indicators()
+    scored = {c for c, k in kinds.items() if k.kind == "score"}
     stored_pilots = set(ind["pilot_id"].dropna())
-    sel = np.flatnonzero(np.fromiter((x in stored_pilots for x in long.pilot_id), dtype=bool,
-                                     count=len(long.pilot_id)))
+    sel = np.flatnonzero(pd.Series(long.pilot_id, dtype=object, copy=False).isin(stored_pilots).to_numpy()
+                         & ~pd.Series(long.indicator, dtype=object, copy=False).isin(scored).to_numpy())
     if not sel.size:
         return
     sub = ind[ind["pilot_id"].isin(set(long.pilot_id[sel])) & ind["value"].notna()]
-    history: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    for pid, q, code, v in zip(sub["pilot_id"], sub["quarter"], sub["indicator"], sub["value"]):
-        history.setdefault((pid, code), []).append((q, float(v)))
-    for k in sel.tolist():
-        pid, q, code, x = long.pilot_id[k], long.quarter[k], long.indicator[k], float(long.value[k])
-        if kinds[code].kind == "score":
-            continue
-        hist = history.get((pid, code))
-        if not hist:
-            continue
-        earlier = np.array([v for hq, v in hist if hq < q])
-        if earlier.size < OUTLIER_MIN_HISTORY:
-            continue
-        med = float(np.median(earlier))
-        mad = float(np.median(np.abs(earlier - med)))
-        if mad > 0:
-            far = abs(0.6745 * (x - med) / mad) > OUTLIER_Z
-        else:
-            far = med > 0 and (x > OUTLIER_RATIO * med or x < med / OUTLIER_RATIO)
-        if far:
-            report.warn("outlier", p.name, p.cell(code, int(long.rows[k])), x,
-                        f"{kinds[code].label} for {pid} {q} is {_show(x)}, far from its earlier "
-                        f"quarters (median {_show(med)} over {earlier.size} quarters): check the "
+    if sub.empty:
+        return
+    n_hist = len(sub)
+    # one integer code per pilot, indicator and quarter, shared by the history and the file
+    pid_codes, _ = pd.factorize(np.concatenate([sub["pilot_id"].to_numpy(dtype=object),
+                                                long.pilot_id[sel]]))
+    ind_codes, _ = pd.factorize(np.concatenate([sub["indicator"].to_numpy(dtype=object),
+                                                long.indicator[sel]]))
+    q_all = np.concatenate([sub["quarter"].to_numpy(dtype=object), long.quarter[sel]])
+    q_uniq, q_codes = np.unique(q_all.astype(str), return_inverse=True)  # sorted: rank = order
+    n_q = len(q_uniq) + 1
+    group = pid_codes.astype(np.int64) * (int(ind_codes.max()) + 1) + ind_codes
+    hist_key = group[:n_hist] * n_q + q_codes[:n_hist]
+    order = np.argsort(hist_key, kind="stable")
+    hist_key = hist_key[order]
+    hist_val = sub["value"].to_numpy(dtype=float)[order]
+    hist_group = group[:n_hist][order]
+    g_start = np.searchsorted(hist_group, group[n_hist:], side="left")
+    # earlier values: those of the same group with a lower quarter
+    g_end = np.searchsorted(hist_key, group[n_hist:] * n_q + q_codes[n_hist:], side="left")
+    count = g_end - g_start
+    enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
+    x_all = long.value[sel].astype(float)
+    for c0 in range(0, len(enough), OUTLIER_CHUNK):
+        js = enough[c0:c0 + OUTLIER_CHUNK]
+        k = count[js]
+        width = int(k.max())
+        pos = np.arange(width)
+        inside = pos[None, :] < k[:, None]
+        idx = np.minimum(g_start[js][:, None] + pos[None, :], n_hist - 1)
+        m = np.where(inside, hist_val[idx], np.nan)
+        m.sort(axis=1)
+        med = _prefix_median(m, k)
+        dev = np.abs(m - med[:, None])
+        dev.sort(axis=1)
+        mad = _prefix_median(dev, k)
+        x = x_all[js]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
+                           (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
+        for f in np.flatnonzero(far).tolist():
+            kk = int(sel[js[f]])
+            pid, q, code, xv = long.pilot_id[kk], long.quarter[kk], long.indicator[kk], float(x[f])
+            mv = float(med[f])
+            report.warn("outlier", p.name, p.cell(code, int(long.rows[kk])), xv,
+                        f"{kinds[code].label} for {pid} {q} is {_show(xv)}, far from its earlier "
+                        f"quarters (median {_show(mv)} over {int(k[f])} quarters): check the "
                         f"value; if it is right, leave it.")
 
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -214,19 +215,65 @@ def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
 DETAIL_COLUMNS = ["sheet", "key", "field", "old", "new", "kind"]
 
 
-@dataclass
 class Changes:
     """What a set of tables would change: counts of stored values and, for the
-    Upload page, one detail row per new or changed field (``kind`` new|changed)."""
+    Upload page, one detail row per new or changed field (``kind`` new|changed).
 
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    detail: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DETAIL_COLUMNS))
-    by_sheet: dict[str, dict[str, int]] = field(default_factory=dict)
+    ``detail`` may be built lazily (on first access) from parts that ``preview``
+    keeps: the counts are always exact, the detail frame costs nothing until a page
+    shows it."""
+
+    def __init__(self, new: int = 0, changed: int = 0, unchanged: int = 0,
+                 detail: pd.DataFrame | None = None,
+                 by_sheet: dict[str, dict[str, int]] | None = None, *,
+                 detail_parts: list | None = None):
+        self.new = new
+        self.changed = changed
+        self.unchanged = unchanged
+        self.by_sheet = by_sheet if by_sheet is not None else {}
+        self._detail = detail
+        self._parts = detail_parts  # [list of detail tuples | _IndicatorDetail], in sheet order
+
+    @property
+    def detail(self) -> pd.DataFrame:
+        if self._detail is None:
+            self._detail = _detail_frame(self._parts or [])
+            self._parts = None
+        return self._detail
+
+    @detail.setter
+    def detail(self, frame: pd.DataFrame) -> None:
+        self._detail, self._parts = frame, None
 
     def counts(self) -> dict[str, int]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Changes):
+            return NotImplemented
+        return (self.counts() == other.counts() and self.by_sheet == other.by_sheet
+                and self.detail.equals(other.detail))
+
+    def __repr__(self) -> str:
+        return f"Changes(new={self.new}, changed={self.changed}, unchanged={self.unchanged})"
+
+
+def _empty_detail() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in DETAIL_COLUMNS})
+
+
+def _detail_frame(parts: list) -> pd.DataFrame:
+    frames = []
+    for part in parts:
+        if isinstance(part, _IndicatorDetail):
+            f = part.frame()
+            if len(f):
+                frames.append(f)
+        elif part:
+            frames.append(pd.DataFrame(part, columns=DETAIL_COLUMNS, dtype=object))
+    if not frames:
+        return _empty_detail()
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 @dataclass
@@ -328,6 +375,186 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
             plan.detail.append((sheet, _key_text(key), _field(sheet, key, c),
                                 _coerce(cols[c], old[c]), given[c], "changed"))
     return plan
+
+
+# --- the preview of the Indicators sheet, vectorised ------------------------------------------
+#
+# An Indicators table holds one row per stored value (50,000 rows x 25 indicators is
+# 1.25 million), so the preview does not walk it row by row as ``_plan`` does: one query
+# reads the current values of the pilots in the file, both sides get integer keys
+# (factorised pilot, quarter, indicator), and new / changed / unchanged are counted by
+# comparing arrays with the same rules as ``_plan`` (blank is not reported, floats equal
+# within 1e-12, the first of two rows with the same key counts). The detail rows are
+# built only when ``Changes.detail`` is read.
+
+_IN_CHUNK = 5000  # pilot ids per query
+
+
+def _text_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """An object column as stored text (None for blank), like ``_coerce("text", v)``."""
+    if name not in df.columns:
+        return np.full(n, None, dtype=object)
+    arr = df[name].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    blank = pd.isna(arr)
+    out = np.full(n, None, dtype=object)
+    given = arr[~blank]
+    if pd.api.types.infer_dtype(given, skipna=False) != "string":
+        given = np.array([_coerce("text", v) for v in given.tolist()] + [None], dtype=object)[:-1]
+    out[~blank] = given
+    return out
+
+
+def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """A column as stored floats (NaN for blank), like ``_coerce("float", v)``."""
+    if name not in df.columns:
+        return np.full(n, np.nan)
+    col = df[name]
+    if col.dtype.kind == "f":
+        return col.to_numpy(dtype=float)
+    out = [_coerce("float", v) for v in col.tolist()]
+    return np.array([np.nan if v is None else v for v in out], dtype=float)
+
+
+def _current_indicator_values(conn: Connection, pilot_ids: list[str]) -> np.ndarray:
+    """Current (pilot_id, quarter, indicator, value, text) rows of these pilots, as an
+    object array of shape (n, 5)."""
+    t = DATA_TABLES["Indicators"]
+    cols = (t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text)
+    rows: list = []
+    for i in range(0, len(pilot_ids), _IN_CHUNK):
+        chunk = pilot_ids[i:i + _IN_CHUNK]
+        res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
+                                                  t.c.pilot_id.in_(chunk)))
+        rows.extend(res.cursor.fetchall())  # plain tuples: no Row objects for 1M values
+        res.close()
+    if not rows:
+        return np.empty((0, 5), dtype=object)
+    out = np.empty((len(rows), 5), dtype=object)
+    out[:] = rows
+    return out
+
+
+def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``_same`` on float arrays with NaN for None: both blank, or math.isclose with
+    rel_tol = abs_tol = 1e-12."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(a - b) <= np.maximum(1e-12 * np.maximum(np.abs(a), np.abs(b)), 1e-12)
+    close &= np.isfinite(a) & np.isfinite(b)
+    return close | (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+@dataclass
+class _IndicatorDetail:
+    """What the Indicators detail rows are made of (the frame is built on demand)."""
+
+    df: pd.DataFrame  # the incoming table
+    pos: np.ndarray  # row of df of each detail row
+    is_text: np.ndarray  # bool: the text column (else the value column)
+    changed: np.ndarray  # bool: kind changed (else new)
+    old: np.ndarray  # object: the stored value (None for new rows)
+
+    def frame(self) -> pd.DataFrame:
+        n = len(self.pos)
+        if not n:
+            return _empty_detail()
+        df = self.df
+        pid = _text_column(df, "pilot_id", len(df))[self.pos]
+        q = _text_column(df, "quarter", len(df))[self.pos]
+        ind = _text_column(df, "indicator", len(df))[self.pos]
+        key = np.array([_key_text(k) for k in zip(pid.tolist(), q.tolist(), ind.tolist())] + [None],
+                       dtype=object)[:-1]
+        vals = _float_column(df, "value", len(df))[self.pos].astype(object)
+        texts = _text_column(df, "text", len(df))[self.pos]
+        new = np.where(self.is_text, texts, vals)
+        return pd.DataFrame({
+            "sheet": pd.Series(np.full(n, "Indicators", dtype=object), dtype=object),
+            "key": pd.Series(key, dtype=object),
+            "field": pd.Series(ind, dtype=object),
+            "old": pd.Series(self.old, dtype=object),
+            "new": pd.Series(new, dtype=object),
+            "kind": pd.Series(np.where(self.changed, "changed", "new").astype(object), dtype=object),
+        })
+
+
+def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _IndicatorDetail]:
+    """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
+    and the parts of its detail rows."""
+    plan = _Plan("Indicators")
+    n = len(df)
+    pid = _text_column(df, "pilot_id", n)
+    q = _text_column(df, "quarter", n)
+    ind = _text_column(df, "indicator", n)
+    val = _float_column(df, "value", n)
+    text = _text_column(df, "text", n)
+    has_v = ~np.isnan(val)
+    has_t = pd.notna(text)
+    # a row with neither value nor text is not reported: no stored value
+    live = np.flatnonzero(has_v | has_t)
+    pid_codes, pid_uniq = pd.factorize(pid)
+    q_codes, q_uniq = pd.factorize(q)
+    ind_codes, ind_uniq = pd.factorize(ind)
+    pid_codes, q_codes, ind_codes = pid_codes[live], q_codes[live], ind_codes[live]
+    nq, ni = max(len(q_uniq), 1), max(len(ind_uniq), 1)
+    key = (pid_codes.astype(np.int64) * nq + q_codes) * ni + ind_codes
+    blank_key = (pid_codes < 0) | (q_codes < 0) | (ind_codes < 0)
+    if blank_key.any() or pd.Series(key, copy=False).duplicated().any():
+        # a key given twice or with a blank part (the importer reports both as errors):
+        # the row by row plan, whose merging of such rows is the reference
+        plan = _plan(conn, "Indicators", df)
+        return plan, plan.detail
+    stored = _current_indicator_values(conn, [p for p in pid_uniq.tolist() if p is not None])
+    # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
+    # integer keys; stored rows whose quarter or indicator is not in the file never match
+    sp = pd.Index(pid_uniq, dtype=object).get_indexer(stored[:, 0])
+    sq = pd.Index(q_uniq, dtype=object).get_indexer(stored[:, 1])
+    si = pd.Index(ind_uniq, dtype=object).get_indexer(stored[:, 2])
+    ok = (sp >= 0) & (sq >= 0) & (si >= 0)
+    skey = np.where(ok, (sp.astype(np.int64) * nq + sq) * ni + si, -1)
+    # a key stored twice (never written so): the last row read wins, as in ``_plan``
+    rev = skey[::-1]
+    last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
+    hit = pd.Index(rev[last]).get_indexer(key)
+    match = np.full(len(key), -1, dtype=np.int64)
+    match[hit >= 0] = len(skey) - 1 - last[hit[hit >= 0]]
+    found = match >= 0
+    old_v = np.full(len(live), np.nan)
+    old_t = np.full(len(live), None, dtype=object)
+    if found.any():
+        m = match[found]
+        old_v[found] = stored[m, 3].astype(float)  # None -> NaN
+        st = stored[m, 4]
+        if pd.api.types.infer_dtype(st, skipna=True) not in ("string", "empty"):
+            st = np.array([_coerce("text", v) for v in st.tolist()] + [None], dtype=object)[:-1]
+        old_t[found] = st
+    hv, ht = has_v[live], has_t[live]
+    new_v, new_t = val[live], text[live]
+    diff_v = found & hv & ~_same_floats(old_v, new_v)
+    diff_t = np.zeros(len(live), dtype=bool)
+    tt = np.flatnonzero(found & ht)
+    if tt.size:
+        diff_t[tt] = [a is None or a != b for a, b in zip(old_t[tt].tolist(), new_t[tt].tolist())]
+    changed = diff_v | diff_t
+    plan.new = int((~found).sum())
+    plan.changed = int(changed.sum())
+    plan.unchanged = int(found.sum()) - plan.changed
+    # detail rows: per incoming row, new: value then text; changed: in the table's column order
+    text_first = ("text" in df.columns and "value" in df.columns
+                  and list(df.columns).index("text") < list(df.columns).index("value"))
+    v_rows = np.flatnonzero((~found & hv) | diff_v)
+    t_rows = np.flatnonzero((~found & ht) | diff_t)
+    sub = np.concatenate([np.zeros(len(v_rows), dtype=np.int8), np.ones(len(t_rows), dtype=np.int8)])
+    if text_first:
+        sub = np.concatenate([(found[v_rows]).astype(np.int8), (~found[t_rows]).astype(np.int8)])
+    rows = np.concatenate([v_rows, t_rows])
+    order = np.lexsort((sub, rows))
+    rows = rows[order]
+    is_text = np.concatenate([np.zeros(len(v_rows), bool), np.ones(len(t_rows), bool)])[order]
+    old = np.where(is_text, old_t[rows], old_v[rows].astype(object))
+    old[~found[rows]] = None
+    old[(~is_text) & np.isnan(old_v[rows])] = None
+    return plan, _IndicatorDetail(df, live[rows], is_text, found[rows], old)
 
 
 def _field(sheet: str, key: tuple, column: str) -> str:
@@ -585,8 +812,21 @@ class Store:
 
     def preview(self, tables: dict[str, pd.DataFrame]) -> Changes:
         """What committing these tables would change; stores nothing."""
+        plans, parts = [], []
         with self.engine.connect() as conn:
-            return _changes([_plan(conn, s, df) for s, df in _ordered(tables)])
+            for sheet, df in _ordered(tables):
+                if sheet == "Indicators":
+                    plan, part = _preview_indicators(conn, df)
+                else:
+                    plan = _plan(conn, sheet, df)
+                    part = plan.detail
+                plans.append(plan)
+                parts.append(part)
+        return Changes(
+            new=sum(p.new for p in plans), changed=sum(p.changed for p in plans),
+            unchanged=sum(p.unchanged for p in plans), detail_parts=parts,
+            by_sheet={p.sheet: {"new": p.new, "changed": p.changed, "unchanged": p.unchanged}
+                      for p in plans})
 
     def commit(self, tables: dict[str, pd.DataFrame], *, file_bytes: bytes | None,
                filename: str | None, user: str | None, kind: str = "upload") -> Commit:
