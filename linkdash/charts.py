@@ -221,7 +221,10 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     """Nine milestones per pilot: planned periods as light bars, actual periods as solid
     bars coloured by status (in-progress bars run to ``as_of``), overdue milestones
     outlined in vermillion with a ⚠ at their planned end, a vertical line at ``as_of``.
-    Pilots are grouped by region or value chain; milestones in learning-cycle order."""
+    Pilots are grouped by region or value chain; milestones in learning-cycle order.
+    The axis spans the milestone dates; when ``as_of`` lies years after them, in-progress
+    bars stop at the right edge with an arrow and the edge says "as of <date> →"
+    (statuses and days late still count to ``as_of``)."""
     as_of = as_of or dt.date.today()
     title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
@@ -238,7 +241,9 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             inner.append(MILESTONE_SHORT[m])
             rows.append((pid, m, by_key.get((pid, m))))
 
+    lo, hi, where = _gantt_window(ms, as_of)
     planned = {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "line": []}
+    beyond = {"y0": [], "y1": [], "x": [], "hover": []}  # in-progress bars cut at the right edge
     actual: dict[str, dict[str, list]] = {}
     warn = {"y0": [], "y1": [], "x": [], "hover": []}
     for (pid, m, r), o, i in zip(rows, outer, inner):
@@ -264,6 +269,13 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             e = ae if (ae and ae <= as_of) else as_of
             if e < s:
                 e = s
+            if where == "after" and e > hi:  # as_of lies far right of the milestones: cut at the edge
+                e = max(hi, s)
+                beyond["y0"].append(o)
+                beyond["y1"].append(i)
+                beyond["x"].append(e.isoformat())
+                beyond["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
+                                       f"In progress since {_fmt_date(as_)}, still open on {_fmt_date(as_of)}")
             d = actual.setdefault(status, {"y0": [], "y1": [], "base": [], "x": [], "hover": []})
             d["y0"].append(o)
             d["y1"].append(i)
@@ -317,31 +329,72 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                         line=dict(color="white", width=1)),
             name="⚠ Overdue (at planned end)", hovertext=warn["hover"],
             hovertemplate="%{hovertext}<extra></extra>"))
+    if beyond["x"]:
+        fig.add_trace(go.Scatter(
+            y=[beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
+            marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
+                        line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
+            name=f"→ still in progress on {_fmt_date(as_of)}", hovertext=beyond["hover"],
+            hovertemplate="%{hovertext}<extra></extra>"))
     if not fig.data:
         return no_data_figure(title, "No planned or actual dates for these milestones")
 
-    fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
-                  y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
-    fig.add_annotation(x=as_of.isoformat(), y=0, xref="x", yref="paper", yanchor="top",
-                       xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
-                       font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
+    if where != "in":
+        # as_of lies far from the milestones: say so at the edge instead of a far-away line
+        after = where == "after"
+        fig.add_annotation(x=1 if after else 0, y=0, xref="paper", yref="paper", yanchor="top",
+                           xanchor="right" if after else "left", showarrow=False,
+                           text=f"as of {_fmt_date(as_of)} →" if after else f"← as of {_fmt_date(as_of)}",
+                           font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
+    else:
+        fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
+                      y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
+        fig.add_annotation(x=as_of.isoformat(), y=0, xref="x", yref="paper", yanchor="top",
+                           xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
+                           font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     n_over = len(warn["x"])
-    grouping = "value chain" if group_by == "value_chain" else "region"
-    style.apply_layout(fig, title, subtitle=(
-        f"Pilots grouped by {grouping} · light bars planned, solid bars actual · "
-        f"{n_over} milestone{'s' if n_over != 1 else ''} overdue"))
+    parts = []
+    if portfolio.pilots["pilot_id"].nunique() > 1:
+        parts.append(f"Pilots grouped by {'value chain' if group_by == 'value_chain' else 'region'}")
+    parts.append("light bars planned, solid bars actual")
+    parts.append(f"{n_over} milestone{'s' if n_over != 1 else ''} overdue")
+    subtitle = " · ".join(parts)
+    subtitle = subtitle[0].upper() + subtitle[1:]
+    style.apply_layout(fig, title, subtitle=subtitle)
+    pad = (hi - lo) * 0.03
     fig.update_layout(
         barmode="overlay", bargap=0.15,
-        xaxis=dict(type="date", title=None, side="top"),
+        xaxis=dict(type="date", title=None, side="top",
+                   range=[(lo - pad).isoformat(), (hi + pad).isoformat()]),
         yaxis=dict(type="multicategory", autorange="reversed", showgrid=False,
                    categoryorder="array", categoryarray=[outer, inner],
                    tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB"),
-        height=max(420, 140 + 19 * len(rows)),
+        height=max(420, 170 + 19 * len(rows)),
         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
-        margin=dict(t=120),
+        margin=dict(t=150),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
     return fig
+
+
+def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, str]:
+    """The dates the Gantt shows and where ``as_of`` is: from the first to the last
+    milestone date (planned or actual), widened to ``as_of`` when it lies near them
+    (``"in"``). When ``as_of`` lies far outside (more than a quarter of the milestones'
+    span, at least six months), the axis keeps to the milestones and ``as_of`` is
+    ``"after"`` or ``"before"`` them."""
+    dates = [d for c in ("planned_start", "planned_end", "actual_start", "actual_end") if c in ms.columns
+             for d in (_as_date(v) for v in ms[c]) if d is not None]
+    if not dates:
+        return as_of - dt.timedelta(days=180), as_of + dt.timedelta(days=30), "in"
+    lo, hi = min(dates), max(dates)
+    reach = max((hi - lo) * 0.25, dt.timedelta(days=182))
+    where = "after" if as_of > hi + reach else "before" if as_of < lo - reach else "in"
+    if where == "in":
+        lo, hi = min(lo, as_of), max(hi, as_of)
+    if hi - lo < dt.timedelta(days=60):
+        lo, hi = lo - dt.timedelta(days=30), hi + dt.timedelta(days=30)
+    return lo, hi, where
 
 
 TOOL_STATE = {"not_started": 0, "in_progress": 1, "completed": 2, "dropped": 3}

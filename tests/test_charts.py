@@ -261,6 +261,58 @@ def test_gantt_marks_overdue_milestones_and_the_as_of_date(pf):
     assert "Dropped" in [t.name for t in fig.data]
 
 
+def _x_range(fig) -> tuple[dt.date, dt.date]:
+    lo, hi = fig.layout.xaxis.range
+    return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
+
+
+def test_gantt_axis_keeps_to_the_milestones_when_as_of_is_years_later(pf):
+    today = D(2026, 11, 29)
+    fig = charts.progress_gantt(pf, today)
+    lo, hi = _x_range(fig)
+    last = D(2018, 11, 5)  # the Kenya learning event, the latest milestone date
+    assert last < hi <= last + dt.timedelta(days=120)
+    assert D(2016, 6, 1) - dt.timedelta(days=120) <= lo < D(2016, 6, 1)
+    # no far-away line; the edge says which date the statuses are for
+    assert not [s for s in fig.layout.shapes if s.type == "line"]
+    assert any("as of 29 Nov 2026" in t and "→" in t for t in annotation_texts(fig))
+    # open bars stop at the right edge and carry an arrow there
+    ongoing = _bars_for(fig, "in progress", "Kenya dairy")
+    base, width = ongoing[charts.MILESTONE_SHORT["business_model_canvas"]]
+    end = pd.Timestamp(base) + pd.Timedelta(milliseconds=width)
+    assert end.date() <= hi
+    arrows = trace(fig, "still in progress")
+    assert (next(o for o in arrows.y[0] if "Kenya dairy" in o), charts.MILESTONE_SHORT["business_model_canvas"]) \
+        in set(zip(*arrows.y))
+    assert len(arrows.x) == sum(len(_bars_for(fig, "in progress", p)) for p in ("Kenya dairy", "Senegal sheep"))
+
+
+def test_gantt_overdue_counts_days_to_the_real_as_of_when_the_axis_is_clipped(pf):
+    today = D(2026, 11, 29)
+    fig = charts.progress_gantt(pf, today)
+    warn = trace(fig, "Overdue")
+    status = figures.milestone_status_as_of(pf.milestones, today)
+    assert len(warn.x) == int(status["overdue"].sum())
+    assert f"{(today - D(2017, 3, 31)).days} days late" in " ".join(warn.hovertext)
+    assert f"{int(status['overdue'].sum())} milestones overdue" in fig.layout.title.subtitle.text
+
+
+def test_gantt_axis_reaches_an_as_of_date_near_the_milestones(pf):
+    as_of = D(2019, 3, 1)  # a few months after the last milestone: the line stays
+    fig = charts.progress_gantt(pf, as_of)
+    lo, hi = _x_range(fig)
+    assert as_of < hi <= as_of + dt.timedelta(days=120)
+    line = [s for s in fig.layout.shapes if s.type == "line"]
+    assert line and line[0].x0 == as_of.isoformat()
+
+
+def test_gantt_of_one_pilot_does_not_speak_of_groups(pf):
+    one = pf.filtered(Filter(pilots=("KEN-DAIRY",)))
+    sub = charts.progress_gantt(one, AS_OF).layout.title.subtitle.text
+    assert "grouped" not in sub.lower() and "planned" in sub
+    assert "grouped by region" in charts.progress_gantt(pf, AS_OF).layout.title.subtitle.text
+
+
 def test_gantt_groups_pilots_by_value_chain(pf):
     fig = charts.progress_gantt(pf, AS_OF, group_by="value_chain")
     outer = list(trace(fig, "Planned").y[0])
