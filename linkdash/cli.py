@@ -64,9 +64,21 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from linkdash import exports
+    from linkdash import exports, values
+    from linkdash.figures import filter_from_args
 
-    return exports.export_command(_store(args), Path(args.out))
+    try:
+        flt = filter_from_args(args.region, args.country, args.value_chain, args.pilot)
+    except ValueError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 2
+    quarter = None
+    if args.quarter:
+        quarter, msg = values.parse_quarter(args.quarter)
+        if msg:
+            print(f"export: --quarter {msg}", file=sys.stderr)
+            return 2
+    return exports.export_command(_store(args), Path(args.out), flt=flt, quarter=quarter)
 
 
 def cmd_summary(args) -> int:
@@ -117,8 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_rollback)
 
-    s = sub.add_parser("export", help="export to .xlsx, .csv, .pptx or .html")
-    s.add_argument("out")
+    s = sub.add_parser("export", help="export to .xlsx, .csv, .pptx or .html",
+                       description="Export what the filters show (every pilot without them).")
+    s.add_argument("out", help="OUT.xlsx (the template's sheets, re-importable), OUT.csv "
+                               "(the Indicators sheet), OUT.pptx (slides) or OUT.html (report)")
+    s.add_argument("--region", help="Asia, Africa or Latin America (several: comma-separated)")
+    s.add_argument("--country", help="a country name or ISO code")
+    s.add_argument("--value-chain", dest="value_chain", help="value chain code(s), comma-separated")
+    s.add_argument("--pilot", help="pilot id(s), comma-separated")
+    s.add_argument("--quarter", help="xlsx/csv: nothing after this quarter; pptx/html: the "
+                                     "quarter shown (default: the latest with data)")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("summary", help="the portfolio figures")

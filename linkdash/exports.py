@@ -1,29 +1,71 @@
-"""``python -m linkdash export OUT`` and the pages' download buttons.
+"""``python -m linkdash export OUT`` and the pages' "Export what you see" downloads.
 
-- ``.xlsx``: every stored value in the template's sheets, column codes as headers
-  (``linkdash.template.write_template``); re-importing it changes nothing.
+Every export holds what a filter shows (``Filter()``: everything):
+
+- ``.xlsx``: the stored values of the filter's pilots in the template's sheets, column
+  codes as headers (``linkdash.template.write_template``); re-importing it changes
+  nothing. Benchmarks are those of the pilots' countries; Rates are kept whole (as
+  ``Portfolio.filtered`` does), so ``*_local`` columns added later still convert.
 - ``.csv``: the Indicators sheet alone, wide (``pilot_id, quarter``, one column per
   indicator of the catalogue). Formula-safe: a text cell that starts with
   ``= + - @`` gets a leading ``'``, which the importer drops again.
 - ``.pptx`` / ``.html``: the presentation (``linkdash.deck``) and the report
-  (``linkdash.report``).
+  (``linkdash.report``) of the filter and quarter.
+
+With a ``quarter``, the xlsx and csv stop at it as the deck and the report do
+(``deck.upto_quarter``: no indicator value or lesson after it); without one they hold
+every quarter.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
+import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from linkdash import catalogue
-from linkdash.portfolio import Portfolio
+from linkdash.portfolio import Filter, Portfolio
 
 FORMULA_START = ("=", "+", "-", "@")
 EXPORT_FORMATS = (".xlsx", ".csv", ".pptx", ".html")
+FILE_PREFIX = "link-pilots"
+ALL_DATA_NOTE = "Export of all stored data"  # how template.write_template's export note starts
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One kind of export, as the download buttons show it."""
+
+    suffix: str
+    label: str
+    mime: str
+    what: str  # what the file holds (help text and the command's message)
+
+
+FORMATS: dict[str, ExportFormat] = {
+    ".xlsx": ExportFormat(
+        ".xlsx", "Data (.xlsx)",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "the stored values in the template's sheets (re-importing the file changes nothing)"),
+    ".csv": ExportFormat(
+        ".csv", "Indicators (.csv)", "text/csv",
+        "the Indicators sheet (one row per pilot and quarter)"),
+    ".pptx": ExportFormat(
+        ".pptx", "Slides (.pptx)",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "the presentation (editable PowerPoint slides)"),
+    ".html": ExportFormat(
+        ".html", "Report (.html)", "text/html",
+        "the report (one HTML file with interactive charts that works offline)"),
+}
 
 
 def csv_cell(v: Any) -> str:
@@ -71,9 +113,63 @@ def indicators_wide(portfolio: Portfolio) -> pd.DataFrame:
     return wide[cols].sort_values(["pilot_id", "quarter"], kind="stable")
 
 
-def export_csv_bytes(portfolio: Portfolio) -> bytes:
-    """The Indicators sheet alone in wide form, UTF-8 (with a BOM so Excel reads it)."""
-    wide = indicators_wide(portfolio)
+# --- what is exported ------------------------------------------------------------------
+
+def export_view(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> Portfolio:
+    """The part of ``portfolio`` an xlsx or csv export of ``flt`` holds: the filter's pilots
+    and their rows (``Portfolio.filtered``), without indicator values or lessons after
+    ``quarter`` when one is given."""
+    view = portfolio if flt == Filter() else portfolio.filtered(flt)
+    if quarter:
+        from linkdash.deck import upto_quarter
+
+        view = upto_quarter(view, quarter)
+    return view
+
+
+def describe(flt: Filter = Filter(), quarter: str | None = None, n_pilots: int | None = None) -> str:
+    """``Africa (6 pilots), up to 2018-Q4``: what an export holds, in words."""
+    text = flt.describe()
+    if n_pilots is not None:
+        text += f" ({n_pilots} pilot{'' if n_pilots == 1 else 's'})"
+    if quarter:
+        text += f", up to {quarter}"
+    return text
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-")
+
+
+def export_stem(flt: Filter = Filter(), quarter: str | None = None) -> str:
+    """A file name (without suffix) that says what the file holds:
+    ``link-pilots_Africa_2018-Q4``, ``link-pilots_KEN+UGA_dairy-cow_2018-Q4``,
+    ``link-pilots_2018-Q4`` for every pilot. More than three choices of one kind are
+    counted (``5-countries``) so the name stays short."""
+    parts = [FILE_PREFIX]
+    for chosen, noun in ((flt.regions, "regions"), (flt.countries, "countries"),
+                         (flt.value_chains, "value-chains"), (flt.pilots, "pilots")):
+        if not chosen:
+            continue
+        if len(chosen) > 3:
+            parts.append(f"{len(chosen)}-{noun}")
+        else:
+            parts.append("+".join(_slug(v) for v in chosen))
+    if quarter:
+        parts.append(_slug(quarter))
+    return "_".join(p for p in parts if p)
+
+
+def export_filename(suffix: str, flt: Filter = Filter(), quarter: str | None = None) -> str:
+    return export_stem(flt, quarter) + suffix
+
+
+# --- the files -------------------------------------------------------------------------
+
+def export_csv_bytes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> bytes:
+    """The Indicators sheet of what ``flt`` shows in wide form, UTF-8 (with a BOM so
+    Excel reads it)."""
+    wide = indicators_wide(export_view(portfolio, flt, quarter))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(wide.columns)
@@ -82,42 +178,102 @@ def export_csv_bytes(portfolio: Portfolio) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx_bytes(portfolio: Portfolio) -> bytes:
-    """The whole portfolio as the template workbook (what ``export OUT.xlsx`` writes)."""
+def export_xlsx_bytes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None, *,
+                      today: dt.date | None = None) -> bytes:
+    """What ``flt`` shows as the template workbook (what ``export OUT.xlsx`` writes).
+    A filtered export says on its Instructions sheet which pilots and quarters it holds."""
     from linkdash.template import write_template
 
+    view = export_view(portfolio, flt, quarter)
     buf = io.BytesIO()
-    write_template(buf, portfolio)
-    return buf.getvalue()
+    write_template(buf, view)
+    data = buf.getvalue()
+    if flt == Filter() and not quarter:
+        return data
+    return _restate_note(data, describe(flt, quarter, len(view.pilots)), today)
 
 
-def export_command(store, out: Path) -> int:
-    """Write ``out`` in the format its suffix names; exit 1 for an unknown suffix."""
+def _restate_note(data: bytes, what: str, today: dt.date | None) -> bytes:
+    """Replace the template's "Export of all stored data" line of the Instructions sheet
+    by one naming the filter. Only that cell changes."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["Instructions"]
+    for row in ws.iter_rows(min_row=1, max_row=10, max_col=1):
+        cell = row[0]
+        if isinstance(cell.value, str) and cell.value.startswith(ALL_DATA_NOTE):
+            cell.value = (f"Export of the stored data of {what}, "
+                          f"{(today or dt.date.today()).isoformat()}. Headers are column codes; "
+                          "re-importing this file changes nothing.")
+            break
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def export_bytes(suffix: str, portfolio: Portfolio, *, flt: Filter = Filter(),
+                 quarter: str | None = None, as_of: dt.date | None = None,
+                 demo: bool | None = None) -> bytes:
+    """Any export of what ``flt`` shows as bytes (for a download button): ``.xlsx`` and
+    ``.csv`` up to ``quarter`` (every quarter when None); ``.pptx`` and ``.html`` for
+    ``quarter`` (the latest with data when None), milestones as of ``as_of``."""
+    suffix = suffix.lower()
+    if suffix == ".xlsx":
+        return export_xlsx_bytes(portfolio, flt, quarter)
+    if suffix == ".csv":
+        return export_csv_bytes(portfolio, flt, quarter)
+    if suffix == ".pptx":
+        from linkdash import deck
+
+        return deck.deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    if suffix == ".html":
+        from linkdash import report
+
+        return report.report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    raise ValueError(f"unknown export format {suffix!r}: use one of {', '.join(EXPORT_FORMATS)}")
+
+
+# --- the command -----------------------------------------------------------------------
+
+def export_command(store, out: Path, flt: Filter = Filter(), quarter: str | None = None) -> int:
+    """Write ``out`` in the format its suffix names, holding what ``flt`` shows (up to /
+    for ``quarter``). Exit 1 for an unknown suffix or a filter that matches no pilot."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         print(f"Cannot export to {out.name}: use one of {', '.join(EXPORT_FORMATS)}.")
         return 1
     portfolio = store.load()
+    filtered = flt != Filter()
+    if filtered:
+        known = set(portfolio.pilots["pilot_id"])
+        for pid in flt.pilots:
+            if pid not in known:
+                print(f"export: no pilot {pid} in the store", file=sys.stderr)
+        n_pilots = len(portfolio.filtered(flt).pilots)
+        if n_pilots == 0:
+            print(f"No pilot matches {flt.describe()}: nothing written.")
+            return 1
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
-        from linkdash.template import write_template
-
-        write_template(out, portfolio)
-        what = "every stored value in the template's sheets"
+        out.write_bytes(export_xlsx_bytes(portfolio, flt, quarter))
     elif suffix == ".csv":
-        out.write_bytes(export_csv_bytes(portfolio))
-        what = "the Indicators sheet (one row per pilot and quarter)"
+        out.write_bytes(export_csv_bytes(portfolio, flt, quarter))
     elif suffix == ".pptx":
         from linkdash.deck import write_deck
 
-        write_deck(portfolio, out)
-        what = "the presentation"
+        write_deck(portfolio, out, flt=flt, quarter=quarter)
     else:
         from linkdash.report import write_report
 
-        write_report(portfolio, out)
-        what = "the report"
-    print(f"Wrote {what} to {out}")
+        write_report(portfolio, out, flt=flt, quarter=quarter)
+    scope = ""
+    if filtered or quarter:
+        scope = describe(flt, quarter if suffix in (".xlsx", ".csv") else None,
+                         n_pilots if filtered else None)
+        if suffix in (".pptx", ".html") and quarter:
+            scope += f", for {quarter}"
+    print(f"Wrote {FORMATS[suffix].what} to {out}" + (f": {scope}" if scope else ""))
     return 0

@@ -613,6 +613,48 @@ def export_download(portfolio: Portfolio, label: str = "Download all stored data
                        file_name="link-pilots-data.xlsx", mime=XLSX_MIME, key=key)
 
 
+# Keys of the "Export what you see" buttons, by format (the Presentation page's slides and
+# report buttons kept their keys).
+EXPORT_KEYS = {".xlsx": "download_data", ".csv": "download_indicators",
+               ".pptx": "download_deck", ".html": "download_report"}
+EXPORT_HELP = {
+    ".xlsx": "The pilots, milestones, indicators, targets, lessons and benchmarks of what the "
+             "filters show, in the upload template's sheets: re-importing the file changes nothing.",
+    ".csv": "The Indicators sheet alone, one row per pilot and quarter (formula-safe).",
+    ".pptx": "Editable PowerPoint slides of what the filters show (takes a few seconds).",
+    ".html": "One HTML file with interactive charts that works offline.",
+}
+
+
+def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
+                   as_of: dt.date | None = None, demo: bool | None = None,
+                   stacked: bool = False, key_prefix: str = "") -> None:
+    """"Export what you see": data (.xlsx), indicators (.csv), slides (.pptx) and report
+    (.html) of the sidebar's filter (or ``flt``), side by side (or one under the other
+    with ``stacked``). A quarter chosen in the sidebar is the last one in the data
+    files and the one the slides and report show; left empty, the data files hold every
+    quarter and the slides and report show the latest. The file names say what they
+    hold (``link-pilots_Africa_2018-Q4.xlsx``). Each file is built only when its button
+    is clicked, so the page stays fast."""
+    from functools import partial
+
+    from linkdash import exports
+
+    if flt is None:
+        flt = current_filter()
+    chosen = st.session_state.get(QUARTER_KEY) or None
+    shown = current_quarter(portfolio)
+    slots = [st.container() for _ in exports.FORMATS] if stacked else st.columns(len(exports.FORMATS))
+    for slot, fmt in zip(slots, exports.FORMATS.values()):
+        slot.download_button(
+            fmt.label,
+            data=partial(exports.export_bytes, fmt.suffix, portfolio, flt=flt,
+                         quarter=str(chosen) if chosen else None, as_of=as_of, demo=demo),
+            file_name=exports.export_filename(fmt.suffix, flt, shown), mime=fmt.mime,
+            on_click="ignore", width="stretch", icon=":material/download:",
+            key=key_prefix + EXPORT_KEYS[fmt.suffix], help=EXPORT_HELP[fmt.suffix])
+
+
 def user_scope(user: str):
     """The pilots ``user`` may change (None = every pilot), from linkdash.access."""
     from linkdash import access

@@ -1,4 +1,5 @@
-"""Overview: the portfolio figures for the selected quarter, who reported, and the map."""
+"""Overview: the portfolio figures for the selected quarter, who reported, the map, and
+"Export what you see" (data, indicators, slides and report of the filters)."""
 
 import streamlit as st
 
@@ -36,3 +37,11 @@ choices = ui.map_figures()
 chosen = st.selectbox("Figure on the map", list(choices), format_func=choices.get,
                       key="overview_map_figure")
 ui.chart(maps.country_map, chosen, quarter, key="country_map")
+
+st.subheader("Export what you see")
+st.caption(f"The files hold **{flt.describe()}**"
+           + (f", quarter **{quarter}**" if quarter else "")
+           + ": the data in the upload template's layout (re-importing it changes nothing), "
+             "the Indicators sheet as csv, the slides and the report. Each file is built "
+             "when you click it.")
+ui.export_buttons(portfolio, flt=flt)

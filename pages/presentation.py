@@ -4,14 +4,15 @@ The portfolio on the map, progress through the learning cycle, income against th
 living-income benchmark, inclusiveness, the New Business Model Principles, then one
 slide per pilot with its key lesson. Previous / Next keep the slide number in the URL
 (``?slide=3``), so a reload stays on the slide. Follows the sidebar filters; draws with
-no internet; downloads the deck (.pptx) and the report (.html) of what the filters show.
+no internet; "Export what you see" downloads the data (.xlsx), the indicators (.csv), the
+deck (.pptx) and the report (.html) of what the filters show.
 """
 
 import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, deck, figures, maps, quarters, report, ui
+from linkdash import catalogue, charts, deck, figures, maps, quarters, ui
 from linkdash.portfolio import Filter
 
 ui.page_start()
@@ -60,24 +61,17 @@ def _go(step: int) -> None:
 
 
 # --- the navigation bar --------------------------------------------------------------
-nav = st.columns([1, 1, 4, 2, 2], vertical_alignment="center")
+nav = st.columns([1, 1, 5, 3], vertical_alignment="center")
 nav[0].button("◀ Previous", on_click=_go, args=(-1,), disabled=index == 0, width="stretch",
               key="slide_prev")
 nav[1].button("Next ▶", on_click=_go, args=(1,), disabled=index >= n_slides - 1, width="stretch",
               key="slide_next", type="primary")
 nav[2].markdown(f"**Slide {index + 1} of {n_slides}** · {html.escape(story.flt.describe())} · "
                 f"{story.quarter_label}" + (" · *illustrative demo data*" if story.demo else ""))
-stem = f"link-pilots-{story.quarter or 'no-quarter'}"
-nav[3].download_button(
-    "Slides (.pptx)", data=lambda: deck.deck_bytes(portfolio, flt=flt, quarter=story.quarter,
-                                                   as_of=story.as_of, demo=story.demo),
-    file_name=f"{stem}.pptx", mime=deck.PPTX_MIME, on_click="ignore", width="stretch",
-    key="download_deck", help="Editable PowerPoint deck of what the filters show (takes a few seconds)")
-nav[4].download_button(
-    "Report (.html)", data=lambda: report.report_bytes(portfolio, flt=flt, quarter=story.quarter,
-                                                       as_of=story.as_of, demo=story.demo),
-    file_name=f"{stem}.html", mime=report.HTML_MIME, on_click="ignore", width="stretch",
-    key="download_report", help="One HTML file with interactive charts that works offline")
+with nav[3].popover("Export what you see", icon=":material/download:", width="stretch"):
+    st.caption(f"Files of **{html.escape(story.flt.describe())}**, {story.quarter_label}; "
+               "each is built when you click it.")
+    ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo, stacked=True)
 
 if view.pilots.empty:
     ui.no_data("No pilots match the filters in the sidebar.")
