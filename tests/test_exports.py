@@ -1,5 +1,6 @@
 """Exports: the xlsx export re-imports with no change, the csv is the Indicators
-sheet in wide form and formula-safe, and ``export`` dispatches on the suffix."""
+sheet in wide form and formula-safe, ``export`` dispatches on the suffix, and an export
+of a filter holds that filter's pilots only (and still re-imports with no change)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import datetime as dt
 import io
 import sys
 import types
+import zipfile
+
+import openpyxl
 
 import pandas as pd
 import pytest
 
 from conftest import sample_tables
 from linkdash import catalogue, exports, submit
-from linkdash.portfolio import Portfolio
+from linkdash.portfolio import Filter, Portfolio
 
 DEMO_TODAY = dt.date(2019, 9, 30)
 
@@ -109,16 +113,183 @@ def test_export_dispatches_on_the_suffix(store, tmp_path, monkeypatch, capsys):
     store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
     calls = []
     deck = types.ModuleType("linkdash.deck")
-    deck.write_deck = lambda portfolio, out: (calls.append(("deck", len(portfolio.pilots), out)),
-                                              out.write_bytes(b"pptx"))
+    deck.write_deck = lambda portfolio, out, flt, quarter: (
+        calls.append(("deck", len(portfolio.pilots), out, flt, quarter)), out.write_bytes(b"pptx"))
     report = types.ModuleType("linkdash.report")
-    report.write_report = lambda portfolio, out: (calls.append(("report", len(portfolio.pilots), out)),
-                                                  out.write_text("<html>"))
+    report.write_report = lambda portfolio, out, flt, quarter: (
+        calls.append(("report", len(portfolio.pilots), out, flt, quarter)), out.write_text("<html>"))
     monkeypatch.setitem(sys.modules, "linkdash.deck", deck)
     monkeypatch.setitem(sys.modules, "linkdash.report", report)
+    africa = Filter(regions=("Africa",))
     assert exports.export_command(store, tmp_path / "deck.pptx") == 0
-    assert exports.export_command(store, tmp_path / "r" / "report.html") == 0
-    assert calls == [("deck", 2, tmp_path / "deck.pptx"), ("report", 2, tmp_path / "r" / "report.html")]
+    assert exports.export_command(store, tmp_path / "r" / "report.html", flt=africa,
+                                  quarter="2017-Q1") == 0
+    assert calls == [("deck", 2, tmp_path / "deck.pptx", Filter(), None),
+                     ("report", 2, tmp_path / "r" / "report.html", africa, "2017-Q1")]
     assert exports.export_command(store, tmp_path / "x.pdf") == 1
     assert "use one of .xlsx, .csv, .pptx, .html" in capsys.readouterr().out
     assert not (tmp_path / "x.pdf").exists()
+
+
+# --- exports of what a filter shows ----------------------------------------------------
+
+SPEC_SHEETS = ("Pilots", "Progress", "Indicators", "Targets", "Lessons", "Benchmarks", "Rates")
+
+
+def _sheets(data: bytes) -> dict[str, pd.DataFrame]:
+    """The spec's sheets of an exported workbook as the file holds them (header row =
+    column codes)."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    out = {}
+    for name in SPEC_SHEETS:
+        rows = list(wb[name].iter_rows(values_only=True))
+        out[name] = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+    return out
+
+
+def _csv_rows(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def demo_store(store):
+    _demo_store(store)
+    return store
+
+
+def test_an_africa_export_holds_the_african_pilots_and_nothing_of_asia(demo_store):
+    everything = demo_store.load()
+    pilots = everything.pilots
+    africa = set(pilots.loc[pilots["region"] == "Africa", "pilot_id"])
+    asia_ids = set(pilots.loc[pilots["region"] == "Asia", "pilot_id"])
+    asia_countries = set(pilots.loc[pilots["region"] == "Asia", "country"])
+    assert len(africa) == 6 and asia_ids
+
+    data = exports.export_xlsx_bytes(everything, Filter(regions=("Africa",)))
+    sheets = _sheets(data)
+    assert set(sheets["Pilots"]["pilot_id"]) == africa
+    for name in ("Progress", "Indicators", "Targets", "Lessons"):
+        assert len(sheets[name]) > 0, name
+        assert set(sheets[name]["pilot_id"]) <= africa, name
+    assert set(sheets["Benchmarks"]["country"]) == set(
+        everything.benchmarks.loc[everything.benchmarks["country"].isin(
+            pilots.loc[pilots["region"] == "Africa", "country"]), "country"])
+    for name in SPEC_SHEETS[:-1]:  # no Asian pilot or country in any cell of them
+        cells = {str(v) for v in sheets[name].to_numpy().ravel() if v is not None}
+        assert not cells & (asia_ids | asia_countries | {"Asia"}), name
+    # Rates are reference data kept whole, so money in local currency still converts.
+    assert len(sheets["Rates"]) == len(everything.rates)
+    note = openpyxl.load_workbook(io.BytesIO(data))["Instructions"]["A2"].value
+    assert note.startswith("Export of the stored data of Africa (6 pilots)")
+
+    rows = _csv_rows(exports.export_csv_bytes(everything, Filter(regions=("Africa",))))
+    assert {r["pilot_id"] for r in rows} == africa
+    africa_ind = everything.indicators[everything.indicators["pilot_id"].isin(africa)]
+    assert len(rows) == len(africa_ind[["pilot_id", "quarter"]].drop_duplicates())
+
+
+def test_a_filtered_xlsx_and_csv_reimport_with_no_change(demo_store):
+    everything = demo_store.load()
+    flt = Filter(regions=("Africa",), value_chains=("dairy_cow",))
+    view = everything.filtered(flt)
+    assert 0 < len(view.pilots) < len(everything.pilots)
+    data = exports.export_xlsx_bytes(everything, flt)
+    outcome = submit.import_file(demo_store, data, "link-pilots_Africa_dairy-cow.xlsx")
+    assert outcome.ok, [p.message for p in outcome.errors][:5]
+    assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": _n_values(view)}
+    pd.testing.assert_frame_equal(demo_store.load().indicators, everything.indicators)
+
+    outcome = submit.validate(demo_store, exports.export_csv_bytes(everything, flt), "ind.csv")
+    assert outcome.ok, [p.message for p in outcome.errors][:5]
+    assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": len(view.indicators)}
+
+
+def test_a_quarter_ends_the_data_files_there(demo_store):
+    everything = demo_store.load()
+    quarters_ = everything.quarters()
+    cut = quarters_[len(quarters_) // 2]
+    assert quarters_[-1] > cut
+    sheets = _sheets(exports.export_xlsx_bytes(everything, Filter(), cut))
+    assert max(sheets["Indicators"]["quarter"]) == cut
+    assert max(sheets["Lessons"]["quarter"]) <= cut
+    assert len(sheets["Pilots"]) == len(everything.pilots)
+    rows = _csv_rows(exports.export_csv_bytes(everything, Filter(), cut))
+    assert max(r["quarter"] for r in rows) == cut
+    outcome = submit.validate(demo_store, exports.export_xlsx_bytes(everything, Filter(), cut), "q.xlsx")
+    assert outcome.ok and outcome.changes.new == 0 and outcome.changes.changed == 0
+
+
+def _formula_tables():
+    tables = sample_tables()
+    tables["Lessons"].loc[0, "lesson"] = '=HYPERLINK("http://example.org","Click")'
+    tables["Lessons"].loc[1, "lesson"] = "+2 buyers signed after the peer review"
+    tables["Progress"].loc[1, "notes"] = "@team: maps redrawn"
+    tables["Progress"].loc[3, "notes"] = "-5 days late"
+    return tables
+
+
+FORMULA_TEXTS = ('=HYPERLINK("http://example.org","Click")', "+2 buyers signed after the peer review",
+                 "@team: maps redrawn", "-5 days late", "=Kick-off in Nairobi")
+
+
+def test_text_that_looks_like_a_formula_stays_text_and_comes_back_exactly(store):
+    store.commit(_formula_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
+    before = store.load()
+    # a filtered export (its Instructions note is rewritten, so the file is saved twice)
+    data = exports.export_xlsx_bytes(before, Filter(regions=("Africa", "Asia")))
+
+    # xlsx: text cells, never formulas
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    cells = {c.value: c for name in ("Progress", "Lessons") for row in wb[name].iter_rows() for c in row
+             if isinstance(c.value, str)}
+    for text in FORMULA_TEXTS:
+        assert cells[text].data_type == "s", text
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert not any("<f>" in z.read(n).decode() or "<f " in z.read(n).decode()
+                       for n in z.namelist() if n.startswith("xl/worksheets/"))
+
+    # ... and the importer restores every one exactly, into the same store and an empty one
+    outcome = submit.validate(store, data, "export.xlsx")
+    assert outcome.ok and outcome.changes.new == 0 and outcome.changes.changed == 0
+    store.rollback(int(store.submissions().iloc[-1].id))
+    assert store.load().lessons.empty
+    outcome = submit.import_file(store, data, "export.xlsx")
+    assert outcome.ok, [p.message for p in outcome.errors][:5]
+    after = store.load()
+    assert sorted(after.lessons["lesson"]) == sorted(before.lessons["lesson"])
+    assert sorted(after.milestones["notes"].dropna()) == sorted(before.milestones["notes"].dropna())
+    assert set(FORMULA_TEXTS) <= set(after.lessons["lesson"]) | set(after.milestones["notes"].dropna())
+
+    # csv: a leading ' that the importer drops again (a Lessons sheet as csv)
+    lessons = after.lessons[["pilot_id", "quarter", "kind", "lesson", "milestone", "author"]]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(lessons.columns)
+    for row in lessons.itertuples(index=False):
+        w.writerow([exports.csv_cell(v) for v in row])
+    text = buf.getvalue()
+    assert "'=HYPERLINK(" in text and "'+2 buyers" in text
+    outcome = submit.validate(store, text.encode("utf-8"), "lessons.csv")
+    assert outcome.ok, [p.message for p in outcome.errors][:5]
+    assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": len(lessons)}
+
+
+def test_file_names_say_what_the_file_holds():
+    assert exports.export_filename(".xlsx", Filter(regions=("Africa",)), "2018-Q4") \
+        == "link-pilots_Africa_2018-Q4.xlsx"
+    assert exports.export_filename(".csv", Filter(), "2018-Q4") == "link-pilots_2018-Q4.csv"
+    assert exports.export_filename(
+        ".pptx", Filter(countries=("KEN", "UGA"), value_chains=("dairy_cow",)), "2017-Q1") \
+        == "link-pilots_KEN+UGA_dairy-cow_2017-Q1.pptx"
+    many = Filter(countries=("KEN", "UGA", "RWA", "MWI", "ZMB"))
+    assert exports.export_filename(".html", many, None) == "link-pilots_5-countries.html"
+    assert exports.export_filename(".xlsx", Filter(regions=("Latin America",)), "2016-Q2") \
+        == "link-pilots_Latin-America_2016-Q2.xlsx"
+
+
+def test_a_filter_that_matches_no_pilot_writes_nothing(store, tmp_path, capsys):
+    store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
+    out = tmp_path / "none.xlsx"
+    assert exports.export_command(store, out, flt=Filter(regions=("Latin America",))) == 1
+    assert not out.exists()
+    assert "No pilot matches Latin America" in capsys.readouterr().out
