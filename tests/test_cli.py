@@ -109,3 +109,34 @@ def test_export_csv_and_unknown_format(tmp_path, files):
     assert len(lines) == 1 + 4
     r = run(db, "export", str(tmp_path / "x.docx"))
     assert r.returncode == 1
+
+
+def test_export_of_a_filter_holds_its_pilots_and_reimports_unchanged(tmp_path, files):
+    import openpyxl
+
+    good, _, _ = files
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert run(db, "import", str(good)).returncode == 0
+    out = tmp_path / "africa.xlsx"
+    r = run(db, "export", str(out), "--region", "africa")  # any case
+    assert r.returncode == 0, r.stderr
+    assert "Africa (1 pilot)" in r.stdout and str(out) in r.stdout
+    wb = openpyxl.load_workbook(out)
+    for sheet in ("Pilots", "Progress", "Indicators", "Targets", "Lessons"):
+        ids = {row[0] for row in wb[sheet].iter_rows(min_row=2, values_only=True)}
+        assert ids == {"KEN-DAIRY"}, sheet
+    r = run(db, "import", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    changes = json.loads(r.stdout)["changes"]
+    assert changes["new"] == 0 and changes["changed"] == 0 and changes["unchanged"] > 0
+
+    csv_out = tmp_path / "vn.csv"
+    r = run(db, "export", str(csv_out), "--country", "Viet Nam", "--quarter", "Q1 2017")
+    assert r.returncode == 0, r.stderr
+    lines = csv_out.read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["VNM-DAIRY", "2017-Q1"]]
+
+    r = run(db, "export", str(tmp_path / "m.xlsx"), "--region", "Mars")
+    assert r.returncode == 2 and "unknown region" in r.stderr
+    r = run(db, "export", str(tmp_path / "none.csv"), "--region", "Latin America")
+    assert r.returncode == 1 and not (tmp_path / "none.csv").exists()
