@@ -182,9 +182,11 @@ def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=(
         f"{reported} of {z.size} pilot-quarters reported · green ✓ = at least one indicator value, "
         "grey = no report"))
+    top = style.top_margin(fig, 50)  # quarter labels on two lines above the grid
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(autorange="reversed", showgrid=False),
-                      height=max(360, 150 + 34 * len(pilots)), margin=dict(t=140))
-    fig.update_xaxes(showgrid=False, side="top", title=None)
+                      height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20))
+    fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
+                     ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
     return fig
 
 
@@ -369,9 +371,9 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         yaxis=dict(type="multicategory", autorange="reversed", showgrid=False,
                    categoryorder="array", categoryarray=[outer, inner],
                    tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB"),
-        height=max(420, 170 + 19 * len(rows)),
+        height=max(420, style.top_margin(fig, 40) + 19 * len(rows) + 110),
         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
-        margin=dict(t=150),
+        margin=dict(t=style.top_margin(fig, 40)),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
     return fig
@@ -444,10 +446,12 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.
         hovertemplate="%{customdata}<extra></extra>"))
     done = sum(1 for row in z for v in row if v == 2)
     style.apply_layout(fig, title, subtitle=f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue")
+    top = style.top_margin(fig, 56)  # tool names on two lines above the matrix
     fig.update_layout(yaxis=dict(autorange="reversed", showgrid=False),
-                      xaxis=dict(side="top", showgrid=False),
-                      height=max(360, 170 + 38 * len(pilots)),
-                      margin=dict(t=140))
+                      xaxis=dict(side="top", showgrid=False, tickmode="array", tickvals=x_labels,
+                                 ticktext=[style.wrap_text(x, 18) for x in x_labels], tickangle=0),
+                      height=max(360, top + 38 * len(pilots) + 40),
+                      margin=dict(t=top, b=20))
     return fig
 
 
@@ -603,11 +607,13 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None) 
     return _share_bars(portfolio, t, share, title, quarter,
                        figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income"),
                        "Portfolio", "Share of surveyed households above the country's benchmark",
-                       "No pilot gave households surveyed and above living income for this quarter")
+                       "No pilot gave households surveyed and above living income for this quarter",
+                       width_px=style.HALF_WIDTH_PX)
 
 
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
-                portfolio_share: object, ref_label: str, axis_title: str, empty_message: str) -> go.Figure:
+                portfolio_share: object, ref_label: str, axis_title: str, empty_message: str,
+                width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
     names = _pilot_names(portfolio)
     vcs = _pilot_attr(portfolio, "value_chain")
     df = pd.DataFrame({"pilot_id": t["pilot_id"].to_numpy(), "share": share.to_numpy()})
@@ -621,6 +627,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         text=[style.fmt_share(v) for v in have["share"]], textposition="outside",
         customdata=have["pilot_id"].tolist(), cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
+    n = len(have)
     if not style.is_missing(portfolio_share):
         fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2),
                       annotation=dict(text=f"{ref_label} {style.fmt_share(portfolio_share)}",
@@ -629,10 +636,10 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     sub = "Lowest first · colour = value chain"
     if missing:
         sub += " · no data: " + ", ".join(names.get(p, p) for p in missing)
-    style.apply_layout(fig, title, subtitle=sub)
+    style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
     fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(text=axis_title)),
                       yaxis=dict(autorange="reversed", showgrid=False),
-                      height=max(360, 150 + 36 * len(have)), margin=dict(t=110))
+                      height=max(360, style.top_margin(fig, 20) + 36 * n + 110), margin=dict(t=style.top_margin(fig, 20)))
     return fig
 
 
@@ -675,12 +682,13 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) ->
         x=t[cols[1]].tolist(), y=ys, mode="markers", name="Men-headed households",
         marker=dict(color=men_c, size=14, symbol="diamond"), customdata=[style.fmt_usd(g) for g in gaps],
         hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata}<extra></extra>"))
-    style.apply_layout(fig, title, subtitle="Average annual net income from the value chain · widest gap first")
+    style.apply_layout(fig, title, subtitle="Average annual net income from the value chain · widest gap first",
+                       width_px=style.HALF_WIDTH_PX)
     fig.update_layout(xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
                                  rangemode="tozero"),
                       yaxis=dict(autorange="reversed", showgrid=False),
-                      legend=dict(orientation="h", y=-0.12, yanchor="top", x=0),
-                      height=max(360, 170 + 36 * len(ys)))
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                      height=max(360, style.top_margin(fig) + 36 * len(ys) + 150), margin=dict(b=130))
     return fig
 
 

@@ -49,6 +49,7 @@ MAP_FIGURES: dict[str, tuple[str, str]] = {
 # Viewport assumed when fitting the view (Streamlit's wide column; the deck uses 1200x700).
 VIEW_WIDTH_PX = 900
 VIEW_HEIGHT_PX = 520
+SITE_MAP_WIDTH_PX = 340  # the Pilot page shows the site map in a third of the width
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
@@ -267,12 +268,12 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     center, zoom = _view_for(portfolio, width_px, height_px)
     style.apply_layout(fig, title, subtitle=(
         "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
-        if not missing.empty else "Dots: pilot sites by value chain"))
+        if not missing.empty else "Dots: pilot sites by value chain"), width_px=width_px)
     fig.update_layout(
         map=dict(style=MAP_STYLE, center=center, zoom=zoom),
-        margin=dict(l=10, r=10, t=90, b=10),
+        margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text="")),
-        height=height_px + 100,
+        height=height_px + style.top_margin(fig) + 10,
     )
     return fig
 
@@ -305,9 +306,11 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
         lons += [bounds[0], bounds[2]]
         lats += [bounds[1], bounds[3]]
     center, zoom = fit_view(lons, lats, 420, 320, padding=0.1, max_zoom=7)
-    style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site")
+    style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
+                       width_px=SITE_MAP_WIDTH_PX)
     fig.update_layout(map=dict(style=MAP_STYLE, center=center, zoom=zoom),
-                      margin=dict(l=5, r=5, t=60, b=5), height=380, showlegend=False)
+                      margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
+                      height=320 + style.top_margin(fig, -10), showlegend=False)
     return fig
 
 

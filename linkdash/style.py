@@ -195,12 +195,85 @@ def base_layout() -> dict:
     )
 
 
-def apply_layout(fig: go.Figure, title: str, subtitle: str | None = None) -> go.Figure:
+# Widths assumed when wrapping titles: Streamlit's wide main column, and half of it.
+CHART_WIDTH_PX = 900
+HALF_WIDTH_PX = 440
+# Average advance of a character of the title font, as a fraction of the font size
+# (Arial: about 0.5 for mixed text; a little more keeps wide letters from overflowing).
+CHAR_WIDTH_EM = 0.55
+LINE_HEIGHT_EM = 1.3
+SUBTITLE_FONT_SIZE = BASE_FONT_SIZE - 2
+TITLE_TOP_PX = 16  # from the top of the figure to the title
+TITLE_GAP_PX = 24  # between the subtitle and the plot
+
+
+def wrap_text(text: str, max_chars: int) -> str:
+    """Break ``text`` at spaces into lines of at most ``max_chars`` characters joined with
+    ``<br>`` (plotly's line break); a single word longer than a line stays whole.
+    Existing ``<br>`` are kept as line breaks."""
+    max_chars = max(int(max_chars), 8)
+    out = []
+    for para in text.split("<br>"):
+        line = ""
+        for word in para.split(" "):
+            if line and len(line) + 1 + len(word) > max_chars:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "<br>".join(out)
+
+
+def chars_per_line(width_px: int, font_size: int) -> int:
+    """How many characters of ``font_size`` fit on a line of a chart ``width_px`` wide
+    (the title starts 1% in and keeps a small right margin)."""
+    usable = width_px * 0.99 - 24
+    return max(int(usable / (font_size * CHAR_WIDTH_EM)), 8)
+
+
+def apply_layout(fig: go.Figure, title: str, subtitle: str | None = None, *,
+                 width_px: int = CHART_WIDTH_PX) -> go.Figure:
     """Apply the shared look and a title (say what and when: "Women's share of
-    participants, Q3 2017"); ``subtitle`` goes under it in smaller grey text."""
+    participants, Q3 2017"); ``subtitle`` goes under it in smaller grey text. Both wrap
+    to the width the chart is expected to get (``width_px``: a full-width column by
+    default, :data:`HALF_WIDTH_PX` for charts shown side by side), and the top margin
+    grows so they never run into the plot or its tick labels."""
     fig.update_layout(**base_layout())
-    t: dict = dict(text=title, x=0.01, xanchor="left", font=dict(size=TITLE_FONT_SIZE))
+    # No title.automargin: plotly.js then shifts a multi-line title up out of the figure.
+    # The title hangs from the top instead, and the top margin is made to fit it. A
+    # multi-line title has its first baseline (not its top) at pad.t: pad it by the ascent.
+    text = wrap_text(title, chars_per_line(width_px, TITLE_FONT_SIZE))
+    pad = TITLE_TOP_PX + (round(0.75 * TITLE_FONT_SIZE) if "<br>" in text else 0)
+    t: dict = dict(text=text, x=0.01, xanchor="left", y=1, yanchor="top", yref="container",
+                   pad=dict(t=pad), font=dict(size=TITLE_FONT_SIZE))
     if subtitle:
-        t["subtitle"] = dict(text=subtitle, font=dict(size=BASE_FONT_SIZE - 2, color="#666666"))
+        t["subtitle"] = dict(text=wrap_text(subtitle, chars_per_line(width_px, SUBTITLE_FONT_SIZE)),
+                             font=dict(size=SUBTITLE_FONT_SIZE, color="#666666"))
     fig.update_layout(title=t)
+    fig.update_layout(margin=dict(t=top_margin(fig)))
     return fig
+
+
+def title_height(fig: go.Figure) -> int:
+    """Pixels from the top of ``fig`` to the bottom of its title and subtitle (as
+    plotly.js lays them out for :func:`apply_layout`), counting their lines."""
+    t = fig.layout.title
+    if not t.text:
+        return 0
+    lines = t.text.count("<br>") + 1
+    line_px = TITLE_FONT_SIZE * LINE_HEIGHT_EM
+    pad = t.pad.t if t.pad and t.pad.t is not None else TITLE_TOP_PX
+    # the first baseline: pad + ascent for one line, pad itself for several (plotly.js)
+    first = pad + (0.7 * TITLE_FONT_SIZE if lines == 1 else 0)
+    h = first + (lines - 1) * line_px + 0.3 * TITLE_FONT_SIZE
+    sub = t.subtitle.text if t.subtitle else None
+    if sub:
+        h += 0.3 * TITLE_FONT_SIZE + SUBTITLE_FONT_SIZE * (1 + (sub.count("<br>")) * LINE_HEIGHT_EM)
+    return round(h)
+
+
+def top_margin(fig: go.Figure, extra: int = 0) -> int:
+    """The top margin that leaves room for the title and subtitle plus ``extra`` pixels
+    (tick labels of an axis drawn at the top, a label above the plot)."""
+    return title_height(fig) + TITLE_GAP_PX + extra

@@ -139,6 +139,34 @@ def test_layout_has_title_subtitle_and_white_background():
     assert fig.layout.font.size >= 14
 
 
+
+def test_long_titles_wrap_at_words_to_the_expected_width():
+    title = "Income of women- and men-headed households, Q3 2017"
+    per_line = style.chars_per_line(style.HALF_WIDTH_PX, style.TITLE_FONT_SIZE)
+    half = style.apply_layout(go.Figure(), title, "Average annual net income", width_px=style.HALF_WIDTH_PX)
+    lines = half.layout.title.text.split("<br>")
+    assert len(lines) >= 2 and all(len(x) <= per_line for x in lines)
+    assert " ".join(lines) == title  # whole words, nothing dropped
+    full = style.apply_layout(go.Figure(), title, "Average annual net income")
+    assert full.layout.title.text == title  # fits a full-width chart on one line
+    # the top margin makes room for the extra line, so the subtitle stays off the plot
+    assert half.layout.margin.t > full.layout.margin.t
+    assert half.layout.margin.t >= style.title_height(half)
+
+
+def test_wrap_text_keeps_a_long_word_whole_and_existing_breaks():
+    assert style.wrap_text("a verylongwordindeed b", 8) == "a<br>verylongwordindeed<br>b"
+    assert style.wrap_text("one two<br>three", 40) == "one two<br>three"
+
+
+def test_half_width_charts_have_titles_that_fit_half_the_page(pf):
+    for fig in (charts.living_income_share_chart(pf, "2017-Q3"), charts.income_gender_gap_chart(pf, "2017-Q3")):
+        text = fig.layout.title.text
+        assert "Q3 2017" in text.replace("<br>", " ")  # still says when
+        widest = max(len(x) for x in text.split("<br>")) * style.TITLE_FONT_SIZE * style.CHAR_WIDTH_EM
+        assert widest <= style.HALF_WIDTH_PX
+        assert fig.layout.margin.t >= style.title_height(fig)
+
 # --- no data --------------------------------------------------------------------------
 
 def test_no_data_figure_says_so_and_hides_axes():
@@ -392,6 +420,7 @@ def test_living_income_share_sorted_and_matches_pilot_shares(pf):
     ref = [s for s in fig.layout.shapes if s.type == "line"]
     assert ref[0].x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")["share_above_living_income"])
     assert "Vietnam dairy" in fig.layout.title.subtitle.text  # named as no data
+
 
 
 def test_gender_gap_dumbbell_shows_both_incomes(pf):
