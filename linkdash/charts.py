@@ -628,18 +628,25 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         customdata=have["pilot_id"].tolist(), cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
     n = len(have)
+    band = []  # an empty band under the last bar holds the reference's label
     if not style.is_missing(portfolio_share):
-        fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2),
-                      annotation=dict(text=f"{ref_label} {style.fmt_share(portfolio_share)}",
-                                      font=dict(size=style.BASE_FONT_SIZE - 2), yanchor="bottom"),
-                      annotation_position="top")
+        fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
+        fig.add_annotation(x=float(portfolio_share), y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
+                           yanchor="middle", xshift=4, showarrow=False,
+                           text=f"{ref_label} {style.fmt_share(portfolio_share)}",
+                           font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
+        band = [n - 0.5 + 0.9]
     sub = "Lowest first · colour = value chain"
     if missing:
         sub += " · no data: " + ", ".join(names.get(p, p) for p in missing)
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(text=axis_title)),
-                      yaxis=dict(autorange="reversed", showgrid=False),
-                      height=max(360, style.top_margin(fig, 20) + 36 * n + 110), margin=dict(t=style.top_margin(fig, 20)))
+    plot_px = width_px * 0.6  # what the pilot names leave to the bars
+    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(
+                          text=style.wrap_text(axis_title, style.chars_per_line(plot_px, style.BASE_FONT_SIZE)))),
+                      yaxis=dict(autorange="reversed", showgrid=False,
+                                 autorangeoptions=dict(include=band) if band else None,
+                                 tickmode="array", tickvals=list(fig.data[0].y)),
+                      height=max(360, style.top_margin(fig) + 36 * (n + 1) + 110))
     return fig
 
 

@@ -423,6 +423,18 @@ def test_living_income_share_sorted_and_matches_pilot_shares(pf):
 
 
 
+def test_portfolio_reference_label_sits_inside_the_plot_below_the_bars(pf):
+    fig = charts.living_income_share_chart(pf, "2017-Q3")
+    n = len(fig.data[0].y)
+    share = figures.portfolio_figures(pf, Filter(), "2017-Q3")["share_above_living_income"]
+    label = next(a for a in fig.layout.annotations if a.text.startswith("Portfolio"))
+    assert label.text == f"Portfolio {style.fmt_share(share)}"
+    # in data coordinates, under the last bar (not above the plot, where the subtitle is)
+    assert label.xref == "x" and label.yref == "y"
+    assert label.x == pytest.approx(share) and label.y > n - 1 + 0.4
+    assert max(fig.layout.yaxis.autorangeoptions.include) > label.y  # the axis makes room for it
+    assert list(fig.layout.yaxis.tickvals) == list(fig.data[0].y)  # no tick for the empty band
+
 def test_gender_gap_dumbbell_shows_both_incomes(pf):
     fig = charts.income_gender_gap_chart(pf, "2017-Q3")
     women, men = trace(fig, "Women-headed"), trace(fig, "Men-headed")
