@@ -809,6 +809,9 @@ def nbmp_assessments(portfolio: Portfolio) -> pd.DataFrame:
     return pd.concat([first, latest])[["pilot_id", "which", "quarter", *cols]].reset_index(drop=True)
 
 
+NBMP_RINGS = "one ring per score, outer ring = 5"
+
+
 def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
     """The six New Business Model Principles (scores 1-5): a pilot's first assessment vs
     its latest vs the portfolio median of latest assessments; without a pilot, the
@@ -834,13 +837,13 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
         series.append((f"Latest assessment ({l_['quarter']})", l_[cols], style.OKABE_ITO["blue"], "solid", "toself"))
         n = int((a["which"] == "latest").sum())
         series.append((f"Portfolio median, latest ({n} pilots)", med_latest, style.PORTFOLIO_COLOR, "dash", "none"))
-        subtitle = "Scores 1 (weak) to 5 (strong)"
+        subtitle = "Scores 1 (weak) to 5 (strong) · " + NBMP_RINGS
     else:
         n = int((a["which"] == "latest").sum())
         med_first = a[a["which"] == "first"][cols].median()
         series.append(("Median of first assessments", med_first, style.OKABE_ITO["orange"], "dot", "toself"))
         series.append(("Median of latest assessments", med_latest, style.OKABE_ITO["blue"], "solid", "toself"))
-        subtitle = f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong)"
+        subtitle = f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong) · {NBMP_RINGS}"
     fig = go.Figure()
     for name, vals, color, dash, fill in series:
         r = [None if style.is_missing(v) else float(v) for v in vals.tolist()]
@@ -851,13 +854,15 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
             hovertemplate="%{theta}: %{r:.1f}<extra>" + name + "</extra>"))
     style.apply_layout(fig, title, subtitle=subtitle)
     fig.update_layout(
-        polar=dict(radialaxis=dict(range=[0, 5], tickvals=[1, 2, 3, 4, 5], angle=60,
-                                   tickfont=dict(size=style.BASE_FONT_SIZE - 4), gridcolor="#DDDDDD"),
+        # No numbers on the radial axis: wherever they go they sit on the polygons' lines.
+        # The rings (one per score) and the subtitle give the scale; hover gives values.
+        polar=dict(radialaxis=dict(range=[0, 5], tickvals=[1, 2, 3, 4, 5], showticklabels=False,
+                                   ticks="", showline=False, gridcolor="#D5D5D5"),
                    angularaxis=dict(tickfont=dict(size=style.BASE_FONT_SIZE - 2), direction="clockwise",
                                     gridcolor="#DDDDDD"),
                    bgcolor="white"),
-        legend=dict(orientation="h", y=-0.1, yanchor="top", x=0), height=560,
-        margin=dict(l=120, r=120))
+        legend=dict(orientation="h", y=-0.1, yanchor="top", x=0), height=560 + style.top_margin(fig, 30) - 90,
+        margin=dict(l=120, r=120, t=style.top_margin(fig, 30)))  # the top principle's name sits above the circle
     return fig
 
 

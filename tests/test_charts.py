@@ -517,6 +517,15 @@ def test_nbmp_radar_for_a_pilot_first_latest_and_median(pf):
     assert list(fig.layout.polar.radialaxis.range) == [0, 5]
 
 
+
+def test_nbmp_radar_scale_is_read_from_rings_not_numbers_on_the_lines(pf):
+    for fig in (charts.nbmp_radar(pf), charts.nbmp_radar(pf, "KEN-DAIRY")):
+        radial = fig.layout.polar.radialaxis
+        assert radial.showticklabels is False  # numbers there sat on the polygons' lines
+        assert list(radial.tickvals) == [1, 2, 3, 4, 5]  # one ring per score
+        sub = fig.layout.title.subtitle.text.replace("<br>", " ")
+        assert "1 (weak) to 5 (strong)" in sub and "outer ring = 5" in sub
+
 def test_nbmp_radar_without_pilot_compares_portfolio_medians(pf):
     fig = charts.nbmp_radar(pf)
     first, latest = trace(fig, "first"), trace(fig, "latest")
