@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from linkdash import catalogue, figures, quarters, style
@@ -49,6 +50,12 @@ MAP_FIGURES: dict[str, tuple[str, str]] = {
 # Viewport assumed when fitting the view (Streamlit's wide column; the deck uses 1200x700).
 VIEW_WIDTH_PX = 900
 VIEW_HEIGHT_PX = 520
+COLORBAR_PX = 100  # the colour bar and its labels, right of the map
+# Sequential scale for values: Blues without its near-white end, so any value reads as
+# "has data" and stays distinct from the grey of "no data" and the light land.
+VALUE_SCALE_START = 0.3
+VALUE_COLORSCALE = [[i / 8, c] for i, c in enumerate(
+    pcolors.sample_colorscale("Blues", [VALUE_SCALE_START + (1 - VALUE_SCALE_START) * i / 8 for i in range(9)]))]
 SITE_MAP_WIDTH_PX = 340  # the Pilot page shows the site map in a third of the width
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
@@ -253,10 +260,12 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
                   for n, p in zip(missing["name"], missing["pilots"])],
             hovertemplate="%{text}<extra></extra>", name=f"No data ({when})", showlegend=False))
     if not have.empty:
+        z = have["value"].astype(float)
+        zmin = 0.0 if z.min() >= 0 else float(z.min())  # counts, money, shares start at 0
+        zmax = max(float(z.max()), zmin + 1e-9)
         fig.add_trace(go.Choroplethmap(
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=have["country"].tolist(),
-            z=have["value"].astype(float).tolist(),
-            colorscale="Blues", zmin=0 if float(have["value"].min()) >= 0 else None,
+            z=z.tolist(), colorscale=VALUE_COLORSCALE, zmin=zmin, zmax=zmax,
             marker=dict(line=dict(color="#505050", width=1), opacity=0.9),
             colorbar=_share_or_money_colorbar(figure),
             text=[f"<b>{n}</b><br>{label}: {t}<br>Pilots: {p}"
@@ -265,7 +274,8 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     for tr in _site_trace(_sites(portfolio.pilots)):
         fig.add_trace(tr)
 
-    center, zoom = _view_for(portfolio, width_px, height_px)
+    # the colour bar takes its width from the map's
+    center, zoom = _view_for(portfolio, width_px - (COLORBAR_PX if not have.empty else 0) - 20, height_px)
     style.apply_layout(fig, title, subtitle=(
         "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
         if not missing.empty else "Dots: pilot sites by value chain"), width_px=width_px)

@@ -133,3 +133,33 @@ def test_map_image_png_draws_the_map(pf):
     assert colours is not None and len(colours) > 20  # boundaries and fills, not a blank page
     land = tuple(int(style.LAND_FILL[i:i + 2], 16) for i in (1, 3, 5))
     assert any(c == land for _, c in colours)  # the land layer was drawn (offline)
+
+
+def _rgb(color: str) -> tuple[int, ...]:
+    if color.startswith("#"):
+        return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(float(v)) for v in re.findall(r"[\d.]+", color)[:3])
+
+
+def test_the_lowest_value_is_a_visible_blue_not_white_and_not_the_no_data_grey(pf):
+    fig = maps.country_map(pf, "households_reached", "2017-Q3")
+    tr = data_trace(fig)
+    low = _rgb(tr.colorscale[0][1])
+    assert min(low) < 215 and low[2] > low[0] + 20  # a clear light blue, not near-white
+    grey = _rgb(style.NO_DATA_FILL)
+    land = _rgb(style.LAND_FILL)
+    assert low != grey and low != land
+    assert tr.zmin == 0 and tr.zmax >= max(tr.z)  # counts start at zero: colour says how many
+
+
+def test_fitted_view_keeps_every_site_away_from_the_edges(pf):
+    width, height = 900, 520
+    fig = maps.country_map(pf, "households_reached", "2017-Q3", width_px=width, height_px=height)
+    c, zoom = fig.layout.map.center, fig.layout.map.zoom
+    px_per_deg = 512 * 2 ** zoom / 360
+    drawn = width - maps.COLORBAR_PX - 20  # what the colour bar and margins leave to the map
+    for t in fig.data:
+        if t.type == "scattermap" and t.hoverinfo != "skip":
+            for lon in t.lon:
+                # at least 10% of the drawn width between a site and the left or right edge
+                assert abs(lon - c.lon) * px_per_deg <= 0.4 * drawn, lon
