@@ -20,6 +20,7 @@ Decisions the spec leaves open:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +29,7 @@ import pandas as pd
 from linkdash import catalogue, rules
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Report
-from linkdash.workbook import locate_sheets, read_workbook
+from linkdash.workbook import gc_paused, locate_sheets, read_workbook
 
 
 @dataclass
@@ -104,6 +105,8 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFram
     keep = np.concatenate(keeps)
     val = np.concatenate(vals).astype(float)
     code_arr = np.repeat(np.array(codes, dtype=object), counts)
+    index = rules.indicator_index()
+    code_idx = np.repeat(np.array([index[c] for c in codes], dtype=np.int64), counts)
     text = np.empty(len(keep), dtype=object)
     if unit_keep is not None and len(unit_keep):
         text[-len(unit_keep):] = np.asarray(p.values["volume_unit"], dtype=object)[unit_keep]
@@ -116,7 +119,8 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFram
         "text": pd.Series(text, dtype=object, copy=False),
     }, copy=False)
     n_num = len(keep) - (len(unit_keep) if unit_keep is not None else 0)
-    return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num])
+    return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num],
+                                code_idx[:n_num])
 
 
 def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[tuple[str, str], float]:
@@ -139,6 +143,7 @@ def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[
     return out
 
 
+_CELL = re.compile(r"([A-Z]+)(\d+)$")
 _SHEET_RANK = {name: i for i, name in enumerate(catalogue.SHEET_ORDER)}
 
 
@@ -146,9 +151,7 @@ def _problem_order(sheet_names: dict[str, str]):
     by_written = {v: k for k, v in sheet_names.items()}
 
     def key(p):
-        import re
-
-        m = re.match(r"([A-Z]+)(\d+)$", p.cell or "")
+        m = _CELL.match(p.cell or "")
         row = int(m.group(2)) if m else 0
         col = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(m.group(1)))) if m else 0
         rank = _SHEET_RANK.get(by_written.get(p.sheet, p.sheet), -1) if p.sheet else -1
@@ -162,6 +165,12 @@ def check_file(data: bytes, filename: str, current: Portfolio | None = None, *,
     """Read and check a workbook against the stored portfolio ``current``.
 
     Never raises for what is in the file: every problem is in ``report``."""
+    with gc_paused():
+        return _check_file(data, filename, current, scope=scope, today=today)
+
+
+def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
+                scope: set[str] | None, today: dt.date | None) -> CheckedWorkbook:
     current = current if current is not None else Portfolio()
     today = today or dt.date.today()
     scope = {s.strip().upper() for s in scope} if scope is not None else None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
 from linkdash.portfolio import Portfolio
@@ -106,9 +107,80 @@ class Context:
     pilots: dict[str, dict] = field(default_factory=dict)  # stored merged with the file
     stored_pilots: set[str] = field(default_factory=set)
     rates: dict[tuple[str, str], float] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # integer keys shared by the rules
 
     def __post_init__(self) -> None:
         self.current_quarter = quarters.current(self.today)
+
+
+# --- integer keys: the file's rows and the stored values on one scale -----------------------
+
+INDICATOR_INDEX: dict[str, int] = {}  # indicator code -> its place in the catalogue
+
+
+def indicator_index() -> dict[str, int]:
+    if not INDICATOR_INDEX:
+        INDICATOR_INDEX.update({c: i for i, c in enumerate(catalogue.indicators())})
+    return INDICATOR_INDEX
+
+
+@dataclass
+class StoredKeys:
+    """The file's pilots and quarters as integer codes (per data row; -1 for blank), and
+    the stored ``Indicators`` values on the same codes, so rules can look stored values
+    up with array operations instead of one dictionary lookup per cell.
+
+    ``q_rank`` orders the file's and the stored quarters together (text order, which
+    is time order for canonical quarters)."""
+
+    pid: np.ndarray  # per data row: index into pid_uniq, -1 blank
+    pid_uniq: np.ndarray
+    q: np.ndarray  # per data row: index into q_uniq, -1 blank
+    q_uniq: np.ndarray
+    q_rank: np.ndarray  # rank of each file quarter among file + stored quarters
+    s_pid: np.ndarray  # per stored value: file pilot code, -1 when the pilot is not in the file
+    s_q: np.ndarray  # file quarter code, -1 when that quarter is not in the file
+    s_q_rank: np.ndarray  # rank on the same scale as q_rank
+    s_ind: np.ndarray  # catalogue index of the indicator, -1 when unknown
+    s_value: np.ndarray  # float, NaN for none
+
+    @property
+    def n_ind(self) -> int:
+        return len(indicator_index()) + 1
+
+
+def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
+    """``StoredKeys`` of an Indicators sheet (computed once per check)."""
+
+    key = f"stored_keys:{id(p)}"
+    if key in ctx.cache:
+        return ctx.cache[key]
+    pid, pid_uniq = pd.factorize(np.asarray(p.values["pilot_id"], dtype=object))
+    q, q_uniq = pd.factorize(np.asarray(p.values["quarter"], dtype=object))
+    ind = ctx.current.indicators
+    n = len(ind)
+    if n:
+        s_pid = pd.Index(pid_uniq, dtype=object).get_indexer(
+            pd.Index(ind["pilot_id"].to_numpy(dtype=object), dtype=object))
+        sq_codes, sq_uniq = pd.factorize(ind["quarter"].to_numpy(dtype=object))
+        si_codes, si_uniq = pd.factorize(ind["indicator"].to_numpy(dtype=object))
+        idx = indicator_index()
+        s_ind = np.array([idx.get(c, -1) for c in si_uniq.tolist()] + [-1], dtype=np.int64)[si_codes]
+        s_value = ind["value"].to_numpy(dtype=float, na_value=np.nan)
+    else:
+        sq_codes, sq_uniq = np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+        s_pid = s_ind = np.empty(0, dtype=np.int64)
+        s_value = np.empty(0)
+    file_q = [str(x) for x in q_uniq.tolist()]
+    stored_q = [str(x) for x in sq_uniq.tolist()]
+    rank = {x: r for r, x in enumerate(sorted(set(file_q) | set(stored_q)))}
+    q_rank = np.array([rank[x] for x in file_q], dtype=np.int64)
+    sq_rank = np.array([rank[x] for x in stored_q] + [-1], dtype=np.int64)[sq_codes] if n else sq_codes
+    file_pos = {x: i for i, x in enumerate(file_q)}
+    s_q = np.array([file_pos.get(x, -1) for x in stored_q] + [-1], dtype=np.int64)[sq_codes] if n else sq_codes
+    out = StoredKeys(pid, pid_uniq, q, q_uniq, q_rank, s_pid, s_q, sq_rank, s_ind, s_value)
+    ctx.cache[key] = out
+    return out
 
 
 # --- columns ----------------------------------------------------------------------------
@@ -117,22 +189,49 @@ _TYPE = np.frompyfunc(type, 1, 1)
 _BLANK_START = frozenset(" \t\r\n\u00a0\u2007\u2009\u202f\u200a\u2002\u2003\u2004\u2005\u2006\u2008")
 
 
+def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Which cells of the numeric columns are numbers (float or int), and their values
+    (NaN elsewhere), found in one pass over the grid in row order: the cells' objects
+    lie in memory row after row, so this is much faster than column by column.
+    -> {code: (is number, values)} for the columns inside the grid."""
+    grid = t.grid
+    inside = [c for c in codes if grid is not None and t.columns[c] < grid.shape[1]]
+    if not inside or not grid.shape[0]:
+        return {}
+    lo = min(t.columns[c] for c in inside)
+    hi = max(t.columns[c] for c in inside) + 1
+    block = grid[:, lo:hi]  # a view: no copy
+    types = _TYPE(block)
+    isnum = (types == float) | (types == int)
+    if isnum.all():
+        nums = block.astype(float)
+    else:
+        nums = np.where(isnum, block, np.nan).astype(float)
+    return {c: (isnum[:, t.columns[c] - lo], nums[:, t.columns[c] - lo]) for c in inside}
+
+
 def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
-                   sheet: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
-    """-> (values with NaN where blank or wrong, mask of non-blank cells)."""
+                   sheet: str, report: Report,
+                   pre: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """-> (values with NaN where blank or wrong, mask of non-blank cells). ``pre``: the
+    column's (is number, values) from ``_numeric_cells``."""
     n = len(raw)
     out = np.full(n, np.nan)
     if n == 0:
         return out, np.zeros(0, dtype=bool)
     raw = np.asarray(raw, dtype=object)
-    types = _TYPE(raw)
-    isnum = (types == float) | (types == int)
-    nonblank = isnum.copy()
-    if isnum.all():
-        out[:] = raw.astype(float)
+    if pre is not None:
+        isnum, nums = pre
+        out[:] = nums
     else:
-        if isnum.any():
+        types = _TYPE(raw)
+        isnum = (types == float) | (types == int)
+        if isnum.all():
+            out[:] = raw.astype(float)
+        elif isnum.any():
             out[isnum] = raw[isnum].astype(float)
+    nonblank = isnum.copy()
+    if not isnum.all():
         idx = np.flatnonzero(~isnum)
         idx = idx[raw[idx] != ""]  # "" is what calamine and csv give for an empty cell
         for i in idx.tolist():
@@ -211,6 +310,40 @@ def _parser_for(column: catalogue.Column, sheet_name: str):
     return values.parse_text, "bad_text"
 
 
+def _parse_strings(raw: np.ndarray, parse, is_text: bool, bad_code: str, label: str,
+                   t: SheetTable, code: str, sheet: str, report: Report,
+                   nonblank: np.ndarray, bad_key: set[int] | None) -> list:
+    """A column whose cells are all text (blank cells are ""): each distinct text is
+    parsed once; problems are reported per cell, in row order. -> the column (None blank)."""
+    codes, uniq = pd.factorize(raw)
+    parsed: list = []
+    blank = np.zeros(len(uniq) + 1, dtype=bool)
+    bad = np.zeros(len(uniq) + 1, dtype=bool)
+    messages: list = []
+    for u_i, v in enumerate(uniq.tolist()):
+        if v == "" or (v[0] in _BLANK_START and values.is_blank(v)):
+            blank[u_i] = True
+            parsed.append(None)
+            messages.append(None)
+            continue
+        res = values.parse_text(v) if is_text else parse(v)
+        if res[1] is None:
+            parsed.append(res[0])
+            messages.append(None)
+        else:
+            bad[u_i] = True
+            parsed.append(None)
+            messages.append(res[1])
+    lut = np.empty(len(parsed) + 1, dtype=object)
+    lut[:len(parsed)] = parsed
+    nonblank |= ~blank[codes]
+    for i in np.flatnonzero(bad[codes]).tolist():
+        report.error(bad_code, sheet, t.cell(code, i), raw[i], f"{label}: {messages[codes[i]]}.")
+        if bad_key is not None:
+            bad_key.add(i)
+    return lut[codes].tolist()
+
+
 def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
     """Typed columns for a located sheet; every cell that cannot be read is reported."""
     spec = catalogue.sheets()[t.canonical]
@@ -219,18 +352,23 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
     n = t.n_rows
     nonblank = np.zeros(n, dtype=bool)
     bad_key: set[int] = set()
+    pre = _numeric_cells(t, [c for c in t.columns_raw if spec.column(c).type in NUMERIC_TYPES])
     for code, raw in t.columns_raw.items():
         column = spec.column(code)
         label = column.header
         if column.type in NUMERIC_TYPES:
-            col, nb = _parse_numeric(raw, column.type, label, t, code, sheet, report)
+            col, nb = _parse_numeric(raw, column.type, label, t, code, sheet, report, pre.get(code))
             nonblank |= nb
             vals[code] = col
             continue
         parse, bad_code = _parser_for(column, t.canonical)
+        is_text = column.type == "text"
+        if isinstance(raw, np.ndarray) and pd.api.types.infer_dtype(raw, skipna=False) == "string":
+            vals[code] = _parse_strings(raw, parse, is_text, bad_code, label, t, code, sheet,
+                                        report, nonblank, bad_key if code in spec.key else None)
+            continue
         cache: dict = {}
         out: list = [None] * n
-        is_text = column.type == "text"
         for i, v in enumerate(raw.tolist() if isinstance(raw, np.ndarray) else raw):
             if v is None or v == "" or (v.__class__ is str and v[0] in _BLANK_START and values.is_blank(v)):
                 continue
@@ -254,20 +392,24 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
     rows = np.flatnonzero(nonblank).tolist()
     parsed = ParsedSheet(t, vals, rows, bad_key)
     # required values
+    in_rows = np.zeros(n, dtype=bool)
+    in_rows[rows] = True
     for column in spec.columns:
         if not column.required or column.code not in vals:
             continue
         col = vals[column.code]
         raw = t.columns_raw[column.code]
-        for i in rows:
-            v = col[i]
-            if v is None or (isinstance(v, float) and v != v):
-                if values.is_blank(raw[i]):
-                    report.error("required_value", sheet, t.cell(column.code, i), None,
-                                 f"{column.header} is blank in row {t.row_number(i)}: fill it in "
-                                 f"(it is required in sheet {spec.name}).")
-                if column.code in spec.key:
-                    bad_key.add(i)
+        if isinstance(col, np.ndarray):
+            missing = np.isnan(col)
+        else:
+            missing = np.equal(np.asarray(col, dtype=object), None)
+        for i in np.flatnonzero(missing & in_rows).tolist():
+            if values.is_blank(raw[i]):
+                report.error("required_value", sheet, t.cell(column.code, i), None,
+                             f"{column.header} is blank in row {t.row_number(i)}: fill it in "
+                             f"(it is required in sheet {spec.name}).")
+            if column.code in spec.key:
+                bad_key.add(i)
     return parsed
 
 
@@ -510,6 +652,7 @@ def progress_rules(p: ParsedSheet, ctx: Context, report: Report) -> list:
 def parts_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
     """Every part (``*_women``, ``*_youth``, ``hh_above_living_income``) <= its total,
     comparing with the stored total when the file gives only the part."""
+
     inds = catalogue.indicators()
     parts = [(c, i.total) for c, i in inds.items() if i.total and c in p.values]
     if not parts:
@@ -517,22 +660,28 @@ def parts_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
     ids, qs = p.values["pilot_id"], p.values["quarter"]
     ok = np.zeros(p.table.n_rows, dtype=bool)
     ok[p.ok_rows()] = True
-    stored = None
+    lookup = None  # stored (pilot, quarter, indicator) key -> value
     for part, total in parts:
         pv = p.values[part]
         tv = p.values.get(total)
         tv = tv if tv is not None else np.full(len(pv), np.nan)
         need_stored = ok & ~np.isnan(pv) & np.isnan(tv)
         if need_stored.any() and not ctx.current.indicators.empty:
-            if stored is None:
-                ind = ctx.current.indicators
-                sub = ind[ind["indicator"].isin({t for _, t in parts})]
-                stored = dict(zip(zip(sub["pilot_id"], sub["quarter"], sub["indicator"]), sub["value"]))
+            k = stored_keys(p, ctx)
+            nq, ni = len(k.q_uniq) + 1, k.n_ind
+            if lookup is None:
+                totals = np.array(sorted({indicator_index()[t] for _, t in parts}))
+                sel = (k.s_pid >= 0) & (k.s_q >= 0) & np.isin(k.s_ind, totals)
+                skeys = (k.s_pid[sel] * nq + k.s_q[sel]) * ni + k.s_ind[sel]
+                # the last stored row of a key wins (as a dict built from the rows would)
+                rev = skeys[::-1]
+                last = ~pd.Series(rev, copy=False).duplicated().to_numpy()
+                lookup = (pd.Index(rev[last]), k.s_value[sel][::-1][last])
+            rows = np.flatnonzero(need_stored)
+            qk = (k.pid[rows].astype(np.int64) * nq + k.q[rows]) * ni + indicator_index()[total]
+            hit = lookup[0].get_indexer(qk)
             tv = tv.copy()
-            for i in np.flatnonzero(need_stored).tolist():
-                v = stored.get((ids[i], qs[i], total))
-                if v is not None:
-                    tv[i] = v
+            tv[rows[hit >= 0]] = lookup[1][hit[hit >= 0]]
         from_store = np.isnan(p.values.get(total, np.full(len(pv), np.nan)))
         with np.errstate(invalid="ignore"):
             over = ok & (pv > tv)
@@ -598,7 +747,12 @@ def volume_unit_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
         return
     vs = p.values["volume_sold"]
     units = p.values.get("volume_unit")
-    rows = [i for i in p.ok_rows() if not np.isnan(vs[i]) and (units is None or units[i] is None)]
+    need = np.zeros(p.table.n_rows, dtype=bool)
+    need[p.ok_rows()] = True
+    need &= ~np.isnan(vs)
+    if units is not None:
+        need &= np.equal(np.asarray(units, dtype=object), None)
+    rows = np.flatnonzero(need).tolist()
     if not rows:
         return
     ind = ctx.current.indicators
@@ -628,11 +782,12 @@ class LongValues:
     quarter: np.ndarray
     indicator: np.ndarray
     value: np.ndarray
+    indicator_idx: np.ndarray | None = None  # catalogue index of ``indicator`` (int)
 
     @classmethod
     def empty(cls) -> "LongValues":
         o = np.empty(0, dtype=object)
-        return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0))
+        return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0), np.empty(0, dtype=np.int64))
 
 
 OUTLIER_CHUNK = 50_000  # values compared at once (bounds the memory of the comparison)
@@ -655,66 +810,65 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     Vectorised: the stored history is sorted by (pilot, indicator, quarter); each value
     finds its earlier quarters as a slice of it, and the medians of all slices are taken
     at once on a NaN-padded matrix (in chunks)."""
-    import pandas as pd
-
-    ind = ctx.current.indicators
-    if ind.empty or not len(long.rows):
+    if ctx.current.indicators.empty or not len(long.rows):
         return
     kinds = catalogue.indicators()
-    scored = {c for c, k in kinds.items() if k.kind == "score"}
-    stored_pilots = set(ind["pilot_id"].dropna())
-    sel = np.flatnonzero(pd.Series(long.pilot_id, dtype=object, copy=False).isin(stored_pilots).to_numpy()
-                         & ~pd.Series(long.indicator, dtype=object, copy=False).isin(scored).to_numpy())
+    idx = indicator_index()
+    k = stored_keys(p, ctx)
+    ni = k.n_ind
+    # the history: stored values of the file's pilots
+    h = np.flatnonzero((k.s_pid >= 0) & (k.s_ind >= 0) & ~np.isnan(k.s_value))
+    if not h.size:
+        return
+    n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
+    hist_group = k.s_pid[h].astype(np.int64) * ni + k.s_ind[h]
+    hist_key = hist_group * n_rank + k.s_q_rank[h]
+    order = np.argsort(hist_key, kind="stable")
+    hist_key, hist_group, hist_val = hist_key[order], hist_group[order], k.s_value[h][order]
+    n_hist = len(hist_key)
+    # the file's values of pilots with a history, scores left out
+    ind_idx = long.indicator_idx
+    if ind_idx is None:
+        ind_idx = np.array([idx[c] for c in long.indicator.tolist()], dtype=np.int64)
+    has_hist = np.zeros(len(k.pid_uniq) + 1, dtype=bool)
+    has_hist[k.s_pid[h]] = True
+    scored = np.zeros(ni, dtype=bool)
+    scored[[idx[c] for c, i in kinds.items() if i.kind == "score"]] = True
+    l_pid = k.pid[long.rows]
+    sel = np.flatnonzero(has_hist[l_pid] & (l_pid >= 0) & ~scored[ind_idx])
     if not sel.size:
         return
-    sub = ind[ind["pilot_id"].isin(set(long.pilot_id[sel])) & ind["value"].notna()]
-    if sub.empty:
-        return
-    n_hist = len(sub)
-    # one integer code per pilot, indicator and quarter, shared by the history and the file
-    pid_codes, _ = pd.factorize(np.concatenate([sub["pilot_id"].to_numpy(dtype=object),
-                                                long.pilot_id[sel]]))
-    ind_codes, _ = pd.factorize(np.concatenate([sub["indicator"].to_numpy(dtype=object),
-                                                long.indicator[sel]]))
-    q_all = np.concatenate([sub["quarter"].to_numpy(dtype=object), long.quarter[sel]])
-    q_uniq, q_codes = np.unique(q_all.astype(str), return_inverse=True)  # sorted: rank = order
-    n_q = len(q_uniq) + 1
-    group = pid_codes.astype(np.int64) * (int(ind_codes.max()) + 1) + ind_codes
-    hist_key = group[:n_hist] * n_q + q_codes[:n_hist]
-    order = np.argsort(hist_key, kind="stable")
-    hist_key = hist_key[order]
-    hist_val = sub["value"].to_numpy(dtype=float)[order]
-    hist_group = group[:n_hist][order]
-    g_start = np.searchsorted(hist_group, group[n_hist:], side="left")
+    group = l_pid[sel].astype(np.int64) * ni + ind_idx[sel]
+    g_start = np.searchsorted(hist_group, group, side="left")
     # earlier values: those of the same group with a lower quarter
-    g_end = np.searchsorted(hist_key, group[n_hist:] * n_q + q_codes[n_hist:], side="left")
+    g_end = np.searchsorted(hist_key, group * n_rank + k.q_rank[k.q[long.rows[sel]]], side="left")
     count = g_end - g_start
     enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
     x_all = long.value[sel].astype(float)
     for c0 in range(0, len(enough), OUTLIER_CHUNK):
         js = enough[c0:c0 + OUTLIER_CHUNK]
-        k = count[js]
-        width = int(k.max())
+        kk = count[js]
+        width = int(kk.max())
         pos = np.arange(width)
-        inside = pos[None, :] < k[:, None]
-        idx = np.minimum(g_start[js][:, None] + pos[None, :], n_hist - 1)
-        m = np.where(inside, hist_val[idx], np.nan)
+        inside = pos[None, :] < kk[:, None]
+        at = np.minimum(g_start[js][:, None] + pos[None, :], n_hist - 1)
+        m = np.where(inside, hist_val[at], np.nan)
         m.sort(axis=1)
-        med = _prefix_median(m, k)
+        med = _prefix_median(m, kk)
         dev = np.abs(m - med[:, None])
         dev.sort(axis=1)
-        mad = _prefix_median(dev, k)
+        mad = _prefix_median(dev, kk)
         x = x_all[js]
         with np.errstate(divide="ignore", invalid="ignore"):
             far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
                            (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
         for f in np.flatnonzero(far).tolist():
-            kk = int(sel[js[f]])
-            pid, q, code, xv = long.pilot_id[kk], long.quarter[kk], long.indicator[kk], float(x[f])
+            j = int(sel[js[f]])
+            pid, q, code, xv = long.pilot_id[j], long.quarter[j], long.indicator[j], float(x[f])
             mv = float(med[f])
-            report.warn("outlier", p.name, p.cell(code, int(long.rows[kk])), xv,
+            report.warn("outlier", p.name, p.cell(code, int(long.rows[j])), xv,
                         f"{kinds[code].label} for {pid} {q} is {_show(xv)}, far from its earlier "
-                        f"quarters (median {_show(mv)} over {int(k[f])} quarters): check the "
+                        f"quarters (median {_show(mv)} over {int(kk[f])} quarters): check the "
                         f"value; if it is right, leave it.")
 
 

@@ -507,9 +507,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     stored = _current_indicator_values(conn, [p for p in pid_uniq.tolist() if p is not None])
     # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
     # integer keys; stored rows whose quarter or indicator is not in the file never match
-    sp = pd.Index(pid_uniq, dtype=object).get_indexer(stored[:, 0])
-    sq = pd.Index(q_uniq, dtype=object).get_indexer(stored[:, 1])
-    si = pd.Index(ind_uniq, dtype=object).get_indexer(stored[:, 2])
+    sp, sq, si = (pd.Index(u, dtype=object).get_indexer(pd.Index(stored[:, k], dtype=object))
+                  for k, u in enumerate((pid_uniq, q_uniq, ind_uniq)))
     ok = (sp >= 0) & (sq >= 0) & (si >= 0)
     skey = np.where(ok, (sp.astype(np.int64) * nq + sq) * ni + si, -1)
     # a key stored twice (never written so): the last row read wins, as in ``_plan``
@@ -812,8 +811,10 @@ class Store:
 
     def preview(self, tables: dict[str, pd.DataFrame]) -> Changes:
         """What committing these tables would change; stores nothing."""
+        from linkdash.workbook import gc_paused
+
         plans, parts = [], []
-        with self.engine.connect() as conn:
+        with gc_paused(), self.engine.connect() as conn:
             for sheet, df in _ordered(tables):
                 if sheet == "Indicators":
                     plan, part = _preview_indicators(conn, df)
