@@ -61,7 +61,7 @@ def _go(step: int) -> None:
 
 
 # --- the navigation bar --------------------------------------------------------------
-nav = st.columns([1, 1, 5, 3], vertical_alignment="center")
+nav = st.columns([1.5, 1.2, 4.3, 3], vertical_alignment="center")
 nav[0].button("◀ Previous", on_click=_go, args=(-1,), disabled=index == 0, width="stretch",
               key="slide_prev")
 nav[1].button("Next ▶", on_click=_go, args=(1,), disabled=index >= n_slides - 1, width="stretch",
