@@ -11,6 +11,7 @@ everywhere.
 from __future__ import annotations
 
 import math
+import re
 from numbers import Number
 
 import pandas as pd
@@ -195,12 +196,15 @@ def base_layout() -> dict:
     )
 
 
-# Widths assumed when wrapping titles: Streamlit's wide main column, and half of it.
-CHART_WIDTH_PX = 900
-HALF_WIDTH_PX = 440
+# Widths assumed when wrapping titles: Streamlit's main column with the sidebar open
+# (about 820 px in a 1400 px window), and half of it.
+CHART_WIDTH_PX = 820
+HALF_WIDTH_PX = 400
 # Average advance of a character of the title font, as a fraction of the font size
-# (Arial: about 0.5 for mixed text; a little more keeps wide letters from overflowing).
-CHAR_WIDTH_EM = 0.55
+# (measured on the pages' titles: 0.46-0.48; a little more for titles with wide letters).
+CHAR_WIDTH_EM = 0.5
+# Words that belong together on a line: quarters ("Q3 2017"), dates ("29 Nov 2026").
+_UNBROKEN = re.compile(r"Q[1-4] \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|\S+")
 LINE_HEIGHT_EM = 1.3
 SUBTITLE_FONT_SIZE = BASE_FONT_SIZE - 2
 TITLE_TOP_PX = 16  # from the top of the figure to the title
@@ -209,13 +213,22 @@ TITLE_GAP_PX = 24  # between the subtitle and the plot
 
 def wrap_text(text: str, max_chars: int) -> str:
     """Break ``text`` at spaces into lines of at most ``max_chars`` characters joined with
-    ``<br>`` (plotly's line break); a single word longer than a line stays whole.
-    Existing ``<br>`` are kept as line breaks."""
+    ``<br>`` (plotly's line break); a single word longer than a line stays whole, and so
+    do quarters and dates ("Q4 2018", "29 Nov 2026"). When the text does not fit one line
+    and the part before its last ", " does, the break goes there ("what" on the first
+    line, "when" on the next). Existing ``<br>`` are kept as line breaks."""
     max_chars = max(int(max_chars), 8)
     out = []
+    paras = []
     for para in text.split("<br>"):
+        head, sep, tail = para.rpartition(", ")
+        if len(para) > max_chars and sep and len(head) + 1 <= max_chars and len(tail) <= max_chars:
+            paras += [head + ",", tail]
+        else:
+            paras.append(para)
+    for para in paras:
         line = ""
-        for word in para.split(" "):
+        for word in _UNBROKEN.findall(para):
             if line and len(line) + 1 + len(word) > max_chars:
                 out.append(line)
                 line = word

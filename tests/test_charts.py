@@ -159,6 +159,15 @@ def test_wrap_text_keeps_a_long_word_whole_and_existing_breaks():
     assert style.wrap_text("one two<br>three", 40) == "one two<br>three"
 
 
+def test_wrap_text_breaks_between_what_and_when_and_keeps_quarters_whole():
+    title = "Average household income from the value chain (USD/year), Q3 2016 to Q4 2018"
+    assert style.wrap_text(title, 60) == ("Average household income from the value chain (USD/year),"
+                                          "<br>Q3 2016 to Q4 2018")
+    narrow = style.wrap_text(title, 30).split("<br>")
+    assert all(not x.endswith(" Q3") and not x.endswith(" Q4") and not x.startswith("2018") for x in narrow)
+    assert style.wrap_text("Learning-cycle progress as of 29 Nov 2026", 33).endswith("<br>29 Nov 2026")
+
+
 def test_half_width_charts_have_titles_that_fit_half_the_page(pf):
     for fig in (charts.living_income_share_chart(pf, "2017-Q3"), charts.income_gender_gap_chart(pf, "2017-Q3")):
         text = fig.layout.title.text
