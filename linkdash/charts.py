@@ -336,7 +336,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             y=[beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
             marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
-            name=f"→ still in progress on {_fmt_date(as_of)}", hovertext=beyond["hover"],
+            name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=beyond["hover"],
             hovertemplate="%{hovertext}<extra></extra>"))
     if not fig.data:
         return no_data_figure(title, "No planned or actual dates for these milestones")

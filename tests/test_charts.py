@@ -318,7 +318,7 @@ def test_gantt_axis_keeps_to_the_milestones_when_as_of_is_years_later(pf):
     base, width = ongoing[charts.MILESTONE_SHORT["business_model_canvas"]]
     end = pd.Timestamp(base) + pd.Timedelta(milliseconds=width)
     assert end.date() <= hi
-    arrows = trace(fig, "still in progress")
+    arrows = trace(fig, "Still in progress")
     assert (next(o for o in arrows.y[0] if "Kenya dairy" in o), charts.MILESTONE_SHORT["business_model_canvas"]) \
         in set(zip(*arrows.y))
     assert len(arrows.x) == sum(len(_bars_for(fig, "in progress", p)) for p in ("Kenya dairy", "Senegal sheep"))
