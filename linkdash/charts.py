@@ -625,6 +625,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         orientation="h", x=have["share"].tolist(), y=[names.get(p, p) for p in have["pilot_id"]],
         marker=dict(color=[style.value_chain_color(vcs.get(p)) for p in have["pilot_id"]]),
         text=[style.fmt_share(v) for v in have["share"]], textposition="outside",
+        textfont=dict(shadow="2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"),
         customdata=have["pilot_id"].tolist(), cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
     n = len(have)

@@ -443,6 +443,7 @@ def test_portfolio_reference_label_sits_inside_the_plot_below_the_bars(pf):
     assert label.x == pytest.approx(share) and label.y > n - 1 + 0.4
     assert max(fig.layout.yaxis.autorangeoptions.include) > label.y  # the axis makes room for it
     assert list(fig.layout.yaxis.tickvals) == list(fig.data[0].y)  # no tick for the empty band
+    assert "white" in fig.data[0].textfont.shadow  # value labels stay readable where the line crosses them
 
 def test_gender_gap_dumbbell_shows_both_incomes(pf):
     fig = charts.income_gender_gap_chart(pf, "2017-Q3")
