@@ -343,6 +343,15 @@ def test_gantt_axis_reaches_an_as_of_date_near_the_milestones(pf):
     assert line and line[0].x0 == as_of.isoformat()
 
 
+
+def test_gantt_as_of_years_before_the_milestones_is_noted_at_the_left_edge(pf):
+    fig = charts.progress_gantt(pf, D(2010, 1, 1))
+    lo, hi = _x_range(fig)
+    assert lo > D(2016, 1, 1) and hi > D(2018, 11, 5)
+    assert not [s for s in fig.layout.shapes if s.type == "line"]
+    assert any(t.startswith("← as of 1 Jan 2010") for t in annotation_texts(fig))
+    assert not [t for t in fig.data if t.name and t.name.startswith("Actual")]  # nothing started yet
+
 def test_gantt_of_one_pilot_does_not_speak_of_groups(pf):
     one = pf.filtered(Filter(pilots=("KEN-DAIRY",)))
     sub = charts.progress_gantt(one, AS_OF).layout.title.subtitle.text
