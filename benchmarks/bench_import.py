@@ -98,11 +98,12 @@ def current_portfolio():
 STORED_SHARE = 0.2  # of the Indicators rows, stored before check+preview
 
 
-def preview_store(path: str, tmp: str):
-    """A SQLite store with the 2,000 pilots and the first 20% of the file's Indicators
-    rows, one stored value in ten altered (so the file changes it back). -> Store."""
+def build_store(path: str, db: str) -> None:
+    """A SQLite store at ``db`` with the 2,000 pilots and the first 20% of the file's
+    Indicators rows, one stored value in ten altered (so the file changes it back).
+    Run in its own process, so that the check+preview process's peak memory is that
+    of loading, checking and previewing alone."""
     import numpy as np
-    import pandas as pd
 
     from linkdash.importer import check_file
     from linkdash.store import Store
@@ -115,10 +116,10 @@ def preview_store(path: str, tmp: str):
     alter = (np.arange(len(old)) % 10 == 0) & old["value"].notna().to_numpy()
     old.loc[alter, "value"] = old.loc[alter, "value"] + 1.0
     pil = current_portfolio().pilots.assign(cycle="Asia & Africa")
-    store = Store.open(f"sqlite:///{tmp}/b.sqlite")
+    store = Store.open(f"sqlite:///{db}")
     store.commit({"Pilots": pil, "Indicators": old}, file_bytes=b"bench setup",
                  filename="setup.xlsx", user=None)
-    return store
+    store.close()
 
 
 def run_method(method: str, path: str, repeats: int) -> dict:
@@ -143,15 +144,18 @@ def run_method(method: str, path: str, repeats: int) -> dict:
         import tempfile
 
         from linkdash.importer import check_file
+        from linkdash.store import Store
 
         data = Path(path).read_bytes()
         tmp = tempfile.TemporaryDirectory()
+        db = f"{tmp.name}/b.sqlite"
         t = time.perf_counter()
-        store = preview_store(path, tmp.name)
-        current = store.load()
+        subprocess.run([sys.executable, __file__, "--build-store", db, "--path", path],
+                       check=True, cwd=ROOT)
         extra["setup_s"] = time.perf_counter() - t
+        store = Store.open(f"sqlite:///{db}")
         t = time.perf_counter()
-        store.load()
+        current = store.load()  # what the Upload page has cached for this data version
         extra["load_s"] = time.perf_counter() - t
 
         def once():
@@ -187,7 +191,11 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--method")
     ap.add_argument("--path")
+    ap.add_argument("--build-store", metavar="DB")
     args = ap.parse_args()
+    if args.build_store:  # child process: the store for check+preview
+        build_store(args.path, args.build_store)
+        return 0
     if args.method:  # child process
         print(json.dumps(run_method(args.method, args.path, args.repeats)))
         return 0
@@ -215,8 +223,8 @@ def main() -> int:
         print(f"{method:<18}{r['median_s']:>10.3f}{r['median_s'] / base:>12.2f}{r['peak_mb']:>10.0f}"
               f"{len(r['times']):>9}")
     cp = results["check+preview"]
-    print(f"\ncheck+preview: store setup {cp['setup_s']:.1f} s (not timed), Store.load "
-          f"{cp['load_s']:.2f} s (not timed; the Upload page caches it), changes {cp['counts']}")
+    print(f"\ncheck+preview: store built in {cp['setup_s']:.1f} s by another process (not timed); "
+          f"Store.load {cp['load_s']:.2f} s (not timed); changes {cp['counts']}")
     pd_ = results["pandas+openpyxl"]["median_s"]
     goals = [
         ("check+preview <= 1.5 x calamine", cp["median_s"] / base, cp["median_s"] / base <= 1.5),

@@ -106,7 +106,7 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFram
     val = np.concatenate(vals).astype(float)
     code_arr = np.repeat(np.array(codes, dtype=object), counts)
     index = rules.indicator_index()
-    code_idx = np.repeat(np.array([index[c] for c in codes], dtype=np.int64), counts)
+    code_idx = np.repeat(np.array([index[c] for c in codes], dtype=np.int16), counts)
     text = np.empty(len(keep), dtype=object)
     if unit_keep is not None and len(unit_keep):
         text[-len(unit_keep):] = np.asarray(p.values["volume_unit"], dtype=object)[unit_keep]

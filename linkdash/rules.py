@@ -790,16 +790,7 @@ class LongValues:
         return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0), np.empty(0, dtype=np.int64))
 
 
-OUTLIER_CHUNK = 50_000  # values compared at once (bounds the memory of the comparison)
-
-
-def _prefix_median(sorted_rows: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Median of the first ``k[j]`` values of each row (values ascending, NaN after them),
-    computed as ``np.median`` does: the middle value, or the mean of the two middle ones."""
-    j = np.arange(len(k))
-    lo = sorted_rows[j, (k - 1) // 2]
-    hi = sorted_rows[j, k // 2]
-    return (lo + hi) / 2
+OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comparison)
 
 
 def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
@@ -808,8 +799,8 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median.
 
     Vectorised: the stored history is sorted by (pilot, indicator, quarter); each value
-    finds its earlier quarters as a slice of it, and the medians of all slices are taken
-    at once on a NaN-padded matrix (in chunks)."""
+    finds its earlier quarters as a slice of it, and the medians of all slices with the
+    same length are taken at once (in chunks)."""
     if ctx.current.indicators.empty or not len(long.rows):
         return
     kinds = catalogue.indicators()
@@ -845,31 +836,42 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     count = g_end - g_start
     enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
     x_all = long.value[sel].astype(float)
-    for c0 in range(0, len(enough), OUTLIER_CHUNK):
-        js = enough[c0:c0 + OUTLIER_CHUNK]
-        kk = count[js]
-        width = int(kk.max())
-        pos = np.arange(width)
-        inside = pos[None, :] < kk[:, None]
-        at = np.minimum(g_start[js][:, None] + pos[None, :], n_hist - 1)
-        m = np.where(inside, hist_val[at], np.nan)
-        m.sort(axis=1)
-        med = _prefix_median(m, kk)
-        dev = np.abs(m - med[:, None])
-        dev.sort(axis=1)
-        mad = _prefix_median(dev, kk)
-        x = x_all[js]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
-                           (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
-        for f in np.flatnonzero(far).tolist():
-            j = int(sel[js[f]])
-            pid, q, code, xv = long.pilot_id[j], long.quarter[j], long.indicator[j], float(x[f])
-            mv = float(med[f])
-            report.warn("outlier", p.name, p.cell(code, int(long.rows[j])), xv,
-                        f"{kinds[code].label} for {pid} {q} is {_show(xv)}, far from its earlier "
-                        f"quarters (median {_show(mv)} over {int(kk[f])} quarters): check the "
-                        f"value; if it is right, leave it.")
+    # values with the same number of earlier quarters are taken together: a plain
+    # (values x quarters) matrix, sorted by row, gives each median and MAD at once
+    flagged, meds, ns = [], [], []
+    k_of = count[enough]
+    for kv in np.unique(k_of).tolist():
+        same_k = enough[k_of == kv]
+        mid_lo, mid_hi = (kv - 1) // 2, kv // 2
+        for c0 in range(0, len(same_k), OUTLIER_CHUNK):
+            js = same_k[c0:c0 + OUTLIER_CHUNK]
+            m = hist_val[g_start[js][:, None] + np.arange(kv)[None, :]]
+            m.sort(axis=1)
+            med = (m[:, mid_lo] + m[:, mid_hi]) / 2  # as np.median
+            m -= med[:, None]
+            np.abs(m, out=m)
+            m.sort(axis=1)
+            mad = (m[:, mid_lo] + m[:, mid_hi]) / 2
+            x = x_all[js]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
+                               (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
+            if far.any():
+                flagged.append(js[far])
+                meds.append(med[far])
+                ns.append(np.full(int(far.sum()), kv))
+    if not flagged:
+        return
+    js, med, ks = np.concatenate(flagged), np.concatenate(meds), np.concatenate(ns)
+    order = np.argsort(js, kind="stable")  # in the order of the values
+    for f in order.tolist():
+        j = int(sel[js[f]])
+        pid, q, code, xv = long.pilot_id[j], long.quarter[j], long.indicator[j], float(x_all[js[f]])
+        mv = float(med[f])
+        report.warn("outlier", p.name, p.cell(code, int(long.rows[j])), xv,
+                    f"{kinds[code].label} for {pid} {q} is {_show(xv)}, far from its earlier "
+                    f"quarters (median {_show(mv)} over {int(ks[f])} quarters): check the "
+                    f"value; if it is right, leave it.")
 
 
 # --- Lessons, Rates ------------------------------------------------------------------------------

@@ -447,113 +447,145 @@ def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _IndicatorDetail:
-    """What the Indicators detail rows are made of (the frame is built on demand)."""
+    """What the Indicators detail rows are made of; the frame is built on demand."""
 
     df: pd.DataFrame  # the incoming table
-    pos: np.ndarray  # row of df of each detail row
-    is_text: np.ndarray  # bool: the text column (else the value column)
-    changed: np.ndarray  # bool: kind changed (else new)
-    old: np.ndarray  # object: the stored value (None for new rows)
+    live: np.ndarray  # rows of df holding a value or a text (the others are not reported)
+    has_v: np.ndarray  # per live row: a value given
+    has_t: np.ndarray  # per live row: a text given
+    stored: np.ndarray  # per live row: a current value exists
+    diff_v: np.ndarray  # per stored live row: the value differs
+    diff_t: np.ndarray  # per stored live row: the text differs
+    old_v: np.ndarray  # per stored live row: stored value (NaN for none)
+    old_t: np.ndarray  # per stored live row: stored text (None for none)
+    text_first: bool  # the table's text column comes before its value column
 
     def frame(self) -> pd.DataFrame:
-        n = len(self.pos)
+        """One row per new or changed field, in the order ``_plan`` gives them: per
+        incoming row, new fields value then text, changed fields in column order."""
+        found = self.stored
+        fidx = np.flatnonzero(found)
+        dv = np.zeros(len(found), dtype=bool)
+        dt_ = np.zeros(len(found), dtype=bool)
+        dv[fidx], dt_[fidx] = self.diff_v, self.diff_t
+        v_rows = np.flatnonzero((~found & self.has_v) | dv)
+        t_rows = np.flatnonzero((~found & self.has_t) | dt_)
+        if self.text_first:
+            sub = np.concatenate([found[v_rows], ~found[t_rows]]).astype(np.int8)
+        else:
+            sub = np.concatenate([np.zeros(len(v_rows), np.int8), np.ones(len(t_rows), np.int8)])
+        rows = np.concatenate([v_rows, t_rows])
+        order = np.lexsort((sub, rows))
+        rows = rows[order]
+        is_text = np.concatenate([np.zeros(len(v_rows), bool), np.ones(len(t_rows), bool)])[order]
+        n = len(rows)
         if not n:
             return _empty_detail()
-        df = self.df
-        pid = _text_column(df, "pilot_id", len(df))[self.pos]
-        q = _text_column(df, "quarter", len(df))[self.pos]
-        ind = _text_column(df, "indicator", len(df))[self.pos]
+        # old values: stored rows only (index of each live row among the stored ones)
+        at = np.cumsum(found) - 1
+        old = np.full(n, None, dtype=object)
+        was = found[rows]
+        k = at[rows[was]]
+        ov = self.old_v[k].astype(object)
+        ov[np.isnan(self.old_v[k])] = None
+        old[was] = np.where(is_text[was], self.old_t[k], ov)
+        df, pos = self.df, self.live[rows]
+        pid = _text_column(df, "pilot_id", len(df))[pos]
+        q = _text_column(df, "quarter", len(df))[pos]
+        ind = _text_column(df, "indicator", len(df))[pos]
         key = np.array([_key_text(k) for k in zip(pid.tolist(), q.tolist(), ind.tolist())] + [None],
                        dtype=object)[:-1]
-        vals = _float_column(df, "value", len(df))[self.pos].astype(object)
-        texts = _text_column(df, "text", len(df))[self.pos]
-        new = np.where(self.is_text, texts, vals)
+        vals = _float_column(df, "value", len(df))[pos].astype(object)
+        texts = _text_column(df, "text", len(df))[pos]
         return pd.DataFrame({
             "sheet": pd.Series(np.full(n, "Indicators", dtype=object), dtype=object),
             "key": pd.Series(key, dtype=object),
             "field": pd.Series(ind, dtype=object),
-            "old": pd.Series(self.old, dtype=object),
-            "new": pd.Series(new, dtype=object),
-            "kind": pd.Series(np.where(self.changed, "changed", "new").astype(object), dtype=object),
+            "old": pd.Series(old, dtype=object),
+            "new": pd.Series(np.where(is_text, texts, vals), dtype=object),
+            "kind": pd.Series(np.where(was, "changed", "new").astype(object), dtype=object),
         })
 
 
-def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _IndicatorDetail]:
+def _int_keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """One int64 key per row from object key columns (factorised one at a time).
+    -> (keys, blank: any part None, the uniques of each column)."""
+    key = blank = None
+    uniques = []
+    for col in columns:
+        codes, uniq = pd.factorize(col)
+        uniques.append(uniq)
+        if key is None:
+            key, blank = codes.astype(np.int64, copy=False), codes < 0
+        else:
+            key *= max(len(uniq), 1)
+            key += codes
+            blank |= codes < 0
+        del codes
+    return key, blank, uniques
+
+
+def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _IndicatorDetail | list]:
     """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
-    and the parts of its detail rows."""
+    and what its detail rows are made of."""
     plan = _Plan("Indicators")
     n = len(df)
-    pid = _text_column(df, "pilot_id", n)
-    q = _text_column(df, "quarter", n)
-    ind = _text_column(df, "indicator", n)
     val = _float_column(df, "value", n)
     text = _text_column(df, "text", n)
     has_v = ~np.isnan(val)
     has_t = pd.notna(text)
     # a row with neither value nor text is not reported: no stored value
     live = np.flatnonzero(has_v | has_t)
-    pid_codes, pid_uniq = pd.factorize(pid)
-    q_codes, q_uniq = pd.factorize(q)
-    ind_codes, ind_uniq = pd.factorize(ind)
-    pid_codes, q_codes, ind_codes = pid_codes[live], q_codes[live], ind_codes[live]
-    nq, ni = max(len(q_uniq), 1), max(len(ind_uniq), 1)
-    key = (pid_codes.astype(np.int64) * nq + q_codes) * ni + ind_codes
-    blank_key = (pid_codes < 0) | (q_codes < 0) | (ind_codes < 0)
-    if blank_key.any() or pd.Series(key, copy=False).duplicated().any():
+    cols = [_text_column(df, c, n) for c in ("pilot_id", "quarter", "indicator")]
+    key, blank, uniques = _int_keys(cols)
+    key, blank = key[live], blank[live]
+    if blank.any() or pd.Series(key, copy=False).duplicated().any():
         # a key given twice or with a blank part (the importer reports both as errors):
         # the row by row plan, whose merging of such rows is the reference
         plan = _plan(conn, "Indicators", df)
         return plan, plan.detail
-    stored = _current_indicator_values(conn, [p for p in pid_uniq.tolist() if p is not None])
+    stored = _current_indicator_values(conn, [p for p in uniques[0].tolist() if p is not None])
     # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
-    # integer keys; stored rows whose quarter or indicator is not in the file never match
-    sp, sq, si = (pd.Index(u, dtype=object).get_indexer(pd.Index(stored[:, k], dtype=object))
-                  for k, u in enumerate((pid_uniq, q_uniq, ind_uniq)))
-    ok = (sp >= 0) & (sq >= 0) & (si >= 0)
-    skey = np.where(ok, (sp.astype(np.int64) * nq + sq) * ni + si, -1)
+    # the same integer keys; stored rows whose quarter or indicator is not in the file
+    # never match
+    skey = None
+    for k, u in enumerate(uniques):
+        codes = pd.Index(u, dtype=object).get_indexer(pd.Index(stored[:, k], dtype=object))
+        if skey is None:
+            skey, miss = codes.astype(np.int64, copy=False), codes < 0
+        else:
+            skey *= max(len(u), 1)
+            skey += codes
+            miss |= codes < 0
+    if skey is None:
+        skey = np.empty(0, dtype=np.int64)
+    else:
+        skey[miss] = -1
     # a key stored twice (never written so): the last row read wins, as in ``_plan``
     rev = skey[::-1]
     last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
     hit = pd.Index(rev[last]).get_indexer(key)
-    match = np.full(len(key), -1, dtype=np.int64)
-    match[hit >= 0] = len(skey) - 1 - last[hit[hit >= 0]]
-    found = match >= 0
-    old_v = np.full(len(live), np.nan)
-    old_t = np.full(len(live), None, dtype=object)
-    if found.any():
-        m = match[found]
-        old_v[found] = stored[m, 3].astype(float)  # None -> NaN
-        st = stored[m, 4]
-        if pd.api.types.infer_dtype(st, skipna=True) not in ("string", "empty"):
-            st = np.array([_coerce("text", v) for v in st.tolist()] + [None], dtype=object)[:-1]
-        old_t[found] = st
-    hv, ht = has_v[live], has_t[live]
-    new_v, new_t = val[live], text[live]
-    diff_v = found & hv & ~_same_floats(old_v, new_v)
-    diff_t = np.zeros(len(live), dtype=bool)
-    tt = np.flatnonzero(found & ht)
+    found = hit >= 0
+    fidx = np.flatnonzero(found)
+    m = len(skey) - 1 - last[hit[fidx]]  # stored row of each found live row
+    old_v = stored[m, 3].astype(float)  # None -> NaN
+    old_t = stored[m, 4]
+    if len(old_t) and pd.api.types.infer_dtype(old_t, skipna=True) not in ("string", "empty"):
+        old_t = np.array([_coerce("text", v) for v in old_t.tolist()] + [None], dtype=object)[:-1]
+    del stored
+    rows = live[fidx]
+    diff_v = has_v[rows] & ~_same_floats(old_v, val[rows])
+    diff_t = np.zeros(len(fidx), dtype=bool)
+    tt = np.flatnonzero(has_t[rows])
     if tt.size:
-        diff_t[tt] = [a is None or a != b for a, b in zip(old_t[tt].tolist(), new_t[tt].tolist())]
-    changed = diff_v | diff_t
-    plan.new = int((~found).sum())
-    plan.changed = int(changed.sum())
-    plan.unchanged = int(found.sum()) - plan.changed
-    # detail rows: per incoming row, new: value then text; changed: in the table's column order
+        diff_t[tt] = [a is None or a != b for a, b in zip(old_t[tt].tolist(), text[rows[tt]].tolist())]
+    plan.new = len(live) - len(fidx)
+    plan.changed = int((diff_v | diff_t).sum())
+    plan.unchanged = len(fidx) - plan.changed
     text_first = ("text" in df.columns and "value" in df.columns
                   and list(df.columns).index("text") < list(df.columns).index("value"))
-    v_rows = np.flatnonzero((~found & hv) | diff_v)
-    t_rows = np.flatnonzero((~found & ht) | diff_t)
-    sub = np.concatenate([np.zeros(len(v_rows), dtype=np.int8), np.ones(len(t_rows), dtype=np.int8)])
-    if text_first:
-        sub = np.concatenate([(found[v_rows]).astype(np.int8), (~found[t_rows]).astype(np.int8)])
-    rows = np.concatenate([v_rows, t_rows])
-    order = np.lexsort((sub, rows))
-    rows = rows[order]
-    is_text = np.concatenate([np.zeros(len(v_rows), bool), np.ones(len(t_rows), bool)])[order]
-    old = np.where(is_text, old_t[rows], old_v[rows].astype(object))
-    old[~found[rows]] = None
-    old[(~is_text) & np.isnan(old_v[rows])] = None
-    return plan, _IndicatorDetail(df, live[rows], is_text, found[rows], old)
+    return plan, _IndicatorDetail(df, live, has_v[live], has_t[live], found, diff_v, diff_t,
+                                  old_v, old_t, text_first)
 
 
 def _field(sheet: str, key: tuple, column: str) -> str:
