@@ -462,29 +462,52 @@ def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *, known_requ
 
 def quarter_rules(p: ParsedSheet, ctx: Context, report: Report, code: str = "quarter",
                   *, check_start: bool = True) -> set[int]:
+    """Quarters after the current one, and (with ``check_start``) before the pilot's
+    start quarter. Each distinct quarter and pilot is looked at once; problems are
+    reported per row, in row order. -> rows to drop."""
     drop: set[int] = set()
     qs = p.values[code]
     ids = p.values.get("pilot_id")
     cur = ctx.current_quarter
-    for i in p.ok_rows():
-        q = qs[i]
-        if q is None:
-            continue
-        if q > cur:
+    rows = np.asarray(p.ok_rows(), dtype=np.int64)
+    if not rows.size:
+        return drop
+    q_codes, q_uniq = pd.factorize(np.asarray(qs, dtype=object)[rows])  # None -> -1
+    q_list = q_uniq.tolist()
+    future = np.array([q > cur for q in q_list] + [False], dtype=bool)
+    bad = future[q_codes]
+    early = np.zeros(len(rows), dtype=bool)
+    starts: list = []
+    p_codes = None
+    if check_start and ids is not None:
+        p_codes, p_uniq = pd.factorize(np.asarray(ids, dtype=object)[rows])
+        for pid in p_uniq.tolist():
+            info = ctx.pilots.get(pid)
+            start = info.get("start_date") if info else None
+            starts.append(start if isinstance(start, dt.date) else None)
+        start_q = [quarters.of_date(d) if d is not None else None for d in starts]
+        # is quarter u before the start quarter of pilot v? over the distinct pairs only
+        base = len(starts) + 1  # codes shifted by one: -1 (blank) becomes 0
+        pairs, inv = np.unique((q_codes.astype(np.int64) + 1) * base + (p_codes + 1),
+                               return_inverse=True)
+        before = np.array([
+            (qc >= 0 and pc >= 0 and start_q[pc] is not None and q_list[qc] < start_q[pc])
+            for qc, pc in ((x // base - 1, x % base - 1) for x in pairs.tolist())], dtype=bool)
+        early = before[inv.reshape(-1)] & ~bad
+    for j in np.flatnonzero(bad | early).tolist():
+        i = int(rows[j])
+        q = q_list[q_codes[j]]
+        if bad[j]:
             report.error("future_quarter", p.name, p.cell(code, i), q,
                          f"Quarter {q} is after the current quarter ({cur}): results can only be "
                          f"reported for quarters that have begun; correct the quarter.")
-            drop.add(i)
-            continue
-        if check_start and ids is not None:
-            info = ctx.pilots.get(ids[i])
-            start = info.get("start_date") if info else None
-            if isinstance(start, dt.date) and q < quarters.of_date(start):
-                report.error("before_start", p.name, p.cell(code, i), q,
-                             f"Quarter {q} is before {ids[i]} started ({start.isoformat()}, "
-                             f"{quarters.of_date(start)}): correct the quarter or the pilot's "
-                             f"start_date.")
-                drop.add(i)
+        else:
+            start = starts[p_codes[j]]
+            report.error("before_start", p.name, p.cell(code, i), q,
+                         f"Quarter {q} is before {ids[i]} started ({start.isoformat()}, "
+                         f"{quarters.of_date(start)}): correct the quarter or the pilot's "
+                         f"start_date.")
+        drop.add(i)
     return drop
 
 
