@@ -149,36 +149,61 @@ class StoredKeys:
         return len(indicator_index()) + 1
 
 
-def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
-    """``StoredKeys`` of an Indicators sheet (computed once per check)."""
+@dataclass
+class StoredCodes:
+    """The stored ``Indicators`` values as integer codes (independent of any file)."""
 
+    pid: np.ndarray  # index into pid_uniq
+    pid_uniq: np.ndarray
+    q: np.ndarray  # index into q_uniq
+    q_uniq: np.ndarray
+    ind: np.ndarray  # catalogue index of the indicator, -1 when unknown
+    value: np.ndarray  # float, NaN for none
+
+
+def stored_codes(ind) -> StoredCodes:
+    """``StoredCodes`` of a stored indicators frame. Depends only on the store, so the
+    importer computes it in a thread while calamine (which releases the GIL) reads
+    the file."""
+    if ind is None or not len(ind):
+        e = np.empty(0, dtype=np.int64)
+        return StoredCodes(e, np.empty(0, dtype=object), e, np.empty(0, dtype=object), e,
+                           np.empty(0))
+    pid, pid_uniq = pd.factorize(ind["pilot_id"].to_numpy(dtype=object))
+    q, q_uniq = pd.factorize(ind["quarter"].to_numpy(dtype=object))
+    i_codes, i_uniq = pd.factorize(ind["indicator"].to_numpy(dtype=object))
+    idx = indicator_index()
+    lut = np.array([idx.get(c, -1) for c in i_uniq.tolist()] + [-1], dtype=np.int64)
+    value = ind["value"].to_numpy(dtype=float, na_value=np.nan)
+    return StoredCodes(pid, pid_uniq, q, q_uniq, lut[i_codes], value)
+
+
+def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
+    """``StoredKeys`` of an Indicators sheet (computed once per check; the stored side
+    from ``ctx.cache["stored_codes"]`` when the importer has it ready)."""
     key = f"stored_keys:{id(p)}"
     if key in ctx.cache:
         return ctx.cache[key]
     pid, pid_uniq = pd.factorize(np.asarray(p.values["pilot_id"], dtype=object))
     q, q_uniq = pd.factorize(np.asarray(p.values["quarter"], dtype=object))
-    ind = ctx.current.indicators
-    n = len(ind)
+    sc = ctx.cache.get("stored_codes")
+    if sc is None:
+        sc = ctx.cache["stored_codes"] = stored_codes(ctx.current.indicators)
+    n = len(sc.pid)
+    # stored pilots -> file pilot codes, through the distinct stored pilots
     if n:
-        s_pid = pd.Index(pid_uniq, dtype=object).get_indexer(
-            pd.Index(ind["pilot_id"].to_numpy(dtype=object), dtype=object))
-        sq_codes, sq_uniq = pd.factorize(ind["quarter"].to_numpy(dtype=object))
-        si_codes, si_uniq = pd.factorize(ind["indicator"].to_numpy(dtype=object))
-        idx = indicator_index()
-        s_ind = np.array([idx.get(c, -1) for c in si_uniq.tolist()] + [-1], dtype=np.int64)[si_codes]
-        s_value = ind["value"].to_numpy(dtype=float, na_value=np.nan)
+        to_file = pd.Index(pid_uniq, dtype=object).get_indexer(pd.Index(sc.pid_uniq, dtype=object))
+        s_pid = np.append(to_file, -1)[sc.pid]
     else:
-        sq_codes, sq_uniq = np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
-        s_pid = s_ind = np.empty(0, dtype=np.int64)
-        s_value = np.empty(0)
+        s_pid = np.empty(0, dtype=np.int64)
     file_q = [str(x) for x in q_uniq.tolist()]
-    stored_q = [str(x) for x in sq_uniq.tolist()]
+    stored_q = [str(x) for x in sc.q_uniq.tolist()]
     rank = {x: r for r, x in enumerate(sorted(set(file_q) | set(stored_q)))}
     q_rank = np.array([rank[x] for x in file_q], dtype=np.int64)
-    sq_rank = np.array([rank[x] for x in stored_q] + [-1], dtype=np.int64)[sq_codes] if n else sq_codes
+    sq_rank = np.array([rank[x] for x in stored_q] + [-1], dtype=np.int64)[sc.q] if n else sc.q
     file_pos = {x: i for i, x in enumerate(file_q)}
-    s_q = np.array([file_pos.get(x, -1) for x in stored_q] + [-1], dtype=np.int64)[sq_codes] if n else sq_codes
-    out = StoredKeys(pid, pid_uniq, q, q_uniq, q_rank, s_pid, s_q, sq_rank, s_ind, s_value)
+    s_q = np.array([file_pos.get(x, -1) for x in stored_q] + [-1], dtype=np.int64)[sc.q] if n else sc.q
+    out = StoredKeys(pid, pid_uniq, q, q_uniq, q_rank, s_pid, s_q, sq_rank, sc.ind, sc.value)
     ctx.cache[key] = out
     return out
 
