@@ -508,16 +508,18 @@ class _IndicatorDetail:
         })
 
 
-def _int_keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """One int64 key per row from object key columns (factorised one at a time).
+def _int_keys(columns: list[np.ndarray], first: tuple | None = None
+              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """One int64 key per row from object key columns (factorised one at a time;
+    ``first``: the factorisation of the first column when already done).
     -> (keys, blank: any part None, the uniques of each column)."""
     key = blank = None
     uniques = []
-    for col in columns:
-        codes, uniq = pd.factorize(col)
+    for n, col in enumerate(columns):
+        codes, uniq = first if (n == 0 and first is not None) else pd.factorize(col)
         uniques.append(uniq)
         if key is None:
-            key, blank = codes.astype(np.int64, copy=False), codes < 0
+            key, blank = codes.astype(np.int64, copy=True), codes < 0
         else:
             key *= max(len(uniq), 1)
             key += codes
@@ -538,7 +540,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     # a row with neither value nor text is not reported: no stored value
     live = np.flatnonzero(has_v | has_t)
     pid = _text_column(df, "pilot_id", n)
-    pilots = [p for p in pd.unique(pid).tolist() if p is not None]
+    pid_codes = pd.factorize(pid)
+    pilots = [p for p in pid_codes[1].tolist() if p is not None]
     # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
     # The database reads the stored values in a thread while the keys of the file are
     # encoded here (the driver releases the GIL while the database works).
@@ -554,7 +557,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     worker.start()
     try:
         cols = [pid] + [_text_column(df, c, n) for c in ("quarter", "indicator")]
-        key, blank, uniques = _int_keys(cols)
+        key, blank, uniques = _int_keys(cols, first=pid_codes)
+        del pid_codes
         key, blank = key[live], blank[live]
         duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
     finally:
