@@ -217,7 +217,8 @@ def main() -> int:
         results[method] = json.loads(out.stdout.strip().splitlines()[-1])
     base = results["calamine"]["median_s"]
     print(f"\n{args.rows:,} Indicators rows x {27} columns, {path.stat().st_size / 2**20:.1f} MB; "
-          f"median of repeats; peak = max RSS of the process (setup included)")
+          f"median of repeats; peak = max RSS of the method's process (the check+preview store is "
+          f"built by another one)")
     print(f"{'method':<18}{'median s':>10}{'x calamine':>12}{'peak MB':>10}{'repeats':>9}")
     for method, r in results.items():
         print(f"{method:<18}{r['median_s']:>10.3f}{r['median_s'] / base:>12.2f}{r['peak_mb']:>10.0f}"

@@ -389,6 +389,7 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
 # built only when ``Changes.detail`` is read.
 
 _IN_CHUNK = 5000  # pilot ids per query
+_FETCH_BATCH = 20_000  # rows turned into an array at once
 
 
 def _text_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
@@ -423,18 +424,19 @@ def _current_indicator_values(conn: Connection, pilot_ids: list[str]) -> np.ndar
     object array of shape (n, 5)."""
     t = DATA_TABLES["Indicators"]
     cols = (t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text)
-    rows: list = []
+    parts = [np.empty((0, 5), dtype=object)]
     for i in range(0, len(pilot_ids), _IN_CHUNK):
         chunk = pilot_ids[i:i + _IN_CHUNK]
         res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
                                                   t.c.pilot_id.in_(chunk)))
-        rows.extend(res.cursor.fetchall())  # plain tuples: no Row objects for 1M values
+        # plain tuples from the driver (no Row objects), a batch at a time, so that
+        # only one batch of row tuples exists at once
+        while rows := res.cursor.fetchmany(_FETCH_BATCH):
+            part = np.empty((len(rows), 5), dtype=object)
+            part[:] = rows
+            parts.append(part)
         res.close()
-    if not rows:
-        return np.empty((0, 5), dtype=object)
-    out = np.empty((len(rows), 5), dtype=object)
-    out[:] = rows
-    return out
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
