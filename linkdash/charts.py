@@ -6,6 +6,16 @@ returns a ``plotly.graph_objects.Figure`` with the shared look of ``linkdash.sty
 shares, milestone statuses) come from ``linkdash.figures`` so a chart always agrees with
 the KPI cards; this module only reshapes values for drawing. Empty input gives
 ``no_data_figure`` rather than empty axes.
+
+Clicking a pilot opens its page. Every mark that stands for one pilot (a share bar, a
+point of a pilot's income line, a stacked business bar, a Gantt bar or marker, a
+dumbbell end, a reporting-grid or LINK-tools cell, a site marker of ``linkdash.maps``)
+carries ``customdata = [pilot_id, *extra]``: the pilot id first
+(``PILOT_CUSTOMDATA_INDEX``), anything a hover template needs after it
+(``%{customdata[1]}``). Heatmaps cannot be selected in plotly, so the grids add an
+invisible marker per cell (``PILOT_TARGETS_NAME``) that carries the id and shows the
+cell's hover. :func:`pilot_ids_in` lists the ids a figure carries;
+:func:`pilot_from_selection` turns Streamlit's selection points into the clicked pilot.
 """
 
 from __future__ import annotations
@@ -62,6 +72,127 @@ def is_no_data(fig: go.Figure) -> bool:
     """True for a figure made by ``no_data_figure``."""
     meta = fig.layout.meta
     return isinstance(meta, dict) and bool(meta.get("no_data"))
+
+
+# --- pilots in the marks ----------------------------------------------------------------
+
+PILOT_CUSTOMDATA_INDEX = 0
+PILOT_TARGETS_NAME = "pilot cells"  # the invisible click targets over a heatmap's cells
+
+
+def pilot_customdata(pilot_ids, *extra) -> list[list]:
+    """``customdata`` for marks of pilots: one ``[pilot_id, *extra]`` per mark, the id at
+    ``PILOT_CUSTOMDATA_INDEX``; ``extra`` are sequences as long as ``pilot_ids``."""
+    return [[pid, *more] for pid, *more in zip(pilot_ids, *extra)]
+
+
+def _pilot_of(customdata: object) -> str | None:
+    """The pilot id of one mark's customdata (``[pilot_id, ...]``, or a bare id)."""
+    if isinstance(customdata, (list, tuple, np.ndarray)):
+        if len(customdata) <= PILOT_CUSTOMDATA_INDEX:
+            return None
+        customdata = customdata[PILOT_CUSTOMDATA_INDEX]
+    return customdata if isinstance(customdata, str) and customdata else None
+
+
+def _ids_in_customdata(cd: object, out: set[str]) -> None:
+    if isinstance(cd, str):
+        out.add(cd)
+        return
+    if not isinstance(cd, (list, tuple, np.ndarray)) or len(cd) == 0:
+        return
+    first = cd[PILOT_CUSTOMDATA_INDEX]
+    if isinstance(first, str):  # one mark: [pilot_id, *extra]
+        out.add(first)
+        return
+    for item in cd:  # marks (a trace), or rows of marks (a heatmap)
+        _ids_in_customdata(item, out)
+
+
+def pilot_ids_in(fig: go.Figure) -> set[str]:
+    """The pilot ids the marks of ``fig`` carry in their customdata (empty for a figure
+    whose marks stand for no single pilot: portfolio trends, the NBMP medians)."""
+    out: set[str] = set()
+    for t in fig.data:
+        cd = getattr(t, "customdata", None)
+        if cd is not None:
+            _ids_in_customdata(list(cd) if isinstance(cd, tuple) else cd, out)
+    return out
+
+
+def pilot_from_selection(points: list[dict] | None, pilot_ids=None) -> str | None:
+    """The pilot a click chose, from Streamlit's selection ``points`` (dicts with
+    ``customdata``, ``x``, ``y``...): the id in a point's customdata, else a pilot id or
+    name found in its ``x`` or ``y`` (a Gantt row "Africa · Kenya dairy" counts). With
+    ``pilot_ids`` (ids, or a mapping id -> name) only those pilots count; ids are
+    matched in any case. None when no point names a pilot."""
+    if not points:
+        return None
+    names: dict[str, str] = {}
+    if pilot_ids is not None:
+        items = pilot_ids.items() if hasattr(pilot_ids, "items") else ((p, None) for p in pilot_ids)
+        for pid, name in items:
+            if isinstance(pid, str):
+                names[pid] = name if isinstance(name, str) else ""
+    by_key = {pid.upper(): pid for pid in names}
+    by_key.update({n.casefold(): pid for pid, n in names.items() if n})
+
+    def known(value: object) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        v = value.strip()
+        return by_key.get(v.upper()) or by_key.get(v.casefold())
+
+    for point in points:
+        if not isinstance(point, dict):
+            continue
+        pid = _pilot_of(point.get("customdata"))
+        if pid is not None:
+            if not names:
+                return pid
+            hit = known(pid)
+            if hit:
+                return hit
+        for axis in ("y", "x"):
+            value = point.get(axis)
+            for v in (value if isinstance(value, (list, tuple)) else [value]):
+                for part in ([v] + v.split(" · ")[1:] if isinstance(v, str) else [v]):
+                    hit = known(part)
+                    if hit:
+                        return hit
+    return None
+
+
+def _cell_targets(xs: list[str], ys: list[str], pilot_ids: list[str], hover: list[list[str]],
+                  size: int) -> go.Scatter:
+    """Invisible markers at the centre of each heatmap cell (``size`` px squares): plotly
+    cannot select a heatmap's cells, so these carry ``[pilot_id, hover]`` and show the
+    cell's hover; near a cell's edge the heatmap's own, identical hover shows."""
+    px, py, cd = [], [], []
+    for i, (y, pid) in enumerate(zip(ys, pilot_ids)):
+        for j, x in enumerate(xs):
+            px.append(x)
+            py.append(y)
+            cd.append([pid, hover[i][j]])
+    return go.Scatter(
+        x=px, y=py, mode="markers", name=PILOT_TARGETS_NAME, showlegend=False,
+        marker=dict(symbol="square", size=size, color="rgba(0, 0, 0, 0)", opacity=0),
+        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+        customdata=cd, hovertemplate="%{customdata[1]}<extra></extra>")
+
+
+def _grid_ranges(fig: go.Figure, n_columns: int, n_rows: int) -> None:
+    """A heatmap's axes span its cells exactly, first row at the top (autorange would
+    pad them for the size of the click targets' markers)."""
+    fig.update_layout(xaxis=dict(range=[-0.5, n_columns - 0.5], autorange=False),
+                      yaxis=dict(range=[n_rows - 0.5, -0.5], autorange=False))
+
+
+def _zoom_on_drag(fig: go.Figure) -> go.Figure:
+    """Keep dragging a zoom when the page lets a click select a pilot (Streamlit would
+    make an unset drag mode a pan)."""
+    fig.update_layout(dragmode="zoom")
+    return fig
 
 
 # --- small helpers ---------------------------------------------------------------------
@@ -171,23 +302,27 @@ def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
     text = np.where(z == 1, "✓", "")
     hover = [[f"{names.get(p, p)}, {q}: {'reported' if z[i][j] else 'no report'}"
               for j, q in enumerate(qs)] for i, p in enumerate(pilots)]
+    ys = [names.get(p, p) for p in pilots]
     fig = go.Figure(go.Heatmap(
-        z=z, x=qs, y=[names.get(p, p) for p in pilots], zmin=0, zmax=1,
+        z=z, x=qs, y=ys, zmin=0, zmax=1,
         colorscale=[[0, style.NO_DATA_FILL], [0.5, style.NO_DATA_FILL],
                     [0.5, style.STATUS_COLORS["completed"]], [1, style.STATUS_COLORS["completed"]]],
         showscale=False, xgap=3, ygap=3, text=text, texttemplate="%{text}",
-        textfont=dict(color="white", size=style.BASE_FONT_SIZE), customdata=hover,
-        hovertemplate="%{customdata}<extra></extra>"))
+        textfont=dict(color="white", size=style.BASE_FONT_SIZE),
+        customdata=[pilot_customdata([p] * len(qs), hover[i]) for i, p in enumerate(pilots)],
+        hovertemplate="%{customdata[1]}<extra></extra>"))
+    fig.add_trace(_cell_targets(qs, ys, pilots, hover, size=30))
     reported = int(z.sum())
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=(
         f"{reported} of {z.size} pilot-quarters reported · green ✓ = at least one indicator value, "
         "grey = no report"))
     top = style.top_margin(fig, 50)  # quarter labels on two lines above the grid
-    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(autorange="reversed", showgrid=False),
+    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False),
                       height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20))
+    _grid_ranges(fig, len(qs), len(pilots))
     fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
                      ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
-    return fig
+    return _zoom_on_drag(fig)
 
 
 # --- progress --------------------------------------------------------------------------
@@ -244,10 +379,10 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             rows.append((pid, m, by_key.get((pid, m))))
 
     lo, hi, where = _gantt_window(ms, as_of)
-    planned = {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "line": []}
-    beyond = {"y0": [], "y1": [], "x": [], "hover": []}  # in-progress bars cut at the right edge
+    planned = {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "line": [], "pid": []}
+    beyond = {"y0": [], "y1": [], "x": [], "hover": [], "pid": []}  # in-progress bars cut at the right edge
     actual: dict[str, dict[str, list]] = {}
-    warn = {"y0": [], "y1": [], "x": [], "hover": []}
+    warn = {"y0": [], "y1": [], "x": [], "hover": [], "pid": []}
     for (pid, m, r), o, i in zip(rows, outer, inner):
         if r is None:
             continue
@@ -260,6 +395,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             s, e = ps or pe, pe or ps
             planned["y0"].append(o)
             planned["y1"].append(i)
+            planned["pid"].append(pid)
             planned["base"].append(s.isoformat())
             planned["x"].append(max((e - s).days, 1) * _DAY_MS)
             planned["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
@@ -275,10 +411,12 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                 e = max(hi, s)
                 beyond["y0"].append(o)
                 beyond["y1"].append(i)
+                beyond["pid"].append(pid)
                 beyond["x"].append(e.isoformat())
                 beyond["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
                                        f"In progress since {_fmt_date(as_)}, still open on {_fmt_date(as_of)}")
-            d = actual.setdefault(status, {"y0": [], "y1": [], "base": [], "x": [], "hover": []})
+            d = actual.setdefault(status, {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "pid": []})
+            d["pid"].append(pid)
             d["y0"].append(o)
             d["y1"].append(i)
             d["base"].append(s.isoformat())
@@ -289,7 +427,8 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         if status == "dropped" and not (as_ or ae):
             at = ps + (pe - ps) / 2 if (ps and pe) else (ps or pe)
             if at:
-                d = actual.setdefault("dropped_mark", {"y0": [], "y1": [], "x": [], "hover": []})
+                d = actual.setdefault("dropped_mark", {"y0": [], "y1": [], "x": [], "hover": [], "pid": []})
+                d["pid"].append(pid)
                 d["y0"].append(o)
                 d["y1"].append(i)
                 d["x"].append(at.isoformat())
@@ -297,6 +436,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         if overdue and pe:
             warn["y0"].append(o)
             warn["y1"].append(i)
+            warn["pid"].append(pid)
             warn["x"].append(pe.isoformat())
             warn["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
                                  f"⚠ overdue: planned end {_fmt_date(pe)}, "
@@ -308,7 +448,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             orientation="h", y=[planned["y0"], planned["y1"]], x=planned["x"], base=planned["base"],
             marker=dict(color=style.PLANNED_COLOR, line=dict(color=planned["line"], width=2.5)),
             width=0.8, name="Planned", hovertext=planned["hover"],
-            hovertemplate="%{hovertext}<extra></extra>"))
+            customdata=pilot_customdata(planned["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     for status in ("completed", "in_progress", "dropped", "not_started"):
         d = actual.get(status)
         if not d:
@@ -317,27 +457,28 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             orientation="h", y=[d["y0"], d["y1"]], x=d["x"], base=d["base"],
             marker=dict(color=style.status_color(status)), width=0.45,
             name=f"Actual: {style.STATUS_LABELS[status].lower()}", hovertext=d["hover"],
-            hovertemplate="%{hovertext}<extra></extra>"))
+            customdata=pilot_customdata(d["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     dm = actual.get("dropped_mark")
     if dm:
         fig.add_trace(go.Scatter(
             y=[dm["y0"], dm["y1"]], x=dm["x"], mode="markers",
             marker=dict(symbol="x", size=13, color=style.STATUS_COLORS["dropped"]),
-            name="Dropped", hovertext=dm["hover"], hovertemplate="%{hovertext}<extra></extra>"))
+            name="Dropped", hovertext=dm["hover"], customdata=pilot_customdata(dm["pid"]),
+            hovertemplate="%{hovertext}<extra></extra>"))
     if warn["x"]:
         fig.add_trace(go.Scatter(
             y=[warn["y0"], warn["y1"]], x=warn["x"], mode="markers",
             marker=dict(symbol="triangle-up", size=14, color=style.STATUS_COLORS["overdue"],
                         line=dict(color="white", width=1)),
             name="⚠ Overdue (at planned end)", hovertext=warn["hover"],
-            hovertemplate="%{hovertext}<extra></extra>"))
+            customdata=pilot_customdata(warn["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     if beyond["x"]:
         fig.add_trace(go.Scatter(
             y=[beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
             marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
             name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=beyond["hover"],
-            hovertemplate="%{hovertext}<extra></extra>"))
+            customdata=pilot_customdata(beyond["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     if not fig.data:
         return no_data_figure(title, "No planned or actual dates for these milestones")
 
@@ -376,7 +517,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         margin=dict(t=style.top_margin(fig, 40)),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
-    return fig
+    return _zoom_on_drag(fig)
 
 
 def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, str]:
@@ -439,20 +580,24 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.
                   [0.5, c["in_progress"]], [0.5, c["completed"]], [0.75, c["completed"]],
                   [0.75, c["dropped"]], [1, c["dropped"]]]
     x_labels = [f"{i + 1}. {catalogue.MILESTONE_LABELS[t]}" for i, t in enumerate(catalogue.LINK_TOOLS)]
+    ys = [names.get(p, p) for p in pilots]
     fig = go.Figure(go.Heatmap(
-        z=z, x=x_labels, y=[names.get(p, p) for p in pilots], zmin=-0.5, zmax=3.5,
+        z=z, x=x_labels, y=ys, zmin=-0.5, zmax=3.5,
         colorscale=colorscale, showscale=False, xgap=3, ygap=3, text=text,
-        texttemplate="%{text}", textfont=dict(size=style.BASE_FONT_SIZE - 2), customdata=hover,
-        hovertemplate="%{customdata}<extra></extra>"))
+        texttemplate="%{text}", textfont=dict(size=style.BASE_FONT_SIZE - 2),
+        customdata=[pilot_customdata([p] * len(x_labels), hover[i]) for i, p in enumerate(pilots)],
+        hovertemplate="%{customdata[1]}<extra></extra>"))
+    fig.add_trace(_cell_targets(x_labels, ys, pilots, hover, size=34))
     done = sum(1 for row in z for v in row if v == 2)
     style.apply_layout(fig, title, subtitle=f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue")
     top = style.top_margin(fig, 56)  # tool names on two lines above the matrix
-    fig.update_layout(yaxis=dict(autorange="reversed", showgrid=False),
+    fig.update_layout(yaxis=dict(showgrid=False),
                       xaxis=dict(side="top", showgrid=False, tickmode="array", tickvals=x_labels,
                                  ticktext=[style.wrap_text(x, 18) for x in x_labels], tickangle=0),
                       height=max(360, top + 38 * len(pilots) + 40),
                       margin=dict(t=top, b=20))
-    return fig
+    _grid_ranges(fig, len(x_labels), len(pilots))
+    return _zoom_on_drag(fig)
 
 
 OVERDUE_COLUMNS = ["Pilot", "Milestone", "Planned end", "Days late"]
@@ -525,7 +670,7 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
             x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False,
             name=names.get(pid, pid), legendgroup=str(vcs.get(pid)),
             line=dict(color=lk["color"], dash=lk["dash"], width=3 if single else 2),
-            marker=dict(symbol=lk["symbol"], size=8),
+            marker=dict(symbol=lk["symbol"], size=8), customdata=pilot_customdata([pid] * len(qs)),
             hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
     avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
     if any(v is not None for v in avg):
@@ -562,7 +707,7 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
                                                           tickformat="$,.0f", rangemode="tozero"),
                       hovermode="closest", height=520)
-    return fig
+    return _zoom_on_drag(fig)
 
 
 def _benchmark_series(portfolio: Portfolio, pilot_id: str, qs: list[str]) -> pd.Series:
@@ -626,7 +771,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         marker=dict(color=[style.value_chain_color(vcs.get(p)) for p in have["pilot_id"]]),
         text=[style.fmt_share(v) for v in have["share"]], textposition="outside",
         textfont=dict(shadow="2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"),
-        customdata=have["pilot_id"].tolist(), cliponaxis=False,
+        customdata=pilot_customdata(have["pilot_id"].tolist()), cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
     n = len(have)
     band = []  # an empty band under the last bar holds the reference's label
@@ -648,7 +793,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
                                  autorangeoptions=dict(include=band) if band else None,
                                  tickmode="array", tickvals=list(fig.data[0].y)),
                       height=max(360, style.top_margin(fig) + 36 * (n + 1) + 110))
-    return fig
+    return _zoom_on_drag(fig)
 
 
 def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) -> go.Figure:
@@ -684,12 +829,14 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) ->
     gaps = [None if style.is_missing(g) else g for g in t["gap"]]
     fig.add_trace(go.Scatter(
         x=t[cols[0]].tolist(), y=ys, mode="markers", name="Women-headed households",
-        marker=dict(color=women_c, size=14, symbol="circle"), customdata=[style.fmt_usd(g) for g in gaps],
-        hovertemplate="<b>%{y}</b><br>Women-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata}<extra></extra>"))
+        marker=dict(color=women_c, size=14, symbol="circle"),
+        customdata=pilot_customdata(t["pilot_id"].tolist(), [style.fmt_usd(g) for g in gaps]),
+        hovertemplate="<b>%{y}</b><br>Women-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata[1]}<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=t[cols[1]].tolist(), y=ys, mode="markers", name="Men-headed households",
-        marker=dict(color=men_c, size=14, symbol="diamond"), customdata=[style.fmt_usd(g) for g in gaps],
-        hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata}<extra></extra>"))
+        marker=dict(color=men_c, size=14, symbol="diamond"),
+        customdata=pilot_customdata(t["pilot_id"].tolist(), [style.fmt_usd(g) for g in gaps]),
+        hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata[1]}<extra></extra>"))
     style.apply_layout(fig, title, subtitle="Average annual net income from the value chain · widest gap first",
                        width_px=style.HALF_WIDTH_PX)
     fig.update_layout(xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
@@ -697,7 +844,7 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) ->
                       yaxis=dict(autorange="reversed", showgrid=False),
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
                       height=max(360, style.top_margin(fig) + 36 * len(ys) + 150), margin=dict(b=130))
-    return fig
+    return _zoom_on_drag(fig)
 
 
 # --- inclusiveness ----------------------------------------------------------------------
@@ -786,13 +933,13 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
             x=qs, y=s.tolist(), name=names.get(pid, pid),
             marker=dict(color=lk["color"], line=dict(color="white", width=0.8),
                         pattern=dict(shape=lk["pattern"], fgcolor="white", size=6)),
-            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
+            customdata=pilot_customdata([pid] * len(qs)), hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
                           + ("$%{y:,.0f}" if money else "%{y:,.0f}") + "<extra></extra>"))
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=f"{unit} · stacked by pilot · colour = value chain")
     fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
                       height=520, legend=dict(font=dict(size=style.BASE_FONT_SIZE - 4)))
-    return fig
+    return _zoom_on_drag(fig)
 
 
 # --- NBMP -----------------------------------------------------------------------------------
@@ -848,7 +995,9 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
     fig = go.Figure()
     for name, vals, color, dash, fill in series:
         r = [None if style.is_missing(v) else float(v) for v in vals.tolist()]
+        own = bool(pilot_id) and not name.startswith(("Portfolio", "Median"))  # the pilot's own scores
         fig.add_trace(go.Scatterpolar(
+            customdata=pilot_customdata([pilot_id] * (len(r) + 1)) if own else None,
             r=r + r[:1], theta=theta + theta[:1], name=name, mode="lines+markers",
             line=dict(color=color, dash=dash, width=3), marker=dict(size=8), fill=fill,
             fillcolor=style.hex_to_rgba(color, 0.12) if color.startswith("#") and len(color) == 7 else None,
@@ -889,7 +1038,7 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     fig = go.Figure(go.Scatter(
         x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False, name=label,
         line=dict(color=style.value_chain_color(vc), width=3), marker=dict(size=9),
-        hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
+        customdata=pilot_customdata([pilot_id] * len(qs)), hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
     fmt = style.fmt_usd if money else (lambda v: f"{float(v):,.10g}")
     notes = []
     if tgt and tgt.get("baseline") is not None:

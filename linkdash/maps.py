@@ -7,6 +7,11 @@ glyphs); names appear in hover labels, which plotly draws itself.
 
 Per-country values come from ``figures.portfolio_figures`` on a one-country filter, so a
 country's colour always agrees with the KPI cards for that country.
+
+Site markers stand for pilots: each carries ``customdata = [pilot_id]`` (the convention
+of ``linkdash.charts``: the id at ``charts.PILOT_CUSTOMDATA_INDEX``), so clicking one on a
+page opens that pilot's page. A country may hold several pilots, so countries carry no
+id; clicking one selects nothing visible (its unselected look is its normal look).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from linkdash import catalogue, figures, quarters, style
+from linkdash.charts import pilot_customdata
 from linkdash.portfolio import Filter, Portfolio
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
@@ -220,7 +226,8 @@ def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
             lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
             marker=dict(size=size, color=style.value_chain_color(vc), opacity=0.95),
             name=style.value_chain_label(vc), text=hover, hovertemplate="%{text}<extra></extra>",
-            customdata=grp["pilot_id"].tolist()))
+            customdata=pilot_customdata(grp["pilot_id"].tolist()),
+            unselected=dict(marker=dict(opacity=0.95))))
     return traces
 
 
@@ -256,6 +263,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=missing["country"].tolist(),
             z=[0] * len(missing), colorscale=[[0, style.NO_DATA_FILL], [1, style.NO_DATA_FILL]],
             showscale=False, marker=dict(line=dict(color="#909090", width=1)),
+            unselected=dict(marker=dict(opacity=1)),
             text=[f"<b>{n}</b><br>{label}: {style.NO_DATA}<br>Pilots: {p}"
                   for n, p in zip(missing["name"], missing["pilots"])],
             hovertemplate="%{text}<extra></extra>", name=f"No data ({when})", showlegend=False))
@@ -267,7 +275,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=have["country"].tolist(),
             z=z.tolist(), colorscale=VALUE_COLORSCALE, zmin=zmin, zmax=zmax,
             marker=dict(line=dict(color="#505050", width=1), opacity=0.9),
-            colorbar=_share_or_money_colorbar(figure),
+            unselected=dict(marker=dict(opacity=0.9)), colorbar=_share_or_money_colorbar(figure),
             text=[f"<b>{n}</b><br>{label}: {t}<br>Pilots: {p}"
                   for n, t, p in zip(have["name"], have["text"], have["pilots"])],
             hovertemplate="%{text}<extra></extra>", name=label, showlegend=False))
@@ -304,6 +312,7 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
         colorscale=[[0, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)],
                     [1, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)]],
         showscale=False, marker=dict(line=dict(color="#505050", width=1)),
+        unselected=dict(marker=dict(opacity=1)),
         text=[row.get("country_name") if isinstance(row.get("country_name"), str) else country],
         hovertemplate="%{text}<extra></extra>", showlegend=False))
     sites = _sites(p)

@@ -341,8 +341,61 @@ def _card_rows(names: list[str], per_row: int, figures_dict: dict[str, Any]) -> 
                           help=figure_help(name))
 
 
-def show_chart(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+def show_chart(fig, key: str | None = None, *, pilot_clicks: bool | None = None) -> None:
+    """Draw a plotly figure. When its marks stand for pilots (they carry pilot ids in
+    ``customdata``, see ``charts.PILOT_CUSTOMDATA_INDEX``), clicking one opens that
+    pilot's page: the chart is drawn with ``on_select="rerun"`` and point selection only
+    (a plain click selects a point; dragging still zooms, or pans a map), and a selection
+    that holds a pilot switches to the Pilot page with ``?pilot=ID``. ``pilot_clicks``
+    None: on for figures that carry pilot ids (and have a key); False: never (the Pilot
+    page's own charts, which name the pilot already shown)."""
+    from linkdash import charts
+
+    ids = charts.pilot_ids_in(fig) if pilot_clicks is not False and key else set()
+    if pilot_clicks is None:
+        pilot_clicks = bool(ids)
+    if not (pilot_clicks and ids):
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+        return
+    event = st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch",
+                            on_select="rerun", selection_mode="points")
+    p = load_portfolio().pilots
+    names = {pid: name for pid, name in zip(p["pilot_id"], p["pilot_name"]) if pid in ids}
+    open_clicked_pilot(event, {pid: names.get(pid) for pid in ids})
+
+
+def clicked_pilot(event: Any, pilot_ids) -> str | None:
+    """The pilot a chart's selection event (``st.plotly_chart``'s return value) names."""
+    from linkdash import charts
+
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        points = getattr(getattr(event, "selection", None), "points", None)
+    return charts.pilot_from_selection(list(points or []), pilot_ids)
+
+
+def pilot_query_params(pilot_id: str) -> dict[str, Any]:
+    """The query parameters of the Pilot page of ``pilot_id``, keeping the sidebar's
+    filters (region, country, value chain, quarter) that are in the URL."""
+    params: dict[str, Any] = {}
+    for k in (REGION_KEY, COUNTRY_KEY, CHAIN_KEY, QUARTER_KEY):
+        values = st.query_params.get_all(k)
+        if values:
+            params[k] = values if len(values) > 1 else values[0]
+    params[PILOT_PARAM] = pilot_id
+    return params
+
+
+def open_clicked_pilot(event: Any, pilot_ids) -> None:
+    """Switch to the Pilot page of the pilot a chart's selection names, if any. The
+    selection belongs to the chart on the page left behind: the Pilot page does not
+    draw that chart, so Streamlit drops its state and coming back does not switch
+    again; the Pilot page draws its own charts with ``pilot_clicks=False``."""
+    pid = clicked_pilot(event, pilot_ids)
+    if pid is None:
+        return
+    st.switch_page(PAGE_FILES["pilot"], query_params=pilot_query_params(pid))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -367,10 +420,12 @@ def computed(func, *args, flt: Filter | None = None) -> Any:
                      tuple(args))
 
 
-def chart(func, *args, key: str, flt: Filter | None = None) -> None:
+def chart(func, *args, key: str, flt: Filter | None = None,
+          pilot_clicks: bool | None = None) -> None:
     """Draw ``func(portfolio, *args)`` (a chart or map of the core), cached as
-    :func:`computed`."""
-    show_chart(computed(func, *args, flt=flt), key=key)
+    :func:`computed`; clicking a pilot in it opens the pilot's page (see
+    :func:`show_chart`)."""
+    show_chart(computed(func, *args, flt=flt), key=key, pilot_clicks=pilot_clicks)
 
 
 def pilot_url(pilot_id: str) -> str:

@@ -1,6 +1,8 @@
 """One pilot: its facts and site, its milestones, its indicators against targets, its
 NBMP scores, its lessons and the submissions that touched it. Reachable by URL:
-``/pilot?pilot=KEN-DAIRY``; every table or chart that names a pilot links here."""
+``/pilot?pilot=KEN-DAIRY``; every table or chart that names a pilot links here (clicking
+a pilot's bar, point, cell or site marker opens its page). This page's own charts name
+only this pilot, so clicking them does nothing."""
 
 import streamlit as st
 
@@ -28,10 +30,11 @@ c1, c2 = st.columns([3, 2])
 with c1:
     ui.pilot_facts(facts)
 with c2:
-    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter())
+    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter(), pilot_clicks=False)
 
 st.subheader("Milestones")
-ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only)
+ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only,
+         pilot_clicks=False)
 
 st.subheader("Indicators against targets")
 reported = [c for c in catalogue.numeric_indicators()
@@ -39,10 +42,11 @@ reported = [c for c in catalogue.numeric_indicators()
 labels = catalogue.indicators()
 indicator = st.selectbox("Indicator", reported, format_func=lambda c: labels[c].label,
                          key="pilot_indicator")
-ui.chart(charts.indicator_trend, pilot_id, indicator, key="pilot_trend", flt=Filter())
+ui.chart(charts.indicator_trend, pilot_id, indicator, key="pilot_trend", flt=Filter(),
+         pilot_clicks=False)
 
 st.subheader("New Business Model Principles")
-ui.chart(charts.nbmp_radar, pilot_id, key="pilot_nbmp", flt=Filter())
+ui.chart(charts.nbmp_radar, pilot_id, key="pilot_nbmp", flt=Filter(), pilot_clicks=False)
 
 st.subheader("Lessons")
 if one.lessons.empty:

@@ -473,9 +473,10 @@ def test_inclusiveness_bars_sorted_ascending_and_match_figures(pf, group, who):
     assert list(bars.x) == sorted(bars.x)
     table = figures.pilot_quarter_table(pf, "2017-Q3").set_index("pilot_id")
     name = f"{who}_share_{group}"
-    for pid, x in zip(bars.customdata, bars.x):
+    ids = [cd[charts.PILOT_CUSTOMDATA_INDEX] for cd in bars.customdata]
+    for pid, x in zip(ids, bars.x):
         assert x == pytest.approx(table.loc[pid, name])
-    shown = set(bars.customdata)
+    shown = set(ids)
     assert shown == set(table.index[table[name].notna()])
     ref = [s for s in fig.layout.shapes if s.type == "line"][0]
     assert ref.x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")[name])
