@@ -376,15 +376,9 @@ def clicked_pilot(event: Any, pilot_ids) -> str | None:
 
 
 def pilot_query_params(pilot_id: str) -> dict[str, Any]:
-    """The query parameters of the Pilot page of ``pilot_id``, keeping the sidebar's
-    filters (region, country, value chain, quarter) that are in the URL."""
-    params: dict[str, Any] = {}
-    for k in (REGION_KEY, COUNTRY_KEY, CHAIN_KEY, QUARTER_KEY):
-        values = st.query_params.get_all(k)
-        if values:
-            params[k] = values if len(values) > 1 else values[0]
-    params[PILOT_PARAM] = pilot_id
-    return params
+    """The query parameters of the Pilot page of ``pilot_id``. The sidebar's filters
+    are bound to their own parameters and put them back themselves."""
+    return {PILOT_PARAM: pilot_id}
 
 
 def open_clicked_pilot(event: Any, pilot_ids) -> None:

@@ -413,3 +413,124 @@ def test_overview_links_every_pilot_in_the_filter_to_its_page(demo_url):
     asia = portfolio.pilots[portfolio.pilots["region"] == "Asia"]
     assert sorted(link.label for link in links) == sorted(asia["pilot_name"])
     assert all("pilot=" in link.query_string for link in links)
+
+
+# --- clicking a pilot in a chart opens its page -------------------------------------
+
+def chart_element(at: AppTest, key: str):
+    hits = [e for e in at.get("plotly_chart") if e.proto.id.endswith(f"-{key}")]
+    assert hits, [e.proto.id for e in at.get("plotly_chart")]
+    return hits[0]
+
+
+def selectable(at: AppTest) -> dict[str, bool]:
+    """Chart key -> whether a click selects a point (and nothing else: no box, no lasso)."""
+    from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
+
+    out = {}
+    for e in at.get("plotly_chart"):
+        modes = list(e.proto.selection_mode)
+        assert modes in ([], [PlotlyChart.SelectionMode.POINTS]), modes
+        out[e.proto.id.rsplit("-", 1)[-1]] = bool(modes)
+    return out
+
+
+def click_chart(at: AppTest, key: str, *points: dict) -> AppTest:
+    """What the browser sends when a point of a chart is clicked: the chart's selection
+    state (Streamlit's selection event), with the other widgets' states as they are."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    states = at._tree.get_widget_states()
+    state = WidgetState(id=chart_element(at, key).proto.id)
+    state.string_value = json.dumps({"selection": {
+        "points": list(points), "point_indices": [p.get("point_index", 0) for p in points],
+        "box": [], "lasso": []}})
+    states.widgets.append(state)
+    at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def pilot_of_bar(at: AppTest, key: str, index: int) -> dict:
+    """The selection point of bar ``index`` of a chart, as the browser reports it."""
+    bars = json.loads(chart_element(at, key).proto.spec)["data"][0]
+    return {"curve_number": 0, "point_number": index, "point_index": index,
+            "x": bars["x"][index], "y": bars["y"][index], "customdata": bars["customdata"][index]}
+
+
+@pytest.mark.parametrize("page,query,clickable,plain", [
+    ("overview", None, {"reporting_grid", "country_map"}, set()),
+    ("progress", None, {"gantt", "link_tools"}, set()),
+    ("outcomes", {"tab": "Income"}, {"income_trend", "living_income", "gender_gap"}, set()),
+    ("outcomes", {"tab": "Inclusiveness"}, {"incl_bars"}, {"incl_trend"}),
+    ("outcomes", {"tab": "Business"}, {"business"}, set()),
+    ("outcomes", {"tab": "New Business Model Principles"}, set(), {"nbmp_radar"}),
+    ("pilot", {"pilot": "KEN-DAIRY"}, set(), {"site_map", "pilot_gantt", "pilot_trend", "pilot_nbmp"}),
+])
+def test_charts_that_name_pilots_select_a_clicked_point(demo_url, page, query, clickable, plain):
+    at = open_page(page, query)
+    shown = selectable(at)
+    assert {k for k, v in shown.items() if v} == clickable
+    assert {k for k, v in shown.items() if not v} == plain
+
+
+def test_clicking_a_bar_opens_the_page_of_that_pilot(demo_url):
+    at = open_page("outcomes", {"tab": "Inclusiveness", "region": "Africa"})
+    point = pilot_of_bar(at, "incl_bars", 1)
+    pid = point["customdata"][0]
+    name = stored(demo_url).pilots.set_index("pilot_id").loc[pid, "pilot_name"]
+    assert point["y"] == name
+    click_chart(at, "incl_bars", point)
+    assert at.title[0].value == name
+    assert at.query_params.get("pilot") in (pid, [pid])
+    assert at.query_params.get("region") in ("Africa", ["Africa"])  # the filter stays
+    assert "tab" not in at.query_params  # the Outcomes tab does not follow
+    # the Pilot page does not switch again, and its charts do not take clicks
+    go_to(at, "pilot")
+    assert at.title[0].value == name
+    assert at.query_params.get("pilot") in (pid, [pid])
+    assert not any(selectable(at).values())
+
+
+def test_clicking_a_grid_cell_or_a_site_opens_that_pilots_page(demo_url):
+    portfolio = stored(demo_url)
+    names = portfolio.pilots.set_index("pilot_id")["pilot_name"]
+    at = open_page("overview")
+    grid = json.loads(chart_element(at, "reporting_grid").proto.spec)["data"]
+    targets = next(t for t in grid if t.get("name") == "pilot cells")
+    cell = {"curve_number": 1, "point_number": 20, "point_index": 20, "x": targets["x"][20],
+            "y": targets["y"][20], "customdata": targets["customdata"][20]}
+    click_chart(at, "reporting_grid", cell)
+    pid = cell["customdata"][0]
+    assert at.title[0].value == names[pid] == cell["y"]
+
+    at = open_page("overview")
+    site = next(t for t in json.loads(chart_element(at, "country_map").proto.spec)["data"]
+                if t["type"] == "scattermap" and t.get("customdata"))
+    click_chart(at, "country_map", {"curve_number": 5, "point_number": 0, "point_index": 0,
+                                    "lat": site["lat"][0], "lon": site["lon"][0],
+                                    "customdata": site["customdata"][0]})
+    assert at.title[0].value == names[site["customdata"][0][0]]
+
+
+def test_a_click_that_names_no_pilot_stays_on_the_page(demo_url):
+    at = open_page("outcomes", {"tab": "Income"})
+    spec = json.loads(chart_element(at, "income_trend").proto.spec)["data"]
+    average = next(i for i, t in enumerate(spec) if t["name"].startswith("Portfolio average"))
+    click_chart(at, "income_trend", {"curve_number": average, "point_number": 3, "point_index": 3,
+                                     "x": spec[average]["x"][3], "y": spec[average]["y"][3]})
+    assert at.title[0].value == "Outcomes"
+    assert "pilot" not in at.query_params
+
+
+def test_coming_back_after_a_click_does_not_open_the_pilot_again(demo_url):
+    at = open_page("progress")
+    bars = json.loads(chart_element(at, "gantt").proto.spec)["data"][0]
+    point = {"curve_number": 0, "point_number": 0, "point_index": 0, "x": bars["x"][0],
+             "y": [bars["y"][0][0], bars["y"][1][0]], "customdata": bars["customdata"][0]}
+    click_chart(at, "gantt", point)
+    pid = point["customdata"][0]
+    assert at.query_params.get("pilot") in (pid, [pid])
+    go_to(at, "progress")
+    assert at.title[0].value == "Progress through the learning cycle"
+    assert selectable(at)["gantt"]

@@ -580,3 +580,137 @@ def test_indicator_trend_pilot_without_targets(pf):
 def test_charts_serialise_for_the_browser(pf):
     for name, make in EVERY_CHART.items():
         assert make(pf).to_json(), name
+
+
+# --- clicking a pilot opens its page: the marks carry the pilot ids -------------------------
+
+NAMES = {"KEN-DAIRY": "Kenya dairy", "SEN-SHEEP": "Senegal sheep", "VNM-DAIRY": "Vietnam dairy"}
+
+
+def _marks(tr) -> list:
+    """A trace's per-mark customdata (a heatmap's rows flattened)."""
+    cd = list(tr.customdata)
+    if tr.type == "heatmap":
+        cd = [cell for row in cd for cell in row]
+    return cd
+
+
+def _id(cd) -> str:
+    return cd[charts.PILOT_CUSTOMDATA_INDEX]
+
+
+def test_pilot_customdata_puts_the_id_first_and_extras_after():
+    assert charts.pilot_customdata(["KEN-DAIRY", "SEN-SHEEP"], ["$500", "$20"]) == [
+        ["KEN-DAIRY", "$500"], ["SEN-SHEEP", "$20"]]
+    assert charts.pilot_customdata(["KEN-DAIRY"]) == [["KEN-DAIRY"]]
+
+
+@pytest.mark.parametrize("name", ["living_income", "incl_bars"])
+def test_share_bars_carry_the_id_of_the_pilot_each_bar_names(pf, name):
+    bars = EVERY_CHART[name](pf).data[0]
+    assert [NAMES[_id(cd)] for cd in bars.customdata] == list(bars.y)
+
+
+def test_income_lines_carry_their_pilot_on_every_point_and_the_average_none(pf):
+    fig = charts.income_trend(pf)
+    pilot_lines = [t for t in fig.data if t.name in NAMES.values()]
+    assert {t.name for t in pilot_lines} == {"Kenya dairy", "Senegal sheep"}
+    for t in pilot_lines:
+        assert {NAMES[_id(cd)] for cd in t.customdata} == {t.name}
+        assert len(t.customdata) == len(t.x)
+    assert trace(fig, "Portfolio average").customdata is None
+    assert charts.pilot_ids_in(fig) == {"KEN-DAIRY", "SEN-SHEEP"}
+
+
+def test_business_bars_carry_their_pilot(pf):
+    fig = charts.business_chart(pf)
+    for t in fig.data:
+        assert {NAMES[_id(cd)] for cd in t.customdata} == {t.name}
+
+
+def test_dumbbell_ends_carry_the_pilot_and_the_hover_still_shows_the_gap(pf):
+    fig = charts.income_gender_gap_chart(pf, "2017-Q3")
+    women, men = trace(fig, "Women-headed"), trace(fig, "Men-headed")
+    for t in (women, men):
+        assert [NAMES[_id(cd)] for cd in t.customdata] == list(t.y)
+        assert "%{customdata[1]}" in t.hovertemplate
+    gap = {NAMES[_id(cd)]: cd[1] for cd in men.customdata}
+    assert gap["Kenya dairy"] == "$500"  # 2100 - 1600, as the hover said before
+    assert gap["Senegal sheep"] == "no data"
+
+
+def test_every_gantt_mark_carries_the_pilot_of_its_row(pf):
+    fig = charts.progress_gantt(pf, AS_OF)
+    for t in fig.data:
+        assert t.customdata is not None, t.name
+        for outer, cd in zip(t.y[0], t.customdata):
+            assert outer.endswith(NAMES[_id(cd)]), (t.name, outer, cd)
+    assert charts.pilot_ids_in(fig) == {"KEN-DAIRY", "SEN-SHEEP"}  # VNM has no milestones
+
+
+@pytest.mark.parametrize("name", ["reporting_grid", "tools"])
+def test_grid_cells_have_click_targets_with_the_cells_pilot_and_hover(pf, name):
+    fig = EVERY_CHART[name](pf)
+    hm = next(t for t in fig.data if t.type == "heatmap")
+    targets = trace(fig, charts.PILOT_TARGETS_NAME)
+    assert targets.type == "scatter" and targets.marker.opacity == 0 and targets.showlegend is False
+    cells = [(y, x) for y in hm.y for x in hm.x]
+    assert list(zip(targets.y, targets.x)) == cells  # one target at the centre of every cell
+    hover = [cd[1] for cd in _marks(hm)]
+    assert [cd[1] for cd in targets.customdata] == hover  # the same hover text as the cell
+    assert all(h.startswith(NAMES[_id(cd)]) for h, cd in zip(hover, targets.customdata))
+    assert [NAMES[_id(cd)] for cd in targets.customdata] == [y for y, _ in cells]
+    # the axes span the cells exactly (markers would pad an autorange), first row on top
+    assert tuple(fig.layout.yaxis.range) == (len(hm.y) - 0.5, -0.5)
+    assert tuple(fig.layout.xaxis.range) == (-0.5, len(hm.x) - 0.5)
+
+
+def test_charts_of_the_portfolio_as_a_whole_carry_no_pilot(pf):
+    assert charts.pilot_ids_in(charts.inclusiveness_trend(pf)) == set()
+    assert charts.pilot_ids_in(charts.nbmp_radar(pf)) == set()
+    assert charts.pilot_ids_in(charts.no_data_figure("x")) == set()
+    own = charts.nbmp_radar(pf, "KEN-DAIRY")
+    assert charts.pilot_ids_in(own) == {"KEN-DAIRY"}
+    assert trace(own, "Portfolio median").customdata is None
+
+
+def test_pilot_charts_zoom_when_dragged(pf):
+    for name in ("reporting_grid", "gantt", "tools", "income", "living_income", "gender_gap",
+                 "incl_bars", "business"):
+        assert EVERY_CHART[name](pf).layout.dragmode == "zoom", name
+
+
+# --- the clicked pilot from Streamlit's selection ---------------------------------------------
+
+def test_pilot_from_selection_reads_the_id_in_customdata():
+    point = {"curve_number": 0, "point_number": 2, "x": 0.56, "y": "Kenya dairy",
+             "customdata": ["KEN-DAIRY"]}
+    assert charts.pilot_from_selection([point], NAMES) == "KEN-DAIRY"
+    assert charts.pilot_from_selection([point]) == "KEN-DAIRY"  # no list of pilots needed
+    dumbbell = {"x": 2100, "y": "Senegal sheep", "customdata": ["SEN-SHEEP", "$500"]}
+    assert charts.pilot_from_selection([dumbbell], NAMES) == "SEN-SHEEP"
+    bare = {"lat": -0.4, "lon": 36.9, "customdata": "VNM-DAIRY"}  # a bare id works too
+    assert charts.pilot_from_selection([bare], NAMES) == "VNM-DAIRY"
+
+
+def test_pilot_from_selection_falls_back_to_a_name_or_id_on_an_axis():
+    assert charts.pilot_from_selection([{"x": 0.2, "y": "senegal SHEEP"}], NAMES) == "SEN-SHEEP"
+    assert charts.pilot_from_selection([{"x": "ken-dairy", "y": 3}], NAMES) == "KEN-DAIRY"
+    gantt = {"x": "2017-01-01", "y": ["Africa · Kenya dairy", "4 NBMP assessment"]}
+    assert charts.pilot_from_selection([gantt], NAMES) == "KEN-DAIRY"
+    # without the list of pilots an axis value is not taken for a pilot (quarters look like ids)
+    assert charts.pilot_from_selection([{"x": "2017-Q3", "y": "Kenya dairy"}]) is None
+
+
+def test_pilot_from_selection_without_a_pilot_is_none():
+    assert charts.pilot_from_selection([], NAMES) is None
+    assert charts.pilot_from_selection(None, NAMES) is None
+    average = {"curve_number": 3, "x": "2017-Q3", "y": 1500.0}
+    assert charts.pilot_from_selection([average], NAMES) is None
+    country = {"location": "KEN", "z": 1200.0}
+    assert charts.pilot_from_selection([country], NAMES) is None
+    # an id that is not among the chart's pilots is not followed
+    assert charts.pilot_from_selection([{"customdata": ["XYZ-GONE"]}], NAMES) is None
+    # the first point naming a pilot wins
+    pts = [average, {"customdata": ["SEN-SHEEP"]}, {"customdata": ["KEN-DAIRY"]}]
+    assert charts.pilot_from_selection(pts, NAMES) == "SEN-SHEEP"

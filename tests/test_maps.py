@@ -163,3 +163,31 @@ def test_fitted_view_keeps_every_site_away_from_the_edges(pf):
             for lon in t.lon:
                 # at least 10% of the drawn width between a site and the left or right edge
                 assert abs(lon - c.lon) * px_per_deg <= 0.4 * drawn, lon
+
+
+def site_traces(fig):
+    return [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
+
+
+def test_site_markers_carry_their_pilot_so_a_click_opens_its_page(pf):
+    fig = maps.country_map(pf, "households_reached", "2017-Q3")
+    sites = site_traces(fig)
+    located = pf.pilots.dropna(subset=["latitude"]).set_index("pilot_id")
+    marked = {}
+    for t in sites:
+        for cd, lat, lon in zip(t.customdata, t.lat, t.lon):
+            marked[cd[charts.PILOT_CUSTOMDATA_INDEX]] = (lat, lon)
+    assert set(marked) == set(located.index)  # VNM has no coordinates, so no marker
+    for pid, (lat, lon) in marked.items():
+        assert (lat, lon) == (located.loc[pid, "latitude"], located.loc[pid, "longitude"])
+    assert charts.pilot_ids_in(fig) == set(located.index)
+    # countries hold several pilots: they carry no id, and a click on one dims nothing
+    for t in choropleths(fig):
+        assert t.customdata is None
+        if t.hoverinfo != "skip":
+            assert t.unselected.marker.opacity == (t.marker.opacity if t.marker.opacity is not None else 1)
+
+
+def test_site_map_marker_carries_its_pilot(pf):
+    fig = maps.pilot_site_map(pf, "SEN-SHEEP")
+    assert charts.pilot_ids_in(fig) == {"SEN-SHEEP"}

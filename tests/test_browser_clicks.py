@@ -1,0 +1,159 @@
+"""Clicking a pilot in a chart opens its page, as a person does it: `streamlit run`,
+headless Chromium, a real mouse click on a bar, a grid cell and a site on the map.
+
+Screenshots land in tests/artifacts/ (clicked_*.png).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import browser_support as bs
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app():
+    bs.require_browser()
+    with bs.running_app(with_demo=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    bs.require_browser()
+    with bs.offline_browser() as (browser, blocked):
+        yield browser, blocked
+
+
+@pytest.fixture
+def page(browser):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked)
+    yield page
+    page.context.close()
+
+
+def pilot_names(app) -> dict[str, str]:
+    from linkdash.store import Store
+
+    pilots = Store.open(app.db_url).load().pilots
+    return dict(zip(pilots["pilot_id"], pilots["pilot_name"]))
+
+
+def click_centre(page, locator) -> None:
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = locator.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(200)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def wait_for_pilot_page(page, pilot_id: str) -> None:
+    page.wait_for_url(re.compile(rf"/pilot\?(.*&)?pilot={re.escape(pilot_id)}(&|$)"), timeout=30_000)
+    bs.wait_for_app(page)
+    page.wait_for_timeout(800)
+
+
+def title(page) -> str:
+    return page.locator("h1").first.inner_text().strip()
+
+
+def plot_data(page, index: int, trace: int) -> dict:
+    """x, y and customdata of one trace of the index-th plotly chart on the page."""
+    return page.evaluate("""([i, t]) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+        const d = gd.data[t]; return {x: d.x, y: d.y, customdata: d.customdata, name: d.name}; }""",
+                         [index, trace])
+
+
+def test_clicking_a_bar_on_outcomes_opens_that_pilots_page(app, page):
+    names = pilot_names(app)
+    page.goto(app.url + "/outcomes?tab=Inclusiveness")
+    bs.wait_for_app(page)
+    page.wait_for_timeout(1000)
+    chart = page.locator(".js-plotly-plot").first
+    bars = chart.locator(".bars .point path")
+    data = plot_data(page, 0, 0)
+    assert bars.count() == len(data["customdata"]) >= 10
+    i = 3
+    pid = data["customdata"][i][0]
+    assert data["y"][i] == names[pid]  # the bar says whose it is
+    before = page.url
+    click_centre(page, bars.nth(i))
+    wait_for_pilot_page(page, pid)
+    assert not bs.exceptions_on_page(page), app.output()[-3000:]
+    assert title(page) == names[pid]
+    assert page.url.split("?")[1] == f"pilot={pid}"
+    bs.screenshot(page, "clicked_outcomes_bar")
+    # coming back to the chart does not open the pilot again
+    page.goto(before)
+    bs.wait_for_app(page)
+    page.wait_for_timeout(1500)
+    assert title(page) == "Outcomes" and "/outcomes" in page.url
+
+
+def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
+    names = pilot_names(app)
+    page.goto(app.url + "/")
+    bs.wait_for_app(page)
+    page.wait_for_timeout(1000)
+    grid = page.locator(".js-plotly-plot").first
+    targets = plot_data(page, 0, 1)
+    assert targets["name"] == "pilot cells"
+    n_quarters = len(set(targets["x"]))
+    k = 4 * n_quarters + 2  # fifth pilot, third quarter
+    pid = targets["customdata"][k][0]
+    assert targets["y"][k] == names[pid]
+    cell = grid.locator(".scatterlayer .points path").nth(k)
+    click_centre(page, cell)
+    wait_for_pilot_page(page, pid)
+    assert title(page) == names[pid]
+    bs.screenshot(page, "clicked_reporting_grid")
+
+
+def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
+    names = pilot_names(app)
+    page.goto(app.url + "/")
+    bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .maplibregl-canvas", timeout=30_000)
+    page.locator(".js-plotly-plot .maplibregl-canvas").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    # where MapLibre drew the first pilot site (the sites are WebGL, not DOM elements)
+    site = page.evaluate("""() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
+            .find(p => p.querySelector('.maplibregl-canvas'));
+        const map = gd._fullLayout.map._subplot.map;
+        const t = gd.data.find(d => d.type === 'scattermap' && d.customdata);
+        const at = map.project([t.lon[0], t.lat[0]]);
+        const r = map.getCanvas().getBoundingClientRect();
+        return {id: t.customdata[0][0], x: r.left + at.x, y: r.top + at.y}; }""")
+    page.mouse.move(site["x"], site["y"])
+    page.wait_for_timeout(300)
+    page.mouse.click(site["x"], site["y"])
+    wait_for_pilot_page(page, site["id"])
+    assert title(page) == names[site["id"]]
+    bs.screenshot(page, "clicked_map_site")
+
+
+def test_dragging_a_chart_still_zooms_and_stays_on_the_page(app, page):
+    page.goto(app.url + "/outcomes?tab=Income")
+    bs.wait_for_app(page)
+    page.wait_for_timeout(1000)
+    before = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
+        ._fullLayout.yaxis.range.slice()""")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.3, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    bs.wait_for_app(page)
+    after = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
+        ._fullLayout.yaxis.range.slice()""")
+    assert after != before, "dragging did not zoom"
+    assert "/outcomes" in page.url and "pilot=" not in page.url
+    assert title(page) == "Outcomes"
