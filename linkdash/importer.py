@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,7 +143,6 @@ def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[
     return out
 
 
-_PREPARE_MIN_VALUES = 20_000  # stored values from which the thread is worth starting
 _CELL = re.compile(r"([A-Z]+)(\d+)$")
 _SHEET_RANK = {name: i for i, name in enumerate(catalogue.SHEET_ORDER)}
 
@@ -177,24 +175,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     today = today or dt.date.today()
     scope = {s.strip().upper() for s in scope} if scope is not None else None
     report = Report()
-    # The stored values' integer codes do not depend on the file: a thread computes
-    # them while calamine reads (it releases the GIL), so the read hides that work.
-    prepared: dict = {}
-    worker = None
-    if current.indicators is not None and len(current.indicators) >= _PREPARE_MIN_VALUES:
-        def prepare() -> None:
-            try:
-                prepared["stored_codes"] = rules.stored_codes(current.indicators)
-            except Exception:  # noqa: BLE001 - stored_keys computes it again and raises there
-                pass
-
-        worker = threading.Thread(target=prepare, name="linkdash-stored-codes", daemon=True)
-        worker.start()
-    try:
-        raw = read_workbook(data, filename)
-    finally:
-        if worker is not None:
-            worker.join()
+    raw = read_workbook(data, filename)
     report.extend(raw.report)
     if raw.report.errors:
         return CheckedWorkbook(report, {}, {}, raw.kind)
@@ -204,7 +185,6 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     parsed = {name: rules.parse_sheet(t, report) for name, t in found.items()}
 
     ctx = rules.Context(current, today, scope)
-    ctx.cache.update(prepared)
     ctx.pilots = rules.pilot_context(current, parsed.get("Pilots"))
     ctx.rates = _rates_context(current, parsed.get("Rates"))
 

@@ -46,7 +46,6 @@ import datetime as dt
 import hashlib
 import math
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -545,34 +544,17 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     pid_codes = pd.factorize(pid)
     pilots = [p for p in pid_codes[1].tolist() if p is not None]
     # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
-    # The database reads the stored values in a thread while the keys of the file are
-    # encoded here (the driver releases the GIL while the database works).
-    fetched: dict[str, Any] = {}
-
-    def fetch() -> None:
-        try:
-            fetched["rows"] = _current_indicator_values(conn, pilots)
-        except BaseException as exc:  # noqa: BLE001 - raised again below
-            fetched["error"] = exc
-
-    worker = threading.Thread(target=fetch, name="linkdash-preview-fetch", daemon=True)
-    worker.start()
-    try:
-        cols = [pid] + [_text_column(df, c, n) for c in ("quarter", "indicator")]
-        key, blank, uniques = _int_keys(cols, first=pid_codes)
-        del pid_codes
-        key, blank = key[live], blank[live]
-        duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
-    finally:
-        worker.join()
-    if "error" in fetched:
-        raise fetched["error"]
+    stored = _current_indicator_values(conn, pilots)
+    cols = [pid] + [_text_column(df, c, n) for c in ("quarter", "indicator")]
+    key, blank, uniques = _int_keys(cols, first=pid_codes)
+    del pid_codes
+    key, blank = key[live], blank[live]
+    duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
     if duplicated:
         # a key given twice or with a blank part (the importer reports both as errors):
         # the row by row plan, whose merging of such rows is the reference
         plan = _plan(conn, "Indicators", df)
         return plan, plan.detail
-    stored = fetched["rows"]
     # the same integer keys; stored rows whose quarter or indicator is not in the file
     # never match
     skey = None
