@@ -57,6 +57,9 @@ def _show(v: Any) -> str:
 
 # --- numbers -------------------------------------------------------------------
 
+_MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"  # minus, figure dash, en dash, small and full-width hyphen-minus
+
+
 def parse_number(v: Any) -> Parsed:
     """A numeric cell, or text that is unambiguously a number -> float."""
     t = type(v)
@@ -72,6 +75,8 @@ def parse_number(v: Any) -> Parsed:
     if t is not str:
         return None, f"{_show(v)} is not a number: write a number"
     s = v.strip(_SPACES + "\t\r\n")
+    if s[:1] in _MINUS_SIGNS:  # a minus sign pasted from the web or Word is still a minus
+        s = "-" + s[1:]
     if _PLAIN_NUMBER.match(s):
         f = float(s)
         if math.isfinite(f):
