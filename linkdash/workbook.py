@@ -435,13 +435,11 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
 def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
     """The spec sheets of the workbook, by canonical name. Problems go to ``report``."""
     found: dict[str, SheetTable] = {}
-    if raw.ignored_sheets:
-        names = ", ".join(raw.ignored_sheets)
-        report.warn("sheet_ignored", None, None, names,
-                    f"Sheet{'s' if len(raw.ignored_sheets) > 1 else ''} {names} "
-                    f"{'are' if len(raw.ignored_sheets) > 1 else 'is'} not part of the LINK "
-                    f"workbook and {'were' if len(raw.ignored_sheets) > 1 else 'was'} ignored. The "
-                    f"sheets read are: {', '.join(catalogue.SHEET_ORDER)}.")
+    for name in raw.ignored_sheets:
+        report.warn("sheet_ignored", name, None, name,
+                    f"Sheet '{name}' is not one of the LINK sheets and was ignored. The LINK "
+                    f"sheets are named {', '.join(catalogue.SHEET_ORDER)}: rename it if it "
+                    f"holds one of them.")
     for sheet in raw.sheets:
         if sheet.name is None:  # csv: the sheet whose columns fit best
             best = (0, None, -1)
@@ -481,8 +479,9 @@ def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
         if t is not None:
             found[canonical] = t
     if not found and raw.kind and raw.kind != "csv" and not report.errors:
+        its = f" (its sheets: {', '.join(raw.ignored_sheets)})" if raw.ignored_sheets else ""
         report.error("no_known_sheet", None, None, raw.filename,
-                     f"{raw.filename} has none of the LINK sheets "
+                     f"{raw.filename}{its} has none of the LINK sheets "
                      f"({', '.join(catalogue.SHEET_ORDER)}): rename your sheet, or copy your data "
                      f"into the template.")
     return found

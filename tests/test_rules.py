@@ -33,7 +33,7 @@ def test_messy_real_life_workbook_imports_with_warnings_only():
     c = check_file(data, "kenya.xlsx", CURRENT, today=TODAY)
     assert c.report.ok, c.report.errors
     assert c.report.flatten("sheet", "cell", "code") == [
-        (None, None, "sheet_ignored"), (" indicators ", "H3", "unknown_column")]
+        ("Instructions", None, "sheet_ignored"), (" indicators ", "H3", "unknown_column")]
     assert c.sheet_names == {"Indicators": " indicators "}
     t = c.tables["Indicators"].set_index(["pilot_id", "quarter", "indicator"])
     assert t.loc[("KEN-DAIRY", "2017-Q3", "participants_total"), "value"] == 1234.0

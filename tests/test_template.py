@@ -45,7 +45,7 @@ def test_blank_template_has_drop_downs_and_formats():
 def test_blank_template_imports_cleanly():
     c = check_file(_blank(), "template.xlsx", reference_portfolio())
     assert c.report.ok
-    assert c.report.flatten("code", "value") == [("sheet_ignored", "Instructions, Lists")]
+    assert c.report.flatten("code", "value") == [("sheet_ignored", "Instructions"), ("sheet_ignored", "Lists")]
 
 
 def _portfolio():
@@ -83,7 +83,7 @@ def test_export_reimports_to_the_same_values():
     write_template(buf, pf)
     c = check_file(buf.getvalue(), "export.xlsx", pf, today=dt.date(2018, 1, 1))
     assert c.report.ok, c.report.problems
-    assert [p.code for p in c.report.problems] == ["sheet_ignored"]
+    assert {p.code for p in c.report.problems} == {"sheet_ignored"}
     got = c.tables["Indicators"].sort_values("indicator").reset_index(drop=True)
     want = pf.indicators.sort_values("indicator").reset_index(drop=True)
     cols = ["pilot_id", "quarter", "indicator", "value"]

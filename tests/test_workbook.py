@@ -121,8 +121,9 @@ def test_too_many_rows_in_a_sheet(monkeypatch):
 def test_a_workbook_without_any_link_sheet():
     data = xlsx_bytes({"Sheet1": [["a", "b"]], "Notes": [["x"]]})
     c = check_file(data, "other.xlsx")
-    assert c.report.flatten("code", "severity") == [("sheet_ignored", "warning"), ("no_known_sheet", "error")]
-    assert "Sheet1, Notes" in c.report.problems[0].message
+    assert sorted(c.report.flatten("code", "sheet")) == [
+        ("no_known_sheet", None), ("sheet_ignored", "Notes"), ("sheet_ignored", "Sheet1")]
+    assert "Sheet1, Notes" in c.report.errors[0].message
 
 
 def test_sheets_are_found_by_normalised_name_and_others_named():
