@@ -836,21 +836,31 @@ DETAIL_CONFIG = {"sheet": "Sheet", "key": "Row", "field": "Column", "old": "Old 
                  "new": "New value"}
 
 
+DETAIL_ROWS_SHOWN = 2000  # a browser table of a million rows would freeze a weak laptop
+
+
 def changes_detail(outcome) -> None:
-    """The changed values with old and new, then the new values."""
+    """The changed values with old and new, then the new values. Large uploads show the
+    first rows of each, with the whole list as a CSV download."""
     detail = getattr(outcome.changes, "detail", None)
     if detail is None or detail.empty:
         return
-    show = detail.assign(old=detail["old"].map(_cell_text), new=detail["new"].map(_cell_text))
-    changed = show[show["kind"] == "changed"]
-    new = show[show["kind"] == "new"]
-    if not changed.empty:
-        st.markdown(f"**Changed** ({len(changed):,}): old and new value")
-        st.dataframe(changed.drop(columns="kind"), hide_index=True, width="stretch",
-                     column_config=DETAIL_CONFIG)
-    if not new.empty:
-        st.markdown(f"**New** ({len(new):,})")
-        st.dataframe(new.drop(columns=["kind", "old"]), hide_index=True, width="stretch",
+    for kind, title, drop in (("changed", "Changed", ["kind"]), ("new", "New", ["kind", "old"])):
+        rows = detail[detail["kind"] == kind]
+        if rows.empty:
+            continue
+        n = len(rows)
+        shown = rows.head(DETAIL_ROWS_SHOWN)
+        shown = shown.assign(old=shown["old"].map(_cell_text), new=shown["new"].map(_cell_text))
+        suffix = "old and new value" if kind == "changed" else ""
+        st.markdown(f"**{title}** ({n:,}){': ' + suffix if suffix else ''}")
+        if n > DETAIL_ROWS_SHOWN:
+            st.caption(f"Showing the first {DETAIL_ROWS_SHOWN:,} of {n:,}; the download has them all.")
+            st.download_button(f"Download all {n:,} {title.lower()} values (.csv)",
+                               lambda rows=rows, drop=drop: frame_csv_bytes(rows.drop(columns=drop)),
+                               file_name=f"{kind}-values.csv", mime="text/csv",
+                               key=f"detail_csv_{kind}", on_click="ignore")
+        st.dataframe(shown.drop(columns=drop), hide_index=True, width="stretch",
                      column_config=DETAIL_CONFIG)
 
 

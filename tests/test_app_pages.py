@@ -534,3 +534,17 @@ def test_coming_back_after_a_click_does_not_open_the_pilot_again(demo_url):
     go_to(at, "progress")
     assert at.title[0].value == "Progress through the learning cycle"
     assert selectable(at)["gantt"]
+
+
+def test_a_large_upload_shows_the_first_rows_and_offers_them_all_as_csv(demo_url, monkeypatch):
+    """A 50,000-row quarter would freeze the browser as one table: the page shows the
+    first rows of the preview and the whole list as a download."""
+    from linkdash import ui
+
+    monkeypatch.setattr(ui, "DETAIL_ROWS_SHOWN", 4)
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("q1-2019.xlsx", quarter_workbook(), XLSX)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Showing the first 4 of 6" in " ".join(c.value for c in at.caption)
+    assert len(at.dataframe[-1].value) == 4
+    assert any("Download all 6 new values" in b.label for b in at.get("download_button"))
