@@ -418,24 +418,28 @@ def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in out], dtype=float)
 
 
-def _current_indicator_values(conn: Connection, pilot_ids: list[str]) -> np.ndarray:
-    """Current (pilot_id, quarter, indicator, value, text) rows of these pilots, as an
-    object array of shape (n, 5)."""
+def _current_indicator_values(conn: Connection, pilot_ids: list[str], quarters: list[str]
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Current pilot_id, quarter, indicator (object arrays), value (float, NaN for
+    None) and text (object) of these pilots in these quarters: only what the file can
+    match, so a new quarter reads (almost) nothing however long the history."""
     t = DATA_TABLES["Indicators"]
     cols = (t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text)
-    parts = [np.empty((0, 5), dtype=object)]
+    parts: list[list[np.ndarray]] = [[] for _ in cols]
     for i in range(0, len(pilot_ids), _IN_CHUNK):
         chunk = pilot_ids[i:i + _IN_CHUNK]
         res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
-                                                  t.c.pilot_id.in_(chunk)))
+                                                  t.c.pilot_id.in_(chunk),
+                                                  t.c.quarter.in_(quarters)))
         # plain tuples from the driver (no Row objects), a batch at a time, so that
         # only one batch of row tuples exists at once
         while rows := res.cursor.fetchmany(_FETCH_BATCH):
-            part = np.empty((len(rows), 5), dtype=object)
-            part[:] = rows
-            parts.append(part)
+            for k, col in enumerate(zip(*rows)):
+                parts[k].append(np.array(col, dtype=float if k == 3 else object))
         res.close()
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    out = [np.concatenate(p) if p else np.empty(0, dtype=float if k == 3 else object)
+           for k, p in enumerate(parts)]
+    return tuple(out)
 
 
 def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -542,11 +546,12 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     live = np.flatnonzero(has_v | has_t)
     pid = _text_column(df, "pilot_id", n)
     pid_codes = pd.factorize(pid)
-    pilots = [p for p in pid_codes[1].tolist() if p is not None]
-    # (pilots only in blank rows are asked for too: harmless, their keys match nothing)
-    stored = _current_indicator_values(conn, pilots)
     cols = [pid] + [_text_column(df, c, n) for c in ("quarter", "indicator")]
     key, blank, uniques = _int_keys(cols, first=pid_codes)
+    # (pilots and quarters only in blank rows are asked for too: harmless, their keys
+    # match nothing)
+    pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
+    stored = _current_indicator_values(conn, pilots, quarters)
     del pid_codes
     key, blank = key[live], blank[live]
     duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
@@ -559,7 +564,7 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     # never match
     skey = None
     for k, u in enumerate(uniques):
-        codes = pd.Index(u, dtype=object).get_indexer(pd.Index(stored[:, k], dtype=object))
+        codes = pd.Index(u, dtype=object).get_indexer(pd.Index(stored[k], dtype=object))
         if skey is None:
             skey, miss = codes.astype(np.int64, copy=False), codes < 0
         else:
@@ -577,8 +582,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     found = hit >= 0
     fidx = np.flatnonzero(found)
     m = len(skey) - 1 - last[hit[fidx]]  # stored row of each found live row
-    old_v = stored[m, 3].astype(float)  # None -> NaN
-    old_t = stored[m, 4]
+    old_v = stored[3][m]
+    old_t = stored[4][m]
     if len(old_t) and pd.api.types.infer_dtype(old_t, skipna=True) not in ("string", "empty"):
         old_t = np.array([_coerce("text", v) for v in old_t.tolist()] + [None], dtype=object)[:-1]
     del stored
