@@ -74,6 +74,7 @@ def test_clicking_a_bar_on_outcomes_opens_that_pilots_page(app, page):
     names = pilot_names(app)
     page.goto(app.url + "/outcomes?tab=Inclusiveness")
     bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .bars .point path", timeout=30_000)
     page.wait_for_timeout(1000)
     chart = page.locator(".js-plotly-plot").first
     bars = chart.locator(".bars .point path")
@@ -100,6 +101,7 @@ def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
     names = pilot_names(app)
     page.goto(app.url + "/")
     bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .points path", timeout=30_000)
     page.wait_for_timeout(1000)
     grid = page.locator(".js-plotly-plot").first
     targets = plot_data(page, 0, 1)
@@ -113,6 +115,23 @@ def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
     wait_for_pilot_page(page, pid)
     assert title(page) == names[pid]
     bs.screenshot(page, "clicked_reporting_grid")
+
+
+def test_clicking_a_gantt_bar_opens_that_pilots_page(app, page):
+    names = pilot_names(app)
+    page.goto(app.url + "/progress")
+    bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .bars .point path", timeout=30_000)
+    page.wait_for_timeout(1000)
+    planned = plot_data(page, 0, 0)
+    assert planned["name"] == "Planned"
+    k = 9 * 6 + 3  # a milestone of the seventh pilot
+    pid = planned["customdata"][k][0]
+    assert planned["y"][0][k].endswith(names[pid])  # the row says whose bar it is
+    bar = page.locator(".js-plotly-plot").first.locator(".trace.bars").first.locator(".point path").nth(k)
+    click_centre(page, bar)
+    wait_for_pilot_page(page, pid)
+    assert title(page) == names[pid]
 
 
 def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
@@ -141,6 +160,7 @@ def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
 def test_dragging_a_chart_still_zooms_and_stays_on_the_page(app, page):
     page.goto(app.url + "/outcomes?tab=Income")
     bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
     page.wait_for_timeout(1000)
     before = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
         ._fullLayout.yaxis.range.slice()""")
