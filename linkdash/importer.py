@@ -32,6 +32,38 @@ from linkdash.problems import Report
 from linkdash.workbook import gc_paused, locate_sheets, read_workbook
 
 
+@dataclass(frozen=True)
+class IndicatorKeys:
+    """The key columns of a long Indicators table as integer codes, computed from the
+    wide sheet (one factorisation per sheet row instead of per value), so that
+    ``Store.preview`` need not factorise a million strings again.
+
+    ``columns`` holds the table's own pilot_id, quarter and indicator Series: while
+    they are held, copy-on-write makes any change to the table copy its columns, so
+    ``matches`` (same buffers) proves the codes still describe the table."""
+
+    columns: tuple[pd.Series, ...]  # pilot_id, quarter, indicator, as in the table
+    codes: tuple[np.ndarray, ...]  # per row: index into uniques (-1 for blank)
+    uniques: tuple[np.ndarray, ...]  # object arrays of str
+
+    def matches(self, df: pd.DataFrame) -> bool:
+        for col in self.columns:
+            if col.name not in df.columns:
+                return False
+            a, b = col.to_numpy(), df[col.name].to_numpy()
+            if (len(a) != len(b) or a.strides != b.strides
+                    or a.__array_interface__["data"][0] != b.__array_interface__["data"][0]):
+                return False
+        return True
+
+
+class Tables(dict):
+    """``CheckedWorkbook.tables``: a dict of DataFrames by sheet name that may also
+    carry ``indicator_keys`` (see ``IndicatorKeys``)."""
+
+    indicator_keys: IndicatorKeys | None = None
+
+
 @dataclass
 class CheckedWorkbook:
     report: Report
@@ -72,9 +104,20 @@ def _frame(p: rules.ParsedSheet, rows: list[int], extra: dict[str, list] | None 
     return pd.DataFrame(cols)
 
 
-def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFrame, rules.LongValues]:
+def _wide_codes(wide: np.ndarray, rows: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the long column ``wide[keep]``, factorised on the wide ``rows`` (one per
+    sheet row) -> (codes, uniques)."""
+    codes, uniques = pd.factorize(wide[rows])
+    by_row = np.full(len(wide), -1, dtype=np.int64)
+    by_row[rows] = codes
+    return by_row[keep], uniques
+
+
+def _indicators_long(p: rules.ParsedSheet, rows: list[int]
+                     ) -> tuple[pd.DataFrame, rules.LongValues, IndicatorKeys | None]:
     """Wide Indicators rows -> long ``pilot_id, quarter, indicator, value, text``; also the
-    numeric values as arrays (data row, pilot, quarter, indicator, value) for the outlier rule."""
+    numeric values as arrays (data row, pilot, quarter, indicator, value) for the outlier
+    rule, and the table's integer keys."""
     rows_arr = np.asarray(rows, dtype=np.int64)
     ids = np.asarray(p.values["pilot_id"], dtype=object)
     qs = np.asarray(p.values["quarter"], dtype=object)
@@ -101,7 +144,7 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFram
     if not keeps:
         empty = pd.DataFrame({c: _obj([]) for c in ("pilot_id", "quarter", "indicator", "text")})
         empty.insert(3, "value", pd.Series([], dtype="float64"))
-        return empty, rules.LongValues.empty()
+        return empty, rules.LongValues.empty(), None
     keep = np.concatenate(keeps)
     val = np.concatenate(vals).astype(float)
     code_arr = np.repeat(np.array(codes, dtype=object), counts)
@@ -119,8 +162,13 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]) -> tuple[pd.DataFram
         "text": pd.Series(text, dtype=object, copy=False),
     }, copy=False)
     n_num = len(keep) - (len(unit_keep) if unit_keep is not None else 0)
+    pid_codes, pid_uniq = _wide_codes(ids, rows_arr, keep)
+    q_codes, q_uniq = _wide_codes(qs, rows_arr, keep)
+    keys = IndicatorKeys((df["pilot_id"], df["quarter"], df["indicator"]),
+                         (pid_codes, q_codes, np.repeat(np.arange(len(codes)), counts)),
+                         (pid_uniq, q_uniq, np.array(codes, dtype=object)))
     return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num],
-                                code_idx[:n_num])
+                                code_idx[:n_num]), keys
 
 
 def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[tuple[str, str], float]:
@@ -188,7 +236,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     ctx.pilots = rules.pilot_context(current, parsed.get("Pilots"))
     ctx.rates = _rates_context(current, parsed.get("Rates"))
 
-    tables: dict[str, pd.DataFrame] = {}
+    tables = Tables()
     for name in catalogue.SHEET_ORDER:
         p = parsed.get(name)
         if p is None:
@@ -218,7 +266,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
             drop |= rules.rates_rules(p, report)
         rows = [i for i in p.rows if i not in drop] if drop else p.rows
         if name == "Indicators":
-            df, long_rows = _indicators_long(p, rows)
+            df, long_rows, tables.indicator_keys = _indicators_long(p, rows)
             rules.outlier_rules(long_rows, p, ctx, report)
             tables[name] = df
         else:

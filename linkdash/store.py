@@ -513,15 +513,13 @@ class _IndicatorDetail:
         })
 
 
-def _int_keys(columns: list[np.ndarray], first: tuple | None = None
+def _int_keys(factorised: list[tuple[np.ndarray, np.ndarray]]
               ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """One int64 key per row from object key columns (factorised one at a time;
-    ``first``: the factorisation of the first column when already done).
+    """One int64 key per row from the (codes, uniques) of each key column.
     -> (keys, blank: any part None, the uniques of each column)."""
     key = blank = None
     uniques = []
-    for n, col in enumerate(columns):
-        codes, uniq = first if (n == 0 and first is not None) else pd.factorize(col)
+    for codes, uniq in factorised:
         uniques.append(uniq)
         if key is None:
             key, blank = codes.astype(np.int64, copy=True), codes < 0
@@ -529,13 +527,24 @@ def _int_keys(columns: list[np.ndarray], first: tuple | None = None
             key *= max(len(uniq), 1)
             key += codes
             blank |= codes < 0
-        del codes
     return key, blank, uniques
 
 
-def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _IndicatorDetail | list]:
+def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The (codes, uniques) of pilot_id, quarter, indicator that the importer computed
+    (``importer.IndicatorKeys``), when they still describe ``df`` and are plain text."""
+    if given is None or not given.matches(df):
+        return None
+    if any(pd.api.types.infer_dtype(u, skipna=False) not in ("string", "empty") for u in given.uniques):
+        return None
+    return list(zip(given.codes, given.uniques))
+
+
+def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None
+                        ) -> tuple[_Plan, _IndicatorDetail | list]:
     """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
-    and what its detail rows are made of."""
+    and what its detail rows are made of. ``given``: the table's keys from the importer,
+    if any (``importer.IndicatorKeys``)."""
     plan = _Plan("Indicators")
     n = len(df)
     val = _float_column(df, "value", n)
@@ -544,15 +553,13 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame) -> tuple[_Plan, _Ind
     has_t = pd.notna(text)
     # a row with neither value nor text is not reported: no stored value
     live = np.flatnonzero(has_v | has_t)
-    pid = _text_column(df, "pilot_id", n)
-    pid_codes = pd.factorize(pid)
-    cols = [pid] + [_text_column(df, c, n) for c in ("quarter", "indicator")]
-    key, blank, uniques = _int_keys(cols, first=pid_codes)
+    factorised = _given_keys(df, given) or [
+        pd.factorize(_text_column(df, c, n)) for c in ("pilot_id", "quarter", "indicator")]
+    key, blank, uniques = _int_keys(factorised)
     # (pilots and quarters only in blank rows are asked for too: harmless, their keys
     # match nothing)
     pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
     stored = _current_indicator_values(conn, pilots, quarters)
-    del pid_codes
     key, blank = key[live], blank[live]
     duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
     if duplicated:
@@ -863,7 +870,7 @@ class Store:
         with gc_paused(), self.engine.connect() as conn:
             for sheet, df in _ordered(tables):
                 if sheet == "Indicators":
-                    plan, part = _preview_indicators(conn, df)
+                    plan, part = _preview_indicators(conn, df, getattr(tables, "indicator_keys", None))
                 else:
                     plan = _plan(conn, sheet, df)
                     part = plan.detail
