@@ -43,7 +43,7 @@ class IndicatorKeys:
     ``matches`` (same buffers) proves the codes still describe the table."""
 
     columns: tuple[pd.Series, ...]  # pilot_id, quarter, indicator, as in the table
-    codes: tuple[np.ndarray, ...]  # per row: index into uniques (-1 for blank)
+    codes: tuple[np.ndarray, ...]  # per row: index into uniques (-1 for blank), int32
     uniques: tuple[np.ndarray, ...]  # object arrays of str
 
     def matches(self, df: pd.DataFrame) -> bool:
@@ -108,7 +108,7 @@ def _wide_codes(wide: np.ndarray, rows: np.ndarray, keep: np.ndarray) -> tuple[n
     """Codes of the long column ``wide[keep]``, factorised on the wide ``rows`` (one per
     sheet row) -> (codes, uniques)."""
     codes, uniques = pd.factorize(wide[rows])
-    by_row = np.full(len(wide), -1, dtype=np.int64)
+    by_row = np.full(len(wide), -1, dtype=np.int32)
     by_row[rows] = codes
     return by_row[keep], uniques
 
@@ -165,7 +165,7 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]
     pid_codes, pid_uniq = _wide_codes(ids, rows_arr, keep)
     q_codes, q_uniq = _wide_codes(qs, rows_arr, keep)
     keys = IndicatorKeys((df["pilot_id"], df["quarter"], df["indicator"]),
-                         (pid_codes, q_codes, np.repeat(np.arange(len(codes)), counts)),
+                         (pid_codes, q_codes, np.repeat(np.arange(len(codes), dtype=np.int32), counts)),
                          (pid_uniq, q_uniq, np.array(codes, dtype=object)))
     return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num],
                                 code_idx[:n_num]), keys
