@@ -213,3 +213,31 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], *, headers: str = "codes",
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- the app in a real browser (tests/test_browser*.py) -----------------------------
+# One demo app and one offline Chromium per test module; a fresh page per test.
+
+from tests import browser_support as bs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app():
+    bs.require_browser()
+    with bs.running_app(with_demo=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    bs.require_browser()
+    with bs.offline_browser() as (browser, blocked):
+        yield browser, blocked
+
+
+@pytest.fixture
+def page(browser):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked)
+    yield page
+    page.context.close()

@@ -28,27 +28,6 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def app():
-    bs.require_browser()
-    with bs.running_app(with_demo=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    bs.require_browser()
-    with bs.offline_browser() as (browser, blocked):
-        yield browser, blocked
-
-
-@pytest.fixture
-def page(browser):
-    b, blocked = browser
-    page = bs.new_offline_page(b, blocked)
-    yield page
-    page.context.close()
-
 
 def drawn_plots(page) -> dict[str, int]:
     """How many plotly charts the page holds, and how many of them drew marks."""

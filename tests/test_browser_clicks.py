@@ -15,27 +15,6 @@ from tests import browser_support as bs
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def app():
-    bs.require_browser()
-    with bs.running_app(with_demo=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    bs.require_browser()
-    with bs.offline_browser() as (browser, blocked):
-        yield browser, blocked
-
-
-@pytest.fixture
-def page(browser):
-    b, blocked = browser
-    page = bs.new_offline_page(b, blocked)
-    yield page
-    page.context.close()
-
 
 def pilot_names(app) -> dict[str, str]:
     from linkdash.store import Store
