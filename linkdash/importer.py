@@ -3,6 +3,7 @@
     checked = check_file(data, "kenya-2017Q3.xlsx", store.load(), scope={"KEN-DAIRY"})
     checked.report.ok        # False when any error: nothing may be stored
     checked.tables["Indicators"]  # long: pilot_id, quarter, indicator, value, text
+    checked.tables.indicator_keys # its keys as integer codes, for Store.preview
 
 Tables (``catalogue.SHEET_ORDER`` names, only the sheets present) have canonical column
 codes: the key columns and the columns present in the file, plus the derived ones

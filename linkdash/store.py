@@ -381,8 +381,9 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
 #
 # An Indicators table holds one row per stored value (50,000 rows x 25 indicators is
 # 1.25 million), so the preview does not walk it row by row as ``_plan`` does: one query
-# reads the current values of the pilots in the file, both sides get integer keys
-# (factorised pilot, quarter, indicator), and new / changed / unchanged are counted by
+# reads the current values of the pilots and quarters in the file, both sides get integer
+# keys (pilot, quarter, indicator codes: the importer's ``IndicatorKeys`` when the tables
+# carry them, else factorised here), and new / changed / unchanged are counted by
 # comparing arrays with the same rules as ``_plan`` (blank is not reported, floats equal
 # within 1e-12, the first of two rows with the same key counts). The detail rows are
 # built only when ``Changes.detail`` is read.
