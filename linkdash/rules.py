@@ -16,6 +16,7 @@ Problem codes (stable; severity in ``PROBLEM_CODES``) are listed below.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,21 +162,43 @@ class StoredCodes:
     value: np.ndarray  # float, NaN for none
 
 
+def _run_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(x)`` (same codes, same uniques), through runs of equal neighbours:
+    the stored values come grouped by pilot and quarter, so only the first value of
+    each run is hashed (string hashing is what costs)."""
+    if len(x) < 2:
+        return pd.factorize(x)
+    try:
+        starts = np.empty(len(x), dtype=bool)
+        starts[0] = True
+        np.not_equal(x[1:], x[:-1], out=starts[1:])
+    except (TypeError, ValueError):  # a value without a plain truth for "!=" (pd.NA)
+        return pd.factorize(x)
+    heads = np.flatnonzero(starts)
+    if len(heads) * 4 > len(x):  # hardly any runs: hash them all
+        return pd.factorize(x)
+    codes, uniques = pd.factorize(x[heads])
+    return np.repeat(codes, np.diff(np.append(heads, len(x)))), uniques
+
+
 def stored_codes(ind) -> StoredCodes:
-    """``StoredCodes`` of a stored indicators frame. Depends only on the store, so the
-    importer computes it in a thread while calamine (which releases the GIL) reads
-    the file."""
+    """``StoredCodes`` of a stored indicators frame. Depends only on the store."""
     if ind is None or not len(ind):
         e = np.empty(0, dtype=np.int64)
         return StoredCodes(e, np.empty(0, dtype=object), e, np.empty(0, dtype=object), e,
                            np.empty(0))
-    pid, pid_uniq = pd.factorize(ind["pilot_id"].to_numpy(dtype=object))
-    q, q_uniq = pd.factorize(ind["quarter"].to_numpy(dtype=object))
-    i_codes, i_uniq = pd.factorize(ind["indicator"].to_numpy(dtype=object))
-    idx = indicator_index()
-    lut = np.array([idx.get(c, -1) for c in i_uniq.tolist()] + [-1], dtype=np.int64)
+    pid, pid_uniq = _run_codes(ind["pilot_id"].to_numpy(dtype=object))
+    q, q_uniq = _run_codes(ind["quarter"].to_numpy(dtype=object))
+    # few distinct indicators: a dict lookup per value is cheaper than factorising
+    names = ind["indicator"].to_numpy(dtype=object)
+    get = indicator_index().get
+    try:
+        i_idx = np.fromiter(map(get, names, itertools.repeat(-1)), dtype=np.int64, count=len(names))
+    except TypeError:  # an unhashable value
+        i_idx = np.array([get(c, -1) if isinstance(c, str) else -1 for c in names.tolist()],
+                         dtype=np.int64)
     value = ind["value"].to_numpy(dtype=float, na_value=np.nan)
-    return StoredCodes(pid, pid_uniq, q, q_uniq, lut[i_codes], value)
+    return StoredCodes(pid, pid_uniq, q, q_uniq, i_idx, value)
 
 
 def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
