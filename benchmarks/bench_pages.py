@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["overview", "progress", "outcomes", "pilot", "lessons", "upload", "submissions"]
+PAGES = ["overview", "progress", "outcomes", "pilot", "lessons", "upload", "submissions", "presentation"]
 GOAL_S = 0.5
 
 
