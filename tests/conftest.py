@@ -241,3 +241,31 @@ def page(browser):
     page = bs.new_offline_page(b, blocked)
     yield page
     page.context.close()
+
+
+# --- the app on the demo data, for AppTests --------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    """A SQLite file holding the demo data, made once per module."""
+    from linkdash import demo
+    from linkdash.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    store = Store.open(f"sqlite:///{path}")
+    demo.demo_command(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_file, tmp_path, monkeypatch):
+    """A copy of the demo store for one test, named by LINKDASH_DATABASE_URL."""
+    import shutil
+
+    path = tmp_path / "linkdash.sqlite"
+    shutil.copy(demo_file, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("LINKDASH_DATABASE_URL", url)
+    monkeypatch.delenv("LINKDASH_ACCESS_FILE", raising=False)
+    return url

@@ -10,7 +10,6 @@ and the data version, so tests do not see each other's data.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,29 +29,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- stores -------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    """A SQLite file holding the demo data, made once per module."""
-    from linkdash import demo
-    from linkdash.store import Store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    store = Store.open(f"sqlite:///{path}")
-    demo.demo_command(store)
-    store.close()
-    return path
-
-
-@pytest.fixture
-def demo_url(demo_file, tmp_path, monkeypatch):
-    path = tmp_path / "linkdash.sqlite"
-    shutil.copy(demo_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("LINKDASH_DATABASE_URL", url)
-    monkeypatch.delenv("LINKDASH_ACCESS_FILE", raising=False)
-    return url
-
 
 @pytest.fixture
 def empty_url(tmp_path, monkeypatch):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -25,28 +24,6 @@ from linkdash.portfolio import Filter
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 LABELS = ["Data (.xlsx)", "Indicators (.csv)", "Slides (.pptx)", "Report (.html)"]
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    from linkdash import demo
-    from linkdash.store import Store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    store = Store.open(f"sqlite:///{path}")
-    demo.demo_command(store)
-    store.close()
-    return path
-
-
-@pytest.fixture
-def demo_url(demo_file, tmp_path, monkeypatch):
-    path = tmp_path / "linkdash.sqlite"
-    shutil.copy(demo_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("LINKDASH_DATABASE_URL", url)
-    monkeypatch.delenv("LINKDASH_ACCESS_FILE", raising=False)
-    return url
 
 
 @pytest.fixture
