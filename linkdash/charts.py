@@ -27,6 +27,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from linkdash import catalogue, figures, quarters, style
+from linkdash.values import as_date
 from linkdash.portfolio import Filter, Portfolio
 
 NO_DATA_MESSAGE = "No data for this selection"
@@ -214,21 +215,6 @@ def _quarter_when(quarter: str | None) -> str:
     return quarters.label(quarter) if quarter else "no quarter reported"
 
 
-def _as_date(value: object) -> dt.date | None:
-    if value is None or style.is_missing(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return pd.Timestamp(str(value)).date()
-    except (ValueError, TypeError):
-        return None
-
-
 def _fmt_date(d: dt.date | None) -> str:
     return d.strftime("%d %b %Y").lstrip("0") if d else "no date"
 
@@ -386,8 +372,8 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     for (pid, m, r), o, i in zip(rows, outer, inner):
         if r is None:
             continue
-        ps, pe = _as_date(r.planned_start), _as_date(r.planned_end)
-        as_, ae = _as_date(r.actual_start), _as_date(r.actual_end)
+        ps, pe = as_date(r.planned_start), as_date(r.planned_end)
+        as_, ae = as_date(r.actual_start), as_date(r.actual_end)
         status = r.status_as_of if isinstance(r.status_as_of, str) else "not_started"
         overdue = bool(r.overdue)
         label = catalogue.MILESTONE_LABELS[m]
@@ -527,7 +513,7 @@ def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, s
     span, at least six months), the axis keeps to the milestones and ``as_of`` is
     ``"after"`` or ``"before"`` them."""
     dates = [d for c in ("planned_start", "planned_end", "actual_start", "actual_end") if c in ms.columns
-             for d in (_as_date(v) for v in ms[c]) if d is not None]
+             for d in (as_date(v) for v in ms[c]) if d is not None]
     if not dates:
         return as_of - dt.timedelta(days=180), as_of + dt.timedelta(days=30), "in"
     lo, hi = min(dates), max(dates)
@@ -615,7 +601,7 @@ def overdue_table(portfolio: Portfolio, as_of: dt.date | None = None) -> pd.Data
     order = {m: i for i, m in enumerate(catalogue.MILESTONES)}
     rows = []
     for r in ms.itertuples(index=False):
-        pe = _as_date(r.planned_end)
+        pe = as_date(r.planned_end)
         rows.append({"Pilot": names.get(r.pilot_id, r.pilot_id),
                      "Milestone": catalogue.MILESTONE_LABELS.get(r.milestone, r.milestone),
                      "Planned end": pe, "Days late": (as_of - pe).days if pe else None,

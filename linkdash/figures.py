@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
+from linkdash.values import as_date
 from linkdash.portfolio import Filter, Portfolio
 
 # --- the catalogue ------------------------------------------------------------------
@@ -100,25 +101,6 @@ SUMS = ("households_reached", "participants_total", "sales_usd")
 
 
 # --- small helpers ----------------------------------------------------------------------
-
-def _date(v) -> dt.date | None:
-    """A stored date (date, datetime, Timestamp, ISO text) or None for blank/NaT/NaN."""
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if v is pd.NaT:
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, str) and v.strip():
-        return dt.date.fromisoformat(v.strip()[:10])
-    return None
-
 
 def _native(v):
     """numpy scalars -> Python; NaN -> None."""
@@ -320,7 +302,7 @@ def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = Non
     out = milestones.copy()
     status, completed, overdue, late = [], [], [], []
     for r in out.itertuples(index=False):
-        a_s, a_e, p_e = _date(r.actual_start), _date(r.actual_end), _date(r.planned_end)
+        a_s, a_e, p_e = as_date(r.actual_start), as_date(r.actual_end), as_date(r.planned_end)
         stored = r.status if isinstance(r.status, str) else None
         done = a_e is not None and a_e <= as_of
         if stored == "dropped":

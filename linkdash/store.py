@@ -57,6 +57,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from linkdash import catalogue
+from linkdash.values import as_date
 from linkdash.portfolio import FRAME_COLUMNS, Portfolio, empty_frame
 from linkdash.problems import Problem
 
@@ -171,13 +172,7 @@ def _coerce(kind: str, v: Any) -> Any:
     if _blank(v):
         return None
     if kind == "date":
-        if isinstance(v, pd.Timestamp):
-            return v.date()
-        if isinstance(v, dt.datetime):
-            return v.date()
-        if isinstance(v, dt.date):
-            return v
-        return dt.date.fromisoformat(str(v)[:10])
+        return as_date(v)
     if kind == "int":
         return int(v)
     if kind == "float":

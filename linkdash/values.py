@@ -28,6 +28,11 @@ from typing import Any
 
 from linkdash import catalogue, quarters
 
+try:  # pandas' missing datetime, without importing pandas here for it
+    from pandas import NaT as _NAT
+except ImportError:  # pragma: no cover
+    _NAT = object()
+
 Parsed = tuple[Any, str | None]
 
 WHOLE_TOLERANCE = 1e-6
@@ -58,6 +63,24 @@ def _show(v: Any) -> str:
 # --- numbers -------------------------------------------------------------------
 
 _MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"  # minus, figure dash, en dash, small and full-width hyphen-minus
+
+
+def as_date(v: Any) -> dt.date | None:
+    """A date already typed by the importer, the store or pandas (``date``, ``datetime``,
+    ``Timestamp``, ISO text) as a ``datetime.date``; None for blank (None, NaN, NaT, "").
+    For cells typed by a person use :func:`parse_date`, which reports what is wrong."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is _NAT:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str) and v.strip():
+        try:
+            return dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def parse_number(v: Any) -> Parsed:
