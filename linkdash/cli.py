@@ -64,20 +64,14 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from linkdash import exports, values
-    from linkdash.figures import filter_from_args
+    from linkdash import exports
+    from linkdash.figures import view_from_args
 
     try:
-        flt = filter_from_args(args.region, args.country, args.value_chain, args.pilot)
+        flt, quarter, _ = view_from_args(args)
     except ValueError as e:
         print(f"export: {e}", file=sys.stderr)
         return 2
-    quarter = None
-    if args.quarter:
-        quarter, msg = values.parse_quarter(args.quarter)
-        if msg:
-            print(f"export: --quarter {msg}", file=sys.stderr)
-            return 2
     return exports.export_command(_store(args), Path(args.out), flt=flt, quarter=quarter)
 
 

@@ -546,29 +546,34 @@ def filter_from_args(region=None, country=None, value_chain=None, pilot=None) ->
     return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
 
 
-def summary_command(store, args) -> int:
-    """``python -m linkdash summary [--quarter Q] [--region R] [--country C] [--value-chain V]
-    [--pilot P] [--as-of DATE] [--json]``."""
+def view_from_args(args) -> tuple[Filter, str | None, dt.date | None]:
+    """The filter, quarter and as-of date that the command line's ``--region --country
+    --value-chain --pilot --quarter --as-of`` options ask for (absent options: all, None).
+    Raises ValueError naming the option whose value can't be read."""
     from linkdash import values
 
-    try:
-        flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
-                               getattr(args, "value_chain", None), getattr(args, "pilot", None))
-    except ValueError as e:
-        print(f"summary: {e}", file=sys.stderr)
-        return 2
-    quarter = None
+    flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
+                           getattr(args, "value_chain", None), getattr(args, "pilot", None))
+    quarter = as_of = None
     if getattr(args, "quarter", None):
         quarter, msg = values.parse_quarter(args.quarter)
         if msg:
-            print(f"summary: --quarter {msg}", file=sys.stderr)
-            return 2
-    as_of = None
+            raise ValueError(f"--quarter {msg}")
     if getattr(args, "as_of", None):
         as_of, msg = values.parse_date(args.as_of)
         if msg:
-            print(f"summary: --as-of {msg}", file=sys.stderr)
-            return 2
+            raise ValueError(f"--as-of {msg}")
+    return flt, quarter, as_of
+
+
+def summary_command(store, args) -> int:
+    """``python -m linkdash summary [--quarter Q] [--region R] [--country C] [--value-chain V]
+    [--pilot P] [--as-of DATE] [--json]``."""
+    try:
+        flt, quarter, as_of = view_from_args(args)
+    except ValueError as e:
+        print(f"summary: {e}", file=sys.stderr)
+        return 2
 
     portfolio = store.load()
     known = set(portfolio.pilots["pilot_id"])
