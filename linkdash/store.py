@@ -513,17 +513,21 @@ def _int_keys(factorised: list[tuple[np.ndarray, np.ndarray]]
               ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """One int64 key per row from the (codes, uniques) of each key column.
     -> (keys, blank: any part None, the uniques of each column)."""
-    key = blank = None
-    uniques = []
-    for codes, uniq in factorised:
-        uniques.append(uniq)
-        if key is None:
-            key, blank = codes.astype(np.int64, copy=True), codes < 0
-        else:
-            key *= max(len(uniq), 1)
-            key += codes
-            blank |= codes < 0
+    uniques = [u for _, u in factorised]
+    key, blank = _mixed_radix([c for c, _ in factorised], [len(u) for u in uniques])
     return key, blank, uniques
+
+
+def _mixed_radix(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 key per row from per-column codes (``-1`` = no code), and where any
+    column had none."""
+    key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+    missing = np.zeros(len(key), dtype=bool)
+    for c, size in zip(codes, sizes):
+        key *= max(size, 1)
+        key += c
+        missing |= c < 0
+    return key, missing
 
 
 def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -565,19 +569,10 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None
         return plan, plan.detail
     # the same integer keys; stored rows whose quarter or indicator is not in the file
     # never match
-    skey = None
-    for k, u in enumerate(uniques):
-        codes = pd.Index(u, dtype=object).get_indexer(pd.Index(stored[k], dtype=object))
-        if skey is None:
-            skey, miss = codes.astype(np.int64, copy=False), codes < 0
-        else:
-            skey *= max(len(u), 1)
-            skey += codes
-            miss |= codes < 0
-    if skey is None:
-        skey = np.empty(0, dtype=np.int64)
-    else:
-        skey[miss] = -1
+    skey, miss = _mixed_radix(
+        [pd.Index(u, dtype=object).get_indexer(pd.Index(stored[k], dtype=object))
+         for k, u in enumerate(uniques)], [len(u) for u in uniques])
+    skey[miss] = -1
     # a key stored twice (never written so): the last row read wins, as in ``_plan``
     rev = skey[::-1]
     last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
