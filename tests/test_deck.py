@@ -310,29 +310,16 @@ def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
 
 # --- the Presentation page (AppTest) ----------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from linkdash.store import Store
-
-    path = tmp_path_factory.mktemp("present") / "demo.sqlite"
-    store = Store.open(f"sqlite:///{path}")
-    demo.demo_command(store)
-    store.close()
-    return path
-
-
-def _app(demo_db, tmp_path, monkeypatch):
+def _app():
+    """The app on a copy of the demo store (the ``demo_url`` fixture of conftest)."""
     from streamlit.testing.v1 import AppTest
 
-    path = tmp_path / "linkdash.sqlite"
-    shutil.copy(demo_db, path)
-    monkeypatch.setenv("LINKDASH_DATABASE_URL", f"sqlite:///{path}")
     root = Path(__file__).resolve().parent.parent
     return AppTest.from_file(str(root / "app.py"), default_timeout=120)
 
 
-def test_presentation_page_steps_through_slides_and_keeps_the_slide_in_the_url(demo_db, tmp_path, monkeypatch):
-    at = _app(demo_db, tmp_path, monkeypatch)
+def test_presentation_page_steps_through_slides_and_keeps_the_slide_in_the_url(demo_url):
+    at = _app()
     at.run()
     at.switch_page("pages/presentation.py").run()
     assert not at.exception
@@ -346,8 +333,8 @@ def test_presentation_page_steps_through_slides_and_keeps_the_slide_in_the_url(d
     assert not at.exception
 
 
-def test_presentation_page_opens_on_the_slide_of_the_url_and_follows_the_filter(demo_db, tmp_path, monkeypatch):
-    at = _app(demo_db, tmp_path, monkeypatch)
+def test_presentation_page_opens_on_the_slide_of_the_url_and_follows_the_filter(demo_url):
+    at = _app()
     at.query_params["slide"] = "12"
     at.query_params["region"] = "Asia"
     at.run()
