@@ -17,6 +17,7 @@ are shared with the HTML report and the Presentation page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +53,11 @@ class Story:
     quarter: str | None
     as_of: dt.date
     demo: bool
+
+    @functools.cached_property
+    def figures(self) -> dict:
+        """The portfolio figures of the view, computed once for every slide and section."""
+        return figures.portfolio_figures(self.view, Filter(), self.quarter, self.as_of)
 
     @property
     def quarter_label(self) -> str:
@@ -177,7 +183,7 @@ def inclusiveness_series(story: Story) -> pd.DataFrame:
                          **{n: None if style.is_missing(getattr(r, n)) else float(getattr(r, n))
                             for n in INCLUSIVENESS}})
         rows.sort(key=lambda r: r["pilot"])
-    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    figs = story.figures
     rows.append({"pilot": "Portfolio", **{n: figs.get(n) for n in INCLUSIVENESS}})
     return pd.DataFrame(rows, columns=["pilot", *INCLUSIVENESS]).set_index("pilot")
 
@@ -531,7 +537,7 @@ def _title_slide(prs, story: Story) -> None:
 
 
 def _figures_slide(prs, story: Story, n: int) -> None:
-    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    figs = story.figures
     slide = _slide(prs, f"The portfolio in {story.quarter_label}",
                    f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported · "
                    f"milestones as of {story.as_of_label}")
@@ -586,7 +592,7 @@ def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None)
 
 def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = progress_series(story)
-    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    figs = story.figures
     slide = _slide(prs, "Progress through the learning cycle",
                    f"Milestones per pilot as of {story.as_of_label}: {figs['milestones_completed']} completed, "
                    f"{figs['milestones_overdue']} overdue")
@@ -617,7 +623,7 @@ def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
 
 def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = income_series(story)
-    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    figs = story.figures
     slide = _slide(prs, "Income against the living-income benchmark",
                    f"Average annual net household income from the value chain (USD) · "
                    f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
@@ -648,7 +654,7 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
 
 def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = inclusiveness_series(story)
-    lead = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)["women_share_leaders"]
+    lead = story.figures["women_share_leaders"]
     slide = _slide(prs, f"Inclusiveness: women and youth, {story.quarter_label}",
                    "Share of the people trained or engaged who are women or youth (15-35), per pilot; "
                    f"women hold {figures.format_figure('women_share_leaders', lead)} of leadership seats")
@@ -711,7 +717,7 @@ def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
 
 def _sales_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = sales_series(story)
-    figs = figures.portfolio_figures(story.view, Filter(), story.quarter, story.as_of)
+    figs = story.figures
     slide = _slide(prs, "Business: sales through the producer organisations",
                    f"USD per quarter, stacked by value chain · "
                    f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}")

@@ -238,7 +238,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     """The report as one self-contained HTML document (str)."""
     story = deck.resolve(portfolio, flt, quarter, as_of, demo)
     view, q = story.view, story.quarter
-    figs = figures.portfolio_figures(view, Filter(), q, story.as_of)
+    figs = story.figures
     plot = _Plots()
     title = f"{deck.APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
 

@@ -12,8 +12,7 @@ import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, deck, figures, maps, quarters, ui
-from linkdash.portfolio import Filter
+from linkdash import catalogue, charts, deck, maps, quarters, ui
 
 ui.page_start()
 
@@ -77,7 +76,7 @@ if view.pilots.empty:
     ui.no_data("No pilots match the filters in the sidebar.")
     st.stop()
 
-figs = figures.portfolio_figures(view, Filter(), story.quarter, story.as_of)
+figs = story.figures
 
 
 def _cards(names_: list[str]) -> None:
