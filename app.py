@@ -22,16 +22,13 @@ pages = {
         st.Page(ui.PAGE_FILES["outcomes"], title="Outcomes", icon=":material/trending_up:"),
         st.Page(ui.PAGE_FILES["pilot"], title="Pilot", icon=":material/agriculture:"),
         st.Page(ui.PAGE_FILES["lessons"], title="Lessons", icon=":material/lightbulb:"),
+        st.Page(ui.PAGE_FILES["presentation"], title="Presentation", icon=":material/slideshow:"),
     ],
     "Data": [
         st.Page(ui.PAGE_FILES["upload"], title="Upload", icon=":material/upload_file:"),
         st.Page(ui.PAGE_FILES["submissions"], title="Submissions", icon=":material/history:"),
     ],
 }
-# Optional pages other parts of the project may add (each starts with ui.page_start()).
-for name, title, icon in (("presentation", "Presentation", ":material/slideshow:"),):
-    if (ui.APP_PATH.parent / "pages" / f"{name}.py").exists():
-        pages["Portfolio"].append(st.Page(f"pages/{name}.py", title=title, icon=icon))
 pg = st.navigation(pages)
 
 portfolio = ui.load_portfolio()

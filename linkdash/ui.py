@@ -34,6 +34,7 @@ PAGE_FILES = {
     "lessons": "pages/lessons.py",
     "upload": "pages/upload.py",
     "submissions": "pages/submissions.py",
+    "presentation": "pages/presentation.py",
 }
 
 # Keys of the sidebar widgets; each is also the query parameter that keeps it in the URL.
