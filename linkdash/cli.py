@@ -37,8 +37,10 @@ def cmd_validate(args) -> int:
     from linkdash import submit
 
     store = _store(args)
+    current = store.load()  # read once: the checks, the scope and the preview share it
     outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
-                              user=args.user, scope=submit.scope_of(store, args.user))
+                              user=args.user, scope=submit.scope_of(store, args.user, current),
+                              current=current)
     return submit.print_outcome(outcome, as_json=args.json)
 
 
@@ -46,8 +48,10 @@ def cmd_import(args) -> int:
     from linkdash import submit
 
     store = _store(args)
+    current = store.load()
     outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
-                                 user=args.user, scope=submit.scope_of(store, args.user))
+                                 user=args.user, scope=submit.scope_of(store, args.user, current),
+                                 current=current)
     return submit.print_outcome(outcome, as_json=args.json)
 
 

@@ -95,7 +95,7 @@ def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
         return portfolio
     ind, les = portfolio.indicators, portfolio.lessons
     return replace(portfolio, indicators=ind[ind["quarter"].astype(str) <= quarter],
-                   lessons=les[les["quarter"].astype(str) <= quarter])
+                   lessons=les[les["quarter"].astype(str) <= quarter], data_version=None)
 
 
 def resolve(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,

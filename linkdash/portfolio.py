@@ -60,6 +60,9 @@ class Portfolio:
     lessons: pd.DataFrame = field(default_factory=lambda: empty_frame("lessons"))
     benchmarks: pd.DataFrame = field(default_factory=lambda: empty_frame("benchmarks"))
     rates: pd.DataFrame = field(default_factory=lambda: empty_frame("rates"))
+    # the store's data version these frames were read at (``Store.load``); None for a
+    # portfolio built in code. Filtering keeps it off: a part is not the store's state.
+    data_version: int | None = field(default=None, compare=False)
 
     def filtered(self, flt: Filter) -> "Portfolio":
         """The pilots that match the filter and every row that belongs to them.
@@ -85,6 +88,7 @@ class Portfolio:
             targets=keep(self.targets),
             lessons=keep(self.lessons),
             benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
+            data_version=None,
         )
 
     def quarters(self) -> list[str]:

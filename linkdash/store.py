@@ -540,11 +540,22 @@ def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarr
     return list(zip(given.codes, given.uniques))
 
 
-def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None
+def _loaded_indicator_values(current: pd.DataFrame
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_current_indicator_values`` from a loaded Portfolio's indicators (the same
+    current rows, already in memory): every row; keys the file lacks match nothing."""
+    return tuple(_text_column(current, c, len(current)) for c in ("pilot_id", "quarter", "indicator")
+                 ) + (_float_column(current, "value", len(current)),
+                      _text_column(current, "text", len(current)))
+
+
+def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
+                        loaded: pd.DataFrame | None = None
                         ) -> tuple[_Plan, _IndicatorDetail | list]:
     """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
     and what its detail rows are made of. ``given``: the table's keys from the importer,
-    if any (``importer.IndicatorKeys``)."""
+    if any (``importer.IndicatorKeys``); ``loaded``: the current indicator values as
+    ``Store.load`` gave them at the store's present data version (else they are read)."""
     plan = _Plan("Indicators")
     n = len(df)
     val = _float_column(df, "value", n)
@@ -559,7 +570,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None
     # (pilots and quarters only in blank rows are asked for too: harmless, their keys
     # match nothing)
     pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
-    stored = _current_indicator_values(conn, pilots, quarters)
+    stored = (_current_indicator_values(conn, pilots, quarters) if loaded is None
+              else _loaded_indicator_values(loaded))
     key, blank = key[live], blank[live]
     duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
     if duplicated:
@@ -728,8 +740,7 @@ class Store:
 
     def data_version(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(meta_table.c.value)
-                                    .where(meta_table.c.key == "data_version")).scalar_one())
+            return _data_version(conn)
 
     def is_empty(self) -> bool:
         t = DATA_TABLES["Pilots"]
@@ -742,6 +753,11 @@ class Store:
         columns are object dtype with None for blank; numbers float64 (NaN); years int."""
         frames: dict[str, pd.DataFrame] = {}
         with self.engine.connect() as conn:
+            # one snapshot: the version and every table as of the same moment (SQLite
+            # reads in one transaction; PostgreSQL needs REPEATABLE READ for that)
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            version = _data_version(conn)
             for sheet in catalogue.SHEET_ORDER:
                 t = DATA_TABLES[sheet]
                 keys, cols = LAYOUT[sheet]
@@ -760,7 +776,7 @@ class Store:
             ms = ms.assign(_o=ms["milestone"].map(order)).sort_values(
                 ["pilot_id", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
             frames["milestones"] = ms
-        return Portfolio(**frames)
+        return Portfolio(**frames, data_version=version)
 
     def submissions(self) -> pd.DataFrame:
         """Every submission, newest first: id, kind, filename, user, created_at (UTC),
@@ -853,15 +869,23 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------
 
-    def preview(self, tables: dict[str, pd.DataFrame]) -> Changes:
-        """What committing these tables would change; stores nothing."""
+    def preview(self, tables: dict[str, pd.DataFrame], current: Portfolio | None = None) -> Changes:
+        """What committing these tables would change; stores nothing. ``current``: this
+        store's ``load()``, if the caller holds it; when it is still the store's present
+        data version, the stored indicator values are taken from it instead of read again
+        (the same rows: a preview of a large file with a long history costs no query)."""
         from linkdash.workbook import gc_paused
 
         plans, parts = [], []
         with gc_paused(), self.engine.connect() as conn:
+            loaded = None
+            if current is not None and current.data_version is not None \
+                    and current.data_version == _data_version(conn):
+                loaded = current.indicators
             for sheet, df in _ordered(tables):
                 if sheet == "Indicators":
-                    plan, part = _preview_indicators(conn, df, getattr(tables, "indicator_keys", None))
+                    plan, part = _preview_indicators(conn, df, getattr(tables, "indicator_keys", None),
+                                                     loaded)
                 else:
                     plan = _plan(conn, sheet, df)
                     part = plan.detail
@@ -953,6 +977,11 @@ class Store:
                f"{restored} value(s) restored, {removed} removed, {len(kept)} kept "
                "because a later submission changed them.")
         return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
+
+
+def _data_version(conn: Connection) -> int:
+    return int(conn.execute(sa.select(meta_table.c.value)
+                            .where(meta_table.c.key == "data_version")).scalar_one())
 
 
 def _frame(frame_name: str, names: list[str], cols: dict[str, str], rows) -> pd.DataFrame:

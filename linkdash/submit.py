@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from linkdash.portfolio import Portfolio
 from linkdash.problems import Problem
 from linkdash.store import Changes, Store, duplicate_warning
 
@@ -48,25 +49,29 @@ class Outcome:
         return out
 
 
-def scope_of(store: Store, user: str | None) -> set[str] | None:
+def scope_of(store: Store, user: str | None, current: Portfolio | None = None) -> set[str] | None:
     """The pilots ``user`` may change (``linkdash.access``); None = every pilot. The
-    command line without ``--user`` is an administrator's tool and is not limited."""
+    command line without ``--user`` is an administrator's tool and is not limited.
+    ``current``: the store's ``load()`` if the caller has it already."""
     if user is None:
         return None
     from linkdash import access
 
-    return access.scope_for(user, store.load().pilots)
+    return access.scope_for(user, (current if current is not None else store.load()).pilots)
 
 
 def validate(store: Store, data: bytes, filename: str, *, user: str | None = None,
-             scope: set[str] | None = None) -> Outcome:
+             scope: set[str] | None = None, current: Portfolio | None = None) -> Outcome:
     """Check a file against the store and preview what it would change; stores
     nothing. ``scope``: the pilot ids the user may change (None = all). The same file
     as an earlier committed submission would change nothing: counts 0 and a
-    ``duplicate_file`` warning naming it."""
+    ``duplicate_file`` warning naming it. ``current``: the store's ``load()`` if the
+    caller holds it (the Upload page caches it per data version); read otherwise."""
     from linkdash.importer import check_file
 
-    checked = check_file(data, filename, store.load(), scope=scope)
+    if current is None:
+        current = store.load()
+    checked = check_file(data, filename, current, scope=scope)
     report = checked.report
     errors, warnings = list(report.errors), list(report.warnings)
     if errors:
@@ -75,7 +80,8 @@ def validate(store: Store, data: bytes, filename: str, *, user: str | None = Non
     if earlier is not None:
         return Outcome(True, [], warnings + [duplicate_warning(earlier)], Changes(),
                        tables=checked.tables, duplicate_of=earlier["id"])
-    return Outcome(True, [], warnings, store.preview(checked.tables), tables=checked.tables)
+    return Outcome(True, [], warnings, store.preview(checked.tables, current),
+                   tables=checked.tables)
 
 
 def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
@@ -92,9 +98,9 @@ def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
 
 
 def import_file(store: Store, data: bytes, filename: str, *, user: str | None = None,
-                scope: set[str] | None = None) -> Outcome:
+                scope: set[str] | None = None, current: Portfolio | None = None) -> Outcome:
     """Validate, then commit when there is no error (nothing is stored otherwise)."""
-    outcome = validate(store, data, filename, user=user, scope=scope)
+    outcome = validate(store, data, filename, user=user, scope=scope, current=current)
     return commit(store, outcome, data, filename, user=user)
 
 

@@ -725,7 +725,8 @@ def checked_upload(data: bytes, filename: str, user: str):
     if cached and cached[0] == key:
         return cached[1]
     with st.status(f"Reading and checking **{filename}**…", expanded=False) as status:
-        outcome = submit.validate(get_store(), data, filename, user=user, scope=user_scope(user))
+        outcome = submit.validate(get_store(), data, filename, user=user, scope=user_scope(user),
+                                  current=load_portfolio())
         n_err, n_warn = len(outcome.errors), len(outcome.warnings)
         status.update(label=f"Checked **{filename}**: {n_err} error(s), {n_warn} warning(s)",
                       state="complete" if outcome.ok else "error")

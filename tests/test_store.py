@@ -367,3 +367,80 @@ def test_load_is_fast_on_the_demo_portfolio(store):
     assert len(p.pilots) == 13
     assert len(p.indicators) == int(tables["Indicators"][["value", "text"]].notna().any(axis=1).sum())
     assert took < 2.0, f"load took {took:.2f}s"
+
+
+# --- preview against the loaded portfolio -----------------------------------------------
+
+def _random_indicator_file(seed: int, stored: pd.DataFrame) -> pd.DataFrame:
+    """An Indicators table the way a quarterly file gives one: some stored keys again
+    (most the same, some changed, some blank, the unit sometimes renamed), plus keys
+    of a new quarter."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for r in stored.itertuples(index=False):
+        roll = rng.random()
+        if roll < 0.3:
+            continue  # not in this file
+        if r.indicator == "volume_unit":
+            text = "kg" if roll > 0.9 else r.text
+            rows.append({"pilot_id": r.pilot_id, "quarter": r.quarter, "indicator": r.indicator,
+                         "value": None, "text": text})
+            continue
+        value = None if roll > 0.95 else (r.value + 1.5 if roll > 0.8 else r.value)
+        rows.append({"pilot_id": r.pilot_id, "quarter": r.quarter, "indicator": r.indicator,
+                     "value": value, "text": None})
+    for r in stored[stored.quarter == "2017-Q2"].itertuples(index=False):
+        rows.append({"pilot_id": r.pilot_id, "quarter": "2017-Q3", "indicator": r.indicator,
+                     "value": None if r.indicator == "volume_unit" else rng.uniform(1, 900),
+                     "text": "litres" if r.indicator == "volume_unit" else None})
+    rng.shuffle(rows)
+    return pd.DataFrame(rows, columns=["pilot_id", "quarter", "indicator", "value", "text"],
+                        dtype=object)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_preview_against_the_loaded_portfolio_equals_the_stored_rows(store, seed):
+    """The Upload page previews against the portfolio it already holds: the same counts
+    and the same old/new rows as reading the store, and as the commit then reports."""
+    store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
+    store.commit(sample_tables(income=450.0), file_bytes=b"2", filename="b.xlsx", user=None)
+    current = store.load()
+    assert current.data_version == store.data_version() == 2
+    tables = {"Indicators": _random_indicator_file(seed, current.indicators)}
+    read = store.preview(tables)
+    held = store.preview(tables, current)
+    assert held.counts() == read.counts()
+    assert held.new > 0 and held.changed > 0 and held.unchanged > 0
+    cols = ["key", "field", "kind"]
+    a = held.detail.sort_values(cols).reset_index(drop=True)
+    b = read.detail.sort_values(cols).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    # every changed row's old value is the stored one (the second submission's income)
+    ind = current.indicators
+    stored = {f"{r.pilot_id} / {r.quarter} / {r.indicator}": (r.text if r.indicator == "volume_unit"
+                                                              else r.value)
+              for r in ind.itertuples(index=False)}
+    changed = a[a.kind == "changed"]
+    assert changed.old.tolist() == [stored[k] for k in changed.key]
+    assert all(k in stored for k in changed.key) and not any(k in stored for k in a[a.kind == "new"].key)
+    result = store.commit(tables, file_bytes=b"3", filename="c.xlsx", user=None)
+    assert result.changes.counts() == held.counts()
+
+
+def test_preview_ignores_a_portfolio_older_than_the_store(store):
+    """A portfolio read before someone else's commit is not trusted: the preview reads
+    the store, so it counts against what a commit would find."""
+    store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
+    stale = store.load()
+    store.commit(sample_tables(income=500.0), file_bytes=b"2", filename="b.xlsx", user=None)
+    changes = store.preview(sample_tables(income=500.0), stale)
+    assert changes.counts() == {"new": 0, "changed": 0, "unchanged": sample_counts()}
+    # a filtered portfolio is a part of the store, never its state
+    from linkdash.portfolio import Filter
+
+    part = store.load().filtered(Filter(pilots=("KEN-DAIRY",)))
+    assert part.data_version is None
+    changes = store.preview(sample_tables(income=510.0), part)
+    assert changes.changed == 4  # income of both pilots, both quarters: VNM too
