@@ -112,6 +112,12 @@ def indicators() -> dict[str, Indicator]:
     }
 
 
+@cache
+def indicator_index() -> dict[str, int]:
+    """Indicator code -> its place in the catalogue."""
+    return {c: i for i, c in enumerate(indicators())}
+
+
 def numeric_indicators() -> list[str]:
     return [c for c, i in indicators().items() if i.kind != "unit"]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -224,7 +225,12 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     today = today or dt.date.today()
     scope = {s.strip().upper() for s in scope} if scope is not None else None
     report = Report()
-    raw = read_workbook(data, filename)
+    # the stored values as codes (for the rules and the preview) depend on the store
+    # alone: computed while calamine reads the file (it lets go of the GIL meanwhile)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = pool.submit(current.indicator_codes)
+        raw = read_workbook(data, filename)
+        stored.result()  # (re-raises what went wrong there)
     report.extend(raw.report)
     if raw.report.errors:
         return CheckedWorkbook(report, {}, {}, raw.kind)

@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 
 from linkdash import catalogue, figures, quarters, style
 from linkdash.charts import pilot_customdata
-from linkdash.portfolio import Filter, Portfolio
+from linkdash.portfolio import Portfolio
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
 FEATURE_ID_KEY = "properties.iso_a3"

@@ -16,8 +16,10 @@ Frames and their columns (dates are ``datetime.date`` or None, quarters ``2017-Q
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from linkdash import catalogue
@@ -63,6 +65,17 @@ class Portfolio:
     # the store's data version these frames were read at (``Store.load``); None for a
     # portfolio built in code. Filtering keeps it off: a part is not the store's state.
     data_version: int | None = field(default=None, compare=False)
+    # views computed from the frames once (the frames are never changed in place)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def indicator_codes(self) -> "IndicatorCodes":
+        """The indicator values as integer codes, computed once per portfolio: the
+        importer's rules and the store's preview look stored values up with them.
+        Safe to call from two threads (at worst computed twice)."""
+        codes = self._memo.get("indicator_codes")
+        if codes is None:
+            codes = self._memo["indicator_codes"] = indicator_codes(self.indicators)
+        return codes
 
     def filtered(self, flt: Filter) -> "Portfolio":
         """The pilots that match the filter and every row that belongs to them.
@@ -88,7 +101,7 @@ class Portfolio:
             targets=keep(self.targets),
             lessons=keep(self.lessons),
             benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
-            data_version=None,
+            data_version=None, _memo={},
         )
 
     def quarters(self) -> list[str]:
@@ -117,3 +130,71 @@ class Portfolio:
         wide = wide.reset_index()
         wide.columns.name = None
         return wide
+
+
+# --- the indicator values as codes ----------------------------------------------------
+
+@dataclass
+class IndicatorCodes:
+    """An indicators frame as integer codes, row for row (independent of any file)."""
+
+    pid: np.ndarray  # index into pid_uniq
+    pid_uniq: np.ndarray  # distinct pilot ids (text)
+    q: np.ndarray  # index into q_uniq
+    q_uniq: np.ndarray  # distinct quarters (text)
+    ind: np.ndarray  # place of the indicator in the catalogue, -1 when unknown
+    value: np.ndarray  # float, NaN for none
+    text: np.ndarray  # object: the text as stored (str), None for none
+
+
+def _run_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(x)`` (same codes, same uniques), through runs of equal neighbours:
+    stored values come grouped by pilot and quarter, so only the first value of each
+    run is hashed (string hashing is what costs)."""
+    if len(x) < 2:
+        return pd.factorize(x)
+    try:
+        starts = np.empty(len(x), dtype=bool)
+        starts[0] = True
+        np.not_equal(x[1:], x[:-1], out=starts[1:])
+    except (TypeError, ValueError):  # a value without a plain truth for "!=" (pd.NA)
+        return pd.factorize(x)
+    heads = np.flatnonzero(starts)
+    if len(heads) * 4 > len(x):  # hardly any runs: hash them all
+        return pd.factorize(x)
+    codes, uniques = pd.factorize(x[heads])
+    return np.repeat(codes, np.diff(np.append(heads, len(x)))), uniques
+
+
+def _as_text(arr: np.ndarray) -> np.ndarray:
+    """Object array -> str values, None for blank (what the store holds)."""
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    out = np.full(len(arr), None, dtype=object)
+    given = ~pd.isna(arr)
+    out[given] = [str(v) for v in arr[given].tolist()]
+    return out
+
+
+def indicator_codes(ind: pd.DataFrame | None) -> IndicatorCodes:
+    """``IndicatorCodes`` of an indicators frame (``pilot_id, quarter, indicator,
+    value, text``)."""
+    if ind is None or not len(ind):
+        e = np.empty(0, dtype=np.int64)
+        o = np.empty(0, dtype=object)
+        return IndicatorCodes(e, o, e, o, e, np.empty(0), o)
+    pid, pid_uniq = _run_codes(ind["pilot_id"].to_numpy(dtype=object))
+    q, q_uniq = _run_codes(ind["quarter"].to_numpy(dtype=object))
+    # few distinct indicators: a dict lookup per value is cheaper than factorising
+    names = ind["indicator"].to_numpy(dtype=object)
+    get = catalogue.indicator_index().get
+    try:
+        i_idx = np.fromiter(map(get, names, itertools.repeat(-1)), dtype=np.int64, count=len(names))
+    except TypeError:  # an unhashable value
+        i_idx = np.array([get(c, -1) if isinstance(c, str) else -1 for c in names.tolist()],
+                         dtype=np.int64)
+    value = pd.to_numeric(ind["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    text = (_as_text(ind["text"].to_numpy(dtype=object)) if "text" in ind.columns
+            else np.full(len(ind), None, dtype=object))
+    return IndicatorCodes(pid, _as_text(np.asarray(pid_uniq, dtype=object)), q,
+                          _as_text(np.asarray(q_uniq, dtype=object)), i_idx, value, text)

@@ -16,7 +16,6 @@ Problem codes (stable; severity in ``PROBLEM_CODES``) are listed below.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,13 +115,7 @@ class Context:
 
 # --- integer keys: the file's rows and the stored values on one scale -----------------------
 
-INDICATOR_INDEX: dict[str, int] = {}  # indicator code -> its place in the catalogue
-
-
-def indicator_index() -> dict[str, int]:
-    if not INDICATOR_INDEX:
-        INDICATOR_INDEX.update({c: i for i, c in enumerate(catalogue.indicators())})
-    return INDICATOR_INDEX
+indicator_index = catalogue.indicator_index  # indicator code -> its place in the catalogue
 
 
 @dataclass
@@ -150,68 +143,15 @@ class StoredKeys:
         return len(indicator_index()) + 1
 
 
-@dataclass
-class StoredCodes:
-    """The stored ``Indicators`` values as integer codes (independent of any file)."""
-
-    pid: np.ndarray  # index into pid_uniq
-    pid_uniq: np.ndarray
-    q: np.ndarray  # index into q_uniq
-    q_uniq: np.ndarray
-    ind: np.ndarray  # catalogue index of the indicator, -1 when unknown
-    value: np.ndarray  # float, NaN for none
-
-
-def _run_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(x)`` (same codes, same uniques), through runs of equal neighbours:
-    the stored values come grouped by pilot and quarter, so only the first value of
-    each run is hashed (string hashing is what costs)."""
-    if len(x) < 2:
-        return pd.factorize(x)
-    try:
-        starts = np.empty(len(x), dtype=bool)
-        starts[0] = True
-        np.not_equal(x[1:], x[:-1], out=starts[1:])
-    except (TypeError, ValueError):  # a value without a plain truth for "!=" (pd.NA)
-        return pd.factorize(x)
-    heads = np.flatnonzero(starts)
-    if len(heads) * 4 > len(x):  # hardly any runs: hash them all
-        return pd.factorize(x)
-    codes, uniques = pd.factorize(x[heads])
-    return np.repeat(codes, np.diff(np.append(heads, len(x)))), uniques
-
-
-def stored_codes(ind) -> StoredCodes:
-    """``StoredCodes`` of a stored indicators frame. Depends only on the store."""
-    if ind is None or not len(ind):
-        e = np.empty(0, dtype=np.int64)
-        return StoredCodes(e, np.empty(0, dtype=object), e, np.empty(0, dtype=object), e,
-                           np.empty(0))
-    pid, pid_uniq = _run_codes(ind["pilot_id"].to_numpy(dtype=object))
-    q, q_uniq = _run_codes(ind["quarter"].to_numpy(dtype=object))
-    # few distinct indicators: a dict lookup per value is cheaper than factorising
-    names = ind["indicator"].to_numpy(dtype=object)
-    get = indicator_index().get
-    try:
-        i_idx = np.fromiter(map(get, names, itertools.repeat(-1)), dtype=np.int64, count=len(names))
-    except TypeError:  # an unhashable value
-        i_idx = np.array([get(c, -1) if isinstance(c, str) else -1 for c in names.tolist()],
-                         dtype=np.int64)
-    value = ind["value"].to_numpy(dtype=float, na_value=np.nan)
-    return StoredCodes(pid, pid_uniq, q, q_uniq, i_idx, value)
-
-
 def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
     """``StoredKeys`` of an Indicators sheet (computed once per check; the stored side
-    from ``ctx.cache["stored_codes"]`` when the importer has it ready)."""
+    is ``Portfolio.indicator_codes``, which the importer computes while the file is read)."""
     key = f"stored_keys:{id(p)}"
     if key in ctx.cache:
         return ctx.cache[key]
     pid, pid_uniq = pd.factorize(np.asarray(p.values["pilot_id"], dtype=object))
     q, q_uniq = pd.factorize(np.asarray(p.values["quarter"], dtype=object))
-    sc = ctx.cache.get("stored_codes")
-    if sc is None:
-        sc = ctx.cache["stored_codes"] = stored_codes(ctx.current.indicators)
+    sc = ctx.current.indicator_codes()
     n = len(sc.pid)
     # stored pilots -> file pilot codes, through the distinct stored pilots
     if n:
@@ -887,7 +827,6 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     hist_key = hist_group * n_rank + k.s_q_rank[h]
     order = np.argsort(hist_key, kind="stable")
     hist_key, hist_group, hist_val = hist_key[order], hist_group[order], k.s_value[h][order]
-    n_hist = len(hist_key)
     # the file's values of pilots with a history, scores left out
     ind_idx = long.indicator_idx
     if ind_idx is None:

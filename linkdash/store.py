@@ -58,7 +58,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from linkdash import catalogue
 from linkdash.values import as_date
-from linkdash.portfolio import FRAME_COLUMNS, Portfolio, empty_frame
+from linkdash.portfolio import FRAME_COLUMNS, IndicatorCodes, Portfolio, empty_frame
 from linkdash.problems import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -530,6 +530,48 @@ def _mixed_radix(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray,
     return key, missing
 
 
+# Key spaces up to this size are looked up in dense arrays (at most 128 MB of int64);
+# larger ones (thousands of pilots x decades x every indicator) by hashing.
+_DENSE_KEYS = 1 << 24
+
+
+def _repeated(key: np.ndarray, size: int) -> bool:
+    """Whether a key (0 <= key < size) occurs twice."""
+    if not len(key):
+        return False
+    if size <= _DENSE_KEYS:
+        return bool(np.bincount(key, minlength=1).max() > 1)
+    return bool(pd.Series(key, copy=False).duplicated().any())
+
+
+def _last_stored(skey: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """For each of ``key``, the position in ``skey`` of the last row with that key
+    (-1: none; ``skey`` -1 matches nothing): a key stored twice (never written so) is
+    read as its last row, as in ``_plan``."""
+    valid = np.flatnonzero(skey >= 0)
+    if size <= _DENSE_KEYS and not _repeated(skey[valid], size):
+        table = np.full(size, -1, dtype=np.int64)
+        table[skey[valid]] = valid
+        return table[key]
+    rev = skey[::-1]
+    last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
+    hit = pd.Index(rev[last]).get_indexer(key)
+    return np.where(hit >= 0, len(skey) - 1 - last[np.maximum(hit, 0)], -1)
+
+
+def _codes_in(values: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+    """The position of each value in ``uniques`` (-1: absent), looked up once per run of
+    equal neighbours (the store's rows come sorted by pilot and quarter)."""
+    n = len(values)
+    if not n:
+        return np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    codes = pd.Index(uniques, dtype=object).get_indexer(pd.Index(values[starts], dtype=object))
+    if len(starts) == n:
+        return codes
+    return np.repeat(codes, np.diff(np.append(starts, n)))
+
+
 def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """The (codes, uniques) of pilot_id, quarter, indicator that the importer computed
     (``importer.IndicatorKeys``), when they still describe ``df`` and are plain text."""
@@ -540,22 +582,14 @@ def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarr
     return list(zip(given.codes, given.uniques))
 
 
-def _loaded_indicator_values(current: pd.DataFrame
-                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``_current_indicator_values`` from a loaded Portfolio's indicators (the same
-    current rows, already in memory): every row; keys the file lacks match nothing."""
-    return tuple(_text_column(current, c, len(current)) for c in ("pilot_id", "quarter", "indicator")
-                 ) + (_float_column(current, "value", len(current)),
-                      _text_column(current, "text", len(current)))
-
-
 def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
-                        loaded: pd.DataFrame | None = None
+                        loaded: IndicatorCodes | None = None
                         ) -> tuple[_Plan, _IndicatorDetail | list]:
     """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
     and what its detail rows are made of. ``given``: the table's keys from the importer,
     if any (``importer.IndicatorKeys``); ``loaded``: the current indicator values as
-    ``Store.load`` gave them at the store's present data version (else they are read)."""
+    codes (``Portfolio.indicator_codes`` of ``Store.load`` at the store's present data
+    version), else they are read."""
     plan = _Plan("Indicators")
     n = len(df)
     val = _float_column(df, "value", n)
@@ -570,33 +604,37 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
     # (pilots and quarters only in blank rows are asked for too: harmless, their keys
     # match nothing)
     pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
-    stored = (_current_indicator_values(conn, pilots, quarters) if loaded is None
-              else _loaded_indicator_values(loaded))
     key, blank = key[live], blank[live]
-    duplicated = blank.any() or pd.Series(key, copy=False).duplicated().any()
-    if duplicated:
+    size = math.prod(max(len(u), 1) for u in uniques)
+    if blank.any() or _repeated(key, size):
         # a key given twice or with a blank part (the importer reports both as errors):
         # the row by row plan, whose merging of such rows is the reference
         plan = _plan(conn, "Indicators", df)
         return plan, plan.detail
     # the same integer keys; stored rows whose quarter or indicator is not in the file
     # never match
-    skey, miss = _mixed_radix(
-        [pd.Index(u, dtype=object).get_indexer(pd.Index(stored[k], dtype=object))
-         for k, u in enumerate(uniques)], [len(u) for u in uniques])
+    if loaded is None:
+        stored = _current_indicator_values(conn, pilots, quarters)
+        codes = [_codes_in(stored[k], u) for k, u in enumerate(uniques)]
+        s_value, s_text = stored[3], stored[4]
+    else:  # the stored codes -> the file's codes, through the (few) distinct values
+        names = np.array(list(catalogue.indicator_index()), dtype=object)
+        codes = [np.append(_codes_in(own, u), -1)[c]  # (-1: no code stays none)
+                 for own, c, u in ((loaded.pid_uniq, loaded.pid, uniques[0]),
+                                   (loaded.q_uniq, loaded.q, uniques[1]),
+                                   (names, loaded.ind, uniques[2]))]
+        s_value, s_text = loaded.value, loaded.text
+    skey, miss = _mixed_radix(codes, [len(u) for u in uniques])
     skey[miss] = -1
-    # a key stored twice (never written so): the last row read wins, as in ``_plan``
-    rev = skey[::-1]
-    last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
-    hit = pd.Index(rev[last]).get_indexer(key)
+    hit = _last_stored(skey, key, size)
     found = hit >= 0
     fidx = np.flatnonzero(found)
-    m = len(skey) - 1 - last[hit[fidx]]  # stored row of each found live row
-    old_v = stored[3][m]
-    old_t = stored[4][m]
+    m = hit[fidx]  # stored row of each found live row
+    old_v = s_value[m]
+    old_t = s_text[m]
     if len(old_t) and pd.api.types.infer_dtype(old_t, skipna=True) not in ("string", "empty"):
         old_t = np.array([_coerce("text", v) for v in old_t.tolist()] + [None], dtype=object)[:-1]
-    del stored
+    del s_value, s_text
     rows = live[fidx]
     diff_v = has_v[rows] & ~_same_floats(old_v, val[rows])
     diff_t = np.zeros(len(fidx), dtype=bool)
@@ -881,7 +919,7 @@ class Store:
             loaded = None
             if current is not None and current.data_version is not None \
                     and current.data_version == _data_version(conn):
-                loaded = current.indicators
+                loaded = current.indicator_codes()
             for sheet, df in _ordered(tables):
                 if sheet == "Indicators":
                     plan, part = _preview_indicators(conn, df, getattr(tables, "indicator_keys", None),
