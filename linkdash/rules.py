@@ -24,7 +24,7 @@ import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
 from linkdash.portfolio import Portfolio
-from linkdash.problems import ERROR, WARNING, Report
+from linkdash.problems import ERROR, WARNING, Report, column_letter
 from linkdash.workbook import SheetTable
 
 PROBLEM_CODES: dict[str, str] = {
@@ -190,11 +190,14 @@ def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarra
     hi = max(t.columns[c] for c in inside) + 1
     block = grid[:, lo:hi]  # a view: no copy
     types = _TYPE(block)
-    isnum = (types == float) | (types == int)
+    isnum = types == float
     if isnum.all():
         nums = block.astype(float)
     else:
-        nums = np.where(isnum, block, np.nan).astype(float)
+        other = ~isnum  # few cells (blank, text): the int test only there
+        isnum[other] = types[other] == int
+        nums = np.full(block.shape, np.nan)
+        nums[isnum] = block[isnum].astype(float)
     return {c: (isnum[:, t.columns[c] - lo], nums[:, t.columns[c] - lo]) for c in inside}
 
 
@@ -802,6 +805,33 @@ class LongValues:
 
 
 OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comparison)
+_DENSE_KEYS = 1 << 24  # key spaces up to this size are looked up in a dense array
+
+
+def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
+                      value: np.ndarray) -> np.ndarray:
+    """Per file value (its pilot and quarter codes, catalogue index, value): whether the
+    store holds that very value for the same pilot, quarter and indicator."""
+    nq, ni = len(k.q_uniq), k.n_ind
+    size = len(k.pid_uniq) * nq * ni
+    ok = np.flatnonzero((k.s_pid >= 0) & (k.s_q >= 0) & (k.s_ind >= 0))
+    if not ok.size or not len(pid):
+        return np.zeros(len(pid), dtype=bool)
+    skey = (k.s_pid[ok].astype(np.int64) * nq + k.s_q[ok]) * ni + k.s_ind[ok]
+    given = (pid >= 0) & (q >= 0)
+    fkey = np.where(given, (pid.astype(np.int64) * nq + q) * ni + ind, 0)
+    if size <= _DENSE_KEYS:
+        table = np.full(size, -1, dtype=np.int64)
+        table[skey] = ok
+        pos = table[fkey]
+    else:
+        last = pd.Series(ok, index=skey)
+        last = last[~last.index.duplicated(keep="last")]
+        pos = last.reindex(fkey).fillna(-1).to_numpy(dtype=np.int64)
+    pos = np.where(given, pos, -1)
+    old = np.where(pos >= 0, k.s_value[np.maximum(pos, 0)], np.nan)
+    with np.errstate(invalid="ignore"):
+        return (pos >= 0) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
 
 
 def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
@@ -837,6 +867,9 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     scored[[idx[c] for c, i in kinds.items() if i.kind == "score"]] = True
     l_pid = k.pid[long.rows]
     sel = np.flatnonzero(has_hist[l_pid] & (l_pid >= 0) & ~scored[ind_idx])
+    # a value already stored as it is (a file sent again, an export re-imported) was
+    # checked when it came in: it is not warned about again
+    sel = sel[~_stored_unchanged(k, l_pid[sel], k.q[long.rows[sel]], ind_idx[sel], long.value[sel])]
     if not sel.size:
         return
     group = l_pid[sel].astype(np.int64) * ni + ind_idx[sel]
@@ -874,13 +907,18 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
         return
     js, med, ks = np.concatenate(flagged), np.concatenate(meds), np.concatenate(ns)
     order = np.argsort(js, kind="stable")  # in the order of the values
-    for f in order.tolist():
-        j = int(sel[js[f]])
-        pid, q, code, xv = long.pilot_id[j], long.quarter[j], long.indicator[j], float(x_all[js[f]])
-        mv = float(med[f])
-        report.warn("outlier", p.name, p.cell(code, int(long.rows[j])), xv,
-                    f"{kinds[code].label} for {pid} {q} is {_show(xv)}, far from its earlier "
-                    f"quarters (median {_show(mv)} over {int(ks[f])} quarters): check the "
+    j = sel[js[order]]
+    codes = long.indicator[j].tolist()
+    # (a file can flag thousands of values: the cell letters and labels are looked up once)
+    letter = {c: column_letter(p.table.columns[c]) for c in set(codes)}
+    label = {c: kinds[c].label for c in letter}
+    first = p.table.first_row + 1
+    for code, pid, q, row, xv, mv, kq in zip(
+            codes, long.pilot_id[j].tolist(), long.quarter[j].tolist(), long.rows[j].tolist(),
+            x_all[js[order]].tolist(), med[order].tolist(), ks[order].tolist()):
+        report.warn("outlier", p.name, f"{letter[code]}{first + row}", xv,
+                    f"{label[code]} for {pid} {q} is {_show(xv)}, far from its earlier "
+                    f"quarters (median {_show(mv)} over {kq} quarters): check the "
                     f"value; if it is right, leave it.")
 
 

@@ -705,28 +705,23 @@ def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
             key=key_prefix + EXPORT_KEYS[fmt.suffix], help=EXPORT_HELP[fmt.suffix])
 
 
-def user_scope(user: str):
-    """The pilots ``user`` may change (None = every pilot), from linkdash.access."""
-    from linkdash import access
-
-    return access.scope_for(user, load_portfolio().pilots)
-
-
-def checked_upload(data: bytes, filename: str, user: str):
+def checked_upload(data: bytes, filename: str, user: str, portfolio: Portfolio):
     """Read and check an uploaded file against the store (stores nothing), showing
-    progress while it runs. Kept per file and data version for this session, so widget
-    changes on the page do not check the file again."""
+    progress while it runs. ``portfolio``: the page's ``load_portfolio()`` (the checks,
+    the user's scope and the preview share it; one copy, not one per use). Kept per file
+    and data version for this session, so widget changes on the page do not check the
+    file again."""
     import hashlib
 
-    from linkdash import submit
+    from linkdash import access, submit
 
-    key = (hashlib.sha256(data).hexdigest(), filename, data_version(), user)
+    key = (hashlib.sha256(data).hexdigest(), filename, portfolio.data_version, user)
     cached = st.session_state.get("_upload_check")
     if cached and cached[0] == key:
         return cached[1]
     with st.status(f"Reading and checking **{filename}**…", expanded=False) as status:
-        outcome = submit.validate(get_store(), data, filename, user=user, scope=user_scope(user),
-                                  current=load_portfolio())
+        outcome = submit.validate(get_store(), data, filename, user=user,
+                                  scope=access.scope_for(user, portfolio.pilots), current=portfolio)
         n_err, n_warn = len(outcome.errors), len(outcome.warnings)
         status.update(label=f"Checked **{filename}**: {n_err} error(s), {n_warn} warning(s)",
                       state="complete" if outcome.ok else "error")

@@ -37,7 +37,7 @@ if uploaded is None:
     st.stop()
 
 data = uploaded.getvalue()
-outcome = ui.checked_upload(data, uploaded.name, user)
+outcome = ui.checked_upload(data, uploaded.name, user, portfolio)
 
 st.markdown("**3. The check**")
 ui.problem_report(outcome)

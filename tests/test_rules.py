@@ -197,6 +197,19 @@ def test_outliers_against_the_pilots_earlier_quarters_are_warnings():
     assert "median 1,025" in c.report.warnings[0].message
 
 
+def test_a_value_already_stored_as_it_is_is_not_warned_about_again():
+    """Sending a quarter again (or re-importing an export) repeats no outlier warning
+    for values the store already holds; a changed value is checked again."""
+    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v, "text": None}
+                         for q, v in [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0),
+                                      ("2017-Q2", 1050.0), ("2017-Q3", 105000.0)]])
+    cur = reference_portfolio(indicators=hist)
+    again = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 105000]]}, cur)
+    assert again.report.ok and again.report.warnings == []
+    changed = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 104000]]}, cur)
+    assert changed.report.flatten("cell", "code") == [("C2", "outlier")]
+
+
 def test_csv_export_quotes_are_dropped_and_problems_name_the_canonical_sheet():
     data = csv_bytes([["pilot_id", "quarter", "lesson", "author"],
                       ["KEN-DAIRY", "2017-Q3", "'=not a formula", "'@maria"],
