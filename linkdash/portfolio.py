@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue
+from linkdash.keys import run_factorize
 
 FRAME_COLUMNS: dict[str, list[str]] = {
     "pilots": [c.code for c in catalogue.sheets()["Pilots"].all_columns] + ["country_name"],
@@ -147,25 +148,6 @@ class IndicatorCodes:
     text: np.ndarray  # object: the text as stored (str), None for none
 
 
-def _run_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(x)`` (same codes, same uniques), through runs of equal neighbours:
-    stored values come grouped by pilot and quarter, so only the first value of each
-    run is hashed (string hashing is what costs)."""
-    if len(x) < 2:
-        return pd.factorize(x)
-    try:
-        starts = np.empty(len(x), dtype=bool)
-        starts[0] = True
-        np.not_equal(x[1:], x[:-1], out=starts[1:])
-    except (TypeError, ValueError):  # a value without a plain truth for "!=" (pd.NA)
-        return pd.factorize(x)
-    heads = np.flatnonzero(starts)
-    if len(heads) * 4 > len(x):  # hardly any runs: hash them all
-        return pd.factorize(x)
-    codes, uniques = pd.factorize(x[heads])
-    return np.repeat(codes, np.diff(np.append(heads, len(x)))), uniques
-
-
 def _as_text(arr: np.ndarray) -> np.ndarray:
     """Object array -> str values, None for blank (what the store holds)."""
     if pd.api.types.infer_dtype(arr, skipna=False) == "string":
@@ -183,8 +165,8 @@ def indicator_codes(ind: pd.DataFrame | None) -> IndicatorCodes:
         e = np.empty(0, dtype=np.int64)
         o = np.empty(0, dtype=object)
         return IndicatorCodes(e, o, e, o, e, np.empty(0), o)
-    pid, pid_uniq = _run_codes(ind["pilot_id"].to_numpy(dtype=object))
-    q, q_uniq = _run_codes(ind["quarter"].to_numpy(dtype=object))
+    pid, pid_uniq = run_factorize(ind["pilot_id"].to_numpy(dtype=object))
+    q, q_uniq = run_factorize(ind["quarter"].to_numpy(dtype=object))
     # few distinct indicators: a dict lookup per value is cheaper than factorising
     names = ind["indicator"].to_numpy(dtype=object)
     get = catalogue.indicator_index().get

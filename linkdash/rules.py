@@ -16,6 +16,7 @@ Problem codes (stable; severity in ``PROBLEM_CODES``) are listed below.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
+from linkdash.keys import last_position, mixed_radix
 from linkdash.portfolio import Portfolio
 from linkdash.problems import ERROR, WARNING, Report, column_letter
 from linkdash.workbook import SheetTable
@@ -805,30 +807,16 @@ class LongValues:
 
 
 OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comparison)
-_DENSE_KEYS = 1 << 24  # key spaces up to this size are looked up in a dense array
-
-
 def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
                       value: np.ndarray) -> np.ndarray:
     """Per file value (its pilot and quarter codes, catalogue index, value): whether the
     store holds that very value for the same pilot, quarter and indicator."""
-    nq, ni = len(k.q_uniq), k.n_ind
-    size = len(k.pid_uniq) * nq * ni
-    ok = np.flatnonzero((k.s_pid >= 0) & (k.s_q >= 0) & (k.s_ind >= 0))
-    if not ok.size or not len(pid):
-        return np.zeros(len(pid), dtype=bool)
-    skey = (k.s_pid[ok].astype(np.int64) * nq + k.s_q[ok]) * ni + k.s_ind[ok]
-    given = (pid >= 0) & (q >= 0)
-    fkey = np.where(given, (pid.astype(np.int64) * nq + q) * ni + ind, 0)
-    if size <= _DENSE_KEYS:
-        table = np.full(size, -1, dtype=np.int64)
-        table[skey] = ok
-        pos = table[fkey]
-    else:
-        last = pd.Series(ok, index=skey)
-        last = last[~last.index.duplicated(keep="last")]
-        pos = last.reindex(fkey).fillna(-1).to_numpy(dtype=np.int64)
-    pos = np.where(given, pos, -1)
+    sizes = [len(k.pid_uniq), len(k.q_uniq), k.n_ind]
+    skey, s_miss = mixed_radix([k.s_pid, k.s_q, k.s_ind], sizes)
+    skey[s_miss] = -1
+    fkey, f_miss = mixed_radix([pid, q, ind], sizes)
+    pos = last_position(skey, np.where(f_miss, 0, fkey), math.prod(max(n, 1) for n in sizes))
+    pos[f_miss] = -1
     old = np.where(pos >= 0, k.s_value[np.maximum(pos, 0)], np.nan)
     with np.errstate(invalid="ignore"):
         return (pos >= 0) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))

@@ -57,6 +57,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from linkdash import catalogue
+from linkdash.keys import codes_in, last_position, mixed_radix, repeated
 from linkdash.values import as_date
 from linkdash.portfolio import FRAME_COLUMNS, IndicatorCodes, Portfolio, empty_frame
 from linkdash.problems import Problem
@@ -514,62 +515,8 @@ def _int_keys(factorised: list[tuple[np.ndarray, np.ndarray]]
     """One int64 key per row from the (codes, uniques) of each key column.
     -> (keys, blank: any part None, the uniques of each column)."""
     uniques = [u for _, u in factorised]
-    key, blank = _mixed_radix([c for c, _ in factorised], [len(u) for u in uniques])
+    key, blank = mixed_radix([c for c, _ in factorised], [len(u) for u in uniques])
     return key, blank, uniques
-
-
-def _mixed_radix(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """One int64 key per row from per-column codes (``-1`` = no code), and where any
-    column had none."""
-    key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
-    missing = np.zeros(len(key), dtype=bool)
-    for c, size in zip(codes, sizes):
-        key *= max(size, 1)
-        key += c
-        missing |= c < 0
-    return key, missing
-
-
-# Key spaces up to this size are looked up in dense arrays (at most 128 MB of int64);
-# larger ones (thousands of pilots x decades x every indicator) by hashing.
-_DENSE_KEYS = 1 << 24
-
-
-def _repeated(key: np.ndarray, size: int) -> bool:
-    """Whether a key (0 <= key < size) occurs twice."""
-    if not len(key):
-        return False
-    if size <= _DENSE_KEYS:
-        return bool(np.bincount(key, minlength=1).max() > 1)
-    return bool(pd.Series(key, copy=False).duplicated().any())
-
-
-def _last_stored(skey: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
-    """For each of ``key``, the position in ``skey`` of the last row with that key
-    (-1: none; ``skey`` -1 matches nothing): a key stored twice (never written so) is
-    read as its last row, as in ``_plan``."""
-    valid = np.flatnonzero(skey >= 0)
-    if size <= _DENSE_KEYS and not _repeated(skey[valid], size):
-        table = np.full(size, -1, dtype=np.int64)
-        table[skey[valid]] = valid
-        return table[key]
-    rev = skey[::-1]
-    last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
-    hit = pd.Index(rev[last]).get_indexer(key)
-    return np.where(hit >= 0, len(skey) - 1 - last[np.maximum(hit, 0)], -1)
-
-
-def _codes_in(values: np.ndarray, uniques: np.ndarray) -> np.ndarray:
-    """The position of each value in ``uniques`` (-1: absent), looked up once per run of
-    equal neighbours (the store's rows come sorted by pilot and quarter)."""
-    n = len(values)
-    if not n:
-        return np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    codes = pd.Index(uniques, dtype=object).get_indexer(pd.Index(values[starts], dtype=object))
-    if len(starts) == n:
-        return codes
-    return np.repeat(codes, np.diff(np.append(starts, n)))
 
 
 def _given_keys(df: pd.DataFrame, given: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -606,7 +553,7 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
     pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
     key, blank = key[live], blank[live]
     size = math.prod(max(len(u), 1) for u in uniques)
-    if blank.any() or _repeated(key, size):
+    if blank.any() or repeated(key, size):
         # a key given twice or with a blank part (the importer reports both as errors):
         # the row by row plan, whose merging of such rows is the reference
         plan = _plan(conn, "Indicators", df)
@@ -615,18 +562,18 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
     # never match
     if loaded is None:
         stored = _current_indicator_values(conn, pilots, quarters)
-        codes = [_codes_in(stored[k], u) for k, u in enumerate(uniques)]
+        codes = [codes_in(stored[k], u) for k, u in enumerate(uniques)]
         s_value, s_text = stored[3], stored[4]
     else:  # the stored codes -> the file's codes, through the (few) distinct values
         names = np.array(list(catalogue.indicator_index()), dtype=object)
-        codes = [np.append(_codes_in(own, u), -1)[c]  # (-1: no code stays none)
+        codes = [np.append(codes_in(own, u), -1)[c]  # (-1: no code stays none)
                  for own, c, u in ((loaded.pid_uniq, loaded.pid, uniques[0]),
                                    (loaded.q_uniq, loaded.q, uniques[1]),
                                    (names, loaded.ind, uniques[2]))]
         s_value, s_text = loaded.value, loaded.text
-    skey, miss = _mixed_radix(codes, [len(u) for u in uniques])
+    skey, miss = mixed_radix(codes, [len(u) for u in uniques])
     skey[miss] = -1
-    hit = _last_stored(skey, key, size)
+    hit = last_position(skey, key, size)
     found = hit >= 0
     fidx = np.flatnonzero(found)
     m = hit[fidx]  # stored row of each found live row
