@@ -42,7 +42,7 @@ PROBLEM_CODES: dict[str, str] = {
     "score_range": ERROR, "latitude_range": ERROR, "longitude_range": ERROR, "bad_year": ERROR,
     "bad_quarter": ERROR, "bad_date": ERROR, "bad_code": ERROR, "bad_pilot_id": ERROR,
     "bad_country": ERROR, "bad_currency": ERROR, "bad_indicator": ERROR,
-    "required_value": ERROR, "text_too_long": ERROR,
+    "required_value": ERROR, "text_too_long": ERROR, "formula_error": ERROR,
     # rows and sheets
     "duplicate_key": ERROR, "unknown_pilot": ERROR, "out_of_scope": ERROR,
     "future_quarter": ERROR, "before_start": ERROR, "part_above_total": ERROR,
@@ -382,6 +382,15 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
                 if code in spec.key:
                     bad_key.add(i)
         vals[code] = out
+    # cells whose formula ends in an error: read as blank by calamine, shown as #N/A in Excel
+    for (i, code), text in t.errors.items():
+        nonblank[i] = True
+        report.error("formula_error", sheet, t.cell(code, i), text,
+                     f"{spec.column(code).header} shows the formula error {text}: correct the "
+                     f"formula or type the value (leave the cell empty if there is nothing to "
+                     f"report).")
+        if code in spec.key:
+            bad_key.add(i)
     rows = np.flatnonzero(nonblank).tolist()
     parsed = ParsedSheet(t, vals, rows, bad_key)
     # required values
@@ -397,7 +406,7 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
         else:
             missing = np.equal(np.asarray(col, dtype=object), None)
         for i in np.flatnonzero(missing & in_rows).tolist():
-            if values.is_blank(raw[i]):
+            if values.is_blank(raw[i]) and (i, column.code) not in t.errors:
                 report.error("required_value", sheet, t.cell(column.code, i), None,
                              f"{column.header} is blank in row {t.row_number(i)}: fill it in "
                              f"(it is required in sheet {spec.name}).")

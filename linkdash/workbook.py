@@ -25,11 +25,13 @@ import gc
 import io
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from linkdash import catalogue
+from linkdash.formula_errors import error_cells
 from linkdash.problems import Report, cell_ref, column_letter
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -50,6 +52,8 @@ FORMATS = "an Excel workbook (.xlsx, .xlsm, .xls), an OpenDocument spreadsheet (
 class RawSheet:
     name: str | None  # as written in the file; None for a csv (one sheet, found by headers)
     rows: list[list]  # the cell grid from A1: rows[r][c] is the cell at 0-based row r, column c
+    # cells whose formula ends in an error (read as "" by calamine): (row, column) -> "#N/A"
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +75,8 @@ class SheetTable:
     columns: dict[str, int]  # column code -> 0-based column index
     columns_raw: dict[str, np.ndarray]  # column code -> the raw cells below the header row (object)
     grid: np.ndarray | None = None  # every cell below the header row (object, rows x columns)
+    # formula errors in the columns read: (data row, column code) -> the error ("#DIV/0!")
+    errors: dict[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def first_row(self) -> int:
@@ -351,7 +357,13 @@ def read_workbook(data: bytes, filename: str) -> RawWorkbook:
         if kind == "csv":
             _read_csv(data, raw)
         else:
-            _read_calamine(data, raw)
+            # formula errors (which calamine reads as blank) are looked for beside it
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                errors = pool.submit(error_cells, data, kind, lambda n: _known_sheet(n) is not None)
+                _read_calamine(data, raw)
+                found = errors.result()
+            for sheet in raw.sheets:
+                sheet.errors = found.get(sheet.name, {})
     except MemoryError:
         raw.sheets.clear()
         report.error("file_too_large", None, None, filename,
@@ -382,7 +394,8 @@ def _find_header(rows: list[list], lookup: dict[str, str]) -> tuple[int, int]:
     return -1, best
 
 
-def _table(canonical: str, name: str, rows: list[list], header_row: int, report: Report) -> SheetTable | None:
+def _table(canonical: str, name: str, rows: list[list], header_row: int, report: Report,
+           cell_errors: dict[tuple[int, int], str] | None = None) -> SheetTable | None:
     spec = catalogue.sheets()[canonical]
     lookup = header_lookup(spec)
     columns: dict[str, int] = {}
@@ -429,7 +442,10 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
             grid[:] = [r + [""] * (width - len(r)) for r in body]
     for code, c in columns.items():
         cols_raw[code] = grid[:, c] if c < width else np.full(n, "", dtype=object)
-    return SheetTable(canonical, name, header_row, columns, cols_raw, grid)
+    code_at = {c: code for code, c in columns.items()}
+    errors = {(r - header_row - 1, code_at[c]): text for (r, c), text in (cell_errors or {}).items()
+              if r > header_row and c in code_at}
+    return SheetTable(canonical, name, header_row, columns, cols_raw, grid, errors)
 
 
 def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
@@ -475,7 +491,7 @@ def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
                          f"{', '.join(spec.codes[:3])}) in one row among the first "
                          f"{HEADER_SEARCH_ROWS}.")
             continue
-        t = _table(canonical, sheet.name, sheet.rows, r, report)
+        t = _table(canonical, sheet.name, sheet.rows, r, report, sheet.errors)
         if t is not None:
             found[canonical] = t
     if not found and raw.kind and raw.kind != "csv" and not report.errors:

@@ -199,3 +199,48 @@ def test_files_saved_by_libreoffice_import():
         assert t.loc[("UGA-DAIRY", "2017-Q2", "participants_women"), "value"] == 41.0
         assert t.loc[("KEN-DAIRY", "2017-Q3", "volume_unit"), "text"] == "litres"
         assert len(t) == 6
+
+
+@pytest.mark.parametrize("name", ["libreoffice_formula_errors.xlsx", "libreoffice_formula_errors.ods"])
+def test_formula_errors_are_errors_at_their_cells_not_blanks(name):
+    """calamine reads a cell whose formula ends in #DIV/0! as blank; the director sees
+    #DIV/0! in it, and the file must not pass as "not reported" there."""
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "fixtures" / name).read_bytes()
+    c = check_file(data, name, CURRENT, today=__import__("datetime").date(2018, 1, 1))
+    errors = {(p.cell, p.code): p for p in c.report.errors}
+    assert set(errors) == {("E2", "formula_error"), ("F2", "formula_error"), ("A3", "formula_error")}
+    assert errors[("E2", "formula_error")].value == "#DIV/0!"
+    assert errors[("A3", "formula_error")].value == "#N/A"
+    assert "Income avg (USD) shows the formula error #DIV/0!" in errors[("E2", "formula_error")].message
+    # the row with a broken pilot id is not also "blank", and the good row is read
+    assert not any(p.code == "required_value" for p in c.report.problems)
+    t = c.tables["Indicators"]
+    assert t[(t.pilot_id == "UGA-DAIRY") & (t.indicator == "income_avg_usd")].value.tolist() == [410.5]
+
+
+def test_formula_error_scan_finds_cells_cut_between_chunks(monkeypatch):
+    """The sheet is searched a chunk at a time: an error cell across two chunks is found."""
+    import io
+    import zipfile
+
+    from linkdash import formula_errors
+
+    cells = "".join(f'<c r="C{r}" s="1"><v>{r}</v></c>' for r in range(1, 400))
+    xml = (f'<worksheet><sheetData><row r="1">{cells}<c r="E7" s="2" t="e"><f>D7/C7</f>'
+           f'<v>#DIV/0!</v></c></row></sheetData></worksheet>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", '<workbook xmlns:r="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships"><sheets><sheet name="Indicators" '
+                    'sheetId="1" r:id="rId1"/></sheets></workbook>')
+        zf.writestr("xl/_rels/workbook.xml.rels", '<Relationships><Relationship Id="rId1" '
+                    'Target="worksheets/sheet1.xml"/></Relationships>')
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    cut = xml.index('t="e"') + 2
+    for chunk in (cut, cut - 20, 64):
+        monkeypatch.setattr(formula_errors, "_CHUNK", chunk)
+        monkeypatch.setattr(formula_errors, "_TAIL", 256)
+        found = formula_errors.error_cells(buf.getvalue(), "xlsx", lambda n: True)
+        assert found == {"Indicators": {(6, 4): "#DIV/0!"}}, chunk

@@ -1,0 +1,141 @@
+"""Cells whose formula ends in an error (``#DIV/0!``, ``#N/A``, ``#VALUE!``...).
+
+python-calamine reads such a cell as an empty string, the same as a blank cell
+(python-calamine issue #105), so a director's broken formula would pass as "not
+reported". This module finds them in the file itself, for the formats that record them:
+
+- xlsx / xlsm: a cell ``<c r="E2" t="e">...<v>#DIV/0!</v></c>`` in the sheet's XML part;
+- ods: a cell with ``calcext:value-type="error"`` (LibreOffice), whose text is the error.
+
+The sheet XML is inflated in 1 MB chunks and only searched for the error marker, so
+the cost is one decompression of the sheet (zlib lets go of the GIL: ``read_workbook``
+runs this beside calamine's own read). Only when a marker is found are the cells parsed.
+A legacy ``.xls`` keeps them in BIFF records that this module does not read.
+
+``error_cells(data, kind, wanted) -> {sheet name: {(row0, col0): "#DIV/0!"}}`` for the
+sheets whose name ``wanted(name)`` accepts; {} when there are none or the file cannot be
+scanned (calamine reports an unreadable file itself).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from typing import Callable
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+_CHUNK = 1 << 20
+_TAIL = 1 << 14  # bytes kept between chunks, so that a cell cut in two is seen whole
+_XLSX_MARK = b't="e"'
+_XLSX_CELL = re.compile(rb'<c\b([^>]*?\bt="e"[^>]*)>(.*?)</c>', re.S)
+_XLSX_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_ODS_MARK = b'calcext:value-type="error"'
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_FAULTS = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error,
+           SafeET.ParseError, DefusedXmlException)
+
+
+def error_cells(data: bytes, kind: str, wanted: Callable[[str], bool]
+                ) -> dict[str, dict[tuple[int, int], str]]:
+    if kind not in ("xlsx", "ods"):
+        return {}
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        if kind == "xlsx":
+            return _xlsx(zf, wanted)
+        return _ods(zf, wanted)
+    except _FAULTS:
+        return {}
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def _xlsx_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
+    names = set(zf.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target", "") for r in rels
+              if r.tag.rsplit("}", 1)[-1] == "Relationship"}
+    book = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    parts = {}
+    for el in book.iter():
+        if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name") is not None:
+            t = target.get(el.get(_REL_NS), "")
+            path = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+            if path in names:
+                parts[el.get("name")] = path
+    return parts
+
+
+def _xlsx(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    for name, part in _xlsx_parts(zf).items():
+        if not wanted(name):
+            continue
+        found: dict[tuple[int, int], str] = {}
+        tail = b""
+        with zf.open(part) as fh:
+            while chunk := fh.read(_CHUNK):
+                buf = tail + chunk
+                if _XLSX_MARK in buf:
+                    for m in _XLSX_CELL.finditer(buf):
+                        ref = _XLSX_REF.search(m.group(1))
+                        val = _XLSX_VALUE.search(m.group(2))
+                        if ref and val:
+                            pos = (int(ref.group(2)) - 1, _col_index(ref.group(1)))
+                            found[pos] = val.group(1).decode("utf-8", "replace")
+                tail = buf[-_TAIL:]
+        if found:
+            out[name] = found
+    return out
+
+
+def _ods(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:
+    with zf.open("content.xml") as fh:
+        tail, marked = b"", False
+        while chunk := fh.read(_CHUNK):
+            if _ODS_MARK in tail + chunk:
+                marked = True
+                break
+            tail = chunk[-len(_ODS_MARK):]
+    if not marked:
+        return {}
+    # rare: walk the tables (rows and cells may be repeated) to place each error cell
+    table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    calc_ns = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
+    t_table, t_row, t_cell, t_cov = (f"{{{table_ns}}}{x}" for x in
+                                     ("table", "table-row", "table-cell", "covered-table-cell"))
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    sheet, row, col = None, -1, 0
+    with zf.open("content.xml") as fh:
+        for event, el in SafeET.iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if el.tag == t_table:
+                    sheet, row = el.get(f"{{{table_ns}}}name"), -1
+                elif el.tag == t_row:
+                    row, col = row + 1, 0
+                continue
+            if el.tag in (t_cell, t_cov):
+                span = int(el.get(f"{{{table_ns}}}number-columns-repeated", "1"))
+                if sheet is not None and wanted(sheet) and el.get(f"{{{calc_ns}}}value-type") == "error":
+                    text = "".join(el.itertext()).strip() or "#ERROR"
+                    for c in range(col, col + span):
+                        out.setdefault(sheet, {})[(row, c)] = text
+                col += span
+                el.clear()
+            elif el.tag == t_row:
+                row += int(el.get(f"{{{table_ns}}}number-rows-repeated", "1")) - 1
+                el.clear()
+    return out
