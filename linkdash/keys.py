@@ -54,21 +54,37 @@ def repeated(key: np.ndarray, size: int) -> bool:
     return bool(pd.Series(key, copy=False).duplicated().any())
 
 
+class KeyIndex:
+    """Where each key sits in an array of keys (``skey``; -1 matches nothing), for many
+    lookups: a key found twice (never written so) is at its last row, as
+    ``Store.commit`` reads it."""
+
+    def __init__(self, skey: np.ndarray, size: int):
+        valid = np.flatnonzero(skey >= 0)
+        self._table = self._index = None
+        self._n = len(skey)
+        if size <= DENSE_KEYS and not repeated(skey[valid], size):
+            self._table = np.full(size, -1, dtype=np.int64)
+            self._table[skey[valid]] = valid
+            return
+        rev = skey[::-1]
+        self._last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
+        self._index = pd.Index(rev[self._last])
+
+    def positions(self, key: np.ndarray) -> np.ndarray:
+        """For each of ``key`` (0 <= key < size), its row in ``skey``, -1 for none."""
+        if self._table is not None:
+            return self._table[key]
+        if not len(self._last):
+            return np.full(len(key), -1, dtype=np.int64)
+        hit = self._index.get_indexer(key)
+        return np.where(hit >= 0, self._n - 1 - self._last[np.maximum(hit, 0)], -1)
+
+
 def last_position(skey: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
     """For each of ``key``, the position in ``skey`` of the last row with that key
-    (-1: none; ``skey`` -1 matches nothing): a key stored twice (never written so) is
-    read as its last row, as ``Store.commit`` does."""
-    valid = np.flatnonzero(skey >= 0)
-    if size <= DENSE_KEYS and not repeated(skey[valid], size):
-        table = np.full(size, -1, dtype=np.int64)
-        table[skey[valid]] = valid
-        return table[key]
-    rev = skey[::-1]
-    last = np.flatnonzero(~pd.Series(rev, copy=False).duplicated().to_numpy() & (rev >= 0))
-    if not len(last):
-        return np.full(len(key), -1, dtype=np.int64)
-    hit = pd.Index(rev[last]).get_indexer(key)
-    return np.where(hit >= 0, len(skey) - 1 - last[np.maximum(hit, 0)], -1)
+    (-1: none; ``skey`` -1 matches nothing)."""
+    return KeyIndex(skey, size).positions(key)
 
 
 def codes_in(values: np.ndarray, uniques: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
-from linkdash.keys import last_position, mixed_radix
+from linkdash.keys import KeyIndex, mixed_radix
 from linkdash.portfolio import Portfolio
 from linkdash.problems import ERROR, WARNING, Report, column_letter
 from linkdash.workbook import SheetTable
@@ -140,9 +140,24 @@ class StoredKeys:
     s_ind: np.ndarray  # catalogue index of the indicator, -1 when unknown
     s_value: np.ndarray  # float, NaN for none
 
+    _index: KeyIndex | None = field(default=None, repr=False)
+
     @property
     def n_ind(self) -> int:
         return len(indicator_index()) + 1
+
+    def stored_values(self, pid: np.ndarray, q: np.ndarray, ind: np.ndarray) -> np.ndarray:
+        """The stored value (NaN for none) of each (file pilot code, file quarter code,
+        catalogue index); a code -1 finds nothing."""
+        sizes = [len(self.pid_uniq), len(self.q_uniq), self.n_ind]
+        if self._index is None:
+            skey, s_miss = mixed_radix([self.s_pid, self.s_q, self.s_ind], sizes)
+            skey[s_miss] = -1
+            self._index = KeyIndex(skey, math.prod(max(n, 1) for n in sizes))
+        key, miss = mixed_radix([pid, q, np.broadcast_to(ind, np.shape(pid))], sizes)
+        pos = self._index.positions(np.where(miss, 0, key))
+        pos[miss] = -1
+        return np.where(pos >= 0, self.s_value[np.maximum(pos, 0)], np.nan)
 
 
 def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
@@ -569,11 +584,47 @@ def pilot_context(current: Portfolio, pilots: ParsedSheet | None) -> dict[str, d
     return out
 
 
+def _date_order(p: ParsedSheet, i: int, report: Report, a: str, b: str, start: dt.date | None,
+                end: dt.date | None, a_label: str, b_label: str, what: str) -> None:
+    """``end_before_start`` when ``end`` < ``start`` as they will be after the upload (a
+    blank keeps the stored date), pointing at a date the file gives and saying which
+    one is stored."""
+    if not (start and end and end < start):
+        return
+    a_file, b_file = p.get(a, i) is not None, p.get(b, i) is not None
+    if not (a_file or b_file):
+        return  # both stored: not this file's doing
+    s_note = "" if a_file else " (stored earlier)"
+    e_note = "" if b_file else " (stored earlier)"
+    if a_file and b_file:
+        fix = "correct one of them"
+    elif b_file:
+        fix = f"correct it, or give the right {a_label.lower()} too"
+    else:
+        fix = f"correct it, or give the right {b_label.lower()} too"
+    report.error("end_before_start", p.name, p.cell(b if b_file else a, i),
+                 (end if b_file else start).isoformat(),
+                 f"{b_label} {end.isoformat()}{e_note} is before {a_label.lower()} "
+                 f"{start.isoformat()}{s_note} for {what}: {fix}.")
+
+
+def _first_stored_quarters(p: ParsedSheet, ctx: Context) -> dict[str, str]:
+    """The first quarter with a stored indicator value, for the pilots whose start date
+    the Pilots sheet gives."""
+    if "start_date" not in p.values or ctx.current.indicators.empty:
+        return {}
+    pids = {p.values["pilot_id"][i] for i in p.ok_rows() if p.get("start_date", i) is not None}
+    ind = ctx.current.indicators
+    sub = ind[ind["pilot_id"].isin(pids)]
+    return sub.groupby("pilot_id")["quarter"].min().to_dict() if len(sub) else {}
+
+
 def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list]:
     """Checks of the Pilots sheet. -> derived columns (region, cycle, currency)."""
     n = p.table.n_rows
     derived = {"region": [None] * n, "cycle": [None] * n, "currency": [None] * n}
     stored = _stored_rows(ctx.current.pilots, ["pilot_id"])
+    first_stored = _first_stored_quarters(p, ctx)
     for i in p.ok_rows():
         pid = p.values["pilot_id"][i]
         old = stored.get((pid,), {})
@@ -592,11 +643,15 @@ def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list
         # dates
         start = p.get("start_date", i) or _as_date(old.get("start_date"))
         end = p.get("end_date", i) or _as_date(old.get("end_date"))
-        if start and end and end < start:
-            cell = p.cell("end_date", i) or p.cell("start_date", i)
-            report.error("end_before_start", p.name, cell, end.isoformat(),
-                         f"End date {end.isoformat()} is before start date {start.isoformat()} for "
-                         f"{pid}: correct one of them.")
+        _date_order(p, i, report, "start_date", "end_date", start, end, "Start date", "End date",
+                    f"{pid}")
+        first = first_stored.get(pid)
+        if p.get("start_date", i) is not None and first and quarters.of_date(start) > first:
+            report.error("before_start", p.name, p.cell("start_date", i), start.isoformat(),
+                         f"Start date {start.isoformat()} ({quarters.of_date(start)}) is after "
+                         f"{first}, the first quarter with indicator values stored for {pid}: "
+                         f"correct the start date (a pilot starts in or before the first quarter "
+                         f"it reports).")
         # coordinates
         lat = p.get("latitude", i)
         lon = p.get("longitude", i)
@@ -649,11 +704,8 @@ def progress_rules(p: ParsedSheet, ctx: Context, report: Report) -> list:
         merged = {c: (p.get(c, i) if p.get(c, i) is not None else _as_date(old.get(c)))
                   for c in ("planned_start", "planned_end", "actual_start", "actual_end")}
         for a, b, what in (("planned_start", "planned_end", "Planned"), ("actual_start", "actual_end", "Actual")):
-            s, e = merged[a], merged[b]
-            if s and e and e < s:
-                report.error("end_before_start", p.name, p.cell(b, i) or p.cell(a, i), e.isoformat(),
-                             f"{what} end {e.isoformat()} is before {what.lower()} start "
-                             f"{s.isoformat()} for {pid} {ms}: correct one of them.")
+            _date_order(p, i, report, a, b, merged[a], merged[b], f"{what} start", f"{what} end",
+                        f"{pid} {ms}")
         status = p.get("status", i)
         if status == "completed" and merged["actual_end"] is None:
             report.error("completed_without_end", p.name, p.cell("status", i), status,
@@ -676,46 +728,54 @@ def progress_rules(p: ParsedSheet, ctx: Context, report: Report) -> list:
 
 def parts_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
     """Every part (``*_women``, ``*_youth``, ``hh_above_living_income``) <= its total,
-    comparing with the stored total when the file gives only the part."""
-
+    as they will be after the upload: a part or a total the file leaves blank keeps its
+    stored value (a blank never erases), so one given alone is compared with the other
+    as stored."""
     inds = catalogue.indicators()
-    parts = [(c, i.total) for c, i in inds.items() if i.total and c in p.values]
+    parts = [(c, i.total) for c, i in inds.items() if i.total and (c in p.values or i.total in p.values)]
     if not parts:
         return
     ids, qs = p.values["pilot_id"], p.values["quarter"]
-    ok = np.zeros(p.table.n_rows, dtype=bool)
+    n = p.table.n_rows
+    ok = np.zeros(n, dtype=bool)
     ok[p.ok_rows()] = True
-    lookup = None  # stored (pilot, quarter, indicator) key -> value
+    blank = np.full(n, np.nan)
+    k = None
     for part, total in parts:
-        pv = p.values[part]
-        tv = p.values.get(total)
-        tv = tv if tv is not None else np.full(len(pv), np.nan)
-        need_stored = ok & ~np.isnan(pv) & np.isnan(tv)
-        if need_stored.any() and not ctx.current.indicators.empty:
-            k = stored_keys(p, ctx)
-            nq, ni = len(k.q_uniq) + 1, k.n_ind
-            if lookup is None:
-                totals = np.array(sorted({indicator_index()[t] for _, t in parts}))
-                sel = (k.s_pid >= 0) & (k.s_q >= 0) & np.isin(k.s_ind, totals)
-                skeys = (k.s_pid[sel] * nq + k.s_q[sel]) * ni + k.s_ind[sel]
-                # the last stored row of a key wins (as a dict built from the rows would)
-                rev = skeys[::-1]
-                last = ~pd.Series(rev, copy=False).duplicated().to_numpy()
-                lookup = (pd.Index(rev[last]), k.s_value[sel][::-1][last])
-            rows = np.flatnonzero(need_stored)
-            qk = (k.pid[rows].astype(np.int64) * nq + k.q[rows]) * ni + indicator_index()[total]
-            hit = lookup[0].get_indexer(qk)
-            tv = tv.copy()
-            tv[rows[hit >= 0]] = lookup[1][hit[hit >= 0]]
-        from_store = np.isnan(p.values.get(total, np.full(len(pv), np.nan)))
+        pv, tv = p.values.get(part, blank), p.values.get(total, blank)
+        p_file, t_file = ~np.isnan(pv), ~np.isnan(tv)
+        pv_all, tv_all = pv, tv
+        for code, given, other, side in ((part, p_file, t_file, "p"), (total, t_file, p_file, "t")):
+            need = ok & ~given & other
+            if not need.any() or ctx.current.indicators.empty:
+                continue
+            if k is None:
+                k = stored_keys(p, ctx)
+            rows = np.flatnonzero(need)
+            found = k.stored_values(k.pid[rows], k.q[rows], indicator_index()[code])
+            if side == "p":
+                pv_all = pv_all.copy()
+                pv_all[rows] = found
+            else:
+                tv_all = tv_all.copy()
+                tv_all[rows] = found
         with np.errstate(invalid="ignore"):
-            over = ok & (pv > tv)
+            over = ok & (p_file | t_file) & (pv_all > tv_all)
+        pl, tl = inds[part].label, inds[total].label
         for i in np.flatnonzero(over).tolist():
-            pl, tl = inds[part].label, inds[total].label
-            stored_note = ", stored earlier" if from_store[i] else ""
-            report.error("part_above_total", p.name, p.cell(part, i), float(pv[i]),
-                         f"{pl} ({_show(float(pv[i]))}) is more than {tl} ({_show(float(tv[i]))}"
-                         f"{stored_note}) for {ids[i]} {qs[i]}: correct one of them.")
+            pn, tn = float(pv_all[i]), float(tv_all[i])
+            if p_file[i] and t_file[i]:
+                report.error("part_above_total", p.name, p.cell(part, i), pn,
+                             f"{pl} ({_show(pn)}) is more than {tl} ({_show(tn)}) for {ids[i]} "
+                             f"{qs[i]}: correct one of them.")
+            elif p_file[i]:
+                report.error("part_above_total", p.name, p.cell(part, i), pn,
+                             f"{pl} ({_show(pn)}) is more than {tl} ({_show(tn)}, stored earlier) "
+                             f"for {ids[i]} {qs[i]}: correct it, or give the right {tl} too.")
+            else:
+                report.error("part_above_total", p.name, p.cell(total, i), tn,
+                             f"{tl} ({_show(tn)}) is less than {pl} ({_show(pn)}, stored earlier) "
+                             f"for {ids[i]} {qs[i]}: correct it, or give the right {pl} too.")
 
 
 def rate_for(ctx: Context, currency: str, quarter: str) -> float | None:
@@ -820,15 +880,9 @@ def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.nda
                       value: np.ndarray) -> np.ndarray:
     """Per file value (its pilot and quarter codes, catalogue index, value): whether the
     store holds that very value for the same pilot, quarter and indicator."""
-    sizes = [len(k.pid_uniq), len(k.q_uniq), k.n_ind]
-    skey, s_miss = mixed_radix([k.s_pid, k.s_q, k.s_ind], sizes)
-    skey[s_miss] = -1
-    fkey, f_miss = mixed_radix([pid, q, ind], sizes)
-    pos = last_position(skey, np.where(f_miss, 0, fkey), math.prod(max(n, 1) for n in sizes))
-    pos[f_miss] = -1
-    old = np.where(pos >= 0, k.s_value[np.maximum(pos, 0)], np.nan)
+    old = k.stored_values(pid, q, ind)
     with np.errstate(invalid="ignore"):
-        return (pos >= 0) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
+        return ~np.isnan(old) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
 
 
 def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:

@@ -86,6 +86,50 @@ def test_parts_are_compared_with_the_stored_total():
     assert "stored earlier" in c.report.errors[0].message
 
 
+def test_a_total_lowered_below_its_stored_parts_is_an_error():
+    """A blank part keeps its stored value, so a smaller total would leave the store with
+    more women than participants (and its own export would no longer import)."""
+    stored = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": c,
+                            "value": v, "text": None}
+                           for c, v in [("participants_total", 588.0), ("participants_women", 316.0),
+                                        ("hh_surveyed", 142.0), ("hh_above_living_income", 66.0)]])
+    cur = reference_portfolio(indicators=stored)
+    c = check({"Indicators": [IND + ["participants_total", "hh_surveyed"], ["KEN-DAIRY", "2017-Q3", 10, 0]]}, cur)
+    assert c.report.flatten("cell", "code") == [("C2", "part_above_total"), ("D2", "part_above_total")]
+    assert c.report.errors[0].message == (
+        "Participants total (10) is less than Participants women (316, stored earlier) for KEN-DAIRY "
+        "2017-Q3: correct it, or give the right Participants women too.")
+    # giving the part too, consistently, is fine
+    ok = check({"Indicators": [IND + ["participants_total", "participants_women"],
+                               ["KEN-DAIRY", "2017-Q3", 10, 4]]}, cur)
+    assert ok.report.ok, ok.report.errors
+
+
+def test_moving_a_start_date_after_stored_quarters_is_an_error():
+    stored = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "households_reached",
+                            "value": 10.0, "text": None} for q in ("2016-Q3", "2016-Q4", "2017-Q1")])
+    cur = reference_portfolio(indicators=stored)
+    c = check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
+                          ["KEN-DAIRY", "Kenya", "dairy_cow", "2017-01-01"]]}, cur)
+    assert c.report.flatten("sheet", "cell", "code") == [("Pilots", "D2", "before_start")]
+    assert "after 2016-Q3, the first quarter with indicator values stored for KEN-DAIRY" in c.report.errors[0].message
+    assert check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
+                             ["KEN-DAIRY", "Kenya", "dairy_cow", "2016-08-01"]]}, cur).report.ok
+
+
+def test_an_end_before_a_stored_start_points_at_the_date_given():
+    stored = pd.DataFrame([{"pilot_id": "VNM-DAIRY", "milestone": "peer_review", "planned_start": None,
+                            "planned_end": None, "actual_start": None, "actual_end": dt.date(2017, 3, 31),
+                            "status": "completed", "notes": None}])
+    cur = reference_portfolio(milestones=stored)
+    c = check({"Progress": [["pilot_id", "milestone", "actual_start", "actual_end"],
+                            ["VNM-DAIRY", "peer_review", "2017-07-03", None]]}, cur)
+    (p,) = c.report.errors
+    assert (p.cell, p.code, p.value) == ("C2", "end_before_start", "2017-07-03")
+    assert p.message == ("Actual end 2017-03-31 (stored earlier) is before actual start 2017-07-03 for "
+                         "VNM-DAIRY peer_review: correct it, or give the right actual end too.")
+
+
 def test_quarter_before_the_pilot_started():
     c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2016-Q1", 5],
                               ["KEN-DAIRY", "2016-Q2", 5]]})
