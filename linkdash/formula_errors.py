@@ -5,12 +5,14 @@ python-calamine reads such a cell as an empty string, the same as a blank cell
 reported". This module finds them in the file itself, for the formats that record them:
 
 - xlsx / xlsm: a cell ``<c r="E2" t="e">...<v>#DIV/0!</v></c>`` in the sheet's XML part;
-- ods: a cell with ``calcext:value-type="error"`` (LibreOffice), whose text is the error.
+- ods: a cell with ``calcext:value-type="error"`` (LibreOffice), whose text is the error;
+- xls: a BIFF FORMULA record whose cached result is an error; the raw bytes are searched
+  for that record's pattern first, and only a file that has one is read again with xlrd
+  (the standard reader of the format) to place the cells.
 
 The sheet XML is inflated in 1 MB chunks and only searched for the error marker, so
 the cost is one decompression of the sheet (zlib lets go of the GIL: ``read_workbook``
 runs this beside calamine's own read). Only when a marker is found are the cells parsed.
-A legacy ``.xls`` keeps them in BIFF records that this module does not read.
 
 ``error_cells(data, kind, wanted) -> {sheet name: {(row0, col0): "#DIV/0!"}}`` for the
 sheets whose name ``wanted(name)`` accepts; {} when there are none or the file cannot be
@@ -35,6 +37,11 @@ _XLSX_CELL = re.compile(rb'<c\b([^>]*?\bt="e"[^>]*)>(.*?)</c>', re.S)
 _XLSX_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
 _ODS_MARK = b'calcext:value-type="error"'
+# BIFF8 FORMULA record (type 6, length >= 20): row, column, format, then a cached result
+# of 2, 0, error code, 0, 0, 0, FF FF (the codes of #NULL! #DIV/0! #VALUE! #REF! #NAME?
+# #NUM! #N/A #GETTING_DATA)
+_XLS_MARK = re.compile(rb"\x06\x00[\x14-\xff][\x00-\x01][\s\S]{6}\x02\x00"
+                       rb"[\x00\x07\x0f\x17\x1d\x24\x2a\x2b]\x00\x00\x00\xff\xff")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _FAULTS = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error,
            SafeET.ParseError, DefusedXmlException)
@@ -42,8 +49,10 @@ _FAULTS = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.err
 
 def error_cells(data: bytes, kind: str, wanted: Callable[[str], bool]
                 ) -> dict[str, dict[tuple[int, int], str]]:
-    if kind not in ("xlsx", "ods"):
+    if kind not in ("xlsx", "ods", "xls"):
         return {}
+    if kind == "xls":
+        return _xls(data, wanted)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         if kind == "xlsx":
@@ -138,4 +147,34 @@ def _ods(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[t
             elif el.tag == t_row:
                 row += int(el.get(f"{{{table_ns}}}number-rows-repeated", "1")) - 1
                 el.clear()
+    return out
+
+
+def _xls(data: bytes, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:
+    if _XLS_MARK.search(data) is None:
+        return {}
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except Exception:  # noqa: BLE001 - xlrd raises many kinds for files calamine reads;
+        return {}      # this scan only adds to calamine's reading, so it gives up quietly
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        for name in book.sheet_names():
+            if not wanted(name):
+                continue
+            sheet = book.sheet_by_name(name)
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR not in types:
+                    continue
+                for c, t in enumerate(types):
+                    if t == xlrd.XL_CELL_ERROR:
+                        code = sheet.cell_value(r, c)
+                        out.setdefault(name, {})[(r, c)] = xlrd.error_text_from_code.get(code, "#ERROR")
+    except Exception:  # noqa: BLE001 - as above
+        return out
+    finally:
+        book.release_resources()
     return out

@@ -201,7 +201,8 @@ def test_files_saved_by_libreoffice_import():
         assert len(t) == 6
 
 
-@pytest.mark.parametrize("name", ["libreoffice_formula_errors.xlsx", "libreoffice_formula_errors.ods"])
+@pytest.mark.parametrize("name", ["libreoffice_formula_errors.xlsx", "libreoffice_formula_errors.ods",
+                                  "libreoffice_formula_errors.xls"])
 def test_formula_errors_are_errors_at_their_cells_not_blanks(name):
     """calamine reads a cell whose formula ends in #DIV/0! as blank; the director sees
     #DIV/0! in it, and the file must not pass as "not reported" there."""
