@@ -66,8 +66,9 @@ class Portfolio:
     # the store's data version these frames were read at (``Store.load``); None for a
     # portfolio built in code. Filtering keeps it off: a part is not the store's state.
     data_version: int | None = field(default=None, compare=False)
-    # views computed from the frames once (the frames are never changed in place)
-    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    # views computed from the frames once (the frames are never changed in place); not an
+    # __init__ field, so every new portfolio (``dataclasses.replace`` too) starts empty
+    _memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def indicator_codes(self) -> "IndicatorCodes":
         """The indicator values as integer codes, computed once per portfolio: the
@@ -102,7 +103,7 @@ class Portfolio:
             targets=keep(self.targets),
             lessons=keep(self.lessons),
             benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
-            data_version=None, _memo={},
+            data_version=None,
         )
 
     def quarters(self) -> list[str]:

@@ -51,3 +51,25 @@ def test_mixed_radix_gives_one_key_per_combination_and_marks_missing_parts():
     b = np.array([2, 0, 2, 1])
     key, missing = keys.mixed_radix([a, b], [2, 3])
     assert key[:3].tolist() == [2, 3, 5] and missing.tolist() == [False, False, False, True]
+
+
+def test_a_portfolio_derived_from_another_computes_its_own_codes():
+    """``indicator_codes`` is memoised per portfolio: a portfolio cut to earlier quarters
+    (the deck's ``upto_quarter``) or filtered must not reuse the whole one's codes."""
+    from dataclasses import replace
+
+    from linkdash.deck import upto_quarter
+    from linkdash.portfolio import Filter, Portfolio
+
+    ind = pd.DataFrame({"pilot_id": ["KEN-DAIRY", "KEN-DAIRY", "UGA-DAIRY"],
+                        "quarter": ["2017-Q1", "2017-Q2", "2017-Q2"],
+                        "indicator": ["sales_usd"] * 3, "value": [1.0, 2.0, 3.0], "text": [None] * 3})
+    pil = pd.DataFrame({"pilot_id": ["KEN-DAIRY", "UGA-DAIRY"], "country": ["KEN", "UGA"],
+                        "region": ["Africa"] * 2, "value_chain": ["dairy_cow"] * 2})
+    whole = Portfolio(pilots=pil, indicators=ind, data_version=7)
+    assert len(whole.indicator_codes().pid) == 3
+    assert upto_quarter(whole, "2017-Q1").indicator_codes().value.tolist() == [1.0]
+    assert upto_quarter(whole, "2017-Q1").data_version is None
+    assert replace(whole, indicators=ind.iloc[2:]).indicator_codes().value.tolist() == [3.0]
+    part = whole.filtered(Filter(pilots=("UGA-DAIRY",)))
+    assert part.indicator_codes().value.tolist() == [3.0] and part.data_version is None
