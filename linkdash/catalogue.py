@@ -244,7 +244,8 @@ def sheets() -> dict[str, Sheet]:
         "Benchmarks": Sheet("Benchmarks", ("country", "year"), (
             Column("country", "country", True, "Country"),
             Column("year", "year", True, "Year"),
-            Column("living_income_usd", "money", label="Living income (USD)"),
+            # a benchmark is never a loss: 0 or more (an error), unlike an income (a warning)
+            Column("living_income_usd", "nonneg", label="Living income (USD)"),
             Column("source", "text", label="Source"),
         ), "Living-income benchmark per country and year (annual, per household)"),
         "Rates": Sheet("Rates", ("currency", "quarter"), (

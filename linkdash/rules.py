@@ -267,8 +267,9 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
     if ctype in ("count", "score", "year"):
         with np.errstate(invalid="ignore"):
             notwhole = np.abs(out - np.round(out)) > values.WHOLE_TOLERANCE
+        show = _plain if ctype == "year" else _show
         flag(notwhole, "not_whole" if ctype != "year" else "bad_year",
-             lambda v, f: f"{label} must be a whole number, found {_show(f)}: write e.g. {round(f)}.")
+             lambda v, f: f"{label} must be a whole number, found {show(f)}: write e.g. {round(f)}.")
         present = ~np.isnan(out)
         out[present] = np.round(out[present])
     with np.errstate(invalid="ignore"):
@@ -290,7 +291,7 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
                  lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: write decimal degrees (e.g. 36.95).")
         elif ctype == "year":
             flag((out < 1900) | (out > 2100), "bad_year",
-                 lambda v, f: f"{_show(f)} is not a year: write a year like 2017.")
+                 lambda v, f: f"{_plain(f)} is not a year: write a year like 2017.")
     return out, nonblank
 
 
@@ -433,7 +434,16 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
 # --- rules shared by the sheets ---------------------------------------------------------------
 
 def _key_text(key: tuple) -> str:
-    return " ".join(_show(k) if not isinstance(k, str) else k for k in key)
+    """A row's key as the user wrote it: ``TZA 2018`` (a year is no amount: no
+    thousands separator)."""
+    return " ".join(k if isinstance(k, str) else _plain(k) for k in key)
+
+
+def _plain(v: Any) -> str:
+    """A number without thousands separators: 2018, 2018.5."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def duplicate_keys(p: ParsedSheet, report: Report) -> set[int]:

@@ -826,6 +826,11 @@ def changes_counts(outcome) -> bool:
     if ch.new == 0 and ch.changed == 0:
         st.info("This file changes nothing in the store.")
         return False
+    detail = getattr(ch, "detail", None)
+    if detail is not None and not detail.empty and (detail["sheet"] != "Indicators").any():
+        st.caption("A value is one indicator of one pilot in one quarter, or one whole row of "
+                   "the other sheets (a pilot, a milestone, a target...); the lists below show "
+                   "each cell that is new or changes.")
     return True
 
 
@@ -842,6 +847,7 @@ def changes_detail(outcome) -> None:
     detail = getattr(outcome.changes, "detail", None)
     if detail is None or detail.empty:
         return
+    counts = {"changed": outcome.changes.changed, "new": outcome.changes.new}
     for kind, title, drop in (("changed", "Changed", ["kind"]), ("new", "New", ["kind", "old"])):
         rows = detail[detail["kind"] == kind]
         if rows.empty:
@@ -850,10 +856,13 @@ def changes_detail(outcome) -> None:
         shown = rows.head(DETAIL_ROWS_SHOWN)
         shown = shown.assign(old=shown["old"].map(_cell_text), new=shown["new"].map(_cell_text))
         suffix = "old and new value" if kind == "changed" else ""
-        st.markdown(f"**{title}** ({n:,}){': ' + suffix if suffix else ''}")
+        # the cards count values (a whole Pilots row is one); the list shows each cell
+        m = counts[kind]
+        what = f"{n:,}" if n == m else f"{n:,} cells in {m:,} value{'s' if m != 1 else ''}"
+        st.markdown(f"**{title}** ({what}){': ' + suffix if suffix else ''}")
         if n > DETAIL_ROWS_SHOWN:
             st.caption(f"Showing the first {DETAIL_ROWS_SHOWN:,} of {n:,}; the download has them all.")
-            st.download_button(f"Download all {n:,} {title.lower()} values (.csv)",
+            st.download_button(f"Download all {n:,} {title.lower()} cells (.csv)",
                                lambda rows=rows, drop=drop: frame_csv_bytes(rows.drop(columns=drop)),
                                file_name=f"{kind}-values.csv", mime="text/csv",
                                key=f"detail_csv_{kind}", on_click="ignore")

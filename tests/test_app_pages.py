@@ -283,6 +283,21 @@ def test_upload_preview_commit_then_the_overview_shows_the_new_quarter(demo_url)
     assert kpis(at)["Pilots reporting"] == "2"
 
 
+def test_a_new_pilot_counts_as_one_value_and_its_cells_are_listed_as_such(demo_url):
+    """The cards count values (a Pilots row is one); the list shows each cell, and says
+    so, so that "New values 1" and a list of 5 cells do not look like a contradiction."""
+    new_pilot = xlsx_bytes({"Pilots": [
+        ["pilot_id", "pilot_name", "country", "value_chain", "start_date"],
+        ["TZA-GOAT", "Tanzania goats", "Tanzania", "Dairy goat", "2017-08-15"]]})
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("new-pilot.xlsx", new_pilot, XLSX)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert kpis(at)["New values"] == "1"
+    body = texts(at)
+    assert "**New** (7 cells in 1 value)" in body, body
+    assert "one whole row of the other sheets" in " ".join(c.value for c in at.caption)
+
+
 def test_an_upload_with_errors_lists_them_with_sheet_and_cell_and_cannot_commit(demo_url):
     bad = xlsx_bytes({"Indicators": [
         ["Pilot ID", "Quarter", "Participants total", "Participants women"],
@@ -523,4 +538,4 @@ def test_a_large_upload_shows_the_first_rows_and_offers_them_all_as_csv(demo_url
     assert not at.exception, [e.value for e in at.exception]
     assert "Showing the first 4 of 6" in " ".join(c.value for c in at.caption)
     assert len(at.dataframe[-1].value) == 4
-    assert any("Download all 6 new values" in b.label for b in at.get("download_button"))
+    assert any("Download all 6 new cells" in b.label for b in at.get("download_button"))

@@ -269,3 +269,13 @@ def test_a_number_error_names_the_cell_and_the_text(value):
     (p,) = c.report.errors
     assert (p.sheet, p.cell, p.value) == ("Indicators", "C2", value)
     assert "Households reached" in p.message
+
+
+def test_years_read_as_years_and_a_benchmark_is_never_negative():
+    c = check({"Benchmarks": [["country", "year", "living_income_usd"], ["Kenya", 2017, 2500],
+                              ["KE", 2017.0, 2600], ["Uganda", 2018.5, 2000], ["Zambia", 2018, -5]]})
+    msg = {(p.cell, p.code): p.message for p in c.report.problems}
+    assert msg[("A3", "duplicate_key")].startswith("Rows 2 and 3 both have KEN 2017")
+    assert msg[("B4", "bad_year")] == "Year must be a whole number, found 2018.5: write e.g. 2018."
+    assert msg[("C5", "negative")] == "Living income (USD) cannot be negative, found -5: write 0 or more."
+    assert not c.report.ok
