@@ -274,8 +274,22 @@ def _reporting_frame(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
     return figures.reporting_grid(portfolio, qs) > 0
 
 
+def _start_quarters(portfolio: Portfolio) -> dict[str, str]:
+    """Pilot id -> the quarter of its start_date (pilots with one)."""
+    p = portfolio.pilots
+    if "start_date" not in p.columns:
+        return {}
+    out = {}
+    for pid, d in zip(p["pilot_id"], p["start_date"]):
+        d = as_date(d)
+        if d is not None:
+            out[pid] = quarters.of_date(d)
+    return out
+
+
 def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
-    """Pilot x quarter: which pilots reported any indicator for which quarter."""
+    """Pilot x quarter: which pilots reported any indicator for which quarter. Quarters
+    before a pilot's start date are drawn apart and not counted as missing reports."""
     title = "Which pilots reported, by quarter"
     if portfolio.pilots.empty or portfolio.indicators.empty:
         return no_data_figure(title, "No indicator reports yet")
@@ -284,24 +298,32 @@ def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
     names = _pilot_names(portfolio)
     pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
     grid = grid.reindex(index=pilots, columns=qs).fillna(False).astype(bool)
-    z = grid.astype(int).to_numpy()
+    starts = _start_quarters(portfolio)
+    before = np.array([[starts.get(p) is not None and q < starts[p] for q in qs] for p in pilots],
+                      dtype=bool).reshape(len(pilots), len(qs))
+    reported = grid.to_numpy()
+    z = np.where(reported, 1, np.where(before, -1, 0))  # a report before the start still counts
     text = np.where(z == 1, "✓", "")
-    hover = [[f"{names.get(p, p)}, {q}: {'reported' if z[i][j] else 'no report'}"
-              for j, q in enumerate(qs)] for i, p in enumerate(pilots)]
+    state = {1: "reported", 0: "no report", -1: "before the pilot started"}
+    hover = [[f"{names.get(p, p)}, {q}: {state[int(z[i][j])]}" for j, q in enumerate(qs)]
+             for i, p in enumerate(pilots)]
     ys = [names.get(p, p) for p in pilots]
     fig = go.Figure(go.Heatmap(
-        z=z, x=qs, y=ys, zmin=0, zmax=1,
-        colorscale=[[0, style.NO_DATA_FILL], [0.5, style.NO_DATA_FILL],
-                    [0.5, style.STATUS_COLORS["completed"]], [1, style.STATUS_COLORS["completed"]]],
+        z=z, x=qs, y=ys, zmin=-1, zmax=1,
+        colorscale=[[0, style.NOT_DUE_FILL], [1 / 3, style.NOT_DUE_FILL],
+                    [1 / 3, style.NO_DATA_FILL], [2 / 3, style.NO_DATA_FILL],
+                    [2 / 3, style.STATUS_COLORS["completed"]], [1, style.STATUS_COLORS["completed"]]],
         showscale=False, xgap=3, ygap=3, text=text, texttemplate="%{text}",
         textfont=dict(color="white", size=style.BASE_FONT_SIZE),
         customdata=[pilot_customdata([p] * len(qs), hover[i]) for i, p in enumerate(pilots)],
         hovertemplate="%{customdata[1]}<extra></extra>"))
     fig.add_trace(_cell_targets(qs, ys, pilots, hover, size=30))
-    reported = int(z.sum())
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=(
-        f"{reported} of {z.size} pilot-quarters reported · green ✓ = at least one indicator value, "
-        "grey = no report"))
+    n_reported, due = int((z == 1).sum()), int((z != -1).sum())
+    legend = "green ✓ = at least one indicator value, grey = no report"
+    if (z == -1).any():
+        legend += ", light = before the pilot started"
+    style.apply_layout(fig, f"{title}, {_span(qs)}",
+                       subtitle=f"{n_reported} of {due} pilot-quarters reported · {legend}")
     top = style.top_margin(fig, 50)  # quarter labels on two lines above the grid
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False),
                       height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20))

@@ -66,6 +66,7 @@ PORTFOLIO_COLOR = "#333333"      # the portfolio (weighted) line / reference
 REFERENCE_COLOR = "#666666"      # baselines, targets, benchmarks
 NO_DATA_FILL = "#BDBDBD"         # countries / cells without data (darker than LAND_FILL)
 LAND_FILL = "#F4F4F4"            # context land on maps
+NOT_DUE_FILL = "#F4F4F4"         # grid cells where nothing was due (before a pilot started)
 BORDER_COLOR = "#FFFFFF"
 
 # Line dashes to tell apart pilots that share a value chain colour.

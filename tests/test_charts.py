@@ -714,3 +714,22 @@ def test_pilot_from_selection_without_a_pilot_is_none():
     # the first point naming a pilot wins
     pts = [average, {"customdata": ["SEN-SHEEP"]}, {"customdata": ["KEN-DAIRY"]}]
     assert charts.pilot_from_selection(pts, NAMES) == "SEN-SHEEP"
+
+
+def test_quarters_before_a_pilot_started_are_not_missing_reports(pf):
+    """A pilot that started in 2017-Q3 had nothing to report before: those cells are
+    drawn apart and the caption counts only the quarters that were due."""
+    from dataclasses import replace
+
+    pil = pf.pilots.copy()
+    pil.loc[pil.pilot_id == "SEN-SHEEP", "start_date"] = dt.date(2017, 8, 15)
+    later = replace(pf, pilots=pil)
+    fig = charts.reporting_grid_chart(later)
+    hm = fig.data[0]
+    rows = dict(zip(hm.y, [list(r) for r in hm.z]))
+    assert rows["Senegal sheep"] == [-1, -1, 1]
+    assert rows["Kenya dairy"] == [1, 0, 1]
+    n_cells = len(hm.y) * len(hm.x)
+    subtitle = fig.layout.title.subtitle.text
+    assert f"3 of {n_cells - 2} pilot-quarters reported" in subtitle
+    assert "before the pilot started" in subtitle
