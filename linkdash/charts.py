@@ -866,8 +866,8 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
     """Per pilot, the share of women (or youth) among participants, members or leaders for
     the quarter, lowest first, with the portfolio share as a reference line."""
     quarter = quarter or portfolio.latest_quarter()
-    what = f"{WHO_LABELS.get(who, who)}'s share of {SHARE_FIGURE_LABELS.get(group, group)}"
-    what = what.replace("Youth (15-35)'s", "Youth (15-35) share")
+    whose = "Women's" if who == "women" else WHO_LABELS.get(who, who)
+    what = f"{whose} share of {SHARE_FIGURE_LABELS.get(group, group)}"
     title = f"{what}, {_quarter_when(quarter)}"
     part, total = f"{group}_{who}", f"{group}_total"
     if part not in catalogue.indicators():
@@ -940,7 +940,10 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
         fig.add_trace(go.Bar(
             x=qs, y=s.tolist(), name=names.get(pid, pid),
             marker=dict(color=lk["color"], line=dict(color="white", width=0.8),
-                        pattern=dict(shape=lk["pattern"], fgcolor="white", size=6)),
+                        # white hatching over the chain's colour (plotly's default
+                        # background for a pattern is transparent: the bar would vanish)
+                        pattern=dict(shape=lk["pattern"], fgcolor="white", bgcolor=lk["color"],
+                                     fillmode="overlay", size=6, solidity=0.3)),
             customdata=pilot_customdata([pid] * len(qs)), hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
                           + ("$%{y:,.0f}" if money else "%{y:,.0f}") + "<extra></extra>"))
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=f"{unit} · stacked by pilot · colour = value chain")

@@ -480,6 +480,9 @@ def test_inclusiveness_bars_sorted_ascending_and_match_figures(pf, group, who):
     assert shown == set(table.index[table[name].notna()])
     ref = [s for s in fig.layout.shapes if s.type == "line"][0]
     assert ref.x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")[name])
+    whose = "Women's" if who == "women" else "Youth (15-35)"
+    assert fig.layout.title.text.startswith(f"{whose} share of ")
+    assert "share share" not in fig.layout.title.text
 
 
 def test_inclusiveness_bars_lowest_first_on_screen(pf):
@@ -514,6 +517,20 @@ def test_business_chart_stacks_each_pilot_by_quarter(pf):
     assert ken.y[0] == 50000 and is_none(ken.y[1]) and ken.y[2] == 80000
     assert ken.marker.color == style.value_chain_color("dairy_cow")
     assert charts.is_no_data(charts.business_chart(pf, "buyers_with_agreements"))
+
+
+def test_hatched_business_bars_keep_their_chain_colour():
+    """Pilots of one chain are told apart by hatching; a hatched bar must still be filled
+    with the chain's colour (plotly draws a pattern on a transparent background unless
+    told otherwise: the bar vanished and the stack looked too low)."""
+    from linkdash import demo
+
+    fig = charts.business_chart(demo.demo_portfolio(), "sales_usd")
+    hatched = [t for t in fig.data if t.marker.pattern.shape]
+    assert len(hatched) >= 5  # the six dairy-cow pilots, three goat-meat ones...
+    for t in hatched:
+        assert t.marker.pattern.bgcolor == t.marker.color, t.name
+        assert t.marker.pattern.fillmode == "overlay" and t.marker.pattern.fgcolor == "white"
 
 
 # --- NBMP ------------------------------------------------------------------------------------
