@@ -50,7 +50,13 @@ class Filter:
     pilots: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        parts = [", ".join(v) for v in (self.regions, self.countries, self.value_chains, self.pilots) if v]
+        """The selection in words: ``Asia; Nepal; Goat meat`` (names, not codes)."""
+        from linkdash import countries
+
+        shown = (self.regions, tuple(countries.name(c) or c for c in self.countries),
+                 tuple(catalogue.VALUE_CHAIN_LABELS.get(v, v) for v in self.value_chains),
+                 self.pilots)
+        parts = [", ".join(v) for v in shown if v]
         return "; ".join(parts) if parts else "all pilots"
 
 

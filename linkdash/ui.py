@@ -501,16 +501,28 @@ def _set_pilot_param(widget_key: str) -> None:
 
 
 def pilot_picker(portfolio: Portfolio) -> str | None:
-    """The pilot named by ``?pilot=ID`` (any case), with a picker that changes it.
-    Returns None when the store has no pilots."""
+    """The pilot named by ``?pilot=ID`` (any case), with a picker that changes it. The
+    picker lists the pilots of the sidebar's filter; a pilot named in the URL outside the
+    filter is still shown (a shared link works), with a note. Returns None when the
+    store has no pilots."""
     p = portfolio.pilots
-    ids = sorted(p["pilot_id"].dropna().astype(str))
-    if not ids:
+    every = sorted(p["pilot_id"].dropna().astype(str))
+    if not every:
         return None
+    flt = current_filter()
+    ids = sorted(filtered_portfolio(portfolio).pilots["pilot_id"].dropna().astype(str))
     names = dict(zip(p["pilot_id"], p["pilot_name"]))
     wanted = str(st.query_params.get(PILOT_PARAM) or "").strip().upper()
-    if wanted and wanted not in ids:
-        st.warning(f"There is no pilot **{wanted}** in the store; showing {ids[0]}.")
+    if wanted and wanted not in every:
+        st.warning(f"There is no pilot **{wanted}** in the store; showing "
+                   f"{(ids or every)[0]}.")
+    if not ids:
+        st.caption(f"No pilot matches the filter ({flt.describe()}): listing every pilot.")
+        ids = every
+    elif wanted in every and wanted not in ids:
+        st.caption(f"{names.get(wanted) or wanted} is outside the sidebar's filter "
+                   f"({flt.describe()}); the list shows the pilots inside it.")
+        ids = sorted([*ids, wanted])
     current = wanted if wanted in ids else ids[0]
     # The widget key follows the URL, so a link to another pilot shows that pilot.
     key = f"pilot_picker_{current}"

@@ -199,6 +199,18 @@ def test_pilot_page_is_reachable_by_its_link(demo_url):
     assert any("kind" in t.columns and "demo" in set(t["kind"]) for t in tables)
 
 
+def test_pilot_page_follows_the_sidebar_filter(demo_url):
+    """With Nepal chosen in the sidebar the Pilot page opens Nepal's pilot and lists only
+    the pilots inside the filter; a link to a pilot outside it still opens, with a note."""
+    at = open_page("pilot", {"region": "Asia", "country": "Nepal"})
+    assert at.query_params.get("pilot") in ("NPL-GOAT", ["NPL-GOAT"])
+    options = at.selectbox[0].options
+    assert len(options) == 1 and "NPL-GOAT" in options[0], options
+    outside = open_page("pilot", {"region": "Africa", "pilot": "NPL-GOAT"})
+    assert outside.title[0].value.startswith("Nepal")
+    assert "outside the sidebar's filter (Africa)" in " ".join(c.value for c in outside.caption)
+
+
 def test_pilot_picker_moves_the_url_to_the_chosen_pilot(demo_url):
     at = open_page("pilot", {"pilot": "KEN-DAIRY"})
     at.selectbox(key="pilot_picker_KEN-DAIRY").set_value("SEN-SHEEP").run()
