@@ -141,12 +141,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-")
 
 
-def export_stem(flt: Filter = Filter(), quarter: str | None = None) -> str:
+def export_stem(flt: Filter = Filter(), quarter: str | None = None, *,
+                prefix: str = FILE_PREFIX) -> str:
     """A file name (without suffix) that says what the file holds:
     ``link-pilots_Africa_2018-Q4``, ``link-pilots_KEN+UGA_dairy-cow_2018-Q4``,
     ``link-pilots_2018-Q4`` for every pilot. More than three choices of one kind are
     counted (``5-countries``) so the name stays short."""
-    parts = [FILE_PREFIX]
+    parts = [prefix]
     for chosen, noun in ((flt.regions, "regions"), (flt.countries, "countries"),
                          (flt.value_chains, "value-chains"), (flt.pilots, "pilots")):
         if not chosen:
@@ -191,6 +192,29 @@ def export_xlsx_bytes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str
     if flt == Filter() and not quarter:
         return data
     return _restate_note(data, describe(flt, quarter, len(view.pilots)), today)
+
+
+LESSONS_PREFIX = "link-lessons"
+
+
+def lessons_stem(flt: Filter = Filter(), search: str = "") -> str:
+    """``link-lessons_Asia_milk-collection``: the lessons of the filter, and the search."""
+    stem = export_stem(flt, prefix=LESSONS_PREFIX)
+    words = _slug(search.strip())[:40].strip("-")
+    return f"{stem}_{words}" if words else stem
+
+
+def lessons_xlsx_bytes(lessons: pd.DataFrame, what: str | None = None, *,
+                       today: dt.date | None = None) -> bytes:
+    """Lessons as the template's Lessons sheet (text cells, never formulas;
+    re-importable); ``what`` says on the Instructions sheet which lessons these are
+    (``Asia, search "milk collection" (3 lessons)``)."""
+    from linkdash.template import write_template
+
+    buf = io.BytesIO()
+    write_template(buf, Portfolio(lessons=lessons), sheets=["Lessons"])
+    data = buf.getvalue()
+    return _restate_note(data, what, today) if what else data
 
 
 def _restate_note(data: bytes, what: str, today: dt.date | None) -> bytes:

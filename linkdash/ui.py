@@ -562,6 +562,46 @@ def pilot_facts(facts: pd.Series, per_row: int = 2) -> None:
 LESSON_COLUMNS = ["pilot_id", "quarter", "kind", "milestone", "lesson", "author"]
 
 
+LESSONS_READ = 60  # lessons written out in full (the table and the downloads have them all)
+
+
+def lessons_view(lessons: pd.DataFrame, *, with_pilot: bool = True, key: str = "lessons") -> None:
+    """The lessons to read (each in full, newest first) and, in a second tab, as a table."""
+    read, table = st.tabs(["Read", "Table"])
+    with read:
+        lessons_cards(lessons, with_pilot=with_pilot)
+    with table:
+        lessons_table(lessons, with_pilot=with_pilot)
+
+
+def lessons_cards(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
+    """Each lesson in full: who, when, what kind and which milestone, then its text."""
+    names = {}
+    if with_pilot:
+        p = load_portfolio().pilots
+        names = dict(zip(p["pilot_id"], p["pilot_name"]))
+    df = lessons.sort_values(["quarter", "pilot_id"], ascending=False)
+    for r in df.head(LESSONS_READ).itertuples(index=False):
+        head = []
+        if with_pilot:
+            head.append(f"[{_md(names.get(r.pilot_id) or r.pilot_id)}]({pilot_url(r.pilot_id)})")
+        head.append(f"**{_md(r.quarter)}**")
+        if isinstance(getattr(r, "kind", None), str):
+            head.append(_md(r.kind.capitalize()))
+        ms = getattr(r, "milestone", None)
+        if isinstance(ms, str):
+            head.append(_md(catalogue.MILESTONE_LABELS.get(ms, ms)))
+        author = getattr(r, "author", None)
+        if isinstance(author, str) and author.strip():
+            head.append(f"by {_md(author)}")
+        with st.container(border=True):
+            st.markdown(" · ".join(head))
+            st.markdown(_md(r.lesson).replace("\n", "  \n"))
+    if len(df) > LESSONS_READ:
+        st.caption(f"The {LESSONS_READ} newest of {len(df):,} lessons; the Table tab and the "
+                   "downloads have them all.")
+
+
 def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
     cols = [c for c in LESSON_COLUMNS if c in lessons.columns and (with_pilot or c != "pilot_id")]
     df = lessons[cols].sort_values(["quarter"] + (["pilot_id"] if with_pilot else []),
@@ -813,18 +853,6 @@ def frame_csv_bytes(df: pd.DataFrame) -> bytes:
     for row in df.itertuples(index=False):
         w.writerow([exports.csv_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
-
-
-def lessons_xlsx_bytes(lessons: pd.DataFrame) -> bytes:
-    """The lessons as the template's Lessons sheet (text cells, never formulas;
-    re-importable)."""
-    import io
-
-    from linkdash.template import write_template
-
-    buf = io.BytesIO()
-    write_template(buf, Portfolio(lessons=lessons), sheets=["Lessons"])
-    return buf.getvalue()
 
 
 def changes_counts(outcome) -> bool:

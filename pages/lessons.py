@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkdash import catalogue, ui
+from linkdash import catalogue, exports, ui
 
 ui.page_start()
 
@@ -33,10 +33,13 @@ if portfolio.lessons.empty:
 elif found.empty:
     ui.no_data("No lesson matches this search.")
 else:
-    ui.lessons_table(found)
     d1, d2, _ = st.columns([1, 1, 3])
+    flt = ui.current_filter()
+    stem = exports.lessons_stem(flt, text)
+    what = flt.describe() + (f', search "{text.strip()}"' if text.strip() else "") + \
+        f" ({len(found)} lesson{'' if len(found) == 1 else 's'})"
     d1.download_button("Download as CSV", ui.frame_csv_bytes(found[ui.LESSON_COLUMNS]),
-                       file_name="link-lessons.csv", mime="text/csv", key="lessons_csv")
-    d2.download_button("Download as Excel", lambda: ui.lessons_xlsx_bytes(found),
-                       file_name="link-lessons.xlsx", key="lessons_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                       file_name=f"{stem}.csv", mime="text/csv", key="lessons_csv")
+    d2.download_button("Download as Excel", lambda: exports.lessons_xlsx_bytes(found, what),
+                       file_name=f"{stem}.xlsx", key="lessons_xlsx", mime=ui.XLSX_MIME)
+    ui.lessons_view(found)

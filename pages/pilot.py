@@ -52,7 +52,7 @@ st.subheader("Lessons")
 if one.lessons.empty:
     ui.no_data("No lessons documented for this pilot yet.")
 else:
-    ui.lessons_table(one.lessons, with_pilot=False)
+    ui.lessons_view(one.lessons, with_pilot=False)
 
 st.subheader("Submissions that touched this pilot")
 subs = ui.submissions_for_pilot(pilot_id)

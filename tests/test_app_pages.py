@@ -263,6 +263,50 @@ def test_lessons_kind_filter_and_downloads(demo_url):
     assert any("CSV" in b for b in labels) and any("Excel" in b for b in labels)
 
 
+def test_lessons_are_readable_in_full_and_downloads_say_what_they_hold(demo_url, monkeypatch):
+    """Each lesson is written out whole (a table cell cuts it after a line), and the
+    downloads are named after the filter and the search."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    files: list[str] = []
+    for method in ("add", "add_deferred"):
+        original = getattr(MediaFileManager, method)
+
+        def keep(self, data, mimetype, coordinates, file_name=None, *a, _original=original, **kw):
+            files.append(file_name)
+            return _original(self, data, mimetype, coordinates, file_name, *a, **kw)
+
+        monkeypatch.setattr(MediaFileManager, method, keep)
+    at = open_page("lessons", {"region": "Asia"})
+    at.text_input(key="lessons_q").set_value("milk collection").run()
+    assert not at.exception
+    found = at.dataframe[0].value
+    shown = [m.value for m in at.markdown]
+    for lesson in found["lesson"]:
+        assert any(lesson.split()[0] in m and lesson.split()[-1].rstrip(".") in m for m in shown), lesson
+    assert "link-lessons_Asia_milk-collection.csv" in files, files
+    assert "link-lessons_Asia_milk-collection.xlsx" in files, files
+
+
+def test_lessons_xlsx_names_the_selection():
+    import io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from linkdash import exports
+
+    les = pd.DataFrame([{"pilot_id": "NPL-GOAT", "quarter": "2017-Q3", "kind": "insight",
+                         "lesson": "=Milk collection moved to market day", "milestone": None,
+                         "author": "a@example.org"}])
+    data = exports.lessons_xlsx_bytes(les, 'Asia, search "milk" (1 lesson)')
+    wb = load_workbook(io.BytesIO(data))
+    notes = " ".join(str(c.value) for c in wb["Instructions"]["A"][:5])
+    assert 'Export of the stored data of Asia, search "milk" (1 lesson)' in notes
+    assert wb["Lessons"]["D2"].value == "=Milk collection moved to market day"
+    assert wb["Lessons"]["D2"].data_type == "s"  # text, never a formula
+
+
 def test_lessons_csv_is_formula_safe():
     import pandas as pd
 
