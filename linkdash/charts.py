@@ -650,10 +650,12 @@ def _target_row(portfolio: Portfolio, pilot_id: str, indicator: str) -> dict | N
     return {k: (None if style.is_missing(v) else v) for k, v in r.items()}
 
 
-def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | None = None) -> go.Figure:
+def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | None = None, *,
+                 width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
     """Each pilot's average household income by quarter (colour = value chain), the
     portfolio's weighted average, and for a single pilot its baseline, target and its
-    country's living-income benchmark. Quarters without a report leave a gap."""
+    country's living-income benchmark. Quarters without a report leave a gap.
+    ``width_px``: the width the chart gets; a narrow chart puts its legend underneath."""
     title = "Average household income from the value chain (USD/year)"
     wide = _wide(portfolio)
     ids = list(pilot_ids) if pilot_ids else sorted(portfolio.pilots["pilot_id"])
@@ -711,10 +713,13 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
         if not bench.notna().any():
             notes.append("no living-income benchmark for the country")
         subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle)
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
                                                           tickformat="$,.0f", rangemode="tozero"),
                       hovermode="closest", height=520)
+    if width_px < style.CHART_WIDTH_PX:  # a legend beside the plot would leave it no room
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
+                          height=600, margin=dict(b=150))
     return _zoom_on_drag(fig)
 
 
@@ -862,7 +867,7 @@ def _share_figure_name(group: str, who: str) -> str:
 
 
 def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: str = "participants",
-                       who: str = "women") -> go.Figure:
+                       who: str = "women", *, width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
     """Per pilot, the share of women (or youth) among participants, members or leaders for
     the quarter, lowest first, with the portfolio share as a reference line."""
     quarter = quarter or portfolio.latest_quarter()
@@ -880,7 +885,7 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
     return _share_bars(portfolio, t, share, title, quarter,
                        figures.portfolio_figures(portfolio, Filter(), quarter).get(name),
                        "Portfolio", f"{WHO_LABELS.get(who, who)} as a share of {group}",
-                       f"No pilot gave both {part} and {total} for this quarter")
+                       f"No pilot gave both {part} and {total} for this quarter", width_px=width_px)
 
 
 def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:

@@ -12,7 +12,10 @@ import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, deck, maps, quarters, ui
+from linkdash import catalogue, charts, deck, maps, quarters, style, ui
+
+# the pilot slide's chart column (3/5 of the main column in a 1400 px window)
+PILOT_CHART_PX = 520
 
 ui.page_start()
 
@@ -106,10 +109,12 @@ elif slide == "inclusiveness":
     _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
     left, right = st.columns(2)
     with left:
-        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "women"),
+        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "women",
+                                                width_px=style.HALF_WIDTH_PX),
                       key="slide_women")
     with right:
-        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "youth"),
+        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "youth",
+                                                width_px=style.HALF_WIDTH_PX),
                       key="slide_youth")
 elif slide == "nbmp":
     st.title("The New Business Model Principles")
@@ -143,8 +148,9 @@ else:
         if s["figures"]:
             st.caption(f"Key figures, {quarters.label(s['quarter'])}")
             ui.kpi_cards(s["figures"], ["households_reached", "women_share_participants",
-                                        "income_avg_usd", "share_above_living_income"], per_row=2)
+                                        "income_avg_usd", "share_above_living_income"], per_row=1)
         else:
             st.caption("No indicators reported yet.")
     with right:
-        ui.show_chart(charts.income_trend(view, [pid]), key=f"slide_income_{pid}")
+        ui.show_chart(charts.income_trend(view, [pid], width_px=PILOT_CHART_PX),
+                      key=f"slide_income_{pid}")

@@ -750,3 +750,14 @@ def test_quarters_before_a_pilot_started_are_not_missing_reports(pf):
     subtitle = fig.layout.title.subtitle.text
     assert f"3 of {n_cells - 2} pilot-quarters reported" in subtitle
     assert "before the pilot started" in subtitle
+
+
+def test_a_narrow_income_chart_keeps_its_plot_wide_enough(pf):
+    """On a pilot slide the chart gets 3/5 of the page: its legend goes underneath
+    (beside the plot it left the plot ~50 px) and its title wraps to that width."""
+    wide = charts.income_trend(pf, ["KEN-DAIRY"])
+    narrow = charts.income_trend(pf, ["KEN-DAIRY"], width_px=520)
+    assert wide.layout.legend.orientation != "h"
+    assert narrow.layout.legend.orientation == "h" and narrow.layout.legend.y < 0
+    longest = max(len(line) for line in narrow.layout.title.text.split("<br>"))
+    assert longest <= style.chars_per_line(520, style.TITLE_FONT_SIZE)
