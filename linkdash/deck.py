@@ -247,6 +247,15 @@ def key_lesson(lessons: pd.DataFrame, pilot_id: str, quarter: str | None = None)
             for k in ("pilot_id", "quarter", "kind", "lesson", "milestone", "author")}
 
 
+def pilot_kicker(facts: dict, with_region: bool = False) -> str:
+    """``Kenya · Africa · Dairy cows · Kieni dairy cooperative, Nyeri``: the facts a pilot
+    has (none of them is shown as "no data")."""
+    keys = ["Country"] + (["Region"] if with_region else []) + ["Value chain"]
+    parts = [facts[k] for k in keys if facts.get(k) not in (None, "no data")]
+    where = [facts[k] for k in ("Producer organisation", "Site") if facts.get(k) not in (None, "no data")]
+    return " · ".join(parts + ([", ".join(where)] if where else []))
+
+
 def pilot_summary(story: Story, pilot_id: str) -> dict:
     """One pilot for its slide: ``facts`` (label -> text), ``quarter`` (its latest
     quarter with data up to the story's quarter, or None), ``figures`` (its
@@ -264,7 +273,9 @@ def pilot_summary(story: Story, pilot_id: str) -> dict:
         "Value chain": style.value_chain_label(chain) if not _blank(chain) else None,
         "Producer organisation": row.get("producer_org"),
         "Site": row.get("site"),
-        "Dates": (f"{start} to {end}" if not (_blank(start) and _blank(end)) else None),
+        "Dates": (f"{start} to {end}" if not (_blank(start) or _blank(end))
+                  else f"from {start}" if not _blank(start)
+                  else f"until {end}" if not _blank(end) else None),
         "Target households": (f"{int(row.get('target_households')):,}"
                               if not _blank(row.get("target_households")) else None),
     }
@@ -384,6 +395,36 @@ def _text(slide, left, top, width, height, lines, size: int = 20, bold: bool = F
     return box
 
 
+# Bold title characters are up to about 0.6 em wide on average (LibreOffice's rendering
+# of "Where the pilots work: households reached, Q4 2017" wrapped at 32 pt); a title line
+# is 1.2 em high; the text box keeps 0.1 inch free at each side.
+TITLE_CHAR_EM, TITLE_LINE_EM = 0.6, 1.2
+
+
+def title_lines(title: str, size: int) -> int:
+    """How many lines ``title`` takes in the title box at ``size`` points."""
+    per_line = int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * TITLE_CHAR_EM))
+    return max(1, -(-len(title) // per_line))
+
+
+def title_size(title: str) -> int:
+    """The largest title size (32 pt down to 20 pt) at which ``title`` fits the title box
+    (one line, or two at 20 pt), so a long title never runs into the subtitle."""
+    for size in (32, 28, 24, 22, 20):
+        if title_lines(title, size) * size * TITLE_LINE_EM <= TITLE_H / Pt(1):
+            return size
+    return 20
+
+
+def subtitle_size(subtitle: str) -> int:
+    """16 pt, or smaller (down to 12 pt) so that the subtitle stays on its one line above
+    the slide's body (regular characters: about 0.5 em wide)."""
+    for size in (16, 14, 13, 12):
+        if len(subtitle) <= int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * 0.5)):
+            return size
+    return 12
+
+
 def _slide(prs, title: str, subtitle: str | None = None):
     """A slide with the title in the layout's title placeholder (so PowerPoint's outline
     and accessibility checker see it), a green accent bar and an optional subtitle."""
@@ -396,14 +437,14 @@ def _slide(prs, title: str, subtitle: str | None = None):
     tf.vertical_anchor = MSO_ANCHOR.MIDDLE
     for p in tf.paragraphs:
         p.alignment = PP_ALIGN.LEFT
-        _style_runs(p, 32, True, INK)
+        _style_runs(p, title_size(title), True, INK)
     bar = slide.shapes.add_shape(1, 0, TITLE_TOP + Inches(0.1), Inches(0.18), TITLE_H - Inches(0.2))
     bar.fill.solid()
     bar.fill.fore_color.rgb = ACCENT
     bar.line.fill.background()
     if subtitle:
         _text(slide, MARGIN, TITLE_TOP + TITLE_H - Inches(0.05), SLIDE_W - 2 * MARGIN, Inches(0.45),
-              subtitle, size=16, color=GREY)
+              subtitle, size=subtitle_size(subtitle), color=GREY)
     return slide
 
 
@@ -778,8 +819,7 @@ def _figure_table(slide, left, top, width, names: list[str], values: dict, row_h
 def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     s = pilot_summary(story, pilot_id)
     f = s["facts"]
-    slide = _slide(prs, f"{s['name']} ({pilot_id})",
-                   f"{f['Country']} · {f['Region']} · {f['Value chain']} · {f['Producer organisation']}, {f['Site']}")
+    slide = _slide(prs, f"{s['name']} ({pilot_id})", pilot_kicker(f, with_region=True))
     top = BODY_TOP + Inches(0.45)
     left_w = Inches(6.0)
     ms = s["milestones"]
@@ -848,12 +888,14 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
     if not groups:
         _no_data(slide, "No insights or recommendations recorded for this selection")
     else:
-        # as many groups as fit: ~95 characters a line at 20pt, ~0.37 inch a line
-        budget, used, shown = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37), 0.0, []
+        # as many groups as fit, counted cautiously (a rendered slide must never run into
+        # its footer): ~82 characters a line at 20pt, ~0.37 inch a line, the paragraphs'
+        # spacing, and one line kept for "N more in the speaker notes"
+        budget, used, shown = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37) - 1, 0.0, []
         for g in groups:
             head = f"{', '.join(g['pilots'])} ({g['kind']}, {quarters.label(g['quarter'])})"
             body = _clip(g["lesson"], 260)
-            need = -(-len(head) // 110) * 0.85 + -(-len(body) // 95) + 0.4
+            need = -(-len(head) // 100) * 0.85 + -(-len(body) // 82) + 0.5
             if shown and used + need > budget:
                 break
             used += need

@@ -125,7 +125,7 @@ else:
     s = deck.pilot_summary(story, pid)
     f = s["facts"]
     st.title(f"{s['name']} ({pid})")
-    st.markdown(f'<p class="lp-kicker">{html.escape(" · ".join([f["Country"], f["Value chain"], f["Producer organisation"], f["Site"]]))}</p>',
+    st.markdown(f'<p class="lp-kicker">{html.escape(deck.pilot_kicker(f))}</p>',
                 unsafe_allow_html=True)
     les = s["lesson"]
     if les:

@@ -344,3 +344,37 @@ def test_presentation_page_opens_on_the_slide_of_the_url_and_follows_the_filter(
     body = " ".join(m.value for m in at.markdown)
     assert "Slide 12 of 12" in body
     assert at.title[0].value == "Vietnam dairy cows (VNM-DAIRY)"
+
+
+def test_titles_and_subtitles_fit_their_boxes(prs):
+    """A title that would wrap at 32 pt is set smaller (LibreOffice showed two-line
+    titles running into the subtitle), and a long subtitle stays on its line."""
+    title_box_pt = deck.TITLE_H / 12700
+    for slide in list(prs.slides)[1:]:  # (the title slide has its own layout)
+        runs = [r for p in slide.shapes.title.text_frame.paragraphs for r in p.runs]
+        if not runs:
+            continue
+        size = runs[0].font.size.pt
+        text = slide.shapes.title.text_frame.text
+        assert deck.title_lines(text, size) * size * deck.TITLE_LINE_EM <= title_box_pt, (text, size)
+    assert deck.title_size("What the pilots learned") == 32
+    assert deck.title_size("Where the pilots work: households reached, Q4 2017") < 32
+    lessons = _slide(prs, "What the pilots learned")
+    sub = [sh for sh in lessons.shapes if sh.has_text_frame and sh.text_frame.text.startswith("Each pilot")][0]
+    assert sub.text_frame.paragraphs[0].runs[0].font.size.pt < 16
+
+
+def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
+    """A pilot added with a Pilots row only: no "no data" in its kicker, dates "from"."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    extra = pd.DataFrame([{"pilot_id": "TZA-GOAT", "pilot_name": "Tanzania goats", "country": "TZA",
+                           "country_name": "Tanzania", "value_chain": "dairy_goat", "region": "Africa",
+                           "start_date": dt.date(2017, 8, 15)}])
+    p = replace(portfolio, pilots=pd.concat([portfolio.pilots, extra], ignore_index=True))
+    story = deck.resolve(p, Filter(pilots=("TZA-GOAT",)), None, None, True)
+    s = deck.pilot_summary(story, "TZA-GOAT")
+    assert s["facts"]["Dates"] == "from 2017-08-15"
+    assert deck.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
