@@ -195,6 +195,11 @@ def sidebar_filters(portfolio: Portfolio) -> None:
         st.subheader("Filters")
         st.multiselect("Region", regions, key=REGION_KEY, bind="query-params",
                        placeholder="All regions")
+        chosen = _state_tuple(REGION_KEY)
+        if chosen:  # the countries of the chosen regions (and any already chosen)
+            p = portfolio.pilots
+            inside = set(p.loc[p["region"].isin(chosen), "country"]) | set(_state_tuple(COUNTRY_KEY))
+            countries = {c: n for c, n in countries.items() if c in inside}
         st.multiselect("Country", sorted(countries, key=lambda c: countries[c]),
                        format_func=lambda c: countries.get(c, c), key=COUNTRY_KEY,
                        bind="query-params", placeholder="All countries")

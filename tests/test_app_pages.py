@@ -595,3 +595,11 @@ def test_a_large_upload_shows_the_first_rows_and_offers_them_all_as_csv(demo_url
     assert "Showing the first 4 of 6" in " ".join(c.value for c in at.caption)
     assert len(at.dataframe[-1].value) == 4
     assert any("Download all 6 new cells" in b.label for b in at.get("download_button"))
+
+
+def test_the_country_list_follows_the_chosen_region(demo_url):
+    at = open_page("overview", {"region": "Asia"})
+    countries = at.multiselect(key="country").options
+    assert "Nepal" in countries and "Kenya" not in countries, countries
+    everywhere = open_page("overview").multiselect(key="country").options
+    assert "Kenya" in everywhere and "Nepal" in everywhere
