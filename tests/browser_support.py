@@ -129,21 +129,26 @@ def offline_browser():
             browser.close()
 
 
-def new_offline_page(browser, blocked: list[str], width: int = 1400, height: int = 1000):
+def new_offline_page(browser, blocked: list[str], width: int = 1400, height: int = 1000, *,
+                     local_servers: bool = True, timeout: float = 30_000):
+    """A page whose every request leaves the machine is aborted and listed in
+    ``blocked``: files, data and blob URLs pass, and so does localhost unless
+    ``local_servers`` is False (a report opened from disk needs no server)."""
     context = browser.new_context(viewport={"width": width, "height": height},
                                   accept_downloads=True)
 
     def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        url = route.request.url
+        host = urlparse(url).hostname or ""
+        if url.startswith(("file:", "data:", "blob:")) or (local_servers and host in LOCAL_HOSTS):
             route.continue_()
         else:
-            blocked.append(route.request.url)
+            blocked.append(url)
             route.abort()
 
     context.route("**/*", guard)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(timeout)
     return page
 
 

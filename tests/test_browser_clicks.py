@@ -32,6 +32,14 @@ def click_centre(page, locator) -> None:
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
+def open_chart(page, url: str, selector: str, settle_ms: int = 1000) -> None:
+    """Open ``url`` in the app and wait until ``selector`` (a chart's marks) is drawn."""
+    page.goto(url)
+    bs.wait_for_app(page)
+    page.wait_for_selector(selector, timeout=30_000)
+    page.wait_for_timeout(settle_ms)
+
+
 def wait_for_pilot_page(page, pilot_id: str) -> None:
     page.wait_for_url(re.compile(rf"/pilot\?(.*&)?pilot={re.escape(pilot_id)}(&|$)"), timeout=30_000)
     bs.wait_for_app(page)
@@ -51,10 +59,7 @@ def plot_data(page, index: int, trace: int) -> dict:
 
 def test_clicking_a_bar_on_outcomes_opens_that_pilots_page(app, page):
     names = pilot_names(app)
-    page.goto(app.url + "/outcomes?tab=Inclusiveness")
-    bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .bars .point path", timeout=30_000)
-    page.wait_for_timeout(1000)
+    open_chart(page, app.url + "/outcomes?tab=Inclusiveness", ".js-plotly-plot .bars .point path")
     chart = page.locator(".js-plotly-plot").first
     bars = chart.locator(".bars .point path")
     data = plot_data(page, 0, 0)
@@ -78,10 +83,7 @@ def test_clicking_a_bar_on_outcomes_opens_that_pilots_page(app, page):
 
 def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
     names = pilot_names(app)
-    page.goto(app.url + "/")
-    bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .scatterlayer .points path", timeout=30_000)
-    page.wait_for_timeout(1000)
+    open_chart(page, app.url + "/", ".js-plotly-plot .scatterlayer .points path")
     grid = page.locator(".js-plotly-plot").first
     targets = plot_data(page, 0, 1)
     assert targets["name"] == "pilot cells"
@@ -98,10 +100,7 @@ def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
 
 def test_clicking_a_gantt_bar_opens_that_pilots_page(app, page):
     names = pilot_names(app)
-    page.goto(app.url + "/progress")
-    bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .bars .point path", timeout=30_000)
-    page.wait_for_timeout(1000)
+    open_chart(page, app.url + "/progress", ".js-plotly-plot .bars .point path")
     planned = plot_data(page, 0, 0)
     assert planned["name"] == "Planned"
     k = 9 * 6 + 3  # a milestone of the seventh pilot
@@ -137,10 +136,7 @@ def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
 
 
 def test_dragging_a_chart_still_zooms_and_stays_on_the_page(app, page):
-    page.goto(app.url + "/outcomes?tab=Income")
-    bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
-    page.wait_for_timeout(1000)
+    open_chart(page, app.url + "/outcomes?tab=Income", ".js-plotly-plot .nsewdrag")
     before = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
         ._fullLayout.yaxis.range.slice()""")
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()

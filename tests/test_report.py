@@ -132,18 +132,7 @@ def test_report_draws_every_chart_from_disk_with_the_network_blocked(portfolio, 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-
-            def guard(route):
-                if route.request.url.startswith("file:"):
-                    route.continue_()
-                else:
-                    requested.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.set_default_timeout(60_000)
+            page = bs.new_offline_page(browser, requested, local_servers=False, timeout=60_000)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(path.as_uri())
             page.wait_for_function(
