@@ -135,13 +135,18 @@ def data_version() -> int:
     return int(get_store().data_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _load_portfolio(url: str | None, version: int) -> Portfolio:
     return _open_store(url).load()
 
 
 def load_portfolio(version: int | None = None) -> Portfolio:
-    """The current portfolio, cached per data version."""
+    """The current portfolio, read once per data version and shared (not copied) by every
+    call, page and session: a page run asks for it several times (app.py's sidebar, the
+    page, the charts' pilot names), and a copy of a large store costs a tenth of a second
+    each. Like ``computed``'s results it must not be changed in place (pandas copies on
+    write, so derived frames are safe); its memoised ``indicator_codes`` then serve every
+    upload checked against this version."""
     if version is None:
         version = data_version()
     return _load_portfolio(database_url(), version)
