@@ -155,13 +155,17 @@ class IndicatorCodes:
     text: np.ndarray  # object: the text as stored (str), None for none
 
 
-def _as_text(arr: np.ndarray) -> np.ndarray:
-    """Object array -> str values, None for blank (what the store holds)."""
+def text_array(arr: np.ndarray) -> np.ndarray:
+    """Object array -> text as the store holds it: str values, None for blank (None, NaN,
+    pd.NA); the array itself when it is all text already."""
     if pd.api.types.infer_dtype(arr, skipna=False) == "string":
         return arr
     out = np.full(len(arr), None, dtype=object)
     given = ~pd.isna(arr)
-    out[given] = [str(v) for v in arr[given].tolist()]
+    vals = arr[given]
+    if pd.api.types.infer_dtype(vals, skipna=False) != "string":
+        vals = np.array([str(v) for v in vals.tolist()] + [None], dtype=object)[:-1]
+    out[given] = vals
     return out
 
 
@@ -183,7 +187,7 @@ def indicator_codes(ind: pd.DataFrame | None) -> IndicatorCodes:
         i_idx = np.array([get(c, -1) if isinstance(c, str) else -1 for c in names.tolist()],
                          dtype=np.int64)
     value = pd.to_numeric(ind["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    text = (_as_text(ind["text"].to_numpy(dtype=object)) if "text" in ind.columns
+    text = (text_array(ind["text"].to_numpy(dtype=object)) if "text" in ind.columns
             else np.full(len(ind), None, dtype=object))
-    return IndicatorCodes(pid, _as_text(np.asarray(pid_uniq, dtype=object)), q,
-                          _as_text(np.asarray(q_uniq, dtype=object)), i_idx, value, text)
+    return IndicatorCodes(pid, text_array(np.asarray(pid_uniq, dtype=object)), q,
+                          text_array(np.asarray(q_uniq, dtype=object)), i_idx, value, text)

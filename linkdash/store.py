@@ -59,7 +59,7 @@ from sqlalchemy.engine import Connection, Engine
 from linkdash import catalogue
 from linkdash.keys import codes_in, last_position, mixed_radix, repeated
 from linkdash.values import as_date
-from linkdash.portfolio import FRAME_COLUMNS, IndicatorCodes, Portfolio, empty_frame
+from linkdash.portfolio import FRAME_COLUMNS, IndicatorCodes, Portfolio, empty_frame, text_array
 from linkdash.problems import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -392,16 +392,7 @@ def _text_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
     """An object column as stored text (None for blank), like ``_coerce("text", v)``."""
     if name not in df.columns:
         return np.full(n, None, dtype=object)
-    arr = df[name].to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
-        return arr
-    blank = pd.isna(arr)
-    out = np.full(n, None, dtype=object)
-    given = arr[~blank]
-    if pd.api.types.infer_dtype(given, skipna=False) != "string":
-        given = np.array([_coerce("text", v) for v in given.tolist()] + [None], dtype=object)[:-1]
-    out[~blank] = given
-    return out
+    return text_array(df[name].to_numpy(dtype=object))
 
 
 def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
@@ -579,8 +570,8 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: Any = None,
     m = hit[fidx]  # stored row of each found live row
     old_v = s_value[m]
     old_t = s_text[m]
-    if len(old_t) and pd.api.types.infer_dtype(old_t, skipna=True) not in ("string", "empty"):
-        old_t = np.array([_coerce("text", v) for v in old_t.tolist()] + [None], dtype=object)[:-1]
+    if len(old_t):
+        old_t = text_array(old_t)
     del s_value, s_text
     rows = live[fidx]
     diff_v = has_v[rows] & ~_same_floats(old_v, val[rows])
