@@ -68,6 +68,7 @@ NBMP_LABELS = {
 }
 
 LESSON_MAX_CHARS = 2000
+TEXT_MAX_CHARS = 2000  # every text field (names, notes, lessons): the spec's limit
 
 
 # --- header normalisation (the spec's matching rule) ------------------------

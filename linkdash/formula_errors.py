@@ -30,10 +30,14 @@ from typing import Callable
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from linkdash.problems import column_index
+
 _CHUNK = 1 << 20
 _TAIL = 1 << 14  # bytes kept between chunks, so that a cell cut in two is seen whole
 _XLSX_MARK = b't="e"'
-_XLSX_CELL = re.compile(rb'<c\b([^>]*?\bt="e"[^>]*)>(.*?)</c>', re.S)
+# bounded repeats: a cell is short, so every match attempt stays short too (an unbounded
+# ``.*?`` scanned to the end of the buffer for each ``<c t="e"/>``: quadratic)
+_XLSX_CELL = re.compile(rb'<c\b([^>]{0,400}?\bt="e"[^>]{0,400}?)(?:/>|>(.{0,4000}?)</c>)', re.S)
 _XLSX_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
 _ODS_MARK = b'calcext:value-type="error"'
@@ -62,14 +66,7 @@ def error_cells(data: bytes, kind: str, wanted: Callable[[str], bool]
         return {}
 
 
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n - 1
-
-
-def _xlsx_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def xlsx_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> its XML part, from xl/workbook.xml and its relationships."""
     names = set(zf.namelist())
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
@@ -90,7 +87,7 @@ def _xlsx_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 
 def _xlsx(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:
     out: dict[str, dict[tuple[int, int], str]] = {}
-    for name, part in _xlsx_parts(zf).items():
+    for name, part in xlsx_sheet_parts(zf).items():
         if not wanted(name):
             continue
         found: dict[tuple[int, int], str] = {}
@@ -101,10 +98,10 @@ def _xlsx(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[
                 if _XLSX_MARK in buf:
                     for m in _XLSX_CELL.finditer(buf):
                         ref = _XLSX_REF.search(m.group(1))
-                        val = _XLSX_VALUE.search(m.group(2))
-                        if ref and val:
-                            pos = (int(ref.group(2)) - 1, _col_index(ref.group(1)))
-                            found[pos] = val.group(1).decode("utf-8", "replace")
+                        val = _XLSX_VALUE.search(m.group(2) or b"")
+                        if ref:  # an error cell without its value still shows an error
+                            pos = (int(ref.group(2)) - 1, column_index(ref.group(1).decode()))
+                            found[pos] = val.group(1).decode("utf-8", "replace")[:40] if val else "#ERROR"
                 tail = buf[-_TAIL:]
         if found:
             out[name] = found
@@ -137,7 +134,7 @@ def _ods(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[t
                     row, col = row + 1, 0
                 continue
             if el.tag in (t_cell, t_cov):
-                span = int(el.get(f"{{{table_ns}}}number-columns-repeated", "1"))
+                span = _repeat(el.get(f"{{{table_ns}}}number-columns-repeated"), MAX_COLUMNS - col)
                 if sheet is not None and wanted(sheet) and el.get(f"{{{calc_ns}}}value-type") == "error":
                     text = "".join(el.itertext()).strip() or "#ERROR"
                     for c in range(col, col + span):
@@ -145,9 +142,21 @@ def _ods(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[t
                 col += span
                 el.clear()
             elif el.tag == t_row:
-                row += int(el.get(f"{{{table_ns}}}number-rows-repeated", "1")) - 1
+                row += _repeat(el.get(f"{{{table_ns}}}number-rows-repeated"), MAX_ROWS - row) - 1
                 el.clear()
     return out
+
+
+MAX_COLUMNS = 16_384  # Excel's limits: a repeat beyond them is cut (an ods may say 10^9)
+MAX_ROWS = 1_048_576
+
+
+def _repeat(text: str | None, room: int) -> int:
+    try:
+        n = int(text) if text else 1
+    except ValueError:
+        n = 1
+    return max(1, min(n, max(room, 1)))
 
 
 def _xls(data: bytes, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:

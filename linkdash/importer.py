@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from linkdash import catalogue, rules
+from linkdash import catalogue, rules, sandbox
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Report
 from linkdash.workbook import gc_paused, locate_sheets, read_workbook
@@ -210,34 +210,87 @@ def _problem_order(sheet_names: dict[str, str]):
     return key
 
 
+@dataclass
+class ReadSheets:
+    """What reading the untrusted bytes gives: the located sheets' typed columns
+    (``rules.ParsedSheet``, without the cell grids) and the problems found so far."""
+
+    report: Report
+    parsed: dict[str, rules.ParsedSheet]
+    sheet_names: dict[str, str]  # canonical -> as written
+    kind: str
+
+
+def read_sheets(data: bytes, filename: str) -> ReadSheets:
+    """Everything that touches the file's bytes: the guards, calamine (or csv), the
+    formula-error scan, finding sheets and headers, and typing every cell. Runs in the
+    isolated reader (``sandbox.run_isolated``); never raises for what is in the file."""
+    with gc_paused():
+        report = Report()
+        raw = read_workbook(data, filename)
+        report.extend(raw.report)
+        if raw.report.errors:
+            return ReadSheets(report, {}, {}, raw.kind)
+        found = locate_sheets(raw, report)
+        raw.sheets.clear()  # the located columns hold what is needed: free the grids
+        parsed = {name: rules.parse_sheet(t, report) for name, t in found.items()}
+        for p in parsed.values():
+            p.table = p.table.slim(keep_raw=p.table.canonical == "Pilots")
+        return ReadSheets(report, parsed, {k: t.name for k, t in found.items()}, raw.kind)
+
+
+_FAULT_TEXT = {
+    "timeout": "reading it took longer than the limit",
+    "memory": "reading it needed more memory than the limit",
+    "crashed": "the spreadsheet reader stopped on it",
+    "error": "the spreadsheet reader failed on it",
+}
+
+
+def _read_isolated(data: bytes, filename: str) -> ReadSheets:
+    """``read_sheets`` in a child process with time and memory limits; a child that
+    dies, hangs or runs out of memory gives one ``file_unsafe`` error."""
+    result = sandbox.run_isolated(read_sheets, data, filename)
+    if result.ok:
+        return result.value
+    report = Report()
+    why = _FAULT_TEXT.get(result.fault, "the spreadsheet reader failed on it")
+    report.error("file_unsafe", None, None, filename,
+                 f"{filename} could not be read safely ({why}), so nothing was read from it. "
+                 f"Open it in Excel or LibreOffice, copy the LINK sheets into a new copy of "
+                 f"the template, save it as .xlsx and upload that file.")
+    return ReadSheets(report, {}, {}, "")
+
+
 def check_file(data: bytes, filename: str, current: Portfolio | None = None, *,
-               scope: set[str] | None = None, today: dt.date | None = None) -> CheckedWorkbook:
+               scope: set[str] | None = None, today: dt.date | None = None,
+               isolated: bool = True) -> CheckedWorkbook:
     """Read and check a workbook against the stored portfolio ``current``.
 
-    Never raises for what is in the file: every problem is in ``report``."""
+    Never raises for what is in the file: every problem is in ``report``. The file's
+    bytes are read in an isolated child process (``isolated=False`` reads them in this
+    process: for tests and fuzzing only, never for an upload)."""
     with gc_paused():
-        return _check_file(data, filename, current, scope=scope, today=today)
+        return _check_file(data, filename, current, scope=scope, today=today, isolated=isolated)
 
 
 def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
-                scope: set[str] | None, today: dt.date | None) -> CheckedWorkbook:
+                scope: set[str] | None, today: dt.date | None, isolated: bool) -> CheckedWorkbook:
     current = current if current is not None else Portfolio()
     today = today or dt.date.today()
     scope = {s.strip().upper() for s in scope} if scope is not None else None
     report = Report()
     # the stored values as codes (for the rules and the preview) depend on the store
-    # alone: computed while calamine reads the file (it lets go of the GIL meanwhile)
+    # alone: computed while the child process reads the file
     with ThreadPoolExecutor(max_workers=1) as pool:
         stored = pool.submit(current.indicator_codes)
-        raw = read_workbook(data, filename)
+        read = _read_isolated(data, filename) if isolated else read_sheets(data, filename)
         stored.result()  # (re-raises what went wrong there)
-    report.extend(raw.report)
-    if raw.report.errors:
-        return CheckedWorkbook(report, {}, {}, raw.kind)
-    found = locate_sheets(raw, report)
-    raw.sheets.clear()  # the located columns hold what is needed: free the grids
-    sheet_names = {k: t.name for k, t in found.items()}
-    parsed = {name: rules.parse_sheet(t, report) for name, t in found.items()}
+    report.extend(read.report)
+    if read.report.errors and not read.parsed:
+        return CheckedWorkbook(report, {}, {}, read.kind)
+    sheet_names = read.sheet_names
+    parsed = read.parsed
 
     ctx = rules.Context(current, today, scope)
     ctx.pilots = rules.pilot_context(current, parsed.get("Pilots"))
@@ -279,4 +332,4 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
         else:
             tables[name] = _frame(p, rows, extra)
     report.problems.sort(key=_problem_order(sheet_names))
-    return CheckedWorkbook(report, tables, sheet_names, raw.kind)
+    return CheckedWorkbook(report, tables, sheet_names, read.kind)

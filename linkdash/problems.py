@@ -32,15 +32,26 @@ class Problem:
         return d
 
 
+MAX_VALUE_CHARS = 200  # a problem shows at most this much of the value found
+
+
+def _short(v: Any) -> Any:
+    """A value found, as a problem keeps it: a long text is cut (a 50 MB cell must not
+    travel into every table, log and JSON answer)."""
+    if isinstance(v, str) and len(v) > MAX_VALUE_CHARS:
+        return v[:MAX_VALUE_CHARS - 3] + "..."
+    return v
+
+
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
 
     def error(self, code: str, sheet: str | None, cell: str | None, value: Any, message: str) -> None:
-        self.problems.append(Problem(code, ERROR, sheet, cell, value, message))
+        self.problems.append(Problem(code, ERROR, _short(sheet), cell, _short(value), message))
 
     def warn(self, code: str, sheet: str | None, cell: str | None, value: Any, message: str) -> None:
-        self.problems.append(Problem(code, WARNING, sheet, cell, value, message))
+        self.problems.append(Problem(code, WARNING, _short(sheet), cell, _short(value), message))
 
     def extend(self, other: "Report") -> None:
         self.problems.extend(other.problems)
@@ -69,6 +80,14 @@ def column_letter(index: int) -> str:
         n, r = divmod(n - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+def column_index(letters: str) -> int:
+    """Excel letters -> 0-based column index (A -> 0, AA -> 26)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def cell_ref(row0: int, col0: int) -> str:

@@ -36,13 +36,15 @@ PROBLEM_CODES: dict[str, str] = {
     "xml_entities": ERROR, "too_many_rows": ERROR, "no_known_sheet": ERROR,
     "no_header": ERROR, "duplicate_sheet": ERROR, "missing_column": ERROR,
     "duplicate_column": ERROR, "unknown_column": WARNING, "sheet_ignored": WARNING,
-    "empty_sheet": WARNING,
+    "empty_sheet": WARNING, "file_unsafe": ERROR, "sheet_too_large": ERROR,
+    "hidden_sheet": WARNING, "external_links": WARNING, "macros": WARNING,
     # cells
     "not_a_number": ERROR, "not_whole": ERROR, "negative": ERROR, "negative_income": WARNING,
     "score_range": ERROR, "latitude_range": ERROR, "longitude_range": ERROR, "bad_year": ERROR,
     "bad_quarter": ERROR, "bad_date": ERROR, "bad_code": ERROR, "bad_pilot_id": ERROR,
     "bad_country": ERROR, "bad_currency": ERROR, "bad_indicator": ERROR,
     "required_value": ERROR, "text_too_long": ERROR, "formula_error": ERROR,
+    "bad_text": ERROR,
     # rows and sheets
     "duplicate_key": ERROR, "unknown_pilot": ERROR, "out_of_scope": ERROR,
     "future_quarter": ERROR, "before_start": ERROR, "part_above_total": ERROR,
@@ -252,6 +254,13 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
                 report.error("not_a_number", sheet, t.cell(code, i), v, f"{label}: {err}.")
             else:
                 out[i] = f
+    infinite = np.isinf(out)
+    if infinite.any():  # 1e309 or INF cells: every stored number is finite
+        for i in np.flatnonzero(infinite).tolist():
+            report.error("not_a_number", sheet, t.cell(code, i), raw[i],
+                         f"{label}: {values.show_value(raw[i])} is not a finite number: write a "
+                         f"number.")
+        out[infinite] = np.nan
     present = ~np.isnan(out)
     if not present.any():
         return out, nonblank
@@ -353,6 +362,28 @@ def _parse_strings(raw: np.ndarray, parse, is_text: bool, bad_code: str, label: 
     return lut[codes].tolist()
 
 
+def _text_rules(col: list, column: catalogue.Column, t: SheetTable, code: str, sheet: str,
+                report: Report) -> None:
+    """Text cells are at most ``catalogue.TEXT_MAX_CHARS`` long and hold no control
+    characters but tab and line breaks (PostgreSQL refuses a NUL byte, SQLite keeps
+    it: both stores must agree). A wrong cell is an error and its value is dropped."""
+    limit = catalogue.TEXT_MAX_CHARS
+    for i, v in enumerate(col):
+        if v is None:
+            continue
+        if len(v) > limit and code != "lesson":  # lessons: ``lessons_rules``
+            report.error("text_too_long", sheet, t.cell(code, i), v[:60] + "...",
+                         f"{column.header} in row {t.row_number(i)} has {len(v):,} characters; "
+                         f"the limit is {limit:,}: shorten it (or split a lesson into two).")
+            col[i] = None
+        elif values.has_control_chars(v):
+            report.error("bad_text", sheet, t.cell(code, i), values.visible_controls(v),
+                         f"{column.header} in row {t.row_number(i)} holds an invisible control "
+                         f"character (shown as {values.visible_controls(v)[:80]!r}): retype the "
+                         f"text or paste it as plain text.")
+            col[i] = None
+
+
 def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
     """Typed columns for a located sheet; every cell that cannot be read is reported."""
     spec = catalogue.sheets()[t.canonical]
@@ -407,6 +438,9 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
                      f"report).")
         if code in spec.key:
             bad_key.add(i)
+    for code in t.columns_raw:
+        if spec.column(code).type == "text":
+            _text_rules(vals[code], spec.column(code), t, code, sheet, report)
     rows = np.flatnonzero(nonblank).tolist()
     parsed = ParsedSheet(t, vals, rows, bad_key)
     # required values
@@ -831,7 +865,14 @@ def convert_local_money(p: ParsedSheet, ctx: Context, report: Report) -> None:
                              f"amount: add a row to the Rates sheet with currency {cur}, quarter {q} "
                              f"and units_per_usd (or give the amount in USD).")
                 continue
-            uv[i] = float(lv[i]) / rate
+            usd = float(lv[i]) / rate
+            if not math.isfinite(usd):
+                report.error("not_a_number", p.name, p.cell(local, i), float(lv[i]),
+                             f"{ind.label}: {_show(float(lv[i]))} {cur} at {rate:g} {cur} per USD "
+                             f"is too large to store: check the amount and the rate for {cur} "
+                             f"in {q}.")
+                continue
+            uv[i] = usd
         p.values[ind.code] = uv
         if ind.code not in p.table.columns:  # cells of the converted values point at the local column
             p.table.columns[ind.code] = p.table.columns[local]

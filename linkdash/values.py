@@ -54,7 +54,7 @@ def is_blank(v: Any) -> bool:
 
 def _show(v: Any) -> str:
     if isinstance(v, str):
-        return f'"{v}"'
+        return f'"{v}"' if len(v) <= 80 else f'"{v[:60]}..." ({len(v):,} characters)'
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
@@ -83,6 +83,26 @@ def as_date(v: Any) -> dt.date | None:
     return None
 
 
+MAX_NUMBER_CHARS = 64  # longer text is never a number (and the patterns stay linear)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_chars(s: str) -> bool:
+    """A control character other than tab and line breaks (a NUL byte, an escape...)."""
+    return _CONTROL.search(s) is not None
+
+
+def visible_controls(s: str) -> str:
+    """``s`` with its control characters written as ``\\x00``, for a message."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def show_value(v: Any, limit: int = 60) -> str:
+    """A cell's value for a message: numbers as written, long text cut."""
+    text = _show(v) if not isinstance(v, str) else f'"{v}"'
+    return text if len(text) <= limit else text[:limit] + '..."' 
+
+
 def parse_number(v: Any) -> Parsed:
     """A numeric cell, or text that is unambiguously a number -> float."""
     t = type(v)
@@ -98,6 +118,9 @@ def parse_number(v: Any) -> Parsed:
     if t is not str:
         return None, f"{_show(v)} is not a number: write a number"
     s = v.strip(_SPACES + "\t\r\n")
+    if len(s) > MAX_NUMBER_CHARS:
+        return None, (f"{show_value(s, 30)} ({len(s):,} characters) is not a number: write a "
+                      f"plain number like 1234 or 1234.5")
     if s[:1] in _MINUS_SIGNS:  # a minus sign pasted from the web or Word is still a minus
         s = "-" + s[1:]
     if _PLAIN_NUMBER.match(s):

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkdash import catalogue
-from linkdash.formula_errors import error_cells
-from linkdash.problems import Report, cell_ref, column_letter
+from linkdash.formula_errors import error_cells, xlsx_sheet_parts
+from linkdash.problems import Report, cell_ref, column_index, column_letter
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_DATA_ROWS = 200_000
@@ -40,6 +40,8 @@ HEADER_SEARCH_ROWS = 10
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_PART_RATIO = 200  # uncompressed / compressed, for parts above 20 MB
 MAX_ZIP_MEMBERS = 5_000
+MAX_COLUMNS = 16_384  # Excel's own limit
+MAX_CELLS = 30_000_000  # rows x columns of one sheet's grid (the 50,000-row workbook: 1.4 M)
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -63,6 +65,8 @@ class RawWorkbook:
     sheets: list[RawSheet] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     ignored_sheets: list[str] = field(default_factory=list)
+    # xlsx: sheet name -> (rows, columns) its <dimension> declares, checked before calamine
+    dimensions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +81,7 @@ class SheetTable:
     grid: np.ndarray | None = None  # every cell below the header row (object, rows x columns)
     # formula errors in the columns read: (data row, column code) -> the error ("#DIV/0!")
     errors: dict[tuple[int, str], str] = field(default_factory=dict)
+    rows_below: int | None = None  # set by ``slim``, which drops the raw cells
 
     @property
     def first_row(self) -> int:
@@ -84,7 +89,18 @@ class SheetTable:
 
     @property
     def n_rows(self) -> int:
+        if self.rows_below is not None:
+            return self.rows_below
         return len(next(iter(self.columns_raw.values()))) if self.columns_raw else 0
+
+    def slim(self, *, keep_raw: bool = False) -> "SheetTable":
+        """The same sheet without its cell grid (and without the raw cells unless
+        ``keep_raw``): what the rules need once the cells are typed, small enough to
+        send from the isolated reader to the server."""
+        raw = {c: np.asarray(v, dtype=object).copy() for c, v in self.columns_raw.items()} \
+            if keep_raw else {}
+        return SheetTable(self.canonical, self.name, self.header_row, dict(self.columns), raw,
+                          None, dict(self.errors), self.n_rows)
 
     def cell(self, code: str, i: int) -> str:
         """Excel reference of column ``code`` in data row ``i`` (0-based below the header)."""
@@ -235,8 +251,10 @@ def sniff_kind(data: bytes, filename: str, report: Report) -> str:
                      f"{filename} is a PDF document, not a spreadsheet: upload {FORMATS}.")
         return ""
     head = data[:8192]
-    looks_text = b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
     ext = _ext(filename)
+    # a csv may hold a stray NUL byte in a cell (an error at that cell, not a binary file)
+    looks_text = (b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+                  or (ext in CSV_EXTENSIONS and head.count(b"\x00") <= max(1, len(head) // 100)))
     if looks_text and ext not in SPREADSHEET_EXTENSIONS:
         if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
             report.error("not_a_spreadsheet", None, None, filename,
@@ -291,6 +309,13 @@ def _read_csv(data: bytes, raw: RawWorkbook) -> None:
                          f"from your spreadsheet as CSV and upload the new file.")
         return
     width = max((len(r) for r in rows), default=0)
+    if width > MAX_COLUMNS:
+        line = next(i for i, r in enumerate(rows) if len(r) == width) + 1
+        raw.report.error("sheet_too_large", None, f"A{line}", width,
+                         f"Line {line} of {raw.filename} has {width:,} fields; a LINK sheet has at "
+                         f"most {MAX_COLUMNS:,} columns. Delete the stray separators at the end "
+                         f"of that line (or save the sheet again as CSV) and upload the new file.")
+        return
     for r in rows:
         if len(r) < width:
             r.extend([""] * (width - len(r)))
@@ -305,12 +330,39 @@ def _known_sheet(name: str) -> str | None:
     return None
 
 
+_FAULTS = BaseException  # what calamine may raise: anything, a ``PanicException`` too
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+        raise exc
+
+
+def _too_large(raw: RawWorkbook, name: str, n_rows: int, n_cols: int) -> bool:
+    """A sheet whose grid would be too large to build is an error before it is built."""
+    if n_rows > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
+        raw.report.error("too_many_rows", name, None, n_rows,
+                         f"Sheet {name} has {n_rows:,} rows; the monitor takes at most "
+                         f"{MAX_DATA_ROWS:,} data rows per sheet: split it into smaller files "
+                         f"(or delete the rows below your data, which may hold stray formatting).")
+        return True
+    if n_cols > MAX_COLUMNS or n_rows * n_cols > MAX_CELLS:
+        raw.report.error("sheet_too_large", name, None, f"{n_rows:,} rows x {n_cols:,} columns",
+                         f"Sheet {name} reaches column {column_letter(n_cols - 1)} on "
+                         f"{n_rows:,} rows, far more than a LINK sheet has: delete the columns to "
+                         f"the right of your data and the rows below it (a stray cell far away "
+                         f"is enough), save and upload again.")
+        return True
+    return False
+
+
 def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - calamine raises many kinds for bad files
+    except _FAULTS as exc:  # calamine raises many kinds for bad files, and may panic
+        _reraise_interrupt(exc)
         if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError":
             raw.report.error("file_encrypted", None, None, raw.filename,
                              f"{raw.filename} is protected with a password: remove the password "
@@ -321,9 +373,22 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                              f"open it in Excel, save it as .xlsx and upload the new file.")
         return
     try:
+        hidden = {m.name for m in wb.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] != "Visible"}
+    except _FAULTS as exc:
+        _reraise_interrupt(exc)
+        hidden = set()
+    try:
         for name in wb.sheet_names:
             if _known_sheet(name) is None:
                 raw.ignored_sheets.append(name)
+                continue
+            if name in hidden:
+                raw.report.warn("hidden_sheet", name, None, name,
+                                f"Sheet {name} is hidden in the workbook; it was read like the "
+                                f"others. Unhide it (right-click a sheet tab > Unhide) to see what "
+                                f"it sends, or delete it if it should not be sent.")
+            declared = raw.dimensions.get(name)
+            if declared is not None and _too_large(raw, name, *declared):
                 continue
             try:
                 sheet = wb.get_sheet_by_name(name)
@@ -334,9 +399,12 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                         f"Sheet {name} has {end[0] + 1:,} rows; the monitor takes at most "
                         f"{MAX_DATA_ROWS:,} data rows per sheet: split it into smaller files.")
                     continue
+                if end is not None and _too_large(raw, name, end[0] + 1, end[1] + 1):
+                    continue
                 rows = sheet.to_python(skip_empty_area=False) if end is not None else []
                 del sheet
-            except Exception as exc:  # noqa: BLE001
+            except _FAULTS as exc:  # a Rust panic is a BaseException
+                _reraise_interrupt(exc)
                 raw.report.error("file_unreadable", name, None, None,
                                  f"Sheet {name} cannot be read ({type(exc).__name__}): open the file "
                                  f"in Excel, save it again and upload the new file.")
@@ -344,6 +412,44 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
             raw.sheets.append(RawSheet(name, rows))
     finally:
         wb.close()
+
+
+_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]{1,4})?([0-9]{1,8})?(?::([A-Z]{1,4})([0-9]{1,8}))?"')
+
+
+def _package_warnings(data: bytes, kind: str, raw: RawWorkbook) -> None:
+    """What the package itself says, before any sheet is read: declared sheet sizes
+    (xlsx), links to other workbooks (their values are cached copies) and macros."""
+    vba = "_VBA_PROJECT".encode("utf-16-le")
+    macros = kind == "xls" and vba in data
+    if kind == "xlsx":
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            names = set(zf.namelist())
+            macros = any(n.lower().endswith("vbaproject.bin") for n in names)
+            links = sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
+            if links:
+                raw.report.warn("external_links", None, None, len(links),
+                                f"{raw.filename} links to {len(links)} other workbook"
+                                f"{'s' if len(links) > 1 else ''}: cells that take their values "
+                                f"from there hold copies saved the last time the links were "
+                                f"updated. Check them, or paste them as values (Paste Special > "
+                                f"Values) before sending.")
+            for name, part in xlsx_sheet_parts(zf).items():
+                if _known_sheet(name) is None:
+                    continue
+                with zf.open(part) as fh:
+                    head = fh.read(4096)
+                m = _DIMENSION.search(head)
+                if m and m.group(3):
+                    raw.dimensions[name] = (int(m.group(4)), column_index(m.group(3).decode()) + 1)
+        except Exception:  # noqa: BLE001 - calamine reports a damaged file itself
+            pass
+    if macros:
+        raw.report.warn("macros", None, None, raw.filename,
+                        f"{raw.filename} contains macros. The monitor reads only the cells and "
+                        f"never runs them, and the original is offered for download only "
+                        f"without its macros. Save the workbook as .xlsx to send it without them.")
 
 
 def read_workbook(data: bytes, filename: str) -> RawWorkbook:
@@ -357,6 +463,7 @@ def read_workbook(data: bytes, filename: str) -> RawWorkbook:
         if kind == "csv":
             _read_csv(data, raw)
         else:
+            _package_warnings(data, kind, raw)
             # formula errors (which calamine reads as blank) are looked for beside it
             with ThreadPoolExecutor(max_workers=1) as pool:
                 errors = pool.submit(error_cells, data, kind, lambda n: _known_sheet(n) is not None)
@@ -444,7 +551,7 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
         cols_raw[code] = grid[:, c] if c < width else np.full(n, "", dtype=object)
     code_at = {c: code for code, c in columns.items()}
     errors = {(r - header_row - 1, code_at[c]): text for (r, c), text in (cell_errors or {}).items()
-              if r > header_row and c in code_at}
+              if header_row < r <= header_row + n and c in code_at}
     return SheetTable(canonical, name, header_row, columns, cols_raw, grid, errors)
 
 
