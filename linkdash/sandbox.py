@@ -72,6 +72,20 @@ class Isolated:
     value: Any = None
     fault: str = ""  # "timeout" | "memory" | "crashed" | "error"
     detail: str = ""  # for the log, never for the user
+    peak_mb: float = 0.0  # the child's peak resident memory (when it finished)
+
+
+def warm() -> None:
+    """Start the fork server now (in the background), so that the first upload does
+    not wait for it."""
+    def start() -> None:
+        try:
+            _ctx()
+            forkserver.ensure_running()
+        except Exception:  # noqa: BLE001 - the first upload starts it again
+            pass
+
+    threading.Thread(target=start, name="linkdash-forkserver", daemon=True).start()
 
 
 def _ctx():
@@ -138,7 +152,8 @@ def _child(conn, limits: Limits, func: Callable, args: tuple) -> None:
         pass
     try:
         value = func(*args)
-        payload = pickle.dumps(("ok", value), protocol=pickle.HIGHEST_PROTOCOL)
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        payload = pickle.dumps(("ok", (value, peak_kb)), protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
         payload = pickle.dumps(("memory", "MemoryError"))
     except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
@@ -199,8 +214,8 @@ def run_isolated(func: Callable, *args: Any, limits: Limits | None = None) -> Is
         return Isolated(False, fault="crashed", detail=f"exit code {code}")
     status, value = pickle.loads(payload)
     if status == "ok":
-        return Isolated(True, value)
+        return Isolated(True, value[0], peak_mb=value[1] / 1024)
     return Isolated(False, fault=status, detail=str(value))
 
 
-__all__ = ["Limits", "Isolated", "run_isolated"]
+__all__ = ["Limits", "Isolated", "run_isolated", "warm"]

@@ -109,7 +109,8 @@ def formula_errors_unclosed():
     """Error cells written as empty elements (``<c t="e"/>``, no ``</c>``) by the thousand."""
     rows = [_header_row()]
     for r in range(2, 6002):
-        rows.append(f'<row r="{r}"><c r="A{r}" t="e"/><c r="C{r}" t="e"/></row>'.encode())
+        rows.append(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>KEN-DAIRY</t></is></c>'
+                    f'<c r="B{r}" t="inlineStr"><is><t>2017-Q3</t></is></c><c r="C{r}" t="e"/></row>'.encode())
     return "div0-empty.xlsx", raw_xlsx(b"".join(rows))
 
 
@@ -423,7 +424,7 @@ KINDS = {
     "corner_cells_with_dimension": (corner_cells_with_dimension, {"sheet_too_large", "too_many_rows"}),
     "wide_row": (wide_row, {"sheet_too_large", "file_unsafe"}),
     "formula_errors_many": (formula_errors_many, {"formula_error"}),
-    "formula_errors_unclosed": (formula_errors_unclosed, {"formula_error", "empty_sheet", "no_header"}),
+    "formula_errors_unclosed": (formula_errors_unclosed, {"formula_error"}),
     "long_digits": (long_digits, {"not_a_number"}),
     "ods_repeated_columns": (ods_repeated_columns, {"file_unsafe", "sheet_too_large", "formula_error"}),
     "ods_repeated_rows": (ods_repeated_rows, {"file_unsafe", "sheet_too_large", "too_many_rows"}),
@@ -476,3 +477,15 @@ KINDS = {
     "shared_strings_huge_index": (shared_strings_huge_index, {"file_unreadable", "file_unsafe"}),
     "negative_row_ref": (negative_row_ref, {"file_unreadable", "file_unsafe", "sheet_too_large"}),
 }
+
+
+def reference_pilots_workbook() -> bytes:
+    """The pilots the hostile files name, as a director's Pilots sheet."""
+    return xlsx_bytes({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
+                                  ["KEN-DAIRY", "Kenya", "dairy_cow", "2017-01-15"],
+                                  ["VNM-DAIRY", "Vietnam", "dairy_cow", "2017-01-15"]]})
+
+
+def good_indicators() -> bytes:
+    """A small clean quarterly workbook, to show the store still takes files."""
+    return _good()

@@ -1,0 +1,111 @@
+"""Hostile and broken files (tests/hostile.py) through the real import, as the Upload page
+and ``python -m linkdash import`` run it: each gets its clear problem, in bounded time
+and memory, nothing of it is stored, and the process that checked it goes on."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+
+from linkdash import sandbox, submit
+from linkdash.importer import check_file
+from tests import hostile
+from tests.workbook_builder import reference_portfolio
+
+TIME_BOUND_S = 45  # generous: the reader's own wall-clock limit is 60 s; most take < 1 s
+MEMORY_BOUND_MB = 400  # growth of the checking (server) process's peak memory
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return reference_portfolio()
+
+
+@pytest.mark.parametrize("kind", sorted(hostile.KINDS))
+def test_hostile_file_gets_its_problem_and_changes_nothing(kind, store):
+    make, expected = hostile.KINDS[kind]
+    filename, data = make()
+    demo_like = hostile.reference_pilots_workbook()
+    assert submit.import_file(store, demo_like, "pilots.xlsx").ok
+    version, before = store.data_version(), len(store.submissions())
+    peak = _peak_mb()
+    t = time.monotonic()
+    outcome = submit.import_file(store, data, filename, user="tester@example.org")
+    elapsed = time.monotonic() - t
+    codes = {p.code for p in outcome.errors + outcome.warnings}
+    assert codes & expected, (kind, sorted(codes), [p.message for p in outcome.errors[:3]])
+    assert elapsed < TIME_BOUND_S, (kind, elapsed)
+    assert _peak_mb() - peak < MEMORY_BOUND_MB, (kind, _peak_mb() - peak)
+    for p in outcome.errors + outcome.warnings:
+        assert p.message and len(p.message) < 1200, p  # a message a person reads
+        assert p.value is None or len(str(p.value)) <= 200, p
+    if outcome.errors:
+        assert store.data_version() == version
+        assert len(store.submissions()) == before
+    # the store still works: a good file imports after the hostile one
+    good = submit.import_file(store, hostile.good_indicators(), "good.xlsx")
+    assert good.ok and good.submission_id is not None, [p.message for p in good.errors]
+
+
+def test_at_least_forty_kinds():
+    assert len(hostile.KINDS) >= 40
+
+
+def test_a_crashing_reader_leaves_this_process_answering(reference):
+    """The 2 KB workbook that makes calamine allocate 512 GB: the child dies, this
+    process gets one clear error and checks the next file as usual."""
+    name, data = hostile.corner_cells()
+    c = check_file(data, name, reference)
+    assert [p.code for p in c.report.errors] == ["file_unsafe"]
+    assert "could not be read safely" in c.report.errors[0].message
+    assert "correct the cells" not in c.report.errors[0].message.lower()
+    ok = check_file(hostile.good_indicators(), "good.xlsx", reference)
+    assert ok.report.ok, ok.report.errors
+
+
+def test_time_limit_stops_a_slow_reader():
+    """A reader that never ends is stopped at the wall-clock limit."""
+    t = time.monotonic()
+    r = sandbox.run_isolated(time.sleep, 30, limits=sandbox.Limits(seconds=2, memory_mb=500))
+    assert not r.ok and r.fault == "timeout"
+    assert time.monotonic() - t < 15
+
+
+def test_memory_limit_stops_a_greedy_reader():
+    r = sandbox.run_isolated(bytearray, 3 * 2**30, limits=sandbox.Limits(seconds=20, memory_mb=300))
+    assert not r.ok and r.fault in ("memory", "crashed")
+
+
+def test_the_isolated_reader_gives_the_same_result_as_reading_here(reference):
+    data = hostile.good_indicators()
+    a = check_file(data, "good.xlsx", reference)
+    b = check_file(data, "good.xlsx", reference, isolated=False)
+    assert a.report.problems == b.report.problems
+    assert a.tables["Indicators"].equals(b.tables["Indicators"])
+
+
+def test_nul_text_is_refused_alike_on_every_store(store):
+    name, data = hostile.nul_text()
+    out = submit.import_file(store, data, name)
+    assert not out.ok
+    bad = [p for p in out.errors if p.code == "bad_text"]
+    assert bad and bad[0].sheet == "Progress" and bad[0].cell == "D2"
+    assert "\\x00" in bad[0].value
+
+
+def test_infinite_money_through_a_tiny_rate_is_an_error(reference):
+    from tests.workbook_builder import xlsx_bytes
+
+    data = xlsx_bytes({
+        "Rates": [["currency", "quarter", "units_per_usd"], ["KES", "2017-Q3", 1e-300]],
+        "Indicators": [["pilot_id", "quarter", "income_avg_local"], ["KEN-DAIRY", "2017-Q3", 1e300]],
+    })
+    c = check_file(data, "rates.xlsx", reference)
+    errs = [(p.code, p.sheet, p.cell) for p in c.report.errors]
+    assert ("not_a_number", "Indicators", "C2") in errs, errs
