@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test bench setup setup-test clean
+.PHONY: run test bench fuzz setup setup-test clean
 
 $(VENV)/.run-deps: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ run: setup
 
 test: setup-test
 	$(PY) -m pytest
+
+fuzz: setup-test   # a long fuzzing run of the whole check (a short one is part of `make test`)
+	LINKDASH_FUZZ_EXAMPLES=$${LINKDASH_FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q tests/test_fuzz.py
 
 bench: setup-test
 	$(PY) benchmarks/run_all.py

@@ -767,6 +767,16 @@ def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
             key=key_prefix + EXPORT_KEYS[fmt.suffix], help=EXPORT_HELP[fmt.suffix])
 
 
+@st.cache_resource(show_spinner=False)
+def warm_reader() -> bool:
+    """Start the isolated file reader's fork server once per server process, in the
+    background, so the first upload does not wait for it (``sandbox.warm``)."""
+    from linkdash import sandbox
+
+    sandbox.warm()
+    return True
+
+
 def checked_upload(data: bytes, filename: str, user: str, portfolio: Portfolio):
     """Read and check an uploaded file against the store (stores nothing), showing
     progress while it runs. ``portfolio``: the page's ``load_portfolio()`` (the checks,

@@ -10,6 +10,7 @@ ui.page_start()
 
 st.title("Upload a quarterly workbook")
 
+ui.warm_reader()
 portfolio = ui.load_portfolio()
 user = ui.current_user()
 
