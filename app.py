@@ -31,9 +31,9 @@ pages = {
 }
 pg = st.navigation(pages)
 
-portfolio = ui.load_portfolio()
-ui.sidebar_filters(portfolio)
-ui.demo_badge()
-ui.user_box()
-
-pg.run()
+with ui.database_guard():
+    portfolio = ui.load_portfolio()
+    ui.sidebar_filters(portfolio)
+    ui.demo_badge()
+    ui.user_box()
+    pg.run()

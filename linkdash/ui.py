@@ -12,6 +12,7 @@ After a commit or a rollback in this process :func:`data_changed` drops the old 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -133,6 +134,33 @@ def get_store():
 
 def data_version() -> int:
     return int(get_store().data_version())
+
+
+@contextlib.contextmanager
+def database_guard():
+    """Around a page run: when the database stops answering (PostgreSQL restarted,
+    the network to it cut), say so in words instead of a traceback, and offer to try
+    again; the next run reconnects by itself once it is back (``pool_pre_ping``)."""
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.DisconnectionError) as exc:
+        _database_down(exc)
+
+
+def _database_down(exc: Exception) -> None:
+    import logging
+
+    logging.getLogger("linkdash").warning("database not answering: %s", exc)
+    _open_store.clear()  # a store that failed to open is opened again next time
+    st.error("**The database is not answering**, so no data can be shown or stored right "
+             "now. Nothing that was stored is lost. This page works again as soon as the "
+             "database is back: try again in a minute.", icon=":material/cloud_off:")
+    if st.button("Try again", key="database_retry", type="primary"):
+        st.rerun()
+    st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
