@@ -180,3 +180,42 @@ def screenshot(page, name: str) -> Path:
 
 def exceptions_on_page(page) -> list[str]:
     return page.locator("[data-testid='stException']").all_inner_texts()
+
+
+# Set by every page before any script runs: the time (ms since navigation) at which the
+# page first showed its KPI cards and a drawn plotly chart, for load measurements.
+DRAWN_PROBE = """
+(() => {
+  const done = () => document.querySelector("[data-testid='stMetric']")
+    && document.querySelector(".js-plotly-plot .main-svg")
+    && (document.querySelector("[data-testid='stApp']") || {getAttribute: () => null})
+         .getAttribute('data-test-script-state') === 'notRunning';
+  const obs = new MutationObserver(() => {
+    if (window.__drawnAt === undefined && done()) { window.__drawnAt = performance.now(); obs.disconnect(); }
+  });
+  document.addEventListener('DOMContentLoaded', () =>
+    obs.observe(document.documentElement, {subtree: true, childList: true, attributes: true}));
+})();
+"""
+
+
+def concurrent_sessions(browser, blocked: list[str], url: str, n: int, timeout: float = 180_000
+                        ) -> list[dict]:
+    """Open ``url`` in ``n`` browser sessions at once (separate contexts: separate
+    Streamlit sessions) and wait until each has drawn its cards and a chart. -> one dict
+    per session: ``drawn_ms`` (since its navigation started) and ``exceptions``."""
+    pages = []
+    for _ in range(n):
+        page = new_offline_page(browser, blocked, timeout=timeout)
+        page.add_init_script(DRAWN_PROBE)
+        pages.append(page)
+    for page in pages:  # start every navigation before waiting for any
+        page.goto(url, wait_until="commit")
+    out = []
+    for page in pages:
+        page.wait_for_function("() => window.__drawnAt !== undefined", timeout=timeout)
+        out.append({"drawn_ms": page.evaluate("window.__drawnAt"),
+                    "exceptions": exceptions_on_page(page)})
+    for page in pages:
+        page.context.close()
+    return out
