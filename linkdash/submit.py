@@ -66,6 +66,8 @@ def validate(store: Store, data: bytes, filename: str, *, actor: Actor | None = 
     read otherwise."""
     from linkdash.importer import check_file
 
+    if actor is not None and not actor.may_upload:  # a viewer, or nobody: no check needed
+        return Outcome(False, access.upload_problems(actor, data, filename, {}, None))
     if current is None:
         current = store.load()
     scope = access.pilot_scope(actor, current.pilots) if actor is not None else None
