@@ -517,3 +517,62 @@ def import_users_csv(store: Any, actor: Actor, text: str) -> dict[str, int]:
     for u in users:
         counts[roles.put_user(store.engine, u, by=actor.email)] += 1
     return counts
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ["when", "who", "event", "what", "submission_id"]
+
+
+def _changes_text(summary: dict[str, Any]) -> str:
+    sheets = summary.get("sheets") or {}
+    parts = []
+    for sheet in catalogue.SHEET_ORDER:
+        c = sheets.get(sheet)
+        if not c:
+            continue
+        bits = [f"{c[k]} {k}" for k in ("new", "changed") if c.get(k)]
+        if bits:
+            parts.append(f"{sheet}: {', '.join(bits)}")
+    if parts:
+        return "; ".join(parts)
+    return (f"{summary.get('new', 0)} new, {summary.get('changed', 0)} changed, "
+            f"{summary.get('unchanged', 0)} unchanged")
+
+
+def audit_log(store: Any, actor: Actor) -> pd.DataFrame:
+    """Every submission, rollback and (for administrators and directors) role change,
+    newest first: when (UTC), who, event (upload | demo | rollback | role), what changed,
+    submission_id (None for a role change). Everyone with a role reads it."""
+    if not actor.may_read:
+        raise Denied("Ask an administrator for a role to see the audit log.")
+    rows: list[dict[str, Any]] = []
+    for r in store.submissions().to_dict("records"):
+        summary = r.get("summary") or {}
+        if r["kind"] == "rollback":
+            what = (f"rolled back submission {summary.get('rolled_back')}: "
+                    f"{summary.get('restored', 0)} restored, {summary.get('removed', 0)} removed, "
+                    f"{summary.get('kept', 0)} kept")
+        else:
+            what = f"{r.get('filename') or '-'}: {_changes_text(summary)}"
+            if r["status"] == "rolled_back":
+                what += f" (rolled back by submission {int(r['rolled_back_by'])})"
+        rows.append({"when": r["created_at"], "who": r.get("user") or "-", "event": r["kind"],
+                     "what": what, "submission_id": int(r["id"])})
+    if actor.role in ("admin", "director"):
+        for r in roles.role_changes(store.engine).to_dict("records"):
+            def role_text(role, scope):
+                return f"{role}" + (f" ({scope})" if scope else "")
+            if r["action"] == "add":
+                what = f"added {r['email']} as {role_text(r['new_role'], r['new_scope'])}"
+            elif r["action"] == "remove":
+                what = f"removed {r['email']} (was {role_text(r['old_role'], r['old_scope'])})"
+            else:
+                what = (f"changed {r['email']} from {role_text(r['old_role'], r['old_scope'])} "
+                        f"to {role_text(r['new_role'], r['new_scope'])}")
+            rows.append({"when": r["at"], "who": r["by"], "event": "role", "what": what,
+                         "submission_id": None})
+    df = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+    if not df.empty:
+        df = df.sort_values("when", ascending=False, kind="stable").reset_index(drop=True)
+    return df
