@@ -23,7 +23,7 @@ setup: $(VENV)/.run-deps
 setup-test: $(VENV)/.test-deps
 
 run: setup
-	$(PY) -m linkdash demo --if-empty
+	$(PY) -m linkdash demo --if-empty --as-admin
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
 test: setup-test

@@ -1,7 +1,12 @@
 """``python -m linkdash``: the command line for admins, scripts and tests.
 
 Every command calls the same functions as the pages. Exit codes: 0 success, 1 the
-user's data has errors (or a command could not do what was asked), 2 usage.
+user's data has errors (or a command could not do what was asked, or the acting user
+may not), 2 usage.
+
+Commands that change data or users act as someone: ``--user EMAIL`` (a user with a
+role in the store, limited as on the pages) or ``--as-admin`` (the person at the
+server's shell, recorded as such). There is no silent default.
 """
 
 from __future__ import annotations
@@ -16,6 +21,17 @@ def _store(args):
     from linkdash.store import Store
 
     return Store.open(args.db)
+
+
+def _actor(args, store):
+    """Who acts (``--user`` / ``--as-admin``); None after printing why not."""
+    from linkdash import access
+
+    try:
+        return access.cli_actor(store, getattr(args, "user", None), getattr(args, "as_admin", False))
+    except access.Denied as e:
+        print(f"{args.command}: {e}", file=sys.stderr)
+        return None
 
 
 def _print_json(obj) -> None:
@@ -37,10 +53,11 @@ def cmd_validate(args) -> int:
     from linkdash import submit
 
     store = _store(args)
-    current = store.load()  # read once: the checks, the scope and the preview share it
+    actor = _actor(args, store)
+    if actor is None:
+        return 2
     outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
-                              user=args.user, scope=submit.scope_of(store, args.user, current),
-                              current=current)
+                              actor=actor)
     return submit.print_outcome(outcome, as_json=args.json)
 
 
@@ -48,10 +65,11 @@ def cmd_import(args) -> int:
     from linkdash import submit
 
     store = _store(args)
-    current = store.load()
+    actor = _actor(args, store)
+    if actor is None:
+        return 2
     outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
-                                 user=args.user, scope=submit.scope_of(store, args.user, current),
-                                 current=current)
+                                 actor=actor)
     return submit.print_outcome(outcome, as_json=args.json)
 
 
@@ -64,7 +82,11 @@ def cmd_submissions(args) -> int:
 def cmd_rollback(args) -> int:
     from linkdash import submit
 
-    return submit.print_rollback(_store(args), args.id, user=args.user, as_json=args.json)
+    store = _store(args)
+    actor = _actor(args, store)
+    if actor is None:
+        return 2
+    return submit.print_rollback(store, args.id, actor=actor, as_json=args.json)
 
 
 def cmd_export(args) -> int:
@@ -88,7 +110,54 @@ def cmd_summary(args) -> int:
 def cmd_demo(args) -> int:
     from linkdash import demo
 
-    return demo.demo_command(_store(args), only_if_empty=args.if_empty)
+    store = _store(args)
+    actor = _actor(args, store)
+    if actor is None:
+        return 2
+    if not actor.is_admin:
+        print(f"demo: only administrators load the demo data ({actor.describe()}).", file=sys.stderr)
+        return 1
+    return demo.demo_command(store, only_if_empty=args.if_empty)
+
+
+def cmd_user(args) -> int:
+    """``user add|list|remove|import-csv``: administrators only (``--as-admin`` at the
+    shell, or ``--user`` of an administrator); every change is in the role history."""
+    from linkdash import access, roles
+
+    store = _store(args)
+    actor = _actor(args, store)
+    if actor is None:
+        return 2
+    try:
+        if args.action == "list":
+            df = access.list_users(store, actor)
+            if args.json:
+                _print_json([{**r, "added_at": r["added_at"].isoformat() if r["added_at"] else None,
+                              "changed_at": r["changed_at"].isoformat() if r["changed_at"] else None}
+                             for r in df.to_dict("records")])
+            elif df.empty:
+                print("No users yet: add one with `user add EMAIL ROLE [SCOPE] --as-admin`.")
+            else:
+                for r in df.itertuples(index=False):
+                    print(f"{r.email:40}  {r.role:9}  {r.scope}")
+            return 0
+        if args.action == "add":
+            done = access.set_user(store, actor, args.email, args.role, args.scope)
+            print({"add": "Added", "change": "Changed", "same": "Unchanged:"}[done],
+                  roles.get_user(store.engine, args.email))
+            return 0
+        if args.action == "remove":
+            gone = access.remove_user(store, actor, args.email)
+            print(f"Removed {gone.email} ({gone.role}).")
+            return 0
+        counts = access.import_users_csv(store, actor, Path(args.file).read_text(encoding="utf-8-sig"))
+        print(f"Imported {args.file}: {counts['add']} added, {counts['change']} changed, "
+              f"{counts['same']} unchanged.")
+        return 0
+    except (access.Denied, roles.RoleError) as e:
+        print(f"user {args.action}: {e}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,16 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="check a workbook against the store; store nothing")
     s.add_argument("file")
-    s.add_argument("--user", default=None,
-                   help="e-mail of who sends it (checks the pilots they may change)")
+    _who(s, "who sends it (checks what they may change)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("import", help="check and commit a workbook")
     s.add_argument("file")
-    s.add_argument("--user", default=None,
-                   help="e-mail of who sends it (only the pilots they may change, when "
-                        "data/access.csv or $LINKDASH_ACCESS_FILE lists who may change what)")
+    _who(s, "who sends it (only what their role and scope allow)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)
 
@@ -123,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("rollback", help="undo a submission")
     s.add_argument("id", type=int)
-    s.add_argument("--user", default=None)
+    _who(s, "who rolls it back (admins; directors within their scope)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_rollback)
 
@@ -151,8 +217,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="load the illustrative demo data for the 13 pilots")
     s.add_argument("--if-empty", action="store_true", help="only when the store has no pilots")
+    _who(s, "an administrator")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("user", help="users and roles (administrators only)",
+                       description="Roles: admin (everything), director (uploads and rolls "
+                                   "back for their regions), country (uploads for their "
+                                   "pilots), viewer (reads). Every change is in the history.")
+    us = s.add_subparsers(dest="action", required=True)
+    u = us.add_parser("list", help="every user with role and scope")
+    u.add_argument("--json", action="store_true")
+    _who(u, "an administrator")
+    u = us.add_parser("add", help="add a user, or change their role and scope")
+    u.add_argument("email")
+    u.add_argument("role", choices=["admin", "director", "country", "viewer"])
+    u.add_argument("scope", nargs="?", default="",
+                   help="director: regions (\"Asia\" or \"Africa, Asia\"); country: pilot ids "
+                        "(\"KEN-DAIRY, UGA-DAIRY\")")
+    _who(u, "an administrator")
+    u = us.add_parser("remove", help="remove a user")
+    u.add_argument("email")
+    _who(u, "an administrator")
+    u = us.add_parser("import-csv", help="add or change the users of an access.csv "
+                                         "(email,scope[,role]; scope * = admin)")
+    u.add_argument("file")
+    _who(u, "an administrator")
+    s.set_defaults(func=cmd_user)
     return p
+
+
+def _who(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--user", default=None, metavar="EMAIL",
+                        help=f"act as this user, {what}; they need a role in the store")
+    parser.add_argument("--as-admin", dest="as_admin", action="store_true",
+                        help="act as the administrator at the server's shell (recorded as such)")
 
 
 def main(argv: list[str] | None = None) -> int:

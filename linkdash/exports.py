@@ -34,7 +34,7 @@ import pandas as pd
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
 
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: also tab and carriage return
 EXPORT_FORMATS = (".xlsx", ".csv", ".pptx", ".html")
 FILE_PREFIX = "link-pilots"
 ALL_DATA_NOTE = "Export of all stored data"  # how template.write_template's export note starts
@@ -70,7 +70,7 @@ FORMATS: dict[str, ExportFormat] = {
 
 def csv_cell(v: Any) -> str:
     """One value as csv text: blank for None/NaN, whole numbers without ``.0``, the
-    shortest exact text for other floats, and ``'`` before text starting ``= + - @``."""
+    shortest exact text for other floats, and ``'`` before text starting ``= + - @``, tab or CR."""
     if v is None:
         return ""
     if isinstance(v, float):

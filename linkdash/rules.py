@@ -38,6 +38,8 @@ PROBLEM_CODES: dict[str, str] = {
     "duplicate_column": ERROR, "unknown_column": WARNING, "sheet_ignored": WARNING,
     "empty_sheet": WARNING, "file_unsafe": ERROR, "sheet_too_large": ERROR,
     "hidden_sheet": WARNING, "external_links": WARNING, "macros": WARNING,
+    # who may send what (access.py)
+    "not_allowed": ERROR, "admin_only": ERROR,
     # cells
     "not_a_number": ERROR, "not_whole": ERROR, "negative": ERROR, "negative_income": WARNING,
     "score_range": ERROR, "latitude_range": ERROR, "longitude_range": ERROR, "bad_year": ERROR,

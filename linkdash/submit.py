@@ -1,6 +1,7 @@
 """The submission workflow shared by the command line and the Upload page:
 validate (check + preview), import (validate, then commit when there is no error),
-the submission history and rollback, and their text / JSON output.
+the submission history and rollback, and their text / JSON output. Import, commit and
+rollback act as an ``access.Actor`` and refuse what that user may not do.
 
 ``--json`` shape of ``validate`` and ``import`` (pinned by tests/test_submit.py)::
 
@@ -20,9 +21,11 @@ from typing import Any
 
 import pandas as pd
 
+from linkdash import access
+from linkdash.access import Actor
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Problem
-from linkdash.store import Changes, Store, duplicate_warning
+from linkdash.store import Changes, Rollback, Store, duplicate_warning
 
 
 @dataclass
@@ -49,31 +52,33 @@ class Outcome:
         return out
 
 
-def scope_of(store: Store, user: str | None, current: Portfolio | None = None) -> set[str] | None:
-    """The pilots ``user`` may change (``linkdash.access``); None = every pilot. The
-    command line without ``--user`` is an administrator's tool and is not limited.
-    ``current``: the store's ``load()`` if the caller has it already."""
-    if user is None:
-        return None
-    from linkdash import access
-
-    return access.scope_for(user, (current if current is not None else store.load()).pilots)
-
-
-def validate(store: Store, data: bytes, filename: str, *, user: str | None = None,
-             scope: set[str] | None = None, current: Portfolio | None = None) -> Outcome:
+def validate(store: Store, data: bytes, filename: str, *, actor: Actor | None = None,
+             current: Portfolio | None = None) -> Outcome:
     """Check a file against the store and preview what it would change; stores
-    nothing. ``scope``: the pilot ids the user may change (None = all). The same file
-    as an earlier committed submission would change nothing: counts 0 and a
-    ``duplicate_file`` warning naming it. ``current``: the store's ``load()`` if the
-    caller holds it (the Upload page caches it per data version); read otherwise."""
+    nothing. ``actor``: who sends it (``linkdash.access``): rows of pilots outside
+    their scope, reference data (Benchmarks, Rates, new pilots, a pilot's region,
+    country or value chain) from someone who is not an administrator, or any row from
+    a role that may not upload, are errors at their cells. Without ``actor`` the file
+    is checked alone, with no user's limits (it stores nothing; ``commit`` needs an
+    actor). The same file as an earlier committed submission would change nothing:
+    counts 0 and a ``duplicate_file`` warning naming it. ``current``: the store's
+    ``load()`` if the caller holds it (the Upload page caches it per data version);
+    read otherwise."""
     from linkdash.importer import check_file
 
+    if actor is not None and not actor.may_upload:  # a viewer, or nobody: no check needed
+        return Outcome(False, access.upload_problems(actor, data, filename, {}, None))
     if current is None:
         current = store.load()
+    scope = access.pilot_scope(actor, current.pilots) if actor is not None else None
     checked = check_file(data, filename, current, scope=scope)
     report = checked.report
     errors, warnings = list(report.errors), list(report.warnings)
+    if actor is not None:
+        extra = access.upload_problems(actor, data, filename, checked.sheet_names,
+                                       current.pilots, errors)
+        if extra:
+            errors = access.sort_problems(errors + extra, checked.sheet_names)
     if errors:
         return Outcome(False, errors, warnings)
     earlier = store.find_submission_by_hash(hashlib.sha256(data).hexdigest())
@@ -85,23 +90,37 @@ def validate(store: Store, data: bytes, filename: str, *, user: str | None = Non
 
 
 def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
-           user: str | None = None) -> Outcome:
-    """Commit a validated outcome (the Upload page's "Commit" button). The changes
-    are counted again inside the commit's transaction, so they are exact even if
-    someone else committed in between."""
+           actor: Actor) -> Outcome:
+    """Commit a validated outcome as ``actor`` (the Upload page's "Commit" button).
+    The tables are checked again against what ``actor`` may change, whoever validated
+    them, and refused as a whole otherwise. The changes are counted again inside the
+    commit's transaction, so they are exact even if someone else committed in between."""
     if not outcome.ok or outcome.tables is None:
         return outcome
-    result = store.commit(outcome.tables, file_bytes=data, filename=filename, user=user)
+    refused = access.tables_problems(actor, outcome.tables, access.stored_pilots(store))
+    if refused:
+        return Outcome(False, refused, list(outcome.warnings))
+    result = store.commit(outcome.tables, file_bytes=data, filename=filename, user=actor.email)
     warnings = [w for w in outcome.warnings if w.code != "duplicate_file"] + result.warnings
     return Outcome(True, [], warnings, result.changes, result.submission_id,
                    tables=outcome.tables, duplicate_of=result.duplicate_of)
 
 
-def import_file(store: Store, data: bytes, filename: str, *, user: str | None = None,
-                scope: set[str] | None = None, current: Portfolio | None = None) -> Outcome:
-    """Validate, then commit when there is no error (nothing is stored otherwise)."""
-    outcome = validate(store, data, filename, user=user, scope=scope, current=current)
-    return commit(store, outcome, data, filename, user=user)
+def import_file(store: Store, data: bytes, filename: str, *, actor: Actor,
+                current: Portfolio | None = None) -> Outcome:
+    """Validate as ``actor``, then commit when there is no error (nothing is stored
+    otherwise)."""
+    outcome = validate(store, data, filename, actor=actor, current=current)
+    return commit(store, outcome, data, filename, actor=actor)
+
+
+def rollback(store: Store, submission_id: int, *, actor: Actor) -> Rollback:
+    """Roll a submission back as ``actor``: refused (nothing changes) unless they may,
+    see ``access.rollback_refusal``."""
+    refusal = access.rollback_refusal(actor, store, submission_id)
+    if refusal:
+        return Rollback(False, refusal, rolled_back=submission_id)
+    return store.rollback(submission_id, user=actor.email)
 
 
 # --- output -----------------------------------------------------------------------
@@ -177,10 +196,11 @@ def print_submissions(store: Store, as_json: bool = False) -> int:
     return 0
 
 
-def print_rollback(store: Store, submission_id: int, *, user: str | None = None,
+def print_rollback(store: Store, submission_id: int, *, actor: Actor,
                    as_json: bool = False) -> int:
-    """Roll a submission back; exit 1 (nothing changed) when it cannot be."""
-    result = store.rollback(submission_id, user=user)
+    """Roll a submission back as ``actor``; exit 1 (nothing changed) when it cannot be
+    or they may not."""
+    result = rollback(store, submission_id, actor=actor)
     if as_json:
         _dump(result.as_dict())
     else:

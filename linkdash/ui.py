@@ -36,6 +36,8 @@ PAGE_FILES = {
     "upload": "pages/upload.py",
     "submissions": "pages/submissions.py",
     "presentation": "pages/presentation.py",
+    "audit": "pages/audit.py",
+    "admin": "pages/admin.py",
 }
 
 # Keys of the sidebar widgets; each is also the query parameter that keeps it in the URL.
@@ -72,6 +74,12 @@ def page_start() -> None:
 
 
 # --- who is using the app ------------------------------------------------------------
+# With ``[auth]`` in .streamlit/secrets.toml people sign in with st.login (OpenID Connect)
+# and act with the role the store keeps for their verified e-mail (linkdash.access);
+# without it the app is in "local mode": one local administrator, on 127.0.0.1 only.
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def auth_configured() -> bool:
     """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (OIDC sign-in)."""
@@ -81,36 +89,127 @@ def auth_configured() -> bool:
         return False
 
 
+def local_mode() -> bool:
+    return not auth_configured()
+
+
+def _user_info() -> dict[str, Any]:
+    try:
+        return dict(st.user.to_dict())
+    except Exception:  # noqa: BLE001 - outside a session
+        return {}
+
+
+def signed_in_email() -> str | None:
+    """The verified e-mail of the signed-in person (lower case); None when nobody is
+    signed in or the provider does not say the e-mail is verified."""
+    info = _user_info()
+    if not info.get("is_logged_in"):
+        return None
+    email = str(info.get("email") or "").strip().lower()
+    if not email or info.get("email_verified") is not True:
+        return None
+    return email
+
+
+def current_actor():
+    """Who uses the app: the local administrator in local mode; else the signed-in
+    person with the role stored for their verified e-mail (``role`` None without one;
+    ``access.Actor``)."""
+    from linkdash import access
+
+    if local_mode():
+        return access.local_admin()
+    email = signed_in_email()
+    if email is None:
+        return access.Actor(str(_user_info().get("email") or "not signed in"), None)
+    return access.actor_for(get_store(), email)
+
+
 def current_user() -> str:
-    """The signed-in user's e-mail (or name) with ``[auth]`` configured; otherwise the
-    open mode's user from ``LINKDASH_USER``, else ``"local user"``."""
-    if auth_configured():
-        user = st.user
-        if user.get("is_logged_in"):
-            return str(user.get("email") or user.get("name") or "signed-in user")
-    return os.environ.get("LINKDASH_USER") or "local user"
+    """The e-mail (or the local administrator's name) of who uses the app."""
+    return current_actor().email
 
 
-def sign_in_gate() -> str:
-    """The sign-in hook: with ``[auth]`` configured and nobody signed in, show a sign-in
-    button and stop the script. Returns the current user's name."""
-    if auth_configured() and not st.user.get("is_logged_in"):
+def _listening_address() -> str:
+    try:
+        return str(st.get_option("server.address") or "")
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _sign_out_button(key: str = "sign_out_gate") -> None:
+    if st.button("Sign out", key=key):
+        st.logout()
+
+
+def sign_in_gate():
+    """Before anything else of the app: returns the acting user, or shows why there is
+    none and stops the script (no data is read before this returns):
+
+    - local mode served on an address other than 127.0.0.1: refuses (a local
+      administrator must not be reachable from the network);
+    - sign-in configured and nobody signed in: a sign-in button;
+    - signed in without a verified e-mail, or with no role: an "ask an administrator"
+      page with a sign-out button."""
+    from linkdash import access
+
+    if local_mode():
+        address = _listening_address()
+        if address and address not in LOOPBACK:
+            st.title("LINK Pilot Monitor")
+            st.error("This installation has no sign-in configured (local mode), so it only "
+                     "serves this computer: start it on 127.0.0.1, or configure sign-in "
+                     "(see the README, \"Who may change what\").")
+            st.stop()
+        return access.local_admin()
+    info = _user_info()
+    if not info.get("is_logged_in"):
         st.title("LINK Pilot Monitor")
         st.write("Sign in to see the LINK pilots.")
-        if st.button("Sign in", type="primary"):
+        if st.button("Sign in", type="primary", key="sign_in"):
             st.login()
         st.stop()
-    return current_user()
+    actor = current_actor()
+    if actor.role is None:
+        st.title("LINK Pilot Monitor")
+        email = _md(info.get("email") or "this account")
+        if signed_in_email() is None:
+            st.warning(f"You are signed in as {email}, but the sign-in provider does not say "
+                       "that this e-mail address is verified. Verify it with your provider, "
+                       "or ask an administrator.")
+        else:
+            st.info(f"You are signed in as **{email}**, but you have no role in LINK Pilot "
+                    "Monitor yet. **Ask an administrator** to add you (as a viewer, country "
+                    "team, regional director or administrator).")
+        _sign_out_button()
+        st.stop()
+    return actor
 
 
-def user_box() -> None:
-    """The user's name (and a sign-out button when signed in) in the sidebar."""
+def user_box(actor=None) -> None:
+    """Who uses the app in the sidebar: "local mode" in local mode; the e-mail, role and
+    a sign-out button when signed in."""
+    actor = actor or current_actor()
     with st.sidebar:
-        st.caption(f"Signed in as **{current_user()}**" if auth_configured()
-                   else f"User: **{current_user()}** (open mode)")
-        if auth_configured() and st.user.get("is_logged_in"):
-            if st.button("Sign out", key="sign_out"):
-                st.logout()
+        if local_mode():
+            st.warning(f"**Local mode**: no sign-in; you are the local administrator "
+                       f"(*{_md(actor.email)}*) on this computer only.",
+                       icon=":material/computer:")
+            return
+        scope = f" · {_md(', '.join(actor.scope))}" if actor.scope else ""
+        st.caption(f"Signed in as **{_md(actor.email)}** ({actor.role}{scope})")
+        if st.button("Sign out", key="sign_out"):
+            st.logout()
+
+
+def require(allowed: bool, what: str) -> None:
+    """Stop a page that the acting user may not see (the navigation hides it already;
+    this guards a direct link)."""
+    if not allowed:
+        st.title("Not available")
+        st.info(f"{what} Ask an administrator if you need it.")
+        st.stop()
 
 
 # --- the store and the data ---------------------------------------------------------
@@ -279,7 +378,7 @@ def filtered_portfolio(portfolio: Portfolio | None = None) -> Portfolio:
 
 def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = True) -> None:
     flt = current_filter()
-    text = f"Showing **{flt.describe()}**"
+    text = f"Showing **{_md(flt.describe())}**"
     if with_quarter:
         q = current_quarter(portfolio)
         text += f" · quarter **{q or NO_DATA}**"
@@ -552,14 +651,14 @@ def pilot_picker(portfolio: Portfolio) -> str | None:
     names = dict(zip(p["pilot_id"], p["pilot_name"]))
     wanted = str(st.query_params.get(PILOT_PARAM) or "").strip().upper()
     if wanted and wanted not in every:
-        st.warning(f"There is no pilot **{wanted}** in the store; showing "
+        st.warning(f"There is no pilot **{_md(wanted)}** in the store; showing "
                    f"{(ids or every)[0]}.")
     if not ids:
-        st.caption(f"No pilot matches the filter ({flt.describe()}): listing every pilot.")
+        st.caption(f"No pilot matches the filter ({_md(flt.describe())}): listing every pilot.")
         ids = every
     elif wanted in every and wanted not in ids:
-        st.caption(f"{names.get(wanted) or wanted} is outside the sidebar's filter "
-                   f"({flt.describe()}); the list shows the pilots inside it.")
+        st.caption(f"{_md(names.get(wanted) or wanted)} is outside the sidebar's filter "
+                   f"({_md(flt.describe())}); the list shows the pilots inside it.")
         ids = sorted([*ids, wanted])
     current = wanted if wanted in ids else ids[0]
     # The widget key follows the URL, so a link to another pilot shows that pilot.
@@ -805,25 +904,24 @@ def warm_reader() -> bool:
     return True
 
 
-def checked_upload(data: bytes, filename: str, user: str, portfolio: Portfolio):
-    """Read and check an uploaded file against the store (stores nothing), showing
-    progress while it runs. ``portfolio``: the page's ``load_portfolio()`` (the checks,
-    the user's scope and the preview share it; one copy, not one per use). Kept per file
-    and data version for this session, so widget changes on the page do not check the
-    file again."""
+def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
+    """Read and check an uploaded file against the store as ``actor`` would send it
+    (stores nothing), showing progress while it runs. ``portfolio``: the page's
+    ``load_portfolio()`` (the checks, the user's scope and the preview share it; one
+    copy, not one per use). Kept per file, data version and user for this session, so
+    widget changes on the page do not check the file again."""
     import hashlib
 
-    from linkdash import access, submit
+    from linkdash import submit
 
-    key = (hashlib.sha256(data).hexdigest(), filename, portfolio.data_version, user)
+    key = (hashlib.sha256(data).hexdigest(), filename, portfolio.data_version, actor)
     cached = st.session_state.get("_upload_check")
     if cached and cached[0] == key:
         return cached[1]
-    with st.status(f"Reading and checking **{filename}**…", expanded=False) as status:
-        outcome = submit.validate(get_store(), data, filename, user=user,
-                                  scope=access.scope_for(user, portfolio.pilots), current=portfolio)
+    with st.status(f"Reading and checking **{_md(filename)}**…", expanded=False) as status:
+        outcome = submit.validate(get_store(), data, filename, actor=actor, current=portfolio)
         n_err, n_warn = len(outcome.errors), len(outcome.warnings)
-        status.update(label=f"Checked **{filename}**: {n_err} error(s), {n_warn} warning(s)",
+        status.update(label=f"Checked **{_md(filename)}**: {n_err} error(s), {n_warn} warning(s)",
                       state="complete" if outcome.ok else "error")
     st.session_state["_upload_check"] = (key, outcome)
     return outcome
@@ -838,6 +936,12 @@ def problems_frame(problems) -> pd.DataFrame:
 
 
 LISTED_PROBLEMS = 30
+
+
+def literal(text: Any) -> str:
+    """Text (from the URL, a file, a user) to show in markdown as it is: no emphasis,
+    links or code."""
+    return _md(text)
 
 
 def _md(text: Any) -> str:
@@ -966,12 +1070,13 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def commit_upload(outcome, data: bytes, filename: str, user: str):
-    """Commit a checked upload (the changes are counted again inside the transaction),
-    then drop the cached data so every page shows the new values at once."""
+def commit_upload(outcome, data: bytes, filename: str, actor):
+    """Commit a checked upload as ``actor`` (checked again against what they may change;
+    the changes are counted again inside the transaction), then drop the cached data so
+    every page shows the new values at once."""
     from linkdash import submit
 
-    result = submit.commit(get_store(), outcome, data, filename, user=user)
+    result = submit.commit(get_store(), outcome, data, filename, actor=actor)
     data_changed()
     st.session_state.pop("_upload_check", None)
     return result
@@ -985,3 +1090,64 @@ def describe_commit(outcome, filename: str) -> str:
                 + " ".join(w.message for w in outcome.warnings))
     return (f"Stored **{filename}** as submission #{sid}: {ch.new:,} new, {ch.changed:,} "
             f"changed, {ch.unchanged:,} unchanged values. Every page now shows the new data.")
+
+
+# --- rollback, original files, audit and users (decided in linkdash.access) ------------
+
+def roll_back(submission_id: int, actor):
+    """Roll a submission back as ``actor`` (refused unless they may), then drop the
+    cached data."""
+    from linkdash import submit
+
+    result = submit.rollback(get_store(), submission_id, actor=actor)
+    if result.ok:
+        data_changed()
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _file_reach(url: str | None, submission_id: int, version: int) -> dict[str, Any] | None:
+    from linkdash import access
+
+    store = _open_store(url)
+    original = store.submission_file(submission_id)
+    if original is None:
+        return None
+    return access.file_reach(original[1], original[0], access.stored_pilots(store))
+
+
+def original_download(submission_id: int, actor, key: str = "submission_file") -> None:
+    """The download button of a submission's original file, for those who may have it
+    (administrators; directors when the file is within their regions); otherwise a
+    caption that says why not."""
+    from linkdash import access
+
+    store = get_store()
+    if not actor.may_download_originals:
+        st.caption("Original files are for administrators and for regional directors "
+                   "within their regions.")
+        return
+    reach = None if actor.is_admin else _file_reach(database_url(), submission_id, data_version())
+    try:
+        original = access.original_file(store, actor, submission_id, reach)
+    except access.Denied as e:
+        st.caption(_md(str(e)))
+        return
+    if original is None:
+        st.caption("This submission has no file (a rollback).")
+        return
+    name, data = original
+    name = download_name(name, data)
+    st.download_button(f"Download {name}", data, file_name=name, key=key,
+                       mime="application/octet-stream")
+
+
+def show_refusal(e: Exception) -> None:
+    st.error(_md(str(e)))
+
+
+def csv_download(df: pd.DataFrame, label: str, file_name: str, key: str) -> None:
+    """A table as a formula-safe csv download (the tables' own csv export is switched off
+    in .streamlit/config.toml: it does not neutralise formulas)."""
+    st.download_button(label, lambda: frame_csv_bytes(df), file_name=file_name, mime="text/csv",
+                       key=key, on_click="ignore", icon=":material/download:")

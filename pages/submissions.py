@@ -1,20 +1,23 @@
 """Submissions: every upload, the demo data and every rollback; download the file a
-submission sent; roll one back (after a confirmation) and see what was restored."""
+submission sent (administrators, and directors within their regions); roll one back
+(administrators, and directors within their scope; after a confirmation) and see what
+was restored."""
 
 import pandas as pd
 import streamlit as st
 
-from linkdash import ui
+from linkdash import access, ui
 
 ui.page_start()
 
+actor = ui.current_actor()
 st.title("Submissions")
 st.caption("Every upload is kept with its file, who sent it and when. Rolling one back "
            "restores the values it replaced; values a later submission changed are kept.")
 
 done = st.session_state.pop("rollback_result", None)
 if done is not None:
-    (st.success if done.ok else st.error)(done.message)
+    (st.success if done.ok else st.error)(ui.literal(done.message))
     if done.ok and done.kept:
         st.write("Kept because a later submission changed them:")
         st.dataframe(pd.DataFrame(done.kept), hide_index=True, width="stretch")
@@ -35,14 +38,7 @@ row = rows[chosen]
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("Original file")
-    original = ui.get_store().submission_file(chosen)
-    if original is None:
-        st.caption("This submission has no file (a rollback).")
-    else:
-        name, data = original
-        name = ui.download_name(name, data)
-        st.download_button(f"Download {name}", data, file_name=name, key="submission_file",
-                           mime="application/octet-stream")
+    ui.original_download(chosen, actor)
 
 with c2:
     st.subheader("Roll back")
@@ -50,12 +46,12 @@ with c2:
         st.caption("A rollback cannot itself be rolled back; send the data again instead.")
     elif row["status"] == "rolled_back":
         st.caption(f"Already rolled back by submission {int(row['rolled_back_by'])}.")
+    elif (refusal := access.rollback_refusal(actor, ui.get_store(), chosen)) is not None:
+        st.caption(ui.literal(refusal))
     else:
         st.warning(f"Rolling back submission {chosen} restores the values it replaced and "
                    "removes the values it added, for every page.")
         sure = st.checkbox(f"Yes, roll back submission {chosen}", key=f"rollback_sure_{chosen}")
         if st.button("Roll back", type="primary", disabled=not sure, key="rollback_go"):
-            result = ui.get_store().rollback(chosen, ui.current_user())
-            ui.data_changed()
-            st.session_state["rollback_result"] = result
+            st.session_state["rollback_result"] = ui.roll_back(chosen, actor)
             st.rerun()

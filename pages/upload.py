@@ -8,11 +8,18 @@ from linkdash import ui
 
 ui.page_start()
 
+actor = ui.current_actor()
+ui.require(actor.may_upload, "Uploading is for administrators, regional directors and "
+                             "country teams.")
+
 st.title("Upload a quarterly workbook")
+if not actor.is_admin:
+    st.caption(f"You may change the pilots of {ui.literal(', '.join(actor.scope))}. Benchmarks, "
+               "rates, new pilots and a pilot's region, country or value chain are changed "
+               "by administrators.")
 
 ui.warm_reader()
 portfolio = ui.load_portfolio()
-user = ui.current_user()
 
 done = st.session_state.pop("upload_committed", None)
 if done is not None:
@@ -38,7 +45,7 @@ if uploaded is None:
     st.stop()
 
 data = uploaded.getvalue()
-outcome = ui.checked_upload(data, uploaded.name, user, portfolio)
+outcome = ui.checked_upload(data, uploaded.name, actor, portfolio)
 
 st.markdown("**3. The check**")
 ui.problem_report(outcome)
@@ -51,7 +58,7 @@ st.markdown("**4. What would change**")
 if ui.changes_counts(outcome):
     if st.button("Commit this submission", type="primary", key="upload_commit"):
         with st.spinner("Storing…"):
-            result = ui.commit_upload(outcome, data, uploaded.name, user)
+            result = ui.commit_upload(outcome, data, uploaded.name, actor)
         if result.ok:
             st.session_state["upload_committed"] = ui.describe_commit(result, uploaded.name)
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1

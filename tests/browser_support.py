@@ -96,7 +96,7 @@ class AppServer:
 
 
 def load_demo(db_url: str) -> None:
-    subprocess.run([sys.executable, "-m", "linkdash", "--db", db_url, "demo"],
+    subprocess.run([sys.executable, "-m", "linkdash", "--db", db_url, "demo", "--as-admin"],
                    cwd=ROOT, check=True, capture_output=True)
 
 

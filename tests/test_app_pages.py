@@ -384,10 +384,11 @@ def test_the_same_file_twice_changes_nothing_and_says_so(demo_url):
 # --- Submissions and rollback -------------------------------------------------------
 
 def test_rollback_needs_a_confirmation_and_restores_the_data(demo_url):
-    from linkdash import submit
+    from linkdash import access, submit
     from linkdash.store import Store
 
-    outcome = submit.import_file(Store.open(demo_url), quarter_workbook(), "q1.xlsx", user="t")
+    outcome = submit.import_file(Store.open(demo_url), quarter_workbook(), "q1.xlsx",
+                                 actor=access.local_admin("t"))
     assert outcome.submission_id == 2
     at = open_page("submissions")
     assert len(at.dataframe[0].value) == 2
@@ -408,49 +409,22 @@ def test_submissions_page_offers_the_original_file(demo_url):
     assert any(label.startswith("Download") for label in labels)
 
 
-# --- data committed elsewhere, scope, sign-in ----------------------------------------
+# --- data committed elsewhere ------------------------------------------------------------
 
 def test_a_commit_from_another_process_shows_on_the_next_run(demo_url):
-    from linkdash import submit
+    from linkdash import access, submit
     from linkdash.store import Store
 
     at = open_page("overview")
     assert "2019-Q1" not in texts(at)
-    submit.import_file(Store.open(demo_url), quarter_workbook(), "cli.xlsx", user="cli")
+    submit.import_file(Store.open(demo_url), quarter_workbook(), "cli.xlsx",
+                       actor=access.local_admin("cli"))
     at.run()
     assert "2019-Q1" in texts(at)
     assert kpis(at)["Pilots reporting"] == "2"
 
 
-def test_an_upload_outside_the_users_scope_is_refused(demo_url, tmp_path, monkeypatch):
-    access = tmp_path / "access.csv"
-    access.write_text("email,scope\nasia.director@example.org,Asia\n", encoding="utf-8")
-    monkeypatch.setenv("LINKDASH_ACCESS_FILE", str(access))
-    monkeypatch.setenv("LINKDASH_USER", "asia.director@example.org")
-    at = open_page("upload")
-    at.file_uploader[0].set_value(("kenya.xlsx", quarter_workbook(), XLSX)).run()
-    assert not at.exception
-    errors = at.dataframe[0].value
-    assert len(errors) >= 2 and errors["message"].str.contains("KEN-DAIRY|UGA-DAIRY").any()
-    assert not any(b.key == "upload_commit" for b in at.button)
-
-
-def test_with_auth_configured_nobody_sees_data_before_signing_in(demo_url):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
-                          "cookie_secret": "x", "client_id": "x", "client_secret": "x",
-                          "server_metadata_url": "http://localhost/.well-known/openid"}
-    at.user = {"is_logged_in": False}
-    at.run()
-    assert not at.exception
-    assert [b.label for b in at.button] == ["Sign in"]
-    assert not at.metric
-
-    at.user = {"is_logged_in": True, "email": "kenya.team@example.org", "name": "Kenya team"}
-    at.run()
-    assert not at.exception
-    assert kpis(at)["Pilots"] == "13"
-    assert "kenya.team@example.org" in " ".join(c.value for c in at.sidebar.caption)
+# Sign-in, roles and scope: tests/test_access_pages.py
 
 
 def test_overview_links_every_pilot_in_the_filter_to_its_page(demo_url):

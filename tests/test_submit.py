@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_counts, sample_tables, workbook_bytes
-from linkdash import submit
+from linkdash import access, submit
+
+ADMIN = access.local_admin("admin@example.org")
 
 
 def _plant_errors(wb):
@@ -22,7 +24,7 @@ BAD = workbook_bytes(sample_tables(), edit=_plant_errors)
 
 
 def test_import_stores_the_workbook(store):
-    out = submit.import_file(store, GOOD, "q1.xlsx", user="kenya.team@example.org")
+    out = submit.import_file(store, GOOD, "q1.xlsx", actor=access.local_admin("kenya.team@example.org"))
     assert out.ok and out.errors == []
     assert out.changes.counts() == {"new": sample_counts(), "changed": 0, "unchanged": 0}
     assert out.submission_id is not None
@@ -35,7 +37,7 @@ def test_import_stores_the_workbook(store):
 
 
 def test_validate_previews_and_stores_nothing(store):
-    submit.import_file(store, GOOD, "q1.xlsx")
+    submit.import_file(store, GOOD, "q1.xlsx", actor=ADMIN)
     changed = workbook_bytes(sample_tables(income=480.0))
     out = submit.validate(store, changed, "q2.xlsx")
     assert out.ok and out.submission_id is None
@@ -47,7 +49,7 @@ def test_validate_previews_and_stores_nothing(store):
 
 
 def test_errors_store_nothing_and_name_their_cells(store):
-    out = submit.import_file(store, BAD, "bad.xlsx")
+    out = submit.import_file(store, BAD, "bad.xlsx", actor=ADMIN)
     assert not out.ok and out.changes is None and out.submission_id is None
     cells = {(p.sheet, p.cell, p.code) for p in out.errors}
     assert ("Indicators", "C2", "not_a_number") in cells
@@ -56,8 +58,8 @@ def test_errors_store_nothing_and_name_their_cells(store):
 
 
 def test_the_same_file_twice_changes_nothing_and_says_so(store):
-    first = submit.import_file(store, GOOD, "q1.xlsx")
-    for again in (submit.validate(store, GOOD, "copy.xlsx"), submit.import_file(store, GOOD, "copy.xlsx")):
+    first = submit.import_file(store, GOOD, "q1.xlsx", actor=ADMIN)
+    for again in (submit.validate(store, GOOD, "copy.xlsx"), submit.import_file(store, GOOD, "copy.xlsx", actor=ADMIN)):
         assert again.ok and again.submission_id is None
         assert again.changes.counts() == {"new": 0, "changed": 0, "unchanged": 0}
         dup = [w for w in again.warnings if w.code == "duplicate_file"]
@@ -67,22 +69,26 @@ def test_the_same_file_twice_changes_nothing_and_says_so(store):
 
 
 def test_rows_outside_the_users_scope_are_errors(store):
-    out = submit.import_file(store, GOOD, "q1.xlsx", scope={"KEN-DAIRY"})
+    submit.import_file(store, workbook_bytes(sample_tables(income=1.0)), "seed.xlsx", actor=ADMIN)
+    access.set_user(store, ADMIN, "kenya.team@example.org", "country", "KEN-DAIRY")
+    kenya = access.actor_for(store, "kenya.team@example.org")
+    out = submit.import_file(store, GOOD, "q1.xlsx", actor=kenya)
     assert not out.ok
-    assert {p.code for p in out.errors} == {"out_of_scope"}
-    assert all("VNM-DAIRY" == p.value for p in out.errors)
-    assert store.load().pilots.empty
+    assert {p.code for p in out.errors} == {"out_of_scope", "admin_only"}
+    assert {p.value for p in out.errors if p.code == "out_of_scope"} == {"VNM-DAIRY"}
+    assert {p.sheet for p in out.errors if p.code == "admin_only"} == {"Benchmarks", "Rates"}
+    assert len(store.submissions()) == 1
 
 
-def test_scope_of_a_user_comes_from_the_access_file(store, tmp_path, monkeypatch):
-    submit.import_file(store, GOOD, "q1.xlsx")
-    access = tmp_path / "access.csv"
-    access.write_text("email,scope\nkenya.team@example.org,KEN-DAIRY\nasia@example.org,Asia\n")
-    monkeypatch.setenv("LINKDASH_ACCESS_FILE", str(access))
-    assert submit.scope_of(store, None) is None
-    assert submit.scope_of(store, "kenya.team@example.org") == {"KEN-DAIRY"}
-    assert submit.scope_of(store, "asia@example.org") == {"VNM-DAIRY"}
-    assert submit.scope_of(store, "stranger@example.org") == set()
+def test_scope_of_a_user_comes_from_their_role(store):
+    submit.import_file(store, GOOD, "q1.xlsx", actor=ADMIN)
+    access.import_users_csv(store, ADMIN, "email,scope\nkenya.team@example.org,KEN-DAIRY\n"
+                                          "asia@example.org,Asia\n")
+    pilots = store.load().pilots
+    assert access.pilot_scope(ADMIN, pilots) is None
+    assert access.pilot_scope(access.actor_for(store, "kenya.team@example.org"), pilots) == {"KEN-DAIRY"}
+    assert access.pilot_scope(access.actor_for(store, "asia@example.org"), pilots) == {"VNM-DAIRY"}
+    assert access.pilot_scope(access.actor_for(store, "stranger@example.org"), pilots) == set()
 
 
 def test_human_output_lists_errors_then_warnings_then_changes(store, capsys):
@@ -134,7 +140,7 @@ def test_json_shape_of_a_good_file(store, action):
     import json
 
     fn = submit.validate if action == "validate" else submit.import_file
-    shape = json.loads(json.dumps(fn(store, GOOD, "good.xlsx").as_json()))
+    shape = json.loads(json.dumps(fn(store, GOOD, "good.xlsx", actor=ADMIN).as_json()))
     assert list(shape) == ["ok", "errors", "warnings", "changes", "submission_id"]
     assert shape["ok"] is True and shape["errors"] == []
     assert shape["changes"] == {"new": sample_counts(), "changed": 0, "unchanged": 0}
@@ -147,8 +153,8 @@ def test_json_shape_of_a_good_file(store, action):
 def test_json_shape_of_a_duplicate(store):
     import json
 
-    submit.import_file(store, GOOD, "good.xlsx")
-    shape = json.loads(json.dumps(submit.import_file(store, GOOD, "good.xlsx").as_json()))
+    submit.import_file(store, GOOD, "good.xlsx", actor=ADMIN)
+    shape = json.loads(json.dumps(submit.import_file(store, GOOD, "good.xlsx", actor=ADMIN).as_json()))
     assert shape["ok"] is True and shape["submission_id"] is None
     assert shape["changes"] == {"new": 0, "changed": 0, "unchanged": 0}
     [dup] = [w for w in shape["warnings"] if w["code"] == "duplicate_file"]
