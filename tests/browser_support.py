@@ -77,7 +77,7 @@ class AppServer:
                     if r.read() == b"ok":
                         return
             except OSError:
-                time.sleep(0.3)
+                time.sleep(0.3)  # polling a server that is starting (not a test's wait)
         self.stop()
         raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.output()}")
 
@@ -152,14 +152,57 @@ def new_offline_page(browser, blocked: list[str], width: int = 1400, height: int
     return page
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
+def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the app is connected and its script has finished running."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_function(
         "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
         " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
         timeout=timeout)
-    page.wait_for_timeout(300)  # let plotly finish its first draw
+    charts_settled(page, timeout)
+
+
+# every plotly chart drawn, every MapLibre map done loading
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].every(gd => {
+    if (!gd.querySelector('.main-svg')) return false;
+    const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    return !sub || !sub.map || sub.map.loaded();
+})"""
+
+# resolves once every chart's drawn size has stayed the same over three painted frames
+# (a relayout after a resize or a rerun is done)
+_SIZES_STABLE = """() => new Promise(resolve => {
+    let last = null, same = 0;
+    const step = () => {
+        const k = [...document.querySelectorAll('.js-plotly-plot .main-svg')]
+            .map(e => { const r = e.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); })
+            .join();
+        same = (k === last) ? same + 1 : 0; last = k;
+        if (same >= 3) resolve(true); else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+})"""
+
+
+def charts_settled(page, timeout: float = 120_000) -> None:
+    """Wait until every chart on the page is drawn and has stopped changing size (a
+    condition on the page, never a fixed time)."""
+    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
+    page.wait_for_function(_SIZES_STABLE, timeout=timeout)
+
+
+def stable_box(page, locator, timeout: float = 30_000) -> dict:
+    """The element's bounding box once it has stopped moving (same box over three
+    painted frames: scrolling and relayout are done)."""
+    handle = locator.element_handle(timeout=timeout)
+    page.wait_for_function("""(el) => new Promise(resolve => {
+        let last = null, same = 0;
+        const step = () => { const r = el.getBoundingClientRect();
+            const k = [r.x, r.y, r.width, r.height].map(Math.round).join();
+            same = (k === last) ? same + 1 : 0; last = k;
+            if (same >= 3) resolve(true); else requestAnimationFrame(step); };
+        requestAnimationFrame(step); })""", arg=handle, timeout=timeout)
+    return locator.bounding_box()
 
 
 def screenshot(page, name: str) -> Path:
@@ -172,7 +215,7 @@ def screenshot(page, name: str) -> Path:
         "[data-testid='stMain'], [data-testid='stAppViewContainer'], section.main")]
         .map(e => e.scrollHeight), document.body.scrollHeight)""")
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 6000)})
-    page.wait_for_timeout(800)
+    charts_settled(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path

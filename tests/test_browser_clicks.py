@@ -23,27 +23,36 @@ def pilot_names(app) -> dict[str, str]:
     return dict(zip(pilots["pilot_id"], pilots["pilot_name"]))
 
 
+# the plotly chart under the mouse knows which point it hovers (plotly fires its click
+# event from that hover state)
+_HOVERING = "() => [...document.querySelectorAll('.js-plotly-plot')].some(gd => gd._hoverdata && gd._hoverdata.length)"
+
+
+def point_at(page, x: float, y: float) -> None:
+    """Move the mouse to (x, y), wait until plotly hovers a point there, and click."""
+    page.mouse.move(x, y)
+    page.wait_for_function(_HOVERING, timeout=30_000)
+    page.mouse.click(x, y)
+
+
 def click_centre(page, locator) -> None:
     locator.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    box = locator.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(200)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    box = bs.stable_box(page, locator)
+    point_at(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
-def open_chart(page, url: str, selector: str, settle_ms: int = 1000) -> None:
-    """Open ``url`` in the app and wait until ``selector`` (a chart's marks) is drawn."""
+def open_chart(page, url: str, selector: str) -> None:
+    """Open ``url`` in the app and wait until ``selector`` (a chart's marks) is drawn
+    and every chart has settled."""
     page.goto(url)
     bs.wait_for_app(page)
     page.wait_for_selector(selector, timeout=30_000)
-    page.wait_for_timeout(settle_ms)
+    bs.charts_settled(page)
 
 
 def wait_for_pilot_page(page, pilot_id: str) -> None:
-    page.wait_for_url(re.compile(rf"/pilot\?(.*&)?pilot={re.escape(pilot_id)}(&|$)"), timeout=30_000)
+    page.wait_for_url(re.compile(rf"/pilot\?(.*&)?pilot={re.escape(pilot_id)}(&|$)"), timeout=120_000)
     bs.wait_for_app(page)
-    page.wait_for_timeout(800)
 
 
 def title(page) -> str:
@@ -76,8 +85,7 @@ def test_clicking_a_bar_on_outcomes_opens_that_pilots_page(app, page):
     bs.screenshot(page, "clicked_outcomes_bar")
     # coming back to the chart does not open the pilot again
     page.goto(before)
-    bs.wait_for_app(page)
-    page.wait_for_timeout(1500)
+    bs.wait_for_app(page)  # the script has run to its end: a page switch would have happened
     assert title(page) == "Outcomes" and "/outcomes" in page.url
 
 
@@ -117,8 +125,10 @@ def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
     page.goto(app.url + "/")
     bs.wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .maplibregl-canvas", timeout=30_000)
-    page.locator(".js-plotly-plot .maplibregl-canvas").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    canvas = page.locator(".js-plotly-plot .maplibregl-canvas").first
+    canvas.scroll_into_view_if_needed()
+    bs.stable_box(page, canvas)
+    bs.charts_settled(page)
     # where MapLibre drew the first pilot site (the sites are WebGL, not DOM elements)
     site = page.evaluate("""() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
             .find(p => p.querySelector('.maplibregl-canvas'));
@@ -127,9 +137,7 @@ def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
         const at = map.project([t.lon[0], t.lat[0]]);
         const r = map.getCanvas().getBoundingClientRect();
         return {id: t.customdata[0][0], x: r.left + at.x, y: r.top + at.y}; }""")
-    page.mouse.move(site["x"], site["y"])
-    page.wait_for_timeout(300)
-    page.mouse.click(site["x"], site["y"])
+    point_at(page, site["x"], site["y"])
     wait_for_pilot_page(page, site["id"])
     assert title(page) == names[site["id"]]
     bs.screenshot(page, "clicked_map_site")
@@ -145,7 +153,8 @@ def test_dragging_a_chart_still_zooms_and_stays_on_the_page(app, page):
     page.mouse.down()
     page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.3, steps=8)
     page.mouse.up()
-    page.wait_for_timeout(800)
+    page.wait_for_function("""(before) => { const r = document.querySelectorAll('.js-plotly-plot')[0]
+        ._fullLayout.yaxis.range; return r[0] !== before[0] || r[1] !== before[1]; }""", arg=before)
     bs.wait_for_app(page)
     after = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
         ._fullLayout.yaxis.range.slice()""")

@@ -138,7 +138,7 @@ def test_report_draws_every_chart_from_disk_with_the_network_blocked(portfolio, 
             page.wait_for_function(
                 "() => { const p = [...document.querySelectorAll('.plot')];"
                 " return p.length > 0 && p.every(d => d.querySelector('.js-plotly-plot .main-svg')); }")
-            page.wait_for_timeout(1500)
+            bs.charts_settled(page)
             drawn = page.evaluate(DRAWN)
             bs.ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(bs.ARTIFACTS / "report.png"), full_page=True)
