@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
-from linkdash.keys import KeyIndex, mixed_radix
+from linkdash.keys import DENSE_KEYS, KeyIndex, mixed_radix
 from linkdash.portfolio import Portfolio
 from linkdash.problems import ERROR, WARNING, Report, column_letter
 from linkdash.workbook import SheetTable
@@ -149,6 +149,8 @@ class StoredKeys:
     def stored_values(self, pid: np.ndarray, q: np.ndarray, ind: np.ndarray) -> np.ndarray:
         """The stored value (NaN for none) of each (file pilot code, file quarter code,
         catalogue index); a code -1 finds nothing."""
+        if not len(self.s_value):
+            return np.full(np.shape(pid), np.nan)
         sizes = [len(self.pid_uniq), len(self.q_uniq), self.n_ind]
         if self._index is None:
             skey, s_miss = mixed_radix([self.s_pid, self.s_q, self.s_ind], sizes)
@@ -895,48 +897,89 @@ def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.nda
         return ~np.isnan(old) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
 
 
-def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
-    """Warn when a value is far from the pilot's own earlier quarters in the store:
-    modified z-score |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or,
-    when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median.
+def _in_keys(key: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
+    """Whether each of ``key`` (0 <= key < size) is one of ``among``."""
+    if not len(key) or not len(among):
+        return np.zeros(len(key), dtype=bool)
+    if size <= DENSE_KEYS:
+        table = np.zeros(size, dtype=bool)
+        table[among] = True
+        return table[key]
+    return np.isin(key, among)
 
-    Vectorised: the stored history is sorted by (pilot, indicator, quarter); each value
-    finds its earlier quarters as a slice of it, and the medians of all slices with the
-    same length are taken at once (in chunks)."""
-    if ctx.current.indicators.empty or not len(long.rows):
+
+def _history_after_upload(long: LongValues, k: StoredKeys, l_pid: np.ndarray, l_q: np.ndarray,
+                          ind_idx: np.ndarray, f: np.ndarray, scored: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values of the file's pilots as they will be after the upload, as parallel
+    arrays (group = pilot code x indicator, quarter rank, value): the stored values the
+    file does not replace (same pilot, quarter and indicator), and the file's values
+    ``f`` (indexes into ``long``). Scores are left out (never judged)."""
+    ni = k.n_ind
+    h = np.flatnonzero((k.s_pid >= 0) & (k.s_ind >= 0) & ~np.isnan(k.s_value))
+    if h.size:
+        h = h[~scored[k.s_ind[h]]]
+    if h.size and f.size:
+        # a stored value the file gives again (in a quarter the file has) is replaced
+        sizes = [len(k.pid_uniq), len(k.q_uniq), ni]
+        fkey, _ = mixed_radix([l_pid[f], l_q[f], ind_idx[f].astype(np.int64)], sizes)
+        maybe = np.flatnonzero(k.s_q[h] >= 0)
+        skey, _ = mixed_radix([k.s_pid[h[maybe]], k.s_q[h[maybe]], k.s_ind[h[maybe]].astype(np.int64)],
+                              sizes)
+        replaced = np.zeros(h.size, dtype=bool)
+        replaced[maybe] = _in_keys(skey, fkey, math.prod(max(n, 1) for n in sizes))
+        h = h[~replaced]
+    group = np.concatenate([k.s_pid[h].astype(np.int64) * ni + k.s_ind[h],
+                            l_pid[f].astype(np.int64) * ni + ind_idx[f]])
+    rank = np.concatenate([k.s_q_rank[h], k.q_rank[l_q[f]]]).astype(np.int64)
+    value = np.concatenate([k.s_value[h], long.value[f].astype(float)])
+    return group, rank, value
+
+
+def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
+    """Warn when a value is far from the pilot's own earlier quarters as they will be
+    after the upload (the file's values over the stored ones for the same pilot, quarter
+    and indicator; the file's other quarters count too): modified z-score
+    |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or, when those
+    values barely vary (MAD 0), more than 3x or less than 1/3 of their median. A file
+    that sends several quarters again with new values (corrected history, real data
+    replacing the illustrative data) is judged against itself, not against the values
+    it replaces.
+
+    Vectorised: the history is sorted by (pilot, indicator, quarter); each value finds
+    its earlier quarters as a slice of it, and the medians of all slices with the same
+    length are taken at once (in chunks)."""
+    if not len(long.rows):
         return
     kinds = catalogue.indicators()
     idx = indicator_index()
     k = stored_keys(p, ctx)
     ni = k.n_ind
-    # the history: stored values of the file's pilots
-    h = np.flatnonzero((k.s_pid >= 0) & (k.s_ind >= 0) & ~np.isnan(k.s_value))
-    if not h.size:
-        return
-    n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
-    hist_group = k.s_pid[h].astype(np.int64) * ni + k.s_ind[h]
-    hist_key = hist_group * n_rank + k.s_q_rank[h]
-    order = np.argsort(hist_key, kind="stable")
-    hist_key, hist_group, hist_val = hist_key[order], hist_group[order], k.s_value[h][order]
-    # the file's values of pilots with a history, scores left out
     ind_idx = long.indicator_idx
     if ind_idx is None:
         ind_idx = np.array([idx[c] for c in long.indicator.tolist()], dtype=np.int64)
-    has_hist = np.zeros(len(k.pid_uniq) + 1, dtype=bool)
-    has_hist[k.s_pid[h]] = True
     scored = np.zeros(ni, dtype=bool)
     scored[[idx[c] for c, i in kinds.items() if i.kind == "score"]] = True
     l_pid = k.pid[long.rows]
-    sel = np.flatnonzero(has_hist[l_pid] & (l_pid >= 0) & ~scored[ind_idx])
+    l_q = k.q[long.rows]
+    # the file's values that are judged and count as history: known pilot and quarter
+    f = np.flatnonzero((l_pid >= 0) & (l_q >= 0) & ~scored[ind_idx])
+    if not f.size:
+        return
+    hist_group, hist_rank, hist_val = _history_after_upload(long, k, l_pid, l_q, ind_idx, f, scored)
+    n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
+    hist_key = hist_group * n_rank + hist_rank
+    order = np.argsort(hist_key, kind="stable")
+    hist_key, hist_group, hist_val = hist_key[order], hist_group[order], hist_val[order]
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
-    sel = sel[~_stored_unchanged(k, l_pid[sel], k.q[long.rows[sel]], ind_idx[sel], long.value[sel])]
+    sel = f[~_stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])]
     if not sel.size:
         return
     group = l_pid[sel].astype(np.int64) * ni + ind_idx[sel]
     g_start = np.searchsorted(hist_group, group, side="left")
     # earlier values: those of the same group with a lower quarter
-    g_end = np.searchsorted(hist_key, group * n_rank + k.q_rank[k.q[long.rows[sel]]], side="left")
+    g_end = np.searchsorted(hist_key, group * n_rank + k.q_rank[l_q[sel]], side="left")
     count = g_end - g_start
     enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
     x_all = long.value[sel].astype(float)
