@@ -26,7 +26,7 @@ import pandas as pd
 from linkdash import catalogue, countries, quarters, values
 from linkdash.keys import DENSE_KEYS, KeyIndex, mixed_radix
 from linkdash.portfolio import Portfolio
-from linkdash.problems import ERROR, WARNING, Report, column_letter
+from linkdash.problems import ERROR, WARNING, Problem, Report, column_letter
 from linkdash.workbook import SheetTable
 
 PROBLEM_CODES: dict[str, str] = {
@@ -888,6 +888,23 @@ class LongValues:
 
 
 OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comparison)
+# A value is judged against at most the 8 quarters before it (two years): what is usual
+# for a pilot now, not what it was when it started, and a fixed width that whole
+# columns can be sorted at once for (``_sorted_columns``).
+OUTLIER_WINDOW = 8
+# An optimal sorting network for 8 values (19 compare-exchanges; Knuth, TAOCP 5.3.4).
+_NETWORK_8 = ((0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7), (0, 1), (2, 3),
+              (4, 5), (6, 7), (2, 4), (3, 5), (1, 4), (3, 6), (1, 2), (3, 4), (5, 6))
+
+
+def _sorted_columns(cols: list[np.ndarray]) -> list[np.ndarray]:
+    """The 8 columns put in order row by row (row i of the result: row i of the input,
+    sorted): the sorting network applied to whole columns."""
+    cols = list(cols)
+    for a, b in _NETWORK_8:
+        cols[a], cols[b] = np.minimum(cols[a], cols[b]), np.maximum(cols[a], cols[b])
+    return cols
+
 def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
                       value: np.ndarray) -> np.ndarray:
     """Per file value (its pilot and quarter codes, catalogue index, value): whether the
@@ -940,15 +957,16 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     """Warn when a value is far from the pilot's own earlier quarters as they will be
     after the upload (the file's values over the stored ones for the same pilot, quarter
     and indicator; the file's other quarters count too): modified z-score
-    |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or, when those
-    values barely vary (MAD 0), more than 3x or less than 1/3 of their median. A file
+    |0.6745 (x - median) / MAD| > 3.5 over at least 4 of the (at most 8) quarters before
+    it, or, when those values barely vary (MAD 0), more than 3x or less than 1/3 of their
+    median. A file
     that sends several quarters again with new values (corrected history, real data
     replacing the illustrative data) is judged against itself, not against the values
     it replaces.
 
     Vectorised: the history is sorted by (pilot, indicator, quarter); each value finds
     its earlier quarters as a slice of it, and the medians of all slices with the same
-    length are taken at once (in chunks)."""
+    length are taken at once."""
     if not len(long.rows):
         return
     kinds = catalogue.indicators()
@@ -968,45 +986,64 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
         return
     hist_group, hist_rank, hist_val = _history_after_upload(long, k, l_pid, l_q, ind_idx, f, scored)
     n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
-    hist_key = hist_group * n_rank + hist_rank
-    order = np.argsort(hist_key, kind="stable")
-    hist_key, hist_group, hist_val = hist_key[order], hist_group[order], hist_val[order]
+    order = np.argsort(hist_group * n_rank + hist_rank, kind="stable")
+    hist_group, hist_val = hist_group[order], hist_val[order]
+    n_hist = len(order)
+    # where each of the file's values sits in the sorted history (they come last, after
+    # the stored ones), and where its group (pilot, indicator) starts: its earlier
+    # quarters are the values between the two (one value per quarter and group)
+    where = np.empty(n_hist, dtype=np.int64)
+    where[order] = np.arange(n_hist)
+    pos_f = where[n_hist - f.size:]
+    heads = np.flatnonzero(np.concatenate(([True], hist_group[1:] != hist_group[:-1])))
+    g_start_of = np.repeat(heads, np.diff(np.append(heads, n_hist)))
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
-    sel = f[~_stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])]
+    again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
+    sel, pos = f[~again], pos_f[~again]
     if not sel.size:
         return
-    group = l_pid[sel].astype(np.int64) * ni + ind_idx[sel]
-    g_start = np.searchsorted(hist_group, group, side="left")
-    # earlier values: those of the same group with a lower quarter
-    g_end = np.searchsorted(hist_key, group * n_rank + k.q_rank[l_q[sel]], side="left")
-    count = g_end - g_start
-    enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
+    count = np.minimum(pos - g_start_of[pos], OUTLIER_WINDOW)
     x_all = long.value[sel].astype(float)
-    # values with the same number of earlier quarters are taken together: a plain
-    # (values x quarters) matrix, sorted by row, gives each median and MAD at once
     flagged, meds, ns = [], [], []
-    k_of = count[enough]
+
+    def judge(js: np.ndarray, med: np.ndarray, mad: np.ndarray, kv: int) -> None:
+        x = x_all[js]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
+                           (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
+        if far.any():
+            flagged.append(js[far])
+            meds.append(med[far])
+            ns.append(np.full(int(far.sum()), kv))
+
+    # values with a full window of earlier quarters (most of a long history): the window
+    # as columns, put in order by a sorting network (element-wise min/max over whole
+    # columns: far cheaper than sorting a row per value)
+    full = np.flatnonzero(count == OUTLIER_WINDOW)
+    if full.size:
+        first = pos[full] - OUTLIER_WINDOW
+        cols = _sorted_columns([hist_val[first + c] for c in range(OUTLIER_WINDOW)])
+        lo, hi = (OUTLIER_WINDOW - 1) // 2, OUTLIER_WINDOW // 2
+        med = (cols[lo] + cols[hi]) / 2  # as np.median
+        dev = _sorted_columns([np.abs(c - med) for c in cols])
+        judge(full, med, (dev[lo] + dev[hi]) / 2, OUTLIER_WINDOW)
+    # values with fewer earlier quarters: a plain (values x quarters) matrix for each
+    # number of quarters, sorted by row, gives each median and MAD at once
+    short = np.flatnonzero((count >= OUTLIER_MIN_HISTORY) & (count < OUTLIER_WINDOW))
+    k_of = count[short]
     for kv in np.unique(k_of).tolist():
-        same_k = enough[k_of == kv]
+        same_k = short[k_of == kv]
         mid_lo, mid_hi = (kv - 1) // 2, kv // 2
         for c0 in range(0, len(same_k), OUTLIER_CHUNK):
             js = same_k[c0:c0 + OUTLIER_CHUNK]
-            m = hist_val[g_start[js][:, None] + np.arange(kv)[None, :]]
+            m = hist_val[(pos[js] - kv)[:, None] + np.arange(kv)[None, :]]
             m.sort(axis=1)
-            med = (m[:, mid_lo] + m[:, mid_hi]) / 2  # as np.median
+            med = (m[:, mid_lo] + m[:, mid_hi]) / 2
             m -= med[:, None]
             np.abs(m, out=m)
             m.sort(axis=1)
-            mad = (m[:, mid_lo] + m[:, mid_hi]) / 2
-            x = x_all[js]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
-                               (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
-            if far.any():
-                flagged.append(js[far])
-                meds.append(med[far])
-                ns.append(np.full(int(far.sum()), kv))
+            judge(js, med, (m[:, mid_lo] + m[:, mid_hi]) / 2, kv)
     if not flagged:
         return
     js, med, ks = np.concatenate(flagged), np.concatenate(meds), np.concatenate(ns)
@@ -1017,13 +1054,16 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     letter = {c: column_letter(p.table.columns[c]) for c in set(codes)}
     label = {c: kinds[c].label for c in letter}
     first = p.table.first_row + 1
+    # (thousands of warnings in a large file: Problems made directly, numbers shown once)
+    problems, sheet = report.problems, p.name
     for code, pid, q, row, xv, mv, kq in zip(
             codes, long.pilot_id[j].tolist(), long.quarter[j].tolist(), long.rows[j].tolist(),
             x_all[js[order]].tolist(), med[order].tolist(), ks[order].tolist()):
-        report.warn("outlier", p.name, f"{letter[code]}{first + row}", xv,
-                    f"{label[code]} for {pid} {q} is {_show(xv)}, far from its earlier "
-                    f"quarters (median {_show(mv)} over {kq} quarters): check the "
-                    f"value; if it is right, leave it.")
+        problems.append(Problem(
+            "outlier", WARNING, sheet, f"{letter[code]}{first + row}", xv,
+            f"{label[code]} for {pid} {q} is {_show(xv)}, far from its earlier "
+            f"quarters (median {_show(mv)} over {kq} quarters): check the "
+            f"value; if it is right, leave it."))
 
 
 # --- Lessons, Rates ------------------------------------------------------------------------------

@@ -381,3 +381,43 @@ def test_demo_data_resent_doubled_is_judged_on_itself_not_on_the_values_it_repla
     key = f"Income avg (USD) for KEN-DAIRY {ind.loc[target, 'quarter']}"
     assert key not in base
     assert _outlier_keys(planted.report) == base | {key}
+
+
+def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
+    """Random series, part stored (some values the file replaces, some it leaves), part
+    in the file: the vectorised rule flags exactly what a plain loop over the data as it
+    will be flags (the 8 quarters before each value, at least 4 of them)."""
+    import numpy as np
+
+    from linkdash import quarters as Q
+
+    rng = np.random.default_rng(3)
+    qs = Q.span("2016-Q3", "2020-Q1")  # 15 quarters, from the pilots' start
+    pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"]
+    final, stored, rows = {}, [], []
+    for pid in pilots:
+        for i, q in enumerate(qs):
+            v = float(rng.choice([rng.normal(1000, 50), rng.normal(1000, 400), 5000.0, 1000.0],
+                                 p=[0.6, 0.2, 0.1, 0.1]).round())
+            if i < 9:
+                stored.append({"pilot_id": pid, "quarter": q, "indicator": "sales_usd", "value": v, "text": None})
+                final[(pid, q)] = v
+            if i >= 6:  # the file resends quarters 6-8 (changed) and sends 9-14
+                nv = v * 2 if i < 9 else v
+                rows.append([pid, q, nv])
+                final[(pid, q)] = nv
+    cur = reference_portfolio(indicators=pd.DataFrame(stored))
+    c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2020, 6, 1))
+    assert c.report.ok, c.report.errors[:3]
+    expected = set()
+    for pid, q, x in rows:
+        earlier = [final[(pid, e)] for e in qs if e < q and (pid, e) in final][-8:]
+        if len(earlier) < 4:
+            continue
+        med = float(np.median(earlier))
+        mad = float(np.median(np.abs(np.array(earlier) - med)))
+        far = abs(0.6745 * (x - med) / mad) > 3.5 if mad > 0 else (med > 0 and (x > 3 * med or x < med / 3))
+        if far:
+            expected.add(f"Sales (USD) for {pid} {q}")
+    assert expected  # the random data does hold outliers
+    assert _outlier_keys(c.report) == expected
