@@ -737,6 +737,7 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
     return _zoom_on_drag(fig)
 
 
+_WHITE_SHADOW = "2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"
 INCOME_INDICATORS = ("income_avg_usd", "income_avg_usd_women_headed", "income_avg_usd_men_headed")
 LIVING_INCOME_BELOW = style.OKABE_ITO["vermillion"]
 LIVING_INCOME_ABOVE = style.OKABE_ITO["bluish_green"]
@@ -808,10 +809,12 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                           "%{customdata[2]} (%{customdata[3]})<br>%{x:.0%}<extra></extra>"))
     order = agg_y + have["name"].tolist()
     top = max(1.0, float(have["ratio"].max()), *[g["ratio"] for _, g in groups])
-    fig.add_vline(x=1, layer="above", line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"))
-    fig.add_annotation(x=1, y=1, xref="x", yref="paper", yanchor="bottom", xanchor="center",
-                       showarrow=False, text="Living income = 100%",
-                       font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
+    fig.add_vline(x=1, layer="below", line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"))
+    # the line's name in the legend (a vline has none)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="Living income = 100%",
+                             line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"),
+                             hoverinfo="skip"))
+    fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
     sub = "Income ÷ the country's living-income benchmark · lowest first"
     if missing:
         sub += " · no income or benchmark: " + ", ".join(names.get(p, p) for p in missing)

@@ -461,8 +461,8 @@ def test_income_to_living_income_ranks_pilots_and_shows_regions_and_portfolio():
     inc = (1900 * 1200 + 900 * 400 + 2400 * 600) / 2200
     li = (3100 * 1200 + 1800 * 400 + 2000 * 600) / sum(hh.values())
     assert port == pytest.approx(inc / li)
-    assert [s.x0 for s in fig.layout.shapes] == [1]  # the 100% line
-    assert "Living income = 100%" in annotation_texts(fig)
+    assert [s.x0 for s in fig.layout.shapes] == [1]  # the 100% line, named in the legend
+    assert trace(fig, "Living income = 100%").line.dash == "dash"
     assert charts.pilot_ids_in(fig) == {"KEN-DAIRY", "SEN-SHEEP", "VNM-DAIRY"}
 
 
