@@ -892,6 +892,7 @@ OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comp
 # for a pilot now, not what it was when it started, and a fixed width that whole
 # columns can be sorted at once for (``_sorted_columns``).
 OUTLIER_WINDOW = 8
+OUTLIER_WINDOW_CHUNK = 131_072  # values whose full windows are sorted at once
 # An optimal sorting network for 8 values (19 compare-exchanges; Knuth, TAOCP 5.3.4).
 _NETWORK_8 = ((0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7), (0, 1), (2, 3),
               (4, 5), (6, 7), (2, 4), (3, 5), (1, 4), (3, 6), (1, 2), (3, 4), (5, 6))
@@ -1021,13 +1022,14 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     # as columns, put in order by a sorting network (element-wise min/max over whole
     # columns: far cheaper than sorting a row per value)
     full = np.flatnonzero(count == OUTLIER_WINDOW)
-    if full.size:
-        first = pos[full] - OUTLIER_WINDOW
+    lo, hi = (OUTLIER_WINDOW - 1) // 2, OUTLIER_WINDOW // 2
+    for c0 in range(0, len(full), OUTLIER_WINDOW_CHUNK):  # (chunks bound the memory)
+        js = full[c0:c0 + OUTLIER_WINDOW_CHUNK]
+        first = pos[js] - OUTLIER_WINDOW
         cols = _sorted_columns([hist_val[first + c] for c in range(OUTLIER_WINDOW)])
-        lo, hi = (OUTLIER_WINDOW - 1) // 2, OUTLIER_WINDOW // 2
         med = (cols[lo] + cols[hi]) / 2  # as np.median
         dev = _sorted_columns([np.abs(c - med) for c in cols])
-        judge(full, med, (dev[lo] + dev[hi]) / 2, OUTLIER_WINDOW)
+        judge(js, med, (dev[lo] + dev[hi]) / 2, OUTLIER_WINDOW)
     # values with fewer earlier quarters: a plain (values x quarters) matrix for each
     # number of quarters, sorted by row, gives each median and MAD at once
     short = np.flatnonzero((count >= OUTLIER_MIN_HISTORY) & (count < OUTLIER_WINDOW))
