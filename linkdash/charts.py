@@ -689,6 +689,20 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
             line=dict(color=style.PORTFOLIO_COLOR, width=4, dash="solid"), opacity=0.55,
             hovertemplate="<b>Portfolio average</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
     subtitle = "Weighted average: Σ income × households / Σ households, pilots that gave both"
+    if not single:
+        # the living income the average is to be read against: each pilot's country
+        # benchmark, weighted by its households as the average is
+        li = figures.income_against_living_income_by_quarter(portfolio, qs)["benchmark"]
+        li = [None if style.is_missing(v) else float(v) for v in li]
+        if any(v is not None for v in li):
+            fig.add_trace(go.Scatter(
+                x=qs, y=li, mode="lines", connectgaps=False,
+                name="Living-income benchmark (weighted like the average)",
+                line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=3, shape="hv"),
+                hovertemplate="<b>Living income</b> (weighted by households)<br>%{x}: $%{y:,.0f}<extra></extra>"))
+            subtitle += "; the benchmark is each pilot's country benchmark, weighted the same way"
+        else:
+            subtitle += "; no living-income benchmark for these countries"
     if single:
         pid = ids[0]
         if tgt and tgt.get("baseline") is not None:
@@ -720,6 +734,98 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
     if width_px < style.CHART_WIDTH_PX:  # a legend beside the plot would leave it no room
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
                           height=600, margin=dict(b=150))
+    return _zoom_on_drag(fig)
+
+
+_WHITE_SHADOW = "2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"
+INCOME_INDICATORS = ("income_avg_usd", "income_avg_usd_women_headed", "income_avg_usd_men_headed")
+LIVING_INCOME_BELOW = style.OKABE_ITO["vermillion"]
+LIVING_INCOME_ABOVE = style.OKABE_ITO["bluish_green"]
+
+
+def _gap_text(income: float, bench: float) -> str:
+    """"$760 short" / "$480 above" of the benchmark."""
+    gap = bench - income
+    return f"{style.fmt_usd(abs(gap))} {'short' if gap > 0 else 'above'}"
+
+
+def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = None, *,
+                                  width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
+    """Average household income as a share of the country's living-income benchmark for
+    the quarter, ranked: each pilot (lowest first), each region and the portfolio (both
+    weighted by households reached, ``figures.income_against_living_income``), with the
+    100% line. Bars below the benchmark and above it differ in colour; each bar says its
+    share and the gap in USD."""
+    quarter = quarter or portfolio.latest_quarter()
+    title = f"Household income against the living income, {_quarter_when(quarter)}"
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    t = _quarter_table(portfolio, quarter)
+    inc = pd.to_numeric(t["income_avg_usd"], errors="coerce")
+    li = pd.to_numeric(t["living_income_usd"], errors="coerce")
+    have = t.assign(ratio=inc / li)[inc.notna() & li.notna() & (li > 0)]
+    if have.empty:
+        return no_data_figure(title, "No pilot gave an income with a living-income benchmark "
+                                     "for this quarter")
+    names = _pilot_names(portfolio)
+    have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
+    have = have.sort_values(["ratio", "name"], kind="stable")
+    missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
+    # regions and the portfolio: income and benchmark weighted by households reached
+    groups: list[tuple[str, dict]] = []
+    regions = [r for r in catalogue.REGIONS if r in set(t["region"].dropna())]
+    if len(regions) > 1:
+        groups += [(r, figures.income_against_living_income(t[t["region"] == r])) for r in regions]
+    groups.append(("Portfolio", figures.income_against_living_income(t)))
+    groups = [(n, g) for n, g in groups if g["ratio"] is not None]
+    fig = go.Figure()
+    agg_y = [f"<b>{n}</b> ({g['pilots']} pilot{'s' if g['pilots'] != 1 else ''})" for n, g in groups]
+    if groups:
+        fig.add_trace(go.Bar(
+            orientation="h", x=[g["ratio"] for _, g in groups], y=agg_y,
+            name="Region or portfolio (weighted by households)",
+            marker=dict(color=style.PORTFOLIO_COLOR), cliponaxis=False, textposition="outside",
+            text=[f"{style.fmt_share(g['ratio'])} · {_gap_text(g['income'], g['benchmark'])}" for _, g in groups],
+            hovertext=[f"<b>{n}</b><br>Income {style.fmt_usd(g['income'])} against a living income of "
+                       f"{style.fmt_usd(g['benchmark'])}<br>both weighted by households reached"
+                       for n, g in groups],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    below = have["ratio"] < 1
+    for mask, label, color in ((below, "Pilot below the living income", LIVING_INCOME_BELOW),
+                               (~below, "Pilot at or above it", LIVING_INCOME_ABOVE)):
+        part = have[mask]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(
+            orientation="h", x=part["ratio"].tolist(), y=part["name"].tolist(), name=label,
+            marker=dict(color=color), cliponaxis=False, textposition="outside",
+            text=[f"{style.fmt_share(r)} · {_gap_text(i, b)}"
+                  for r, i, b in zip(part["ratio"], part["income_avg_usd"], part["living_income_usd"])],
+            customdata=pilot_customdata(
+                part["pilot_id"].tolist(), [style.fmt_usd(v) for v in part["income_avg_usd"]],
+                [style.fmt_usd(v) for v in part["living_income_usd"]],
+                [str(y) if not style.is_missing(y) else "" for y in part["living_income_year"]]),
+            hovertemplate="<b>%{y}</b><br>Income %{customdata[1]} against a living income of "
+                          "%{customdata[2]} (%{customdata[3]})<br>%{x:.0%}<extra></extra>"))
+    order = agg_y + have["name"].tolist()
+    top = max(1.0, float(have["ratio"].max()), *[g["ratio"] for _, g in groups])
+    fig.add_vline(x=1, layer="below", line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"))
+    # the line's name in the legend (a vline has none)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="Living income = 100%",
+                             line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"),
+                             hoverinfo="skip"))
+    fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
+    sub = "Income ÷ the country's living-income benchmark · lowest first"
+    if missing:
+        sub += " · no income or benchmark: " + ", ".join(names.get(p, p) for p in missing)
+    style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
+    fig.update_layout(
+        barmode="overlay", showlegend=True,
+        xaxis=dict(range=[0, top * 1.45], tickformat=".0%", title=dict(text="Share of the living income")),
+        yaxis=dict(type="category", categoryorder="array", categoryarray=order, autorange="reversed",
+                   showgrid=False),
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+        height=max(380, style.top_margin(fig) + 34 * len(order) + 170), margin=dict(b=110))
     return _zoom_on_drag(fig)
 
 
@@ -1064,6 +1170,21 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
         _ref_line(fig, qs, float(tgt["target"]), f"Target {fmt(tgt['target'])}"
                   + (f" by {tgt['target_quarter']}" if tgt.get("target_quarter") else ""),
                   color=style.STATUS_COLORS["completed"])
+    if indicator in INCOME_INDICATORS:
+        bench = _benchmark_series(portfolio, pilot_id, qs)
+        if bench.notna().any():
+            fig.add_trace(go.Scatter(
+                x=qs, y=bench.tolist(), mode="lines", connectgaps=False, name="Living-income benchmark",
+                line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
+            last = s.dropna()
+            if len(last):
+                b = bench.get(last.index[-1])
+                if not style.is_missing(b) and b > 0:
+                    notes.append(f"{style.fmt_share(last.iloc[-1] / b)} of the living income in "
+                                 f"{quarters.label(last.index[-1])} ({_gap_text(float(last.iloc[-1]), float(b))})")
+        else:
+            notes.append("No living-income benchmark for the country")
     if not tgt:
         notes.append("No baseline or target set")
     gaps = int(s.isna().sum())
@@ -1073,6 +1194,6 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     fig.update_layout(xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
                                  tickformat="$,.0f" if money else None),
-                      height=440, showlegend=bool(tgt),
+                      height=440, showlegend=len(fig.data) > 1,
                       legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
     return fig

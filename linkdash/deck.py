@@ -68,7 +68,7 @@ class Story:
         return fmt_date(self.as_of)
 
     def data_line(self) -> str:
-        """"Indicators for Q4 2018 · milestones as of 29 Nov 2026 · all pilots"."""
+        """"Indicators for Q4 2018 · milestones as of 31 Dec 2018 · all pilots"."""
         parts = [f"Indicators for {self.quarter_label}", f"milestones as of {self.as_of_label}",
                  f"filter: {self.flt.describe()}"]
         if self.demo:
@@ -101,11 +101,12 @@ def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
 def resolve(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
             as_of: dt.date | None = None, demo: bool | None = None) -> Story:
     """The quarter (default: the latest with data in the filter, as the pages), the as-of
-    date (default today) and the filtered portfolio every output of this module uses."""
+    date (default: the quarter's last day, or today when the quarter is the current one:
+    ``quarters.as_of``) and the filtered portfolio every output of this module uses."""
     view = portfolio.filtered(flt)
     quarter = quarter or figures.latest_quarter(view)
     return Story(full=portfolio, view=upto_quarter(view, quarter), flt=flt, quarter=quarter,
-                 as_of=as_of or dt.date.today(),
+                 as_of=as_of or quarters.as_of(quarter),
                  demo=is_demo(portfolio) if demo is None else bool(demo))
 
 

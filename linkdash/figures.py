@@ -279,6 +279,37 @@ def income_avg_usd(rows: pd.DataFrame) -> float | None:
     return float((inc[both] * hh[both]).sum() / den)
 
 
+def income_against_living_income(rows: pd.DataFrame) -> dict:
+    """Average household income against the living-income benchmark, over the pilots of
+    ``rows`` (a ``pilot_quarter_table``) that gave income and households reached and
+    whose country has a benchmark: both weighted by households reached, so that one
+    pilot's income meets its own country's benchmark. Returns ``income``, ``benchmark``
+    (USD per household per year), ``ratio`` (income / benchmark), ``gap`` (benchmark
+    minus income; negative above it) and ``pilots`` (how many); None where nothing to
+    compute from."""
+    inc = rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    hh = rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
+    li = rows["living_income_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    ok = ~np.isnan(inc) & ~np.isnan(hh) & ~np.isnan(li) & (li > 0)
+    den = float(hh[ok].sum())
+    if not ok.any() or den <= 0:
+        return {"income": None, "benchmark": None, "ratio": None, "gap": None, "pilots": 0}
+    income = float((inc[ok] * hh[ok]).sum() / den)
+    bench = float((li[ok] * hh[ok]).sum() / den)
+    return {"income": income, "benchmark": bench, "ratio": income / bench, "gap": bench - income,
+            "pilots": int(ok.sum())}
+
+
+def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
+    """``income_against_living_income`` for each quarter of ``qs``: columns ``quarter,
+    income, benchmark, ratio, gap, pilots``."""
+    wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
+    bench = _benchmarks_by_country(portfolio.benchmarks)
+    rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
+            for q in qs]
+    return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+
+
 def share_above_living_income(rows: pd.DataFrame) -> float | None:
     return share(rows, *SHARES["share_above_living_income"])
 

@@ -59,3 +59,18 @@ def label(q: str) -> str:
     """``2017-Q3`` -> ``Q3 2017`` for titles."""
     y, n = split(q)
     return f"Q{n} {y}"
+
+
+def as_of(q: str | None, today: dt.date | None = None) -> dt.date:
+    """The date milestones are judged on for quarter ``q``: the last day of the quarter,
+    or ``today`` when the quarter is the current one (or later, or None). On data that
+    ends in 2018, the Progress page for Q4 2018 counts days late to 31 Dec 2018, not to
+    today."""
+    today = today or dt.date.today()
+    if not q:
+        return today
+    try:
+        end = end_date(q)
+    except ValueError:
+        return today
+    return min(end, today)

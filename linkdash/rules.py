@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, countries, quarters, values
-from linkdash.keys import KeyIndex, mixed_radix
+from linkdash.keys import DENSE_KEYS, KeyIndex, mixed_radix
 from linkdash.portfolio import Portfolio
-from linkdash.problems import ERROR, WARNING, Report, column_letter
+from linkdash.problems import ERROR, WARNING, Problem, Report, column_letter
 from linkdash.workbook import SheetTable
 
 PROBLEM_CODES: dict[str, str] = {
@@ -153,6 +153,8 @@ class StoredKeys:
     def stored_values(self, pid: np.ndarray, q: np.ndarray, ind: np.ndarray) -> np.ndarray:
         """The stored value (NaN for none) of each (file pilot code, file quarter code,
         catalogue index); a code -1 finds nothing."""
+        if not len(self.s_value):
+            return np.full(np.shape(pid), np.nan)
         sizes = [len(self.pid_uniq), len(self.q_uniq), self.n_ind]
         if self._index is None:
             skey, s_miss = mixed_radix([self.s_pid, self.s_q, self.s_ind], sizes)
@@ -929,6 +931,24 @@ class LongValues:
 
 
 OUTLIER_CHUNK = 20_000  # values compared at once (bounds the memory of the comparison)
+# A value is judged against at most the 8 quarters before it (two years): what is usual
+# for a pilot now, not what it was when it started, and a fixed width that whole
+# columns can be sorted at once for (``_sorted_columns``).
+OUTLIER_WINDOW = 8
+OUTLIER_WINDOW_CHUNK = 131_072  # values whose full windows are sorted at once
+# An optimal sorting network for 8 values (19 compare-exchanges; Knuth, TAOCP 5.3.4).
+_NETWORK_8 = ((0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7), (0, 1), (2, 3),
+              (4, 5), (6, 7), (2, 4), (3, 5), (1, 4), (3, 6), (1, 2), (3, 4), (5, 6))
+
+
+def _sorted_columns(cols: list[np.ndarray]) -> list[np.ndarray]:
+    """The 8 columns put in order row by row (row i of the result: row i of the input,
+    sorted): the sorting network applied to whole columns."""
+    cols = list(cols)
+    for a, b in _NETWORK_8:
+        cols[a], cols[b] = np.minimum(cols[a], cols[b]), np.maximum(cols[a], cols[b])
+    return cols
+
 def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
                       value: np.ndarray) -> np.ndarray:
     """Per file value (its pilot and quarter codes, catalogue index, value): whether the
@@ -938,75 +958,137 @@ def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.nda
         return ~np.isnan(old) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
 
 
-def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
-    """Warn when a value is far from the pilot's own earlier quarters in the store:
-    modified z-score |0.6745 (x - median) / MAD| > 3.5 over at least 4 earlier values, or,
-    when those values barely vary (MAD 0), more than 3x or less than 1/3 of their median.
+def _in_keys(key: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
+    """Whether each of ``key`` (0 <= key < size) is one of ``among``."""
+    if not len(key) or not len(among):
+        return np.zeros(len(key), dtype=bool)
+    if size <= DENSE_KEYS:
+        table = np.zeros(size, dtype=bool)
+        table[among] = True
+        return table[key]
+    return np.isin(key, among)
 
-    Vectorised: the stored history is sorted by (pilot, indicator, quarter); each value
-    finds its earlier quarters as a slice of it, and the medians of all slices with the
-    same length are taken at once (in chunks)."""
-    if ctx.current.indicators.empty or not len(long.rows):
+
+def _history_after_upload(long: LongValues, k: StoredKeys, l_pid: np.ndarray, l_q: np.ndarray,
+                          ind_idx: np.ndarray, f: np.ndarray, scored: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values of the file's pilots as they will be after the upload, as parallel
+    arrays (group = pilot code x indicator, quarter rank, value): the stored values the
+    file does not replace (same pilot, quarter and indicator), and the file's values
+    ``f`` (indexes into ``long``). Scores are left out (never judged)."""
+    ni = k.n_ind
+    h = np.flatnonzero((k.s_pid >= 0) & (k.s_ind >= 0) & ~np.isnan(k.s_value))
+    if h.size:
+        h = h[~scored[k.s_ind[h]]]
+    if h.size and f.size:
+        # a stored value the file gives again (in a quarter the file has) is replaced
+        sizes = [len(k.pid_uniq), len(k.q_uniq), ni]
+        fkey, _ = mixed_radix([l_pid[f], l_q[f], ind_idx[f].astype(np.int64)], sizes)
+        maybe = np.flatnonzero(k.s_q[h] >= 0)
+        skey, _ = mixed_radix([k.s_pid[h[maybe]], k.s_q[h[maybe]], k.s_ind[h[maybe]].astype(np.int64)],
+                              sizes)
+        replaced = np.zeros(h.size, dtype=bool)
+        replaced[maybe] = _in_keys(skey, fkey, math.prod(max(n, 1) for n in sizes))
+        h = h[~replaced]
+    group = np.concatenate([k.s_pid[h].astype(np.int64) * ni + k.s_ind[h],
+                            l_pid[f].astype(np.int64) * ni + ind_idx[f]])
+    rank = np.concatenate([k.s_q_rank[h], k.q_rank[l_q[f]]]).astype(np.int64)
+    value = np.concatenate([k.s_value[h], long.value[f].astype(float)])
+    return group, rank, value
+
+
+def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
+    """Warn when a value is far from the pilot's own earlier quarters as they will be
+    after the upload (the file's values over the stored ones for the same pilot, quarter
+    and indicator; the file's other quarters count too): modified z-score
+    |0.6745 (x - median) / MAD| > 3.5 over at least 4 of the (at most 8) quarters before
+    it, or, when those values barely vary (MAD 0), more than 3x or less than 1/3 of their
+    median. A file
+    that sends several quarters again with new values (corrected history, real data
+    replacing the illustrative data) is judged against itself, not against the values
+    it replaces.
+
+    Vectorised: the history is sorted by (pilot, indicator, quarter); each value finds
+    its earlier quarters as a slice of it, and the medians of all slices with the same
+    length are taken at once."""
+    if not len(long.rows):
         return
     kinds = catalogue.indicators()
     idx = indicator_index()
     k = stored_keys(p, ctx)
     ni = k.n_ind
-    # the history: stored values of the file's pilots
-    h = np.flatnonzero((k.s_pid >= 0) & (k.s_ind >= 0) & ~np.isnan(k.s_value))
-    if not h.size:
-        return
-    n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
-    hist_group = k.s_pid[h].astype(np.int64) * ni + k.s_ind[h]
-    hist_key = hist_group * n_rank + k.s_q_rank[h]
-    order = np.argsort(hist_key, kind="stable")
-    hist_key, hist_group, hist_val = hist_key[order], hist_group[order], k.s_value[h][order]
-    # the file's values of pilots with a history, scores left out
     ind_idx = long.indicator_idx
     if ind_idx is None:
         ind_idx = np.array([idx[c] for c in long.indicator.tolist()], dtype=np.int64)
-    has_hist = np.zeros(len(k.pid_uniq) + 1, dtype=bool)
-    has_hist[k.s_pid[h]] = True
     scored = np.zeros(ni, dtype=bool)
     scored[[idx[c] for c, i in kinds.items() if i.kind == "score"]] = True
     l_pid = k.pid[long.rows]
-    sel = np.flatnonzero(has_hist[l_pid] & (l_pid >= 0) & ~scored[ind_idx])
+    l_q = k.q[long.rows]
+    # the file's values that are judged and count as history: known pilot and quarter
+    f = np.flatnonzero((l_pid >= 0) & (l_q >= 0) & ~scored[ind_idx])
+    if not f.size:
+        return
+    hist_group, hist_rank, hist_val = _history_after_upload(long, k, l_pid, l_q, ind_idx, f, scored)
+    n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
+    order = np.argsort(hist_group * n_rank + hist_rank, kind="stable")
+    hist_group, hist_val = hist_group[order], hist_val[order]
+    n_hist = len(order)
+    # where each of the file's values sits in the sorted history (they come last, after
+    # the stored ones), and where its group (pilot, indicator) starts: its earlier
+    # quarters are the values between the two (one value per quarter and group)
+    where = np.empty(n_hist, dtype=np.int64)
+    where[order] = np.arange(n_hist)
+    pos_f = where[n_hist - f.size:]
+    heads = np.flatnonzero(np.concatenate(([True], hist_group[1:] != hist_group[:-1])))
+    g_start_of = np.repeat(heads, np.diff(np.append(heads, n_hist)))
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
-    sel = sel[~_stored_unchanged(k, l_pid[sel], k.q[long.rows[sel]], ind_idx[sel], long.value[sel])]
+    again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
+    sel, pos = f[~again], pos_f[~again]
     if not sel.size:
         return
-    group = l_pid[sel].astype(np.int64) * ni + ind_idx[sel]
-    g_start = np.searchsorted(hist_group, group, side="left")
-    # earlier values: those of the same group with a lower quarter
-    g_end = np.searchsorted(hist_key, group * n_rank + k.q_rank[k.q[long.rows[sel]]], side="left")
-    count = g_end - g_start
-    enough = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
+    count = np.minimum(pos - g_start_of[pos], OUTLIER_WINDOW)
     x_all = long.value[sel].astype(float)
-    # values with the same number of earlier quarters are taken together: a plain
-    # (values x quarters) matrix, sorted by row, gives each median and MAD at once
     flagged, meds, ns = [], [], []
-    k_of = count[enough]
+
+    def judge(js: np.ndarray, med: np.ndarray, mad: np.ndarray, kv: int) -> None:
+        x = x_all[js]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
+                           (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
+        if far.any():
+            flagged.append(js[far])
+            meds.append(med[far])
+            ns.append(np.full(int(far.sum()), kv))
+
+    # values with a full window of earlier quarters (most of a long history): the window
+    # as columns, put in order by a sorting network (element-wise min/max over whole
+    # columns: far cheaper than sorting a row per value)
+    full = np.flatnonzero(count == OUTLIER_WINDOW)
+    lo, hi = (OUTLIER_WINDOW - 1) // 2, OUTLIER_WINDOW // 2
+    for c0 in range(0, len(full), OUTLIER_WINDOW_CHUNK):  # (chunks bound the memory)
+        js = full[c0:c0 + OUTLIER_WINDOW_CHUNK]
+        first = pos[js] - OUTLIER_WINDOW
+        cols = _sorted_columns([hist_val[first + c] for c in range(OUTLIER_WINDOW)])
+        med = (cols[lo] + cols[hi]) / 2  # as np.median
+        dev = _sorted_columns([np.abs(c - med) for c in cols])
+        judge(js, med, (dev[lo] + dev[hi]) / 2, OUTLIER_WINDOW)
+    # values with fewer earlier quarters: a plain (values x quarters) matrix for each
+    # number of quarters, sorted by row, gives each median and MAD at once
+    short = np.flatnonzero((count >= OUTLIER_MIN_HISTORY) & (count < OUTLIER_WINDOW))
+    k_of = count[short]
     for kv in np.unique(k_of).tolist():
-        same_k = enough[k_of == kv]
+        same_k = short[k_of == kv]
         mid_lo, mid_hi = (kv - 1) // 2, kv // 2
         for c0 in range(0, len(same_k), OUTLIER_CHUNK):
             js = same_k[c0:c0 + OUTLIER_CHUNK]
-            m = hist_val[g_start[js][:, None] + np.arange(kv)[None, :]]
+            m = hist_val[(pos[js] - kv)[:, None] + np.arange(kv)[None, :]]
             m.sort(axis=1)
-            med = (m[:, mid_lo] + m[:, mid_hi]) / 2  # as np.median
+            med = (m[:, mid_lo] + m[:, mid_hi]) / 2
             m -= med[:, None]
             np.abs(m, out=m)
             m.sort(axis=1)
-            mad = (m[:, mid_lo] + m[:, mid_hi]) / 2
-            x = x_all[js]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
-                               (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
-            if far.any():
-                flagged.append(js[far])
-                meds.append(med[far])
-                ns.append(np.full(int(far.sum()), kv))
+            judge(js, med, (m[:, mid_lo] + m[:, mid_hi]) / 2, kv)
     if not flagged:
         return
     js, med, ks = np.concatenate(flagged), np.concatenate(meds), np.concatenate(ns)
@@ -1017,13 +1099,16 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     letter = {c: column_letter(p.table.columns[c]) for c in set(codes)}
     label = {c: kinds[c].label for c in letter}
     first = p.table.first_row + 1
+    # (thousands of warnings in a large file: Problems made directly, numbers shown once)
+    problems, sheet = report.problems, p.name
     for code, pid, q, row, xv, mv, kq in zip(
             codes, long.pilot_id[j].tolist(), long.quarter[j].tolist(), long.rows[j].tolist(),
             x_all[js[order]].tolist(), med[order].tolist(), ks[order].tolist()):
-        report.warn("outlier", p.name, f"{letter[code]}{first + row}", xv,
-                    f"{label[code]} for {pid} {q} is {_show(xv)}, far from its earlier "
-                    f"quarters (median {_show(mv)} over {kq} quarters): check the "
-                    f"value; if it is right, leave it.")
+        problems.append(Problem(
+            "outlier", WARNING, sheet, f"{letter[code]}{first + row}", xv,
+            f"{label[code]} for {pid} {q} is {_show(xv)}, far from its earlier "
+            f"quarters (median {_show(mv)} over {kq} quarters): check the "
+            f"value; if it is right, leave it."))
 
 
 # --- Lessons, Rates ------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ PAGE_FILES = {
 
 # Keys of the sidebar widgets; each is also the query parameter that keeps it in the URL.
 REGION_KEY, COUNTRY_KEY, CHAIN_KEY, QUARTER_KEY = "region", "country", "value_chain", "quarter"
+AS_OF_KEY = "as_of"  # the date milestones are judged on (?as_of=2018-12-31)
+_AS_OF_BASIS = "_as_of_basis"  # the quarter and default the as-of date was last set for
 PILOT_PARAM = "pilot"
 
 PLOTLY_CONFIG = {
@@ -346,6 +348,45 @@ def sidebar_filters(portfolio: Portfolio) -> None:
                      placeholder=f"Latest: {latest}" if latest else "no quarter with data",
                      help="Quarters with at least one indicator value. Left empty, the "
                           "latest quarter with data is shown.")
+        as_of_input(portfolio)
+
+
+def as_of_default(portfolio: Portfolio | None = None) -> dt.date:
+    """The as-of date of the chosen quarter: its last day, or today for the current
+    quarter (``quarters.as_of``)."""
+    from linkdash import quarters
+
+    return quarters.as_of(current_quarter(portfolio), today())
+
+
+def as_of_input(portfolio: Portfolio) -> dt.date:
+    """The "Milestones as of" date, in the URL (``?as_of=2018-12-31``) when it is not the
+    chosen quarter's own date. Choosing another quarter (or a filter whose latest
+    quarter differs) moves it to that quarter's date; a date picked by hand, or given in
+    a link, stays until then."""
+    default = as_of_default(portfolio)
+    basis = (st.session_state.get(QUARTER_KEY), default)
+    last = st.session_state.get(_AS_OF_BASIS)
+    if last is not None and last != basis and AS_OF_KEY in st.session_state:
+        st.session_state[AS_OF_KEY] = default
+    st.session_state[_AS_OF_BASIS] = basis
+    chosen = st.date_input(
+        "Milestones as of", value=default, key=AS_OF_KEY, bind="query-params",
+        min_value=dt.date(2000, 1, 1), max_value=max(today(), default), format="YYYY-MM-DD",
+        help="Milestones count as completed or overdue on this date. It follows the quarter: "
+             "the quarter's last day, or today for the current quarter.")
+    return chosen if isinstance(chosen, dt.date) else default
+
+
+def current_as_of(portfolio: Portfolio | None = None) -> dt.date:
+    """The as-of date the sidebar shows (see :func:`as_of_input`)."""
+    v = st.session_state.get(AS_OF_KEY)
+    return v if isinstance(v, dt.date) else as_of_default(portfolio)
+
+
+def fmt_date(d: dt.date | None) -> str:
+    """``31 Dec 2018``."""
+    return f"{d.day} {d:%b %Y}" if d else NO_DATA
 
 
 def _state_tuple(key: str) -> tuple[str, ...]:
@@ -376,12 +417,15 @@ def filtered_portfolio(portfolio: Portfolio | None = None) -> Portfolio:
     return portfolio if flt == Filter() else portfolio.filtered(flt)
 
 
-def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = True) -> None:
+def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = True,
+                   with_as_of: bool = False) -> None:
     flt = current_filter()
     text = f"Showing **{_md(flt.describe())}**"
     if with_quarter:
         q = current_quarter(portfolio)
         text += f" · quarter **{q or NO_DATA}**"
+    if with_as_of:
+        text += f" · milestones as of **{fmt_date(current_as_of(portfolio))}**"
     if is_demo_data():
         text += " · :blue[illustrative demo data]"
     st.caption(text)
@@ -462,6 +506,9 @@ def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
     for title, group, width in KPI_GROUPS:
         group = [n for n in group if n in figures_dict]
         if group:
+            as_of = figures_dict.get("as_of")
+            if title == "Learning cycle" and isinstance(as_of, dt.date):
+                title += f"** · milestones as of **{fmt_date(as_of)}"
             st.markdown(f"**{title}**")
             _card_rows(group, width, figures_dict)
             shown.update(group)
@@ -881,6 +928,8 @@ def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
 
     if flt is None:
         flt = current_filter()
+    if as_of is None:
+        as_of = current_as_of(portfolio)
     chosen = st.session_state.get(QUARTER_KEY) or None
     shown = current_quarter(portfolio)
     slots = [st.container() for _ in exports.FORMATS] if stacked else st.columns(len(exports.FORMATS))

@@ -23,6 +23,7 @@ income, inclusive, business, nbmp = st.tabs(
 
 if income.open:
     with income:
+        ui.chart(charts.income_to_living_income_chart, quarter, key="income_vs_living_income")
         ui.chart(charts.income_trend, key="income_trend")
         c1, c2 = st.columns(2)
         with c1:

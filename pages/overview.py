@@ -20,7 +20,7 @@ if portfolio.pilots.empty:
                "**Upload** page (or load the demo data with `python -m linkdash demo`).")
 
 # The same call as `python -m linkdash summary --quarter Q --json`.
-figs = ui.computed(figures.portfolio_figures, flt, quarter, flt=Filter())
+figs = ui.computed(figures.portfolio_figures, flt, quarter, ui.current_as_of(portfolio), flt=Filter())
 ui.kpi_cards(figs)
 
 st.subheader("Reporting completeness")

@@ -32,9 +32,14 @@ with c1:
 with c2:
     ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter(), pilot_clicks=False)
 
+as_of = ui.current_as_of(portfolio)
 st.subheader("Milestones")
-ui.chart(charts.progress_gantt, ui.today(), "region", key="pilot_gantt", flt=only,
+st.caption(f"As of **{ui.fmt_date(as_of)}** (*Milestones as of* in the sidebar).")
+ui.chart(charts.progress_gantt, as_of, "region", key="pilot_gantt", flt=only,
          pilot_clicks=False)
+
+st.subheader("Income against the living income")
+ui.chart(charts.income_trend, (pilot_id,), key="pilot_income", flt=Filter(), pilot_clicks=False)
 
 st.subheader("Indicators against targets")
 reported = [c for c in catalogue.numeric_indicators()

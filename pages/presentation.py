@@ -32,7 +32,8 @@ st.html("""<style>
 
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
-story = deck.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.today(), demo=ui.is_demo_data())
+story = deck.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
+                     demo=ui.is_demo_data())
 view = story.view
 names = deck.pilot_names(view)
 pilot_ids = sorted(view.pilots["pilot_id"], key=lambda p: names.get(p, p))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkdash import catalogue, charts, ui
+from linkdash import catalogue, charts, quarters, ui
 
 ui.page_start()
 
@@ -10,12 +10,14 @@ st.title("Progress through the learning cycle")
 
 portfolio = ui.load_portfolio()
 view = ui.filtered_portfolio(portfolio)
-ui.filter_caption(portfolio, with_quarter=False)
-
-c1, c2 = st.columns([1, 3])
-as_of = c1.date_input("As of", value=ui.today(), key="progress_as_of",
-                      help="Milestones are completed or overdue as of this date.")
-group_by = c2.radio("Group pilots by", ["region", "value_chain"], horizontal=True,
+quarter = ui.current_quarter(portfolio)
+ui.filter_caption(portfolio)
+as_of = ui.current_as_of(portfolio)
+st.markdown(f"Milestones as of **{ui.fmt_date(as_of)}**"
+            + (f", the end of {quarters.label(quarter)}" if quarter and as_of == quarters.end_date(quarter)
+               else "")
+            + ". Change the date under *Milestones as of* in the sidebar.")
+group_by = st.radio("Group pilots by", ["region", "value_chain"], horizontal=True,
                     format_func=lambda g: "Region" if g == "region" else "Value chain",
                     key="progress_group_by")
 
@@ -29,7 +31,7 @@ ui.pilot_links(view)
 st.subheader("Overdue milestones")
 overdue = ui.computed(charts.overdue_table, as_of)
 if overdue.empty:
-    st.success(f"Nothing overdue as of {as_of:%d %b %Y}.")
+    st.success(f"Nothing overdue as of {ui.fmt_date(as_of)}.")
 else:
     ui.table_with_pilot_links(overdue, view, name_column="Pilot")
 

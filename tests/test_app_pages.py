@@ -224,12 +224,92 @@ def test_overdue_table_links_each_row_to_its_pilot_page(demo_url):
     at = open_page("progress")
     from datetime import date
 
-    at.date_input(key="progress_as_of").set_value(date(2018, 12, 31)).run()
+    at.date_input(key="as_of").set_value(date(2018, 12, 31)).run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "Days late" in d.value.columns)
     assert len(table) >= 1
     assert all(str(u).startswith("./pilot?pilot=") for u in table["Pilot page"])
     assert (table["Days late"] > 0).all()
+
+
+# --- milestones as of the chosen quarter ----------------------------------------------
+
+def _overdue(at: AppTest):
+    return next(d.value for d in at.dataframe if "Days late" in d.value.columns)
+
+
+def test_progress_counts_milestones_as_of_the_end_of_the_latest_quarter(demo_url):
+    """The demo data ends in Q4 2018: milestones are judged on 31 Dec 2018, not on
+    today's date, so nothing is thousands of days late."""
+    from datetime import date
+
+    at = open_page("progress")
+    assert at.date_input(key="as_of").value == date(2018, 12, 31)
+    assert "Milestones as of **31 Dec 2018**, the end of Q4 2018" in texts(at)
+    late = _overdue(at)["Days late"]
+    assert 0 < late.max() < 400
+
+
+def test_the_as_of_date_follows_the_chosen_quarter_and_a_link(demo_url):
+    from datetime import date
+
+    at = open_page("progress", {"quarter": "2017-Q4"})
+    assert at.date_input(key="as_of").value == date(2017, 12, 31)
+    assert "Milestones as of **31 Dec 2017**" in texts(at)
+    # a date chosen by hand holds on other pages
+    at.date_input(key="as_of").set_value(date(2018, 3, 1)).run()
+    assert "Milestones as of **1 Mar 2018**" in texts(at)
+    go_to(at, "overview")
+    assert "milestones as of **1 Mar 2018**" in texts(at)
+    # another quarter brings its own date back
+    at.selectbox(key="quarter").set_value("2018-Q2").run()
+    assert at.date_input(key="as_of").value == date(2018, 6, 30)
+    # a link with a date shows that date
+    linked = open_page("progress", {"quarter": "2017-Q4", "as_of": "2018-02-01"})
+    assert linked.date_input(key="as_of").value == date(2018, 2, 1)
+    assert "Milestones as of **1 Feb 2018**" in texts(linked)
+
+
+def test_overview_milestone_cards_count_as_of_the_quarter(demo_url):
+    from datetime import date
+
+    from linkdash.store import Store
+
+    at = open_page("overview", {"quarter": "2017-Q4"})
+    figs = figures.portfolio_figures(Store.open(demo_url).load(), quarter="2017-Q4",
+                                     as_of=date(2017, 12, 31))
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Milestones overdue"] == figures.format_figure("milestones_overdue", figs["milestones_overdue"])
+    assert cards["Milestones completed"] == figures.format_figure("milestones_completed",
+                                                                  figs["milestones_completed"])
+    assert "milestones as of **31 Dec 2017**" in texts(at)
+
+
+def test_the_presentation_says_milestones_as_of_the_quarter(demo_url):
+    at = open_page("presentation", {"slide": "2"})
+    assert not at.exception
+    assert any("Milestones as of 31 Dec 2018" in str(m.value) for m in at.markdown)
+
+
+# --- the living-income benchmark wherever income is shown ----------------------------
+
+def test_outcomes_income_shows_the_living_income_for_every_pilot_region_and_the_portfolio(demo_url):
+    at = open_page("outcomes", {"tab": "Income"})
+    specs = plotly_specs(at)
+    ranked = next(s for s in specs if "against the living income" in s["layout"]["title"]["text"])
+    ys = [y for tr in ranked["data"] for y in tr["y"]]
+    assert any("Portfolio" in y for y in ys) and any("Africa" in y for y in ys)
+    assert "Kenya dairy cows" in ys
+    assert any(sh.get("x0") == 1 for sh in ranked["layout"]["shapes"])  # the 100% line
+    trend = next(s for s in specs if s["layout"]["title"]["text"].startswith("Average household income"))
+    assert any("Living-income benchmark" in tr.get("name", "") for tr in trend["data"])
+
+
+def test_pilot_page_income_shows_the_living_income(demo_url):
+    at = open_page("pilot", {"pilot": "KEN-DAIRY"})
+    specs = plotly_specs(at)
+    income = next(s for s in specs if "average household income" in s["layout"]["title"]["text"])
+    assert any(tr.get("name") == "Living-income benchmark" for tr in income["data"])
 
 
 # --- the Outcomes tabs --------------------------------------------------------------

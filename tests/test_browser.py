@@ -176,3 +176,104 @@ def test_upload_through_the_file_chooser_then_the_overview_changes(browser, tmp_
                    for v in kpis.values()), kpis
         bs.screenshot(page, "overview_after_upload")
         page.context.close()
+
+
+# --- answers a director can trust: as-of dates, the living income (issue 9) ------------
+
+def plot_traces(page) -> list[dict]:
+    """Every plotly chart on the page: its title, trace names, hover texts and shapes."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(p => ({
+        title: (p.layout && p.layout.title && p.layout.title.text) || '',
+        names: (p.data || []).map(t => t.name || ''),
+        hover: (p.data || []).flatMap(t => [].concat(t.hovertext || [])).map(String),
+        shapes: ((p.layout && p.layout.shapes) || []).map(s => s.x0)}))""")
+
+
+def sidebar_as_of(page) -> str:
+    """The sidebar's "Milestones as of" date as ISO text (its year, month and day fields)."""
+    parts = [page.get_by_role("spinbutton", name=f"{f}, Milestones as of").get_attribute("aria-valuenow")
+             for f in ("year", "month", "day")]
+    return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+
+
+def type_as_of(page, iso: str) -> None:
+    """Type a date into the sidebar's "Milestones as of" fields, as a person does."""
+    page.get_by_role("spinbutton", name="year, Milestones as of").click()
+    page.keyboard.type(iso.replace("-", ""))
+    page.locator("h1").first.click()  # leaving the field commits the date
+
+
+def days_late(page) -> list[int]:
+    hover = [h for p in plot_traces(page) for h in p["hover"]]
+    return [int(m) for h in hover for m in re.findall(r"(\d[\d,]*) days late", h.replace(",", ""))]
+
+
+def test_progress_counts_milestones_as_of_the_end_of_the_chosen_quarter(app, page):
+    page.goto(app.url + "/progress?quarter=2018-Q4")
+    bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot")
+    assert sidebar_as_of(page) == "2018-12-31"
+    body = page.inner_text("body")
+    assert "Milestones as of 31 Dec 2018, the end of Q4 2018" in body
+    late = days_late(page)
+    assert late, "the Gantt marks no overdue milestone"
+    assert max(late) < 1000, f"a milestone is {max(late)} days late on the demo data"
+    # another quarter: its own last day
+    page.goto(app.url + "/progress?quarter=2017-Q4")
+    bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot")
+    assert sidebar_as_of(page) == "2017-12-31"
+    assert "Milestones as of 31 Dec 2017" in page.inner_text("body")
+    assert all(d < 1000 for d in days_late(page))
+    # a date typed by hand goes into the link, and the link shows it again
+    type_as_of(page, "2018-03-01")
+    page.wait_for_function("() => location.search.includes('as_of=2018-03-01')")
+    bs.wait_for_app(page)
+    page.get_by_text("Milestones as of 1 Mar 2018").wait_for()
+    linked = page.context.new_page()
+    linked.goto(page.url)
+    bs.wait_for_app(linked)
+    linked.get_by_text("Milestones as of 1 Mar 2018").wait_for()
+    assert sidebar_as_of(linked) == "2018-03-01"
+    linked.close()
+
+
+def test_the_multi_pilot_income_view_draws_the_living_income(app, page):
+    page.goto(app.url + "/outcomes?tab=Income")
+    bs.wait_for_app(page)
+    page.wait_for_function("""() => {
+        const titles = [...document.querySelectorAll('.js-plotly-plot')].map(
+            p => (p.layout && p.layout.title && p.layout.title.text) || '');
+        return titles.some(t => t.includes('Average household income'))
+            && titles.some(t => t.includes('against the living income')); }""")
+    page.locator(".legendtext", has_text="Living-income benchmark").first.wait_for()
+    plots = plot_traces(page)
+    trend = next((p for p in plots if "Average household income" in p["title"]), None)
+    assert trend is not None, [p["title"] for p in plots]
+    assert any(n.startswith("Living-income benchmark") for n in trend["names"])
+    assert sum(1 for n in trend["names"] if "dairy" in n.lower()) > 1  # many pilots, one chart
+    ranked = next((p for p in plots if "against the living income" in p["title"]), None)
+    assert ranked is not None, [p["title"] for p in plots]
+    assert 1 in ranked["shapes"]  # the 100% line
+    assert page.locator(".legendtext", has_text="Living income = 100%").count() >= 1
+    bars = page.locator(".js-plotly-plot").filter(has_text="against the living income")
+    assert bars.locator(".bars .point").count() >= 13  # 12 pilots with an income + regions
+
+
+SIZES = {"1440x900": (1440, 900), "1280x720": (1280, 720), "390x844": (390, 844)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name, path", [("progress", "/progress"), ("outcomes", "/outcomes?tab=Income"),
+                                        ("pilot", "/pilot?pilot=KEN-DAIRY")])
+def test_screens_at_three_sizes(app, browser, name, path, size):
+    b, blocked = browser
+    w, h = SIZES[size]
+    page = bs.new_offline_page(b, blocked, width=w, height=h)
+    page.goto(app.url + path)
+    bs.wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert not bs.exceptions_on_page(page)
+    assert not re.search(r"\b\d{1,2},?\d{3} days late", page.inner_text("body"))
+    bs.screenshot(page, f"trust_{name}_{size}")
+    page.context.close()

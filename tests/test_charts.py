@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -198,6 +199,7 @@ EVERY_CHART = {
     "business": lambda p: charts.business_chart(p),
     "radar": lambda p: charts.nbmp_radar(p),
     "indicator": lambda p: charts.indicator_trend(p, "KEN-DAIRY", "income_avg_usd"),
+    "income_to_living_income": lambda p: charts.income_to_living_income_chart(p, "2017-Q3"),
 }
 
 
@@ -421,6 +423,63 @@ def test_income_trend_single_pilot_shows_baseline_target_and_benchmark(pf):
     by_q = dict(zip(bench.x, bench.y))
     assert by_q["2017-Q3"] == 3100.0 and is_none(by_q["2016-Q4"])
     assert "Kenya dairy" in fig.layout.title.text
+
+
+def test_income_trend_of_many_pilots_draws_the_living_income_weighted_like_the_average(pf):
+    """The benchmark no longer disappears when more than one pilot is shown: the
+    portfolio average is read against the pilots' country benchmarks, weighted by
+    households as the average is (only KEN has one here: 3,100 in 2017)."""
+    fig = charts.income_trend(pf)
+    bench = trace(fig, "Living-income benchmark")
+    by_q = dict(zip(bench.x, bench.y))
+    assert by_q["2017-Q3"] == pytest.approx(3100.0) and by_q["2017-Q1"] == pytest.approx(3100.0)
+    assert is_none(by_q["2017-Q2"])  # nobody reported
+
+
+def test_income_to_living_income_ranks_pilots_and_shows_regions_and_portfolio():
+    p = make_portfolio()
+    bench = pd.DataFrame([dict(country="KEN", year=2017, living_income_usd=3100.0, source="t"),
+                          dict(country="SEN", year=2017, living_income_usd=1800.0, source="t"),
+                          dict(country="VNM", year=2017, living_income_usd=2000.0, source="t")])
+    extra = pd.DataFrame([dict(pilot_id="VNM-DAIRY", quarter="2017-Q3", indicator=c, value=v, text=None)
+                          for c, v in (("income_avg_usd", 2400.0), ("households_reached", 600.0))])
+    p = replace(p, benchmarks=bench, indicators=pd.concat([p.indicators, extra], ignore_index=True))
+    fig = charts.income_to_living_income_chart(p, "2017-Q3")
+    order = list(fig.layout.yaxis.categoryarray)
+    # regions and the portfolio first, then the pilots from the lowest share
+    assert [o.split("</b>")[0].replace("<b>", "") for o in order[:3]] == ["Asia", "Africa", "Portfolio"]
+    assert order[3:] == ["Senegal sheep", "Kenya dairy", "Vietnam dairy"]
+    below, above = trace(fig, "below the living income"), trace(fig, "at or above")
+    assert dict(zip(below.y, below.x)) == {"Senegal sheep": pytest.approx(900 / 1800),
+                                           "Kenya dairy": pytest.approx(1900 / 3100)}
+    assert dict(zip(above.y, above.x)) == {"Vietnam dairy": pytest.approx(2400 / 2000)}
+    assert "50% · $900 short" in below.text and "120% · $400 above" in above.text
+    # the portfolio: income and benchmark both weighted by households
+    agg = trace(fig, "Region or portfolio")
+    port = dict(zip(agg.y, agg.x))[order[2]]
+    hh = {"KEN": 1200, "SEN": 400, "VNM": 600}
+    inc = (1900 * 1200 + 900 * 400 + 2400 * 600) / 2200
+    li = (3100 * 1200 + 1800 * 400 + 2000 * 600) / sum(hh.values())
+    assert port == pytest.approx(inc / li)
+    assert [s.x0 for s in fig.layout.shapes] == [1]  # the 100% line, named in the legend
+    assert trace(fig, "Living income = 100%").line.dash == "dash"
+    assert charts.pilot_ids_in(fig) == {"KEN-DAIRY", "SEN-SHEEP", "VNM-DAIRY"}
+
+
+def test_income_to_living_income_names_pilots_without_a_benchmark(pf):
+    fig = charts.income_to_living_income_chart(pf, "2017-Q3")  # only KEN has a benchmark
+    sub = fig.layout.title.subtitle.text.replace("<br>", " ")
+    assert "no income or benchmark: Senegal sheep, Vietnam dairy" in sub
+    assert charts.is_no_data(charts.income_to_living_income_chart(pf, "2017-Q2"))
+
+
+def test_indicator_trend_of_income_shows_the_living_income(pf):
+    fig = charts.indicator_trend(pf, "KEN-DAIRY", "income_avg_usd")
+    bench = trace(fig, "Living-income benchmark")
+    assert dict(zip(bench.x, bench.y))["2017-Q3"] == 3100.0
+    assert "61% of the living income in Q3 2017 ($1,200 short)" in fig.layout.title.subtitle.text
+    other = charts.indicator_trend(pf, "KEN-DAIRY", "households_reached")
+    assert not any("Living" in (t.name or "") for t in other.data)
 
 
 def test_income_trend_single_pilot_without_targets_says_so(pf):

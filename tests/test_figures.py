@@ -401,3 +401,41 @@ def test_figures_by_group_equal_the_figures_of_a_one_group_filter(by, field):
     for group, figs in grouped.items():
         alone = F.portfolio_figures(p, Filter(**{field: (group,)}), "2017-Q4", as_of)
         assert figs == alone, group
+
+
+def test_income_against_living_income_weights_both_by_households():
+    p = make_portfolio(["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"], {
+        ("KEN-DAIRY", "2018-Q1"): dict(income_avg_usd=1000, households_reached=100),
+        ("UGA-DAIRY", "2018-Q1"): dict(income_avg_usd=2000, households_reached=300),
+        ("SEN-SHEEP", "2018-Q1"): dict(income_avg_usd=9000, households_reached=50),  # no benchmark
+    }, benchmarks=[dict(country="KEN", year=2017, living_income_usd=2000.0, source="t"),
+                   dict(country="UGA", year=2018, living_income_usd=2500.0, source="t")])
+    got = F.income_against_living_income(F.pilot_quarter_table(p, "2018-Q1"))
+    income, bench = (1000 * 100 + 2000 * 300) / 400, (2000 * 100 + 2500 * 300) / 400
+    assert got["income"] == pytest.approx(income) and got["benchmark"] == pytest.approx(bench)
+    assert got["ratio"] == pytest.approx(income / bench) and got["gap"] == pytest.approx(bench - income)
+    assert got["pilots"] == 2
+    by_q = F.income_against_living_income_by_quarter(p, ["2017-Q4", "2018-Q1"])
+    assert by_q["ratio"].iloc[0] is None or math.isnan(by_q["ratio"].iloc[0])
+    assert by_q["ratio"].iloc[1] == pytest.approx(income / bench)
+
+
+@pytest.mark.parametrize("quarter, today, as_of", [
+    ("2018-Q4", D(2026, 12, 2), D(2018, 12, 31)),   # old data: the end of its quarter
+    ("2017-Q1", D(2026, 12, 2), D(2017, 3, 31)),
+    ("2026-Q4", D(2026, 12, 2), D(2026, 12, 2)),    # the current quarter: today
+    (None, D(2026, 12, 2), D(2026, 12, 2)),
+])
+def test_as_of_follows_the_quarter(quarter, today, as_of):
+    from linkdash import quarters
+
+    assert quarters.as_of(quarter, today) == as_of
+
+
+def test_deck_story_counts_milestones_as_of_its_quarter():
+    from linkdash import deck
+
+    p = make_portfolio(["KEN-DAIRY"], {("KEN-DAIRY", "2017-Q3"): dict(households_reached=10)})
+    story = deck.resolve(p)
+    assert story.quarter == "2017-Q3" and story.as_of == D(2017, 9, 30)
+    assert "milestones as of 30 Sep 2017" in story.data_line()

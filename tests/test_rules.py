@@ -279,3 +279,145 @@ def test_years_read_as_years_and_a_benchmark_is_never_negative():
     assert msg[("B4", "bad_year")] == "Year must be a whole number, found 2018.5: write e.g. 2018."
     assert msg[("C5", "negative")] == "Living income (USD) cannot be negative, found -5: write 0 or more."
     assert not c.report.ok
+
+
+# --- outliers judged on the data as it will be after the upload ------------------------
+
+def _sales(rows):
+    return pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v,
+                          "text": None} for q, v in rows])
+
+
+STORED_SALES = [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0), ("2017-Q2", 1050.0)]
+
+
+def test_resending_four_quarters_with_consistent_new_values_gives_no_outlier_warning():
+    """Real data replacing the illustrative data: the four stored quarters come again,
+    all doubled, with a new quarter in line with them. Judged against the values the
+    file replaces, the new quarter would look twice too high; judged on the data as it
+    will be, nothing is out of line."""
+    cur = reference_portfolio(indicators=_sales(STORED_SALES))
+    rows = [["KEN-DAIRY", q, 2 * v] for q, v in STORED_SALES] + [["KEN-DAIRY", "2017-Q3", 2050]]
+    c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur)
+    assert c.report.ok and c.report.warnings == []
+
+
+def test_a_real_outlier_among_resent_quarters_gives_exactly_that_warning():
+    cur = reference_portfolio(indicators=_sales(STORED_SALES))
+    rows = [["KEN-DAIRY", q, 2 * v] for q, v in STORED_SALES] + [["KEN-DAIRY", "2017-Q3", 20500]]
+    c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur)
+    assert c.report.flatten("cell", "code") == [("C6", "outlier")]
+    assert "median 2,050 over 4 quarters" in c.report.warnings[0].message
+
+
+def test_the_files_own_earlier_quarters_count_as_history():
+    """A new pilot sent with five quarters at once: the fifth is judged against the four
+    before it, although the store holds nothing of it yet."""
+    rows = [["KEN-DAIRY", q, v] for q, v in STORED_SALES]
+    fine = check({"Indicators": [IND + ["sales_usd"], *rows, ["KEN-DAIRY", "2017-Q3", 1020]]})
+    assert fine.report.ok and fine.report.warnings == []
+    far = check({"Indicators": [IND + ["sales_usd"], *rows, ["KEN-DAIRY", "2017-Q3", 10200]]})
+    assert far.report.flatten("cell", "code") == [("C6", "outlier")]
+
+
+def test_a_stored_quarter_the_file_does_not_send_still_counts():
+    """Only the values the file gives replace stored ones: a stored quarter the file
+    leaves out stays in the history."""
+    cur = reference_portfolio(indicators=_sales(STORED_SALES))
+    c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q2", 1040],
+                              ["KEN-DAIRY", "2017-Q3", 9000]]}, cur)
+    assert c.report.flatten("cell", "code") == [("C3", "outlier")]
+    # 2017-Q2 is the file's 1,040 (not the stored 1,050); the three others are stored
+    assert "median 1,020 over 4 quarters" in c.report.warnings[0].message
+
+
+def _demo_resend(factor: float, today=dt.date(2019, 2, 1)):
+    """The demo portfolio, and a workbook resending every quarter of every pilot with
+    every number times ``factor`` (scores and units as they are)."""
+    from linkdash import catalogue, demo
+    from tests.conftest import workbook_bytes
+
+    tables = demo.demo_tables(today=today)
+    cur = demo.portfolio_from_tables(tables)
+    ind = tables["Indicators"].copy()
+    kinds = catalogue.indicators()
+    scale = ind["indicator"].map(lambda c: kinds[c].kind not in ("score", "unit"))
+    ind.loc[scale, "value"] = ind.loc[scale, "value"] * factor
+    return cur, ind
+
+
+def _outlier_keys(report) -> set[str]:
+    return {w.message.split(" is ")[0] for w in report.warnings if w.code == "outlier"}
+
+
+def test_demo_data_resent_doubled_is_judged_on_itself_not_on_the_values_it_replaces():
+    """Every quarter of the 13 demo pilots sent again, every number doubled: the values
+    the file replaces no longer count (the old rule warned about 1,009 values here).
+    What is left is what the doubled data says about itself, exactly what the same
+    series say when they come into a store without indicators (steady growth that
+    outruns the median of the earlier quarters); a value planted ten times too high
+    adds exactly its own warning."""
+    from linkdash import demo
+    from tests.conftest import workbook_bytes
+
+    today = dt.date(2019, 2, 1)
+    cur, ind = _demo_resend(2.0, today)
+    doubled = check_file(workbook_bytes({"Indicators": ind}), "real.xlsx", cur, today=today)
+    assert doubled.report.ok, doubled.report.errors[:3]
+    tables = demo.demo_tables(today=today)
+    bare = demo.portfolio_from_tables({k: v for k, v in tables.items() if k != "Indicators"})
+    alone = check_file(workbook_bytes({"Indicators": ind}), "real.xlsx", bare, today=today)
+    base = _outlier_keys(doubled.report)
+    # (a 0 doubled is the stored 0: already stored as it is, so not warned about again)
+    zeros = {w.message.split(" is ")[0] for w in alone.report.warnings
+             if w.code == "outlier" and w.value == 0}
+    assert base == _outlier_keys(alone.report) - zeros
+    assert len(base) < 250  # of 1,009 with the stored values
+    # plant one value ten times too high in the last quarter of a series
+    series = ind[(ind["pilot_id"] == "KEN-DAIRY") & (ind["indicator"] == "income_avg_usd")]
+    target = series.sort_values("quarter").index[-1]
+    ind.loc[target, "value"] *= 10
+    planted = check_file(workbook_bytes({"Indicators": ind}), "real.xlsx", cur, today=today)
+    key = f"Income avg (USD) for KEN-DAIRY {ind.loc[target, 'quarter']}"
+    assert key not in base
+    assert _outlier_keys(planted.report) == base | {key}
+
+
+def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
+    """Random series, part stored (some values the file replaces, some it leaves), part
+    in the file: the vectorised rule flags exactly what a plain loop over the data as it
+    will be flags (the 8 quarters before each value, at least 4 of them)."""
+    import numpy as np
+
+    from linkdash import quarters as Q
+
+    rng = np.random.default_rng(3)
+    qs = Q.span("2016-Q3", "2020-Q1")  # 15 quarters, from the pilots' start
+    pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"]
+    final, stored, rows = {}, [], []
+    for pid in pilots:
+        for i, q in enumerate(qs):
+            v = float(rng.choice([rng.normal(1000, 50), rng.normal(1000, 400), 5000.0, 1000.0],
+                                 p=[0.6, 0.2, 0.1, 0.1]).round())
+            if i < 9:
+                stored.append({"pilot_id": pid, "quarter": q, "indicator": "sales_usd", "value": v, "text": None})
+                final[(pid, q)] = v
+            if i >= 6:  # the file resends quarters 6-8 (changed) and sends 9-14
+                nv = v * 2 if i < 9 else v
+                rows.append([pid, q, nv])
+                final[(pid, q)] = nv
+    cur = reference_portfolio(indicators=pd.DataFrame(stored))
+    c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2020, 6, 1))
+    assert c.report.ok, c.report.errors[:3]
+    expected = set()
+    for pid, q, x in rows:
+        earlier = [final[(pid, e)] for e in qs if e < q and (pid, e) in final][-8:]
+        if len(earlier) < 4:
+            continue
+        med = float(np.median(earlier))
+        mad = float(np.median(np.abs(np.array(earlier) - med)))
+        far = abs(0.6745 * (x - med) / mad) > 3.5 if mad > 0 else (med > 0 and (x > 3 * med or x < med / 3))
+        if far:
+            expected.add(f"Sales (USD) for {pid} {q}")
+    assert expected  # the random data does hold outliers
+    assert _outlier_keys(c.report) == expected
