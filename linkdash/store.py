@@ -25,9 +25,11 @@ Rollback rule. ``rollback(S)`` records a new submission R of kind ``rollback`` a
 for every value that S set:
 
 - if S's value is still current (as written by S, or restored by an earlier
-  rollback of a later submission), the value S replaced is restored (a copy of that
-  previous version is inserted, written by R), or the value is removed when S had
-  created it;
+  rollback of a later submission), it goes back to the latest version written before
+  S by a submission that is not rolled back (a copy of that version is inserted,
+  written by R, with that version's origin), or the value is removed when there is
+  none. So after S: 1470 -> 1500 and T: 1500 -> 1600, rolling back S keeps 1600 and
+  rolling back T then restores 1470, not S's 1500;
 - if a later submission has changed (or removed) the value since, it is left as it
   is and listed as ``kept: changed later by submission N``.
 
@@ -1030,7 +1032,12 @@ def duplicate_warning(earlier: dict[str, Any]) -> Problem:
 
 
 def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
-    """Apply the rollback rule to one table; returns (restored, removed, kept)."""
+    """Apply the rollback rule to one table; returns (restored, removed, kept).
+
+    A value of S that is still current (S's own row, or a copy of it that a rollback of
+    a later submission restored) goes back to the latest version written before S
+    whose origin submission is not rolled back (a copy of it is inserted, written by
+    the rollback), or is removed when there is none."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     keyof = lambda r: tuple(r[k] for k in keys)  # noqa: E731
@@ -1040,9 +1047,7 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     by_key: dict[tuple, list] = {}
     for r in mine:
         by_key.setdefault(keyof(r), []).append(r)
-    # The versions that S's own rows replaced.
-    previous = {keyof(r): r for r in conn.execute(
-        sa.select(t).where(t.c.superseded_by == sid)).mappings()}
+    previous = _restorable_versions(conn, sheet, sid)
     current = {keyof(r): r for r in conn.execute(
         sa.select(t.c.id, t.c.submission_id, *[t.c[k] for k in keys])
         .where(t.c.superseded_by.is_(None))).mappings()}
@@ -1077,3 +1082,23 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     if copies:
         Store._insert_rows(conn, t, copies)
     return restored, removed, kept
+
+
+def _restorable_versions(conn: Connection, sheet: str, sid: int) -> dict[tuple, dict[str, Any]]:
+    """key -> the version a rollback of ``sid`` restores: of the versions written
+    before ``sid`` first wrote that key, the latest whose origin submission is not
+    rolled back. Keys without one are absent (the rollback removes the value)."""
+    t = DATA_TABLES[sheet]
+    keys, _ = LAYOUT[sheet]
+    s = submissions_table
+    own = t.alias("own")  # sid's own writes (not the copies rollbacks made of them)
+    q = (sa.select(t)
+         .join(own, sa.and_(own.c.submission_id == sid, own.c.origin_id == sid,
+                            *[own.c[k] == t.c[k] for k in keys], t.c.id < own.c.id))
+         .join(s, s.c.id == t.c.origin_id)
+         .where(s.c.status != "rolled_back")
+         .order_by(t.c.id))
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in conn.execute(q).mappings():
+        out[tuple(r[k] for k in keys)] = dict(r)  # ordered by id: the latest wins
+    return out
