@@ -88,11 +88,16 @@ def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
            user: str | None = None) -> Outcome:
     """Commit a validated outcome (the Upload page's "Commit" button). The changes
     are counted again inside the commit's transaction, so they are exact even if
-    someone else committed in between."""
+    someone else committed in between; the rules that involve stored values are
+    checked again there too. A refusal (a ``conflict`` with values stored since the
+    check, or values no store can keep) is an outcome with errors (``ok`` False):
+    nothing was stored."""
     if not outcome.ok or outcome.tables is None:
         return outcome
     result = store.commit(outcome.tables, file_bytes=data, filename=filename, user=user)
     warnings = [w for w in outcome.warnings if w.code != "duplicate_file"] + result.warnings
+    if result.errors:
+        return Outcome(False, list(result.errors), warnings, None, None, tables=outcome.tables)
     return Outcome(True, [], warnings, result.changes, result.submission_id,
                    tables=outcome.tables, duplicate_of=result.duplicate_of)
 
