@@ -37,6 +37,15 @@ S is then marked ``rolled_back`` (``rolled_back_by`` = R). A submission already
 rolled back, a rollback submission and an unknown id are refused with a message and
 nothing changes.
 
+Re-check at commit. Commits and rollbacks run one at a time: each first increments
+the ``meta`` row ``data_version`` (SQLite: under BEGIN IMMEDIATE; PostgreSQL: that row
+stays locked to the end), so every read after it sees the store as it is now. Inside
+that transaction ``linkdash.recheck`` checks the rules that involve stored values
+again; a file that breaks one because of a value stored since its check is refused
+as a whole (``Commit.errors``, code ``conflict``). Values no store may keep (NUL,
+non-finite numbers, text over ``TEXT_MAX_CHARS``) are refused before (``unstorable``);
+the schema guards the same (migration 0002).
+
 A ``meta`` row ``data_version`` is incremented in the same transaction as every
 commit and rollback; pages key their caches on it, so several app processes that
 share one PostgreSQL database agree on what is current.
