@@ -473,7 +473,7 @@ def test_upgrading_a_0001_store_with_the_demo_data_keeps_it_and_repairs_what_000
         with pytest.raises(sa.exc.IntegrityError):
             _raw_insert(upgraded, "Indicators", pilot_id="KEN-DAIRY", quarter="2010-Q2",
                         indicator="sales_usd", value=math.inf)
-        again = upgraded.commit(sample_tables(pilots=(KEN,), income=999.0), file_bytes=b"x",
+        again = upgraded.commit(_ind([(KEN, "2018-Q4", "income_avg_usd", 999.0)]), file_bytes=b"x",
                                 filename="x.xlsx", user=None)
         assert again.ok and again.submission_id is not None
         assert upgraded.rollback(again.submission_id).ok
