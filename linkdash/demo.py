@@ -579,6 +579,10 @@ def demo_command(store, only_if_empty: bool = False) -> int:
     tables = demo_tables()
     commit = store.commit(tables, file_bytes=demo_file_bytes(tables), filename=DEMO_FILENAME,
                           user="demo", kind=DEMO_KIND)
+    if getattr(commit, "errors", None):  # refused inside the transaction: nothing stored
+        for p in commit.errors:
+            print(f"ERROR {p.message} [{p.code}]")
+        return 1
     if commit.submission_id is None:
         print(f"The illustrative demo data is already stored (submission {commit.duplicate_of}); "
               "nothing changed.")

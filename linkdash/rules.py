@@ -40,6 +40,9 @@ PROBLEM_CODES: dict[str, str] = {
     "hidden_sheet": WARNING, "external_links": WARNING, "macros": WARNING,
     # who may send what (access.py)
     "not_allowed": ERROR, "admin_only": ERROR,
+    # refused inside the commit's transaction (store.py, recheck.py)
+    "conflict": ERROR, "nul_character": ERROR, "not_finite": ERROR, "out_of_range": ERROR,
+    "bad_character": ERROR,
     # cells
     "not_a_number": ERROR, "not_whole": ERROR, "negative": ERROR, "negative_income": WARNING,
     "score_range": ERROR, "latitude_range": ERROR, "longitude_range": ERROR, "bad_year": ERROR,

@@ -25,15 +25,26 @@ Rollback rule. ``rollback(S)`` records a new submission R of kind ``rollback`` a
 for every value that S set:
 
 - if S's value is still current (as written by S, or restored by an earlier
-  rollback of a later submission), the value S replaced is restored (a copy of that
-  previous version is inserted, written by R), or the value is removed when S had
-  created it;
+  rollback of a later submission), it goes back to the latest version written before
+  S by a submission that is not rolled back (a copy of that version is inserted,
+  written by R, with that version's origin), or the value is removed when there is
+  none. So after S: 1470 -> 1500 and T: 1500 -> 1600, rolling back S keeps 1600 and
+  rolling back T then restores 1470, not S's 1500;
 - if a later submission has changed (or removed) the value since, it is left as it
   is and listed as ``kept: changed later by submission N``.
 
 S is then marked ``rolled_back`` (``rolled_back_by`` = R). A submission already
 rolled back, a rollback submission and an unknown id are refused with a message and
 nothing changes.
+
+Re-check at commit. Commits and rollbacks run one at a time: each first increments
+the ``meta`` row ``data_version`` (SQLite: under BEGIN IMMEDIATE; PostgreSQL: that row
+stays locked to the end), so every read after it sees the store as it is now. Inside
+that transaction ``linkdash.recheck`` checks the rules that involve stored values
+again; a file that breaks one because of a value stored since its check is refused
+as a whole (``Commit.errors``, code ``conflict``). Values no store may keep (NUL,
+non-finite numbers, text over ``TEXT_MAX_CHARS``) are refused before (``unstorable``);
+the schema guards the same (migration 0002).
 
 A ``meta`` row ``data_version`` is incremented in the same transaction as every
 commit and rollback; pages key their caches on it, so several app processes that
@@ -42,10 +53,12 @@ share one PostgreSQL database agree on what is current.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -133,11 +146,43 @@ meta_table = sa.Table(
 )
 
 
+# What the schema guards (migration 0002): every stored text is at most this long (the
+# spec's limit for every text field, lessons included), every number finite.
+TEXT_MAX_CHARS = 2000
+_DBL_MAX = "1.7976931348623157e308"
+
+
+def _finite_check(c: str) -> str:
+    return f"{c} IS NULL OR ({c} >= -{_DBL_MAX} AND {c} <= {_DBL_MAX})"
+
+
+def _length_check(c: str) -> str:
+    return f"{c} IS NULL OR length({c}) <= {TEXT_MAX_CHARS}"
+
+
 def _data_table(sheet: str) -> sa.Table:
     name = SHEET_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     # Lesson text is part of the key but too long to index usefully.
     index_keys = [k for k in keys if k != "lesson"]
+    current = sa.text("superseded_by IS NULL")
+    if "lesson" in keys:
+        # at most one current row per key; a 2,000-character lesson is more than a
+        # PostgreSQL b-tree entry holds, so there the index is on its md5
+        unique = [
+            sa.Index(f"uq_{name}_current", *keys, unique=True, sqlite_where=current)
+            .ddl_if(dialect="sqlite"),
+            sa.Index(f"uq_{name}_current", *[k if k != "lesson" else sa.text("md5(lesson)")
+                                            for k in keys],
+                     unique=True, postgresql_where=current).ddl_if(dialect="postgresql"),
+        ]
+    else:
+        unique = [sa.Index(f"uq_{name}_current", *keys, unique=True,
+                           sqlite_where=current, postgresql_where=current)]
+    checks = [sa.CheckConstraint(_finite_check(c), name=f"ck_{name}_{c}_finite")
+              for c, k in cols.items() if k == "float"]
+    checks += [sa.CheckConstraint(_length_check(c), name=f"ck_{name}_{c}_length")
+               for c, k in cols.items() if k == "text"]
     return sa.Table(
         name, metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -149,10 +194,21 @@ def _data_table(sheet: str) -> sa.Table:
         sa.Index(f"ix_{name}_submission_id", "submission_id"),
         sa.Index(f"ix_{name}_superseded_by", "superseded_by"),
         sa.Index(f"ix_{name}_origin_id", "origin_id"),
+        *unique,
+        *checks,
     )
 
 
 DATA_TABLES: dict[str, sa.Table] = {s: _data_table(s) for s in catalogue.SHEET_ORDER}
+
+
+def include_object(obj, name, type_, reflected, compare_to, *, dialect: str) -> bool:
+    """For Alembic's autogenerate (``compare_metadata``, ``env.py``): leave out the
+    model's objects made for another dialect only (``ddl_if(dialect=...)``)."""
+    ddl_if = getattr(obj, "_ddl_if", None)
+    if not reflected and ddl_if is not None and ddl_if.dialect is not None:
+        return dialect in ((ddl_if.dialect,) if isinstance(ddl_if.dialect, str) else ddl_if.dialect)
+    return True
 
 
 # --- values --------------------------------------------------------------------
@@ -274,10 +330,17 @@ def _detail_frame(parts: list) -> pd.DataFrame:
 
 @dataclass
 class Commit:
-    submission_id: int | None  # None when nothing was stored (a duplicate file)
+    submission_id: int | None  # None when nothing was stored (a duplicate or a refusal)
     changes: Changes
     warnings: list[Problem] = field(default_factory=list)
     duplicate_of: int | None = None
+    # a refusal: values the store cannot keep (NUL, not finite, too long), or a
+    # ``conflict`` with values stored since the file was checked; nothing was stored
+    errors: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 @dataclass
@@ -311,6 +374,8 @@ class _Plan:
     changed: int = 0
     unchanged: int = 0
     detail: list[tuple] = field(default_factory=list)
+    current: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # stored rows by key
+    given: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # the file's values by key
 
 
 def _incoming_rows(sheet: str, df: pd.DataFrame) -> Iterable[tuple[tuple, dict[str, Any]]]:
@@ -339,10 +404,12 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
     rows = conn.execute(sa.select(table).where(table.c.superseded_by.is_(None))).mappings()
     for r in rows:
         current[tuple(_coerce(cols[k], r[k]) for k in keys)] = dict(r)
+    plan.current = current
     pending: dict[tuple, dict[str, Any]] = {}
     for key, given in _incoming_rows(sheet, df):
         if sheet == "Indicators" and not given:
             continue  # a blank indicator is not reported: no stored value
+        plan.given.setdefault(key, {}).update(given)
         if key in pending:  # the same key twice (the importer reports it): merge
             pending[key].update(given)
             continue
@@ -631,13 +698,26 @@ def normalize_url(url: str) -> str:
     return url
 
 
+SQLITE_BUSY_TIMEOUT_S = 120  # how long a SQLite connection waits for another's lock
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for memory or another backend)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    return Path(db) if db and db != ":memory:" and not db.startswith("file:") else None
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     u = sa.make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(u, connect_args={"timeout": 60})
+        # the driver's timeout is SQLite's busy timeout from the moment it connects,
+        # before any statement (a connection never gives up on a lock at once)
+        engine = sa.create_engine(u, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
@@ -645,10 +725,9 @@ def make_engine(url: str) -> Engine:
             # take the write lock up front with BEGIN IMMEDIATE).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
-            if u.database and u.database != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=60000")
+            # (WAL is set once, by ``migrate`` under its file lock: it is persistent)
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -659,21 +738,57 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(u, pool_pre_ping=True)
 
 
+@contextlib.contextmanager
+def _file_lock(path: Path | None, timeout: float = 600.0):
+    """An exclusive ``flock`` on ``path`` (waiting for it up to ``timeout`` seconds);
+    nothing when ``path`` is None. The kernel releases it if the holder dies."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{path} stayed locked for {timeout:.0f} s: is another "
+                                     "process stuck migrating the store?") from None
+                time.sleep(0.02)  # polling a lock, not synchronising on time
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def migrate(engine: Engine) -> None:
     """``alembic upgrade head`` on this engine; idempotent, and safe when several
-    processes start at once (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    processes start at once. PostgreSQL: a transaction-level advisory lock. SQLite: an
+    exclusive file lock next to the database file (``<file>-migrate.lock``) around
+    switching to WAL and migrating, and BEGIN IMMEDIATE, so processes that open one
+    new file at once wait for each other instead of failing with "database is
+    locked"."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.connect() as conn:
-        conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+    db = _sqlite_file(engine)
+    with _file_lock(db.with_name(db.name + "-migrate.lock") if db else None):
+        with engine.connect() as conn:
+            if db is not None:
+                # persistent in the file; readers then never block the writer
+                # (outside any transaction: on the driver's connection)
+                conn.connection.driver_connection.execute("PRAGMA journal_mode=WAL").close()
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -880,9 +995,15 @@ class Store:
         if kind not in ("upload", "demo"):
             raise StoreError(f"a commit is an upload or demo, not {kind!r}")
         ordered = _ordered(tables)
+        refused = unstorable(ordered, filename=filename, user=user)
+        if refused:
+            return Commit(None, Changes(), errors=refused)
         sha = hashlib.sha256(file_bytes).hexdigest() if file_bytes is not None else None
         with self._write() as conn, conn.begin() as txn:
-            self._bump(conn)  # first: takes the write lock
+            # first: takes the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the
+            # meta row stays locked until the end), so commits and rollbacks run one
+            # at a time and every read below sees the store as it is now
+            self._bump(conn)
             if sha is not None:
                 earlier = _find_by_hash(conn, sha)
                 if earlier is not None:
@@ -890,6 +1011,10 @@ class Store:
                     return Commit(None, Changes(), [duplicate_warning(earlier)],
                                   duplicate_of=earlier["id"])
             plans = [_plan(conn, s, df) for s, df in ordered]
+            conflicts = _recheck(conn, plans)
+            if conflicts:
+                txn.rollback()
+                return Commit(None, Changes(), errors=conflicts)
             changes = _changes(plans)
             sub_id = conn.execute(sa.insert(submissions_table).values(
                 kind=kind, filename=filename, sha256=sha, file=file_bytes, user=user,
@@ -1030,7 +1155,12 @@ def duplicate_warning(earlier: dict[str, Any]) -> Problem:
 
 
 def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
-    """Apply the rollback rule to one table; returns (restored, removed, kept)."""
+    """Apply the rollback rule to one table; returns (restored, removed, kept).
+
+    A value of S that is still current (S's own row, or a copy of it that a rollback of
+    a later submission restored) goes back to the latest version written before S
+    whose origin submission is not rolled back (a copy of it is inserted, written by
+    the rollback), or is removed when there is none."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     keyof = lambda r: tuple(r[k] for k in keys)  # noqa: E731
@@ -1040,9 +1170,7 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     by_key: dict[tuple, list] = {}
     for r in mine:
         by_key.setdefault(keyof(r), []).append(r)
-    # The versions that S's own rows replaced.
-    previous = {keyof(r): r for r in conn.execute(
-        sa.select(t).where(t.c.superseded_by == sid)).mappings()}
+    previous = _restorable_versions(conn, sheet, sid)
     current = {keyof(r): r for r in conn.execute(
         sa.select(t.c.id, t.c.submission_id, *[t.c[k] for k in keys])
         .where(t.c.superseded_by.is_(None))).mappings()}
@@ -1077,3 +1205,166 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     if copies:
         Store._insert_rows(conn, t, copies)
     return restored, removed, kept
+
+
+def _restorable_versions(conn: Connection, sheet: str, sid: int) -> dict[tuple, dict[str, Any]]:
+    """key -> the version a rollback of ``sid`` restores: of the versions written
+    before ``sid`` first wrote that key, the latest whose origin submission is not
+    rolled back. Keys without one are absent (the rollback removes the value)."""
+    t = DATA_TABLES[sheet]
+    keys, _ = LAYOUT[sheet]
+    s = submissions_table
+    own = t.alias("own")  # sid's own writes (not the copies rollbacks made of them)
+    q = (sa.select(t)
+         .join(own, sa.and_(own.c.submission_id == sid, own.c.origin_id == sid,
+                            *[own.c[k] == t.c[k] for k in keys], t.c.id < own.c.id))
+         .join(s, s.c.id == t.c.origin_id)
+         .where(s.c.status != "rolled_back")
+         .order_by(t.c.id))
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in conn.execute(q).mappings():
+        out[tuple(r[k] for k in keys)] = dict(r)  # ordered by id: the latest wins
+    return out
+
+
+# --- the last guards of a commit ------------------------------------------------------------
+
+_MAX_PROBLEMS_PER_COLUMN = 20
+_INT_RANGE = 2 ** 31  # an Integer column on PostgreSQL
+
+
+def _row_key(sheet: str, df: pd.DataFrame, position: int) -> str:
+    keys, cols = LAYOUT[sheet]
+    rec = df.iloc[position]
+    return _key_text(tuple(_coerce(cols[k], rec.get(k)) if k in df.columns else None
+                           for k in keys))
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def unstorable(ordered: list[tuple[str, pd.DataFrame]], *, filename: str | None = None,
+               user: str | None = None) -> list[Problem]:
+    """Values no store may keep, as errors: text with a NUL character (PostgreSQL
+    cannot store one, SQLite would: both stores must agree) or that is not valid
+    Unicode, text longer than ``TEXT_MAX_CHARS``, numbers that are not finite (or
+    whole numbers beyond an Integer column). The importer refuses them at their cells
+    first; this is the store's last guard, so a commit refuses rather than fails."""
+    out: list[Problem] = []
+
+    def add(code, sheet, value, message):
+        out.append(Problem(code, "error", sheet, None, value, message))
+
+    for what, text in (("file name", filename), ("user", user)):
+        if text is not None and "\x00" in text:
+            add("nul_character", None, _shown(text),
+                f"The {what} holds a NUL character, which cannot be stored: remove it.")
+    for sheet, df in ordered:
+        _, cols = LAYOUT[sheet]
+        for c in [c for c in df.columns if c in cols]:
+            kind, col = cols[c], df[c]
+            found: dict[str, int] = {}
+
+            def flag(code, position, value, message):
+                found[code] = found.get(code, 0) + 1
+                if found[code] <= _MAX_PROBLEMS_PER_COLUMN:
+                    add(code, sheet, _shown(value),
+                        f"{message} ({sheet} {_row_key(sheet, df, position)}, column {c}).")
+
+            if kind in ("float", "int"):
+                nums = pd.to_numeric(col, errors="coerce") if col.dtype.kind not in "fi" else col
+                arr = nums.to_numpy(dtype=float, na_value=np.nan)
+                with np.errstate(invalid="ignore"):
+                    bad = np.isinf(arr) | ((np.abs(arr) >= _INT_RANGE) if kind == "int" else False)
+                for i in np.flatnonzero(bad).tolist():
+                    if np.isinf(arr[i]):
+                        flag("not_finite", i, arr[i], "Every stored number is finite: this one is not")
+                    else:
+                        flag("out_of_range", i, arr[i], "This whole number is too large to store")
+            elif kind == "text":
+                values = col.dropna()
+                if values.empty:
+                    continue
+                if values.dtype == object:
+                    uniq = pd.unique(values.to_numpy(dtype=object))
+                else:
+                    uniq = pd.unique(values.astype(str).to_numpy(dtype=object))
+                for v in uniq.tolist():
+                    t = str(v)
+                    code = None
+                    if "\x00" in t:
+                        code, msg = "nul_character", "Text may not hold a NUL character: remove it"
+                    elif len(t) > TEXT_MAX_CHARS:
+                        code, msg = ("text_too_long", f"Text is {len(t):,} characters long, more "
+                                     f"than the {TEXT_MAX_CHARS:,} a field may hold: shorten it")
+                    else:
+                        try:
+                            t.encode("utf-8")
+                        except UnicodeEncodeError:
+                            code, msg = "bad_character", "Text holds a character that is not valid Unicode"
+                    if code is not None:
+                        raw = col.to_numpy(dtype=object)
+                        hits = [i for i, x in enumerate(raw.tolist()) if x is not None and str(x) == t]
+                        flag(code, hits[0] if hits else 0, t, msg)
+    return out
+
+
+def _recheck(conn: Connection, plans: list[_Plan]) -> list[Problem]:
+    """The rules that involve stored values, on the store as it is inside the commit's
+    transaction (``linkdash.recheck``)."""
+    from linkdash import recheck
+
+    by_sheet = {p.sheet: p for p in plans}
+    given = {p.sheet: p.given for p in plans}
+    stored = {s: by_sheet[s].current for s in ("Pilots", "Indicators", "Progress") if s in by_sheet}
+    if "Pilots" not in stored:
+        t = DATA_TABLES["Pilots"]
+        stored["Pilots"] = {(r["pilot_id"],): dict(r) for r in conn.execute(
+            sa.select(t).where(t.c.superseded_by.is_(None))).mappings()}
+    first: dict[str, str] = {}
+    starting = sorted({k[0] for k, v in given.get("Pilots", {}).items()
+                       if v.get("start_date") is not None})
+    if starting:
+        if "Indicators" in stored:
+            for pid, q, _ in stored["Indicators"]:
+                if pid in starting and (pid not in first or q < first[pid]):
+                    first[pid] = q
+        else:
+            t = DATA_TABLES["Indicators"]
+            first = dict(conn.execute(
+                sa.select(t.c.pilot_id, sa.func.min(t.c.quarter))
+                .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(starting))
+                .group_by(t.c.pilot_id)).all())
+    after = recheck.After(given, stored, first, who=lambda s, k, c: _who(conn, s, k, c))
+    return recheck.conflicts(after)
+
+
+def _who(conn: Connection, sheet: str, key: tuple, column: str | None) -> int | None:
+    """The submission that stored the current value of ``column`` of the row ``key``
+    (the origin of the earliest of the latest versions that all hold it; with
+    ``column`` None, the origin of the current row), or, when the row is no longer
+    stored, the submission that removed it. For Indicators, ``key`` may end in None:
+    any current value of that pilot and quarter."""
+    t = DATA_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    if sheet == "Indicators" and key[2] is None:
+        return conn.execute(sa.select(t.c.origin_id).where(
+            t.c.pilot_id == key[0], t.c.quarter == key[1], t.c.superseded_by.is_(None))
+            .order_by(t.c.id).limit(1)).scalar()
+    rows = conn.execute(sa.select(t).where(*[t.c[k] == v for k, v in zip(keys, key)])
+                        .order_by(t.c.id.desc())).mappings().all()
+    if not rows:
+        return None
+    if rows[0]["superseded_by"] is not None:
+        return rows[0]["superseded_by"]
+    if column is None:
+        return rows[0]["origin_id"]
+    value = _coerce(cols[column], rows[0][column])
+    setter = rows[0]["origin_id"]
+    for r in rows[1:]:
+        if not _same(_coerce(cols[column], r[column]), value):
+            break
+        setter = r["origin_id"]
+    return setter

@@ -94,7 +94,10 @@ def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
     """Commit a validated outcome as ``actor`` (the Upload page's "Commit" button).
     The tables are checked again against what ``actor`` may change, whoever validated
     them, and refused as a whole otherwise. The changes are counted again inside the
-    commit's transaction, so they are exact even if someone else committed in between."""
+    commit's transaction, so they are exact even if someone else committed in between;
+    the rules that involve stored values are checked again there too. A refusal (a
+    ``conflict`` with values stored since the check, or values no store can keep) is an
+    outcome with errors (``ok`` False): nothing was stored."""
     if not outcome.ok or outcome.tables is None:
         return outcome
     refused = access.tables_problems(actor, outcome.tables, access.stored_pilots(store))
@@ -102,6 +105,8 @@ def commit(store: Store, outcome: Outcome, data: bytes, filename: str, *,
         return Outcome(False, refused, list(outcome.warnings))
     result = store.commit(outcome.tables, file_bytes=data, filename=filename, user=actor.email)
     warnings = [w for w in outcome.warnings if w.code != "duplicate_file"] + result.warnings
+    if result.errors:
+        return Outcome(False, list(result.errors), warnings, None, None, tables=outcome.tables)
     return Outcome(True, [], warnings, result.changes, result.submission_id,
                    tables=outcome.tables, duplicate_of=result.duplicate_of)
 

@@ -4,6 +4,7 @@ files, all-or-nothing commits, rollback, history and loading."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 
@@ -46,7 +47,11 @@ def test_migrated_schema_matches_the_models(store):
     from alembic.migration import MigrationContext
 
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), store_mod.metadata)
+        # (the model's objects for the other dialect only are left out: the lessons'
+        # unique index is on md5(lesson) on PostgreSQL)
+        only = functools.partial(store_mod.include_object, dialect=conn.dialect.name)
+        context = MigrationContext.configure(conn, opts={"include_object": only})
+        diffs = compare_metadata(context, store_mod.metadata)
     assert diffs == []
 
 

@@ -6,9 +6,11 @@ Run programmatically by ``linkdash.store.migrate`` (which passes its connection 
 or the default SQLite file).
 """
 
+import functools
+
 from alembic import context
 
-from linkdash.store import make_engine, default_url, metadata
+from linkdash.store import include_object, make_engine, default_url, metadata
 
 config = context.config
 
@@ -23,13 +25,17 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=metadata)
+        context.configure(connection=connection, target_metadata=metadata,
+                          include_object=functools.partial(include_object,
+                                                           dialect=connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or default_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata)
+        context.configure(connection=connection, target_metadata=metadata,
+                          include_object=functools.partial(include_object,
+                                                           dialect=connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,230 @@
+"""The rules that involve stored values, checked again on the data as a commit would
+leave it (spec, "What an upload does", 6).
+
+A file is checked (``importer.check_file``) against the store as it was then; another
+upload or a rollback may be committed before this one. Two uploads that each pass
+their check can together break a rule (write skew): one lowers
+``participants_total`` while the other raises ``participants_women`` above it; one
+moves a pilot's ``start_date`` after quarters that the other reports. ``Store.commit``
+therefore calls ``conflicts`` inside its transaction, after taking the write lock, on
+the stored rows as they are then, and refuses the whole file when it finds one.
+
+These are the same rules as ``linkdash.rules`` (``parts_rules``, the start-date part of
+``pilots_rules`` and ``quarter_rules``, ``_date_order``, ``completed_without_end``,
+``unknown_pilot``), for the one case that the check could not see: a value given by the
+file against a value stored by someone else. A pair of values that both come from the
+file was checked already; a pair that is all stored is not this file's doing. Pure: the
+store passes plain dictionaries and a ``who`` function, so this module reads nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from linkdash import catalogue, quarters
+from linkdash.problems import ERROR, Problem
+
+CONFLICT = "conflict"
+
+Key = tuple
+Rows = dict[Key, dict[str, Any]]
+
+
+@dataclass
+class After:
+    """What a commit would leave, as far as the rules need it.
+
+    ``given``: sheet -> key -> the file's non-blank values (the commit's input);
+    ``stored``: sheet -> key -> the current stored row (column -> value), for the sheets
+    the rules read (``Pilots``: every current pilot; ``Indicators``: at least the
+    file's pilots and quarters; ``Progress``: at least the file's milestones);
+    ``first_stored_quarter``: pilot -> the first quarter with a stored indicator value
+    (for the pilots whose start date the file gives);
+    ``who(sheet, key, column)``: the submission that stored that value (or, for a row
+    no longer stored, the one that removed it)."""
+
+    given: dict[str, Rows]
+    stored: dict[str, Rows]
+    first_stored_quarter: dict[str, str] = field(default_factory=dict)
+    who: Callable[[str, Key, str | None], int | None] = lambda sheet, key, column: None
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{int(v):,}" if v.is_integer() else f"{v:,.2f}"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _by(n: int | None) -> str:
+    return f"submission {n}" if n is not None else "another submission"
+
+
+_AFTER = ("after this file was checked: nothing of this file was stored. Check it again "
+          "against the data as it is now")
+
+
+def _problem(sheet: str, value: Any, message: str) -> Problem:
+    return Problem(CONFLICT, ERROR, sheet, None, value, message)
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v if isinstance(v, dt.date) else None
+
+
+def conflicts(after: After) -> list[Problem]:
+    """Every conflict between the file's values and values stored since its check."""
+    out: list[Problem] = []
+    out += _unknown_pilots(after)
+    out += _parts(after)
+    out += _start_dates(after)
+    out += _date_orders(after)
+    return out
+
+
+# --- pilots that are gone ---------------------------------------------------------------
+
+def _unknown_pilots(after: After) -> list[Problem]:
+    known = set(k[0] for k in after.stored.get("Pilots", {})) | \
+        set(k[0] for k in after.given.get("Pilots", {}))
+    out, seen = [], set()
+    for sheet in ("Progress", "Indicators", "Targets", "Lessons"):
+        for key in after.given.get(sheet, {}):
+            pid = key[0]
+            if pid in known or (sheet, pid) in seen:
+                continue
+            seen.add((sheet, pid))
+            by = after.who("Pilots", (pid,), None)
+            out.append(_problem(sheet, pid,
+                                f"{pid} is no longer a stored pilot: {_by(by)} removed it "
+                                f"{_AFTER}, or add the pilot to the Pilots sheet."))
+    return out
+
+
+# --- parts and totals -------------------------------------------------------------------------
+
+def _parts(after: After) -> list[Problem]:
+    given = after.given.get("Indicators", {})
+    if not given:
+        return []
+    stored = after.stored.get("Indicators", {})
+    inds = catalogue.indicators()
+    pairs = [(code, ind.total) for code, ind in inds.items() if ind.total]
+    cells = sorted({(k[0], k[1]) for k in given})
+    out = []
+    for pid, q in cells:
+        for part, total in pairs:
+            pk, tk = (pid, q, part), (pid, q, total)
+            p_file, t_file = pk in given and "value" in given[pk], tk in given and "value" in given[tk]
+            if p_file == t_file:
+                continue  # both from the file (checked already) or neither
+            pv = given[pk]["value"] if p_file else (stored.get(pk) or {}).get("value")
+            tv = given[tk]["value"] if t_file else (stored.get(tk) or {}).get("value")
+            if pv is None or tv is None or not pv > tv:
+                continue
+            pl, tl = inds[part].label, inds[total].label
+            if p_file:
+                by = after.who("Indicators", tk, "value")
+                msg = (f"{pl} ({_show(pv)}) in this file is more than {tl} ({_show(tv)}), "
+                       f"stored for {pid} {q} by {_by(by)} {_AFTER}, and correct {pl} or give "
+                       f"the right {tl} too.")
+                out.append(_problem("Indicators", pv, msg))
+            else:
+                by = after.who("Indicators", pk, "value")
+                msg = (f"{tl} ({_show(tv)}) in this file is less than {pl} ({_show(pv)}), "
+                       f"stored for {pid} {q} by {_by(by)} {_AFTER}, and correct {tl} or give "
+                       f"the right {pl} too.")
+                out.append(_problem("Indicators", tv, msg))
+    return out
+
+
+# --- a pilot's start date and its quarters ----------------------------------------------------
+
+def _start_dates(after: After) -> list[Problem]:
+    out = []
+    pilots_given = after.given.get("Pilots", {})
+    pilots_stored = after.stored.get("Pilots", {})
+    # the file's start date against quarters stored since
+    for (pid,), row in pilots_given.items():
+        start = _as_date(row.get("start_date"))
+        first = after.first_stored_quarter.get(pid)
+        if start is None or first is None or not quarters.of_date(start) > first:
+            continue
+        if any(k[0] == pid and k[1] == first for k in after.given.get("Indicators", {})):
+            continue  # the file reports that quarter itself: checked already
+        by = after.who("Indicators", (pid, first, None), None)
+        out.append(_problem("Pilots", start.isoformat(),
+                            f"Start date {start.isoformat()} ({quarters.of_date(start)}) of {pid} "
+                            f"in this file is after {first}, a quarter with indicator values "
+                            f"stored by {_by(by)} {_AFTER}, and correct the start date."))
+    # the file's quarters against a start date stored since
+    firsts: dict[str, str] = {}
+    for pid, q, _ in after.given.get("Indicators", {}):
+        if q is not None and (pid not in firsts or q < firsts[pid]):
+            firsts[pid] = q
+    for pid, first in sorted(firsts.items()):
+        if (pid,) in pilots_given and pilots_given[(pid,)].get("start_date") is not None:
+            continue  # the file's own start date: checked already
+        start = _as_date((pilots_stored.get((pid,)) or {}).get("start_date"))
+        if start is None or not first < quarters.of_date(start):
+            continue
+        by = after.who("Pilots", (pid,), "start_date")
+        out.append(_problem("Indicators", first,
+                            f"Quarter {first} of {pid} in this file is before its start date "
+                            f"{start.isoformat()} ({quarters.of_date(start)}), stored by "
+                            f"{_by(by)} {_AFTER}, and correct the quarter or the start date."))
+    return out
+
+
+# --- dates in order, and completed milestones ---------------------------------------------------
+
+_ORDERS = {
+    "Pilots": [("start_date", "end_date", "Start date", "End date")],
+    "Progress": [("planned_start", "planned_end", "Planned start", "Planned end"),
+                 ("actual_start", "actual_end", "Actual start", "Actual end")],
+}
+
+
+def _date_orders(after: After) -> list[Problem]:
+    out = []
+    for sheet, orders in _ORDERS.items():
+        stored = after.stored.get(sheet, {})
+        for key, row in after.given.get(sheet, {}).items():
+            old = stored.get(key) or {}
+            what = " ".join(str(k) for k in key)
+            for a, b, a_label, b_label in orders:
+                a_file, b_file = row.get(a) is not None, row.get(b) is not None
+                if a_file == b_file:
+                    continue
+                start = _as_date(row.get(a) if a_file else old.get(a))
+                end = _as_date(row.get(b) if b_file else old.get(b))
+                if start is None or end is None or not end < start:
+                    continue
+                if b_file:
+                    by = after.who(sheet, key, a)
+                    msg = (f"{b_label} {end.isoformat()} of {what} in this file is before "
+                           f"{a_label.lower()} {start.isoformat()}, stored by {_by(by)} {_AFTER}, "
+                           f"and correct it or give the right {a_label.lower()} too.")
+                    out.append(_problem(sheet, end.isoformat(), msg))
+                else:
+                    by = after.who(sheet, key, b)
+                    msg = (f"{a_label} {start.isoformat()} of {what} in this file is after "
+                           f"{b_label.lower()} {end.isoformat()}, stored by {_by(by)} {_AFTER}, "
+                           f"and correct it or give the right {b_label.lower()} too.")
+                    out.append(_problem(sheet, start.isoformat(), msg))
+            if sheet == "Progress" and row.get("status") == "completed" \
+                    and row.get("actual_end") is None and old.get("actual_end") is None:
+                # the file relies on a stored actual end that is not there (any more);
+                # a milestone the store never had is the check's business
+                by = after.who(sheet, key, None)
+                if old or by is not None:
+                    out.append(_problem(sheet, "completed",
+                                        f"{what} is marked completed in this file, but no actual "
+                                        f"end date is stored for it (the row as {_by(by)} left "
+                                        f"it) {_AFTER}, and fill in actual_end."))
+    return out
