@@ -564,11 +564,13 @@ def pilot_of_bar(at: AppTest, key: str, index: int) -> dict:
 @pytest.mark.parametrize("page,query,clickable,plain", [
     ("overview", None, {"reporting_grid", "country_map"}, set()),
     ("progress", None, {"gantt", "link_tools"}, set()),
-    ("outcomes", {"tab": "Income"}, {"income_trend", "living_income", "gender_gap"}, set()),
+    ("outcomes", {"tab": "Income"}, {"income_trend", "living_income", "gender_gap",
+                                      "income_vs_living_income"}, set()),
     ("outcomes", {"tab": "Inclusiveness"}, {"incl_bars"}, {"incl_trend"}),
     ("outcomes", {"tab": "Business"}, {"business"}, set()),
     ("outcomes", {"tab": "New Business Model Principles"}, set(), {"nbmp_radar"}),
-    ("pilot", {"pilot": "KEN-DAIRY"}, set(), {"site_map", "pilot_gantt", "pilot_trend", "pilot_nbmp"}),
+    ("pilot", {"pilot": "KEN-DAIRY"}, set(), {"site_map", "pilot_gantt", "pilot_trend", "pilot_nbmp",
+                                              "pilot_income"}),
 ])
 def test_charts_that_name_pilots_select_a_clicked_point(demo_url, page, query, clickable, plain):
     at = open_page(page, query)
