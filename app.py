@@ -14,7 +14,7 @@ import streamlit as st
 from linkdash import ui
 
 st.set_page_config(page_title="LINK Pilot Monitor", page_icon="🐄", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")  # closed on a phone, open on a desktop
 
 # a database that stops answering is said in words, on every page (ui.database_guard)
 with ui.database_guard():
