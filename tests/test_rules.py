@@ -421,3 +421,36 @@ def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
             expected.add(f"Sales (USD) for {pid} {q}")
     assert expected  # the random data does hold outliers
     assert _outlier_keys(c.report) == expected
+
+
+def test_window_medians_and_mads_equal_numpys_on_random_windows():
+    """The sorting network and the pick of the MAD from the two sorted runs of
+    deviations give np.median's floats exactly, for 8 values and for 4 to 7 (padded)."""
+    import numpy as np
+
+    from linkdash import rules
+
+    rng = np.random.default_rng(11)
+    m = np.concatenate([rng.normal(1000, 300, (5000, 8)), rng.integers(0, 4, (5000, 8)).astype(float),
+                        rng.uniform(-1e6, 1e6, (5000, 8)).round(2)])
+    s = rules._sorted_columns([m[:, c].copy() for c in range(8)])
+    med, mad = rules._full_window_stats(s)
+    assert np.array_equal(med, np.median(m, axis=1))
+    assert np.array_equal(mad, np.median(np.abs(m - med[:, None]), axis=1))
+    count = rng.integers(4, 8, len(m))
+    padded = np.where(np.arange(8)[None, :] < count[:, None], m, np.inf)
+    med, mad = rules._short_window_stats(rules._sorted_columns([padded[:, c].copy() for c in range(8)]), count)
+    for k in range(4, 8):
+        rows = m[count == k, :k]
+        assert np.array_equal(med[count == k], np.median(rows, axis=1))
+        assert np.array_equal(mad[count == k], np.median(np.abs(rows - med[count == k][:, None]), axis=1))
+
+
+def test_problems_made_at_once_equal_problems_made_one_by_one():
+    from linkdash.problems import Problem, many_problems
+
+    made = many_problems("outlier", "warning", "Indicators", ["C2", "D3"], [1.5, 2.0], ["a", "b"])
+    assert made == [Problem("outlier", "warning", "Indicators", "C2", 1.5, "a"),
+                    Problem("outlier", "warning", "Indicators", "D3", 2.0, "b")]
+    assert hash(made[0]) == hash(Problem("outlier", "warning", "Indicators", "C2", 1.5, "a"))
+    assert made[1].as_dict()["message"] == "b"
