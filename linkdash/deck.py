@@ -19,9 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import pandas as pd
 from pptx import Presentation
@@ -37,6 +39,7 @@ from linkdash.portfolio import Filter, Portfolio
 APP_NAME = "LINK Pilot Monitor"
 DEMO_NOTICE = "Illustrative demo data: not real pilot results"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+Progress = Callable[[float, str], None]
 
 # --- the story: what every output says, computed once ------------------------------------
 
@@ -58,6 +61,21 @@ class Story:
     def figures(self) -> dict:
         """The portfolio figures of the view, computed once for every slide and section."""
         return figures.portfolio_figures(self.view, Filter(), self.quarter, self.as_of)
+
+    @functools.cached_property
+    def pilot_latest_quarters(self) -> dict[str, str]:
+        """Each pilot's latest quarter with any Indicators value (up to the story's)."""
+        ind = self.view.indicators
+        ind = ind[ind["value"].notna() | ind["text"].notna()]
+        return {str(k): str(v) for k, v in ind.groupby("pilot_id")["quarter"].max().items()}
+
+    def pilot_figures(self, quarter: str) -> dict[str, dict]:
+        """``portfolio_figures`` of each pilot alone for ``quarter`` (``figures.figures_by``
+        pilot: one per-pilot table for every pilot at once), kept per quarter."""
+        memo = self.__dict__.setdefault("_pilot_figures", {})
+        if quarter not in memo:
+            memo[quarter] = figures.figures_by(self.view, "pilot_id", Filter(), quarter, self.as_of)
+        return memo[quarter]
 
     @property
     def quarter_label(self) -> str:
@@ -263,8 +281,8 @@ def pilot_summary(story: Story, pilot_id: str) -> dict:
     of the story's date) and ``lesson`` (:func:`key_lesson`)."""
     one = story.view.filtered(Filter(pilots=(pilot_id,)))
     row = one.pilots.iloc[0] if len(one.pilots) else pd.Series(dtype=object)
-    q = figures.latest_quarter(one)
-    figs = figures.portfolio_figures(one, Filter(), q, story.as_of) if q else None
+    q = story.pilot_latest_quarters.get(pilot_id)
+    figs = story.pilot_figures(q).get(pilot_id) if q else None
     chain = row.get("value_chain")
     start, end = row.get("start_date"), row.get("end_date")
     facts = {
@@ -599,19 +617,120 @@ MAP_FIGURE = "households_reached"
 MAP_PX = (1000, 580)
 
 
+MAP_SCALE = 2
+
+# --- the map picture, kept per content --------------------------------------------------
+# Drawing the map with kaleido (a headless Chromium) takes most of a deck's time. The
+# picture depends only on the map figure (data of the filter and quarter, size), so it is
+# kept under the SHA-256 of the figure's JSON: in this process (``_MAP_MEMO``) and on disk
+# (``map_cache_dir()``), so an unchanged selection never draws it twice, across restarts
+# too. A figure being drawn is drawn once: a second caller waits for the first.
+
+_MAP_MEMO: dict[str, bytes] = {}
+_MAP_MEMO_MAX = 16
+_MAP_LOCKS: dict[str, threading.Lock] = {}
+_MAP_LOCKS_GUARD = threading.Lock()
+
+
+def map_cache_dir() -> Path:
+    """Where map pictures are kept: ``LINKDASH_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``, under ``linkdash/maps``."""
+    root = os.environ.get("LINKDASH_CACHE_DIR")
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "linkdash"
+    return base / "maps"
+
+
+def map_figure(story: Story, figure: str = MAP_FIGURE):
+    """The map of the deck's map slide (a plotly figure, not yet drawn)."""
+    from linkdash import maps
+
+    fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
+    # the slide's title says what the map shows; fonts large enough to read once shrunk
+    fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
+                      legend=dict(font=dict(size=20)))
+    fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
+    return fig
+
+
+def map_key(fig) -> str:
+    """The map picture's cache key: the figure's JSON, its size and the drawing code."""
+    import hashlib
+
+    import plotly
+
+    try:
+        from importlib.metadata import version
+        kaleido_version = version("kaleido")
+    except Exception:  # noqa: BLE001
+        kaleido_version = "?"
+    h = hashlib.sha256(fig.to_json().encode())
+    h.update(f"|{MAP_PX}|{MAP_SCALE}|plotly {plotly.__version__}|kaleido {kaleido_version}".encode())
+    return h.hexdigest()
+
+
+def cached_map_png(key: str) -> bytes | None:
+    """The map picture kept under ``key`` (memory, then disk), or None."""
+    png = _MAP_MEMO.get(key)
+    if png is None:
+        path = map_cache_dir() / f"{key}.png"
+        try:
+            png = path.read_bytes()
+        except OSError:
+            return None
+        if not png.startswith(b"\x89PNG"):
+            return None
+        _remember(key, png)
+    return png
+
+
+def _remember(key: str, png: bytes) -> None:
+    _MAP_MEMO[key] = png
+    while len(_MAP_MEMO) > _MAP_MEMO_MAX:
+        _MAP_MEMO.pop(next(iter(_MAP_MEMO)))
+
+
+def _store_map(key: str, png: bytes) -> None:
+    _remember(key, png)
+    folder = map_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_bytes(png)
+        os.replace(tmp, folder / f"{key}.png")  # atomic: another process never reads half a file
+    except OSError:
+        pass  # a read-only disk: the picture is still kept in this process
+
+
 def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
-    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason)."""
+    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason); drawn
+    only when no picture of the very same figure is kept (see ``map_cache_dir``)."""
     try:
         from linkdash import maps
 
-        fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
-        # the slide's title says what the map shows; fonts large enough to read once shrunk
-        fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
-                          legend=dict(font=dict(size=20)))
-        fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
-        return maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=2), None
+        fig = map_figure(story, figure)
+        key = map_key(fig)
+        png = cached_map_png(key)
+        if png is not None:
+            return png, None
+        with _MAP_LOCKS_GUARD:
+            lock = _MAP_LOCKS.setdefault(key, threading.Lock())
+        with lock:
+            png = cached_map_png(key)  # drawn by another caller while this one waited
+            if png is None:
+                png = maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=MAP_SCALE)
+                _store_map(key, png)
+        return png, None
     except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
         return None, f"{type(e).__name__}: {e}"
+
+
+def warm_map(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> threading.Thread:
+    """Draw (and keep) the map picture of a deck in a background thread, so that a deck
+    asked for a few seconds later finds it ready. Returns the started thread."""
+    story = resolve(portfolio, flt, quarter, demo=False)
+    t = threading.Thread(target=map_png, args=(story,), name="linkdash-warm-map", daemon=True)
+    t.start()
+    return t
 
 
 def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None) -> None:
@@ -920,10 +1039,14 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True) -> Presentation:
+               with_map: bool = True, progress: Progress | None = None) -> Presentation:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (:func:`is_demo`). ``with_map`` False skips drawing the map picture (slow: it
-    starts a headless browser); the slide then says the map is in the report."""
+    starts a headless browser, unless the same map was drawn before: see
+    :func:`map_png`); the slide then says the map is in the report. ``progress(done,
+    text)`` is called as the deck is made (``done`` from 0 to 1)."""
+    say = progress or (lambda done, text: None)
+    say(0.0, "Working out the figures")
     story = resolve(portfolio, flt, quarter, as_of, demo)
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
@@ -932,31 +1055,40 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
     _title_slide(prs, story)
     n = 2
     _figures_slide(prs, story, n)
+    say(0.1, "Drawing the map")
     png, reason = map_png(story) if with_map else (None, "the map was not requested")
     _map_slide(prs, story, (n := n + 1), png, reason)
+    say(0.3, "Charts of the portfolio")
     _progress_slide(prs, story, (n := n + 1))
     _income_slide(prs, story, (n := n + 1))
     _inclusiveness_slide(prs, story, (n := n + 1))
     _nbmp_slide(prs, story, (n := n + 1))
     _sales_slide(prs, story, (n := n + 1))
     names = pilot_names(story.view)
-    for pid in sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p)):
+    ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    for i, pid in enumerate(ids):
+        say(0.45 + 0.5 * i / max(len(ids), 1), f"Pilot {i + 1} of {len(ids)}: {names.get(pid, pid)}")
         _pilot_slide(prs, story, pid, (n := n + 1))
+    say(0.95, "Lessons")
     _lessons_slide(prs, story, n + 1)
+    say(1.0, "Done")
     return prs
 
 
 def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter = Filter(),
                quarter: str | None = None, as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True) -> None:
+               with_map: bool = True, progress: Progress | None = None) -> None:
     """Write the learning-event deck (.pptx) of what ``flt`` shows to a path or a binary file."""
-    prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
+                     progress=progress)
     prs.save(str(out) if isinstance(out, Path) else out)
 
 
 def deck_bytes(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True) -> bytes:
+               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True,
+               progress: Progress | None = None) -> bytes:
     """The deck as bytes (for a download button)."""
     buf = io.BytesIO()
-    write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
+               progress=progress)
     return buf.getvalue()

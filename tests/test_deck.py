@@ -23,6 +23,21 @@ AS_OF = dt.date(2018, 12, 31)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _own_map_cache(tmp_path_factory):
+    """Map pictures kept in this module's own folder, none in memory: a test sees a map
+    drawn only when it drew it itself or an earlier test of this module did."""
+    old = os.environ.get("LINKDASH_CACHE_DIR")
+    os.environ["LINKDASH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    deck._MAP_MEMO.clear()
+    yield
+    deck._MAP_MEMO.clear()
+    if old is None:
+        os.environ.pop("LINKDASH_CACHE_DIR", None)
+    else:
+        os.environ["LINKDASH_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="module")
 def portfolio():
     return demo.portfolio_from_tables(demo.demo_tables(today=dt.date(2019, 2, 1)))
@@ -266,8 +281,49 @@ def test_map_slide_has_the_map_picture_or_says_why_not(prs):
         assert "could not be drawn" in text and "could not be made" in _notes(slide)
 
 
-def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
+def test_the_map_picture_is_drawn_once_per_data_and_kept_on_disk(portfolio, monkeypatch, tmp_path):
     from linkdash import maps
+
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(deck, "_MAP_MEMO", {})
+    drawn = []
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+    def fake(fig, **k):
+        drawn.append(fig)
+        return png
+
+    monkeypatch.setattr(maps, "map_image_png", fake)
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept in memory
+    deck._MAP_MEMO.clear()
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept on disk
+    assert len(list((tmp_path / "maps").glob("*.png"))) == 1
+    # other data (another filter, another quarter): drawn again
+    deck.map_png(deck.resolve(portfolio, Filter(regions=("Asia",)), as_of=AS_OF))
+    deck.map_png(deck.resolve(portfolio, quarter="2017-Q2", as_of=AS_OF))
+    assert len(drawn) == 3
+    # a damaged file is not used
+    deck._MAP_MEMO.clear()
+    for f in (tmp_path / "maps").glob("*.png"):
+        f.write_bytes(b"not a picture")
+    assert deck.map_png(story) == (png, None) and len(drawn) == 4
+
+
+def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
+    seen = []
+    deck.deck_bytes(portfolio, as_of=AS_OF, with_map=False, progress=lambda d, t: seen.append((d, t)))
+    done = [d for d, _ in seen]
+    assert done[0] == 0.0 and done[-1] == 1.0 and done == sorted(done)
+    assert any(t.startswith("Pilot 13 of 13") for _, t in seen)
+
+
+def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch, tmp_path):
+    from linkdash import maps
+
+    monkeypatch.setattr(deck, "_MAP_MEMO", {})
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))  # no picture kept from before
 
     def broken(*a, **k):
         raise RuntimeError("no browser here")
