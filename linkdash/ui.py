@@ -1170,7 +1170,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
   padding: 0.4rem 1.4rem 0 1.4rem !important; max-width: 100% !important; }
 [data-testid="stMain"] { overflow: hidden; }
 .st-key-lp-slide { gap: 0.5rem; }
-.st-key-lp-slide .lp-title { padding: 0; margin: 0; line-height: 1.15; font-weight: 700;
+.st-key-lp-slide .lp-title { padding: 0; margin: 0; line-height: 1.3; font-weight: 700;
                              color: #1f1f1f; white-space: nowrap; }
 .st-key-lp-slide .lp-kicker { margin: 0; line-height: 1.3; color: #5f5f5f; }
 .st-key-lp-bar { gap: 0.5rem; }
@@ -1366,8 +1366,8 @@ def presenter_view(talk: str, every_s: float = 1.0) -> None:
         elapsed = int(time.time() - s["started"])
         top = st.columns([3, 1.2, 1], vertical_alignment="center")
         top[0].markdown(f"### Slide {s['index'] + 1} of {s['n']}: {literal(s['title'])}")
-        top[1].markdown(f'<p class="lp-timer" style="font-size:2.2rem;font-weight:700;margin:0">'
-                        f'⏱ {elapsed // 60:02d}:{elapsed % 60:02d}</p>', unsafe_allow_html=True)
+        top[1].html(f'<p class="lp-timer" style="font-size:2.2rem;font-weight:700;margin:0">'
+                    f'Time {elapsed // 60:02d}:{elapsed % 60:02d}</p>')
         top[2].button("Restart timer", on_click=restart_timer, args=(talk,), key="lp_restart_timer")
         st.markdown(f"**Next:** {literal(s['next_title']) if s.get('next_title') else '(last slide)'}")
         with st.container(border=True, key="lp-notes"):

@@ -125,7 +125,7 @@ kicker_px = int(max(13, min(24, 0.026 * H)))
 card_px = int(max(18, min(44, 0.045 * H)))
 text_px = int(max(13, min(26, 0.024 * H)))
 BAR_PX, GAP_PX = 46, 8
-used = BAR_PX + round(title_px * 1.2) + GAP_PX + 16  # bar, title, gap, bottom room
+used = BAR_PX + round(title_px * 1.3) + GAP_PX + 16  # bar, title, gap, bottom room
 cards_h = round(card_px * 1.2 + 2 * 1.2 * max(12, card_px * 0.45) + 16) + GAP_PX
 kicker_h = round(kicker_px * 1.4) + GAP_PX
 if PRESENTING:
@@ -166,7 +166,7 @@ st.html("""<style>
 
 with st.container(key="lp-slide"):
     if PRESENTING:  # a heading of its own: sized from the window, no anchor link
-        st.html(f'<h1 class="lp-title">{html.escape(slide.title)}</h1>')
+        st.html(f'<h1 class="lp-title" data-sized="{W}x{H}">{html.escape(slide.title)}</h1>')
     else:
         st.title(slide.title)
     if slide.kind == "map":
