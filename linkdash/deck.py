@@ -936,67 +936,151 @@ def _figure_table(slide, left, top, width, names: list[str], values: dict, row_h
 
 
 def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
+    """A pilot: its facts and key figures against their targets (left), its household
+    income against its baseline, target and living-income benchmark (a native chart,
+    right), its key lesson across the bottom (in full in the notes)."""
+    from linkdash import presenting
+
     s = pilot_summary(story, pilot_id)
     f = s["facts"]
     slide = _slide(prs, f"{s['name']} ({pilot_id})", pilot_kicker(f, with_region=True))
     top = BODY_TOP + Inches(0.45)
-    left_w = Inches(6.0)
+    left_w = Inches(5.3)
     ms = s["milestones"]
-    facts = [(f"Dates: {f['Dates']}", 18, False, INK),
-             (f"Target households: {f['Target households']}", 18, False, INK),
+    lesson_top = Inches(5.45)
+    facts = [(f"Dates: {f['Dates']} · target households: {f['Target households']}", 15, False, INK),
              (f"Milestones as of {story.as_of_label}: {ms['completed']} of {ms['total']} completed, "
-              f"{ms['overdue']} overdue", 18, False, INK)]
-    _text(slide, MARGIN, top, left_w, Inches(1.5), facts)
-    # the key lesson, under the facts
+              f"{ms['overdue']} overdue", 15, False, INK)]
+    _text(slide, MARGIN, top - Inches(0.05), left_w, Inches(0.8), facts)
+    # key figures against their targets (else the pilot's latest figures)
+    targets = presenting.pilot_targets(story, pilot_id).head(5)
+    table_top = top + Inches(0.85)
+    if len(targets):
+        _target_table(slide, MARGIN, table_top, left_w, targets, story.quarter_label)
+    elif s["figures"]:
+        names_ = ["households_reached", "income_avg_usd", "women_share_participants"]
+        _figure_table(slide, MARGIN, table_top, left_w, names_, s["figures"], row_h=Inches(0.42), size=15)
+    else:
+        _text(slide, MARGIN, table_top, left_w, Inches(0.5), "No indicators reported yet", size=16, color=GREY)
+    # the chart that answers the pilot's question
+    series, tgt = presenting.pilot_income_series(story, pilot_id)
+    chart_left = MARGIN + left_w + Inches(0.3)
+    box = (chart_left, top - Inches(0.1), SLIDE_W - MARGIN - chart_left, lesson_top - top - Inches(0.05))
+    if series.empty or series["income_avg_usd"].isna().all():
+        _text(slide, chart_left, top + Inches(1.5), box[2], Inches(0.6), "No income reported for this pilot",
+              size=18, color=GREY, align=PP_ALIGN.CENTER)
+    else:
+        _pilot_income_chart(slide, series, tgt, box)
+    # the key lesson, across the bottom
     lesson = s["lesson"]
-    box_top = top + Inches(1.65)
-    box = slide.shapes.add_shape(1, MARGIN, box_top, left_w, FOOTER_TOP - box_top - Inches(0.1))
-    box.fill.solid()
-    box.fill.fore_color.rgb = PALE
-    box.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
-    box.line.width = Pt(2.5)
-    tf = box.text_frame
+    frame = slide.shapes.add_shape(1, MARGIN, lesson_top, SLIDE_W - 2 * MARGIN, FOOTER_TOP - lesson_top - Inches(0.08))
+    frame.fill.solid()
+    frame.fill.fore_color.rgb = PALE
+    frame.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
+    frame.line.width = Pt(2)
+    tf = frame.text_frame
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.TOP
-    tf.margin_left = tf.margin_right = Inches(0.25)
-    tf.margin_top = Inches(0.15)
+    tf.margin_left = tf.margin_right = Inches(0.2)
+    tf.margin_top = Inches(0.06)
     if lesson:
         head = f"Key lesson ({lesson['kind']}, {quarters.label(lesson['quarter'])})"
         if lesson.get("milestone"):
             head += f" · {catalogue.MILESTONE_LABELS.get(lesson['milestone'], lesson['milestone'])}"
-        body = _clip(lesson["lesson"], 300)
+        body, cut = presenting.shorten(lesson["lesson"], 190)
+        if cut:
+            head += " · in full in the notes"
     else:
         head, body = "Key lesson", "No insight or recommendation recorded yet."
     tf.text = head
-    _style_runs(tf.paragraphs[0], 18, True, ACCENT)
+    _style_runs(tf.paragraphs[0], 14, True, ACCENT)
     p = tf.add_paragraph()
     p.text = body
-    p.space_before = Pt(6)
-    _style_runs(p, 22, False, INK)
-    # key figures of its latest quarter, on the right
-    right = MARGIN + left_w + Inches(0.4)
-    right_w = SLIDE_W - MARGIN - right
-    q = s["quarter"]
-    _text(slide, right, top - Inches(0.05), right_w, Inches(0.45),
-          f"Key figures, {quarters.label(q)}" if q else "Key figures: no indicators reported yet",
-          size=20, bold=True)
-    if s["figures"]:
-        _figure_table(slide, right, top + Inches(0.5), right_w, list(PILOT_FIGURES), s["figures"],
-                      row_h=Inches(0.56), size=18)
+    p.space_before = Pt(2)
+    _style_runs(p, 18, False, INK)
     _footer(slide, story, n)
-    figs = s["figures"] or {}
-    extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
-             f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
-    if figs:
-        extra.append("Values: " + "; ".join(f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}"
-                                            for k in PILOT_FIGURES))
-    if lesson:
-        extra.append(f"Key lesson in full ({lesson['kind']}, {lesson['quarter']}"
-                     + (f", {lesson['author']}" if lesson.get("author") else "") + f"): {lesson['lesson']}")
-    _notes(slide, notes_text(story, [definition(k) for k in PILOT_FIGURES]
-                             + [definition("milestones_completed"), definition("milestones_overdue"),
-                                "Key lesson: the pilot's latest insight or recommendation up to the quarter."],
-                             extra))
+    _notes(slide, presenting.pilot_notes(story, pilot_id))
+
+
+def _target_table(slide, left, top, width, targets: pd.DataFrame, quarter_label: str) -> None:
+    """Key figures against their targets: indicator, now, baseline, target, done."""
+    rows = len(targets) + 1
+    shape = slide.shapes.add_table(rows, 4, left, top, width, Inches(0.42) * rows)
+    table = shape.table
+    table.first_row = True
+    table.horz_banding = False
+    fractions = (0.46, 0.19, 0.19, 0.16)
+    for i, fr in enumerate(fractions):
+        table.columns[i].width = Emu(int(width * fr))
+    head = (f"Against targets, {quarter_label}", "Now", "Target", "Done")
+    body = [(r.label, r.value_text, r.target_text + (f" ({quarters.label(r.target_quarter).split()[1]})"
+                                                    if r.target_quarter else ""),
+             r.progress_text.replace(" of the way", "")) for r in targets.itertuples()]
+    for r, cells in enumerate([head, *body]):
+        table.rows[r].height = Inches(0.42)
+        for c, text in enumerate(cells):
+            cell = table.cell(r, c)
+            cell.text = text
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            cell.margin_top = cell.margin_bottom = Inches(0.02)
+            cell.margin_left = cell.margin_right = Inches(0.06)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = ACCENT if r == 0 else (PALE if r % 2 else RGBColor(0xFF, 0xFF, 0xFF))
+            p = cell.text_frame.paragraphs[0]
+            p.alignment = PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT
+            _style_runs(p, 13 if r == 0 else 15, r == 0 or c == 1,
+                        RGBColor(0xFF, 0xFF, 0xFF) if r == 0 else INK)
+
+
+def _pilot_income_chart(slide, series: pd.DataFrame, tgt: dict | None, box) -> None:
+    """Native line chart: the pilot's income, its baseline and target (flat lines) and
+    its country's living-income benchmark, quarters as "Q3 '17" (short: never crowded)."""
+    from pptx.enum.dml import MSO_LINE_DASH_STYLE
+
+    qs = series["quarter"].tolist()
+    data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
+    data.categories = [f"{quarters.label(q).split()[0]} '{quarters.label(q).split()[1][2:]}" for q in qs]
+    data.add_series("Average household income", _vals(series["income_avg_usd"]))
+    looks = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
+    if tgt and tgt.get("baseline") is not None:
+        data.add_series(f"Baseline {style.fmt_usd(tgt['baseline'])}", [float(tgt["baseline"])] * len(qs))
+        looks.append((style.REFERENCE_COLOR, 2, MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.NONE))
+    if tgt and tgt.get("target") is not None:
+        data.add_series(f"Target {style.fmt_usd(tgt['target'])}"
+                        + (f" by {quarters.label(tgt['target_quarter'])}" if tgt.get("target_quarter") else ""),
+                        [float(tgt["target"])] * len(qs))
+        looks.append((style.STATUS_COLORS["completed"], 2.5, MSO_LINE_DASH_STYLE.DASH, XL_MARKER_STYLE.NONE))
+    if series["living_income_usd"].notna().any():
+        data.add_series("Living-income benchmark", _vals(series["living_income_usd"]))
+        looks.append((style.STATUS_COLORS["overdue"], 2.5, MSO_LINE_DASH_STYLE.LONG_DASH, XL_MARKER_STYLE.NONE))
+    chart = _add_chart(slide, XL_CHART_TYPE.LINE_MARKERS, data, box)
+    _chart_fonts(chart, 13)
+    _legend(chart)
+    chart.legend.font.size = Pt(13)
+    for series_, (color, width, dash, marker) in zip(chart.plots[0].series, looks):
+        _line(series_, color, width, dash, marker)
+    _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per household per year")
+    chart.value_axis.tick_labels.font.size = Pt(12)
+    chart.category_axis.tick_labels.font.size = Pt(12)
+    if len(qs) > 10:  # label every other quarter: the labels never crowd or overlap
+        from lxml import etree
+        from pptx.oxml.ns import qn
+
+        ax = chart.category_axis._element
+        skip = etree.SubElement(ax, qn("c:tickLblSkip"))
+        skip.set("val", str(-(-len(qs) // 10)))
+        ax.remove(skip)
+        ax.insert(_child_index(ax, ("c:tickMarkSkip", "c:noMultiLvlLbl", "c:extLst")), skip)
+
+
+def _child_index(parent, later: tuple[str, ...]) -> int:
+    """Where a child goes in schema order: before the first of ``later`` present."""
+    from pptx.oxml.ns import qn
+
+    for i, child in enumerate(parent):
+        if child.tag in {qn(t) for t in later}:
+            return i
+    return len(parent)
 
 
 def _lessons_slide(prs, story: Story, n: int) -> None:
@@ -1024,7 +1108,9 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
             lines.append((head, 16, True, ACCENT))
             lines.append((body, 20, False, INK))
         if len(shown) < len(groups):
-            lines.append((f"{len(groups) - len(shown)} more in the speaker notes", 14, False, GREY))
+            rest = len(groups) - len(shown)
+            lines.append((f"{rest} more lesson{'s' if rest != 1 else ''} in the speaker notes "
+                          f"({len(shown)} of {len(groups)} shown here)", 14, False, GREY))
         _text(slide, MARGIN, BODY_TOP + Inches(0.45), SLIDE_W - 2 * MARGIN,
               FOOTER_TOP - BODY_TOP - Inches(0.5), lines)
     _footer(slide, story, n)
