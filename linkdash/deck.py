@@ -948,13 +948,16 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     left_w = Inches(5.3)
     ms = s["milestones"]
     lesson_top = Inches(5.45)
-    facts = [(f"Dates: {f['Dates']} · target households: {f['Target households']}", 15, False, INK),
-             (f"Milestones as of {story.as_of_label}: {ms['completed']} of {ms['total']} completed, "
-              f"{ms['overdue']} overdue", 15, False, INK)]
-    _text(slide, MARGIN, top - Inches(0.05), left_w, Inches(0.8), facts)
+    facts = [(f"Dates: {f['Dates']}", 13, False, INK),
+             (f"Target: {f['Target households']} households", 13, False, INK),
+             (f"Milestones, {story.as_of_label}: {ms['completed']} of {ms['total']} done, "
+              f"{ms['overdue']} overdue", 13, False, INK)]
+    box = _text(slide, MARGIN, top - Inches(0.1), left_w, Inches(0.95), facts)
+    for para in box.text_frame.paragraphs:
+        para.space_after = Pt(2)
     # key figures against their targets (else the pilot's latest figures)
-    targets = presenting.pilot_targets(story, pilot_id).head(5)
-    table_top = top + Inches(0.85)
+    targets = presenting.pilot_targets(story, pilot_id).head(4)
+    table_top = top + Inches(0.9)
     if len(targets):
         _target_table(slide, MARGIN, table_top, left_w, targets, story.quarter_label)
     elif s["figures"]:
@@ -1003,19 +1006,20 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
 
 
 def _target_table(slide, left, top, width, targets: pd.DataFrame, quarter_label: str) -> None:
-    """Key figures against their targets: indicator, now, baseline, target, done."""
+    """Key figures against their targets: indicator, now (latest value up to the
+    quarter), target, done (share of the way from baseline to target); the target's
+    quarter and the baseline are in the notes."""
     rows = len(targets) + 1
     shape = slide.shapes.add_table(rows, 4, left, top, width, Inches(0.42) * rows)
     table = shape.table
     table.first_row = True
     table.horz_banding = False
-    fractions = (0.46, 0.19, 0.19, 0.16)
+    fractions = (0.47, 0.19, 0.19, 0.15)
     for i, fr in enumerate(fractions):
         table.columns[i].width = Emu(int(width * fr))
-    head = (f"Against targets, {quarter_label}", "Now", "Target", "Done")
-    body = [(r.label, r.value_text, r.target_text + (f" ({quarters.label(r.target_quarter).split()[1]})"
-                                                    if r.target_quarter else ""),
-             r.progress_text.replace(" of the way", "")) for r in targets.itertuples()]
+    head = ("Against targets", "Now", "Target", "Done")
+    body = [(r.label, r.value_text, r.target_text, r.progress_text.replace(" of the way", ""))
+            for r in targets.itertuples()]
     for r, cells in enumerate([head, *body]):
         table.rows[r].height = Inches(0.42)
         for c, text in enumerate(cells):
