@@ -434,3 +434,58 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
     s = deck.pilot_summary(story, "TZA-GOAT")
     assert s["facts"]["Dates"] == "from 2017-08-15"
     assert deck.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
+
+
+# --- pilot slides: the chart that answers the pilot's question ----------------------------------
+
+def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
+    from linkdash import presenting
+
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
+    chart = _chart(slide)
+    series = _series(chart)
+    income, tgt = presenting.pilot_income_series(story, "KEN-DAIRY")
+    assert series["Average household income"] == [None if v is None or v != v else v
+                                                  for v in income["income_avg_usd"]]
+    assert any(n.startswith("Baseline $") for n in series) and any(n.startswith("Target $") for n in series)
+    assert "Living-income benchmark" in series
+    # quarter labels are short ("Q3 '16"): they never crowd the axis
+    cats = list(chart.plots[0].categories)
+    assert all(len(c) <= 6 for c in cats) and len(cats) == len(income)
+    tables = [sh.table for sh in slide.shapes if sh.has_table]
+    assert tables and tables[0].cell(0, 0).text == "Against targets"
+    t = presenting.pilot_targets(story, "KEN-DAIRY")
+    assert tables[0].cell(1, 1).text == t.iloc[0]["value_text"]
+    assert _notes(slide) == presenting.pilot_notes(story, "KEN-DAIRY")
+
+
+def test_the_page_notes_are_the_deck_notes(prs, portfolio):
+    from linkdash import presenting
+
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    by_kind = {s.kind: s for s in presenting.slides(story)}
+    assert presenting.notes(story, by_kind["income"]) == _notes(_slide(prs, "Income against"))
+    assert presenting.notes(story, by_kind["progress"]) == _notes(_slide(prs, "Progress through"))
+    assert presenting.notes(story, by_kind["nbmp"]) == _notes(_slide(prs, "The New Business"))
+    assert "Q4 2018" in presenting.notes(story, by_kind["map"])
+
+
+def test_long_lessons_are_shortened_at_a_word():
+    from linkdash import presenting
+
+    text = "word " * 100
+    short, cut = presenting.shorten(text, 50)
+    assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short
+    assert presenting.shorten("short text") == ("short text", False)
+
+
+def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portfolio):
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    n = len(deck.lesson_groups(story))
+    slide = _slide(prs, "What the pilots learned")
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    import re
+
+    m = re.search(r"(\d+) more lessons? in the speaker notes \((\d+) of (\d+) shown here\)", text)
+    assert m and int(m.group(1)) + int(m.group(2)) == int(m.group(3)) == n
