@@ -489,3 +489,46 @@ def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portf
 
     m = re.search(r"(\d+) more lessons? in the speaker notes \((\d+) of (\d+) shown here\)", text)
     assert m and int(m.group(1)) + int(m.group(2)) == int(m.group(3)) == n
+
+
+def test_presentation_page_makes_the_deck_with_progress_and_enters_presentation_mode(demo_url, monkeypatch,
+                                                                                     tmp_path):
+    from linkdash import maps
+
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 12), "white").save(buf, format="PNG")
+    monkeypatch.setattr(maps, "map_image_png", lambda fig, **k: buf.getvalue())
+    seen = []
+    original = deck.build_deck
+
+    def watched(*a, progress=None, **k):
+        def say(done, text):
+            seen.append(text)
+            if progress:
+                progress(done, text)
+        return original(*a, progress=say, **k)
+
+    monkeypatch.setattr(deck, "build_deck", watched)
+    at = _app()
+    at.run()
+    at.switch_page("pages/presentation.py").run()
+    at.button(key="lp_deck_make").click().run()
+    assert not at.exception
+    assert "Drawing the map" in seen and "Done" in seen
+    assert [b for b in at.get("download_button") if b.proto.label == "Slides (.pptx)"]
+    # the same data again: the deck is offered at once, not made again
+    seen.clear()
+    at.run()
+    assert seen == [] and not at.exception
+    # Present: the slide becomes the screen, with a talk code for the presenter view
+    at.button(key="lp_present").click().run()
+    assert not at.exception
+    assert at.query_params["present"] in ("1", ["1"]) and at.query_params["talk"]
+    assert at.button(key="lp_exit")
+    at.button(key="lp_exit").click().run()
+    assert "present" not in at.query_params and not at.exception
