@@ -278,7 +278,14 @@ def pilot_summary(story: Story, pilot_id: str) -> dict:
     """One pilot for its slide: ``facts`` (label -> text), ``quarter`` (its latest
     quarter with data up to the story's quarter, or None), ``figures`` (its
     ``portfolio_figures`` for that quarter), ``milestones`` (completed, overdue, total as
-    of the story's date) and ``lesson`` (:func:`key_lesson`)."""
+    of the story's date) and ``lesson`` (:func:`key_lesson`). Kept on the story."""
+    memo = story.__dict__.setdefault("_pilot_summaries", {})
+    if pilot_id not in memo:
+        memo[pilot_id] = _pilot_summary(story, pilot_id)
+    return memo[pilot_id]
+
+
+def _pilot_summary(story: Story, pilot_id: str) -> dict:
     one = story.view.filtered(Filter(pilots=(pilot_id,)))
     row = one.pilots.iloc[0] if len(one.pilots) else pd.Series(dtype=object)
     q = story.pilot_latest_quarters.get(pilot_id)

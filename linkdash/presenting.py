@@ -113,19 +113,22 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
     living-income benchmark: columns ``quarter, income_avg_usd, living_income_usd``; and
     its income target row (``baseline``, ``baseline_quarter``, ``target``,
     ``target_quarter``) or None."""
-    one = story.view.filtered(deck.Filter(pilots=(pilot_id,)))
-    tgt = _target(one, pilot_id, "income_avg_usd")
-    qs_data = one.quarters()
+    view = story.view
+    tgt = _target(view, pilot_id, "income_avg_usd")
+    wide = _wide_of(story, pilot_id)
+    qs_data = sorted(wide.loc[wide.drop(columns=["pilot_id", "quarter"]).notna().any(axis=1), "quarter"])
     starts = [q for q in (qs_data[:1] + ([tgt["baseline_quarter"]] if tgt and tgt.get("baseline_quarter") else []))]
     if not starts or not story.quarter:
         return pd.DataFrame(columns=["quarter", "income_avg_usd", "living_income_usd"]), tgt
     qs = quarters.span(min(starts), story.quarter)
-    wide = one.indicators_wide().set_index("quarter")
+    wide = wide.set_index("quarter")
+    # the country's benchmark for the quarter's year, else the latest earlier year (as figures)
+    bench = figures._benchmarks_by_country(view.benchmarks)
+    country = dict(zip(view.pilots["pilot_id"], view.pilots["country"])).get(pilot_id)
     rows = []
     for q in qs:
-        t = figures.pilot_quarter_table(one, q)
         inc = wide["income_avg_usd"].get(q) if "income_avg_usd" in wide else None
-        li = t["living_income_usd"].iloc[0] if len(t) else None
+        li = figures._benchmark(bench, country, quarters.split(q)[0])[0] if country else None
         rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
                      "living_income_usd": None if style.is_missing(li) else float(li)})
     return pd.DataFrame(rows), tgt
@@ -144,13 +147,26 @@ def pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
     value up to the story's quarter), ``quarter`` (of that value), ``baseline, target,
     target_quarter, progress`` (share of the way from baseline to target, None when it
     cannot be said) and the ``*_text`` columns formatted for a slide."""
-    one = story.view.filtered(deck.Filter(pilots=(pilot_id,)))
-    t = one.targets
+    memo = story.__dict__.setdefault("_pilot_targets", {})
+    if pilot_id not in memo:
+        memo[pilot_id] = _pilot_targets(story, pilot_id)
+    return memo[pilot_id].copy()
+
+
+def _wide_of(story: Story, pilot_id: str) -> pd.DataFrame:
+    """The pilot's rows of the view's wide indicators (computed once for the view)."""
+    wide = story.view.indicators_wide()
+    return wide[wide["pilot_id"] == pilot_id]
+
+
+def _pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
+    t = story.view.targets
+    t = t[t["pilot_id"] == pilot_id]
     cols = ["indicator", "label", "value", "quarter", "baseline", "target", "target_quarter", "progress",
             "value_text", "baseline_text", "target_text", "progress_text"]
     if t.empty:
         return pd.DataFrame(columns=cols)
-    wide = one.indicators_wide().sort_values("quarter")
+    wide = _wide_of(story, pilot_id).sort_values("quarter")
     rows = []
     for r in t.itertuples(index=False):
         code = r.indicator
