@@ -1197,3 +1197,81 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
                       height=440, showlegend=len(fig.data) > 1,
                       legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
     return fig
+
+
+# --- a pilot against its goals (the Presentation page's, the deck's and the report's pilot slide)
+
+def quarter_ticks(qs: list[str], width_px: int, font_size: int = 14) -> dict:
+    """A category x axis of quarters whose labels never overlap nor run off the edge:
+    each label is two short lines ("Q3" over "2017"), and when the plot is too narrow
+    for all of them only every k-th quarter is labelled (always the last one)."""
+    per_label = font_size * 2.6  # "2017" at the font, with a gap
+    room = max(width_px - 120, 100)
+    step = max(1, -(-int(len(qs) * per_label) // int(room)))
+    shown = [q for i, q in enumerate(qs) if (len(qs) - 1 - i) % step == 0]
+    text = [quarters.label(q).replace(" ", "<br>") for q in shown]
+    return dict(type="category", categoryorder="array", categoryarray=qs, tickmode="array",
+                tickvals=shown, ticktext=text, tickangle=0, automargin=True,
+                tickfont=dict(size=font_size), title=None)
+
+
+def pilot_goal_chart(series: pd.DataFrame, target: dict | None, name: str, *,
+                     width_px: int = style.CHART_WIDTH_PX, height_px: int = 460,
+                     font_size: int = 14, title: bool = True) -> go.Figure:
+    """Does the pilot raise income to where it should be? Its average household income by
+    quarter (``presenting.pilot_income_series``) against its baseline, its target and its
+    country's living-income benchmark, each line named at its right end and in the
+    legend under the plot. ``height_px``: the height the chart gets (a slide computes it
+    from the screen)."""
+    head = f"{name}: household income against its goals"
+    if series.empty or series["income_avg_usd"].isna().all():
+        fig = no_data_figure(head, "No income reported for this pilot")
+        fig.update_layout(height=height_px)
+        return fig
+    qs = series["quarter"].tolist()
+    fig = go.Figure()
+    if target and target.get("baseline") is not None:
+        _ref_line(fig, qs, float(target["baseline"]),
+                  f"Baseline {style.fmt_usd(target['baseline'])}"
+                  + (f" ({quarters.label(target['baseline_quarter'])})" if target.get("baseline_quarter") else ""),
+                  dash="dot")
+    if target and target.get("target") is not None:
+        _ref_line(fig, qs, float(target["target"]),
+                  f"Target {style.fmt_usd(target['target'])}"
+                  + (f" by {quarters.label(target['target_quarter'])}" if target.get("target_quarter") else ""),
+                  color=style.STATUS_COLORS["completed"])
+    bench = series["living_income_usd"]
+    if bench.notna().any():
+        fig.add_trace(go.Scatter(
+            x=qs, y=bench.tolist(), mode="lines", name="Living-income benchmark", connectgaps=False,
+            line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
+            hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=qs, y=series["income_avg_usd"].tolist(), mode="lines+markers", connectgaps=False,
+        name="Average household income", line=dict(color=style.OKABE_ITO["blue"], width=4),
+        marker=dict(size=9), hovertemplate="%{x}: $%{y:,.0f}<extra></extra>"))
+    notes = []
+    if not target:
+        notes.append("no baseline or target set")
+    if not bench.notna().any():
+        notes.append("no living-income benchmark for the country")
+    subtitle = ("; ".join(notes).capitalize() if notes
+                else "USD per household per year, with its baseline, target and the country's living income")
+    if title:
+        style.apply_layout(fig, f"{head}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
+    else:
+        fig.update_layout(**style.base_layout())
+        fig.update_layout(title=None, margin=dict(t=10))
+    ymax = max([v for v in [*series["income_avg_usd"].dropna(), *bench.dropna(),
+                            *([target.get("target")] if target and target.get("target") is not None else [])]]
+               or [1])
+    fig.update_layout(
+        height=height_px, font=dict(size=font_size), hovermode="closest", showlegend=True,
+        xaxis=quarter_ticks(qs, width_px, font_size),
+        yaxis=dict(title=None, tickformat="$,.0f", range=[0, ymax * 1.12], automargin=True,
+                   tickfont=dict(size=font_size)),
+        # the legend sits at the bottom of the figure, under the two-line quarter labels
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0,
+                    xanchor="left", font=dict(size=font_size)),
+        margin=dict(l=10, r=20, b=round(font_size * (2.8 + 2 * 1.8)) + 8))
+    return fig

@@ -19,9 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import pandas as pd
 from pptx import Presentation
@@ -37,6 +39,7 @@ from linkdash.portfolio import Filter, Portfolio
 APP_NAME = "LINK Pilot Monitor"
 DEMO_NOTICE = "Illustrative demo data: not real pilot results"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+Progress = Callable[[float, str], None]
 
 # --- the story: what every output says, computed once ------------------------------------
 
@@ -58,6 +61,21 @@ class Story:
     def figures(self) -> dict:
         """The portfolio figures of the view, computed once for every slide and section."""
         return figures.portfolio_figures(self.view, Filter(), self.quarter, self.as_of)
+
+    @functools.cached_property
+    def pilot_latest_quarters(self) -> dict[str, str]:
+        """Each pilot's latest quarter with any Indicators value (up to the story's)."""
+        ind = self.view.indicators
+        ind = ind[ind["value"].notna() | ind["text"].notna()]
+        return {str(k): str(v) for k, v in ind.groupby("pilot_id")["quarter"].max().items()}
+
+    def pilot_figures(self, quarter: str) -> dict[str, dict]:
+        """``portfolio_figures`` of each pilot alone for ``quarter`` (``figures.figures_by``
+        pilot: one per-pilot table for every pilot at once), kept per quarter."""
+        memo = self.__dict__.setdefault("_pilot_figures", {})
+        if quarter not in memo:
+            memo[quarter] = figures.figures_by(self.view, "pilot_id", Filter(), quarter, self.as_of)
+        return memo[quarter]
 
     @property
     def quarter_label(self) -> str:
@@ -261,11 +279,18 @@ def pilot_summary(story: Story, pilot_id: str) -> dict:
     """One pilot for its slide: ``facts`` (label -> text), ``quarter`` (its latest
     quarter with data up to the story's quarter, or None), ``figures`` (its
     ``portfolio_figures`` for that quarter), ``milestones`` (completed, overdue, total as
-    of the story's date) and ``lesson`` (:func:`key_lesson`)."""
+    of the story's date) and ``lesson`` (:func:`key_lesson`). Kept on the story."""
+    memo = story.__dict__.setdefault("_pilot_summaries", {})
+    if pilot_id not in memo:
+        memo[pilot_id] = _pilot_summary(story, pilot_id)
+    return memo[pilot_id]
+
+
+def _pilot_summary(story: Story, pilot_id: str) -> dict:
     one = story.view.filtered(Filter(pilots=(pilot_id,)))
     row = one.pilots.iloc[0] if len(one.pilots) else pd.Series(dtype=object)
-    q = figures.latest_quarter(one)
-    figs = figures.portfolio_figures(one, Filter(), q, story.as_of) if q else None
+    q = story.pilot_latest_quarters.get(pilot_id)
+    figs = story.pilot_figures(q).get(pilot_id) if q else None
     chain = row.get("value_chain")
     start, end = row.get("start_date"), row.get("end_date")
     facts = {
@@ -600,19 +625,120 @@ MAP_FIGURE = "households_reached"
 MAP_PX = (1000, 580)
 
 
+MAP_SCALE = 2
+
+# --- the map picture, kept per content --------------------------------------------------
+# Drawing the map with kaleido (a headless Chromium) takes most of a deck's time. The
+# picture depends only on the map figure (data of the filter and quarter, size), so it is
+# kept under the SHA-256 of the figure's JSON: in this process (``_MAP_MEMO``) and on disk
+# (``map_cache_dir()``), so an unchanged selection never draws it twice, across restarts
+# too. A figure being drawn is drawn once: a second caller waits for the first.
+
+_MAP_MEMO: dict[str, bytes] = {}
+_MAP_MEMO_MAX = 16
+_MAP_LOCKS: dict[str, threading.Lock] = {}
+_MAP_LOCKS_GUARD = threading.Lock()
+
+
+def map_cache_dir() -> Path:
+    """Where map pictures are kept: ``LINKDASH_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``, under ``linkdash/maps``."""
+    root = os.environ.get("LINKDASH_CACHE_DIR")
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "linkdash"
+    return base / "maps"
+
+
+def map_figure(story: Story, figure: str = MAP_FIGURE):
+    """The map of the deck's map slide (a plotly figure, not yet drawn)."""
+    from linkdash import maps
+
+    fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
+    # the slide's title says what the map shows; fonts large enough to read once shrunk
+    fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
+                      legend=dict(font=dict(size=20)))
+    fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
+    return fig
+
+
+def map_key(fig) -> str:
+    """The map picture's cache key: the figure's JSON, its size and the drawing code."""
+    import hashlib
+
+    import plotly
+
+    try:
+        from importlib.metadata import version
+        kaleido_version = version("kaleido")
+    except Exception:  # noqa: BLE001
+        kaleido_version = "?"
+    h = hashlib.sha256(fig.to_json().encode())
+    h.update(f"|{MAP_PX}|{MAP_SCALE}|plotly {plotly.__version__}|kaleido {kaleido_version}".encode())
+    return h.hexdigest()
+
+
+def cached_map_png(key: str) -> bytes | None:
+    """The map picture kept under ``key`` (memory, then disk), or None."""
+    png = _MAP_MEMO.get(key)
+    if png is None:
+        path = map_cache_dir() / f"{key}.png"
+        try:
+            png = path.read_bytes()
+        except OSError:
+            return None
+        if not png.startswith(b"\x89PNG"):
+            return None
+        _remember(key, png)
+    return png
+
+
+def _remember(key: str, png: bytes) -> None:
+    _MAP_MEMO[key] = png
+    while len(_MAP_MEMO) > _MAP_MEMO_MAX:
+        _MAP_MEMO.pop(next(iter(_MAP_MEMO)))
+
+
+def _store_map(key: str, png: bytes) -> None:
+    _remember(key, png)
+    folder = map_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_bytes(png)
+        os.replace(tmp, folder / f"{key}.png")  # atomic: another process never reads half a file
+    except OSError:
+        pass  # a read-only disk: the picture is still kept in this process
+
+
 def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
-    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason)."""
+    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason); drawn
+    only when no picture of the very same figure is kept (see ``map_cache_dir``)."""
     try:
         from linkdash import maps
 
-        fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
-        # the slide's title says what the map shows; fonts large enough to read once shrunk
-        fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
-                          legend=dict(font=dict(size=20)))
-        fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
-        return maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=2), None
+        fig = map_figure(story, figure)
+        key = map_key(fig)
+        png = cached_map_png(key)
+        if png is not None:
+            return png, None
+        with _MAP_LOCKS_GUARD:
+            lock = _MAP_LOCKS.setdefault(key, threading.Lock())
+        with lock:
+            png = cached_map_png(key)  # drawn by another caller while this one waited
+            if png is None:
+                png = maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=MAP_SCALE)
+                _store_map(key, png)
+        return png, None
     except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
         return None, f"{type(e).__name__}: {e}"
+
+
+def warm_map(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> threading.Thread:
+    """Draw (and keep) the map picture of a deck in a background thread, so that a deck
+    asked for a few seconds later finds it ready. Returns the started thread."""
+    story = resolve(portfolio, flt, quarter, demo=False)
+    t = threading.Thread(target=map_png, args=(story,), name="linkdash-warm-map", daemon=True)
+    t.start()
+    return t
 
 
 def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None) -> None:
@@ -818,67 +944,155 @@ def _figure_table(slide, left, top, width, names: list[str], values: dict, row_h
 
 
 def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
+    """A pilot: its facts and key figures against their targets (left), its household
+    income against its baseline, target and living-income benchmark (a native chart,
+    right), its key lesson across the bottom (in full in the notes)."""
+    from linkdash import presenting
+
     s = pilot_summary(story, pilot_id)
     f = s["facts"]
     slide = _slide(prs, f"{s['name']} ({pilot_id})", pilot_kicker(f, with_region=True))
     top = BODY_TOP + Inches(0.45)
-    left_w = Inches(6.0)
+    left_w = Inches(5.3)
     ms = s["milestones"]
-    facts = [(f"Dates: {f['Dates']}", 18, False, INK),
-             (f"Target households: {f['Target households']}", 18, False, INK),
-             (f"Milestones as of {story.as_of_label}: {ms['completed']} of {ms['total']} completed, "
-              f"{ms['overdue']} overdue", 18, False, INK)]
-    _text(slide, MARGIN, top, left_w, Inches(1.5), facts)
-    # the key lesson, under the facts
+    lesson_top = Inches(5.45)
+    facts = [(f"Dates: {f['Dates']}", 13, False, INK),
+             (f"Target: {f['Target households']} households", 13, False, INK),
+             (f"Milestones, {story.as_of_label}: {ms['completed']} of {ms['total']} done, "
+              f"{ms['overdue']} overdue", 13, False, INK)]
+    box = _text(slide, MARGIN, top - Inches(0.1), left_w, Inches(0.95), facts)
+    for para in box.text_frame.paragraphs:
+        para.space_after = Pt(2)
+    # key figures against their targets (else the pilot's latest figures)
+    targets = presenting.pilot_targets(story, pilot_id).head(4)
+    table_top = top + Inches(0.9)
+    if len(targets):
+        _target_table(slide, MARGIN, table_top, left_w, targets, story.quarter_label)
+    elif s["figures"]:
+        names_ = ["households_reached", "income_avg_usd", "women_share_participants"]
+        _figure_table(slide, MARGIN, table_top, left_w, names_, s["figures"], row_h=Inches(0.42), size=15)
+    else:
+        _text(slide, MARGIN, table_top, left_w, Inches(0.5), "No indicators reported yet", size=16, color=GREY)
+    # the chart that answers the pilot's question
+    series, tgt = presenting.pilot_income_series(story, pilot_id)
+    chart_left = MARGIN + left_w + Inches(0.3)
+    box = (chart_left, top - Inches(0.1), SLIDE_W - MARGIN - chart_left, lesson_top - top - Inches(0.05))
+    if series.empty or series["income_avg_usd"].isna().all():
+        _text(slide, chart_left, top + Inches(1.5), box[2], Inches(0.6), "No income reported for this pilot",
+              size=18, color=GREY, align=PP_ALIGN.CENTER)
+    else:
+        _pilot_income_chart(slide, series, tgt, box)
+    # the key lesson, across the bottom
     lesson = s["lesson"]
-    box_top = top + Inches(1.65)
-    box = slide.shapes.add_shape(1, MARGIN, box_top, left_w, FOOTER_TOP - box_top - Inches(0.1))
-    box.fill.solid()
-    box.fill.fore_color.rgb = PALE
-    box.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
-    box.line.width = Pt(2.5)
-    tf = box.text_frame
+    frame = slide.shapes.add_shape(1, MARGIN, lesson_top, SLIDE_W - 2 * MARGIN, FOOTER_TOP - lesson_top - Inches(0.08))
+    frame.fill.solid()
+    frame.fill.fore_color.rgb = PALE
+    frame.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
+    frame.line.width = Pt(2)
+    tf = frame.text_frame
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.TOP
-    tf.margin_left = tf.margin_right = Inches(0.25)
-    tf.margin_top = Inches(0.15)
+    tf.margin_left = tf.margin_right = Inches(0.2)
+    tf.margin_top = Inches(0.06)
     if lesson:
         head = f"Key lesson ({lesson['kind']}, {quarters.label(lesson['quarter'])})"
         if lesson.get("milestone"):
             head += f" · {catalogue.MILESTONE_LABELS.get(lesson['milestone'], lesson['milestone'])}"
-        body = _clip(lesson["lesson"], 300)
+        body, cut = presenting.shorten(lesson["lesson"], 190)
+        if cut:
+            head += " · in full in the notes"
     else:
         head, body = "Key lesson", "No insight or recommendation recorded yet."
     tf.text = head
-    _style_runs(tf.paragraphs[0], 18, True, ACCENT)
+    _style_runs(tf.paragraphs[0], 14, True, ACCENT)
     p = tf.add_paragraph()
     p.text = body
-    p.space_before = Pt(6)
-    _style_runs(p, 22, False, INK)
-    # key figures of its latest quarter, on the right
-    right = MARGIN + left_w + Inches(0.4)
-    right_w = SLIDE_W - MARGIN - right
-    q = s["quarter"]
-    _text(slide, right, top - Inches(0.05), right_w, Inches(0.45),
-          f"Key figures, {quarters.label(q)}" if q else "Key figures: no indicators reported yet",
-          size=20, bold=True)
-    if s["figures"]:
-        _figure_table(slide, right, top + Inches(0.5), right_w, list(PILOT_FIGURES), s["figures"],
-                      row_h=Inches(0.56), size=18)
+    p.space_before = Pt(2)
+    _style_runs(p, 18, False, INK)
     _footer(slide, story, n)
-    figs = s["figures"] or {}
-    extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
-             f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
-    if figs:
-        extra.append("Values: " + "; ".join(f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}"
-                                            for k in PILOT_FIGURES))
-    if lesson:
-        extra.append(f"Key lesson in full ({lesson['kind']}, {lesson['quarter']}"
-                     + (f", {lesson['author']}" if lesson.get("author") else "") + f"): {lesson['lesson']}")
-    _notes(slide, notes_text(story, [definition(k) for k in PILOT_FIGURES]
-                             + [definition("milestones_completed"), definition("milestones_overdue"),
-                                "Key lesson: the pilot's latest insight or recommendation up to the quarter."],
-                             extra))
+    _notes(slide, presenting.pilot_notes(story, pilot_id))
+
+
+def _target_table(slide, left, top, width, targets: pd.DataFrame, quarter_label: str) -> None:
+    """Key figures against their targets: indicator, now (latest value up to the
+    quarter), target, done (share of the way from baseline to target); the target's
+    quarter and the baseline are in the notes."""
+    rows = len(targets) + 1
+    shape = slide.shapes.add_table(rows, 4, left, top, width, Inches(0.42) * rows)
+    table = shape.table
+    table.first_row = True
+    table.horz_banding = False
+    fractions = (0.47, 0.19, 0.19, 0.15)
+    for i, fr in enumerate(fractions):
+        table.columns[i].width = Emu(int(width * fr))
+    head = ("Against targets", "Now", "Target", "Done")
+    body = [(r.label, r.value_text, r.target_text, r.progress_text.replace(" of the way", ""))
+            for r in targets.itertuples()]
+    for r, cells in enumerate([head, *body]):
+        table.rows[r].height = Inches(0.42)
+        for c, text in enumerate(cells):
+            cell = table.cell(r, c)
+            cell.text = text
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            cell.margin_top = cell.margin_bottom = Inches(0.02)
+            cell.margin_left = cell.margin_right = Inches(0.06)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = ACCENT if r == 0 else (PALE if r % 2 else RGBColor(0xFF, 0xFF, 0xFF))
+            p = cell.text_frame.paragraphs[0]
+            p.alignment = PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT
+            _style_runs(p, 13 if r == 0 else 15, r == 0 or c == 1,
+                        RGBColor(0xFF, 0xFF, 0xFF) if r == 0 else INK)
+
+
+def _pilot_income_chart(slide, series: pd.DataFrame, tgt: dict | None, box) -> None:
+    """Native line chart: the pilot's income, its baseline and target (flat lines) and
+    its country's living-income benchmark, quarters as "Q3 '17" (short: never crowded)."""
+    from pptx.enum.dml import MSO_LINE_DASH_STYLE
+
+    qs = series["quarter"].tolist()
+    data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
+    data.categories = [f"{quarters.label(q).split()[0]} '{quarters.label(q).split()[1][2:]}" for q in qs]
+    data.add_series("Average household income", _vals(series["income_avg_usd"]))
+    looks = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
+    if tgt and tgt.get("baseline") is not None:
+        data.add_series(f"Baseline {style.fmt_usd(tgt['baseline'])}", [float(tgt["baseline"])] * len(qs))
+        looks.append((style.REFERENCE_COLOR, 2, MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.NONE))
+    if tgt and tgt.get("target") is not None:
+        data.add_series(f"Target {style.fmt_usd(tgt['target'])}"
+                        + (f" by {quarters.label(tgt['target_quarter'])}" if tgt.get("target_quarter") else ""),
+                        [float(tgt["target"])] * len(qs))
+        looks.append((style.STATUS_COLORS["completed"], 2.5, MSO_LINE_DASH_STYLE.DASH, XL_MARKER_STYLE.NONE))
+    if series["living_income_usd"].notna().any():
+        data.add_series("Living-income benchmark", _vals(series["living_income_usd"]))
+        looks.append((style.STATUS_COLORS["overdue"], 2.5, MSO_LINE_DASH_STYLE.LONG_DASH, XL_MARKER_STYLE.NONE))
+    chart = _add_chart(slide, XL_CHART_TYPE.LINE_MARKERS, data, box)
+    _chart_fonts(chart, 13)
+    _legend(chart)
+    chart.legend.font.size = Pt(13)
+    for series_, (color, width, dash, marker) in zip(chart.plots[0].series, looks):
+        _line(series_, color, width, dash, marker)
+    _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per household per year")
+    chart.value_axis.tick_labels.font.size = Pt(12)
+    chart.category_axis.tick_labels.font.size = Pt(12)
+    if len(qs) > 10:  # label every other quarter: the labels never crowd or overlap
+        from lxml import etree
+        from pptx.oxml.ns import qn
+
+        ax = chart.category_axis._element
+        skip = etree.SubElement(ax, qn("c:tickLblSkip"))
+        skip.set("val", str(-(-len(qs) // 10)))
+        ax.remove(skip)
+        ax.insert(_child_index(ax, ("c:tickMarkSkip", "c:noMultiLvlLbl", "c:extLst")), skip)
+
+
+def _child_index(parent, later: tuple[str, ...]) -> int:
+    """Where a child goes in schema order: before the first of ``later`` present."""
+    from pptx.oxml.ns import qn
+
+    for i, child in enumerate(parent):
+        if child.tag in {qn(t) for t in later}:
+            return i
+    return len(parent)
 
 
 def _lessons_slide(prs, story: Story, n: int) -> None:
@@ -906,7 +1120,9 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
             lines.append((head, 16, True, ACCENT))
             lines.append((body, 20, False, INK))
         if len(shown) < len(groups):
-            lines.append((f"{len(groups) - len(shown)} more in the speaker notes", 14, False, GREY))
+            rest = len(groups) - len(shown)
+            lines.append((f"{rest} more lesson{'s' if rest != 1 else ''} in the speaker notes "
+                          f"({len(shown)} of {len(groups)} shown here)", 14, False, GREY))
         _text(slide, MARGIN, BODY_TOP + Inches(0.45), SLIDE_W - 2 * MARGIN,
               FOOTER_TOP - BODY_TOP - Inches(0.5), lines)
     _footer(slide, story, n)
@@ -921,10 +1137,14 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True) -> Presentation:
+               with_map: bool = True, progress: Progress | None = None) -> Presentation:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (:func:`is_demo`). ``with_map`` False skips drawing the map picture (slow: it
-    starts a headless browser); the slide then says the map is in the report."""
+    starts a headless browser, unless the same map was drawn before: see
+    :func:`map_png`); the slide then says the map is in the report. ``progress(done,
+    text)`` is called as the deck is made (``done`` from 0 to 1)."""
+    say = progress or (lambda done, text: None)
+    say(0.0, "Working out the figures")
     story = resolve(portfolio, flt, quarter, as_of, demo)
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
@@ -933,31 +1153,40 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
     _title_slide(prs, story)
     n = 2
     _figures_slide(prs, story, n)
+    say(0.1, "Drawing the map")
     png, reason = map_png(story) if with_map else (None, "the map was not requested")
     _map_slide(prs, story, (n := n + 1), png, reason)
+    say(0.3, "Charts of the portfolio")
     _progress_slide(prs, story, (n := n + 1))
     _income_slide(prs, story, (n := n + 1))
     _inclusiveness_slide(prs, story, (n := n + 1))
     _nbmp_slide(prs, story, (n := n + 1))
     _sales_slide(prs, story, (n := n + 1))
     names = pilot_names(story.view)
-    for pid in sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p)):
+    ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    for i, pid in enumerate(ids):
+        say(0.45 + 0.5 * i / max(len(ids), 1), f"Pilot {i + 1} of {len(ids)}: {names.get(pid, pid)}")
         _pilot_slide(prs, story, pid, (n := n + 1))
+    say(0.95, "Lessons")
     _lessons_slide(prs, story, n + 1)
+    say(1.0, "Done")
     return prs
 
 
 def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter = Filter(),
                quarter: str | None = None, as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True) -> None:
+               with_map: bool = True, progress: Progress | None = None) -> None:
     """Write the learning-event deck (.pptx) of what ``flt`` shows to a path or a binary file."""
-    prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
+                     progress=progress)
     prs.save(str(out) if isinstance(out, Path) else out)
 
 
 def deck_bytes(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True) -> bytes:
+               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True,
+               progress: Progress | None = None) -> bytes:
     """The deck as bytes (for a download button)."""
     buf = io.BytesIO()
-    write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map)
+    write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
+               progress=progress)
     return buf.getvalue()

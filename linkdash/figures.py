@@ -193,6 +193,14 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
 
 
 def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
+    """Values reported per quarter and pilot, computed once per portfolio."""
+    counts = portfolio._memo.get("value_counts")
+    if counts is None:
+        counts = portfolio._memo["value_counts"] = _count_values(portfolio)
+    return counts
+
+
+def _count_values(portfolio: Portfolio) -> dict[str, pd.Series]:
     rv = _reported_values(portfolio.indicators)
     if rv.empty:
         return {}

@@ -72,8 +72,10 @@ class Portfolio:
     # the store's data version these frames were read at (``Store.load``); None for a
     # portfolio built in code. Filtering keeps it off: a part is not the store's state.
     data_version: int | None = field(default=None, compare=False)
-    # views computed from the frames once (the frames are never changed in place); not an
-    # __init__ field, so every new portfolio (``dataclasses.replace`` too) starts empty
+    # views of the indicators computed once (the frames are never changed in place); not an
+    # __init__ field, so every new portfolio (``dataclasses.replace`` too) starts empty, but
+    # a filtered part that keeps every indicator row shares it (only views of the
+    # indicators go here)
     _memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def indicator_codes(self) -> "IndicatorCodes":
@@ -87,7 +89,8 @@ class Portfolio:
 
     def filtered(self, flt: Filter) -> "Portfolio":
         """The pilots that match the filter and every row that belongs to them.
-        Benchmarks are kept for the countries of those pilots; rates are kept whole."""
+        Benchmarks are kept for the countries of those pilots; rates are kept whole.
+        When every indicator row is kept, the part shares what was computed from them."""
         p = self.pilots
         mask = pd.Series(True, index=p.index)
         if flt.regions:
@@ -101,16 +104,20 @@ class Portfolio:
         pilots = p[mask]
         ids = set(pilots["pilot_id"])
         keep = lambda df: df[df["pilot_id"].isin(ids)]  # noqa: E731
-        return replace(
+        indicators = keep(self.indicators)
+        part = replace(
             self,
             pilots=pilots,
             milestones=keep(self.milestones),
-            indicators=keep(self.indicators),
+            indicators=indicators,
             targets=keep(self.targets),
             lessons=keep(self.lessons),
             benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
             data_version=None,
         )
+        if len(indicators) == len(self.indicators):  # the same indicator rows: the same views
+            object.__setattr__(part, "_memo", self._memo)
+        return part
 
     def quarters(self) -> list[str]:
         """Quarters with at least one indicator value, ascending."""
@@ -123,7 +130,13 @@ class Portfolio:
     def indicators_wide(self) -> pd.DataFrame:
         """One row per pilot and quarter, one column per numeric indicator (NaN where not
         reported), plus ``volume_unit``. Columns for every catalogue indicator exist even
-        when no value does."""
+        when no value does. Computed once per portfolio (a copy is returned)."""
+        wide = self._memo.get("indicators_wide")
+        if wide is None:
+            wide = self._memo["indicators_wide"] = self._indicators_wide()
+        return wide.copy()
+
+    def _indicators_wide(self) -> pd.DataFrame:
         ind = self.indicators
         codes = catalogue.numeric_indicators()
         if ind.empty:

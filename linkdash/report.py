@@ -23,7 +23,7 @@ from typing import TextIO
 import pandas as pd
 import plotly.graph_objects as go
 
-from linkdash import catalogue, charts, deck, figures, quarters, style
+from linkdash import catalogue, charts, deck, figures, presenting, quarters, style
 from linkdash.portfolio import Filter, Portfolio
 
 HTML_MIME = "text/html"
@@ -53,7 +53,7 @@ th { background: var(--pale); }
 td.num { text-align: right; font-weight: bold; white-space: nowrap; font-size: 1.1rem; }
 td.def { color: var(--grey); font-size: 0.9rem; }
 .plot { margin: 10px 0 18px; break-inside: avoid; page-break-inside: avoid; }
-.pilots { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 18px; }
+.pilots { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(560px, 100%), 1fr)); gap: 18px; }
 .pilot { border: 1px solid var(--line); border-left: 8px solid var(--accent); padding: 14px 18px;
          break-inside: avoid; page-break-inside: avoid; }
 .pilot dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 10px; }
@@ -73,6 +73,88 @@ footer { margin-top: 48px; color: var(--grey); font-size: 0.9rem; border-top: 2p
   .modebar-container { display: none !important; }
 }
 """
+
+# Every chart keeps its title and legend whole at any window width: titles are wrapped to
+# the chart's width (the rule of ``style.wrap_text``: about 0.5 em a character) with the
+# top margin made to fit, and a chart narrower than NARROW_PX puts its legend under the
+# plot (plotly wraps a horizontal legend), growing to keep the plot's height. Characters
+# are counted a little wider than the pages' rule, so a title is never cut.
+NARROW_PX = 760
+FIT_JS = """
+(function () {
+  var NARROW = %(narrow)d, EM = %(em)s, LINE = %(line)s, TOP = %(top)d, GAP = %(gap)d;
+  function wrap(text, per) {
+    var out = [];
+    text.split('<br>').forEach(function (para) {
+      var words = para.match(/Q[1-4] \\d{4}|\\d{1,2} [A-Z][a-z]{2} \\d{4}|\\S+/g) || [];
+      var line = '';
+      words.forEach(function (w) {
+        if (line && line.length + 1 + w.length > per) { out.push(line); line = w; }
+        else { line = line ? line + ' ' + w : w; }
+      });
+      out.push(line);
+    });
+    return out.join('<br>');
+  }
+  function fit(gd) {
+    if (!gd.layout || !gd._fullLayout) return;
+    var L = gd.layout, w = gd.clientWidth;
+    if (!w) return;
+    var keep = gd._lpKeep;
+    if (!keep) {
+      var t = L.title || {}, sub = (t.subtitle || {});
+      keep = gd._lpKeep = {
+        title: (t.text || '').replace(/<br>/g, ' '), sub: (sub.text || '').replace(/<br>/g, ' '),
+        size: (t.font && t.font.size) || 20, subSize: (sub.font && sub.font.size) || 14,
+        pad: (t.pad && t.pad.t) || TOP, height: gd._fullLayout.height,
+        legend: JSON.parse(JSON.stringify(L.legend || {})), marginB: gd._fullLayout.margin.b,
+        marginT: gd._fullLayout.margin.t, vertical: !(L.legend && L.legend.orientation === 'h')
+      };
+    }
+    var u = {};
+    if (keep.title) {
+      var title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
+      var sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
+      var lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
+      var first = keep.pad + (lines === 1 ? 0.7 * keep.size : 0.75 * keep.size);
+      var h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
+              + (sub ? 0.3 * keep.size + keep.subSize * (1 + (subLines - 1) * LINE) : 0);
+      u['title.text'] = title;
+      if (keep.sub) u['title.subtitle.text'] = sub;
+      u['title.pad.t'] = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
+      u['margin.t'] = Math.max(keep.marginT, Math.round(h + GAP));
+    }
+    var extra = 0;
+    if (keep.vertical && gd._fullData.some(function (d) { return d.showlegend !== false; })) {
+      if (w < NARROW) {
+        var names = gd._fullData.filter(function (d) { return d.showlegend !== false && d.name; })
+                                 .map(function (d) { return String(d.name).replace(/<[^>]+>/g, ''); });
+        var longest = Math.max.apply(null, names.map(function (n) { return n.length; }).concat([4]));
+        var font = 14;
+        while (font > 9 && 48 + 0.55 * font * longest > w - 24) font -= 1;  // the longest entry fits
+        var itemW = 48 + 0.55 * font * longest;
+        u['legend.font.size'] = font;
+        var perRow = Math.max(1, Math.floor((w - 20) / itemW));
+        extra = Math.ceil(names.length / perRow) * 24 + 50;
+        u['legend.orientation'] = 'h'; u['legend.x'] = 0; u['legend.xanchor'] = 'left';
+        u['legend.y'] = 0; u['legend.yanchor'] = 'bottom'; u['legend.yref'] = 'container';
+        u['margin.b'] = keep.marginB + extra;
+      } else {
+        u['legend'] = keep.legend; u['margin.b'] = keep.marginB;
+        if (!(keep.legend.font && keep.legend.font.size)) u['legend.font.size'] = null;
+      }
+      u['height'] = keep.height + extra;
+      gd.style.height = (keep.height + extra) + 'px';
+    }
+    Plotly.relayout(gd, u).then(function () { gd._lpFitted = w; });
+  }
+  function all() { document.querySelectorAll('.js-plotly-plot').forEach(fit); }
+  var timer = null;
+  window.addEventListener('resize', function () { clearTimeout(timer); timer = setTimeout(all, 150); });
+  if (document.readyState === 'complete') all(); else window.addEventListener('load', all);
+})();
+""" % {"narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
+       "top": style.TITLE_TOP_PX, "gap": style.TITLE_GAP_PX}
 
 SECTIONS = (
     ("figures", "Portfolio figures"), ("map", "Map"), ("progress", "Progress through the learning cycle"),
@@ -177,7 +259,7 @@ def _frame_table(df: pd.DataFrame, empty: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _pilot_card(story: deck.Story, pid: str) -> str:
+def _pilot_card(story: deck.Story, pid: str, plot=None) -> str:
     s = deck.pilot_summary(story, pid)
     color = style.value_chain_color(s["value_chain"])
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in s["facts"].items())
@@ -192,6 +274,18 @@ def _pilot_card(story: deck.Story, pid: str) -> str:
                 f"<table><tbody>{rows}</tbody></table>")
     else:
         figs = '<p class="nodata">No indicators reported yet.</p>'
+    targets = presenting.pilot_targets(story, pid)
+    if len(targets):
+        rows = "".join(f"<tr><td>{_e(r.label)}</td><td class=\"num\">{_e(r.value_text)}</td>"
+                       f"<td>{_e(r.baseline_text)}</td><td>{_e(r.target_text)}</td>"
+                       f"<td>{_e(r.progress_text)}</td></tr>" for r in targets.itertuples())
+        figs += (f"<h4>Against targets, {_e(story.quarter_label)}</h4><table><thead><tr><th>Indicator</th>"
+                 f"<th>Now</th><th>Baseline</th><th>Target</th><th>Done</th></tr></thead>"
+                 f"<tbody>{rows}</tbody></table>")
+    series, tgt = presenting.pilot_income_series(story, pid)
+    if plot is not None and not (series.empty or series["income_avg_usd"].isna().all()):
+        figs += plot(charts.pilot_goal_chart(series, tgt, s["name"], width_px=520, height_px=420),
+                     f"pilot_income_{pid}")
     les = s["lesson"]
     if les:
         ms_label = catalogue.MILESTONE_LABELS.get(les["milestone"], les["milestone"]) if les.get("milestone") else None
@@ -287,7 +381,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     # pilots
     names = deck.pilot_names(view)
     ids = sorted(view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-    cards = "".join(_pilot_card(story, pid) for pid in ids) or '<p class="nodata">No pilots in this selection.</p>'
+    cards = "".join(_pilot_card(story, pid, plot) for pid in ids) or '<p class="nodata">No pilots in this selection.</p>'
     out.append(_section("pilots", "The pilots",
                         "Facts, key figures of each pilot's latest quarter with data, and its key lesson "
                         "(latest insight or recommendation).", f'<div class="pilots">{cards}</div>'))
@@ -312,7 +406,8 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
             "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
             f"<script id=\"plotly-js\">{_plotly_js()}</script>"
             f"<script id=\"geo-assets\">{_geo_assets_js()}</script></head>"
-            f"<body>{header}<main>{''.join(out)}</main>{footer}</body></html>")
+            f"<body>{header}<main>{''.join(out)}</main>{footer}"
+            f"<script id=\"fit-charts\">{FIT_JS}</script></body></html>")
 
 
 def write_report(portfolio: Portfolio, out: str | Path | TextIO, *, flt: Filter = Filter(),

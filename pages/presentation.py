@@ -1,45 +1,45 @@
-"""Presentation: one story per slide, full width, large type, for the learning event.
+"""Presentation: one story per slide, for the learning event.
 
 The portfolio on the map, progress through the learning cycle, income against the
 living-income benchmark, inclusiveness, the New Business Model Principles, then one
-slide per pilot with its key lesson. Previous / Next keep the slide number in the URL
-(``?slide=3``), so a reload stays on the slide. Follows the sidebar filters; draws with
-no internet; "Export what you see" downloads the data (.xlsx), the indicators (.csv), the
-deck (.pptx) and the report (.html) of what the filters show.
+slide per pilot: its income against its baseline, target and living-income benchmark,
+its key figures against their targets and its key lesson. The slide number lives in the
+URL (``?slide=3``). Follows the sidebar filters; draws with no internet; "Export what you
+see" downloads the data, the indicators, the deck (.pptx, with progress) and the report.
+
+"Present" (``?present=1``) makes a slide the screen: no sidebar or Streamlit chrome, type
+and charts sized from the window, a presenter's remote (Page Down / Page Up, arrows,
+space, Home, End; F for full screen), "Exit" back to the page. "Presenter view" opens a
+second window (``?presenter=1&talk=CODE``) with the slide's speaker notes (the deck's),
+the next slide's title and a timer, following the main window.
 """
 
 import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, deck, maps, quarters, style, ui
-
-# the pilot slide's chart column (3/5 of the main column in a 1400 px window)
-PILOT_CHART_PX = 520
+from linkdash import catalogue, charts, deck, exports, maps, presenting, quarters, style, ui
 
 ui.page_start()
 
 SLIDE_PARAM = "slide"
+PRESENTING = ui.present_mode()
 
-st.html("""<style>
-.lp-kicker { color: #5f5f5f; font-size: 1.1rem; margin: 0; }
-.lp-lesson { background: #eef3ef; border-left: 8px solid #1b6e3a; padding: 18px 24px;
-             font-size: 1.6rem; line-height: 1.4; margin: 8px 0 16px; }
-.lp-lesson .lp-head { display: block; color: #1b6e3a; font-size: 1.05rem; font-weight: bold;
-                      margin-bottom: 6px; }
-.lp-facts { font-size: 1.2rem; line-height: 1.6; }
-</style>""")
+if ui.presenter_mode():
+    ui.presenter_view(str(st.query_params.get(ui.TALK_PARAM) or ""))
+    st.stop()
+
+if PRESENTING:
+    ui.hide_chrome()
 
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
 story = deck.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
                      demo=ui.is_demo_data())
 view = story.view
-names = deck.pilot_names(view)
-pilot_ids = sorted(view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-
-SLIDES = ["map", "progress", "income", "inclusiveness", "nbmp"] + [f"pilot:{p}" for p in pilot_ids]
+SLIDES = presenting.slides(story)
 n_slides = len(SLIDES)
+ui.warm_deck_map(portfolio, flt, story.quarter)
 
 
 def _from_url() -> int:
@@ -49,109 +49,210 @@ def _from_url() -> int:
         return 0
 
 
+def _set(i: int) -> None:
+    i = min(max(i, 0), n_slides - 1)
+    st.session_state.slide_index = i
+    st.query_params[SLIDE_PARAM] = str(i + 1)
+
+
+def _go(step: int) -> None:
+    _set(st.session_state.slide_index + step)
+
+
 if "slide_index" not in st.session_state:
     st.session_state.slide_index = _from_url()
+
+# --- the bar: previous / next, where we are, present / exit, full screen ----------------
+bar = st.container(key="lp-bar", horizontal=False)
+cols = bar.columns([1.3, 1.1, 4.6, 1.4, 1.5, 1.5] if PRESENTING else [1.5, 1.2, 4.3, 1.6, 3],
+                   vertical_alignment="center")
+if PRESENTING:
+    with cols[3]:
+        action, vp = ui.clicker()
+    step = {"next": 1, "prev": -1}.get(action or "")
+    if step:
+        _go(step)
+    elif action == "first":
+        _set(0)
+    elif action == "last":
+        _set(n_slides - 1)
+else:
+    vp = {"w": 1100, "h": 900}  # the page: sizes of a laptop screen, the sidebar open
 index = min(max(int(st.session_state.slide_index), 0), n_slides - 1)
 st.session_state.slide_index = index
 if st.query_params.get(SLIDE_PARAM) != str(index + 1):
     st.query_params[SLIDE_PARAM] = str(index + 1)
 
-
-def _go(step: int) -> None:
-    i = min(max(st.session_state.slide_index + step, 0), n_slides - 1)
-    st.session_state.slide_index = i
-    st.query_params[SLIDE_PARAM] = str(i + 1)
-
-
-# --- the navigation bar --------------------------------------------------------------
-nav = st.columns([1.5, 1.2, 4.3, 3], vertical_alignment="center")
-nav[0].button("◀ Previous", on_click=_go, args=(-1,), disabled=index == 0, width="stretch",
-              key="slide_prev")
-nav[1].button("Next ▶", on_click=_go, args=(1,), disabled=index >= n_slides - 1, width="stretch",
-              key="slide_next", type="primary")
-nav[2].markdown(f"**Slide {index + 1} of {n_slides}** · {html.escape(story.flt.describe())} · "
-                f"{story.quarter_label}" + (" · *illustrative demo data*" if story.demo else ""))
-with nav[3].popover("Export what you see", icon=":material/download:", width="stretch"):
-    st.caption(f"Files of **{html.escape(story.flt.describe())}**, {story.quarter_label}; "
-               "each is built when you click it.")
-    ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo, stacked=True)
+cols[0].button("◀ Previous", on_click=_go, args=(-1,), disabled=index == 0, width="stretch",
+               key="slide_prev")
+cols[1].button("Next ▶", on_click=_go, args=(1,), disabled=index >= n_slides - 1, width="stretch",
+               key="slide_next", type="primary")
+where = (f"**Slide {index + 1} of {n_slides}** · {html.escape(story.flt.describe())} · "
+         f"{story.quarter_label}" + (" · *illustrative demo data*" if story.demo else ""))
+cols[2].markdown(where)
+talk = str(st.query_params.get(ui.TALK_PARAM) or "")
+if PRESENTING:
+    cols[4].link_button("Presenter view", f"?{ui.PRESENTER_PARAM}=1&{ui.TALK_PARAM}={talk}",
+                        width="stretch", icon=":material/speaker_notes:",
+                        help="A second window with the notes, the next slide and a timer")
+    cols[5].button("✕ Exit", on_click=ui.set_present, args=(False,), width="stretch", key="lp_exit",
+                   help="Back to the page, with the sidebar")
+else:
+    cols[3].button("Present", on_click=ui.set_present, args=(True,), width="stretch", key="lp_present",
+                   icon=":material/slideshow:", type="primary",
+                   help="The slide as the whole screen; Page Down / Page Up move, F is full screen")
+    with cols[4].popover("Export what you see", icon=":material/download:", width="stretch"):
+        st.caption(f"Files of **{html.escape(story.flt.describe())}**, {story.quarter_label}; "
+                   "each is built when you click it.")
+        ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo, stacked=True)
+        chosen = st.session_state.get(ui.QUARTER_KEY) or None
+        ui.deck_download(portfolio, flt=flt, quarter=str(chosen) if chosen else None, as_of=story.as_of,
+                         demo=story.demo, file_name=exports.export_filename(".pptx", flt, story.quarter))
 
 if view.pilots.empty:
     ui.no_data("No pilots match the filters in the sidebar.")
     st.stop()
 
+slide = SLIDES[index]
+if PRESENTING and talk:
+    nxt = SLIDES[index + 1].title if index + 1 < n_slides else None
+    ui.publish_slide(talk, {"index": index, "n": n_slides, "title": slide.title, "next_title": nxt,
+                            "notes": presenting.notes(story, slide)})
+
+# --- sizes from the window ---------------------------------------------------------------
+W, H = int(vp["w"]), int(vp["h"])
+title_px = int(max(20, min(0.06 * H, (W - 60) / (0.58 * max(len(slide.title), 1)))))
+kicker_px = int(max(13, min(24, 0.026 * H)))
+card_px = int(max(18, min(44, 0.045 * H)))
+text_px = int(max(13, min(26, 0.024 * H)))
+BAR_PX, GAP_PX = 46, 8
+used = BAR_PX + round(title_px * 1.3) + GAP_PX + 16  # bar, title, gap, bottom room
+cards_h = round(card_px * 1.2 + 2 * 1.2 * max(12, card_px * 0.45) + 16) + GAP_PX
+kicker_h = round(kicker_px * 1.4) + GAP_PX
+if PRESENTING:
+    st.html(f"<style>.st-key-lp-slide .lp-title {{ font-size: {title_px}px; }}"
+            f".st-key-lp-slide .lp-kicker {{ font-size: {kicker_px}px; }}"
+            f".st-key-lp-slide .lp-text, .st-key-lp-slide .lp-targets {{ font-size: {text_px}px; }}</style>")
+
 figs = story.figures
 
 
-def _cards(names_: list[str]) -> None:
-    ui.kpi_cards(figs, names_, per_row=len(names_))
+def _cards(names: list[str]) -> int:
+    if PRESENTING:
+        ui.slide_cards(figs, names, card_px)
+        return cards_h
+    ui.kpi_cards(figs, names, per_row=len(names))
+    return 0
 
 
-slide = SLIDES[index]
-if slide == "map":
-    st.title(f"The LINK pilots on the map, {story.quarter_label}")
-    _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
-    ui.show_chart(maps.country_map(view, deck.MAP_FIGURE, story.quarter), key="slide_map")
-elif slide == "progress":
-    st.title("Progress through the learning cycle")
-    st.markdown(f'<p class="lp-kicker">Milestones as of {story.as_of_label}</p>', unsafe_allow_html=True)
-    _cards(["milestones_completed", "milestones_overdue"])
-    ui.show_chart(charts.link_tools_matrix(view, story.as_of), key="slide_tools")
-    overdue = charts.overdue_table(view, story.as_of)
-    if not overdue.empty:
-        st.subheader("Overdue milestones")
-        st.dataframe(overdue, hide_index=True, width="stretch")
-elif slide == "income":
-    st.title("Income against the living-income benchmark")
-    _cards(["income_avg_usd", "share_above_living_income"])
-    ui.show_chart(charts.income_trend(view), key="slide_income")
-elif slide == "inclusiveness":
-    st.title(f"Inclusiveness: women and youth, {story.quarter_label}")
-    _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
-    left, right = st.columns(2)
-    with left:
-        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "women",
-                                                width_px=style.HALF_WIDTH_PX),
-                      key="slide_women")
-    with right:
-        ui.show_chart(charts.inclusiveness_bars(view, story.quarter, "participants", "youth",
-                                                width_px=style.HALF_WIDTH_PX),
-                      key="slide_youth")
-elif slide == "nbmp":
-    st.title("The New Business Model Principles")
-    st.markdown(f'<p class="lp-kicker">{html.escape(deck.NBMP_DEFINITION)}</p>', unsafe_allow_html=True)
-    ui.show_chart(charts.nbmp_radar(view), key="slide_nbmp")
-else:
-    pid = slide.split(":", 1)[1]
-    s = deck.pilot_summary(story, pid)
-    f = s["facts"]
-    st.title(f"{s['name']} ({pid})")
-    st.markdown(f'<p class="lp-kicker">{html.escape(deck.pilot_kicker(f))}</p>',
-                unsafe_allow_html=True)
-    les = s["lesson"]
-    if les:
-        head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}"
-        if les.get("milestone"):
-            head += f", {catalogue.MILESTONE_LABELS.get(les['milestone'], les['milestone'])}"
-        head += ")"
-        st.markdown(f'<div class="lp-lesson"><span class="lp-head">{html.escape(head)}</span>'
-                    f'{html.escape(str(les["lesson"]))}</div>', unsafe_allow_html=True)
+def _kicker(text: str) -> int:
+    st.html(f'<p class="lp-kicker">{html.escape(text)}</p>')
+    return kicker_h
+
+
+def _chart(fig, key: str, height: int) -> None:
+    if PRESENTING:
+        ui.slide_chart(fig, key, height)
     else:
-        st.info("No insight or recommendation recorded yet for this pilot.")
-    left, right = st.columns([2, 3])
-    with left:
-        ms = s["milestones"]
-        st.markdown(
-            '<div class="lp-facts">'
-            + "".join(f"<b>{html.escape(k)}:</b> {html.escape(v)}<br>" for k, v in f.items())
-            + f"<b>Milestones:</b> {ms['completed']} of {ms['total']} completed, {ms['overdue']} overdue"
-            + "</div>", unsafe_allow_html=True)
-        if s["figures"]:
-            st.caption(f"Key figures, {quarters.label(s['quarter'])}")
-            ui.kpi_cards(s["figures"], ["households_reached", "women_share_participants",
-                                        "income_avg_usd", "share_above_living_income"], per_row=1)
+        ui.show_chart(fig, key=key)
+
+
+st.html("""<style>
+.lp-kicker { color: #5f5f5f; font-size: 1.1rem; margin: 0; }
+.lp-lesson { background: #eef3ef; border-left: 8px solid #1b6e3a; padding: 0.5em 0.9em;
+             line-height: 1.35; margin: 0; }
+.lp-lesson .lp-head { display: block; color: #1b6e3a; font-size: 0.7em; font-weight: bold; }
+.lp-text { line-height: 1.4; }
+</style>""")
+
+with st.container(key="lp-slide"):
+    if PRESENTING:  # a heading of its own: sized from the window, no anchor link
+        st.html(f'<h1 class="lp-title" data-sized="{W}x{H}">{html.escape(slide.title)}</h1>')
+    else:
+        st.title(slide.title)
+    if slide.kind == "map":
+        used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
+        fig = maps.country_map(view, deck.MAP_FIGURE, story.quarter, width_px=W - 60,
+                               height_px=max(H - used, 240))
+        if PRESENTING:
+            fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
+        _chart(fig, "slide_map", H - used)
+    elif slide.kind == "progress":
+        used += _kicker(f"Milestones as of {story.as_of_label}")
+        used += _cards(["milestones_completed", "milestones_overdue"])
+        _chart(charts.link_tools_matrix(view, story.as_of), "slide_tools", H - used - (44 if PRESENTING else 0))
+        overdue = charts.overdue_table(view, story.as_of)
+        if not overdue.empty:
+            if PRESENTING:
+                with st.popover(f"Overdue milestones ({len(overdue)})"):
+                    st.dataframe(overdue, hide_index=True, width="stretch")
+            else:
+                st.subheader("Overdue milestones")
+                st.dataframe(overdue, hide_index=True, width="stretch")
+    elif slide.kind == "income":
+        used += _cards(["income_avg_usd", "share_above_living_income"])
+        _chart(charts.income_trend(view), "slide_income", H - used)
+    elif slide.kind == "inclusiveness":
+        used += _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
+        left, right = st.columns(2)
+        for col, who in ((left, "women"), (right, "youth")):
+            with col:
+                _chart(charts.inclusiveness_bars(view, story.quarter, "participants", who,
+                                                 width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
+                       f"slide_{who}", H - used)
+    elif slide.kind == "nbmp":
+        used += _kicker(deck.NBMP_DEFINITION)
+        _chart(charts.nbmp_radar(view), "slide_nbmp", H - used - kicker_h)
+    else:
+        pid = slide.pilot_id
+        s = deck.pilot_summary(story, pid)
+        f = s["facts"]
+        used += _kicker(deck.pilot_kicker(f))
+        les = s["lesson"]
+        if les:
+            head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}"
+            if les.get("milestone"):
+                head += f", {catalogue.MILESTONE_LABELS.get(les['milestone'], les['milestone'])}"
+            head += ")"
+            short, cut = presenting.shorten(les["lesson"]) if PRESENTING else (str(les["lesson"]), False)
+            lesson_cols = st.columns([8, 1.3], vertical_alignment="center") if cut else [st.container()]
+            lesson_cols[0].html(
+                f'<div class="lp-lesson lp-text"><span class="lp-head">{html.escape(head)}</span>'
+                f'{html.escape(short)}</div>')
+            if cut:
+                with lesson_cols[1].popover("Read in full", width="stretch"):
+                    st.markdown(f"**{ui.literal(head)}**")
+                    st.markdown(ui.literal(les["lesson"]))
+            used += round(text_px * (0.7 * 1.35 + 3 * 1.35)) + 16 + GAP_PX
         else:
-            st.caption("No indicators reported yet.")
-    with right:
-        ui.show_chart(charts.income_trend(view, [pid], width_px=PILOT_CHART_PX),
-                      key=f"slide_income_{pid}")
+            st.info("No insight or recommendation recorded yet for this pilot.")
+            used += 60
+        left, right = st.columns([2, 3])
+        with left:
+            ms = s["milestones"]
+            st.html(
+                '<div class="lp-text">'
+                + "".join(f"<b>{html.escape(k)}:</b> {html.escape(f[k])}<br>"
+                          for k in ("Dates", "Target households") if k in f)
+                + f"<b>Milestones:</b> {ms['completed']} of {ms['total']} completed, {ms['overdue']} overdue"
+                + "</div>")
+            targets = presenting.pilot_targets(story, pid)
+            if len(targets):
+                rows = "".join(
+                    f"<tr><td>{html.escape(r.label)}</td><td><b>{html.escape(r.value_text)}</b></td>"
+                    f"<td>{html.escape(r.target_text)}</td><td>{html.escape(r.progress_text.replace(' of the way', ''))}</td></tr>"
+                    for r in targets.itertuples())
+                st.html(f'<table class="lp-targets"><tr><th>Against targets, {html.escape(story.quarter_label)}</th>'
+                        f"<th>Now</th><th>Target</th><th>Done</th></tr>{rows}</table>")
+            elif s["figures"]:
+                ui.kpi_cards(s["figures"], ["households_reached", "income_avg_usd"], per_row=1)
+            else:
+                st.caption("No indicators reported yet.")
+        with right:
+            series, tgt = presenting.pilot_income_series(story, pid)
+            width = int((W - 60) * 3 / 5) if PRESENTING else 520
+            fig = charts.pilot_goal_chart(series, tgt, s["name"], width_px=width,
+                                          height_px=max(H - used, 260) if PRESENTING else 520,
+                                          font_size=max(12, min(18, text_px - 2)) if PRESENTING else 14,
+                                          title=not PRESENTING)
+            _chart(fig, f"slide_income_{pid}", max(H - used, 260))

@@ -23,6 +23,21 @@ AS_OF = dt.date(2018, 12, 31)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _own_map_cache(tmp_path_factory):
+    """Map pictures kept in this module's own folder, none in memory: a test sees a map
+    drawn only when it drew it itself or an earlier test of this module did."""
+    old = os.environ.get("LINKDASH_CACHE_DIR")
+    os.environ["LINKDASH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    deck._MAP_MEMO.clear()
+    yield
+    deck._MAP_MEMO.clear()
+    if old is None:
+        os.environ.pop("LINKDASH_CACHE_DIR", None)
+    else:
+        os.environ["LINKDASH_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="module")
 def portfolio():
     return demo.portfolio_from_tables(demo.demo_tables(today=dt.date(2019, 2, 1)))
@@ -266,8 +281,49 @@ def test_map_slide_has_the_map_picture_or_says_why_not(prs):
         assert "could not be drawn" in text and "could not be made" in _notes(slide)
 
 
-def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
+def test_the_map_picture_is_drawn_once_per_data_and_kept_on_disk(portfolio, monkeypatch, tmp_path):
     from linkdash import maps
+
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(deck, "_MAP_MEMO", {})
+    drawn = []
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+    def fake(fig, **k):
+        drawn.append(fig)
+        return png
+
+    monkeypatch.setattr(maps, "map_image_png", fake)
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept in memory
+    deck._MAP_MEMO.clear()
+    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept on disk
+    assert len(list((tmp_path / "maps").glob("*.png"))) == 1
+    # other data (another filter, another quarter): drawn again
+    deck.map_png(deck.resolve(portfolio, Filter(regions=("Asia",)), as_of=AS_OF))
+    deck.map_png(deck.resolve(portfolio, quarter="2017-Q2", as_of=AS_OF))
+    assert len(drawn) == 3
+    # a damaged file is not used
+    deck._MAP_MEMO.clear()
+    for f in (tmp_path / "maps").glob("*.png"):
+        f.write_bytes(b"not a picture")
+    assert deck.map_png(story) == (png, None) and len(drawn) == 4
+
+
+def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
+    seen = []
+    deck.deck_bytes(portfolio, as_of=AS_OF, with_map=False, progress=lambda d, t: seen.append((d, t)))
+    done = [d for d, _ in seen]
+    assert done[0] == 0.0 and done[-1] == 1.0 and done == sorted(done)
+    assert any(t.startswith("Pilot 13 of 13") for _, t in seen)
+
+
+def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch, tmp_path):
+    from linkdash import maps
+
+    monkeypatch.setattr(deck, "_MAP_MEMO", {})
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))  # no picture kept from before
 
     def broken(*a, **k):
         raise RuntimeError("no browser here")
@@ -378,3 +434,101 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
     s = deck.pilot_summary(story, "TZA-GOAT")
     assert s["facts"]["Dates"] == "from 2017-08-15"
     assert deck.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
+
+
+# --- pilot slides: the chart that answers the pilot's question ----------------------------------
+
+def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
+    from linkdash import presenting
+
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
+    chart = _chart(slide)
+    series = _series(chart)
+    income, tgt = presenting.pilot_income_series(story, "KEN-DAIRY")
+    assert series["Average household income"] == [None if v is None or v != v else v
+                                                  for v in income["income_avg_usd"]]
+    assert any(n.startswith("Baseline $") for n in series) and any(n.startswith("Target $") for n in series)
+    assert "Living-income benchmark" in series
+    # quarter labels are short ("Q3 '16"): they never crowd the axis
+    cats = list(chart.plots[0].categories)
+    assert all(len(c) <= 6 for c in cats) and len(cats) == len(income)
+    tables = [sh.table for sh in slide.shapes if sh.has_table]
+    assert tables and tables[0].cell(0, 0).text == "Against targets"
+    t = presenting.pilot_targets(story, "KEN-DAIRY")
+    assert tables[0].cell(1, 1).text == t.iloc[0]["value_text"]
+    assert _notes(slide) == presenting.pilot_notes(story, "KEN-DAIRY")
+
+
+def test_the_page_notes_are_the_deck_notes(prs, portfolio):
+    from linkdash import presenting
+
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    by_kind = {s.kind: s for s in presenting.slides(story)}
+    assert presenting.notes(story, by_kind["income"]) == _notes(_slide(prs, "Income against"))
+    assert presenting.notes(story, by_kind["progress"]) == _notes(_slide(prs, "Progress through"))
+    assert presenting.notes(story, by_kind["nbmp"]) == _notes(_slide(prs, "The New Business"))
+    assert "Q4 2018" in presenting.notes(story, by_kind["map"])
+
+
+def test_long_lessons_are_shortened_at_a_word():
+    from linkdash import presenting
+
+    text = "word " * 100
+    short, cut = presenting.shorten(text, 50)
+    assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short
+    assert presenting.shorten("short text") == ("short text", False)
+
+
+def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portfolio):
+    story = deck.resolve(portfolio, as_of=AS_OF)
+    n = len(deck.lesson_groups(story))
+    slide = _slide(prs, "What the pilots learned")
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    import re
+
+    m = re.search(r"(\d+) more lessons? in the speaker notes \((\d+) of (\d+) shown here\)", text)
+    assert m and int(m.group(1)) + int(m.group(2)) == int(m.group(3)) == n
+
+
+def test_presentation_page_makes_the_deck_with_progress_and_enters_presentation_mode(demo_url, monkeypatch,
+                                                                                     tmp_path):
+    from linkdash import maps
+
+    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 12), "white").save(buf, format="PNG")
+    monkeypatch.setattr(maps, "map_image_png", lambda fig, **k: buf.getvalue())
+    seen = []
+    original = deck.build_deck
+
+    def watched(*a, progress=None, **k):
+        def say(done, text):
+            seen.append(text)
+            if progress:
+                progress(done, text)
+        return original(*a, progress=say, **k)
+
+    monkeypatch.setattr(deck, "build_deck", watched)
+    at = _app()
+    at.run()
+    at.switch_page("pages/presentation.py").run()
+    at.button(key="lp_deck_make").click().run()
+    assert not at.exception
+    assert "Drawing the map" in seen and "Done" in seen
+    assert [b for b in at.get("download_button") if b.proto.label == "Slides (.pptx)"]
+    # the same data again: the deck is offered at once, not made again
+    seen.clear()
+    at.run()
+    assert seen == [] and not at.exception
+    # Present: the slide becomes the screen, with a talk code for the presenter view
+    at.button(key="lp_present").click().run()
+    assert not at.exception
+    assert at.query_params["present"] in ("1", ["1"]) and at.query_params["talk"]
+    assert at.button(key="lp_exit")
+    at.button(key="lp_exit").click().run()
+    assert "present" not in at.query_params and not at.exception

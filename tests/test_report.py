@@ -153,3 +153,49 @@ def test_report_draws_every_chart_from_disk_with_the_network_blocked(portfolio, 
         assert d["plot"] and d["svg"] and d["marks"] > 0, d
     geo = next(d for d in drawn if d["name"] == "map")
     assert geo["geo"] >= len(set(portfolio.pilots["country"])), geo
+
+
+FITS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+  const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+  const bad = [];
+  for (const el of gd.querySelectorAll('.g-gtitle text, .legend')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && (r.left < svg.left - 1 || r.right > svg.right + 1 || r.top < svg.top - 1
+                    || r.bottom > svg.bottom + 1))
+      bad.push(el.getAttribute('class') + ' at ' + [r.left, r.right, r.top, r.bottom].map(Math.round)
+               + ' outside ' + [svg.left, svg.right, svg.top, svg.bottom].map(Math.round));
+  }
+  return [gd.id, bad];
+}).filter(x => x[1].length)"""
+
+
+def test_every_title_and_legend_stays_whole_at_any_window_width(portfolio, tmp_path):
+    """A phone, a window beside the notes, a laptop, a projector: every chart's title and
+    legend lie inside the chart (titles wrap to the width, narrow charts put the legend
+    underneath), and a pilot's card carries its income against its goals."""
+    bs.require_browser()
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "report.html"
+    report.write_report(portfolio, path, as_of=AS_OF)
+    text = path.read_text(encoding="utf-8")
+    assert 'data-chart="pilot_income_KEN-DAIRY"' in text and "Against targets" in text
+    outside = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
+        try:
+            for width in (360, 800, 1280, 1920):
+                page = bs.new_offline_page(browser, [], width, 900, local_servers=False, timeout=120_000)
+                page.goto(path.as_uri())
+                page.wait_for_function(
+                    "() => { const p = [...document.querySelectorAll('.plot')];"
+                    " return p.length > 0 && p.every(d => d.querySelector('.js-plotly-plot .main-svg')); }")
+                page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                                       ".every(g => g._lpFitted === g.clientWidth)")
+                bad = page.evaluate(FITS)
+                if bad:
+                    outside[width] = bad
+                page.context.close()
+        finally:
+            browser.close()
+    assert not outside, outside
