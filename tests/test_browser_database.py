@@ -82,7 +82,7 @@ def own_postgres():
 def test_pages_say_the_database_is_away_and_recover(browser, own_postgres, tmp_path):
     b, blocked = browser
     bs.require_browser()
-    subprocess.run([sys.executable, "-m", "linkdash", "--db", own_postgres.url, "demo"],
+    subprocess.run([sys.executable, "-m", "linkdash", "--db", own_postgres.url, "demo", "--as-admin"],
                    cwd=bs.ROOT, check=True, capture_output=True, timeout=300)
     server = bs.AppServer(own_postgres.url, bs.free_port(), tmp_path / "streamlit.log")
     server.start()
