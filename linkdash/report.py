@@ -146,7 +146,19 @@ FIT_JS = """
       u['height'] = keep.height + extra;
       gd.style.height = (keep.height + extra) + 'px';
     }
-    Plotly.relayout(gd, u).then(function () { gd._lpFitted = w; });
+    Plotly.relayout(gd, u).then(function () {
+      gd._lpFitted = w;
+      // a long legend beside the plot (13 pilots and the benchmarks) may still be taller
+      // than the chart: grow the chart until it holds the whole legend
+      var lg = gd.querySelector('.legend');
+      if (!lg) return;
+      var over = Math.ceil(lg.getBoundingClientRect().bottom - gd.getBoundingClientRect().bottom);
+      if (over > 0) {
+        var nh = gd._fullLayout.height + over + 12;
+        gd.style.height = nh + 'px';
+        Plotly.relayout(gd, {height: nh});
+      }
+    });
   }
   function all() { document.querySelectorAll('.js-plotly-plot').forEach(fit); }
   var timer = null;

@@ -61,6 +61,7 @@ role_changes_table = sa.Table(
     sa.Column("new_role", sa.String(16)),
     sa.Column("old_scope", sa.Text),
     sa.Column("new_scope", sa.Text),
+    sa.Index("ix_role_changes_email", "email"),
 )
 
 
