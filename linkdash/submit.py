@@ -141,13 +141,20 @@ def format_problem(p: Problem) -> str:
     return f"{p.severity.upper():7} {_where(p)}: {p.message}{value} [{p.code}]"
 
 
+def counted(n: int, word: str) -> str:
+    """``1 error``, ``3 errors``: no "(s)"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def format_outcome(outcome: Outcome) -> str:
     """Errors first (with their cells), then warnings, then what changes."""
     lines = [format_problem(p) for p in outcome.errors]
     lines += [format_problem(p) for p in outcome.warnings]
     if outcome.errors:
-        lines.append(f"{len(outcome.errors)} error(s), {len(outcome.warnings)} warning(s): "
-                     "nothing stored. Correct the cells above and send the file again.")
+        what = ("Correct the cells above and send the file again." if any(p.cell for p in outcome.errors)
+                else "Do what the message above says and send the file again.")
+        lines.append(f"{counted(len(outcome.errors), 'error')}, "
+                     f"{counted(len(outcome.warnings), 'warning')}: nothing stored. {what}")
         return "\n".join(lines)
     c = outcome.changes or Changes()
     lines.append(f"Changes: {c.new} new, {c.changed} changed, {c.unchanged} unchanged.")

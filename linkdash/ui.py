@@ -970,7 +970,8 @@ def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
     with st.status(f"Reading and checking **{_md(filename)}**…", expanded=False) as status:
         outcome = submit.validate(get_store(), data, filename, actor=actor, current=portfolio)
         n_err, n_warn = len(outcome.errors), len(outcome.warnings)
-        status.update(label=f"Checked **{_md(filename)}**: {n_err} error(s), {n_warn} warning(s)",
+        status.update(label=f"Checked **{_md(filename)}**: {submit.counted(n_err, 'error')}, "
+                            f"{submit.counted(n_warn, 'warning')}",
                       state="complete" if outcome.ok else "error")
     st.session_state["_upload_check"] = (key, outcome)
     return outcome
@@ -1012,7 +1013,9 @@ def problem_report(outcome) -> None:
     if not errors and not warnings:
         st.success("No errors, no warnings.")
         return
-    summary = f"**{len(errors)} error(s)**, {len(warnings)} warning(s)"
+    from linkdash import submit
+
+    summary = f"**{submit.counted(len(errors), 'error')}**, {submit.counted(len(warnings), 'warning')}"
     (st.error if errors else st.warning)(summary)
     cfg = {"sheet": st.column_config.TextColumn("Sheet", width="small"),
            "cell": st.column_config.TextColumn("Cell", width="small"),

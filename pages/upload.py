@@ -50,8 +50,10 @@ outcome = ui.checked_upload(data, uploaded.name, actor, portfolio)
 st.markdown("**3. The check**")
 ui.problem_report(outcome)
 if not outcome.ok:
-    st.error("Nothing can be stored until every error is fixed. Correct the cells above "
-             "and upload the file again.")
+    st.error("Nothing can be stored until every error is fixed. "
+             + ("Correct the cells above and upload the file again."
+                if any(p.cell for p in outcome.errors)
+                else "Do what the message above says and upload the file again."))
     st.stop()
 
 st.markdown("**4. What would change**")
