@@ -54,8 +54,9 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, db_url: str, port: int, log: Path):
+    def __init__(self, db_url: str, port: int, log: Path, extra_args: list[str] | None = None):
         self.db_url, self.port, self.log = db_url, port, log
+        self.extra_args = list(extra_args or [])  # more `streamlit run` options (a secrets file)
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
@@ -66,7 +67,7 @@ class AppServer:
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", *self.extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:

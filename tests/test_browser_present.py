@@ -47,18 +47,6 @@ FIT = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def app():
-    bs.require_browser()
-    with bs.running_app(with_demo=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    bs.require_browser()
-    with bs.offline_browser() as pair:
-        yield pair
 
 
 def _settled(page) -> None:

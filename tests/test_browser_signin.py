@@ -32,35 +32,11 @@ def provider():
 
 
 class SignInApp(bs.AppServer):
+    """The same server, started with this test's secrets file."""
+
     def __init__(self, db_url: str, port: int, log: Path, secrets: Path):
-        super().__init__(db_url, port, log)
+        super().__init__(db_url, port, log, ["--secrets.files", str(secrets)])
         self.secrets = secrets
-
-    def start(self) -> None:  # the same server, with the secrets file of this test
-        import os
-        import time
-        import urllib.request
-
-        env = {**os.environ, "LINKDASH_DATABASE_URL": self.db_url, "PYTHONUNBUFFERED": "1"}
-        self._log = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(bs.ROOT / "app.py"),
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--secrets.files", str(self.secrets)],
-            cwd=bs.ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.output()}")
 
 
 @pytest.fixture(scope="module")
