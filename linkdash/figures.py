@@ -123,8 +123,8 @@ def _reported_values(indicators: pd.DataFrame) -> pd.DataFrame:
 
 def latest_quarter(portfolio: Portfolio) -> str | None:
     """The latest quarter with any Indicators value in this portfolio (filter it first)."""
-    qs = _reported_values(portfolio.indicators)["quarter"].dropna()
-    return str(qs.max()) if len(qs) else None
+    qs = portfolio.reported_counts().columns
+    return str(qs[-1]) if len(qs) else None
 
 
 # --- per-pilot tables -------------------------------------------------------------------
@@ -175,7 +175,8 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
     data["volume_unit"] = pd.Series(wq["volume_unit"].tolist(), dtype=object)
     data["quarter"] = pd.Series([quarter] * n_rows, dtype=object)
     n = counts.get(quarter) if quarter is not None else None
-    reported = np.array([int(n.get(i, 0)) for i in ids] if n is not None else [0] * n_rows, dtype=int)
+    reported = (n.reindex(pd.Index(ids, dtype=object)).fillna(0).to_numpy(dtype=int) if n is not None
+                else np.zeros(n_rows, dtype=int))
     data["values_reported"] = reported
     data["reporting"] = reported > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -185,7 +186,9 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
         if bench is None:
             bench = _benchmarks_by_country(portfolio.benchmarks)
         year = quarters.split(quarter)[0] if quarter else None
-        li = [_benchmark(bench, c, year) if year else (math.nan, math.nan) for c in data["country"]]
+        per_country = {c: _benchmark(bench, c, year) if year else (math.nan, math.nan)
+                       for c in set(data["country"].tolist())}  # once per country, not per pilot
+        li = [per_country[c] for c in data["country"].tolist()]
         data["living_income_usd"] = np.array([v for v, _ in li], dtype="float64")
         data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li], dtype="Int64")
         data["income_to_living_income"] = data["income_avg_usd"] / data["living_income_usd"]
@@ -201,10 +204,8 @@ def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
 
 
 def _count_values(portfolio: Portfolio) -> dict[str, pd.Series]:
-    rv = _reported_values(portfolio.indicators)
-    if rv.empty:
-        return {}
-    return {q: g.groupby("pilot_id").size() for q, g in rv.groupby("quarter")}
+    counts = portfolio.reported_counts()  # pilot x quarter, memoised on the portfolio
+    return {q: col[col > 0] for q, col in counts.items()}
 
 
 def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFrame:
@@ -453,8 +454,8 @@ def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
     None elsewhere). For trend charts; same definitions as ``portfolio_figures``."""
     p = portfolio.filtered(flt)
     if quarter_list is None:
-        qs = _reported_values(p.indicators)["quarter"].dropna()
-        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
+        qs = p.reported_counts().columns
+        quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
     wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
     records = []
     for q in quarter_list:
@@ -468,16 +469,15 @@ def reporting_grid(portfolio: Portfolio, quarter_list: list[str] | None = None) 
     """Pilot × quarter: how many Indicators values each pilot gave for each quarter (0 when
     none; ``grid > 0`` is "reported"). Rows: every pilot of the portfolio in its order;
     columns: ``quarter_list``, by default every quarter from the first to the last with data."""
-    rv = _reported_values(portfolio.indicators)
+    reported = portfolio.reported_counts()  # memoised on the portfolio
     if quarter_list is None:
-        qs = rv["quarter"].dropna()
-        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
+        qs = reported.columns
+        quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
     ids = portfolio.pilots["pilot_id"].tolist()
-    if rv.empty:
+    if reported.empty:
         counts = pd.DataFrame(0, index=ids, columns=quarter_list)
     else:
-        counts = rv.groupby(["pilot_id", "quarter"]).size().unstack(fill_value=0)
-        counts = counts.reindex(index=ids, columns=quarter_list).fillna(0)
+        counts = reported.reindex(index=ids, columns=quarter_list).fillna(0)
     counts = counts.astype(int)
     counts.index.name = "pilot_id"
     counts.columns.name = "quarter"
