@@ -583,7 +583,9 @@ def open_clicked_pilot(event: Any, pilot_ids) -> None:
     st.switch_page(PAGE_FILES["pilot"], query_params=pilot_query_params(pid))
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+# Bounded: at 1,000 pilots a chart can hold megabytes, and each filter adds one result
+# per chart of the page (the least recently used go first).
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _computed(url: str | None, version: int, flt: Filter, module: str, name: str,
               args: tuple) -> Any:
     import importlib
