@@ -81,6 +81,10 @@ def bench_page(name: str, repeat: int, pilot: str) -> dict:
 
 
 def run(sizes: list[int], quarters: int, repeat: int, pages: list[str]) -> dict:
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's "no runtime" warnings
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     out: dict = {}
     for n in sizes:

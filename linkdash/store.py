@@ -60,6 +60,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -70,7 +71,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from linkdash import catalogue
-from linkdash.keys import codes_in, last_position, mixed_radix, repeated
+from linkdash.keys import codes_in, last_position, mixed_radix, repeated, run_factorize
 from linkdash.values import as_date
 from linkdash.portfolio import FRAME_COLUMNS, IndicatorCodes, Portfolio, empty_frame, text_array
 from linkdash.problems import Problem
@@ -846,7 +847,8 @@ class Store:
         The indicator values (a million rows for 1,000 pilots x 40 quarters) are read in
         batches straight from the driver's cursor, and equal pilot ids, quarters,
         indicator codes and texts share one string object: the frame then costs about
-        40 bytes a row instead of about 230, and the read's peak stays near its result."""
+        40 bytes a row instead of about 230, and the read's peak stays near its result
+        (``_indicator_frame``)."""
         frames: dict[str, pd.DataFrame] = {}
         with self.engine.connect() as conn:
             # one snapshot: the version and every table as of the same moment (SQLite
@@ -1093,16 +1095,18 @@ def _data_version(conn: Connection) -> int:
                             .where(meta_table.c.key == "data_version")).scalar_one())
 
 
-_LOAD_BATCH = 100_000  # indicator rows fetched at once by ``Store.load``
+_LOAD_BATCH = 50_000  # indicator rows fetched at once by ``Store.load``
 
 
 def _indicator_frame(conn: Connection, query, names: list[str], cols: dict[str, str]) -> pd.DataFrame:
     """The current indicator values (``query``'s rows) as the Portfolio's frame, read in
-    batches from the driver's cursor (inside ``conn``'s transaction), every text column
-    interned: one str object per distinct pilot id, quarter, indicator and text."""
+    batches from the driver's cursor (inside ``conn``'s transaction). Text columns are
+    kept as codes while reading; at the end each distinct text becomes one new string
+    object that every row of it points to, so no string of the driver's batches stays
+    alive (they would keep the interpreter's memory pools from being freed)."""
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     floats = [cols[c] == "float" for c in names]
-    shared: list[dict] = [{} for _ in names]
+    codes_of: list[dict] = [{None: 0} for _ in names]  # text -> code; 0 is None
     parts: list[list[np.ndarray]] = [[] for _ in names]
     cur = conn.connection.driver_connection.cursor()
     try:
@@ -1111,20 +1115,35 @@ def _indicator_frame(conn: Connection, query, names: list[str], cols: dict[str, 
             rows = cur.fetchmany(_LOAD_BATCH)
             if not rows:
                 break
-            for j, col in enumerate(zip(*rows)):
+            for j in range(len(names)):
+                col = list(map(itemgetter(j), rows))
                 if floats[j]:
                     parts[j].append(np.array(col, dtype="float64"))  # None -> NaN
-                else:
-                    same = shared[j].setdefault
-                    parts[j].append(np.array([same(v, v) for v in col] + [None], dtype=object)[:-1])
-            del rows
+                    continue
+                arr = np.empty(len(col), dtype=object)
+                arr[:] = col
+                codes, uniques = run_factorize(arr)  # None -> -1
+                index = codes_of[j]
+                lut = np.array([index.setdefault(u, len(index)) for u in uniques.tolist()] + [0],
+                               dtype=np.int32)
+                parts[j].append(lut[codes])
+            del rows, col, arr
     finally:
         cur.close()
     if not parts[0]:
         return _frame("indicators", names, cols, [])
-    df = pd.DataFrame({c: pd.Series(np.concatenate(parts[j]), dtype="float64" if floats[j] else object,
-                                    copy=False)
-                       for j, c in enumerate(names)})
+    data = {}
+    for j, c in enumerate(names):
+        if floats[j]:
+            data[c] = pd.Series(np.concatenate(parts[j]), dtype="float64", copy=False)
+            continue
+        texts = [None if v is None else str(v).encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+                 for v in codes_of[j]]  # fresh copies; the driver's strings go with the dict
+        codes_of[j] = {}
+        uniques = np.array(texts + [None], dtype=object)[:-1]
+        data[c] = pd.Series(uniques[np.concatenate(parts[j])], dtype=object, copy=False)
+        parts[j] = []
+    df = pd.DataFrame(data)
     for c in FRAME_COLUMNS["indicators"]:
         if c not in df.columns:
             df[c] = pd.Series([None] * len(df), dtype=object)
