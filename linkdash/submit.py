@@ -143,13 +143,19 @@ def format_problem(p: Problem) -> str:
 
 def counted(n: int, word: str) -> str:
     """``1 error``, ``3 errors``: no "(s)"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    from linkdash import reporting
+
+    return reporting.counted(n, word)
 
 
 def format_outcome(outcome: Outcome) -> str:
-    """Errors first (with their cells), then warnings, then what changes."""
-    lines = [format_problem(p) for p in outcome.errors]
-    lines += [format_problem(p) for p in outcome.warnings]
+    """Errors first (with their cells), then warnings grouped by kind under a title
+    that counts them and their pilots ("-- 312 outliers in 13 pilots (warnings) --"),
+    then what changes."""
+    from linkdash import reporting
+
+    grouped = reporting.group_problems(outcome.errors, outcome.warnings)
+    lines = reporting.format_grouped(grouped, format_problem)
     if outcome.errors:
         what = ("Correct the cells above and send the file again." if any(p.cell for p in outcome.errors)
                 else "Do what the message above says and send the file again.")

@@ -481,7 +481,7 @@ def test_rollback_needs_a_confirmation_and_restores_the_data(demo_url):
     at.checkbox(key="rollback_sure_2").check().run()
     at.button(key="rollback_go").click().run()
     assert not at.exception
-    assert "Rolled back submission 2" in texts(at)
+    assert "Rolled back submission #2" in texts(at)
     assert "2019-Q1" not in stored(demo_url).quarters()
     go_to(at, "overview")
     assert "2019-Q1" not in texts(at)
