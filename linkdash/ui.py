@@ -54,6 +54,7 @@ PLOTLY_CONFIG = {
 }
 
 NO_DATA = "no data"
+BLANK = "—"  # what a table shows in an empty cell (Streamlit's default is "None")
 
 
 # --- every page starts here -----------------------------------------------------------
@@ -823,7 +824,7 @@ def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
     if with_pilot:
         df = with_pilot_links(df)
         config["pilot_id"] = pilot_link_column()
-    st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config, placeholder=BLANK)
 
 
 SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status", "what"]
@@ -1065,7 +1066,7 @@ def _problem_list(items, pilots, *, key: str, listed: int | None = None) -> None
     if len(items) > listed:
         st.caption(f"… and {len(items) - listed:,} more: every one is in the table below "
                    "and in the report.")
-        st.dataframe(problems_frame(items, pilots), hide_index=True, width="stretch",
+        st.dataframe(problems_frame(items, pilots), hide_index=True, width="stretch", placeholder=BLANK,
                      column_config=PROBLEM_TABLE_CONFIG,
                      column_order=["sheet", "cell", "pilot", "value", "message"], key=key)
 
@@ -1092,14 +1093,14 @@ def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "r
         (st.error if errors else st.warning)(summary)
         if errors:
             st.markdown("**Errors** (nothing is stored until they are fixed)")
-            st.dataframe(problems_frame(errors[:LISTED_PROBLEMS], names), hide_index=True,
+            st.dataframe(problems_frame(errors[:LISTED_PROBLEMS], names), hide_index=True, placeholder=BLANK,
                          width="stretch", column_config=PROBLEM_TABLE_CONFIG,
                          column_order=["sheet", "cell", "value", "message"], key=f"{key}_error_table")
             if len(errors) > LISTED_PROBLEMS:
                 st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: download the "
                            "report for every one.")
                 with st.expander(f"All {len(errors):,} errors"):
-                    st.dataframe(problems_frame(errors, names), hide_index=True, width="stretch",
+                    st.dataframe(problems_frame(errors, names), hide_index=True, width="stretch", placeholder=BLANK,
                                  column_config=PROBLEM_TABLE_CONFIG,
                                  column_order=["sheet", "cell", "pilot", "value", "message"],
                                  key=f"{key}_error_table_all")
@@ -1246,7 +1247,8 @@ def changes_detail(outcome, portfolio: Portfolio | None = None) -> None:
                     reporting.detail_in_words(rows, names).drop(columns=["old"] if kind == "new" else [])),
                 file_name=f"{kind}-values.csv", mime="text/csv",
                 key=f"detail_csv_{kind}", on_click="ignore")
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=DETAIL_CONFIG)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=DETAIL_CONFIG,
+                     placeholder=BLANK)
 
 
 def commit_upload(outcome, data: bytes, filename: str, actor):

@@ -22,7 +22,7 @@ if log.empty:
 events = st.multiselect("Events", sorted(log["event"].unique()), key="audit_events",
                         format_func=ui.event_words, placeholder="Every event")
 shown = log[log["event"].isin(events)] if events else log
-st.dataframe(ui.audit_in_words(shown), hide_index=True, width="stretch", column_config={
+st.dataframe(ui.audit_in_words(shown), hide_index=True, width="stretch", placeholder=ui.BLANK, column_config={
     "when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
     "who": "Who", "event": "Event", "what": st.column_config.TextColumn("What changed", width="large"),
     "submission_id": st.column_config.NumberColumn("Submission", format="%d")})

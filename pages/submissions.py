@@ -23,7 +23,7 @@ if done is not None:
         st.error(ui.literal(done.message))
     if done.ok and done.kept:
         st.write("Kept because a later submission changed them:")
-        st.dataframe(ui.kept_table(done.kept), hide_index=True, width="stretch")
+        st.dataframe(ui.kept_table(done.kept), hide_index=True, width="stretch", placeholder=ui.BLANK)
 
 subs = ui.load_submissions()
 if subs.empty:
@@ -31,7 +31,7 @@ if subs.empty:
     st.stop()
 
 ui.illustrative_offer(actor, key="submissions_illustrative", restore=True)
-st.dataframe(ui.submissions_table(subs), hide_index=True, width="stretch",
+st.dataframe(ui.submissions_table(subs), hide_index=True, width="stretch", placeholder=ui.BLANK,
              column_config=ui.SUBMISSION_CONFIG, key="submissions_table")
 
 rows = {int(r["id"]): r for _, r in subs.iterrows()}
