@@ -1007,6 +1007,14 @@ def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
     return outcome
 
 
+def _pilot_named(pid: str | None, names) -> str:
+    """``Kenya dairy cows (KEN-DAIRY)`` when ``names`` (id -> name) knows the pilot."""
+    if not pid:
+        return ""
+    name = names.get(pid) if isinstance(names, dict) else None
+    return f"{name} ({pid})" if name and name != pid else pid
+
+
 def problems_frame(problems, pilots=None) -> pd.DataFrame:
     """Problems as a table: severity, sheet, cell, value found, message, the kind in
     words and the pilot it is about (``reporting.pilot_of``)."""
@@ -1021,7 +1029,7 @@ def problems_frame(problems, pilots=None) -> pd.DataFrame:
         "value": [reporting.cell_text(p.value) for p in problems],
         "message": [p.message for p in problems],
         "kind": [reporting.kind_words(p.code, 1)[2:] for p in problems],
-        "pilot": [reporting.pilot_of(p, known) or "" for p in problems],
+        "pilot": [_pilot_named(reporting.pilot_of(p, known), pilots) for p in problems],
     }, columns=["severity", "sheet", "cell", "value", "message", "kind", "pilot"])
     return df.astype(object)
 
@@ -1093,17 +1101,15 @@ def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "r
         (st.error if errors else st.warning)(summary)
         if errors:
             st.markdown("**Errors** (nothing is stored until they are fixed)")
-            st.dataframe(problems_frame(errors[:LISTED_PROBLEMS], names), hide_index=True, placeholder=BLANK,
-                         width="stretch", column_config=PROBLEM_TABLE_CONFIG,
-                         column_order=["sheet", "cell", "value", "message"], key=f"{key}_error_table")
+            st.markdown("\n".join(f"- {_problem_line(p)}" for p in errors[:LISTED_PROBLEMS]))
             if len(errors) > LISTED_PROBLEMS:
-                st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: download the "
-                           "report for every one.")
-                with st.expander(f"All {len(errors):,} errors"):
-                    st.dataframe(problems_frame(errors, names), hide_index=True, width="stretch", placeholder=BLANK,
-                                 column_config=PROBLEM_TABLE_CONFIG,
-                                 column_order=["sheet", "cell", "pilot", "value", "message"],
-                                 key=f"{key}_error_table_all")
+                st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: every one is in "
+                           "the table and the report.")
+            with st.expander(f"All {reporting.counted(len(errors), 'error')} as a table (sortable)"):
+                st.dataframe(problems_frame(errors, names), hide_index=True, width="stretch",
+                             placeholder=BLANK, column_config=PROBLEM_TABLE_CONFIG,
+                             column_order=["sheet", "cell", "pilot", "value", "message"],
+                             key=f"{key}_error_table")
     if warnings:
         with st.container(key=f"{key}_warnings"):
             st.markdown(f"**Warnings** (they do not block): {_md(grouped.warning_summary)}")
@@ -1280,15 +1286,29 @@ def describe_commit(outcome, filename: str, cov=None) -> dict[str, Any]:
             "quarter": reporting.report_quarter(cov)}
 
 
+def quarter_link_html(q: str, label: str) -> str:
+    """An ordinary link to the Overview for quarter ``q``. Not ``st.page_link``: within
+    a session the sidebar's quarter keeps its value over a link's query parameter, and
+    ``st.switch_page`` refuses to change a parameter bound to a widget; a link that loads
+    ``./?quarter=...`` opens the view a pasted link opens."""
+    import html
+    from urllib.parse import urlencode
+
+    href = "./?" + urlencode({QUARTER_KEY: q})
+    return (f'<a class="lp-quarter-link" href="{html.escape(href)}" style="display:inline-flex;'
+            f'align-items:center;gap:.4rem;padding:.35rem .8rem;border:1px solid rgba(49,51,63,.2);'
+            f'border-radius:.5rem;text-decoration:none;color:inherit">'
+            f'<span aria-hidden="true">&#8594;</span>{html.escape(label)}</a>')
+
+
 def committed_message(done: dict[str, Any]) -> None:
     """The Upload page after a commit: what changed, and a link to the quarter the file
-    reported (the Overview for that quarter)."""
+    reported (the Overview for that quarter, ``?quarter=``)."""
     with st.container(key="upload_done"):
         st.success(done["text"], icon=":material/check_circle:")
         q = done.get("quarter")
         if q:
-            st.page_link(PAGE_FILES["overview"], label=f"See {q} on the Overview",
-                         icon=":material/dashboard:", query_params={QUARTER_KEY: q})
+            st.html(quarter_link_html(q, f"See {q} on the Overview"))
 
 
 # --- rollback, original files, audit and users (decided in linkdash.access) ------------
