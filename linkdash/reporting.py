@@ -132,13 +132,13 @@ _PILOT_TOKEN = re.compile(r"\b[A-Z]{3}-[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
 def pilot_of(problem: Problem, known: Mapping[str, Any] | Iterable[str] | None = None) -> str | None:
     """The pilot a problem is about: the first pilot id its message (or value) names.
     With ``known`` (ids, or ids -> names), only those ids count."""
-    ids = None if known is None else set(known)
+    ids = None if known is None else known if isinstance(known, (set, frozenset, dict)) else set(known)
     for text in (problem.message, problem.value if isinstance(problem.value, str) else None):
         if not text:
             continue
-        for token in _PILOT_TOKEN.findall(str(text)):
-            if ids is None or token in ids:
-                return token
+        for m in _PILOT_TOKEN.finditer(str(text)):
+            if ids is None or m.group(0) in ids:
+                return m.group(0)
     return None
 
 
@@ -400,21 +400,26 @@ def unusual_changes(detail: pd.DataFrame | None, stored_pilots: pd.DataFrame | N
         out.append(Unusual("moved_site", f"{counted(len(moved), 'site')} moved or changed", moved))
     ind = ch[ch["sheet"] == "Indicators"]
     if latest_quarter and not ind.empty:
-        parts = ind["key"].astype(str).str.split(" / ", n=2, expand=True)
-        if parts.shape[1] >= 2:
-            limit = _quarter_index(latest_quarter) - OLD_QUARTERS
-            qi = parts[1].map(lambda q: _quarter_index(q) if isinstance(q, str) and re.fullmatch(
-                r"\d{4}-Q[1-4]", q) else 10 ** 9)
-            old = parts[qi <= limit]
-            if len(old):
-                per_q = old.groupby(1).size().sort_index(key=lambda s: s.map(_quarter_index))
-                lines = [f"{q}: {counted(int(n), 'value')} changed "
-                         f"({listed(sorted({_pilot_label(p, names) for p in old.loc[old[1] == q, 0]}), 3)})"
-                         for q, n in per_q.items()]
-                out.append(Unusual(
-                    "old_quarters",
-                    f"{counted(len(old), 'value')} changed in {counted(len(per_q), 'quarter')} "
-                    f"a year or more before {latest_quarter}", lines))
+        limit = _quarter_index(latest_quarter) - OLD_QUARTERS
+        index: dict[str, int] = {}  # a few quarters, many rows
+        per_q: dict[str, list[str]] = {}  # old quarter -> its rows' pilots
+        for key in ind["key"].tolist():
+            pid, _, rest = str(key).partition(" / ")
+            q = rest.partition(" / ")[0]
+            i = index.get(q)
+            if i is None:
+                i = index[q] = _quarter_index(q) if re.fullmatch(r"\d{4}-Q[1-4]", q) else 10 ** 9
+            if i <= limit:
+                per_q.setdefault(q, []).append(pid)
+        if per_q:
+            order = sorted(per_q, key=_quarter_index)
+            lines = [f"{q}: {counted(len(per_q[q]), 'value')} changed "
+                     f"({listed(sorted({_pilot_label(p, names) for p in per_q[q]}), 3)})" for q in order]
+            total = sum(len(v) for v in per_q.values())
+            out.append(Unusual(
+                "old_quarters",
+                f"{counted(total, 'value')} changed in {counted(len(order), 'quarter')} "
+                f"a year or more before {latest_quarter}", lines))
     n_changed = int(changed if changed is not None else len(ch))
     if n_changed > MANY_CHANGED and (not sent or n_changed * 5 > sent):
         by_sheet = ch.groupby("sheet").size() if len(ch) else pd.Series(dtype=int)

@@ -1072,9 +1072,11 @@ def _problem_list(items, pilots, *, key: str, listed: int | None = None) -> None
     listed = LISTED_PROBLEMS if listed is None else listed
     st.markdown("\n".join(f"- {_problem_line(p)}" for p in items[:listed]))
     if len(items) > listed:
-        st.caption(f"… and {len(items) - listed:,} more: every one is in the table below "
-                   "and in the report.")
-        st.dataframe(problems_frame(items, pilots), hide_index=True, width="stretch", placeholder=BLANK,
+        shown = items[:DETAIL_ROWS_SHOWN]  # a table of 100,000 rows would freeze a weak laptop
+        st.caption(f"… and {len(items) - listed:,} more: "
+                   + ("every one is in the table below and in the report." if len(shown) == len(items)
+                      else f"the table below shows the first {len(shown):,}; the report has them all."))
+        st.dataframe(problems_frame(shown, pilots), hide_index=True, width="stretch", placeholder=BLANK,
                      column_config=PROBLEM_TABLE_CONFIG,
                      column_order=["sheet", "cell", "pilot", "value", "message"], key=key)
 
@@ -1104,9 +1106,12 @@ def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "r
             st.markdown("\n".join(f"- {_problem_line(p)}" for p in errors[:LISTED_PROBLEMS]))
             if len(errors) > LISTED_PROBLEMS:
                 st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: every one is in "
-                           "the table and the report.")
-            with st.expander(f"All {reporting.counted(len(errors), 'error')} as a table (sortable)"):
-                st.dataframe(problems_frame(errors, names), hide_index=True, width="stretch",
+                           "the report" + (f", the first {DETAIL_ROWS_SHOWN:,} in the table." if len(errors) > DETAIL_ROWS_SHOWN
+                                           else " and in the table."))
+            with st.expander(f"All {reporting.counted(len(errors), 'error')} as a table (sortable)"
+                             if len(errors) <= DETAIL_ROWS_SHOWN else
+                             f"The first {DETAIL_ROWS_SHOWN:,} errors as a table (sortable)"):
+                st.dataframe(problems_frame(errors[:DETAIL_ROWS_SHOWN], names), hide_index=True, width="stretch",
                              placeholder=BLANK, column_config=PROBLEM_TABLE_CONFIG,
                              column_order=["sheet", "cell", "pilot", "value", "message"],
                              key=f"{key}_error_table")
