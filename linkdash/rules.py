@@ -56,7 +56,7 @@ PROBLEM_CODES: dict[str, str] = {
     "end_before_start": ERROR, "completed_without_end": ERROR,
     "pilot_id_prefix": WARNING, "outside_country": WARNING, "coordinates_incomplete": WARNING,
     "missing_rate": ERROR, "bad_rate": ERROR, "money_both_given": WARNING,
-    "volume_unit_missing": WARNING, "outlier": WARNING,
+    "volume_unit_missing": WARNING, "outlier": WARNING, "outliers_not_listed": WARNING,
 }
 
 NUMERIC_TYPES = {"count", "nonneg", "money", "score", "number", "lat", "lon", "year"}
@@ -914,6 +914,9 @@ def volume_unit_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
 OUTLIER_MIN_HISTORY = 4
 OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin), as DHIS2's outlier detection
 OUTLIER_RATIO = 3.0
+# at most this many outliers are listed one by one (the farthest); the rest are counted
+# in one ``outliers_not_listed`` warning: a director reads a list, not 48,000 lines
+OUTLIER_LISTED = 500
 
 
 @dataclass
@@ -1064,8 +1067,9 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     its earlier quarters as the 8 places before it (+inf before its group's start), in
     chunks of 32,768 values: a sorting network over the 8 columns, the median from the
     middle by count, the MAD of full windows picked from the two sorted runs of
-    deviations (``_full_window_stats``), of shorter ones by sorting again. Every
-    outlier is one warning; their records are made in one pass (``many_problems``)."""
+    deviations (``_full_window_stats``), of shorter ones by sorting again. Each of
+    the (at most ``OUTLIER_LISTED``) farthest outliers is one warning, their records
+    made in one pass (``many_problems``); more are counted in one warning."""
     if not len(long.rows):
         return
     kinds = catalogue.indicators()
@@ -1135,6 +1139,21 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     if not flagged:
         return
     js, med = np.concatenate(flagged), np.concatenate(meds)
+    n_far = len(js)
+    if n_far > OUTLIER_LISTED:
+        # so many usually has one cause (a unit, a currency, shifted quarters): the
+        # farthest values are listed, the rest counted in one warning
+        x = x_all[js]
+        farness = np.abs(x - med) / np.where(med != 0, np.abs(med), 1.0)
+        keep = np.sort(np.argsort(-farness, kind="stable")[:OUTLIER_LISTED])
+        rest_pilots = np.unique(long.pilot_id[sel[np.delete(js, keep)]].astype(str)).size
+        js, med = js[keep], med[keep]
+        n_rest = n_far - OUTLIER_LISTED
+        report.warn("outliers_not_listed", p.name, None, n_rest,
+                    f"{n_rest:,} more values (of {rest_pilots:,} pilots) are far from their earlier "
+                    f"quarters; the {OUTLIER_LISTED:,} farthest are listed. So many usually has one "
+                    f"cause: a column in another unit or currency than before, or values in the "
+                    f"wrong quarter. Check the columns and quarters; if the values are right, leave them.")
     j = sel[js]
     ind_j = ind_idx[j]
     # (a large file can flag tens of thousands of values: the cell letters and labels are
