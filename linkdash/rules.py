@@ -1090,6 +1090,7 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     hist_group, hist_rank, hist_val = _history_after_upload(long, k, l_pid, l_q, ind_idx, f, scored)
     n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
     order = np.argsort(hist_group * n_rank + hist_rank, kind="stable")
+    del hist_rank  # (the rule's arrays are a million long for a large file: freed early)
     hist_group, hist_val = hist_group[order], hist_val[order]
     n_hist = len(order)
     # where each of the file's values sits in the sorted history (they come last, after
@@ -1097,16 +1098,17 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     # quarters are the values between the two (one value per quarter and group)
     where = np.empty(n_hist, dtype=np.int64)
     where[order] = np.arange(n_hist)
-    pos_f = where[n_hist - f.size:]
+    pos_f = where[n_hist - f.size:].copy()
+    del where, order
     heads = np.flatnonzero(np.concatenate(([True], hist_group[1:] != hist_group[:-1])))
-    g_start_of = np.repeat(heads, np.diff(np.append(heads, n_hist)))
+    del hist_group
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
     again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
     sel, pos = f[~again], pos_f[~again]
     if not sel.size:
         return
-    count = np.minimum(pos - g_start_of[pos], OUTLIER_WINDOW)
+    count = np.minimum(pos - heads[np.searchsorted(heads, pos, side="right") - 1], OUTLIER_WINDOW)
     x_all = long.value[sel].astype(float)
     # the values with at least 4 earlier quarters (in the order of the values)
     js = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
