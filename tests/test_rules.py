@@ -428,7 +428,7 @@ def test_beyond_the_listed_number_the_farthest_outliers_are_listed_and_the_rest_
     distance from their median, relative to it) and counts the rest in one warning
     that names how many and in how many pilots; the file can still be stored."""
     from linkdash import quarters as Q
-    from linkdash import rules
+    from linkdash.rules import outliers
 
     qs = Q.span("2016-Q3", "2018-Q4")  # 10 quarters
     pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"]
@@ -443,7 +443,7 @@ def test_beyond_the_listed_number_the_farthest_outliers_are_listed_and_the_rest_
     full = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2019, 6, 1))
     every = [w for w in full.report.warnings if w.code == "outlier"]
     assert len(every) > 3 and not [w for w in full.report.warnings if w.code == "outliers_not_listed"]
-    monkeypatch.setattr(rules, "OUTLIER_LISTED", 3)
+    monkeypatch.setattr(outliers, "OUTLIER_LISTED", 3)
     capped = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2019, 6, 1))
     assert capped.report.ok
     listed = [w for w in capped.report.warnings if w.code == "outlier"]
@@ -461,7 +461,7 @@ def test_window_medians_and_mads_equal_numpys_on_random_windows():
     deviations give np.median's floats exactly, for 8 values and for 4 to 7 (padded)."""
     import numpy as np
 
-    from linkdash import rules
+    from linkdash.rules import outliers as rules
 
     rng = np.random.default_rng(11)
     m = np.concatenate([rng.normal(1000, 300, (5000, 8)), rng.integers(0, 4, (5000, 8)).astype(float),
