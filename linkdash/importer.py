@@ -261,7 +261,7 @@ _FAULT_TEXT = {
 }
 
 
-def _read_isolated(data: bytes, filename: str) -> ReadSheets:
+def read_isolated(data: bytes, filename: str) -> ReadSheets:
     """``read_sheets`` in a child process with time and memory limits; a child that
     dies, hangs or runs out of memory gives one ``file_unsafe`` error."""
     result = sandbox.run_isolated(read_sheets, data, filename)
@@ -301,7 +301,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     # alone: computed while the child process reads the file
     with ThreadPoolExecutor(max_workers=1) as pool:
         stored = pool.submit(current.indicator_codes)
-        read = _read_isolated(data, filename) if isolated else read_sheets(data, filename)
+        read = read_isolated(data, filename) if isolated else read_sheets(data, filename)
         stored.result()  # (re-raises what went wrong there)
     report.extend(read.report)
     if read.report.errors and not read.parsed:

@@ -16,6 +16,13 @@ from linkdash.rules.common import _plain
 from linkdash.rules.sheet import _CODE_WHAT, _LABELS, NUMERIC_TYPES, ParsedSheet, _show
 from linkdash.workbook import SheetTable
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "bad_code", "bad_country", "bad_currency", "bad_date", "bad_indicator", "bad_pilot_id",
+    "bad_quarter", "bad_text", "bad_year", "formula_error", "latitude_range", "longitude_range",
+    "negative", "negative_income", "not_a_number", "not_whole", "required_value", "score_range",
+    "text_too_long",
+)
+
 
 # --- columns ----------------------------------------------------------------------------
 

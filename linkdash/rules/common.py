@@ -12,6 +12,10 @@ from linkdash import catalogue, quarters
 from linkdash.problems import Report
 from linkdash.rules.sheet import Context, ParsedSheet
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "before_start", "duplicate_key", "future_quarter", "out_of_scope", "unknown_pilot",
+)
+
 
 # --- rules shared by the sheets ---------------------------------------------------------------
 

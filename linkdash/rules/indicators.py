@@ -9,7 +9,17 @@ import numpy as np
 
 from linkdash import catalogue, countries
 from linkdash.problems import Report
-from linkdash.rules.sheet import Context, ParsedSheet, _show, indicator_index, stored_keys
+from linkdash.rules.sheet import (
+    Context,
+    ParsedSheet,
+    _show,
+    indicator_index,
+    stored_keys,
+)
+
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "missing_rate", "money_both_given", "not_a_number", "part_above_total", "volume_unit_missing",
+)
 
 
 # --- Indicators ---------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ from linkdash import catalogue
 from linkdash.problems import Report
 from linkdash.rules.sheet import Context, ParsedSheet, _show
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "bad_rate", "text_too_long",
+)
+
 
 # --- Lessons, Rates ------------------------------------------------------------------------------
 

@@ -20,6 +20,10 @@ from linkdash.rules.sheet import (
     stored_keys,
 )
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "outlier", "outliers_not_listed",
+)
+
 OUTLIER_MIN_HISTORY = 4
 OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin), as DHIS2's outlier detection
 OUTLIER_RATIO = 3.0

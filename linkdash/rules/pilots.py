@@ -10,6 +10,11 @@ from linkdash.portfolio import Portfolio
 from linkdash.problems import Report
 from linkdash.rules.sheet import Context, ParsedSheet
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "before_start", "coordinates_incomplete", "end_before_start", "outside_country",
+    "pilot_id_prefix",
+)
+
 
 # --- Pilots -------------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ from linkdash.problems import Report
 from linkdash.rules.pilots import _as_date, _date_order, _stored_rows
 from linkdash.rules.sheet import Context, ParsedSheet
 
+RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
+    "completed_without_end",
+)
+
 
 # --- Progress -------------------------------------------------------------------------------
 
