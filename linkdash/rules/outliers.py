@@ -215,13 +215,18 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     del where, order
     heads = np.flatnonzero(np.concatenate(([True], hist_group[1:] != hist_group[:-1])))
     del hist_group
+    g_start_of = np.repeat(heads.astype(np.int32), np.diff(np.append(heads, n_hist)))
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
-    again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
-    sel, pos = f[~again], pos_f[~again]
+    if len(k.s_value):
+        again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
+        sel, pos = f[~again], pos_f[~again]
+    else:  # (nothing stored for these pilots: a new quarter of new pilots)
+        sel, pos = f, pos_f
     if not sel.size:
         return
-    count = np.minimum(pos - heads[np.searchsorted(heads, pos, side="right") - 1], OUTLIER_WINDOW)
+    count = np.minimum(pos - g_start_of[pos], OUTLIER_WINDOW)
+    del g_start_of
     x_all = long.value[sel].astype(float)
     # the values with at least 4 earlier quarters (in the order of the values)
     js = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
@@ -261,7 +266,7 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
         x = x_all[js]
         farness = np.abs(x - med) / np.where(med != 0, np.abs(med), 1.0)
         keep = np.sort(np.argsort(-farness, kind="stable")[:OUTLIER_LISTED])
-        rest_pilots = np.unique(long.pilot_id[sel[np.delete(js, keep)]].astype(str)).size
+        rest_pilots = np.unique(l_pid[sel[np.delete(js, keep)]]).size
         js, med = js[keep], med[keep]
         n_rest = n_far - OUTLIER_LISTED
         report.warn("outliers_not_listed", p.name, None, n_rest,
