@@ -1,8 +1,8 @@
 """The learning-event slide deck (python-pptx): editable, 16:9, large type.
 
 ``write_deck(portfolio, out, flt=..., quarter=..., as_of=...)`` writes a .pptx of what a
-filter shows: a title slide, the portfolio figures, the map (a picture: PowerPoint has
-no map chart), then NATIVE PowerPoint charts (progress through the learning cycle,
+filter shows: a title slide, the portfolio figures, the map (drawn with the slide's own
+shapes: PowerPoint has no map chart), then NATIVE PowerPoint charts (progress through the learning cycle,
 income against the living-income benchmark, inclusiveness, the New Business Model
 Principles, sales) whose data opens in PowerPoint and can be restyled, one slide per
 pilot with its key lesson, and the lessons. The speaker notes of every figure and chart
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -444,9 +443,9 @@ def title_size(title: str) -> int:
 
 def subtitle_size(subtitle: str) -> int:
     """16 pt, or smaller (down to 12 pt) so that the subtitle stays on its one line above
-    the slide's body (regular characters: about 0.5 em wide)."""
+    the slide's body (regular characters: up to about 0.55 em wide in LibreOffice)."""
     for size in (16, 14, 13, 12):
-        if len(subtitle) <= int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * 0.5)):
+        if len(subtitle) <= int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * 0.55)):
             return size
     return 12
 
@@ -622,139 +621,191 @@ def _figures_slide(prs, story: Story, n: int) -> None:
 
 
 MAP_FIGURE = "households_reached"
-MAP_PX = (1000, 580)
+
+# --- the map, drawn with shapes -------------------------------------------------------
+# PowerPoint has no map chart. The map is drawn with the slide's own shapes (one per pilot
+# country, one for the other countries, one dot per pilot site) from
+# ``maps.static_country_map``: no browser, crisp on a projector, editable, and fast (the
+# projected boundaries are kept per view in ``maps``). Its legends are text boxes beside it.
+
+PX = 9525  # EMU per px (96 px an inch)
+MAP_BOX = (MARGIN, BODY_TOP + Inches(0.4), Inches(9.6), FOOTER_TOP - BODY_TOP - Inches(0.5))
+SITE_PX = 15  # a site's dot, with a white ring
 
 
-MAP_SCALE = 2
+def _xml_text(text: str) -> str:
+    from xml.sax.saxutils import quoteattr
 
-# --- the map picture, kept per content --------------------------------------------------
-# Drawing the map with kaleido (a headless Chromium) takes most of a deck's time. The
-# picture depends only on the map figure (data of the filter and quarter, size), so it is
-# kept under the SHA-256 of the figure's JSON: in this process (``_MAP_MEMO``) and on disk
-# (``map_cache_dir()``), so an unchanged selection never draws it twice, across restarts
-# too. A figure being drawn is drawn once: a second caller waits for the first.
-
-_MAP_MEMO: dict[str, bytes] = {}
-_MAP_MEMO_MAX = 16
-_MAP_LOCKS: dict[str, threading.Lock] = {}
-_MAP_LOCKS_GUARD = threading.Lock()
+    return quoteattr(" ".join(str(text).split()))
 
 
-def map_cache_dir() -> Path:
-    """Where map pictures are kept: ``LINKDASH_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
-    ``~/.cache``, under ``linkdash/maps``."""
-    root = os.environ.get("LINKDASH_CACHE_DIR")
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "linkdash"
-    return base / "maps"
+def _sp_xml(id_: int, name: str, geometry: str, x: int, y: int, cx: int, cy: int, fill: str | None,
+            line: str | None, line_w: int = 0, descr: str = "") -> str:
+    """A ``p:sp`` without text: ``geometry`` is its ``a:custGeom`` or ``a:prstGeom``."""
+    fill_xml = f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")[:6].upper()}"/></a:solidFill>' if fill else "<a:noFill/>"
+    line_xml = (f'<a:ln w="{line_w}"><a:solidFill><a:srgbClr val="{line.lstrip("#")[:6].upper()}"/></a:solidFill>'
+                f'<a:round/></a:ln>' if line else "<a:ln><a:noFill/></a:ln>")
+    return (f'<p:sp><p:nvSpPr><p:cNvPr id="{id_}" name={_xml_text(name)}'
+            + (f" descr={_xml_text(descr)}" if descr else "") + '/><p:cNvSpPr/><p:nvPr/></p:nvSpPr>'
+            f'<p:spPr><a:xfrm><a:off x="{x}" y="{y}"/><a:ext cx="{max(cx, 1)}" cy="{max(cy, 1)}"/></a:xfrm>'
+            f'{geometry}{fill_xml}{line_xml}</p:spPr></p:sp>')
 
 
-def map_figure(story: Story, figure: str = MAP_FIGURE):
-    """The map of the deck's map slide (a plotly figure, not yet drawn)."""
+def _area_xml(id_: int, area, left: int, top: int) -> str:
+    """A country (or the context land) as one freeform shape, a closed path per ring."""
+    rings = [[(left + round(x * PX), top + round(y * PX)) for x, y in ring] for ring in area.rings]
+    x0 = min(x for r in rings for x, _ in r)
+    y0 = min(y for r in rings for _, y in r)
+    cx = max(x for r in rings for x, _ in r) - x0
+    cy = max(y for r in rings for _, y in r) - y0
+    path = []
+    for ring in rings:
+        (fx, fy), rest = ring[0], ring[1:]
+        path.append(f'<a:moveTo><a:pt x="{fx - x0}" y="{fy - y0}"/></a:moveTo>')
+        path.extend(f'<a:lnTo><a:pt x="{x - x0}" y="{y - y0}"/></a:lnTo>' for x, y in rest)
+        path.append("<a:close/>")
+    geometry = ('<a:custGeom><a:avLst/><a:gdLst/><a:ahLst/><a:cxnLst/><a:rect l="l" t="t" r="r" b="b"/>'
+                f'<a:pathLst><a:path w="{max(cx, 1)}" h="{max(cy, 1)}">{"".join(path)}</a:path></a:pathLst>'
+                '</a:custGeom>')
+    return _sp_xml(id_, area.text or area.name, geometry, x0, y0, cx, cy, area.fill, area.line,
+                   int(Pt(area.line_px)), descr=area.text)
+
+
+_ELLIPSE = '<a:prstGeom prst="ellipse"><a:avLst/></a:prstGeom>'
+_RECT = '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+
+
+def _map_group(slide, smap, box) -> None:
+    """The map as one group of shapes (frame, land, pilot countries, sites) in ``box``."""
+    from pptx.oxml import parse_xml
+    from pptx.oxml.ns import nsdecls
+
+    left, top, width, height = (int(v) for v in box)
+    next_id = slide.shapes._next_shape_id
+    ids = iter(range(next_id + 1, next_id + 10_000))
+    parts = []
+    if smap.land:
+        parts.append(_area_xml(next(ids), replace(smap.land[0], name="Other countries", text="",
+                                                  rings=tuple(r for a in smap.land for r in a.rings)),
+                               left, top))
+    parts += [_area_xml(next(ids), a, left, top) for a in smap.countries]
+    d = SITE_PX * PX
+    parts += [_sp_xml(next(ids), f"{site.label} ({site.pilot_id})", _ELLIPSE,
+                      left + round(site.x * PX) - d // 2, top + round(site.y * PX) - d // 2, d, d,
+                      site.color, "#FFFFFF", int(Pt(2)), descr=f"Pilot site: {site.label}")
+              for site in smap.sites]
+    parts.append(_sp_xml(next(ids), "Map frame", _RECT, left, top, width, height, None, "#BBBBBB", int(Pt(0.75))))
+    descr = f"Map: {smap.title}. " + "; ".join(a.text for a in smap.countries)
+    xml = (f'<p:grpSp {nsdecls("p", "a")}><p:nvGrpSpPr><p:cNvPr id="{next_id}" name="Map" '
+           f'descr={_xml_text(descr)}/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr>'
+           f'<p:grpSpPr><a:xfrm><a:off x="{left}" y="{top}"/><a:ext cx="{width}" cy="{height}"/>'
+           f'<a:chOff x="{left}" y="{top}"/><a:chExt cx="{width}" cy="{height}"/></a:xfrm></p:grpSpPr>'
+           + "".join(parts) + "</p:grpSp>")
+    slide.shapes._spTree.append(parse_xml(xml))
+
+
+def _plain_shapes(slide, name: str, shapes: list[tuple]) -> None:
+    """``(geometry, x, y, cx, cy, fill, line, line_w)`` shapes with no theme style (no
+    shadow), grouped under ``name`` when more than one."""
+    from pptx.oxml import parse_xml
+    from pptx.oxml.ns import nsdecls
+
+    first = slide.shapes._next_shape_id
+    sps = [_sp_xml(first + 1 + i, name, *shape) for i, shape in enumerate(shapes)]
+    if len(sps) == 1:
+        xml = sps[0].replace("<p:sp>", f'<p:sp {nsdecls("p", "a")}>', 1).replace(f'id="{first + 1}"', f'id="{first}"', 1)
+    else:
+        x0 = min(int(sh[1]) for sh in shapes)
+        y0 = min(int(sh[2]) for sh in shapes)
+        cx = max(int(sh[1]) + int(sh[3]) for sh in shapes) - x0
+        cy = max(int(sh[2]) + int(sh[4]) for sh in shapes) - y0
+        xml = (f'<p:grpSp {nsdecls("p", "a")}><p:nvGrpSpPr><p:cNvPr id="{first}" name={_xml_text(name)}/>'
+               f'<p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr><a:xfrm><a:off x="{x0}" y="{y0}"/>'
+               f'<a:ext cx="{cx}" cy="{cy}"/><a:chOff x="{x0}" y="{y0}"/><a:chExt cx="{cx}" cy="{cy}"/>'
+               f'</a:xfrm></p:grpSpPr>{"".join(sps)}</p:grpSp>')
+    slide.shapes._spTree.append(parse_xml(xml))
+
+
+def _map_legend(slide, smap, left: int, top: int, width: int) -> None:
+    """Beside the map: the colour scale with its values, the grey of no data, and the
+    site dots by value chain."""
+    y = top
+    if smap.scale:
+        sc = smap.scale
+        # bold characters up to 0.7 em wide (DejaVu Sans standing in for Arial): a long label
+        # takes a second line, the bar less
+        lines = -(-int(len(sc.label) * 0.7 * 15) // int((width - Inches(0.2)) / Pt(1)))
+        _text(slide, left, y - Inches(0.05), width, Inches(0.3) * lines + Inches(0.1), sc.label, size=15, bold=True)
+        y += Inches(0.3) * lines + Inches(0.15)
+        bar_h, bar_w, steps = Inches(2.0) - Inches(0.3) * lines, Inches(0.3), 34
+        cuts = [y + int(bar_h * i / steps) for i in range(steps + 1)]
+        bar = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525), sc.color(  # overlapping: no seams
+                sc.zmax - (sc.zmax - sc.zmin) * (i + 0.5) / steps), None, 0) for i in range(steps)]
+        bar.append((_RECT, left, y, bar_w, bar_h, None, "#888888", int(Pt(0.75))))
+        for value, _ in sc.ticks:
+            ty = y + int(bar_h * (sc.zmax - value) / (sc.zmax - sc.zmin))
+            bar.append((_RECT, left + bar_w, ty - Emu(6350), Inches(0.08), Emu(12700), "#666666", None, 0))
+        _plain_shapes(slide, "Colour scale", bar)
+        for value, text in sc.ticks:
+            ty = y + int(bar_h * (sc.zmax - value) / (sc.zmax - sc.zmin))
+            _text(slide, left + bar_w + Inches(0.12), ty - Inches(0.17), width - bar_w - Inches(0.12),
+                  Inches(0.34), text, size=14, anchor=MSO_ANCHOR.MIDDLE)
+        y += bar_h + Inches(0.25)
+    if smap.no_data:
+        _plain_shapes(slide, "No data", [(_RECT, left, y + Inches(0.07), Inches(0.3), Inches(0.2),
+                                          style.NO_DATA_FILL, "#909090", int(Pt(0.75)))])
+        _text(slide, left + Inches(0.42), y, width - Inches(0.42), Inches(0.34), "No data", size=14,
+              anchor=MSO_ANCHOR.MIDDLE)
+        y += Inches(0.45)
+    if smap.chains:
+        _text(slide, left, y, width, Inches(0.34), "Pilot sites", size=15, bold=True)
+        y += Inches(0.4)
+        d = Inches(0.2)
+        _plain_shapes(slide, "Pilot sites", [(_ELLIPSE, left + Inches(0.05), y + Inches(0.07) + i * Inches(0.32),
+                                              d, d, color, None, 0) for i, (_, color) in enumerate(smap.chains)])
+        for i, (label, _) in enumerate(smap.chains):
+            _text(slide, left + Inches(0.42), y + i * Inches(0.32), width - Inches(0.42), Inches(0.34), label,
+                  size=14, anchor=MSO_ANCHOR.MIDDLE)
+
+
+def map_of(story: Story, figure: str = MAP_FIGURE):
+    """The deck's map (``maps.static_country_map``) of the story's view and quarter."""
     from linkdash import maps
 
-    fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
-    # the slide's title says what the map shows; fonts large enough to read once shrunk
-    fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
-                      legend=dict(font=dict(size=20)))
-    fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
-    return fig
-
-
-def map_key(fig) -> str:
-    """The map picture's cache key: the figure's JSON, its size and the drawing code."""
-    import hashlib
-
-    import plotly
-
-    try:
-        from importlib.metadata import version
-        kaleido_version = version("kaleido")
-    except Exception:  # noqa: BLE001
-        kaleido_version = "?"
-    h = hashlib.sha256(fig.to_json().encode())
-    h.update(f"|{MAP_PX}|{MAP_SCALE}|plotly {plotly.__version__}|kaleido {kaleido_version}".encode())
-    return h.hexdigest()
-
-
-def cached_map_png(key: str) -> bytes | None:
-    """The map picture kept under ``key`` (memory, then disk), or None."""
-    png = _MAP_MEMO.get(key)
-    if png is None:
-        path = map_cache_dir() / f"{key}.png"
-        try:
-            png = path.read_bytes()
-        except OSError:
-            return None
-        if not png.startswith(b"\x89PNG"):
-            return None
-        _remember(key, png)
-    return png
-
-
-def _remember(key: str, png: bytes) -> None:
-    _MAP_MEMO[key] = png
-    while len(_MAP_MEMO) > _MAP_MEMO_MAX:
-        _MAP_MEMO.pop(next(iter(_MAP_MEMO)))
-
-
-def _store_map(key: str, png: bytes) -> None:
-    _remember(key, png)
-    folder = map_cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_bytes(png)
-        os.replace(tmp, folder / f"{key}.png")  # atomic: another process never reads half a file
-    except OSError:
-        pass  # a read-only disk: the picture is still kept in this process
-
-
-def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
-    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason); drawn
-    only when no picture of the very same figure is kept (see ``map_cache_dir``)."""
-    try:
-        from linkdash import maps
-
-        fig = map_figure(story, figure)
-        key = map_key(fig)
-        png = cached_map_png(key)
-        if png is not None:
-            return png, None
-        with _MAP_LOCKS_GUARD:
-            lock = _MAP_LOCKS.setdefault(key, threading.Lock())
-        with lock:
-            png = cached_map_png(key)  # drawn by another caller while this one waited
-            if png is None:
-                png = maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=MAP_SCALE)
-                _store_map(key, png)
-        return png, None
-    except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
-        return None, f"{type(e).__name__}: {e}"
+    return maps.static_country_map(story.view, figure, story.quarter,
+                                   width=MAP_BOX[2] / PX, height=MAP_BOX[3] / PX)
 
 
 def warm_map(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> threading.Thread:
-    """Draw (and keep) the map picture of a deck in a background thread, so that a deck
-    asked for a few seconds later finds it ready. Returns the started thread."""
+    """Work out the deck's map (the projected boundaries are kept per view) in a
+    background thread. Returns the started thread."""
     story = resolve(portfolio, flt, quarter, demo=False)
-    t = threading.Thread(target=map_png, args=(story,), name="linkdash-warm-map", daemon=True)
+    t = threading.Thread(target=map_of, args=(story,), name="linkdash-warm-map", daemon=True)
     t.start()
     return t
 
 
-def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None) -> None:
+def _map_slide(prs, story: Story, n: int, with_map: bool = True) -> None:
     slide = _slide(prs, f"Where the pilots work: households reached, {story.quarter_label}",
                    "Countries coloured by households reached; grey: no data for the quarter; "
                    "dots: pilot sites by value chain")
-    if png:
-        top = BODY_TOP + Inches(0.4)
-        height = FOOTER_TOP - top - Inches(0.05)
-        width = int(height * MAP_PX[0] / MAP_PX[1])
-        slide.shapes.add_picture(io.BytesIO(png), int((SLIDE_W - width) / 2), top, width, height)
+    smap, extra = None, []
+    if with_map:
+        try:
+            smap = map_of(story)
+        except Exception as e:  # noqa: BLE001 - the deck is still useful without its map
+            extra = [f"The map could not be drawn: {type(e).__name__}: {e}"]
+    if smap is not None and (smap.countries or smap.land):
+        _map_group(slide, smap, MAP_BOX)
+        legend_left = MAP_BOX[0] + MAP_BOX[2] + Inches(0.25)
+        _map_legend(slide, smap, legend_left, MAP_BOX[1], SLIDE_W - MARGIN - legend_left)
+        extra = ["Values: " + "; ".join(a.text for a in smap.countries) + "."] if smap.countries else []
+    elif smap is not None:
+        _no_data(slide, "No pilots in this selection")
     else:
-        _no_data(slide, "The map could not be drawn as a picture on this computer.\n"
-                        "It is on the Overview page and in the HTML report.")
+        _no_data(slide, ("The map could not be drawn on this slide.\n" if with_map else "")
+                 + "The map is on the Overview page and in the HTML report.")
     _footer(slide, story, n)
-    extra = [] if png else [f"The map picture could not be made: {reason}"]
     _notes(slide, notes_text(story, [definition(MAP_FIGURE)], extra))
 
 
@@ -793,7 +844,7 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = income_series(story)
     figs = story.figures
     slide = _slide(prs, "Income against the living-income benchmark",
-                   f"Average annual net household income from the value chain (USD) · "
+                   f"Annual net household income from the value chain, USD · "
                    f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
                    f"of surveyed households above the benchmark in {story.quarter_label}")
     if s.empty or s["income_avg_usd"].isna().all():
@@ -1139,10 +1190,9 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
                as_of: dt.date | None = None, demo: bool | None = None,
                with_map: bool = True, progress: Progress | None = None) -> Presentation:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
-    mark (:func:`is_demo`). ``with_map`` False skips drawing the map picture (slow: it
-    starts a headless browser, unless the same map was drawn before: see
-    :func:`map_png`); the slide then says the map is in the report. ``progress(done,
-    text)`` is called as the deck is made (``done`` from 0 to 1)."""
+    mark (:func:`is_demo`). ``with_map`` False leaves the map out (the slide then says
+    where the map is). ``progress(done, text)`` is called as the deck is made (``done``
+    from 0 to 1)."""
     say = progress or (lambda done, text: None)
     say(0.0, "Working out the figures")
     story = resolve(portfolio, flt, quarter, as_of, demo)
@@ -1154,8 +1204,7 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
     n = 2
     _figures_slide(prs, story, n)
     say(0.1, "Drawing the map")
-    png, reason = map_png(story) if with_map else (None, "the map was not requested")
-    _map_slide(prs, story, (n := n + 1), png, reason)
+    _map_slide(prs, story, (n := n + 1), with_map)
     say(0.3, "Charts of the portfolio")
     _progress_slide(prs, story, (n := n + 1))
     _income_slide(prs, story, (n := n + 1))

@@ -16,26 +16,11 @@ import pytest
 from pptx import Presentation
 from pptx.util import Emu
 
-from linkdash import catalogue, deck, demo, figures, quarters
+from linkdash import catalogue, deck, demo, figures, quarters, style
 from linkdash.portfolio import Filter
 
 AS_OF = dt.date(2018, 12, 31)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _own_map_cache(tmp_path_factory):
-    """Map pictures kept in this module's own folder, none in memory: a test sees a map
-    drawn only when it drew it itself or an earlier test of this module did."""
-    old = os.environ.get("LINKDASH_CACHE_DIR")
-    os.environ["LINKDASH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    deck._MAP_MEMO.clear()
-    yield
-    deck._MAP_MEMO.clear()
-    if old is None:
-        os.environ.pop("LINKDASH_CACHE_DIR", None)
-    else:
-        os.environ["LINKDASH_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="module")
@@ -270,45 +255,66 @@ def test_an_empty_portfolio_still_gives_a_deck_that_says_no_data():
     assert "No income reported" in texts and "No milestones reported" in texts
 
 
-def test_map_slide_has_the_map_picture_or_says_why_not(prs):
-    slide = _slide(prs, "Where the pilots work")
-    pictures = [sh for sh in slide.shapes if sh.shape_type == 13]
-    if pictures:
-        assert pictures[0].image.content_type == "image/png"
-        assert Emu(pictures[0].width).inches > 8
-    else:
-        text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
-        assert "could not be drawn" in text and "could not be made" in _notes(slide)
+def _map_group(slide):
+    groups = [sh for sh in slide.shapes if sh.shape_type == 6 and sh.name == "Map"]
+    assert len(groups) == 1, "the map slide holds no map"
+    return groups[0]
 
 
-def test_the_map_picture_is_drawn_once_per_data_and_kept_on_disk(portfolio, monkeypatch, tmp_path):
+def test_the_map_is_drawn_with_shapes_coloured_by_households_reached(prs, portfolio):
     from linkdash import maps
 
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(deck, "_MAP_MEMO", {})
-    drawn = []
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    slide = _slide(prs, "Where the pilots work")
+    assert not [sh for sh in slide.shapes if sh.shape_type == 13]  # shapes, not a picture
+    group = _map_group(slide)
+    assert Emu(group.width).inches > 8
+    q = figures.latest_quarter(portfolio)
+    values = maps.country_values(portfolio, "households_reached", q).set_index("name")
+    have = values["value"].dropna()
+    zmin, zmax = maps.value_range(have)
+    shapes = {sh.name: sh for sh in group.shapes}
+    for name, row in values.iterrows():
+        # each pilot country is a shape named with its value, filled by the map's scale
+        sh = shapes[f"{name}: Households reached {row['text']}"]
+        fill = "#" + str(sh.fill.fore_color.rgb)
+        if row["value"] is None or row["value"] != row["value"]:
+            assert fill == "#" + "BDBDBD"
+        else:
+            assert fill == maps.value_color(row["value"], zmin, zmax)
+    dots = [sh for sh in group.shapes if sh.name.endswith(")") and "(" in sh.name]
+    assert {sh.name.rsplit("(", 1)[1][:-1] for sh in dots} == set(portfolio.pilots["pilot_id"])
+    assert "Other countries" in shapes  # land for context
+    # the legend beside it: the scale's values, no data, the value chains of the sites
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert "Households reached" in text and "1,000" in text and "No data" in text
+    for vc in portfolio.pilots["value_chain"].unique():
+        assert style.value_chain_label(vc) in text
+    # the notes give each country's value, for the presenter
+    for name, row in values.iterrows():
+        assert f"{name}: Households reached {row['text']}" in _notes(slide)
 
-    def fake(fig, **k):
-        drawn.append(fig)
-        return png
 
-    monkeypatch.setattr(maps, "map_image_png", fake)
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept in memory
-    deck._MAP_MEMO.clear()
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept on disk
-    assert len(list((tmp_path / "maps").glob("*.png"))) == 1
-    # other data (another filter, another quarter): drawn again
-    deck.map_png(deck.resolve(portfolio, Filter(regions=("Asia",)), as_of=AS_OF))
-    deck.map_png(deck.resolve(portfolio, quarter="2017-Q2", as_of=AS_OF))
-    assert len(drawn) == 3
-    # a damaged file is not used
-    deck._MAP_MEMO.clear()
-    for f in (tmp_path / "maps").glob("*.png"):
-        f.write_bytes(b"not a picture")
-    assert deck.map_png(story) == (png, None) and len(drawn) == 4
+def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
+    import plotly.graph_objects as go
+
+    def no_browser(*a, **k):
+        raise RuntimeError("no browser here")
+
+    monkeypatch.setattr(go.Figure, "to_image", no_browser)
+    monkeypatch.setattr(go.Figure, "write_image", no_browser)
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, as_of=AS_OF)))
+    assert len(_map_group(_slide(prs, "Where the pilots work")).shapes) > 13
+
+
+def test_a_filter_draws_the_map_of_its_pilots(portfolio):
+    prs = Presentation(__import__("io").BytesIO(
+        deck.deck_bytes(portfolio, flt=Filter(regions=("Asia",)), as_of=AS_OF)))
+    group = _map_group(_slide(prs, "Where the pilots work"))
+    names = {sh.name.split(":")[0] for sh in group.shapes if ": Households reached" in sh.name}
+    asia = portfolio.pilots[portfolio.pilots["region"] == "Asia"]
+    assert names == set(asia["country_name"])
+    dots = {sh.name.rsplit("(", 1)[1][:-1] for sh in group.shapes if sh.name.endswith(")")}
+    assert dots == set(asia["pilot_id"])
 
 
 def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
@@ -319,20 +325,19 @@ def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
     assert any(t.startswith("Pilot 13 of 13") for _, t in seen)
 
 
-def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch, tmp_path):
+def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
     from linkdash import maps
 
-    monkeypatch.setattr(deck, "_MAP_MEMO", {})
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))  # no picture kept from before
-
     def broken(*a, **k):
-        raise RuntimeError("no browser here")
+        raise RuntimeError("no boundaries here")
 
-    monkeypatch.setattr(maps, "map_image_png", broken)
+    monkeypatch.setattr(maps, "static_country_map", broken)
     prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, as_of=AS_OF)))
     slide = _slide(prs, "Where the pilots work")
-    assert not [sh for sh in slide.shapes if sh.shape_type == 13]
-    assert "no browser here" in _notes(slide)
+    assert not [sh for sh in slide.shapes if sh.shape_type == 6]
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert "could not be drawn" in text and "HTML report" in text
+    assert "no boundaries here" in _notes(slide)
 
 
 # --- rendered by LibreOffice -------------------------------------------------------------------
@@ -347,7 +352,7 @@ def _require_office() -> str:
     return soffice
 
 
-def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
+def test_libreoffice_renders_one_page_per_slide(deck_path, prs, portfolio, tmp_path):
     soffice = _require_office()
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
@@ -362,6 +367,24 @@ def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
     pages = sorted(out.glob("slide-*.png"))
     assert len(pages) == len(prs.slides)
     assert all(p.stat().st_size > 5_000 for p in pages)  # not blank pages
+    # the map is on its page: the land, and the most households' country in its dark blue
+    from PIL import Image
+
+    from linkdash import maps
+
+    map_page = [i for i, s in enumerate(prs.slides) if _title(s).startswith("Where the pilots work")][0]
+    im = Image.open(pages[map_page]).convert("RGB")
+    colours = dict((c, n) for n, c in im.getcolors(maxcolors=1_000_000))
+    q = figures.latest_quarter(portfolio)
+    have = maps.country_values(portfolio, "households_reached", q)["value"].dropna()
+    darkest = maps.value_color(have.max(), *maps.value_range(have))
+
+    def pixels(hex_colour: str, tolerance: int = 6) -> int:
+        want = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        return sum(n for c, n in colours.items() if max(abs(a - b) for a, b in zip(c, want)) <= tolerance)
+
+    assert pixels(darkest) > 40  # Kenya, a few hundred pixels at 50 dpi
+    assert pixels(style.LAND_FILL, 2) > 0.1 * im.size[0] * im.size[1]  # the land around it
 
 
 # --- the Presentation page (AppTest) ----------------------------------------------------------
@@ -493,16 +516,6 @@ def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portf
 
 def test_presentation_page_makes_the_deck_with_progress_and_enters_presentation_mode(demo_url, monkeypatch,
                                                                                      tmp_path):
-    from linkdash import maps
-
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (20, 12), "white").save(buf, format="PNG")
-    monkeypatch.setattr(maps, "map_image_png", lambda fig, **k: buf.getvalue())
     seen = []
     original = deck.build_deck
 
