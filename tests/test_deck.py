@@ -1,3 +1,4 @@
+
 """The learning-event deck as a presenter gets it: opened with python-pptx, charts are
 native (editable) charts holding the numbers ``linkdash.figures`` computes, the notes
 define every figure and say which quarter the data is for, one slide per pilot of the
@@ -16,7 +17,7 @@ import pytest
 from pptx import Presentation
 from pptx.util import Emu
 
-from linkdash import catalogue, deck, demo, figures, quarters, style
+from linkdash import catalogue, deck, demo, figures, quarters, story, style
 from linkdash.portfolio import Filter
 
 AS_OF = dt.date(2018, 12, 31)
@@ -143,7 +144,7 @@ def test_inclusiveness_bars_are_each_pilots_own_share_in_percent(prs, portfolio)
     cats = list(chart.plots[0].categories)
     assert cats[-1] == "Portfolio"
     q = figures.latest_quarter(portfolio)
-    names = deck.pilot_names(portfolio)
+    names = story.pilot_names(portfolio)
     for pid in portfolio.pilots["pilot_id"]:
         one = figures.portfolio_figures(portfolio, Filter(pilots=(pid,)), q, AS_OF)
         i = cats.index(names[pid])
@@ -200,11 +201,11 @@ def test_notes_of_every_chart_slide_define_the_figures_and_name_the_quarter(prs,
 
 
 def test_one_slide_per_pilot_with_its_key_lesson(prs, portfolio):
-    names = deck.pilot_names(portfolio)
+    names = story.pilot_names(portfolio)
     for pid in portfolio.pilots["pilot_id"]:
         slide = _slide(prs, f"{names[pid]} ({pid})")
         text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
-        lesson = deck.key_lesson(portfolio.lessons, pid)
+        lesson = story.key_lesson(portfolio.lessons, pid)
         assert lesson is not None and lesson["kind"] in ("insight", "recommendation")
         assert " ".join(str(lesson["lesson"]).split())[:60] in " ".join(text.split())
         assert lesson["lesson"] in _notes(slide)
@@ -214,7 +215,7 @@ def test_key_lesson_is_the_latest_insight_or_recommendation(portfolio):
     les = portfolio.lessons
     for pid in portfolio.pilots["pilot_id"]:
         mine = les[(les["pilot_id"] == pid) & les["kind"].isin(["insight", "recommendation"])]
-        got = deck.key_lesson(les, pid, "2017-Q4")
+        got = story.key_lesson(les, pid, "2017-Q4")
         early = mine[mine["quarter"] <= "2017-Q4"]
         if early.empty:
             assert got is None
@@ -291,7 +292,7 @@ def test_the_map_is_drawn_with_shapes_coloured_by_households_reached(prs, portfo
         assert style.value_chain_label(vc) in text
     # the notes give each country's value, for the presenter
     for name, row in values.iterrows():
-        assert f"{name}: Households reached {row['text']}" in _notes(slide)
+        assert f"{name} {row['text']}" in _notes(slide)
 
 
 def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
@@ -453,10 +454,10 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
                            "country_name": "Tanzania", "value_chain": "dairy_goat", "region": "Africa",
                            "start_date": dt.date(2017, 8, 15)}])
     p = replace(portfolio, pilots=pd.concat([portfolio.pilots, extra], ignore_index=True))
-    story = deck.resolve(p, Filter(pilots=("TZA-GOAT",)), None, None, True)
-    s = deck.pilot_summary(story, "TZA-GOAT")
+    told = story.resolve(p, Filter(pilots=("TZA-GOAT",)), None, None, True)
+    s = story.pilot_summary(told, "TZA-GOAT")
     assert s["facts"]["Dates"] == "from 2017-08-15"
-    assert deck.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
+    assert story.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
 
 
 # --- pilot slides: the chart that answers the pilot's question ----------------------------------
@@ -464,11 +465,11 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
 def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
     from linkdash import presenting
 
-    story = deck.resolve(portfolio, as_of=AS_OF)
+    told = story.resolve(portfolio, as_of=AS_OF)
     slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
     chart = _chart(slide)
     series = _series(chart)
-    income, tgt = presenting.pilot_income_series(story, "KEN-DAIRY")
+    income, tgt = story.pilot_income_series(told, "KEN-DAIRY")
     assert series["Average household income"] == [None if v is None or v != v else v
                                                   for v in income["income_avg_usd"]]
     assert any(n.startswith("Baseline $") for n in series) and any(n.startswith("Target $") for n in series)
@@ -478,34 +479,81 @@ def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_target
     assert all(len(c) <= 6 for c in cats) and len(cats) == len(income)
     tables = [sh.table for sh in slide.shapes if sh.has_table]
     assert tables and tables[0].cell(0, 0).text == "Against targets"
-    t = presenting.pilot_targets(story, "KEN-DAIRY")
+    t = story.pilot_targets(told, "KEN-DAIRY")
     assert tables[0].cell(1, 1).text == t.iloc[0]["value_text"]
-    assert _notes(slide) == presenting.pilot_notes(story, "KEN-DAIRY")
+    assert _notes(slide) == story.pilot_notes(told, "KEN-DAIRY")
 
 
 def test_the_page_notes_are_the_deck_notes(prs, portfolio):
     from linkdash import presenting
 
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    by_kind = {s.kind: s for s in presenting.slides(story)}
-    assert presenting.notes(story, by_kind["income"]) == _notes(_slide(prs, "Income against"))
-    assert presenting.notes(story, by_kind["progress"]) == _notes(_slide(prs, "Progress through"))
-    assert presenting.notes(story, by_kind["nbmp"]) == _notes(_slide(prs, "The New Business"))
-    assert "Q4 2018" in presenting.notes(story, by_kind["map"])
+    told = story.resolve(portfolio, as_of=AS_OF)
+    deck_titles = {"map": "Where the pilots work", "progress": "Progress through", "income": "Income against",
+                   "inclusiveness": "Inclusiveness", "nbmp": "The New Business"}
+    for slide in presenting.slides(told):
+        deck_slide = _slide(prs, deck_titles.get(slide.kind) or f"{slide.title}")
+        assert presenting.notes(told, slide) == _notes(deck_slide), slide.title
+    assert "Q4 2018" in presenting.notes(told, presenting.slides(told)[0])
+
+
+def test_the_page_the_deck_and_the_report_tell_the_story_in_one_order(prs, portfolio):
+    from linkdash import presenting, report
+
+    told = story.resolve(portfolio, as_of=AS_OF)
+    kinds = {"LINK Pilot Monitor": "title", "The portfolio in": "figures", "Where the pilots work": "map",
+             "Progress through": "progress", "Income against": "income", "Inclusiveness": "inclusiveness",
+             "The New Business": "nbmp", "Business:": "business", "What the pilots learned": "lessons"}
+    names = story.pilot_names(portfolio)
+    pilot_titles = {f"{names[p]} ({p})": p for p in portfolio.pilots["pilot_id"]}
+
+    def kind(slide) -> str:
+        title = _title(slide) or " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame).strip()
+        if title in pilot_titles:
+            return "pilots"
+        return next(k for start, k in kinds.items() if title.startswith(start))
+
+    def parts(seq) -> list[str]:  # consecutive pilots are one part
+        return [k for i, k in enumerate(seq) if i == 0 or k != seq[i - 1]]
+
+    in_deck = parts([kind(s) for s in prs.slides])
+    assert in_deck == list(story.PARTS)
+    pilots_in_deck = [pilot_titles[_title(s)] for s in prs.slides if _title(s) in pilot_titles]
+    assert pilots_in_deck == story.pilot_order(told)
+    page = presenting.slides(told)
+    on_page = parts(["pilots" if s.kind == "pilot" else s.kind for s in page])
+    assert on_page == [p for p in story.PARTS if p in on_page]
+    assert [s.pilot_id for s in page if s.kind == "pilot"] == pilots_in_deck
+    assert [sid for sid, _ in report.SECTIONS] == [p for p in story.PARTS if p != "title"]
+    html_text = report.report_html(portfolio, as_of=AS_OF)
+    at = [html_text.index(f'<section id="{sid}">') for sid, _ in report.SECTIONS]
+    assert at == sorted(at)
+
+
+def test_one_answer_to_is_this_illustrative_data(portfolio):
+    from dataclasses import replace
+
+    from linkdash.portfolio import Portfolio, is_illustrative
+
+    assert is_illustrative(portfolio) and story.resolve(portfolio).demo
+    real = replace(portfolio, benchmarks=portfolio.benchmarks.assign(source="Anker Research Institute"))
+    assert not is_illustrative(real) and not story.resolve(real).demo
+    assert not is_illustrative(Portfolio())
+    # the mark travels with the data: a filtered part of the demo is still the demo
+    assert is_illustrative(portfolio.filtered(Filter(regions=("Asia",))))
 
 
 def test_long_lessons_are_shortened_at_a_word():
     from linkdash import presenting
 
     text = "word " * 100
-    short, cut = presenting.shorten(text, 50)
+    short, cut = story.shorten(text, 50)
     assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short
-    assert presenting.shorten("short text") == ("short text", False)
+    assert story.shorten("short text") == ("short text", False)
 
 
 def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portfolio):
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    n = len(deck.lesson_groups(story))
+    told = story.resolve(portfolio, as_of=AS_OF)
+    n = len(story.lesson_groups(told))
     slide = _slide(prs, "What the pilots learned")
     text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
     import re
