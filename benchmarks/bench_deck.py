@@ -70,7 +70,7 @@ def main() -> int:
     args = ap.parse_args()
     from pptx import Presentation
 
-    from linkdash import deck, demo, maps
+    from linkdash import deck, demo, maps, story
 
     portfolio = demo.demo_portfolio()
     deck.deck_bytes(portfolio, with_map=False)  # imports and first-use costs out of the runs
@@ -91,11 +91,11 @@ def main() -> int:
     chromium = None if args.no_previous else _chromium()
     if chromium:
         os.environ.setdefault("BROWSER_PATH", chromium)
-    story = deck.resolve(portfolio)
+    told = story.resolve(portfolio)
 
     def previous_cold() -> None:
         deck.deck_bytes(portfolio, with_map=False)
-        fig = maps.country_map(story.view, deck.MAP_FIGURE, story.quarter, width_px=1000, height_px=520)
+        fig = maps.country_map(told.view, story.MAP_FIGURE, told.quarter, width_px=1000, height_px=520)
         fig.update_layout(width=1000, height=580)
         fig.to_image(format="png", width=1000, height=580, scale=2)
 
