@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from linkdash import catalogue
-from linkdash.portfolio import Filter, Portfolio
+from linkdash.portfolio import Filter, Portfolio, is_illustrative
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -433,15 +433,10 @@ def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = T
 
 # --- the demo badge -----------------------------------------------------------------
 
-def is_demo_data(submissions: pd.DataFrame | None = None) -> bool:
-    """True when the current data comes from the demo submission (kind ``demo``) and it
-    has not been rolled back."""
-    if submissions is None:
-        submissions = load_submissions()
-    if submissions is None or submissions.empty or "kind" not in submissions.columns:
-        return False
-    live = submissions[submissions["status"].astype(str) != "rolled_back"]
-    return bool((live["kind"].astype(str) == "demo").any())
+def is_demo_data() -> bool:
+    """True when the current data is the illustrative demo data: ``portfolio.is_illustrative``,
+    the answer the deck and the report give too."""
+    return is_illustrative(load_portfolio())
 
 
 def demo_badge(where: str = "sidebar") -> bool:
