@@ -1,13 +1,15 @@
-"""Is what the pages show illustrative? One answer for every page, banner and export.
+"""Illustrative data beside real data: mixed or not, removed and loaded again.
 
-The demo data (``linkdash.demo``) is stored as submissions of kind ``demo``. The data is
-*illustrative* while such a submission is live (not rolled back), and *mixed* when live
-uploads of real data sit beside it. Removing it is a rollback of each live demo
-submission (kept in the history); loading it again fills in only what no real upload
-holds (``restore_tables``), so real values are never overwritten by made-up ones.
+Whether what is shown is illustrative has one answer, ``portfolio.is_illustrative`` (the
+demo generator's mark travels with the data; the deck, the report and every page ask it).
+This module adds what the history knows: the demo is stored as submissions of kind
+``demo``; the data is *mixed* when live uploads sit beside illustrative data. Removing it
+is a rollback of each live demo submission (kept in the history); loading it again fills
+in only what no real upload holds (``restore_tables``), so real values are never
+overwritten by made-up ones.
 
-Pure: callers pass the submission history (``Store.submissions()``), the store's
-history of versions (``Store.history()``) or a ``Portfolio``.
+Pure: callers pass the submission history (``Store.submissions()``), the store's history
+of versions (``Store.history()``) and a ``Portfolio``.
 """
 
 from __future__ import annotations
@@ -17,35 +19,34 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from linkdash import catalogue
+from linkdash.portfolio import Portfolio, is_illustrative
 
 DEMO_KIND = "demo"  # as linkdash.demo.DEMO_KIND (kept here so this module imports nothing heavy)
 
 
 @dataclass(frozen=True)
 class Illustrative:
+    any: bool = False  # the data shown is illustrative (``portfolio.is_illustrative``)
     demo_ids: tuple[int, ...] = ()  # live demo submissions, newest first
     real_ids: tuple[int, ...] = ()  # live uploads, newest first
     removed_ids: tuple[int, ...] = ()  # demo submissions rolled back
 
     @property
-    def any(self) -> bool:
-        """Some of the data shown is illustrative."""
-        return bool(self.demo_ids)
-
-    @property
     def mixed(self) -> bool:
         """Illustrative data beside real uploads."""
-        return bool(self.demo_ids) and bool(self.real_ids)
+        return self.any and bool(self.real_ids)
 
     @property
     def only(self) -> bool:
-        return bool(self.demo_ids) and not self.real_ids
+        return self.any and not self.real_ids
 
 
-def state(submissions: pd.DataFrame | None) -> Illustrative:
-    """What of the history is illustrative (see the module docstring)."""
+def state(submissions: pd.DataFrame | None, portfolio: Portfolio | None) -> Illustrative:
+    """Illustrative or not (``portfolio.is_illustrative``), and what the history holds:
+    live demo submissions, live uploads, demo submissions rolled back."""
+    shown = portfolio is not None and is_illustrative(portfolio)
     if submissions is None or submissions.empty or "kind" not in submissions.columns:
-        return Illustrative()
+        return Illustrative(shown)
     kind = submissions["kind"].astype(str)
     live = submissions["status"].astype(str) != "rolled_back"
     ids = submissions["id"].astype(int)
@@ -53,14 +54,8 @@ def state(submissions: pd.DataFrame | None) -> Illustrative:
     def newest(mask) -> tuple[int, ...]:
         return tuple(sorted((int(i) for i in ids[mask]), reverse=True))
 
-    return Illustrative(newest((kind == DEMO_KIND) & live), newest((kind == "upload") & live),
+    return Illustrative(shown, newest((kind == DEMO_KIND) & live), newest((kind == "upload") & live),
                         newest((kind == DEMO_KIND) & ~live))
-
-
-def is_illustrative(submissions: pd.DataFrame | None) -> bool:
-    """True while a demo submission is live: the pages, the deck and the report say
-    "illustrative demo data"."""
-    return state(submissions).any
 
 
 @dataclass

@@ -116,6 +116,7 @@ KIND_WORDS: dict[str, tuple[str, str]] = {
     "money_both_given": ("amount given in both currencies", "amounts given in both currencies"),
     "volume_unit_missing": ("volume without its unit", "volumes without their unit"),
     "outlier": ("outlier", "outliers"),
+    "outliers_not_listed": ("count of further outliers", "counts of further outliers"),
     "duplicate_file": ("file sent before", "files sent before"),
 }
 
@@ -185,17 +186,25 @@ class GroupedProblems:
 def _groups(problems: list[Problem], known) -> list[ProblemGroup]:
     by_code: dict[str, list[Problem]] = {}
     for p in problems:
-        by_code.setdefault(p.code, []).append(p)
-    out = []
+        # the outliers past the listed ones are counted in one warning: it joins their group
+        by_code.setdefault("outlier" if p.code == "outliers_not_listed" else p.code, []).append(p)
+    out, size = [], {}
     for code, items in by_code.items():
-        per = Counter(pilot_of(p, known) for p in items)
+        rest = [p for p in items if p.code == "outliers_not_listed"]
+        listed_items = [p for p in items if p.code != "outliers_not_listed"]
+        per = Counter(pilot_of(p, known) for p in listed_items)
         no_pilot = per.pop(None, 0)
         pilots = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))
-        title = kind_words(code, len(items))
-        if pilots:
+        n_rest = sum(int(p.value) for p in rest if isinstance(p.value, (int, float)))
+        title = kind_words(code, len(listed_items) + n_rest)
+        if n_rest:
+            title += f" (the {len(listed_items):,} farthest listed, in {counted(len(pilots), 'pilot')})"
+        elif pilots:
             title += f" in {counted(len(pilots), 'pilot')}"
-        out.append(ProblemGroup(code, items[0].severity, items, pilots, no_pilot, title))
-    out.sort(key=lambda g: -len(g.problems))  # stable: same count keeps the report's order
+        group = ProblemGroup(code, items[0].severity, rest + listed_items, pilots, no_pilot, title)
+        size[id(group)] = len(listed_items) + n_rest
+        out.append(group)
+    out.sort(key=lambda g: -size[id(g)])  # stable: same count keeps the report's order
     return out
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from linkdash import catalogue
-from linkdash.portfolio import Filter, Portfolio
+from linkdash.portfolio import Filter, Portfolio, is_illustrative
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -435,15 +435,19 @@ def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = T
 # --- the demo badge -----------------------------------------------------------------
 
 def illustrative_state(submissions: pd.DataFrame | None = None):
-    """``illustrative.state`` of the history (one answer for every page)."""
+    """``illustrative.state``: whether what is shown is illustrative (the portfolio's mark,
+    ``portfolio.is_illustrative``, the deck's and the report's answer too), mixed with
+    real uploads, and which demo submissions are live."""
     from linkdash import illustrative
 
-    return illustrative.state(load_submissions() if submissions is None else submissions)
+    return illustrative.state(load_submissions() if submissions is None else submissions,
+                              load_portfolio())
 
 
-def is_demo_data(submissions: pd.DataFrame | None = None) -> bool:
-    """True while a demo submission (kind ``demo``) is live: ``illustrative.is_illustrative``."""
-    return illustrative_state(submissions).any
+def is_demo_data() -> bool:
+    """True when the current data is the illustrative demo data: ``portfolio.is_illustrative``,
+    the answer the deck and the report give too."""
+    return is_illustrative(load_portfolio())
 
 
 def demo_badge(where: str = "sidebar") -> bool:
@@ -1370,7 +1374,7 @@ def _remove_illustrative(actor) -> tuple[bool, str]:
     from linkdash import illustrative, submit
 
     store = get_store()
-    ill = illustrative.state(store.submissions())
+    ill = illustrative.state(store.submissions(), None)  # only its live demo submissions count here
     plan = illustrative.removal(store.history(), ill)
     if plan.blocked:
         names = _pilot_display_names(plan.blocked)
@@ -1433,7 +1437,7 @@ def illustrative_offer(actor, *, key: str, restore: bool = False, only_mixed: bo
     if done is not None:
         (st.success if done[0] else st.error)(done[1])
     ill = illustrative_state()
-    if ill.any and (ill.mixed or not only_mixed):
+    if ill.any and ill.demo_ids and (ill.mixed or not only_mixed):
         with st.container(border=True, key=f"{key}_remove"):
             st.markdown("**Illustrative demo data** " + (
                 "is mixed with your real uploads." if ill.mixed else "is what the pages show now."))
@@ -1448,7 +1452,7 @@ def illustrative_offer(actor, *, key: str, restore: bool = False, only_mixed: bo
                          type="primary", icon=":material/delete_sweep:"):
                 st.session_state[ILLUSTRATIVE_RESULT] = _remove_illustrative(actor)
                 st.rerun()
-    elif restore and ill.removed_ids and actor.is_admin:
+    elif restore and not ill.demo_ids and ill.removed_ids and actor.is_admin:
         with st.container(border=True, key=f"{key}_restore"):
             st.markdown("**Illustrative demo data** was removed (it is in the history).")
             if st.button("Load it again where there is no real value", key=f"{key}_again",

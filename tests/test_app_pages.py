@@ -761,7 +761,7 @@ def test_removing_the_illustrative_data_is_a_rollback_that_can_be_loaded_again(d
     assert not at.exception, [e.value for e in at.exception]
     said = " ".join(s.value for s in at.success)
     assert "Removed the illustrative demo data (submission #1)" in said, said
-    assert not illustrative.is_illustrative(store.submissions())
+    assert not illustrative.state(store.submissions(), store.load()).any
     assert not any("illustrative data are mixed" in w.value for w in at.warning)
     table = submissions_table(at).set_index("id")
     assert table.loc[1, "status"] == "rolled back by #3"
@@ -774,7 +774,7 @@ def test_removing_the_illustrative_data_is_a_rollback_that_can_be_loaded_again(d
     back = stored(demo_url)
     assert len(back.pilots) == 13
     assert back.pilots.set_index("pilot_id").loc["KEN-DAIRY", "site"] == "Real site"
-    assert illustrative.state(store.submissions()).mixed
+    assert illustrative.state(store.submissions(), store.load()).mixed
 
 
 def submissions_table(at: AppTest) -> pd.DataFrame:

@@ -88,15 +88,27 @@ def test_the_command_line_prints_errors_then_each_kind_of_warning_under_its_titl
 
 
 def test_every_problem_code_has_words_and_a_count_reads_as_a_sentence():
-    from linkdash.rules import PROBLEM_CODES
+    from linkdash.problems import CODES
 
-    for code in [*PROBLEM_CODES, "duplicate_file"]:
+    for code in CODES:
         assert code in reporting.KIND_WORDS, code
         one, many = reporting.KIND_WORDS[code]
         assert "_" not in one + many, code
     assert reporting.kind_words("outlier", 1) == "1 outlier"
     assert reporting.kind_words("outlier", 312) == "312 outliers"
     assert reporting.kind_words("unknown_column", 2) == "2 ignored columns"
+
+
+def test_outliers_past_the_listed_ones_are_counted_in_their_group():
+    listed = [Problem("outlier", "warning", "Indicators", f"C{i}", 9.0,
+                      f"Households reached for {pid} 2018-Q4 is 9, far from ...")
+              for i, pid in enumerate(["KEN-DAIRY", "KEN-DAIRY", "UGA-DAIRY"], start=2)]
+    rest = Problem("outliers_not_listed", "warning", "Indicators", None, 4000,
+                   "4,000 more values (of 9 pilots) are far from their earlier quarters; ...")
+    grouped = reporting.group_problems([], [*listed, rest], {"KEN-DAIRY", "UGA-DAIRY"})
+    (g,) = grouped.warning_groups
+    assert g.title == "4,003 outliers (the 3 farthest listed, in 2 pilots)"
+    assert g.problems[0] is rest and g.pilots == [("KEN-DAIRY", 2), ("UGA-DAIRY", 1)]
 
 
 def test_a_problem_names_its_pilot_only_when_it_is_a_known_one():
@@ -227,7 +239,7 @@ def test_the_history_says_statuses_and_kinds_in_words(store):
 # --- illustrative data: one answer, removed and loaded again ---------------------------
 
 def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
-    ill = illustrative.state(store.submissions())
+    ill = illustrative.state(store.submissions(), store.load())
     assert ill.any and ill.only and not ill.mixed and ill.demo_ids == (1,)
     data = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "site"],
                                   ["KEN-DAIRY", "Kenya dairy cows", "Kenya", "dairy_cow", "Real site"]],
@@ -235,14 +247,14 @@ def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
                                       ["KEN-DAIRY", "2018-Q4", 1500]]})
     real = submit.import_file(store, data, "real.xlsx", actor=ADMIN)
     assert real.ok and real.submission_id == 2
-    ill = illustrative.state(store.submissions())
+    ill = illustrative.state(store.submissions(), store.load())
     assert ill.mixed and ill.real_ids == (2,)
     plan = illustrative.removal(store.history(), ill)
     assert plan.possible, plan.blocked
     rb = submit.rollback(store, 1, actor=ADMIN)
     assert rb.ok
     after = store.load()
-    assert not illustrative.is_illustrative(store.submissions())
+    assert not illustrative.state(store.submissions(), store.load()).any
     # the real values stay; the made-up ones are gone
     ken = after.indicators[(after.indicators["pilot_id"] == "KEN-DAIRY")]
     assert ken.set_index(["quarter", "indicator"])["value"].to_dict() == {("2018-Q4", "households_reached"): 1500.0}
@@ -260,12 +272,12 @@ def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
     assert back.indicators.set_index(["pilot_id", "quarter", "indicator"]).loc[
         ("KEN-DAIRY", "2018-Q4", "households_reached"), "value"] == 1500.0
     assert len(back.pilots) == 13
-    assert illustrative.state(store.submissions()).mixed
+    assert illustrative.state(store.submissions(), store.load()).mixed
 
 
 def test_removing_the_illustrative_data_is_held_back_when_real_values_need_its_pilots(store):
     submit.import_file(store, xlsx_bytes({"Indicators": [
         ["Pilot ID", "Quarter", "Households reached"], ["UGA-DAIRY", "2019-Q1", 1000]]}),
         "real.xlsx", actor=ADMIN)
-    plan = illustrative.removal(store.history(), illustrative.state(store.submissions()))
+    plan = illustrative.removal(store.history(), illustrative.state(store.submissions(), store.load()))
     assert plan.blocked == ["UGA-DAIRY"] and not plan.possible
