@@ -1393,8 +1393,10 @@ def _remove_illustrative(actor) -> tuple[bool, str]:
     removed = sum(r.removed for r in done)
     kept = sum(len(r.kept) for r in done)
     ids = ", ".join(f"#{r.rolled_back}" for r in done)
-    return True, (f"Removed the illustrative demo data (submission {ids}): {removed:,} made-up "
-                  f"values are gone" + (f", {kept:,} that real uploads changed are kept" if kept else "")
+    return True, (f"Removed the illustrative demo data (submission {ids}): "
+                  + (f"{removed:,} made-up values are gone" if removed != 1 else "1 made-up value is gone")
+                  + ((f", {kept:,} that real uploads changed are kept" if kept != 1
+                      else ", 1 that a real upload changed is kept") if kept else "")
                   + ". It stays in the history: **Load it again** below brings back what no real "
                     "upload holds.")
 

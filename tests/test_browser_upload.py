@@ -130,3 +130,37 @@ def test_the_preview_says_what_the_file_covers_and_the_commit_links_to_its_quart
             ".st-key-illustrative_banner").inner_text()
         assert not bs.exceptions_on_page(page), app.output()[-3000:]
         page.context.close()
+
+
+def test_the_illustrative_data_is_removed_from_the_submissions_page(browser):
+    """A real upload beside the illustrative data: the banner says they are mixed; the
+    Submissions page removes the illustrative part (a rollback, listed at once)."""
+    from linkdash import access, submit
+    from linkdash.store import Store
+    from tests.workbook_builder import xlsx_bytes
+
+    b, blocked = browser
+    with bs.running_app(with_demo=True) as app:
+        store = Store.open(app.db_url)
+        real = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "site"],
+                                      ["KEN-DAIRY", "Kenya dairy cows", "Kenya", "dairy_cow", "Real site"]],
+                           "Indicators": [["Pilot ID", "Quarter", "Households reached"],
+                                          ["KEN-DAIRY", "2019-Q1", 1500]]})
+        assert submit.import_file(store, real, "real.xlsx", actor=access.local_admin("t")).ok
+        store.close()
+        page = bs.new_offline_page(b, blocked, width=1280, height=720)
+        page.goto(app.url + "/submissions")
+        bs.wait_for_app(page)
+        assert "Real and illustrative data are mixed" in page.locator(".st-key-illustrative_banner").inner_text()
+        box = page.locator(".st-key-submissions_illustrative_remove")
+        box.get_by_text("Yes, remove the illustrative data").click()
+        bs.wait_for_app(page)
+        box.get_by_role("button", name="Remove the illustrative data").click()
+        page.get_by_text(re.compile(r"Removed the illustrative demo data \(submission #1\)")).wait_for(
+            timeout=120_000)
+        bs.wait_for_app(page)
+        assert page.locator(".st-key-illustrative_banner").count() == 0
+        assert page.locator(".st-key-submissions_illustrative_restore").count() == 1
+        assert not bs.exceptions_on_page(page), app.output()[-3000:]
+        bs.screenshot(page, "submissions_after_removal_1280x720")
+        page.context.close()
