@@ -1085,8 +1085,8 @@ class Store:
             conn.execute(sa.update(s).where(s.c.id == submission_id)
                          .values(status="rolled_back", rolled_back_by=rb_id))
         msg = (f"Rolled back submission {submission_id} as submission {rb_id}: "
-               f"{restored} value(s) restored, {removed} removed, {len(kept)} kept "
-               "because a later submission changed them.")
+               f"{restored:,} {'value' if restored == 1 else 'values'} restored, {removed:,} removed"
+               + (f", {len(kept):,} kept because a later submission changed them." if kept else "."))
         return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
 
 
