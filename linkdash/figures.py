@@ -166,7 +166,7 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
         for c in PILOT_COLUMNS}
     codes = catalogue.numeric_indicators()
     if quarter is not None and not wide.empty:
-        wq = wide[wide["quarter"] == quarter].set_index("pilot_id")
+        wq = wide.iloc[_wide_rows_of(portfolio, wide).get(quarter, [])].set_index("pilot_id")
         wq = wq[~wq.index.duplicated()].reindex(pd.Index(ids, dtype=object))
     else:
         wq = pd.DataFrame(index=pd.Index(ids, dtype=object), columns=[*codes, "volume_unit"])
@@ -193,6 +193,29 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
         data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li], dtype="Int64")
         data["income_to_living_income"] = data["income_avg_usd"] / data["living_income_usd"]
     return pd.DataFrame(data)
+
+
+def _wide_rows_of(portfolio: Portfolio, wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """quarter -> positions of its rows in ``wide`` (the portfolio's ``indicators_wide``,
+    whose rows are always in the same order), found once per portfolio instead of by
+    comparing every row once per quarter."""
+    got = portfolio._memo.get("wide_rows_of")
+    if got is None or got[0] != len(wide):
+        codes, uniques = pd.factorize(wide["quarter"].to_numpy(dtype=object))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        got = portfolio._memo["wide_rows_of"] = (
+            len(wide), {q: order[bounds[i]:bounds[i + 1]] for i, q in enumerate(uniques.tolist())})
+    return got[1]
+
+
+def _per_portfolio(portfolio: Portfolio, key: tuple, make) -> pd.DataFrame:
+    """A table computed once per portfolio and key (the trend charts of one page and
+    filter ask for the same quarters); each caller gets its own copy."""
+    memo = portfolio._memo.setdefault("tables", {})
+    if key not in memo:
+        memo[key] = make()
+    return memo[key].copy()
 
 
 def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
@@ -312,11 +335,14 @@ def income_against_living_income(rows: pd.DataFrame) -> dict:
 def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
     """``income_against_living_income`` for each quarter of ``qs``: columns ``quarter,
     income, benchmark, ratio, gap, pilots``."""
-    wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
-    bench = _benchmarks_by_country(portfolio.benchmarks)
-    rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
-            for q in qs]
-    return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+    def make() -> pd.DataFrame:
+        wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
+        bench = _benchmarks_by_country(portfolio.benchmarks)
+        rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
+                for q in qs]
+        return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+
+    return _per_portfolio(portfolio, ("income_against_living_income_by_quarter", tuple(qs)), make)
 
 
 def share_above_living_income(rows: pd.DataFrame) -> float | None:
@@ -456,13 +482,17 @@ def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
     if quarter_list is None:
         qs = p.reported_counts().columns
         quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
-    wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
-    records = []
-    for q in quarter_list:
-        rec = {"quarter": q}
-        rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q, bench)))
-        records.append(rec)
-    return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
+
+    def make() -> pd.DataFrame:
+        wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
+        records = []
+        for q in quarter_list:
+            rec = {"quarter": q}
+            rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q, bench)))
+            records.append(rec)
+        return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
+
+    return _per_portfolio(p, ("figures_by_quarter", tuple(quarter_list)), make)
 
 
 def reporting_grid(portfolio: Portfolio, quarter_list: list[str] | None = None) -> pd.DataFrame:

@@ -73,6 +73,13 @@ def is_illustrative(portfolio: "Portfolio") -> bool:
     return bool(len(b)) and bool((b["source"].astype(str) == ILLUSTRATIVE_SOURCE).any())
 
 
+# What is memoised on a portfolio and depends on its indicator rows alone: a part that
+# keeps every indicator row shares these (anything that also depends on the pilots, such
+# as a table with one row per pilot, is not shared). figures.py keeps the last two.
+INDICATOR_VIEWS = frozenset({"indicator_codes", "indicators_wide", "quarters", "reported_counts",
+                             "pilot_codes:indicators", "value_counts", "wide_rows_of"})
+
+
 @dataclass(frozen=True)
 class Portfolio:
     pilots: pd.DataFrame = field(default_factory=lambda: empty_frame("pilots"))
@@ -170,8 +177,7 @@ class Portfolio:
         )
         self._derive_views(part, ids)
         if len(indicators) == len(self.indicators):  # the same indicator rows: the same views
-            object.__setattr__(part, "_memo", {k: v for k, v in self._memo.items() if k != "parts"
-                                               and not (k.startswith("pilot_codes:") and k != "pilot_codes:indicators")})
+            object.__setattr__(part, "_memo", {k: v for k, v in self._memo.items() if k in INDICATOR_VIEWS})
         parts[flt] = part
         while len(parts) > self.PARTS_KEPT:
             try:

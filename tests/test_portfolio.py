@@ -85,3 +85,22 @@ def test_a_part_is_made_once_and_all_pilots_is_the_whole(portfolio):
     for chain in catalogue.VALUE_CHAINS:
         portfolio.filtered(Filter(value_chains=(chain,)))
     assert len(portfolio._memo["parts"]) <= Portfolio.PARTS_KEPT
+
+
+def test_a_part_with_every_indicator_row_keeps_its_own_pilot_tables():
+    """A pilot without any indicator value filtered out: the part has every indicator row
+    (and shares those views) but fewer pilots, and its per-pilot figures say so."""
+    from linkdash import figures
+
+    tables = generate.generate_tables(6, 4)
+    reporting = tuple(tables["Pilots"]["pilot_id"])
+    silent = tables["Pilots"].iloc[[0]].assign(pilot_id="ZZZ-SILENT01")
+    tables["Pilots"] = pd.concat([tables["Pilots"], silent], ignore_index=True)
+    whole = demo.portfolio_from_tables(tables)
+    before = figures.figures_by_quarter(whole)  # memoised on the whole
+    part = whole.filtered(Filter(pilots=reporting))
+    assert len(part.indicators) == len(whole.indicators) and len(part.pilots) == len(whole.pilots) - 1
+    pd.testing.assert_frame_equal(part.indicators_wide(), whole.indicators_wide())
+    after = figures.figures_by_quarter(part)
+    assert int(before["pilots_total"].iloc[-1]) == len(whole.pilots)
+    assert int(after["pilots_total"].iloc[-1]) == len(part.pilots)
