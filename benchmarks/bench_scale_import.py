@@ -111,9 +111,12 @@ def child(method: str, path: str, repeat: int, pilots: int, quarters: int) -> di
 
         if method.endswith("sqlite"):
             url = scale_data.sqlite_store(pilots, quarters)
-        else:
-            url, schema = scale_data.postgres_store(pilots, quarters)
+        else:  # filled by another process, so this one's peak is the load's
+            url, schema = scale_data.new_postgres_schema()
             cleanup.append(schema)
+            subprocess.run([sys.executable, "-m", "linkdash", "--db", url, "generate", "--pilots",
+                            str(pilots), "--quarters", str(quarters), "--load", "--as-admin"],
+                           cwd=ROOT, check=True, capture_output=True)
         store = Store.open(url)
 
         def once():

@@ -1108,7 +1108,9 @@ def _indicator_frame(conn: Connection, query, names: list[str], cols: dict[str, 
     floats = [cols[c] == "float" for c in names]
     codes_of: list[dict] = [{None: 0} for _ in names]  # text -> code; 0 is None
     parts: list[list[np.ndarray]] = [[] for _ in names]
-    cur = conn.connection.driver_connection.cursor()
+    raw = conn.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so the client holds one batch, not the whole result
+    cur = raw.cursor(name="linkdash_load") if conn.dialect.name == "postgresql" else raw.cursor()
     try:
         cur.execute(sql)
         while True:
