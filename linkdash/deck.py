@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import pandas as pd
 from pptx import Presentation
@@ -32,10 +33,31 @@ from pptx.util import Emu, Inches, Pt
 
 from linkdash import catalogue, figures, quarters, style
 from linkdash.portfolio import Filter, Portfolio
-from linkdash.story import (APP_NAME, DEMO_NOTICE, INCLUSIVENESS, MAP_FIGURE, PARTS, PROGRESS_STATES, Story,
-                            fmt_date, income_series, inclusiveness_series, lesson_groups, nbmp_pilot_count,
-                            nbmp_series, notes, pilot_income_series, pilot_kicker, pilot_order, pilot_summary,
-                            pilot_targets, progress_series, resolve, sales_series, shorten)
+from linkdash.story import (
+    APP_NAME,
+    DEMO_NOTICE,
+    INCLUSIVENESS,
+    MAP_FIGURE,
+    PARTS,
+    PROGRESS_STATES,
+    Story,
+    fmt_date,
+    inclusiveness_series,
+    income_series,
+    lesson_groups,
+    nbmp_pilot_count,
+    nbmp_series,
+    notes,
+    pilot_income_series,
+    pilot_kicker,
+    pilot_order,
+    pilot_summary,
+    pilot_targets,
+    progress_series,
+    resolve,
+    sales_series,
+    shorten,
+)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 Progress = Callable[[float, str], None]

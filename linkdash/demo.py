@@ -290,7 +290,7 @@ def _targets(pilots: list[dict], ind: pd.DataFrame) -> list[dict]:
         first_q = mine["quarter"].min()
 
         def base(code: str) -> float | None:
-            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]
+            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]  # noqa: B023 (used in this iteration)
             return float(s.iloc[0]) if len(s) else None
 
         prof = PROFILES[pid]

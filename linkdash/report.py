@@ -166,7 +166,8 @@ FIT_JS = """
   window.addEventListener('resize', function () { clearTimeout(timer); timer = setTimeout(all, 150); });
   if (document.readyState === 'complete') all(); else window.addEventListener('load', all);
 })();
-""" % {"narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
+""" % {  # noqa: UP031 (the JavaScript is full of braces)
+       "narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
        "top": style.TITLE_TOP_PX, "gap": style.TITLE_GAP_PX}
 
 _SECTION_LABELS = {"figures": "Portfolio figures", "map": "Map", "progress": "Progress through the learning cycle",

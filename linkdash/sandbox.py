@@ -35,10 +35,11 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.connection import wait
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_SECONDS = 60.0
 DEFAULT_MEMORY_MB = 1500
@@ -54,7 +55,7 @@ class Limits:
     memory_mb: int = DEFAULT_MEMORY_MB
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         def num(name: str, default: float) -> float:
             try:
                 v = float(os.environ.get(name, ""))

@@ -532,8 +532,8 @@ def _pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
         if value is not None and target is not None:
             b = base if base is not None else 0.0
             progress = (value - b) / (target - b) if target != b else None
-        fmt = (lambda v: "no data" if v is None else
-               style.fmt_usd(v) if code.endswith("_usd") else f"{v:,.0f}")
+        def fmt(v: float | None, usd: bool = code.endswith("_usd")) -> str:
+            return "no data" if v is None else style.fmt_usd(v) if usd else f"{v:,.0f}"
         rows.append({"indicator": code, "label": label, "value": value, "quarter": q, "baseline": base,
                      "target": target,
                      "target_quarter": None if style.is_missing(r.target_quarter) else str(r.target_quarter),

@@ -100,7 +100,7 @@ def visible_controls(s: str) -> str:
 def show_value(v: Any, limit: int = 60) -> str:
     """A cell's value for a message: numbers as written, long text cut."""
     text = _show(v) if not isinstance(v, str) else f'"{v}"'
-    return text if len(text) <= limit else text[:limit] + '..."' 
+    return text if len(text) <= limit else text[:limit] + '..."'
 
 
 def parse_number(v: Any) -> Parsed:

@@ -93,7 +93,7 @@ class SheetTable:
             return self.rows_below
         return len(next(iter(self.columns_raw.values()))) if self.columns_raw else 0
 
-    def slim(self, *, keep_raw: bool = False) -> "SheetTable":
+    def slim(self, *, keep_raw: bool = False) -> SheetTable:
         """The same sheet without its cell grid (and without the raw cells unless
         ``keep_raw``): what the rules need once the cells are typed, small enough to
         send from the isolated reader to the server."""

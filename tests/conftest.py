@@ -195,7 +195,7 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], *, headers: str = "codes",
         def head(c):
             if headers == "labels":
                 try:
-                    return sheet.column(c).header
+                    return sheet.column(c).header  # noqa: B023 (used in this iteration)
                 except KeyError:
                     return c
             return c

@@ -463,8 +463,6 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
 # --- pilot slides: the chart that answers the pilot's question ----------------------------------
 
 def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
-    from linkdash import presenting
-
     told = story.resolve(portfolio, as_of=AS_OF)
     slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
     chart = _chart(slide)
@@ -543,8 +541,6 @@ def test_one_answer_to_is_this_illustrative_data(portfolio):
 
 
 def test_long_lessons_are_shortened_at_a_word():
-    from linkdash import presenting
-
     text = "word " * 100
     short, cut = story.shorten(text, 50)
     assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from linkdash import catalogue, figures, quarters
-from linkdash.demo import (DEMO_FILENAME, demo_command, demo_file_bytes, demo_portfolio, demo_tables,
-                           portfolio_from_tables)
+from linkdash.demo import (
+    DEMO_FILENAME,
+    demo_command,
+    demo_file_bytes,
+    demo_portfolio,
+    demo_tables,
+    portfolio_from_tables,
+)
 from linkdash.portfolio import Filter
 
 END_2018 = dt.date(2018, 12, 31)

@@ -12,7 +12,6 @@ import types
 import zipfile
 
 import openpyxl
-
 import pandas as pd
 import pytest
 
@@ -53,8 +52,6 @@ def test_xlsx_export_reimports_with_no_change(store, tmp_path, capsys):
 
 
 def test_xlsx_export_into_an_empty_store_restores_everything(store, store_url, tmp_path):
-    from linkdash.store import Store
-
     _demo_store(store)
     before = store.load()
     data = exports.export_xlsx_bytes(before)

@@ -301,7 +301,7 @@ def test_concurrent_commits_that_conflict_store_exactly_one(store):
         t.join()
     ok = [n for n, r in results.items() if r.ok]
     assert len(ok) == 1 and [p.code for r in results.values() for p in r.errors] == ["conflict"]
-    p = store.load()
+    store.load()
     women, total = _value(store, code="participants_women"), _value(store, code="participants_total")
     assert women <= total
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_charts import make_portfolio  # the small portfolio with gaps
 
 from linkdash import charts, figures, maps, style
 from linkdash.portfolio import Filter, Portfolio
-from test_charts import make_portfolio  # the small portfolio with gaps
 
 
 @pytest.fixture(scope="module")

@@ -335,7 +335,6 @@ def _demo_resend(factor: float, today=dt.date(2019, 2, 1)):
     """The demo portfolio, and a workbook resending every quarter of every pilot with
     every number times ``factor`` (scores and units as they are)."""
     from linkdash import catalogue, demo
-    from tests.conftest import workbook_bytes
 
     tables = demo.demo_tables(today=today)
     cur = demo.portfolio_from_tables(tables)

@@ -251,7 +251,7 @@ def test_submissions_list_and_file(store):
     assert (first.new, first.changed, first.unchanged) == (sample_counts(), 0, 0)
     assert subs.iloc[0].changed == 4
     assert first.created_at.tzinfo is not None
-    assert abs((dt.datetime.now(dt.timezone.utc) - first.created_at).total_seconds()) < 120
+    assert abs((dt.datetime.now(dt.UTC) - first.created_at).total_seconds()) < 120
     assert store.submission_file(a.submission_id) == ("a.xlsx", b"AAA")
     assert store.submission_file(999) is None
 

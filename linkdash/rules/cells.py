@@ -43,12 +43,12 @@ def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarra
     hi = max(t.columns[c] for c in inside) + 1
     block = grid[:, lo:hi]  # a view: no copy
     types = _TYPE(block)
-    isnum = types == float
+    isnum = types == float  # noqa: E721 (elementwise on an array of types)
     if isnum.all():
         nums = block.astype(float)
     else:
         other = ~isnum  # few cells (blank, text): the int test only there
-        isnum[other] = types[other] == int
+        isnum[other] = types[other] == int  # noqa: E721 (elementwise)
         nums = np.full(block.shape, np.nan)
         nums[isnum] = block[isnum].astype(float)
     return {c: (isnum[:, t.columns[c] - lo], nums[:, t.columns[c] - lo]) for c in inside}
@@ -69,7 +69,7 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
         out[:] = nums
     else:
         types = _TYPE(raw)
-        isnum = (types == float) | (types == int)
+        isnum = (types == float) | (types == int)  # noqa: E721 (elementwise)
         if isnum.all():
             out[:] = raw.astype(float)
         elif isnum.any():

@@ -44,7 +44,7 @@ class LongValues:
     indicator_idx: np.ndarray | None = None  # catalogue index of ``indicator`` (int)
 
     @classmethod
-    def empty(cls) -> "LongValues":
+    def empty(cls) -> LongValues:
         o = np.empty(0, dtype=object)
         return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0), np.empty(0, dtype=np.int64))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
+
 from linkdash import catalogue, countries, quarters, values
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Report
@@ -31,12 +33,7 @@ def _stored_rows(frame, key_cols: list[str]) -> dict[tuple, dict]:
     return out
 
 
-try:
-    import pandas as _pd
-
-    _NA = _pd.NA
-except Exception:  # pragma: no cover
-    _NA = object()
+_NA = pd.NA
 
 
 def _as_date(v: Any) -> dt.date | None:

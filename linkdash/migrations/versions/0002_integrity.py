@@ -22,8 +22,8 @@ cut to 2,000, and of two current rows with one key the older is marked supersede
 by the submission that wrote the newer. The column lists are frozen here.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002"
 down_revision = "0001"
@@ -105,7 +105,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table, (keys, floats, texts) in TABLES.items():
+    for table, (_keys, floats, texts) in TABLES.items():
         op.drop_index(f"uq_{table}_current", table_name=table)
         names = [f"ck_{table}_{c}_finite" for c in floats] + [f"ck_{table}_{c}_length" for c in texts]
         if dialect == "sqlite":
