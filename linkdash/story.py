@@ -171,7 +171,8 @@ def income_series(story: Story) -> pd.DataFrame:
         t = figures.pilot_quarter_table(story.view, q)
         both = t["income_avg_usd"].notna() & t["households_reached"].notna() & t["living_income_usd"].notna()
         hh = t.loc[both, "households_reached"]
-        bench = float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum()) if both.any() and hh.sum() > 0 else None
+        bench = (float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum())
+                 if both.any() and hh.sum() > 0 else None)
         inc = by_q.loc[q, "income_avg_usd"]
         rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
                      "living_income_usd": bench})
@@ -393,7 +394,8 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [PROGRESS_DEFINITION, d("milestones_completed"), d("milestones_overdue")])
     if part == "income":
         return notes_text(story, [d("income_avg_usd"), BENCHMARK_DEFINITION, d("share_above_living_income")],
-                          [f"Quarters up to {story.quarter_label}; a quarter without income reports is a gap."])
+                          [f"Quarters up to {story.quarter_label}; "
+                           "a quarter without income reports is a gap."])
     if part == "inclusiveness":
         return notes_text(story, [d(k) for k in (*INCLUSIVENESS, "women_share_leaders")],
                           ["Each pilot's bar is its own share (both numbers needed), shown with the "
@@ -402,7 +404,8 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [NBMP_DEFINITION] + [
             f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP])
     if part == "business":
-        return notes_text(story, [d("sales_usd"), SALES_DEFINITION], [f"Quarters up to {story.quarter_label}."])
+        return notes_text(story, [d("sales_usd"), SALES_DEFINITION],
+                          [f"Quarters up to {story.quarter_label}."])
     if part == "pilots":
         return pilot_notes(story, pilot_id)
     if part == "lessons":
@@ -422,8 +425,8 @@ def pilot_notes(story: Story, pilot_id: str) -> str:
     extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
              f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
     if figs:
-        extra.append("Values: " + "; ".join(f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}"
-                                            for k in PILOT_FIGURES))
+        extra.append("Values: " + "; ".join(
+            f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}" for k in PILOT_FIGURES))
     t = pilot_targets(story, pilot_id)
     if len(t):
         extra.append("Against targets: " + "; ".join(
@@ -469,7 +472,7 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
     tgt = _target(view, pilot_id, "income_avg_usd")
     wide = _wide_of(story, pilot_id)
     qs_data = sorted(wide.loc[wide.drop(columns=["pilot_id", "quarter"]).notna().any(axis=1), "quarter"])
-    starts = [q for q in (qs_data[:1] + ([tgt["baseline_quarter"]] if tgt and tgt.get("baseline_quarter") else []))]
+    starts = list(qs_data[:1] + ([tgt["baseline_quarter"]] if tgt and tgt.get("baseline_quarter") else []))
     if not starts or not story.quarter:
         return pd.DataFrame(columns=["quarter", "income_avg_usd", "living_income_usd"]), tgt
     qs = quarters.span(min(starts), story.quarter)

@@ -270,7 +270,8 @@ def write_template(path_or_buffer: str | Any | IO[bytes], portfolio: Portfolio |
             if key:
                 dv = DataValidation(type="list", formula1=f"={list_ref(key)}", allow_blank=True,
                                     showErrorMessage=col.type != "pilot_id",
-                                    errorStyle="warning", error=f"Use one of the listed {col.header.lower()} values",
+                                    errorStyle="warning",
+                                    error=f"Use one of the listed {col.header.lower()} values",
                                     errorTitle=col.header)
                 dv.add(f"{letter}2:{letter}{last_row}")
                 ws.add_data_validation(dv)

@@ -494,7 +494,8 @@ def _find_header(rows: list[list], lookup: dict[str, str]) -> tuple[int, int]:
     """-> (0-based header row, number of known columns), or (-1, best count)."""
     best = 0
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        n = len({lookup[h] for h in (catalogue.normalize_header(v) for v in row if isinstance(v, str)) if h in lookup})
+        found = (catalogue.normalize_header(v) for v in row if isinstance(v, str))
+        n = len({lookup[h] for h in found if h in lookup})
         if n >= 2:
             return r, n
         best = max(best, n)

@@ -43,7 +43,8 @@ def test_country_map_colours_countries_with_data_like_the_kpi_cards(pf):
     coloured = dict(zip(tr.locations, tr.z))
     assert set(coloured) == {"KEN", "SEN"}
     for c, z in coloured.items():
-        assert z == pytest.approx(figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"])
+        expected = figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"]
+        assert z == pytest.approx(expected)
     assert "2017" in fig.layout.title.text
 
 

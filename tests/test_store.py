@@ -247,7 +247,8 @@ def test_submissions_list_and_file(store):
     assert list(subs.columns[:9]) == ["id", "kind", "filename", "user", "created_at", "status",
                                       "new", "changed", "unchanged"]
     first = subs.iloc[1]
-    assert (first.kind, first.filename, first.user, first.status) == ("upload", "a.xlsx", "a@x.org", "committed")
+    assert ((first.kind, first.filename, first.user, first.status)
+            == ("upload", "a.xlsx", "a@x.org", "committed"))
     assert (first.new, first.changed, first.unchanged) == (sample_counts(), 0, 0)
     assert subs.iloc[0].changed == 4
     assert first.created_at.tzinfo is not None

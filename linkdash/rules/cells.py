@@ -128,10 +128,12 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
                  lambda v, f: f"{label} is a score from 1 to 5, found {_show(f)}: write 1, 2, 3, 4 or 5.")
         elif ctype == "lat":
             flag((out < -90) | (out > 90), "latitude_range",
-                 lambda v, f: f"Latitude {_show(f)} is not between -90 and 90: write decimal degrees (e.g. -0.42).")
+                 lambda v, f: f"Latitude {_show(f)} is not between -90 and 90: "
+                              "write decimal degrees (e.g. -0.42).")
         elif ctype == "lon":
             flag((out < -180) | (out > 180), "longitude_range",
-                 lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: write decimal degrees (e.g. 36.95).")
+                 lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: "
+                              "write decimal degrees (e.g. 36.95).")
         elif ctype == "year":
             flag((out < 1900) | (out > 2100), "bad_year",
                  lambda v, f: f"{_plain(f)} is not a year: write a year like 2017.")

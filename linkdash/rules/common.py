@@ -53,7 +53,8 @@ def duplicate_keys(p: ParsedSheet, report: Report) -> set[int]:
     return dups
 
 
-def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *, known_required: bool = True) -> set[int]:
+def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *,
+                     known_required: bool = True) -> set[int]:
     """Unknown pilots and pilots outside the user's scope. -> rows to drop."""
     drop: set[int] = set()
     ids = p.values["pilot_id"]
