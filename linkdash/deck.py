@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 from pptx import Presentation
@@ -58,6 +58,9 @@ from linkdash.story import (
     sales_series,
     shorten,
 )
+
+if TYPE_CHECKING:
+    from pptx.presentation import Presentation as Deck
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 Progress = Callable[[float, str], None]
@@ -428,7 +431,7 @@ def _map_legend(slide, smap, left: int, top: int, width: int) -> None:
         bar_h, bar_w, steps = Inches(2.0) - Inches(0.3) * lines, Inches(0.3), 34
         cuts = [y + int(bar_h * i / steps) for i in range(steps + 1)]
         # each step overlaps the next by a pixel: no seams
-        bar = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525),
+        bar: list[tuple] = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525),
                 sc.color(sc.zmax - (sc.zmax - sc.zmin) * (i + 0.5) / steps), None, 0) for i in range(steps)]
         bar.append((_RECT, left, y, bar_w, bar_h, None, "#888888", int(Pt(0.75))))
         for value, _ in sc.ticks:
@@ -786,7 +789,7 @@ def _pilot_income_chart(slide, series: pd.DataFrame, tgt: dict | None, box) -> N
     data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
     data.categories = [f"{quarters.label(q).split()[0]} '{quarters.label(q).split()[1][2:]}" for q in qs]
     data.add_series("Average household income", _vals(series["income_avg_usd"]))
-    looks = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
+    looks: list[tuple] = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
     if tgt and tgt.get("baseline") is not None:
         data.add_series(f"Baseline {style.fmt_usd(tgt['baseline'])}", [float(tgt["baseline"])] * len(qs))
         looks.append((style.REFERENCE_COLOR, 2, MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.NONE))
@@ -839,7 +842,8 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
         # as many groups as fit, counted cautiously (a rendered slide must never run into
         # its footer): ~82 characters a line at 20pt, ~0.37 inch a line, the paragraphs'
         # spacing, and one line kept for "N more in the speaker notes"
-        budget, used, shown = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37) - 1, 0.0, []
+        budget, used = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37) - 1, 0.0
+        shown: list[tuple[str, str]] = []
         for g in groups:
             head = f"{', '.join(g['pilots'])} ({g['kind']}, {quarters.label(g['quarter'])})"
             body = _clip(g["lesson"], 260)
@@ -866,7 +870,7 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True, progress: Progress | None = None) -> Presentation:
+               with_map: bool = True, progress: Progress | None = None) -> Deck:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (``portfolio.is_illustrative``). ``with_map`` False leaves the map out (the slide then says
     where the map is). ``progress(done, text)`` is called as the deck is made (``done``

@@ -526,6 +526,7 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
             countries.append(MapArea(r.country, str(r.name), style.NO_DATA_FILL, "#909090", 1.0,
                                      rings[r.country], f"{r.name}: {label} {style.NO_DATA}"))
         else:
+            assert scale is not None  # a value makes the scale
             countries.append(MapArea(r.country, str(r.name), scale.color(r.value), "#505050", 1.0,
                                      rings[r.country], f"{r.name}: {label} {r.text}"))
     names = country_names()

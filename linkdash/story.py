@@ -165,7 +165,7 @@ def income_series(story: Story) -> pd.DataFrame:
     households reached) and the living-income benchmark weighted the same way (each
     reporting pilot's country benchmark for the quarter's year x its households)."""
     qs = trend_quarters(story)
-    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else None
+    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else pd.DataFrame()
     rows = []
     for q in qs:
         t = figures.pilot_quarter_table(story.view, q)
@@ -407,6 +407,8 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [d("sales_usd"), SALES_DEFINITION],
                           [f"Quarters up to {story.quarter_label}."])
     if part == "pilots":
+        if pilot_id is None:
+            raise ValueError("the notes of a pilot's slide need its pilot_id")
         return pilot_notes(story, pilot_id)
     if part == "lessons":
         full = [f"{', '.join(g['pilots'])} ({g['kind']}, {g['quarter']}): {g['lesson']}"
@@ -484,8 +486,9 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
     for q in qs:
         inc = wide["income_avg_usd"].get(q) if "income_avg_usd" in wide else None
         li = figures._benchmark(bench, country, quarters.split(q)[0])[0] if country else None
-        rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
-                     "living_income_usd": None if style.is_missing(li) else float(li)})
+        rows.append({"quarter": q,
+                     "income_avg_usd": None if inc is None or style.is_missing(inc) else float(inc),
+                     "living_income_usd": None if li is None or style.is_missing(li) else float(li)})
     return pd.DataFrame(rows), tgt
 
 

@@ -252,7 +252,7 @@ def write_template(path_or_buffer: str | Any | IO[bytes], portfolio: Portfolio |
             columns += [c for c in sheet.optional_columns if c.code == "currency"]
         elif sheet.name == "Pilots":
             columns += list(sheet.optional_columns)
-        rows = _sheet_rows(sheet.name, portfolio) if export else []
+        rows = _sheet_rows(sheet.name, portfolio) if portfolio is not None else []
         last_row = max(len(rows) + 1, BLANK_ROWS if not export else len(rows) + 200)
         for ci, col in enumerate(columns, start=1):
             head = ws.cell(row=1, column=ci, value=col.code if export else col.header)

@@ -36,7 +36,9 @@ def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarra
     lie in memory row after row, so this is much faster than column by column.
     -> {code: (is number, values)} for the columns inside the grid."""
     grid = t.grid
-    inside = [c for c in codes if grid is not None and t.columns[c] < grid.shape[1]]
+    if grid is None:
+        return {}
+    inside = [c for c in codes if t.columns[c] < grid.shape[1]]
     if not inside or not grid.shape[0]:
         return {}
     lo = min(t.columns[c] for c in inside)
@@ -54,7 +56,7 @@ def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarra
     return {c: (isnum[:, t.columns[c] - lo], nums[:, t.columns[c] - lo]) for c in inside}
 
 
-def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
+def _parse_numeric(raw: list | np.ndarray, ctype: str, label: str, t: SheetTable, code: str,
                    sheet: str, report: Report,
                    pre: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """-> (values with NaN where blank or wrong, mask of non-blank cells). ``pre``: the
@@ -68,7 +70,7 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
         isnum, nums = pre
         out[:] = nums
     else:
-        types = _TYPE(raw)
+        types: np.ndarray = _TYPE(raw)
         isnum = (types == float) | (types == int)  # noqa: E721 (elementwise)
         if isnum.all():
             out[:] = raw.astype(float)
@@ -290,7 +292,7 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
         if isinstance(col, np.ndarray):
             missing = np.isnan(col)
         else:
-            missing = np.equal(np.asarray(col, dtype=object), None)
+            missing = np.equal(np.asarray(col, dtype=object), None)  # type: ignore[call-overload]
         for i in np.flatnonzero(missing & in_rows).tolist():
             if values.is_blank(raw[i]) and (i, column.code) not in t.errors:
                 report.error("required_value", sheet, t.cell(column.code, i), None,

@@ -116,6 +116,7 @@ def quarter_rules(p: ParsedSheet, ctx: Context, report: Report, code: str = "qua
                          f"Quarter {q} is after the current quarter ({cur}): results can only be "
                          f"reported for quarters that have begun; correct the quarter.")
         else:
+            assert p_codes is not None and ids is not None  # early rows only with pilot ids
             start = starts[p_codes[j]]
             report.error("before_start", p.name, p.cell(code, i), q,
                          f"Quarter {q} is before {ids[i]} started ({start.isoformat()}, "

@@ -142,7 +142,7 @@ def volume_unit_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
     need[p.ok_rows()] = True
     need &= ~np.isnan(vs)
     if units is not None:
-        need &= np.equal(np.asarray(units, dtype=object), None)
+        need &= np.equal(np.asarray(units, dtype=object), None)  # type: ignore[call-overload]
     rows = np.flatnonzero(need).tolist()
     if not rows:
         return

@@ -20,7 +20,7 @@ depends_on = None
 T, F, D, I = sa.Text, sa.Double, sa.Date, sa.Integer  # noqa: E741 (a legend for the tables below)
 
 # table: (key columns, [(column, type)])
-DATA_TABLES = {
+DATA_TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, type[sa.types.TypeEngine]]]]] = {
     "pilots": (("pilot_id",), [
         ("pilot_id", T), ("pilot_name", T), ("country", T), ("value_chain", T), ("region", T),
         ("cycle", T), ("producer_org", T), ("site", T), ("latitude", F), ("longitude", F),

@@ -95,7 +95,7 @@ def upgrade() -> None:
         else:
             for name, sql in checks:
                 op.create_check_constraint(name, table, sql)
-        columns = list(keys)
+        columns: list[str | sa.TextClause] = list(keys)
         if dialect == "postgresql" and "lesson" in keys:
             columns = [sa.text(k) if k != "lesson" else sa.text("md5(lesson)") for k in keys]
         op.create_index(f"uq_{table}_current", table, columns, unique=True,
