@@ -1369,19 +1369,13 @@ ILLUSTRATIVE_RESULT = "_illustrative_result"
 
 
 def _remove_illustrative(actor) -> tuple[bool, str]:
-    """Roll back every live demo submission (newest first) unless that would take away
-    pilots that real uploads report on (``illustrative.removal``)."""
+    """Roll back every live demo submission (newest first); the Pilots rows that real
+    uploads report on stay (``illustrative.removal``, ``Store.rollback``)."""
     from linkdash import illustrative, submit
 
     store = get_store()
     ill = illustrative.state(store.submissions(), None)  # only its live demo submissions count here
     plan = illustrative.removal(store.history(), ill)
-    if plan.blocked:
-        names = _pilot_display_names(plan.blocked)
-        return False, ("Nothing was removed: the rows of " + ", ".join(names) + " in the Pilots "
-                       "sheet come from the illustrative data, and your uploads report on these "
-                       "pilots. Send their Pilots rows with the real site, producer organisation "
-                       "and coordinates first; then remove the illustrative data.")
     done = []
     for sid in plan.demo_ids:
         result = submit.rollback(store, sid, actor=actor)
@@ -1398,7 +1392,11 @@ def _remove_illustrative(actor) -> tuple[bool, str]:
                   + ((f", {kept:,} that real uploads changed are kept" if kept != 1
                       else ", 1 that a real upload changed is kept") if kept else "")
                   + ". It stays in the history: **Load it again** below brings back what no real "
-                    "upload holds.")
+                    "upload holds."
+                  + ((" The Pilots rows of " + ", ".join(_pilot_display_names(plan.kept_pilots))
+                      + " stay as the illustrative data wrote them, because your uploads report on "
+                      "these pilots: send their real site, producer organisation and coordinates "
+                      "in a Pilots sheet.") if plan.kept_pilots else ""))
 
 
 def _restore_illustrative(actor) -> tuple[bool, str]:
