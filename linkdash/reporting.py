@@ -323,6 +323,7 @@ def coverage(tables: Mapping[str, pd.DataFrame], stored_pilots: pd.DataFrame | N
         ids.update(_texts(df, "pilot_id"))
         if sheet in ("Indicators", "Lessons"):
             qs.update(_texts(df, "quarter"))
+
     def by_name(i: str) -> tuple[str, str]:
         return names.get(i, i).lower(), i
 
