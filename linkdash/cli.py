@@ -1,8 +1,8 @@
 """``python -m linkdash``: the command line for admins, scripts and tests.
 
-Every command calls the same functions as the pages. Exit codes: 0 success, 1 the
-user's data has errors (or a command could not do what was asked, or the acting user
-may not), 2 usage.
+Every command calls the same functions as the pages. Those return data or write files;
+only this module prints and chooses the exit code: 0 success, 1 the user's data has
+errors (or a command could not do what was asked, or the acting user may not), 2 usage.
 
 Commands that change data or users act as someone: ``--user EMAIL`` (a user with a
 role in the store, limited as on the pages) or ``--as-admin`` (the person at the
@@ -38,6 +38,10 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
+def _print_lines(lines: list[str]) -> None:
+    print("\n".join(lines))
+
+
 # --- commands ------------------------------------------------------------------
 # Each command is a small function; the work is done in linkdash modules.
 
@@ -58,7 +62,7 @@ def cmd_validate(args) -> int:
         return 2
     outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
                               actor=actor)
-    return submit.print_outcome(outcome, as_json=args.json)
+    return print_outcome(outcome, args.json)
 
 
 def cmd_import(args) -> int:
@@ -70,13 +74,29 @@ def cmd_import(args) -> int:
         return 2
     outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
                                  actor=actor)
-    return submit.print_outcome(outcome, as_json=args.json)
+    return print_outcome(outcome, args.json)
+
+
+def print_outcome(outcome, as_json: bool = False) -> int:
+    """Print a validation's or an import's outcome; 0 when ok, 1 when the file has errors."""
+    from linkdash import submit
+
+    if as_json:
+        _print_json(outcome.as_json())
+    else:
+        print(submit.format_outcome(outcome))
+    return 0 if outcome.ok else 1
 
 
 def cmd_submissions(args) -> int:
     from linkdash import submit
 
-    return submit.print_submissions(_store(args), as_json=args.json)
+    subs = _store(args).submissions()
+    if args.json:
+        _print_json(submit.submissions_json(subs))
+    else:
+        _print_lines(submit.submissions_lines(subs))
+    return 0
 
 
 def cmd_rollback(args) -> int:
@@ -86,7 +106,12 @@ def cmd_rollback(args) -> int:
     actor = _actor(args, store)
     if actor is None:
         return 2
-    return submit.print_rollback(store, args.id, actor=actor, as_json=args.json)
+    result = submit.rollback(store, args.id, actor=actor)
+    if args.json:
+        _print_json(result.as_dict())
+    else:
+        _print_lines(submit.rollback_lines(result))
+    return 0 if result.ok else 1  # 1: nothing changed (it cannot be, or they may not)
 
 
 def cmd_export(args) -> int:

@@ -488,12 +488,18 @@ def status_words(status: Any, rolled_back_by: Any = None) -> str:
 
 def submission_what(row: Mapping[str, Any]) -> str:
     """What one submission did, in words."""
-    summary = row.get("summary") or {}
     if row.get("kind") == "rollback":
-        return (f"undid #{summary.get('rolled_back')}: {int(summary.get('restored', 0)):,} restored, "
-                f"{int(summary.get('removed', 0)):,} removed, {int(summary.get('kept', 0)):,} kept")
+        summary = row.get("summary") or {}
+        return f"undid #{summary.get('rolled_back')}: {rollback_counts(summary)}"
     new, changed = int(row.get("new") or 0), int(row.get("changed") or 0)
     return f"{counted(new, 'new value')}, {changed:,} changed"
+
+
+def rollback_counts(summary: Mapping[str, Any]) -> str:
+    """``4 restored, 6 removed, 1 kept``: what a rollback submission did to the values
+    (its ``summary``)."""
+    return (f"{int(summary.get('restored', 0)):,} restored, {int(summary.get('removed', 0)):,} removed, "
+            f"{int(summary.get('kept', 0)):,} kept")
 
 
 def submissions_in_words(subs: pd.DataFrame) -> pd.DataFrame:

@@ -166,7 +166,7 @@ def _nothing_of(store, before_version, before_subs):
 
 
 def test_a_total_lowered_and_a_part_raised_meanwhile_refuse_the_second(store):
-    from linkdash import submit
+    from linkdash import cli, submit
 
     base = _commit(store, sample_tables(pilots=(KEN,)), "base")  # total 120, women 40
     lower = _indicators_file([(KEN, "2017-Q1", "participants_total", 50.0)])
@@ -190,7 +190,7 @@ def test_a_total_lowered_and_a_part_raised_meanwhile_refuse_the_second(store):
     # the JSON and the text the command line prints say so, and the exit code is 1
     out = second.as_json()
     assert out["ok"] is False and out["errors"][0]["code"] == "conflict" and "changes" not in out
-    assert submit.print_outcome(second) == 1
+    assert cli.print_outcome(second) == 1
     assert base < first.submission_id
 
 
