@@ -85,7 +85,7 @@ def main() -> int:
         import io
 
         with contextlib.redirect_stdout(io.StringIO()):
-            demo.demo_command(store)
+            demo.load_demo(store)
         rows = {name: bench_page(name, args.repeat) for name in PAGES}
 
     cols = ["first run", "filter change, new", "filter change, cached"]

@@ -142,7 +142,9 @@ def cmd_demo(args) -> int:
     if not actor.is_admin:
         print(f"demo: only administrators load the demo data ({actor.describe()}).", file=sys.stderr)
         return 1
-    return demo.demo_command(store, only_if_empty=args.if_empty)
+    loaded = demo.load_demo(store, only_if_empty=args.if_empty)
+    _print_lines(loaded.lines())
+    return 0 if loaded.ok else 1
 
 
 def cmd_user(args) -> int:

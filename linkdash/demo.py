@@ -16,7 +16,7 @@ stories a director can find on the pages:
   dropped.
 
 Producer organisations, sites, lessons and benchmarks are illustrative demo data, not
-facts about real organisations. ``demo_command`` stores them with the filename
+facts about real organisations. ``load_demo`` stores them with the filename
 ``DEMO_FILENAME`` so pages can label them as such.
 """
 
@@ -25,12 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
 from linkdash.portfolio import FRAME_COLUMNS, ILLUSTRATIVE_SOURCE, Portfolio, empty_frame
+from linkdash.problems import Problem
 
 SEED = 2016
 FIRST_QUARTER = "2016-Q3"
@@ -584,27 +586,53 @@ def demo_file_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     return json.dumps({"source": DEMO_SOURCE, "tables": payload}, sort_keys=True, indent=1).encode("utf-8")
 
 
-def demo_command(store, only_if_empty: bool = False) -> int:
-    """``python -m linkdash demo [--if-empty]``: store the demo data as one submission."""
+@dataclass(frozen=True)
+class DemoLoad:
+    """What ``load_demo`` did: loaded (``submission_id``), found the store with pilots
+    already (``pilots_in_store``), found the same data stored (``duplicate_of``), or was
+    refused inside the commit's transaction (``errors``: nothing stored)."""
+
+    rows: dict[str, int] = field(default_factory=dict)  # rows per sheet of the demo data
+    pilots_in_store: int | None = None  # set when the store had pilots: nothing loaded
+    submission_id: int | None = None
+    duplicate_of: int | None = None
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """What happened, in words."""
+        if self.pilots_in_store is not None:
+            return [f"The store already has {self.pilots_in_store} pilots; demo data not loaded."]
+        if self.errors:
+            return [f"ERROR {p.message} [{p.code}]" for p in self.errors]
+        if self.submission_id is None:
+            return [f"The illustrative demo data is already stored (submission {self.duplicate_of}); "
+                    "nothing changed."]
+        sheets = ", ".join(f"{n} {k} rows" for k, n in self.rows.items() if k != "Pilots")
+        return [f"Loaded the illustrative demo data for {self.rows.get('Pilots', 0)} pilots as submission "
+                f"{self.submission_id}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged "
+                f"values ({sheets})."]
+
+
+def load_demo(store, only_if_empty: bool = False) -> DemoLoad:
+    """Store the demo data as one submission (``python -m linkdash demo [--if-empty]``);
+    with ``only_if_empty``, only into a store without pilots."""
     if only_if_empty:
-        current = store.load()
-        if len(current.pilots):
-            print(f"The store already has {len(current.pilots)} pilots; demo data not loaded.")
-            return 0
+        n = len(store.load().pilots)
+        if n:
+            return DemoLoad(pilots_in_store=n)
     tables = demo_tables()
+    rows = {name: len(df) for name, df in tables.items()}
     commit = store.commit(tables, file_bytes=demo_file_bytes(tables), filename=DEMO_FILENAME,
                           user="demo", kind=DEMO_KIND)
-    if getattr(commit, "errors", None):  # refused inside the transaction: nothing stored
-        for p in commit.errors:
-            print(f"ERROR {p.message} [{p.code}]")
-        return 1
-    if commit.submission_id is None:
-        print(f"The illustrative demo data is already stored (submission {commit.duplicate_of}); "
-              "nothing changed.")
-        return 0
-    counts = {name: len(df) for name, df in tables.items()}
+    if commit.errors:  # refused inside the transaction: nothing stored
+        return DemoLoad(rows, errors=tuple(commit.errors))
     c = commit.changes
-    print(f"Loaded the illustrative demo data for {counts['Pilots']} pilots as submission "
-          f"{commit.submission_id}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged values "
-          f"({', '.join(f'{n} {k} rows' for k, n in counts.items() if k != 'Pilots')}).")
-    return 0
+    return DemoLoad(rows, submission_id=commit.submission_id, duplicate_of=commit.duplicate_of,
+                    new=c.new, changed=c.changed, unchanged=c.unchanged)

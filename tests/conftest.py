@@ -256,7 +256,7 @@ def demo_file(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     store = Store.open(f"sqlite:///{path}")
-    demo.demo_command(store)
+    demo.load_demo(store)
     store.close()
     return path
 

@@ -440,7 +440,7 @@ def test_upgrading_a_0001_store_with_the_demo_data_keeps_it_and_repairs_what_000
     engine = make_engine(store_url)
     _migrate_to(engine, "0001")
     old = Store(engine)
-    demo.demo_command(old)
+    demo.load_demo(old)
     before = old.load()
     ind = DATA_TABLES["Indicators"]
     ms = DATA_TABLES["Progress"]
