@@ -22,9 +22,7 @@ Per-pilot building blocks the charts reuse: ``pilot_quarter_table``,
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -541,101 +539,3 @@ def figures_table(figs: dict) -> pd.DataFrame:
          "unit": f.unit, "definition": f.definition}
         for n, f in FIGURES.items()
     ])
-
-
-# --- python -m linkdash summary ----------------------------------------------------------------
-
-class _Usage(Exception):
-    pass
-
-
-def _split(text: str | None) -> list[str]:
-    if text is None:
-        return []
-    return [t.strip() for t in str(text).split(",") if t.strip()]
-
-
-def filter_from_args(region=None, country=None, value_chain=None, pilot=None) -> Filter:
-    """A Filter from command-line text: regions, value chains and pilot ids match without
-    regard to case (several separated by commas); a country is anything the spec's Country
-    rule accepts. Raises ValueError with a message for text that matches nothing."""
-    from linkdash import countries
-
-    regions = []
-    for r in _split(region):
-        hit = next((x for x in catalogue.REGIONS if x.lower() == r.lower()), None)
-        if hit is None:
-            raise ValueError(f"unknown region {r!r}: use one of {', '.join(catalogue.REGIONS)}")
-        regions.append(hit)
-    cs = []
-    if country is not None and country.strip():
-        a3 = countries.to_alpha3(country.strip())
-        if a3 is None:
-            raise ValueError(f"unknown country {country!r}: use an English name or an ISO alpha-2/alpha-3 code")
-        cs.append(a3)
-    chains = []
-    for v in _split(value_chain):
-        key = catalogue.normalize_header(v)
-        hit = next((c for c in catalogue.VALUE_CHAINS
-                    if c == key or catalogue.normalize_header(catalogue.VALUE_CHAIN_LABELS[c]) == key), None)
-        if hit is None:
-            raise ValueError(f"unknown value chain {v!r}: use one of {', '.join(catalogue.VALUE_CHAINS)}")
-        chains.append(hit)
-    pilots = [p.upper() for p in _split(pilot)]
-    return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
-
-
-def view_from_args(args) -> tuple[Filter, str | None, dt.date | None]:
-    """The filter, quarter and as-of date that the command line's ``--region --country
-    --value-chain --pilot --quarter --as-of`` options ask for (absent options: all, None).
-    Raises ValueError naming the option whose value can't be read."""
-    from linkdash import values
-
-    flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
-                           getattr(args, "value_chain", None), getattr(args, "pilot", None))
-    quarter = as_of = None
-    if getattr(args, "quarter", None):
-        quarter, msg = values.parse_quarter(args.quarter)
-        if msg:
-            raise ValueError(f"--quarter {msg}")
-    if getattr(args, "as_of", None):
-        as_of, msg = values.parse_date(args.as_of)
-        if msg:
-            raise ValueError(f"--as-of {msg}")
-    return flt, quarter, as_of
-
-
-def summary_command(store, args) -> int:
-    """``python -m linkdash summary [--quarter Q] [--region R] [--country C] [--value-chain V]
-    [--pilot P] [--as-of DATE] [--json]``."""
-    try:
-        flt, quarter, as_of = view_from_args(args)
-    except ValueError as e:
-        print(f"summary: {e}", file=sys.stderr)
-        return 2
-
-    portfolio = store.load()
-    known = set(portfolio.pilots["pilot_id"])
-    for pid in flt.pilots:
-        if pid not in known:
-            print(f"summary: no pilot {pid} in the store", file=sys.stderr)
-    figs = portfolio_figures(portfolio, flt, quarter=quarter, as_of=as_of)
-
-    if getattr(args, "json", False):
-        out = dict(figs)
-        out["as_of"] = figs["as_of"].isoformat()
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-        return 0
-
-    q = figs["quarter"]
-    title = f"Portfolio figures for {quarters.label(q) if q else 'no quarter (no indicator data)'}"
-    print(f"{title} - {flt.describe()}")
-    print(f"Milestones as of {figs['as_of'].isoformat()}")
-    print()
-    width = max(len(f.label) for f in FIGURES.values())
-    for name, f in FIGURES.items():
-        print(f"  {f.label:<{width}}  {format_figure(name, figs[name]):>10}  {f.unit}")
-    if portfolio.pilots.empty:
-        print("\nThe store has no pilots yet: import a workbook, or load the illustrative demo data "
-              "with `python -m linkdash demo`.", file=sys.stderr)
-    return 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -331,18 +330,23 @@ def test_catalogue_covers_every_figure_with_text():
 
 # --- the summary command ----------------------------------------------------------------------------
 
-def _args(**kw):
-    base = dict(quarter=None, region=None, country=None, value_chain=None, pilot=None, as_of=None, json=True)
-    base.update(kw)
-    return SimpleNamespace(**base)
-
-
 class _FakeStore:
     def __init__(self, portfolio):
         self.portfolio = portfolio
 
     def load(self):
         return self.portfolio
+
+
+def _summary(monkeypatch, portfolio, as_json=True, **options) -> int:
+    """``python -m linkdash summary`` with ``--option value`` for each keyword, over ``portfolio``."""
+    from linkdash import cli
+
+    monkeypatch.setattr(cli, "_store", lambda args: _FakeStore(portfolio))
+    argv = ["summary", *(["--json"] if as_json else [])]
+    for name, value in options.items():
+        argv += [f"--{name.replace('_', '-')}", value]
+    return cli.main(argv)
 
 
 @pytest.mark.parametrize("kw, pilots", [
@@ -355,17 +359,17 @@ class _FakeStore:
     (dict(pilot="npl-goat"), 1),
     (dict(region="Africa", value_chain="dairy-cow"), 2),
 ])
-def test_summary_json_filters(five, capsys, kw, pilots):
-    assert F.summary_command(_FakeStore(five), _args(**kw)) == 0
+def test_summary_json_filters(five, capsys, monkeypatch, kw, pilots):
+    assert _summary(monkeypatch, five, **kw) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["pilots_total"] == pilots
     assert set(F.FIGURE_NAMES) <= set(out) and "quarter" in out
 
 
-def test_summary_quarter_and_as_of_text(five, capsys):
+def test_summary_quarter_and_as_of_text(five, capsys, monkeypatch):
     p = make_portfolio(["KEN-DAIRY", "NPL-GOAT"], {("KEN-DAIRY", "2017-Q1"): dict(households_reached=10)},
                        milestones=MILESTONES)
-    assert F.summary_command(_FakeStore(p), _args(quarter="Q1 2017", as_of="2018-10-01")) == 0
+    assert _summary(monkeypatch, p, quarter="Q1 2017", as_of="2018-10-01") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["quarter"] == "2017-Q1" and out["as_of"] == "2018-10-01"
     assert out["households_reached"] == 10 and out["milestones_overdue"] == 2
@@ -373,14 +377,13 @@ def test_summary_quarter_and_as_of_text(five, capsys):
 
 @pytest.mark.parametrize("kw", [dict(country="Narnia"), dict(region="Europe"), dict(value_chain="camels"),
                                 dict(quarter="2017-Q5"), dict(as_of="31/12/2018")])
-def test_summary_rejects_what_it_cannot_read(five, capsys, kw):
-    assert F.summary_command(_FakeStore(five), _args(**kw)) == 2
+def test_summary_rejects_what_it_cannot_read(five, capsys, monkeypatch, kw):
+    assert _summary(monkeypatch, five, **kw) == 2
     assert "summary:" in capsys.readouterr().err
 
 
-def test_summary_human_output_is_a_readable_table(five, capsys):
-    assert F.summary_command(_FakeStore(five), _args(json=False, quarter="2017-Q4",
-                                                     region="Asia")) == 0
+def test_summary_human_output_is_a_readable_table(five, capsys, monkeypatch):
+    assert _summary(monkeypatch, five, as_json=False, quarter="2017-Q4", region="Asia") == 0
     out = capsys.readouterr().out
     assert "Q4 2017" in out
     assert "Households reached" in out and "900" in out
