@@ -310,7 +310,8 @@ def value_chain_legend(fig: go.Figure, chains) -> None:
             x=[None], y=[None], mode="markers", name=style.value_chain_label(vc),
             marker=dict(symbol="square", size=14, color=style.value_chain_color(vc)),
             hoverinfo="skip", showlegend=True))
-    fig.update_layout(legend=dict(title=dict(text=VALUE_CHAIN_LEGEND)))
+    # the title above the entries: beside them a narrow chart's legend runs past its edge
+    fig.update_layout(legend=dict(title=dict(text=VALUE_CHAIN_LEGEND, side="top")))
 
 
 # --- reporting -------------------------------------------------------------------------
@@ -653,7 +654,10 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     n_over = len(warn["x"])
     parts = []
     if n_all > GANTT_PILOTS_MAX:
-        parts.append(f"{len(grouped)} of {n_all:,} pilots, those with most overdue first")
+        parts.append(f"{len(grouped)} of {n_all:,} pilots")
+    elif order is not None and not one:
+        parts.append(f"{n_all} pilots in the order of the list, each labelled with its "
+                     f"{'value chain' if group_by == 'value_chain' else 'region'}")
     elif not one:
         parts.append(f"Pilots grouped by {'value chain' if group_by == 'value_chain' else 'region'}")
     parts.append("light bars planned, solid bars actual")
@@ -921,13 +925,13 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
         if any(v is not None for v in avg):
             fig.add_trace(go.Scatter(
                 x=qs, y=avg, mode="lines", connectgaps=False, legendgroup="average",
-                name="Portfolio average (weighted by households)", showlegend=first_panel,
+                name="Portfolio average", showlegend=first_panel,
                 line=dict(color="#9A9A9A", width=2), hoverinfo="skip"), row=r, col=c)
         bench = bench_all.get(pid)
         if bench is not None and any(v is not None for v in bench):
             fig.add_trace(go.Scatter(
                 x=qs, y=bench, mode="lines", connectgaps=False, legendgroup="benchmark",
-                name="Living-income benchmark (the pilot's country)", showlegend=first_panel,
+                name="Living-income benchmark", showlegend=first_panel,
                 line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
                 hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
             top = max(top, max(v for v in bench if v is not None))
@@ -940,7 +944,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
             cliponaxis=False,
             hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
         top = max(top, max((v for v in y if v is not None), default=0))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name="The pilot's average household income",
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name="Pilot's income",
                              line=dict(color=PILOT_LINE_COLOR, width=3), hoverinfo="skip"))
     sub = ("Each pilot's average household income against its country's living-income benchmark; "
            "grey: the portfolio's average weighted by households")
@@ -1015,12 +1019,12 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
         if any(v is not None for v in li):
             fig.add_trace(go.Scatter(
                 x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark", showlegend=first,
-                name="Living-income benchmark (weighted like the average)",
+                name="Living-income benchmark",
                 line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
                 hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
         fig.add_trace(go.Scatter(
             x=qs, y=inc, mode="lines+markers", connectgaps=False, legendgroup="average", showlegend=first,
-            name="Average, weighted by households", line=dict(color=style.OKABE_ITO["blue"], width=3),
+            name="Average income", line=dict(color=style.OKABE_ITO["blue"], width=3),
             marker=dict(size=6),
             hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
         top = max([top, *[v for v in inc + li + hi if v is not None]])
@@ -1488,7 +1492,7 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
     fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
                       height=520, legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
-                                              x=0, title=dict(text="Colour = value chain  ")),
+                                              x=0, title=dict(text=VALUE_CHAIN_LEGEND, side="top")),
                       margin=dict(b=130))
     return fig
 

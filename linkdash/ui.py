@@ -116,14 +116,14 @@ PAGE_CSS = """<style>
 .st-key-lp_fit_charts { display: none; }
 </style>"""
 
-_FIT_JS = """
+_FIT_JS = r"""
 export default function(component) {
   const NARROW = %(narrow)d, EM = %(em)s, LINE = %(line)s, TOP = %(top)d, GAP = %(gap)d;
   if (window.__lpFit) { window.__lpFit.all(); return; }
   const wrap = (text, per) => {
     const out = [];
     text.split('<br>').forEach(para => {
-      const words = para.match(/Q[1-4] \\d{4}|\\d{1,2} [A-Z][a-z]{2} \\d{4}|\\S+/g) || [];
+      const words = para.match(/Q[1-4] \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|\S+/g) || [];
       let line = '';
       words.forEach(w => {
         if (line && line.length + 1 + w.length > per) { out.push(line); line = w; }

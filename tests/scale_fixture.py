@@ -64,3 +64,40 @@ def big_portfolio(n: int = 1000) -> Portfolio:
     return Portfolio(pilots=out["pilots"], milestones=out["milestones"], indicators=out["indicators"],
                      targets=out["targets"], lessons=out["lessons"], benchmarks=base.benchmarks,
                      rates=base.rates)
+
+
+@functools.lru_cache(maxsize=2)
+def big_tables(n: int = 1000) -> dict[str, pd.DataFrame]:
+    """``big_portfolio(n)`` as importer tables (``CheckedWorkbook.tables``), to commit to
+    a store for page tests at scale."""
+    from linkdash import catalogue
+
+    p = big_portfolio(n)
+    base = demo.demo_tables()
+    sheets = catalogue.sheets()
+    pilot_cols = [c.code for c in sheets["Pilots"].all_columns]
+    ind = p.indicators.copy()
+    ind["text"] = ind["text"].astype(object).where(ind["text"].notna(), None)
+    return {
+        "Pilots": p.pilots[pilot_cols].astype(object).where(p.pilots[pilot_cols].notna(), None),
+        "Progress": p.milestones[sheets["Progress"].codes].astype(object),
+        "Indicators": ind,
+        "Targets": p.targets[sheets["Targets"].codes].astype(object),
+        "Lessons": p.lessons[sheets["Lessons"].codes].astype(object),
+        "Benchmarks": base["Benchmarks"], "Rates": base["Rates"],
+    }
+
+
+def big_store(path, n: int = 1000) -> str:
+    """A SQLite store at ``path`` holding ``big_tables(n)``; returns its URL."""
+    from linkdash.store import Store
+
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    try:
+        result = store.commit(big_tables(n), file_bytes=f"scale fixture {n}".encode(),
+                              filename=f"{n} pilots (test fixture)", user="test", kind="upload")
+        assert not getattr(result, "errors", None), result.errors
+    finally:
+        store.close()
+    return url

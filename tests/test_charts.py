@@ -868,3 +868,40 @@ def test_a_narrow_income_chart_keeps_its_plot_wide_enough(pf):
     assert narrow.layout.legend.orientation == "h" and narrow.layout.legend.y < 0
     longest = max(len(line) for line in narrow.layout.title.text.split("<br>"))
     assert longest <= style.chars_per_line(520, style.TITLE_FONT_SIZE)
+
+
+# --- a thousand pilots (issue 13) ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_every_chart_of_a_thousand_pilots_has_few_traces_and_little_data(name):
+    from tests.scale_fixture import big_portfolio
+
+    fig = EVERY_CHART[name](big_portfolio(1000))
+    assert len(fig.data) <= 20, (name, len(fig.data))
+    assert len(fig.to_json()) <= 300_000, name
+
+
+def test_a_ranking_keeps_its_ends_and_the_pilot_found_and_says_what_it_left_out():
+    df = pd.DataFrame({"pilot_id": [f"P{i:03d}" for i in range(100)], "name": [f"n{i}" for i in range(100)]})
+    shown, left = charts.rank_window(df, find=("P050",))
+    real = shown[~shown["is_gap"].astype(bool)]
+    assert list(real["rank"]) == [*range(1, 11), 51, *range(91, 101)]
+    assert left == 100 - 21
+    gaps = list(shown.loc[shown["is_gap"].astype(bool), "name"])
+    assert gaps == ["⋯ #11 to #50 ⋯", "⋯ #52 to #90 ⋯"]
+    small, left = charts.rank_window(df.head(13))
+    assert len(small) == 13 and left == 0 and not small["is_gap"].any()
+
+
+def test_a_thousand_pilot_ranking_names_the_found_pilot_and_marks_it():
+    from tests.scale_fixture import big_portfolio
+
+    p = big_portfolio(1000)
+    fig = charts.living_income_share_chart(p, "2018-Q4", find=("KEN-DAIRY-033",))
+    bars = fig.data[0]
+    ids = [cd[0] for cd in bars.customdata]
+    assert "KEN-DAIRY-033" in ids
+    i = ids.index("KEN-DAIRY-033")
+    assert bars.marker.line.color[i] != bars.marker.line.color[0]  # outlined
+    assert "#" in bars.text[i]  # its rank among the thousand
+    assert "lowest and highest 10 of" in fig.layout.title.subtitle.text.replace("<br>", " ")
