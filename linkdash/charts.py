@@ -775,8 +775,7 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
 
 
 SUMMARY_STATES = (("completed", "Completed"), ("in_progress", "In progress"),
-                  ("overdue", "Overdue (not completed, planned end passed)"),
-                  ("not_started", "Not started, not yet due"), ("dropped", "Dropped"))
+                  ("overdue", "Overdue"), ("not_started", "Not yet due"), ("dropped", "Dropped"))
 
 
 def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) -> go.Figure:
@@ -804,7 +803,8 @@ def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) 
             text=[str(v) if v else "" for v in vals], textposition="inside", insidetextanchor="middle",
             textfont=dict(color="white" if key in ("completed", "in_progress", "overdue", "dropped") else "#333333"),
             hovertemplate=f"%{{y}}: %{{x}} pilot(s) {label.lower()}<extra></extra>"))
-    style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone and state")
+    style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone and state · "
+                                            "overdue: not completed, planned end passed")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", showgrid=False, type="category"),
                       xaxis=dict(title=dict(text="pilots"), tickformat=",d"),
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
@@ -892,6 +892,14 @@ def _year_ticks(qs: list[str]) -> dict:
                 tickfont=dict(size=style.BASE_FONT_SIZE - 4))
 
 
+PANEL_TITLE_PX = 30  # room above the first row of small multiples for the panels' names
+
+
+def _narrow_panels(n: int) -> dict:
+    """Small multiples on a phone (``ui.page_look``): two panels side by side."""
+    return {"grid": {"n": n, "narrow_cols": 2, "panel_px": 150, "gap_px": 64, "hs": 0.12}}
+
+
 def _panel_grid(n: int, width_px: int) -> tuple[int, int]:
     cols = 4 if width_px >= 700 else 2 if width_px >= 360 else 1
     cols = max(1, min(cols, n))
@@ -957,11 +965,11 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
     fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 2))
     panel_h = 190 if cols > 1 else 240
     legend_h = 110
-    fig.update_layout(hovermode="closest", showlegend=True,
-                      height=style.top_margin(fig) + panel_h * rows + legend_h,
+    fig.update_layout(hovermode="closest", showlegend=True, meta={"narrow": _narrow_panels(len(shown))},
+                      height=style.top_margin(fig, PANEL_TITLE_PX) + panel_h * rows + legend_h,
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
                                   font=dict(size=style.BASE_FONT_SIZE - 3)),
-                      margin=dict(b=legend_h, l=60, r=20))
+                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
     return _zoom_on_drag(fig)
 
 
@@ -1038,9 +1046,10 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
                      tickfont=dict(size=style.BASE_FONT_SIZE - 4))
     fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
     legend_h = 90
-    fig.update_layout(hovermode="closest", height=style.top_margin(fig) + 260 * rows + legend_h,
+    fig.update_layout(hovermode="closest", height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + legend_h,
+                      meta={"narrow": _narrow_panels(len(groups))},
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
-                      margin=dict(b=legend_h, l=60, r=20))
+                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
     return fig
 
 
@@ -1186,6 +1195,10 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                              line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"),
                              hoverinfo="skip"))
     fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
+    # on a phone the bars say their share only (the gap in USD is in the hover)
+    fig.update_layout(meta={"narrow": {"short_text": [
+        [t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None else None
+        for tr in fig.data]}})
     sub = "Income ÷ the country's living-income benchmark · lowest first"
     if left_out:
         sub += " · " + _ranked_subtitle(n_all, left_out)
@@ -1522,8 +1535,10 @@ def _volume_panels(data: pd.DataFrame, sums: pd.DataFrame, chains: list[str], qs
                      tickfont=dict(size=style.BASE_FONT_SIZE - 5))
     fig.update_yaxes(tickformat="~s", tickfont=dict(size=style.BASE_FONT_SIZE - 4))
     fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
-    fig.update_layout(height=style.top_margin(fig) + 260 * rows + 40, showlegend=False,
-                      margin=dict(b=50))
+    fig.update_layout(height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + 40, showlegend=False,
+                      margin=dict(b=50, t=style.top_margin(fig, PANEL_TITLE_PX)),
+                      meta={"narrow": {"grid": {"n": len(chains), "narrow_cols": 1,
+                                                                   "panel_px": 170, "gap_px": 64, "hs": 0}}})
     return fig
 
 

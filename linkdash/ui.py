@@ -157,6 +157,14 @@ export default function(component) {
       ytitle: (L.yaxis && L.yaxis.title && L.yaxis.title.text) || '',
       xtitle: (xa.title && xa.title.text) || '',
       marginLR: [(L.margin && L.margin.l), (L.margin && L.margin.r)],
+      // small multiples: where each panel and its title sit (restored on a wide screen)
+      panels: meta.narrow && meta.narrow.grid ? Array.from({length: meta.narrow.grid.n}, (_, i) => {
+        const ax = i ? i + 1 : '', a = (L.annotations || [])[i] || {};
+        const xa = L['xaxis' + ax] || {}, ya = L['yaxis' + ax] || {};
+        return {x: xa.domain, y: ya.domain, ax: a.x, ay: a.y,
+                xt: xa.showticklabels !== false, yt: ya.showticklabels !== false};
+      }) : null,
+      texts: meta.narrow && meta.narrow.short_text ? gd.data.map(t => t.text === undefined ? null : t.text) : null,
     };
   };
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -195,7 +203,7 @@ export default function(component) {
       u['margin.t'] = Math.round(h + GAP + keep.topExtra);
     }
     // the plot keeps its height when the title takes more (or fewer) lines
-    let extra = u['margin.t'] !== undefined ? u['margin.t'] - keep.marginT : 0;
+    let extra = u['margin.t'] !== undefined ? u['margin.t'] - keep.marginT : 0, extraBottom = 0;
     const shown = gd._fullData.filter(d => d.showlegend !== false && d.name);
     if (keep.vertical && shown.length) {
       if (w < NARROW) {
@@ -206,6 +214,7 @@ export default function(component) {
         const perRow = Math.max(1, Math.floor((w - 20) / (48 + 0.55 * font * longest)));
         const below = Math.ceil(names.length / perRow) * Math.round(font * 1.7) + 40;
         extra += below;
+        extraBottom = below;
         Object.assign(u, {'legend.font.size': font, 'legend.orientation': 'h', 'legend.x': 0,
                           'legend.xanchor': 'left', 'legend.y': 0, 'legend.yanchor': 'bottom',
                           'legend.yref': 'container', 'margin.b': keep.marginB + below});
@@ -235,6 +244,37 @@ export default function(component) {
          'polar.angularaxis.ticktext': null, 'polar.angularaxis.tickfont.size': hint.polar_ticks[2]});
     }
     if (keep.ytitle) u['yaxis.title.text'] = narrow ? '' : keep.ytitle;
+    if (hint.grid && keep.panels) {  // small multiples: fewer panels side by side on a phone
+      const g = hint.grid, top = u['margin.t'] !== undefined ? u['margin.t'] : keep.marginT;
+      if (narrow) {
+        const cols = Math.min(g.narrow_cols, g.n), rows = Math.ceil(g.n / cols);
+        const plot = rows * g.panel_px + (rows - 1) * g.gap_px;
+        const wcol = (1 - g.hs * (cols - 1)) / cols;
+        for (let i = 0; i < g.n; i++) {
+          const ax = i ? i + 1 : '', r = Math.floor(i / cols), c = i %% cols;
+          const x0 = c * (wcol + g.hs), y1 = 1 - r * (g.panel_px + g.gap_px) / plot;
+          u['xaxis' + ax + '.domain'] = [x0, x0 + wcol];
+          u['yaxis' + ax + '.domain'] = [Math.max(0, y1 - g.panel_px / plot), y1];
+          u['annotations[' + i + '].x'] = x0 + wcol / 2;
+          u['annotations[' + i + '].y'] = y1;
+          u['yaxis' + ax + '.showticklabels'] = c === 0;  // the scale on the left of each row
+          u['xaxis' + ax + '.showticklabels'] = i + cols >= g.n;  // years under each column's last
+        }
+        u['height'] = Math.round(top + keep.marginB + extraBottom + plot);
+      } else {
+        keep.panels.forEach((p, i) => {
+          const ax = i ? i + 1 : '';
+          u['xaxis' + ax + '.domain'] = p.x; u['yaxis' + ax + '.domain'] = p.y;
+          u['annotations[' + i + '].x'] = p.ax; u['annotations[' + i + '].y'] = p.ay;
+          u['xaxis' + ax + '.showticklabels'] = p.xt; u['yaxis' + ax + '.showticklabels'] = p.yt;
+        });
+      }
+    }
+    if (hint.short_text && keep.texts) {  // bar labels cut short on a phone
+      const idx = [], texts = [];
+      hint.short_text.forEach((t, i) => { if (t) { idx.push(i); texts.push(narrow ? t : keep.texts[i]); } });
+      if (idx.length) window.Plotly.restyle(gd, {text: texts}, idx).catch(() => {});
+    }
     if (hint.x_last && keep.xcats) {
       const n = keep.xcats, k = hint.x_last;
       u['xaxis.range'] = (narrow && n > k) ? [n - k - 0.5, n - 0.5] : keep.xrange;
@@ -256,16 +296,25 @@ export default function(component) {
       if (slot) { slot.style.flexBasis = px + 'px'; slot.style.height = px + 'px'; }
     };
     if (u['height'] !== undefined) setHeight(u['height']);
-    window.Plotly.relayout(gd, u).then(() => {
+    // a legend still wider than the chart gets smaller type; one taller than the chart
+    // makes the chart grow, so the whole legend shows
+    const whole = tries => {
       const lg = gd.querySelector('.legend');
-      if (!lg) return;
-      const over = Math.ceil(lg.getBoundingClientRect().bottom - gd.getBoundingClientRect().bottom);
+      if (!lg || tries > 6) return;
+      const box = gd.getBoundingClientRect(), r = lg.getBoundingClientRect();
+      const font = (gd._fullLayout.legend && gd._fullLayout.legend.font && gd._fullLayout.legend.font.size) || 14;
+      if ((r.right > box.right + 1 || r.left < box.left - 1) && font > 10) {
+        window.Plotly.relayout(gd, {'legend.font.size': font - 1}).then(() => whole(tries + 1)).catch(() => {});
+        return;
+      }
+      const over = Math.ceil(r.bottom - box.bottom);
       if (over > 0) {
         const nh = gd._fullLayout.height + over + 12;
         setHeight(nh);
-        window.Plotly.relayout(gd, {height: nh});
+        window.Plotly.relayout(gd, {height: nh}).catch(() => {});
       }
-    }).catch(() => {});
+    };
+    window.Plotly.relayout(gd, u).then(() => whole(0)).catch(() => {});
   };
   // the title height the server gave its margin for (style.title_height)
   const serverTitleHeight = gd => {
