@@ -901,7 +901,9 @@ def _narrow_panels(n: int) -> dict:
 
 
 def _panel_grid(n: int, width_px: int) -> tuple[int, int]:
-    cols = 4 if width_px >= 700 else 2 if width_px >= 360 else 1
+    """(rows, columns) of small multiples: five wide on a full-width chart (13 pilots in
+    three rows, which also fit a slide), two on a narrow one."""
+    cols = 5 if width_px >= 700 else 2 if width_px >= 360 else 1
     cols = max(1, min(cols, n))
     return -(-n // cols), cols
 
@@ -917,7 +919,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
     shown = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
     missing = sorted(set(ids) - set(shown), key=lambda p: names.get(p, p))
     rows, cols = _panel_grid(len(shown), width_px)
-    per_line = max(10, int((width_px / cols) / (style.BASE_FONT_SIZE * 0.55)))
+    per_line = max(10, int((width_px / cols) / ((style.BASE_FONT_SIZE - 2) * 0.5)))
     fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
                         subplot_titles=[style.wrap_text(names.get(p, p), per_line) for p in shown],
                         horizontal_spacing=0.03 if cols > 2 else 0.06, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
