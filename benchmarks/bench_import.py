@@ -194,13 +194,15 @@ def run_method(method: str, path: str, repeats: int, db: str | None, peak_only: 
 
     if peak_only:
         once()
-        # the file is read in an isolated child (linkdash.sandbox): both processes exist
-        # at once, so the import's peak is the sum of the two
+        # the file is read in an isolated child (linkdash.sandbox): while it runs, both
+        # processes exist, holding at most this process's peak until then + the child's;
+        # after it, this process alone (its peak, the rules and the preview)
         from linkdash import importer
 
-        return {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                + importer.last_reader_peak_mb,
-                "reader_peak_mb": importer.last_reader_peak_mb, **extra}
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"peak_mb": max(own, importer.last_read_together_peak_mb),
+                "reader_peak_mb": importer.last_reader_peak_mb,
+                "parent_peak_mb": own, **extra}
     from linkdash import sandbox
 
     sandbox.warm()  # the app starts the reader's fork server ahead of the first upload too
@@ -271,7 +273,8 @@ def main() -> int:
     print(f"\n{args.rows:,} Indicators rows x {27} columns, {path.stat().st_size / 2**20:.1f} MB. "
           f"Each method's runs alternate with a plain calamine read in the same process; "
           f"'x calamine' is the median of those paired ratios. Peak = max RSS of a process "
-          f"running the method once (the check+preview stores are built by other processes).")
+          f"running the method once, and while our isolated reader runs, that process's peak "
+          f"until then + the reader's (the check+preview stores are built by other processes).")
     print(f"{'method':<30}{'median s':>10}{'calamine s':>12}{'x calamine':>12}{'peak MB':>10}"
           f"{'repeats':>9}")
     for method, r in results.items():

@@ -212,17 +212,15 @@ def sort_problems(problems: list[Problem], sheet_names: dict[str, str]) -> list[
 
 def _parsed_sheets(data: bytes, filename: str, names: tuple[str, ...]) -> dict[str, Any]:
     """The file's sheets ``names`` parsed as the importer parses them (for cells and
-    rows: the checked tables do not keep row numbers). Problems found here are the
-    importer's and already reported; they are dropped."""
-    from linkdash import rules
-    from linkdash.problems import Report
-    from linkdash.workbook import locate_sheets, read_workbook
+    rows: the checked tables do not keep row numbers), read by the isolated reader like
+    every uploaded or stored file. Problems found here are the importer's and already
+    reported; they are dropped. A file the reader cannot read safely gives nothing."""
+    from linkdash import importer
 
-    raw = read_workbook(data, filename)
-    if raw.report.errors:
+    read = importer.read_isolated(data, filename)
+    if read.report.errors and not read.parsed:
         return {}
-    found = locate_sheets(raw, Report())
-    return {n: rules.parse_sheet(found[n], Report()) for n in names if n in found}
+    return {n: read.parsed[n] for n in names if n in read.parsed}
 
 
 def upload_problems(actor: Actor, data: bytes, filename: str, sheet_names: dict[str, str],

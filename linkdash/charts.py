@@ -1763,7 +1763,7 @@ def pilot_goal_chart(series: pd.DataFrame, target: dict | None, name: str, *,
                      width_px: int = style.CHART_WIDTH_PX, height_px: int = 460,
                      font_size: int = 14, title: bool = True) -> go.Figure:
     """Does the pilot raise income to where it should be? Its average household income by
-    quarter (``presenting.pilot_income_series``) against its baseline, its target and its
+    quarter (``story.pilot_income_series``) against its baseline, its target and its
     country's living-income benchmark, each line named at its right end and in the
     legend under the plot. ``height_px``: the height the chart gets (a slide computes it
     from the screen)."""

@@ -160,6 +160,13 @@ def cmd_user(args) -> int:
         return 1
 
 
+def cmd_codes(args: argparse.Namespace) -> int:
+    from linkdash import problems
+
+    print(problems.codes_markdown(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m linkdash", description="LINK Pilot Monitor")
     p.add_argument("--db", default=None,
@@ -167,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "else the SQLite file data/linkdash.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
 
+    s = sub.add_parser("codes", help="every problem code a check can report (a markdown table)")
+    s.set_defaults(func=cmd_codes)
     s = sub.add_parser("template", help="write the blank workbook template")
     s.add_argument("out")
     s.set_defaults(func=cmd_template)

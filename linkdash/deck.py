@@ -1,27 +1,24 @@
 """The learning-event slide deck (python-pptx): editable, 16:9, large type.
 
 ``write_deck(portfolio, out, flt=..., quarter=..., as_of=...)`` writes a .pptx of what a
-filter shows: a title slide, the portfolio figures, the map (a picture: PowerPoint has
-no map chart), then NATIVE PowerPoint charts (progress through the learning cycle,
-income against the living-income benchmark, inclusiveness, the New Business Model
+filter shows: a title slide, the portfolio figures, the map (drawn with the slide's own
+shapes: PowerPoint has no map chart), then NATIVE PowerPoint charts (progress through
+the learning cycle, income against the living-income benchmark, inclusiveness, the New Business Model
 Principles, sales) whose data opens in PowerPoint and can be restyled, one slide per
 pilot with its key lesson, and the lessons. The speaker notes of every figure and chart
 slide hold the definition of each number shown and the quarter and date of the data.
 
-The numbers come from ``linkdash.figures`` (the same functions as the pages and the
-command line); this module only arranges them. The "story" helpers here
-(:func:`resolve`, :func:`key_lesson`, :func:`pilot_summary`, the ``*_series`` tables)
-are shared with the HTML report and the Presentation page.
+What the slides say (the parts in order, the numbers, the pilots, the notes) comes from
+``linkdash.story``, shared with the Presentation page and the HTML report; this module
+only draws it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
-import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -35,345 +32,13 @@ from pptx.util import Emu, Inches, Pt
 
 from linkdash import catalogue, figures, quarters, style
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.story import (APP_NAME, DEMO_NOTICE, INCLUSIVENESS, MAP_FIGURE, PARTS, PROGRESS_STATES, Story,
+                            fmt_date, income_series, inclusiveness_series, lesson_groups, nbmp_pilot_count,
+                            nbmp_series, notes, pilot_income_series, pilot_kicker, pilot_order, pilot_summary,
+                            pilot_targets, progress_series, resolve, sales_series, shorten)
 
-APP_NAME = "LINK Pilot Monitor"
-DEMO_NOTICE = "Illustrative demo data: not real pilot results"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 Progress = Callable[[float, str], None]
-
-# --- the story: what every output says, computed once ------------------------------------
-
-
-@dataclass(frozen=True)
-class Story:
-    """What an output shows: the filtered portfolio (indicators and lessons up to the
-    quarter), the filter, the quarter, the as-of date of the milestones and whether the
-    data is the illustrative demo data."""
-
-    full: Portfolio
-    view: Portfolio
-    flt: Filter
-    quarter: str | None
-    as_of: dt.date
-    demo: bool
-
-    @functools.cached_property
-    def figures(self) -> dict:
-        """The portfolio figures of the view, computed once for every slide and section."""
-        return figures.portfolio_figures(self.view, Filter(), self.quarter, self.as_of)
-
-    @functools.cached_property
-    def pilot_latest_quarters(self) -> dict[str, str]:
-        """Each pilot's latest quarter with any Indicators value (up to the story's)."""
-        ind = self.view.indicators
-        ind = ind[ind["value"].notna() | ind["text"].notna()]
-        return {str(k): str(v) for k, v in ind.groupby("pilot_id")["quarter"].max().items()}
-
-    def pilot_figures(self, quarter: str) -> dict[str, dict]:
-        """``portfolio_figures`` of each pilot alone for ``quarter`` (``figures.figures_by``
-        pilot: one per-pilot table for every pilot at once), kept per quarter."""
-        memo = self.__dict__.setdefault("_pilot_figures", {})
-        if quarter not in memo:
-            memo[quarter] = figures.figures_by(self.view, "pilot_id", Filter(), quarter, self.as_of)
-        return memo[quarter]
-
-    @property
-    def quarter_label(self) -> str:
-        return quarters.label(self.quarter) if self.quarter else "no quarter reported"
-
-    @property
-    def as_of_label(self) -> str:
-        return fmt_date(self.as_of)
-
-    def data_line(self) -> str:
-        """"Indicators for Q4 2018 · milestones as of 31 Dec 2018 · all pilots"."""
-        parts = [f"Indicators for {self.quarter_label}", f"milestones as of {self.as_of_label}",
-                 f"filter: {self.flt.describe()}"]
-        if self.demo:
-            parts.append("illustrative demo data")
-        return " · ".join(parts)
-
-
-def fmt_date(d: dt.date | None) -> str:
-    return f"{d.day} {d:%b %Y}" if d else "no date"
-
-
-def is_demo(portfolio: Portfolio) -> bool:
-    """True when the data carries the demo generator's mark (its benchmarks' source)."""
-    from linkdash import demo as demo_mod
-
-    b = portfolio.benchmarks
-    return bool(len(b)) and bool((b["source"].astype(str) == demo_mod.DEMO_SOURCE).any())
-
-
-def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
-    """The portfolio without indicator values or lessons after ``quarter``: a deck for
-    Q3 2017 tells the story up to Q3 2017."""
-    if not quarter:
-        return portfolio
-    ind, les = portfolio.indicators, portfolio.lessons
-    return replace(portfolio, indicators=ind[ind["quarter"].astype(str) <= quarter],
-                   lessons=les[les["quarter"].astype(str) <= quarter], data_version=None)
-
-
-def resolve(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
-            as_of: dt.date | None = None, demo: bool | None = None) -> Story:
-    """The quarter (default: the latest with data in the filter, as the pages), the as-of
-    date (default: the quarter's last day, or today when the quarter is the current one:
-    ``quarters.as_of``) and the filtered portfolio every output of this module uses."""
-    view = portfolio.filtered(flt)
-    quarter = quarter or figures.latest_quarter(view)
-    return Story(full=portfolio, view=upto_quarter(view, quarter), flt=flt, quarter=quarter,
-                 as_of=as_of or quarters.as_of(quarter),
-                 demo=is_demo(portfolio) if demo is None else bool(demo))
-
-
-def pilot_names(portfolio: Portfolio) -> dict[str, str]:
-    p = portfolio.pilots
-    return {pid: (n if isinstance(n, str) and n.strip() else pid)
-            for pid, n in zip(p["pilot_id"], p["pilot_name"])}
-
-
-def _blank(v) -> bool:
-    return style.is_missing(v) or v == ""
-
-
-# --- series behind the charts (shared with the report and the page) ---------------------
-
-PROGRESS_STATES = ("completed", "in_progress", "overdue", "not_started", "dropped")
-
-
-def progress_series(story: Story) -> pd.DataFrame:
-    """Milestones per pilot as of the story's date, one column per state: completed,
-    in_progress, overdue (planned end passed, not completed, not dropped: counted here and
-    not under in progress / not started), not_started, dropped. Index: pilot names, in the
-    pilots' order by name."""
-    ms = figures.milestone_status_as_of(story.view.milestones, story.as_of)
-    names = pilot_names(story.view)
-    ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-    rows = []
-    for pid in ids:
-        m = ms[ms["pilot_id"] == pid]
-        state = m["status_as_of"].where(~m["overdue"], "overdue")
-        counts = state.value_counts()
-        rows.append({"pilot": names.get(pid, pid), **{s: int(counts.get(s, 0)) for s in PROGRESS_STATES}})
-    return pd.DataFrame(rows, columns=["pilot", *PROGRESS_STATES]).set_index("pilot")
-
-
-def trend_quarters(story: Story) -> list[str]:
-    """Every quarter from the first with data in the filter to the story's quarter."""
-    qs = story.view.quarters()
-    if not qs or not story.quarter:
-        return []
-    return quarters.span(qs[0], story.quarter)
-
-
-def income_series(story: Story) -> pd.DataFrame:
-    """Per quarter: the portfolio's average household income (``figures``: weighted by
-    households reached) and the living-income benchmark weighted the same way (each
-    reporting pilot's country benchmark for the quarter's year x its households)."""
-    qs = trend_quarters(story)
-    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else None
-    rows = []
-    for q in qs:
-        t = figures.pilot_quarter_table(story.view, q)
-        both = t["income_avg_usd"].notna() & t["households_reached"].notna() & t["living_income_usd"].notna()
-        hh = t.loc[both, "households_reached"]
-        bench = float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum()) if both.any() and hh.sum() > 0 else None
-        inc = by_q.loc[q, "income_avg_usd"]
-        rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
-                     "living_income_usd": bench})
-    return pd.DataFrame(rows, columns=["quarter", "income_avg_usd", "living_income_usd"])
-
-
-INCLUSIVENESS = ("women_share_participants", "youth_share_participants")
-
-
-def inclusiveness_series(story: Story) -> pd.DataFrame:
-    """Per pilot (by name) for the quarter: its women's and youth shares of participants
-    (None where the pilot did not give both numbers), plus
-    a last row "Portfolio" with the portfolio figures."""
-    names = pilot_names(story.view)
-    t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter else None
-    rows = []
-    if t is not None:
-        for r in t.sort_values("pilot_id").itertuples(index=False):
-            rows.append({"pilot": names.get(r.pilot_id, r.pilot_id),
-                         **{n: None if style.is_missing(getattr(r, n)) else float(getattr(r, n))
-                            for n in INCLUSIVENESS}})
-        rows.sort(key=lambda r: r["pilot"])
-    figs = story.figures
-    rows.append({"pilot": "Portfolio", **{n: figs.get(n) for n in INCLUSIVENESS}})
-    return pd.DataFrame(rows, columns=["pilot", *INCLUSIVENESS]).set_index("pilot")
-
-
-def nbmp_series(story: Story) -> pd.DataFrame:
-    """The six principles: median score over pilots of their first and of their latest
-    assessment (up to the quarter), as the Outcomes page's radar. Index: principle labels."""
-    from linkdash import charts
-
-    a = charts.nbmp_assessments(story.view)
-    cols = list(catalogue.NBMP)
-    first = a[a["which"] == "first"][cols].median() if len(a) else pd.Series(float("nan"), index=cols)
-    latest = a[a["which"] == "latest"][cols].median() if len(a) else pd.Series(float("nan"), index=cols)
-    return pd.DataFrame({"first": first.astype(float).values, "latest": latest.astype(float).values},
-                        index=[catalogue.NBMP_LABELS[c] for c in cols])
-
-
-def nbmp_pilot_count(story: Story) -> int:
-    from linkdash import charts
-
-    a = charts.nbmp_assessments(story.view)
-    return int((a["which"] == "latest").sum()) if len(a) else 0
-
-
-def sales_series(story: Story) -> pd.DataFrame:
-    """Sales through the producer organisations per quarter, one column per value chain
-    (None where no pilot of the chain reported); the columns add up to ``sales_usd``."""
-    qs = trend_quarters(story)
-    wide = story.view.indicators_wide()
-    chains = dict(zip(story.view.pilots["pilot_id"], story.view.pilots["value_chain"]))
-    wide = wide[wide["sales_usd"].notna() & wide["quarter"].isin(qs)].copy()
-    wide["value_chain"] = wide["pilot_id"].map(chains)
-    present = [c for c in catalogue.VALUE_CHAINS if c in set(wide["value_chain"])]
-    out = pd.DataFrame(index=pd.Index(qs, name="quarter"), columns=present, dtype="float64")
-    for (q, vc), g in wide.groupby(["quarter", "value_chain"]):
-        out.loc[q, vc] = float(g["sales_usd"].sum())
-    return out
-
-
-# --- per pilot -------------------------------------------------------------------------
-
-KEY_LESSON_KINDS = ("recommendation", "insight")
-PILOT_FIGURES = ("households_reached", "participants_total", "women_share_participants",
-                 "youth_share_participants", "women_share_leaders", "income_avg_usd",
-                 "share_above_living_income", "sales_usd")
-
-
-def key_lesson(lessons: pd.DataFrame, pilot_id: str, quarter: str | None = None) -> dict | None:
-    """The pilot's latest insight or recommendation (up to ``quarter``); in one quarter a
-    recommendation before an insight. None when it has recorded neither."""
-    les = lessons[(lessons["pilot_id"] == pilot_id) & lessons["kind"].isin(KEY_LESSON_KINDS)
-                  & lessons["lesson"].notna()]
-    if quarter:
-        les = les[les["quarter"].astype(str) <= quarter]
-    if les.empty:
-        return None
-    rank = les["kind"].map({k: i for i, k in enumerate(reversed(KEY_LESSON_KINDS))})
-    les = les.assign(_r=rank).sort_values(["quarter", "_r"], ascending=[False, False], kind="stable")
-    r = les.iloc[0]
-    return {k: (None if _blank(r.get(k)) else r.get(k))
-            for k in ("pilot_id", "quarter", "kind", "lesson", "milestone", "author")}
-
-
-def pilot_kicker(facts: dict, with_region: bool = False) -> str:
-    """``Kenya · Africa · Dairy cows · Kieni dairy cooperative, Nyeri``: the facts a pilot
-    has (none of them is shown as "no data")."""
-    keys = ["Country"] + (["Region"] if with_region else []) + ["Value chain"]
-    parts = [facts[k] for k in keys if facts.get(k) not in (None, "no data")]
-    where = [facts[k] for k in ("Producer organisation", "Site") if facts.get(k) not in (None, "no data")]
-    return " · ".join(parts + ([", ".join(where)] if where else []))
-
-
-def pilot_summary(story: Story, pilot_id: str) -> dict:
-    """One pilot for its slide: ``facts`` (label -> text), ``quarter`` (its latest
-    quarter with data up to the story's quarter, or None), ``figures`` (its
-    ``portfolio_figures`` for that quarter), ``milestones`` (completed, overdue, total as
-    of the story's date) and ``lesson`` (:func:`key_lesson`). Kept on the story."""
-    memo = story.__dict__.setdefault("_pilot_summaries", {})
-    if pilot_id not in memo:
-        memo[pilot_id] = _pilot_summary(story, pilot_id)
-    return memo[pilot_id]
-
-
-def _pilot_summary(story: Story, pilot_id: str) -> dict:
-    one = story.view.filtered(Filter(pilots=(pilot_id,)))
-    row = one.pilots.iloc[0] if len(one.pilots) else pd.Series(dtype=object)
-    q = story.pilot_latest_quarters.get(pilot_id)
-    figs = story.pilot_figures(q).get(pilot_id) if q else None
-    chain = row.get("value_chain")
-    start, end = row.get("start_date"), row.get("end_date")
-    facts = {
-        "Country": row.get("country_name") or row.get("country"),
-        "Region": row.get("region"),
-        "Value chain": style.value_chain_label(chain) if not _blank(chain) else None,
-        "Producer organisation": row.get("producer_org"),
-        "Site": row.get("site"),
-        "Dates": (f"{start} to {end}" if not (_blank(start) or _blank(end))
-                  else f"from {start}" if not _blank(start)
-                  else f"until {end}" if not _blank(end) else None),
-        "Target households": (f"{int(row.get('target_households')):,}"
-                              if not _blank(row.get("target_households")) else None),
-    }
-    facts = {k: ("no data" if _blank(v) else str(v)) for k, v in facts.items()}
-    ms = figures.milestone_status_as_of(one.milestones, story.as_of)
-    return {
-        "pilot_id": pilot_id,
-        "name": pilot_names(one).get(pilot_id, pilot_id),
-        "value_chain": chain,
-        "facts": facts,
-        "quarter": q,
-        "figures": figs,
-        "milestones": {"completed": figures.milestones_completed(ms),
-                       "overdue": figures.milestones_overdue(ms), "total": int(len(ms))},
-        "lesson": key_lesson(story.view.lessons, pilot_id, story.quarter),
-    }
-
-
-def lesson_groups(story: Story) -> list[dict]:
-    """Each pilot's key lesson (:func:`key_lesson`), pilots with the same text together:
-    ``[{"lesson", "kind", "quarter", "pilots": [names]}]``, recommendations first, then
-    the newest, then the most pilots."""
-    names = pilot_names(story.view)
-    by_text: dict[str, dict] = {}
-    for pid in story.view.pilots["pilot_id"]:
-        les = key_lesson(story.view.lessons, pid, story.quarter)
-        if not les:
-            continue
-        key = " ".join(str(les["lesson"]).split()).lower()
-        g = by_text.setdefault(key, {"lesson": les["lesson"], "kind": les["kind"],
-                                     "quarter": les["quarter"], "pilots": []})
-        g["pilots"].append(names.get(pid, pid))
-        g["quarter"] = max(g["quarter"], les["quarter"])
-    groups = list(by_text.values())
-    for g in groups:
-        g["pilots"].sort()
-    groups.sort(key=lambda g: (g["kind"] != "recommendation", [-ord(ch) for ch in g["quarter"]],
-                               -len(g["pilots"]), g["pilots"][0]))
-    return groups
-
-
-# --- definitions for the notes ------------------------------------------------------------
-
-def definition(name: str) -> str:
-    f = figures.FIGURES.get(name)
-    return f"{f.label}: {f.definition}" if f else name
-
-
-BENCHMARK_DEFINITION = (
-    "Living-income benchmark: the country's annual living income per household (Benchmarks "
-    "sheet; the quarter's year, else the latest earlier year), averaged over the pilots that "
-    "gave income and households for the quarter, weighted by their households reached.")
-NBMP_DEFINITION = (
-    "New Business Model Principles: six scores from 1 (weak) to 5 (strong) from the Indicators "
-    "sheet. 'First' is the median over pilots of each pilot's first assessment, 'latest' the "
-    "median of each pilot's latest assessment up to the quarter.")
-PROGRESS_DEFINITION = (
-    "Milestones of the learning cycle per pilot as of the date: completed = actual end on or "
-    "before it; overdue = planned end before it, neither completed by then nor dropped (shown "
-    "apart from in progress and not started); in progress = actual start on or before it.")
-SALES_DEFINITION = (
-    "Sales by value chain: the sum of sales_usd of the pilots of each value chain that "
-    "reported it for the quarter; the stacks add up to the Sales figure.")
-
-
-def notes_text(story: Story, definitions: list[str], extra: list[str] | None = None) -> str:
-    lines = [f"Data: {story.data_line()}."]
-    lines += extra or []
-    lines.append("Definitions:")
-    lines += [f"- {d}" for d in definitions]
-    return "\n".join(lines)
-
 
 # --- drawing ---------------------------------------------------------------------------
 
@@ -444,9 +109,9 @@ def title_size(title: str) -> int:
 
 def subtitle_size(subtitle: str) -> int:
     """16 pt, or smaller (down to 12 pt) so that the subtitle stays on its one line above
-    the slide's body (regular characters: about 0.5 em wide)."""
+    the slide's body (regular characters: up to about 0.55 em wide in LibreOffice)."""
     for size in (16, 14, 13, 12):
-        if len(subtitle) <= int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * 0.5)):
+        if len(subtitle) <= int((SLIDE_W - 2 * MARGIN - Inches(0.2)) / Pt(1) / (size * 0.55)):
             return size
     return 12
 
@@ -574,7 +239,7 @@ def _vals(values) -> list:
 
 # --- the slides -------------------------------------------------------------------------
 
-def _title_slide(prs, story: Story) -> None:
+def _title_slide(prs, story: Story, n: int = 1) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
     band = slide.shapes.add_shape(1, 0, 0, SLIDE_W, Inches(0.35))
     band.fill.solid()
@@ -600,7 +265,7 @@ def _title_slide(prs, story: Story) -> None:
         tf.text = DEMO_NOTICE
         tf.vertical_anchor = MSO_ANCHOR.MIDDLE
         _style_runs(tf.paragraphs[0], 22, True, INK)
-    _notes(slide, f"Data: {story.data_line()}.\nMade with {APP_NAME} on {fmt_date(dt.date.today())}.")
+    _notes(slide, notes(story, "title"))
 
 
 def _figures_slide(prs, story: Story, n: int) -> None:
@@ -616,146 +281,195 @@ def _figures_slide(prs, story: Story, n: int) -> None:
         _figure_table(slide, left, BODY_TOP + Inches(0.5), Emu(int(col_w)), chunk, figs,
                       row_h=Inches(0.68), size=21)
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [definition(k) for k in names],
-                             ["Values: " + "; ".join(f"{figures.FIGURES[k].label} = "
-                                                     f"{figures.format_figure(k, figs.get(k))}" for k in names)]))
+    _notes(slide, notes(story, "figures"))
 
 
-MAP_FIGURE = "households_reached"
-MAP_PX = (1000, 580)
+# --- the map, drawn with shapes -------------------------------------------------------
+# PowerPoint has no map chart. The map is drawn with the slide's own shapes (one per pilot
+# country, one for the other countries, one dot per pilot site) from
+# ``maps.static_country_map``: no browser, crisp on a projector, editable, and fast (the
+# projected boundaries are kept per view in ``maps``). Its legends are text boxes beside it.
+
+PX = 9525  # EMU per px (96 px an inch)
+MAP_BOX = (MARGIN, BODY_TOP + Inches(0.4), Inches(9.6), FOOTER_TOP - BODY_TOP - Inches(0.5))
+SITE_PX = 15  # a site's dot, with a white ring
 
 
-MAP_SCALE = 2
+def _xml_text(text: str) -> str:
+    from xml.sax.saxutils import quoteattr
 
-# --- the map picture, kept per content --------------------------------------------------
-# Drawing the map with kaleido (a headless Chromium) takes most of a deck's time. The
-# picture depends only on the map figure (data of the filter and quarter, size), so it is
-# kept under the SHA-256 of the figure's JSON: in this process (``_MAP_MEMO``) and on disk
-# (``map_cache_dir()``), so an unchanged selection never draws it twice, across restarts
-# too. A figure being drawn is drawn once: a second caller waits for the first.
-
-_MAP_MEMO: dict[str, bytes] = {}
-_MAP_MEMO_MAX = 16
-_MAP_LOCKS: dict[str, threading.Lock] = {}
-_MAP_LOCKS_GUARD = threading.Lock()
+    return quoteattr(" ".join(str(text).split()))
 
 
-def map_cache_dir() -> Path:
-    """Where map pictures are kept: ``LINKDASH_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
-    ``~/.cache``, under ``linkdash/maps``."""
-    root = os.environ.get("LINKDASH_CACHE_DIR")
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "linkdash"
-    return base / "maps"
+def _sp_xml(id_: int, name: str, geometry: str, x: int, y: int, cx: int, cy: int, fill: str | None,
+            line: str | None, line_w: int = 0, descr: str = "") -> str:
+    """A ``p:sp`` without text: ``geometry`` is its ``a:custGeom`` or ``a:prstGeom``."""
+    fill_xml = (f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")[:6].upper()}"/></a:solidFill>' if fill
+                else "<a:noFill/>")
+    line_xml = (f'<a:ln w="{line_w}"><a:solidFill><a:srgbClr val="{line.lstrip("#")[:6].upper()}"/></a:solidFill>'
+                f'<a:round/></a:ln>' if line else "<a:ln><a:noFill/></a:ln>")
+    return (f'<p:sp><p:nvSpPr><p:cNvPr id="{id_}" name={_xml_text(name)}'
+            + (f" descr={_xml_text(descr)}" if descr else "") + '/><p:cNvSpPr/><p:nvPr/></p:nvSpPr>'
+            f'<p:spPr><a:xfrm><a:off x="{x}" y="{y}"/><a:ext cx="{max(cx, 1)}" cy="{max(cy, 1)}"/></a:xfrm>'
+            f'{geometry}{fill_xml}{line_xml}</p:spPr></p:sp>')
 
 
-def map_figure(story: Story, figure: str = MAP_FIGURE):
-    """The map of the deck's map slide (a plotly figure, not yet drawn)."""
+def _area_xml(id_: int, area, left: int, top: int) -> str:
+    """A country (or the context land) as one freeform shape, a closed path per ring."""
+    rings = [[(left + round(x * PX), top + round(y * PX)) for x, y in ring] for ring in area.rings]
+    x0 = min(x for r in rings for x, _ in r)
+    y0 = min(y for r in rings for _, y in r)
+    cx = max(x for r in rings for x, _ in r) - x0
+    cy = max(y for r in rings for _, y in r) - y0
+    path = []
+    for ring in rings:
+        (fx, fy), rest = ring[0], ring[1:]
+        path.append(f'<a:moveTo><a:pt x="{fx - x0}" y="{fy - y0}"/></a:moveTo>')
+        path.extend(f'<a:lnTo><a:pt x="{x - x0}" y="{y - y0}"/></a:lnTo>' for x, y in rest)
+        path.append("<a:close/>")
+    geometry = ('<a:custGeom><a:avLst/><a:gdLst/><a:ahLst/><a:cxnLst/><a:rect l="l" t="t" r="r" b="b"/>'
+                f'<a:pathLst><a:path w="{max(cx, 1)}" h="{max(cy, 1)}">{"".join(path)}</a:path></a:pathLst>'
+                '</a:custGeom>')
+    return _sp_xml(id_, area.text or area.name, geometry, x0, y0, cx, cy, area.fill, area.line,
+                   int(Pt(area.line_px)), descr=area.text)
+
+
+_ELLIPSE = '<a:prstGeom prst="ellipse"><a:avLst/></a:prstGeom>'
+_RECT = '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+
+
+def _map_group(slide, smap, box) -> None:
+    """The map as one group of shapes (frame, land, pilot countries, sites) in ``box``."""
+    from pptx.oxml import parse_xml
+    from pptx.oxml.ns import nsdecls
+
+    left, top, width, height = (int(v) for v in box)
+    next_id = slide.shapes._next_shape_id
+    ids = iter(range(next_id + 1, next_id + 10_000))
+    parts = []
+    if smap.land:
+        parts.append(_area_xml(next(ids), replace(smap.land[0], name="Other countries", text="",
+                                                  rings=tuple(r for a in smap.land for r in a.rings)),
+                               left, top))
+    parts += [_area_xml(next(ids), a, left, top) for a in smap.countries]
+    d = SITE_PX * PX
+    parts += [_sp_xml(next(ids), f"{site.label} ({site.pilot_id})", _ELLIPSE,
+                      left + round(site.x * PX) - d // 2, top + round(site.y * PX) - d // 2, d, d,
+                      site.color, "#FFFFFF", int(Pt(2)), descr=f"Pilot site: {site.label}")
+              for site in smap.sites]
+    parts.append(_sp_xml(next(ids), "Map frame", _RECT, left, top, width, height, None, "#BBBBBB", int(Pt(0.75))))
+    descr = f"Map: {smap.title}. " + "; ".join(a.text for a in smap.countries)
+    xml = (f'<p:grpSp {nsdecls("p", "a")}><p:nvGrpSpPr><p:cNvPr id="{next_id}" name="Map" '
+           f'descr={_xml_text(descr)}/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr>'
+           f'<p:grpSpPr><a:xfrm><a:off x="{left}" y="{top}"/><a:ext cx="{width}" cy="{height}"/>'
+           f'<a:chOff x="{left}" y="{top}"/><a:chExt cx="{width}" cy="{height}"/></a:xfrm></p:grpSpPr>'
+           + "".join(parts) + "</p:grpSp>")
+    slide.shapes._spTree.append(parse_xml(xml))
+
+
+def _plain_shapes(slide, name: str, shapes: list[tuple]) -> None:
+    """``(geometry, x, y, cx, cy, fill, line, line_w)`` shapes with no theme style (no
+    shadow), grouped under ``name`` when more than one."""
+    from pptx.oxml import parse_xml
+    from pptx.oxml.ns import nsdecls
+
+    first = slide.shapes._next_shape_id
+    grouped = len(shapes) > 1  # the group takes the first id
+    sps = [_sp_xml(first + grouped + i, name, *shape) for i, shape in enumerate(shapes)]
+    if not grouped:
+        xml = sps[0].replace("<p:sp>", f'<p:sp {nsdecls("p", "a")}>', 1)
+    else:
+        x0 = min(int(sh[1]) for sh in shapes)
+        y0 = min(int(sh[2]) for sh in shapes)
+        cx = max(int(sh[1]) + int(sh[3]) for sh in shapes) - x0
+        cy = max(int(sh[2]) + int(sh[4]) for sh in shapes) - y0
+        xml = (f'<p:grpSp {nsdecls("p", "a")}><p:nvGrpSpPr><p:cNvPr id="{first}" name={_xml_text(name)}/>'
+               f'<p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr><a:xfrm><a:off x="{x0}" y="{y0}"/>'
+               f'<a:ext cx="{cx}" cy="{cy}"/><a:chOff x="{x0}" y="{y0}"/><a:chExt cx="{cx}" cy="{cy}"/>'
+               f'</a:xfrm></p:grpSpPr>{"".join(sps)}</p:grpSp>')
+    slide.shapes._spTree.append(parse_xml(xml))
+
+
+def _map_legend(slide, smap, left: int, top: int, width: int) -> None:
+    """Beside the map: the colour scale with its values, the grey of no data, and the
+    site dots by value chain."""
+    y = top
+    if smap.scale:
+        sc = smap.scale
+        # bold characters up to 0.7 em wide (DejaVu Sans standing in for Arial): a long label
+        # takes a second line, the bar less
+        lines = -(-int(len(sc.label) * 0.7 * 15) // int((width - Inches(0.2)) / Pt(1)))
+        _text(slide, left, y - Inches(0.05), width, Inches(0.3) * lines + Inches(0.1), sc.label, size=15, bold=True)
+        y += Inches(0.3) * lines + Inches(0.15)
+        bar_h, bar_w, steps = Inches(2.0) - Inches(0.3) * lines, Inches(0.3), 34
+        cuts = [y + int(bar_h * i / steps) for i in range(steps + 1)]
+        bar = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525), sc.color(  # overlapping: no seams
+                sc.zmax - (sc.zmax - sc.zmin) * (i + 0.5) / steps), None, 0) for i in range(steps)]
+        bar.append((_RECT, left, y, bar_w, bar_h, None, "#888888", int(Pt(0.75))))
+        for value, _ in sc.ticks:
+            ty = y + int(bar_h * (sc.zmax - value) / (sc.zmax - sc.zmin))
+            bar.append((_RECT, left + bar_w, ty - Emu(6350), Inches(0.08), Emu(12700), "#666666", None, 0))
+        _plain_shapes(slide, "Colour scale", bar)
+        for value, text in sc.ticks:
+            ty = y + int(bar_h * (sc.zmax - value) / (sc.zmax - sc.zmin))
+            _text(slide, left + bar_w + Inches(0.12), ty - Inches(0.17), width - bar_w - Inches(0.12),
+                  Inches(0.34), text, size=14, anchor=MSO_ANCHOR.MIDDLE)
+        y += bar_h + Inches(0.25)
+    if smap.no_data:
+        _plain_shapes(slide, "No data", [(_RECT, left, y + Inches(0.07), Inches(0.3), Inches(0.2),
+                                          style.NO_DATA_FILL, "#909090", int(Pt(0.75)))])
+        _text(slide, left + Inches(0.42), y, width - Inches(0.42), Inches(0.34), "No data", size=14,
+              anchor=MSO_ANCHOR.MIDDLE)
+        y += Inches(0.45)
+    if smap.chains:
+        _text(slide, left, y, width, Inches(0.34), "Pilot sites", size=15, bold=True)
+        y += Inches(0.4)
+        d = Inches(0.2)
+        _plain_shapes(slide, "Pilot sites", [(_ELLIPSE, left + Inches(0.05), y + Inches(0.07) + i * Inches(0.32),
+                                              d, d, color, None, 0) for i, (_, color) in enumerate(smap.chains)])
+        for i, (label, _) in enumerate(smap.chains):
+            _text(slide, left + Inches(0.42), y + i * Inches(0.32), width - Inches(0.42), Inches(0.34), label,
+                  size=14, anchor=MSO_ANCHOR.MIDDLE)
+
+
+def map_of(story: Story, figure: str = MAP_FIGURE):
+    """The deck's map (``maps.static_country_map``) of the story's view and quarter."""
     from linkdash import maps
 
-    fig = maps.country_map(story.view, figure, story.quarter, width_px=MAP_PX[0], height_px=MAP_PX[1] - 60)
-    # the slide's title says what the map shows; fonts large enough to read once shrunk
-    fig.update_layout(title=None, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
-                      legend=dict(font=dict(size=20)))
-    fig.update_traces(selector=dict(type="choroplethmap"), colorbar=dict(tickfont=dict(size=20)))
-    return fig
-
-
-def map_key(fig) -> str:
-    """The map picture's cache key: the figure's JSON, its size and the drawing code."""
-    import hashlib
-
-    import plotly
-
-    try:
-        from importlib.metadata import version
-        kaleido_version = version("kaleido")
-    except Exception:  # noqa: BLE001
-        kaleido_version = "?"
-    h = hashlib.sha256(fig.to_json().encode())
-    h.update(f"|{MAP_PX}|{MAP_SCALE}|plotly {plotly.__version__}|kaleido {kaleido_version}".encode())
-    return h.hexdigest()
-
-
-def cached_map_png(key: str) -> bytes | None:
-    """The map picture kept under ``key`` (memory, then disk), or None."""
-    png = _MAP_MEMO.get(key)
-    if png is None:
-        path = map_cache_dir() / f"{key}.png"
-        try:
-            png = path.read_bytes()
-        except OSError:
-            return None
-        if not png.startswith(b"\x89PNG"):
-            return None
-        _remember(key, png)
-    return png
-
-
-def _remember(key: str, png: bytes) -> None:
-    _MAP_MEMO[key] = png
-    while len(_MAP_MEMO) > _MAP_MEMO_MAX:
-        _MAP_MEMO.pop(next(iter(_MAP_MEMO)))
-
-
-def _store_map(key: str, png: bytes) -> None:
-    _remember(key, png)
-    folder = map_cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_bytes(png)
-        os.replace(tmp, folder / f"{key}.png")  # atomic: another process never reads half a file
-    except OSError:
-        pass  # a read-only disk: the picture is still kept in this process
-
-
-def map_png(story: Story, figure: str = MAP_FIGURE) -> tuple[bytes | None, str | None]:
-    """The country map as PNG bytes (``maps.map_image_png``), or (None, reason); drawn
-    only when no picture of the very same figure is kept (see ``map_cache_dir``)."""
-    try:
-        from linkdash import maps
-
-        fig = map_figure(story, figure)
-        key = map_key(fig)
-        png = cached_map_png(key)
-        if png is not None:
-            return png, None
-        with _MAP_LOCKS_GUARD:
-            lock = _MAP_LOCKS.setdefault(key, threading.Lock())
-        with lock:
-            png = cached_map_png(key)  # drawn by another caller while this one waited
-            if png is None:
-                png = maps.map_image_png(fig, width=MAP_PX[0], height=MAP_PX[1], scale=MAP_SCALE)
-                _store_map(key, png)
-        return png, None
-    except Exception as e:  # noqa: BLE001 - the deck is still useful without the map
-        return None, f"{type(e).__name__}: {e}"
+    return maps.static_country_map(story.view, figure, story.quarter,
+                                   width=MAP_BOX[2] / PX, height=MAP_BOX[3] / PX)
 
 
 def warm_map(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> threading.Thread:
-    """Draw (and keep) the map picture of a deck in a background thread, so that a deck
-    asked for a few seconds later finds it ready. Returns the started thread."""
+    """Work out the deck's map (the projected boundaries are kept per view) in a
+    background thread. Returns the started thread."""
     story = resolve(portfolio, flt, quarter, demo=False)
-    t = threading.Thread(target=map_png, args=(story,), name="linkdash-warm-map", daemon=True)
+    t = threading.Thread(target=map_of, args=(story,), name="linkdash-warm-map", daemon=True)
     t.start()
     return t
 
 
-def _map_slide(prs, story: Story, n: int, png: bytes | None, reason: str | None) -> None:
+def _map_slide(prs, story: Story, n: int, with_map: bool = True) -> None:
     slide = _slide(prs, f"Where the pilots work: households reached, {story.quarter_label}",
                    "Countries coloured by households reached; grey: no data for the quarter; "
                    "dots: pilot sites by value chain")
-    if png:
-        top = BODY_TOP + Inches(0.4)
-        height = FOOTER_TOP - top - Inches(0.05)
-        width = int(height * MAP_PX[0] / MAP_PX[1])
-        slide.shapes.add_picture(io.BytesIO(png), int((SLIDE_W - width) / 2), top, width, height)
+    smap, failed = None, None
+    if with_map:
+        try:
+            smap = map_of(story)
+        except Exception as e:  # noqa: BLE001 - the deck is still useful without its map
+            failed = f"The map could not be drawn: {type(e).__name__}: {e}"
+    if smap is not None and (smap.countries or smap.land):
+        _map_group(slide, smap, MAP_BOX)
+        legend_left = MAP_BOX[0] + MAP_BOX[2] + Inches(0.25)
+        _map_legend(slide, smap, legend_left, MAP_BOX[1], SLIDE_W - MARGIN - legend_left)
+    elif smap is not None:
+        _no_data(slide, "No pilots in this selection")
     else:
-        _no_data(slide, "The map could not be drawn as a picture on this computer.\n"
-                        "It is on the Overview page and in the HTML report.")
+        _no_data(slide, ("The map could not be drawn on this slide.\n" if with_map else "")
+                 + "The map is on the Overview page and in the HTML report.")
     _footer(slide, story, n)
-    extra = [] if png else [f"The map picture could not be made: {reason}"]
-    _notes(slide, notes_text(story, [definition(MAP_FIGURE)], extra))
+    _notes(slide, notes(story, "map") + (f"\n{failed}" if failed else ""))
 
 
 def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
@@ -784,8 +498,7 @@ def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
         _value_axis(chart, "0", minimum=0, maximum=len(catalogue.MILESTONES),
                     title="Milestones (9 in the learning cycle)")
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [PROGRESS_DEFINITION, definition("milestones_completed"),
-                                     definition("milestones_overdue")]))
+    _notes(slide, notes(story, "progress"))
     return s
 
 
@@ -793,7 +506,7 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = income_series(story)
     figs = story.figures
     slide = _slide(prs, "Income against the living-income benchmark",
-                   f"Average annual net household income from the value chain (USD) · "
+                   f"Annual net household income from the value chain, USD · "
                    f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
                    f"of surveyed households above the benchmark in {story.quarter_label}")
     if s.empty or s["income_avg_usd"].isna().all():
@@ -814,9 +527,7 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
         _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per household per year")
         chart.category_axis.tick_labels.font.size = Pt(14)
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [definition("income_avg_usd"), BENCHMARK_DEFINITION,
-                                     definition("share_above_living_income")],
-                             [f"Quarters up to {story.quarter_label}; a quarter without income reports is a gap."]))
+    _notes(slide, notes(story, "income"))
     return s
 
 
@@ -847,9 +558,7 @@ def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
         chart.category_axis.tick_labels.font.size = Pt(14)
         _value_axis(chart, "0%", minimum=0, maximum=1)
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [definition(k) for k in (*INCLUSIVENESS, "women_share_leaders")],
-                             ["Each pilot's bar is its own share (both numbers needed); the "
-                              "'Portfolio' bars are the portfolio figures. A missing bar means no data."]))
+    _notes(slide, notes(story, "inclusiveness"))
     return s
 
 
@@ -878,8 +587,7 @@ def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
         _value_axis(chart, "0", minimum=0, maximum=5)
         chart.value_axis.major_unit = 1
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [NBMP_DEFINITION] + [
-        f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP]))
+    _notes(slide, notes(story, "nbmp"))
     return s
 
 
@@ -907,8 +615,7 @@ def _sales_slide(prs, story: Story, n: int) -> pd.DataFrame:
         _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per quarter")
         chart.category_axis.tick_labels.font.size = Pt(14)
     _footer(slide, story, n)
-    _notes(slide, notes_text(story, [definition("sales_usd"), SALES_DEFINITION],
-                             [f"Quarters up to {story.quarter_label}."]))
+    _notes(slide, notes(story, "business"))
     return s
 
 
@@ -947,8 +654,6 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     """A pilot: its facts and key figures against their targets (left), its household
     income against its baseline, target and living-income benchmark (a native chart,
     right), its key lesson across the bottom (in full in the notes)."""
-    from linkdash import presenting
-
     s = pilot_summary(story, pilot_id)
     f = s["facts"]
     slide = _slide(prs, f"{s['name']} ({pilot_id})", pilot_kicker(f, with_region=True))
@@ -964,7 +669,7 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     for para in box.text_frame.paragraphs:
         para.space_after = Pt(2)
     # key figures against their targets (else the pilot's latest figures)
-    targets = presenting.pilot_targets(story, pilot_id).head(4)
+    targets = pilot_targets(story, pilot_id).head(4)
     table_top = top + Inches(0.9)
     if len(targets):
         _target_table(slide, MARGIN, table_top, left_w, targets, story.quarter_label)
@@ -974,7 +679,7 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     else:
         _text(slide, MARGIN, table_top, left_w, Inches(0.5), "No indicators reported yet", size=16, color=GREY)
     # the chart that answers the pilot's question
-    series, tgt = presenting.pilot_income_series(story, pilot_id)
+    series, tgt = pilot_income_series(story, pilot_id)
     chart_left = MARGIN + left_w + Inches(0.3)
     box = (chart_left, top - Inches(0.1), SLIDE_W - MARGIN - chart_left, lesson_top - top - Inches(0.05))
     if series.empty or series["income_avg_usd"].isna().all():
@@ -998,7 +703,7 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
         head = f"Key lesson ({lesson['kind']}, {quarters.label(lesson['quarter'])})"
         if lesson.get("milestone"):
             head += f" · {catalogue.MILESTONE_LABELS.get(lesson['milestone'], lesson['milestone'])}"
-        body, cut = presenting.shorten(lesson["lesson"], 190)
+        body, cut = shorten(lesson["lesson"], 190)
         if cut:
             head += " · in full in the notes"
     else:
@@ -1010,7 +715,7 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     p.space_before = Pt(2)
     _style_runs(p, 18, False, INK)
     _footer(slide, story, n)
-    _notes(slide, presenting.pilot_notes(story, pilot_id))
+    _notes(slide, notes(story, "pilots", pilot_id))
 
 
 def _target_table(slide, left, top, width, targets: pd.DataFrame, quarter_label: str) -> None:
@@ -1126,11 +831,7 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
         _text(slide, MARGIN, BODY_TOP + Inches(0.45), SLIDE_W - 2 * MARGIN,
               FOOTER_TOP - BODY_TOP - Inches(0.5), lines)
     _footer(slide, story, n)
-    full = [f"{', '.join(g['pilots'])} ({g['kind']}, {g['quarter']}): {g['lesson']}" for g in groups]
-    _notes(slide, notes_text(story, ["Lessons: moment 3 of the learning cycle, from the Lessons sheet "
-                                     "(insight, challenge, adaptation, recommendation). This slide shows "
-                                     "each pilot's latest recommendation, else its latest insight."],
-                             ["In full:"] + full))
+    _notes(slide, notes(story, "lessons"))
 
 
 # --- the deck ------------------------------------------------------------------------------
@@ -1139,10 +840,9 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
                as_of: dt.date | None = None, demo: bool | None = None,
                with_map: bool = True, progress: Progress | None = None) -> Presentation:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
-    mark (:func:`is_demo`). ``with_map`` False skips drawing the map picture (slow: it
-    starts a headless browser, unless the same map was drawn before: see
-    :func:`map_png`); the slide then says the map is in the report. ``progress(done,
-    text)`` is called as the deck is made (``done`` from 0 to 1)."""
+    mark (``portfolio.is_illustrative``). ``with_map`` False leaves the map out (the slide then says
+    where the map is). ``progress(done, text)`` is called as the deck is made (``done``
+    from 0 to 1)."""
     say = progress or (lambda done, text: None)
     say(0.0, "Working out the figures")
     story = resolve(portfolio, flt, quarter, as_of, demo)
@@ -1150,25 +850,23 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     prs.core_properties.title = f"{APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
     prs.core_properties.subject = story.data_line()
-    _title_slide(prs, story)
-    n = 2
-    _figures_slide(prs, story, n)
-    say(0.1, "Drawing the map")
-    png, reason = map_png(story) if with_map else (None, "the map was not requested")
-    _map_slide(prs, story, (n := n + 1), png, reason)
-    say(0.3, "Charts of the portfolio")
-    _progress_slide(prs, story, (n := n + 1))
-    _income_slide(prs, story, (n := n + 1))
-    _inclusiveness_slide(prs, story, (n := n + 1))
-    _nbmp_slide(prs, story, (n := n + 1))
-    _sales_slide(prs, story, (n := n + 1))
-    names = pilot_names(story.view)
-    ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-    for i, pid in enumerate(ids):
-        say(0.45 + 0.5 * i / max(len(ids), 1), f"Pilot {i + 1} of {len(ids)}: {names.get(pid, pid)}")
-        _pilot_slide(prs, story, pid, (n := n + 1))
-    say(0.95, "Lessons")
-    _lessons_slide(prs, story, n + 1)
+    drawers = {"title": _title_slide, "figures": _figures_slide,
+               "map": lambda prs, story, n: _map_slide(prs, story, n, with_map),
+               "progress": _progress_slide, "income": _income_slide, "inclusiveness": _inclusiveness_slide,
+               "nbmp": _nbmp_slide, "business": _sales_slide, "lessons": _lessons_slide}
+    steps = {"map": (0.1, "Drawing the map"), "progress": (0.3, "Charts of the portfolio"),
+             "lessons": (0.95, "Lessons")}
+    n = 0
+    for part in PARTS:
+        if part == "pilots":
+            names = {p: s["name"] for p, s in ((p, pilot_summary(story, p)) for p in pilot_order(story))}
+            for i, pid in enumerate(names):
+                say(0.45 + 0.5 * i / max(len(names), 1), f"Pilot {i + 1} of {len(names)}: {names[pid]}")
+                _pilot_slide(prs, story, pid, (n := n + 1))
+            continue
+        if part in steps:
+            say(*steps[part])
+        drawers[part](prs, story, (n := n + 1))
     say(1.0, "Done")
     return prs
 

@@ -30,14 +30,14 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
-from linkdash.portfolio import FRAME_COLUMNS, Portfolio, empty_frame
+from linkdash.portfolio import FRAME_COLUMNS, ILLUSTRATIVE_SOURCE, Portfolio, empty_frame
 
 SEED = 2016
 FIRST_QUARTER = "2016-Q3"
 LAST_QUARTER = "2018-Q4"
 DEMO_FILENAME = "illustrative demo data"
 DEMO_KIND = "demo"
-DEMO_SOURCE = "illustrative demo data"
+DEMO_SOURCE = ILLUSTRATIVE_SOURCE  # the mark `portfolio.is_illustrative` looks for
 
 D = dt.date
 

@@ -13,7 +13,7 @@ Every export holds what a filter shows (``Filter()``: everything):
   (``linkdash.report``) of the filter and quarter.
 
 With a ``quarter``, the xlsx and csv stop at it as the deck and the report do
-(``deck.upto_quarter``: no indicator value or lesson after it); without one they hold
+(``story.upto_quarter``: no indicator value or lesson after it); without one they hold
 every quarter.
 """
 
@@ -121,7 +121,7 @@ def export_view(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | Non
     ``quarter`` when one is given."""
     view = portfolio if flt == Filter() else portfolio.filtered(flt)
     if quarter:
-        from linkdash.deck import upto_quarter
+        from linkdash.story import upto_quarter
 
         view = upto_quarter(view, quarter)
     return view

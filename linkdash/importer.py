@@ -21,7 +21,6 @@ Decisions the spec leaves open:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -30,7 +29,7 @@ import pandas as pd
 
 from linkdash import catalogue, rules, sandbox
 from linkdash.portfolio import Portfolio
-from linkdash.problems import Report
+from linkdash.problems import Report, column_index
 from linkdash.workbook import gc_paused, locate_sheets, read_workbook
 
 
@@ -193,17 +192,27 @@ def _rates_context(current: Portfolio, rates: rules.ParsedSheet | None) -> dict[
     return out
 
 
-_CELL = re.compile(r"([A-Z]+)(\d+)$")
 _SHEET_RANK = {name: i for i, name in enumerate(catalogue.SHEET_ORDER)}
+_DIGITS = "0123456789"
 
 
 def _problem_order(sheet_names: dict[str, str]):
+    """Sort key of problems: sheet in the template's order, then row, then column (a
+    file's problems first); a cell's letters are turned into a number once."""
     by_written = {v: k for k, v in sheet_names.items()}
+    column_of: dict[str, int] = {}
 
     def key(p):
-        m = _CELL.match(p.cell or "")
-        row = int(m.group(2)) if m else 0
-        col = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(m.group(1)))) if m else 0
+        cell = p.cell or ""
+        letters = cell.rstrip(_DIGITS)
+        digits = cell[len(letters):]
+        if not letters or not digits or not letters.isalpha():
+            row = col = 0
+        else:
+            row = int(digits)
+            col = column_of.get(letters)
+            if col is None:
+                col = column_of[letters] = column_index(letters)
         rank = _SHEET_RANK.get(by_written.get(p.sheet, p.sheet), -1) if p.sheet else -1
         return (rank, row, col)
 
@@ -239,7 +248,10 @@ def read_sheets(data: bytes, filename: str) -> ReadSheets:
         return ReadSheets(report, parsed, {k: t.name for k, t in found.items()}, raw.kind)
 
 
-last_reader_peak_mb = 0.0  # the isolated reader's peak memory in the last check (benchmarks)
+# the last check's isolated reader (for benchmarks): its peak memory, and the most the
+# two processes held together while it ran (this process's peak until then + the reader's)
+last_reader_peak_mb = 0.0
+last_read_together_peak_mb = 0.0
 
 _FAULT_TEXT = {
     "timeout": "reading it took longer than the limit",
@@ -249,12 +261,13 @@ _FAULT_TEXT = {
 }
 
 
-def _read_isolated(data: bytes, filename: str) -> ReadSheets:
+def read_isolated(data: bytes, filename: str) -> ReadSheets:
     """``read_sheets`` in a child process with time and memory limits; a child that
     dies, hangs or runs out of memory gives one ``file_unsafe`` error."""
     result = sandbox.run_isolated(read_sheets, data, filename)
-    global last_reader_peak_mb
+    global last_reader_peak_mb, last_read_together_peak_mb
     last_reader_peak_mb = result.peak_mb
+    last_read_together_peak_mb = result.peak_mb + result.parent_peak_mb
     if result.ok:
         return result.value
     report = Report()
@@ -288,7 +301,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
     # alone: computed while the child process reads the file
     with ThreadPoolExecutor(max_workers=1) as pool:
         stored = pool.submit(current.indicator_codes)
-        read = _read_isolated(data, filename) if isolated else read_sheets(data, filename)
+        read = read_isolated(data, filename) if isolated else read_sheets(data, filename)
         stored.result()  # (re-raises what went wrong there)
     report.extend(read.report)
     if read.report.errors and not read.parsed:

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import pandas as pd
 import plotly.colors as pcolors
@@ -269,8 +267,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
             hovertemplate="%{text}<extra></extra>", name=f"No data ({when})", showlegend=False))
     if not have.empty:
         z = have["value"].astype(float)
-        zmin = 0.0 if z.min() >= 0 else float(z.min())  # counts, money, shares start at 0
-        zmax = max(float(z.max()), zmin + 1e-9)
+        zmin, zmax = value_range(z)
         fig.add_trace(go.Choroplethmap(
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=have["country"].tolist(),
             z=z.tolist(), colorscale=VALUE_COLORSCALE, zmin=zmin, zmax=zmax,
@@ -333,31 +330,217 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
     return fig
 
 
-# --- static image ----------------------------------------------------------------------
+# --- the map as shapes (the slide deck: no browser) ---------------------------------------
+# The deck draws the map with PowerPoint shapes, not a picture: no headless browser (which
+# took most of a deck's time), crisp on a projector and editable. ``static_country_map``
+# gives what to draw as plain data: the countries' rings projected (Web Mercator, the view
+# ``country_map`` fits) into a box of ``width`` x ``height`` px and clipped to it, each
+# country's fill from the same values and colour scale as ``country_map``, the pilot sites
+# and the legends. The projected boundaries are kept per view (``_projected_countries``).
 
-def map_image_png(fig: go.Figure, width: int = 1200, height: int = 700, scale: float = 2) -> bytes:
-    """The map as PNG bytes for the slide deck, drawn by kaleido in headless Chrome.
-    MapLibre draws offline there (white-bg style, inline GeoJSON, no text layers).
-    Kaleido needs a Chrome or Chromium: BROWSER_PATH, else the system Chromium.
-    (A plain ``chromium --screenshot`` of the HTML does not work: it captures before
-    MapLibre's WebGL canvas has drawn, so the countries are missing.)"""
-    binary = _chromium_binary()
-    if binary and not os.environ.get("BROWSER_PATH"):
-        os.environ["BROWSER_PATH"] = binary
-    fig = go.Figure(fig)
-    fig.update_layout(width=width, height=height)
-    try:
-        return fig.to_image(format="png", width=width, height=height, scale=scale)
-    except Exception as e:  # noqa: BLE001 - kaleido raises several kinds; say what to do
-        raise RuntimeError(
-            "cannot draw the map as an image: kaleido needs Chrome or Chromium "
-            "(install chromium, or set BROWSER_PATH to a Chrome binary)") from e
+@dataclass(frozen=True)
+class MapArea:
+    """One country: ``rings`` in px of the map box (y down), clipped to the box."""
+    iso: str
+    name: str
+    fill: str
+    line: str
+    line_px: float
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+    text: str = ""  # "Kenya: 1,470" (the value as the hover says it), "" for context land
 
 
-def _chromium_binary() -> str | None:
-    for candidate in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser"),
-                      shutil.which("google-chrome")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+@dataclass(frozen=True)
+class MapSite:
+    x: float
+    y: float
+    color: str
+    label: str
+    pilot_id: str
+
+
+@dataclass(frozen=True)
+class ColourScale:
+    label: str
+    zmin: float
+    zmax: float
+    ticks: tuple[tuple[float, str], ...]  # (value, text) from zmin to zmax
+
+    def color(self, value: float) -> str:
+        return value_color(value, self.zmin, self.zmax)
+
+
+@dataclass(frozen=True)
+class StaticMap:
+    width: float
+    height: float
+    land: tuple[MapArea, ...]  # the other countries, for context
+    countries: tuple[MapArea, ...]  # the pilot countries (valued or no data)
+    sites: tuple[MapSite, ...]
+    scale: ColourScale | None  # None when no pilot country has a value
+    chains: tuple[tuple[str, str], ...]  # (value chain label, colour) of the sites shown
+    no_data: bool  # some pilot country is grey (no data for the quarter)
+    title: str
+
+
+def value_range(values) -> tuple[float, float]:
+    """The colour scale's ends for ``values`` (counts, money and shares start at 0)."""
+    z = [float(v) for v in values]
+    zmin = 0.0 if min(z) >= 0 else min(z)
+    return zmin, max(max(z), zmin + 1e-9)
+
+
+def value_color(value: float, zmin: float, zmax: float) -> str:
+    """The ``VALUE_COLORSCALE`` colour (``#rrggbb``) of ``value`` on the scale zmin..zmax."""
+    f = min(max((float(value) - zmin) / (zmax - zmin), 0.0), 1.0)
+    rgb = pcolors.sample_colorscale(VALUE_COLORSCALE, [f])[0]
+    r, g, b = (round(float(v)) for v in rgb[rgb.index("(") + 1:-1].split(","))
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def nice_ticks(zmin: float, zmax: float, n: int = 5) -> list[float]:
+    """About ``n`` round values (1, 2, 2.5 or 5 times a power of ten) from zmin to zmax."""
+    span = zmax - zmin
+    if span <= 0:
+        return [zmin]
+    raw = span / max(n - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(zmin / step) * step
+    return [round(first + i * step, 10) for i in range(int((zmax - first) / step + 1e-9) + 1)]
+
+
+def _mercator(center: dict, zoom: float, width: float, height: float):
+    """lon, lat -> x, y in px of a ``width`` x ``height`` box (MapLibre's view)."""
+    world = _TILE_PX * 2 ** zoom
+    x0 = (center["lon"] + 180.0) / 360.0 * world - width / 2
+    y0 = (1 - _merc_y(center["lat"]) / math.pi) / 2 * world - height / 2
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return ((lon + 180.0) / 360.0 * world - x0, (1 - _merc_y(lat) / math.pi) / 2 * world - y0)
+    return project, world
+
+
+def _clip(ring: list[tuple[float, float]], width: float, height: float) -> list[tuple[float, float]]:
+    """Sutherland-Hodgman: the ring cut to the box (fills stay right; edges on the box)."""
+    def cut(points, inside, cross):
+        out = []
+        for i, cur in enumerate(points):
+            prev = points[i - 1]
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+        return out
+
+    def at_x(x):
+        return lambda a, b: (x, a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0]))
+
+    def at_y(y):
+        return lambda a, b: (a[0] + (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]), y)
+
+    pts = ring
+    for inside, cross in ((lambda p: p[0] >= 0, at_x(0.0)), (lambda p: p[0] <= width, at_x(width)),
+                          (lambda p: p[1] >= 0, at_y(0.0)), (lambda p: p[1] <= height, at_y(height))):
+        if not pts:
+            break
+        pts = cut(pts, inside, cross)
+    return pts
+
+
+def _thin(ring: list[tuple[float, float]], min_px: float = 0.6) -> list[tuple[float, float]]:
+    """Drop points closer than ``min_px`` to the last kept one (invisible detail)."""
+    out = [ring[0]]
+    for x, y in ring[1:]:
+        px, py = out[-1]
+        if abs(x - px) >= min_px or abs(y - py) >= min_px:
+            out.append((x, y))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _projected_countries(center_lon: float, center_lat: float, zoom: float, width: float,
+                         height: float) -> dict[str, tuple[tuple[tuple[float, float], ...], ...]]:
+    """Every country's rings in the view, projected, clipped to the box and thinned;
+    countries out of view are left out. A world narrower than the box repeats (as
+    MapLibre draws it)."""
+    project, world = _mercator({"lon": center_lon, "lat": center_lat}, zoom, width, height)
+    out: dict[str, tuple] = {}
+    for f in countries_geojson()["features"]:
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        rings = []
+        for poly in polys:
+            for ring in poly:
+                pts = [project(lon, lat) for lon, lat in ring]
+                xs = [p[0] for p in pts]
+                ys = [p[1] for p in pts]
+                if max(ys) < 0 or min(ys) > height:
+                    continue
+                for k in (-1, 0, 1):
+                    dx = k * world
+                    if max(xs) + dx < 0 or min(xs) + dx > width:
+                        continue
+                    shifted = [(x + dx, y) for x, y in pts] if dx else pts
+                    cut = _clip(shifted, width, height)
+                    if len(cut) >= 3:
+                        thin = _thin(cut)
+                        if len(thin) >= 3:
+                            rings.append(tuple(thin))
+        if rings:
+            out[f["properties"]["iso_a3"]] = tuple(rings)
+    return out
+
+
+def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
+                       quarter: str | None = None, *, width: float = 930,
+                       height: float = 500) -> StaticMap:
+    """``country_map`` as plain shapes for a ``width`` x ``height`` px box: the same
+    values (``country_values``), colour scale, grey for no data, land for context, sites
+    by value chain and fitted view."""
+    label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
+    quarter = quarter or portfolio.latest_quarter()
+    when = quarters.label(quarter) if quarter else "no quarter reported"
+    title = f"{label} by country, {when}"
+    if portfolio.pilots.empty:
+        return StaticMap(width, height, (), (), (), None, (), False, title)
+    values = country_values(portfolio, figure, quarter)
+    center, zoom = _view_for(portfolio, int(width), int(height))
+    rings = _projected_countries(round(center["lon"], 6), round(center["lat"], 6), zoom,
+                                 float(width), float(height))
+    have = values[values["value"].notna()]
+    scale = None
+    if not have.empty:
+        zmin, zmax = value_range(have["value"])
+        scale = ColourScale(label, zmin, zmax, tuple(
+            (t, format_value(figure, t)) for t in nice_ticks(zmin, zmax) if zmin <= t <= zmax + 1e-9))
+    countries = []
+    pilot_countries = set(values["country"])
+    for r in values.itertuples(index=False):
+        if r.country not in rings:
+            continue
+        if r.value is None or style.is_missing(r.value):
+            countries.append(MapArea(r.country, str(r.name), style.NO_DATA_FILL, "#909090", 1.0,
+                                     rings[r.country], f"{r.name}: {label} {style.NO_DATA}"))
+        else:
+            countries.append(MapArea(r.country, str(r.name), scale.color(r.value), "#505050", 1.0,
+                                     rings[r.country], f"{r.name}: {label} {r.text}"))
+    names = country_names()
+    land = tuple(MapArea(iso, names.get(iso, iso), style.LAND_FILL, "#C8C8C8", 0.5, rr)
+                 for iso, rr in rings.items() if iso not in pilot_countries)
+    project, _ = _mercator(center, zoom, float(width), float(height))
+    sites, chains = [], []
+    located = _sites(portfolio.pilots)
+    for vc, grp in located.groupby("value_chain", sort=True):
+        shown = 0
+        for _, r in grp.iterrows():
+            x, y = project(float(r["longitude"]), float(r["latitude"]))
+            if 0 <= x <= width and 0 <= y <= height:
+                sites.append(MapSite(x, y, style.value_chain_color(vc), _pilot_label(r), str(r["pilot_id"])))
+                shown += 1
+        if shown:
+            chains.append((style.value_chain_label(vc), style.value_chain_color(vc)))
+    return StaticMap(float(width), float(height), land, tuple(countries), tuple(sites), scale,
+                     tuple(chains), bool(values["value"].isna().any()), title)

@@ -60,6 +60,19 @@ class Filter:
         return "; ".join(parts) if parts else "all pilots"
 
 
+# The mark of the illustrative demo data (``linkdash.demo``): the source of its benchmarks.
+ILLUSTRATIVE_SOURCE = "illustrative demo data"
+
+
+def is_illustrative(portfolio: "Portfolio") -> bool:
+    """Whether the data is the illustrative demo data, not real pilot results: the one
+    answer the app's badge, the Presentation page, the deck and the report give. The data
+    carries the demo generator's mark (its benchmarks' source), so the answer travels with
+    the data: a rolled-back demo has no benchmarks left, a demo file imported again keeps it."""
+    b = portfolio.benchmarks
+    return bool(len(b)) and bool((b["source"].astype(str) == ILLUSTRATIVE_SOURCE).any())
+
+
 @dataclass(frozen=True)
 class Portfolio:
     pilots: pd.DataFrame = field(default_factory=lambda: empty_frame("pilots"))

@@ -23,7 +23,8 @@ from typing import TextIO
 import pandas as pd
 import plotly.graph_objects as go
 
-from linkdash import catalogue, charts, deck, figures, presenting, quarters, style
+from linkdash import catalogue, charts, figures, quarters, style
+from linkdash import story as story_parts
 from linkdash.portfolio import Filter, Portfolio
 
 HTML_MIME = "text/html"
@@ -168,12 +169,12 @@ FIT_JS = """
 """ % {"narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
        "top": style.TITLE_TOP_PX, "gap": style.TITLE_GAP_PX}
 
-SECTIONS = (
-    ("figures", "Portfolio figures"), ("map", "Map"), ("progress", "Progress through the learning cycle"),
-    ("income", "Income and the living-income benchmark"), ("inclusiveness", "Inclusiveness"),
-    ("business", "Business"), ("nbmp", "New Business Model Principles"), ("pilots", "The pilots"),
-    ("lessons", "Lessons"),
-)
+_SECTION_LABELS = {"figures": "Portfolio figures", "map": "Map", "progress": "Progress through the learning cycle",
+                   "income": "Income and the living-income benchmark", "inclusiveness": "Inclusiveness",
+                   "business": "Business", "nbmp": "New Business Model Principles", "pilots": "The pilots",
+                   "lessons": "Lessons"}
+# the report's sections: every part of the story but its title slide, in the story's order
+SECTIONS = tuple((part, _SECTION_LABELS[part]) for part in story_parts.PARTS if part in _SECTION_LABELS)
 
 
 def _e(text: object) -> str:
@@ -271,8 +272,8 @@ def _frame_table(df: pd.DataFrame, empty: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _pilot_card(story: deck.Story, pid: str, plot=None) -> str:
-    s = deck.pilot_summary(story, pid)
+def _pilot_card(story: story_parts.Story, pid: str, plot=None) -> str:
+    s = story_parts.pilot_summary(story, pid)
     color = style.value_chain_color(s["value_chain"])
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in s["facts"].items())
     ms = s["milestones"]
@@ -281,12 +282,12 @@ def _pilot_card(story: deck.Story, pid: str, plot=None) -> str:
     if s["figures"]:
         rows = "".join(f"<tr><td>{_e(figures.FIGURES[k].label)}</td>"
                        f"<td class=\"num\">{_e(figures.format_figure(k, s['figures'].get(k)))}</td></tr>"
-                       for k in deck.PILOT_FIGURES)
+                       for k in story_parts.PILOT_FIGURES)
         figs = (f"<h4>Key figures, {_e(quarters.label(s['quarter']))}</h4>"
                 f"<table><tbody>{rows}</tbody></table>")
     else:
         figs = '<p class="nodata">No indicators reported yet.</p>'
-    targets = presenting.pilot_targets(story, pid)
+    targets = story_parts.pilot_targets(story, pid)
     if len(targets):
         rows = "".join(f"<tr><td>{_e(r.label)}</td><td class=\"num\">{_e(r.value_text)}</td>"
                        f"<td>{_e(r.baseline_text)}</td><td>{_e(r.target_text)}</td>"
@@ -294,7 +295,7 @@ def _pilot_card(story: deck.Story, pid: str, plot=None) -> str:
         figs += (f"<h4>Against targets, {_e(story.quarter_label)}</h4><table><thead><tr><th>Indicator</th>"
                  f"<th>Now</th><th>Baseline</th><th>Target</th><th>Done</th></tr></thead>"
                  f"<tbody>{rows}</tbody></table>")
-    series, tgt = presenting.pilot_income_series(story, pid)
+    series, tgt = story_parts.pilot_income_series(story, pid)
     if plot is not None and not (series.empty or series["income_avg_usd"].isna().all()):
         figs += plot(charts.pilot_goal_chart(series, tgt, s["name"], width_px=520, height_px=420),
                      f"pilot_income_{pid}")
@@ -309,8 +310,8 @@ def _pilot_card(story: deck.Story, pid: str, plot=None) -> str:
             f"<h3>{_e(s['name'])} ({_e(pid)})</h3><dl>{facts}</dl>{figs}{lesson}</article>")
 
 
-def _lessons(story: deck.Story) -> str:
-    groups = deck.lesson_groups(story)
+def _lessons(story: story_parts.Story) -> str:
+    groups = story_parts.lesson_groups(story)
     parts = ["<h3>Each pilot's key lesson</h3>"]
     if not groups:
         parts.append('<p class="nodata">No insights or recommendations recorded for this selection.</p>')
@@ -319,7 +320,7 @@ def _lessons(story: deck.Story) -> str:
                      f'<span class="meta">({_e(g["kind"])}, {_e(quarters.label(g["quarter"]))})</span>'
                      f"<blockquote>{_e(g['lesson'])}</blockquote></div>")
     les = story.view.lessons.copy()
-    names = deck.pilot_names(story.view)
+    names = story_parts.pilot_names(story.view)
     parts.append(f"<h3>All lessons up to {_e(story.quarter_label)} ({len(les)})</h3>")
     if not les.empty:
         les = les.sort_values(["quarter", "pilot_id"], ascending=[False, True])
@@ -342,75 +343,75 @@ def _section(sid: str, title: str, lead: str, body: str) -> str:
 def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                 as_of: dt.date | None = None, demo: bool | None = None) -> str:
     """The report as one self-contained HTML document (str)."""
-    story = deck.resolve(portfolio, flt, quarter, as_of, demo)
+    story = story_parts.resolve(portfolio, flt, quarter, as_of, demo)
     view, q = story.view, story.quarter
     figs = story.figures
     plot = _Plots()
-    title = f"{deck.APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
+    title = f"{story_parts.APP_NAME}: {story.flt.describe()}, {story.quarter_label}"
 
-    out = []
+    out = {}
     # figures
-    out.append(_section("figures", "Portfolio figures",
-                        f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported for "
-                        f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with nothing "
-                        "to compute it from shows as \"no data\".", _figures_table(figs)))
+    out["figures"] = _section("figures", "Portfolio figures",
+                              f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported for "
+                              f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with nothing "
+                              "to compute it from shows as \"no data\".", _figures_table(figs))
     # map
-    out.append(_section("map", "Where the pilots work",
-                        "Countries coloured by households reached in the quarter; grey: no data; dots: "
-                        "pilot sites by value chain. Hover for values; drag to pan, scroll to zoom.",
-                        plot(printable_map(view, deck.MAP_FIGURE, q), "map")))
+    out["map"] = _section("map", "Where the pilots work",
+                          "Countries coloured by households reached in the quarter; grey: no data; dots: "
+                          "pilot sites by value chain. Hover for values; drag to pan, scroll to zoom.",
+                          plot(printable_map(view, story_parts.MAP_FIGURE, q), "map"))
     # progress
     overdue = charts.overdue_table(view, story.as_of)
     if not overdue.empty:
-        overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(deck.fmt_date)})
-    out.append(_section("progress", "Progress through the learning cycle", deck.PROGRESS_DEFINITION,
-                        plot(charts.progress_gantt(view, story.as_of), "progress")
-                        + f"<h3>Overdue milestones as of {_e(story.as_of_label)} ({len(overdue)})</h3>"
-                        + _frame_table(overdue, "No milestone is overdue.")))
+        overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(story_parts.fmt_date)})
+    out["progress"] = _section("progress", "Progress through the learning cycle", story_parts.PROGRESS_DEFINITION,
+                               plot(charts.progress_gantt(view, story.as_of), "progress")
+                               + f"<h3>Overdue milestones as of {_e(story.as_of_label)} ({len(overdue)})</h3>"
+                               + _frame_table(overdue, "No milestone is overdue."))
     # income
-    out.append(_section("income", "Income and the living-income benchmark",
-                        f"{figures.FIGURES['income_avg_usd'].definition} "
-                        f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
-                        f"of surveyed households were above their country's living-income benchmark in "
-                        f"{story.quarter_label}.",
-                        plot(charts.income_trend(view), "income")
-                        + plot(charts.living_income_share_chart(view, q), "living_income")))
+    out["income"] = _section("income", "Income and the living-income benchmark",
+                             f"{figures.FIGURES['income_avg_usd'].definition} "
+                             f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
+                             f"of surveyed households were above their country's living-income benchmark in "
+                             f"{story.quarter_label}.",
+                             plot(charts.income_trend(view), "income")
+                             + plot(charts.living_income_share_chart(view, q), "living_income"))
     # inclusiveness
-    out.append(_section("inclusiveness", "Inclusiveness: women and youth",
-                        "Each pilot's share, and the portfolio's as a dashed line. "
-                        + figures.FIGURES["women_share_participants"].definition,
-                        plot(charts.inclusiveness_bars(view, q, "participants", "women"), "women_participants")
-                        + plot(charts.inclusiveness_bars(view, q, "participants", "youth"), "youth_participants")
-                        + plot(charts.inclusiveness_bars(view, q, "leaders", "women"), "women_leaders")))
+    out["inclusiveness"] = _section(
+        "inclusiveness", "Inclusiveness: women and youth",
+        "Each pilot's share, and the portfolio's as a dashed line. "
+        + figures.FIGURES["women_share_participants"].definition,
+        plot(charts.inclusiveness_bars(view, q, "participants", "women"), "women_participants")
+        + plot(charts.inclusiveness_bars(view, q, "participants", "youth"), "youth_participants")
+        + plot(charts.inclusiveness_bars(view, q, "leaders", "women"), "women_leaders"))
     # business
-    out.append(_section("business", "Business: sales through the producer organisations",
-                        f"{figures.FIGURES['sales_usd'].definition} "
-                        f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}.",
-                        plot(charts.business_chart(view, "sales_usd"), "sales")))
+    out["business"] = _section("business", "Business: sales through the producer organisations",
+                               f"{figures.FIGURES['sales_usd'].definition} "
+                               f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}.",
+                               plot(charts.business_chart(view, "sales_usd"), "sales"))
     # NBMP
-    out.append(_section("nbmp", "New Business Model Principles", deck.NBMP_DEFINITION,
-                        plot(charts.nbmp_radar(view), "nbmp")))
+    out["nbmp"] = _section("nbmp", "New Business Model Principles", story_parts.NBMP_DEFINITION,
+                           plot(charts.nbmp_radar(view), "nbmp"))
     # pilots
-    names = deck.pilot_names(view)
-    ids = sorted(view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-    cards = "".join(_pilot_card(story, pid, plot) for pid in ids) or '<p class="nodata">No pilots in this selection.</p>'
-    out.append(_section("pilots", "The pilots",
-                        "Facts, key figures of each pilot's latest quarter with data, and its key lesson "
-                        "(latest insight or recommendation).", f'<div class="pilots">{cards}</div>'))
+    cards = ("".join(_pilot_card(story, pid, plot) for pid in story_parts.pilot_order(story))
+             or '<p class="nodata">No pilots in this selection.</p>')
+    out["pilots"] = _section("pilots", "The pilots",
+                             "Facts, key figures of each pilot's latest quarter with data, and its key lesson "
+                             "(latest insight or recommendation).", f'<div class="pilots">{cards}</div>')
     # lessons
-    out.append(_section("lessons", "Lessons", "Moment 3 of the learning cycle: what the pilots learned.",
-                        _lessons(story)))
+    out["lessons"] = _section("lessons", "Lessons", "Moment 3 of the learning cycle: what the pilots learned.",
+                              _lessons(story))
 
     nav = "".join(f'<li><a href="#{sid}">{_e(label)}</a></li>' for sid, label in SECTIONS)
-    demo_html = f'<p class="demo">{_e(deck.DEMO_NOTICE)}</p>' if story.demo else ""
-    ending = (f" (quarter ending {deck.fmt_date(quarters.end_date(q))})" if q else "")
-    header = (f"<header><h1>{_e(deck.APP_NAME)}</h1>"
+    demo_html = f'<p class="demo">{_e(story_parts.DEMO_NOTICE)}</p>' if story.demo else ""
+    ending = (f" (quarter ending {story_parts.fmt_date(quarters.end_date(q))})" if q else "")
+    header = (f"<header><h1>{_e(story_parts.APP_NAME)}</h1>"
               f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} ({len(view.pilots)} pilots)</p>"
               f"<p class=\"meta\"><strong>Date of the data:</strong> indicators for {_e(story.quarter_label)}"
               f"{_e(ending)}; milestones as of {_e(story.as_of_label)}</p>"
               f"{demo_html}<nav><ol>{nav}</ol></nav></header>")
-    footer = (f"<footer>{_e(deck.APP_NAME)} · {_e(story.data_line())} · made on "
-              f"{_e(deck.fmt_date(dt.date.today()))}. Charts are interactive: hover for values, "
+    footer = (f"<footer>{_e(story_parts.APP_NAME)} · {_e(story.data_line())} · made on "
+              f"{_e(story_parts.fmt_date(dt.date.today()))}. Charts are interactive: hover for values, "
               "drag to zoom, double-click to reset.</footer>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -418,7 +419,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
             "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
             f"<script id=\"plotly-js\">{_plotly_js()}</script>"
             f"<script id=\"geo-assets\">{_geo_assets_js()}</script></head>"
-            f"<body>{header}<main>{''.join(out)}</main>{footer}"
+            f"<body>{header}<main>{''.join(out[sid] for sid, _ in SECTIONS)}</main>{footer}"
             f"<script id=\"fit-charts\">{FIT_JS}</script></body></html>")
 
 

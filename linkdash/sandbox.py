@@ -73,6 +73,9 @@ class Isolated:
     fault: str = ""  # "timeout" | "memory" | "crashed" | "error"
     detail: str = ""  # for the log, never for the user
     peak_mb: float = 0.0  # the child's peak resident memory (when it finished)
+    # this process's peak resident memory until the child's answer came: while the two
+    # processes exist at once, they hold at most ``peak_mb + parent_peak_mb``
+    parent_peak_mb: float = 0.0
 
 
 def warm() -> None:
@@ -212,9 +215,10 @@ def run_isolated(func: Callable, *args: Any, limits: Limits | None = None) -> Is
                 # an allocation refused under RLIMIT_AS aborts Rust and most C code
                 return Isolated(False, fault="crashed", detail=f"signal {signal.Signals(sig).name}")
         return Isolated(False, fault="crashed", detail=f"exit code {code}")
+    parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     status, value = pickle.loads(payload)
     if status == "ok":
-        return Isolated(True, value[0], peak_mb=value[1] / 1024)
+        return Isolated(True, value[0], peak_mb=value[1] / 1024, parent_peak_mb=parent_kb / 1024)
     return Isolated(False, fault=status, detail=str(value))
 
 

@@ -1064,7 +1064,9 @@ class Store:
             ).returning(s.c.id)).scalar_one()
             restored = removed = 0
             kept: list[dict[str, Any]] = []
-            for sheet in catalogue.SHEET_ORDER:
+            # Pilots last: a pilot row the rollback would remove stays while values of
+            # other submissions still name that pilot (they would be left without it)
+            for sheet in [*(x for x in catalogue.SHEET_ORDER if x != "Pilots"), "Pilots"]:
                 r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id)
                 restored += r
                 removed += m
@@ -1075,8 +1077,8 @@ class Store:
             conn.execute(sa.update(s).where(s.c.id == submission_id)
                          .values(status="rolled_back", rolled_back_by=rb_id))
         msg = (f"Rolled back submission {submission_id} as submission {rb_id}: "
-               f"{restored} value(s) restored, {removed} removed, {len(kept)} kept "
-               "because a later submission changed them.")
+               f"{restored:,} {'value' if restored == 1 else 'values'} restored, {removed:,} removed"
+               + (f", {len(kept):,} kept because a later submission changed them." if kept else "."))
         return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
 
 
@@ -1174,11 +1176,16 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     current = {keyof(r): r for r in conn.execute(
         sa.select(t.c.id, t.c.submission_id, *[t.c[k] for k in keys])
         .where(t.c.superseded_by.is_(None))).mappings()}
+    in_use = _pilots_in_use(conn, [k[0] for k in by_key]) if sheet == "Pilots" else {}
     restored, removed, kept = 0, 0, []
     to_supersede: list[int] = []
     copies: list[dict[str, Any]] = []
     for key, rows in by_key.items():
         live = [r for r in rows if r["superseded_by"] is None]
+        if live and key not in previous and key[0] in in_use:
+            kept.append({"sheet": sheet, "key": _key_text(key), "field": None, "by": in_use[key[0]],
+                         "reason": f"kept: submission {in_use[key[0]]} still has values of this pilot"})
+            continue
         if live:
             to_supersede.append(live[0]["id"])
             prev = previous.get(key)
@@ -1205,6 +1212,23 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int):
     if copies:
         Store._insert_rows(conn, t, copies)
     return restored, removed, kept
+
+
+def _pilots_in_use(conn: Connection, pilot_ids: list[str]) -> dict[str, int]:
+    """pilot id -> a submission whose current values (on any sheet but Pilots) name
+    that pilot, for those of ``pilot_ids`` that have any."""
+    out: dict[str, int] = {}
+    for sheet, t in DATA_TABLES.items():
+        if sheet == "Pilots" or "pilot_id" not in t.c:
+            continue
+        for i in range(0, len(pilot_ids), 500):
+            chunk = pilot_ids[i:i + 500]
+            for pid, sub in conn.execute(
+                    sa.select(t.c.pilot_id, sa.func.max(t.c.origin_id))
+                    .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(chunk))
+                    .group_by(t.c.pilot_id)):
+                out.setdefault(pid, int(sub))
+    return out
 
 
 def _restorable_versions(conn: Connection, sheet: str, sid: int) -> dict[tuple, dict[str, Any]]:

@@ -143,13 +143,19 @@ def format_problem(p: Problem) -> str:
 
 def counted(n: int, word: str) -> str:
     """``1 error``, ``3 errors``: no "(s)"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    from linkdash import reporting
+
+    return reporting.counted(n, word)
 
 
 def format_outcome(outcome: Outcome) -> str:
-    """Errors first (with their cells), then warnings, then what changes."""
-    lines = [format_problem(p) for p in outcome.errors]
-    lines += [format_problem(p) for p in outcome.warnings]
+    """Errors first (with their cells), then warnings grouped by kind under a title
+    that counts them and their pilots ("-- 312 outliers in 13 pilots (warnings) --"),
+    then what changes."""
+    from linkdash import reporting
+
+    grouped = reporting.group_problems(outcome.errors, outcome.warnings)
+    lines = reporting.format_grouped(grouped, format_problem)
     if outcome.errors:
         what = ("Correct the cells above and send the file again." if any(p.cell for p in outcome.errors)
                 else "Do what the message above says and send the file again.")
@@ -192,18 +198,18 @@ def print_submissions(store: Store, as_json: bool = False) -> int:
     if df.empty:
         print("No submissions yet.")
         return 0
-    print(f"{'id':>4}  {'kind':8}  {'created (UTC)':16}  {'status':11}  {'new':>5} {'chg':>5} "
+    print(f"{'id':>4}  {'kind':8}  {'created (UTC)':16}  {'status':14}  {'new':>5} {'chg':>5} "
           f"{'same':>5}  user / file")
     for r in df.itertuples(index=False):
-        status = r.status if r.status != "rolled_back" else f"undone({int(r.rolled_back_by)})"
+        status = "stored" if r.status != "rolled_back" else f"undone by {int(r.rolled_back_by)}"
         if r.kind == "rollback":
             s = r.summary or {}
             counts = f"rollback of {s.get('rolled_back')}: {s.get('restored', 0)} restored, " \
                      f"{s.get('removed', 0)} removed, {s.get('kept', 0)} kept"
-            print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:11}  {counts}"
+            print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}  {counts}"
                   f"  {r.user or '-'}")
             continue
-        print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:11}  {r.new:>5} "
+        print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}  {r.new:>5} "
               f"{r.changed:>5} {r.unchanged:>5}  {r.user or '-'} / {r.filename or '-'}")
     return 0
 

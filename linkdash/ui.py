@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from linkdash import catalogue
-from linkdash.portfolio import Filter, Portfolio
+from linkdash.portfolio import Filter, Portfolio, is_illustrative
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -54,6 +54,7 @@ PLOTLY_CONFIG = {
 }
 
 NO_DATA = "no data"
+BLANK = "—"  # what a table shows in an empty cell (Streamlit's default is "None")
 
 
 # --- every page starts here -----------------------------------------------------------
@@ -805,28 +806,54 @@ def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = T
 
 # --- the demo badge -----------------------------------------------------------------
 
-def is_demo_data(submissions: pd.DataFrame | None = None) -> bool:
-    """True when the current data comes from the demo submission (kind ``demo``) and it
-    has not been rolled back."""
-    if submissions is None:
-        submissions = load_submissions()
-    if submissions is None or submissions.empty or "kind" not in submissions.columns:
-        return False
-    live = submissions[submissions["status"].astype(str) != "rolled_back"]
-    return bool((live["kind"].astype(str) == "demo").any())
+def illustrative_state(submissions: pd.DataFrame | None = None):
+    """``illustrative.state``: whether what is shown is illustrative (the portfolio's mark,
+    ``portfolio.is_illustrative``, the deck's and the report's answer too), mixed with
+    real uploads, and which demo submissions are live."""
+    from linkdash import illustrative
+
+    return illustrative.state(load_submissions() if submissions is None else submissions,
+                              load_portfolio())
+
+
+def is_demo_data() -> bool:
+    """True when the current data is the illustrative demo data: ``portfolio.is_illustrative``,
+    the answer the deck and the report give too."""
+    return is_illustrative(load_portfolio())
 
 
 def demo_badge(where: str = "sidebar") -> bool:
-    """Say "illustrative demo data" when the current data is the demo submission."""
-    if not is_demo_data():
+    """Say "illustrative demo data" when some of the current data is: in the sidebar,
+    and, when it is mixed with real uploads, as a banner above every page."""
+    ill = illustrative_state()
+    if not ill.any:
         return False
-    text = ("**Illustrative demo data**: not real pilot results. Upload a quarterly "
-            "workbook to replace it.")
+    if ill.mixed:
+        text = ("**Illustrative demo data**: mixed with real uploads. Some of the figures "
+                "shown are made up.")
+    else:
+        text = ("**Illustrative demo data**: not real pilot results. Upload a quarterly "
+                "workbook to replace it.")
     if where == "sidebar":
         st.sidebar.info(text, icon=":material/science:")
+        if ill.mixed:
+            mixed_banner(ill)
     else:
         st.caption(text)
     return True
+
+
+def mixed_banner(ill) -> None:
+    """Above the page: real and illustrative data are shown together; where to remove
+    the illustrative part."""
+    ids = ", ".join(f"#{i}" for i in ill.demo_ids)
+    with st.container(key="illustrative_banner"):
+        st.warning(f"**Real and illustrative data are mixed.** Values from the illustrative "
+                   f"demo data (submission {ids}) are shown beside real uploads, in every "
+                   "figure, slide and export. Remove them on the Submissions page (it is kept "
+                   "in the history).", icon=":material/science:")
+        st.page_link(PAGE_FILES["submissions"], label="Remove the illustrative data",
+                     icon=":material/history:")
 
 
 # --- rendering helpers --------------------------------------------------------------
@@ -1330,18 +1357,26 @@ def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
     if with_pilot:
         df = with_pilot_links(df)
         config["pilot_id"] = pilot_link_column()
-    st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config, placeholder=BLANK)
 
 
-SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status",
-                      "new", "changed", "unchanged", "rolled_back_by"]
+SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status", "what"]
 SUBMISSION_CONFIG = {
     "id": st.column_config.NumberColumn("#", format="%d"),
     "kind": "Kind", "filename": "File", "user": "Sent by",
     "created_at": st.column_config.DatetimeColumn("Sent (UTC)", format="YYYY-MM-DD HH:mm"),
-    "status": "Status", "new": "New", "changed": "Changed", "unchanged": "Unchanged",
-    "rolled_back_by": st.column_config.NumberColumn("Rolled back by", format="%d"),
+    "status": "Status", "what": st.column_config.TextColumn("What it did", width="medium"),
+    "new": "New", "changed": "Changed", "unchanged": "Unchanged",
 }
+
+
+def submissions_table(subs: pd.DataFrame) -> pd.DataFrame:
+    """The history in words (``reporting.submissions_in_words``): kinds and statuses as
+    people say them, no blank shown as "None"."""
+    from linkdash import reporting
+
+    words = reporting.submissions_in_words(subs)
+    return words[[c for c in SUBMISSION_COLUMNS if c in words.columns]]
 
 
 def download_name(filename: str, data: bytes) -> str:
@@ -1363,8 +1398,7 @@ def submissions_for_pilot(pilot_id: str) -> pd.DataFrame:
     version = data_version()
     ids = set(_touched(database_url(), version, pilot_id))
     subs = load_submissions(version)
-    subs = subs[subs["id"].isin(ids)]
-    return subs[[c for c in SUBMISSION_COLUMNS if c in subs.columns]]
+    return submissions_table(subs[subs["id"].isin(ids)])
 
 
 # --- the Lessons page ----------------------------------------------------------------
@@ -1395,10 +1429,10 @@ def search_lessons(lessons: pd.DataFrame, text: str = "", kinds=(), milestones=(
 
 
 def describe_submission(row: pd.Series) -> str:
-    when = row.get("created_at")
-    when = f"{when:%Y-%m-%d %H:%M}" if isinstance(when, (dt.datetime, pd.Timestamp)) else ""
-    return (f"#{int(row['id'])} · {row.get('kind')} · {row.get('filename') or ''} · "
-            f"{row.get('user') or ''} · {when} · {row.get('status')}")
+    """One submission in a picker: ``#2 · upload · q1.xlsx · ... · rolled back by #3``."""
+    from linkdash import reporting
+
+    return reporting.describe_submission(row)
 
 
 # --- the Upload page ----------------------------------------------------------------
@@ -1506,12 +1540,31 @@ def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
     return outcome
 
 
-def problems_frame(problems) -> pd.DataFrame:
-    rows = [p.as_dict() if hasattr(p, "as_dict") else dict(p) for p in problems]
-    cols = ["severity", "sheet", "cell", "value", "message", "code"]
-    df = pd.DataFrame(rows, columns=cols)
-    df["value"] = df["value"].map(lambda v: None if v is None else str(v))
-    return df
+def _pilot_named(pid: str | None, names) -> str:
+    """``Kenya dairy cows (KEN-DAIRY)`` when ``names`` (id -> name) knows the pilot."""
+    if not pid:
+        return ""
+    name = names.get(pid) if isinstance(names, dict) else None
+    return f"{name} ({pid})" if name and name != pid else pid
+
+
+def problems_frame(problems, pilots=None) -> pd.DataFrame:
+    """Problems as a table: severity, sheet, cell, value found, message, the kind in
+    words and the pilot it is about (``reporting.pilot_of``)."""
+    from linkdash import reporting
+
+    problems = list(problems)
+    known = None if pilots is None else set(pilots)
+    df = pd.DataFrame({
+        "severity": [p.severity for p in problems],
+        "sheet": [p.sheet or "" for p in problems],
+        "cell": [p.cell or "" for p in problems],
+        "value": [reporting.cell_text(p.value) for p in problems],
+        "message": [p.message for p in problems],
+        "kind": [reporting.kind_words(p.code, 1)[2:] for p in problems],
+        "pilot": [_pilot_named(reporting.pilot_of(p, known), pilots) for p in problems],
+    }, columns=["severity", "sheet", "cell", "value", "message", "kind", "pilot"])
+    return df.astype(object)
 
 
 LISTED_PROBLEMS = 30
@@ -1531,45 +1584,88 @@ def _md(text: Any) -> str:
 
 
 def _problem_line(p) -> str:
-    where = f"{p.sheet or 'file'}" + (f" {p.cell}" if p.cell else "")
-    value = "" if p.value is None else f" (found: {_md(_cell_text(p.value))})"
-    return f"**{_md(where)}**{value}: {_md(p.message)}"
+    from linkdash import reporting
+
+    value = "" if p.value is None else f" (found: {_md(reporting.cell_text(p.value))})"
+    return f"**{_md(reporting.problem_where(p))}**{value}: {_md(p.message)}"
 
 
-def problem_report(outcome) -> None:
-    """Errors first (sheet, cell, value, what to change), then warnings; downloadable."""
+PROBLEM_TABLE_CONFIG = {
+    "severity": None, "kind": None,
+    "sheet": st.column_config.TextColumn("Sheet", width="small"),
+    "cell": st.column_config.TextColumn("Cell", width="small"),
+    "value": st.column_config.TextColumn("Value found", width="small"),
+    "pilot": st.column_config.TextColumn("Pilot", width="small"),
+    "message": st.column_config.TextColumn("What to change", width="large"),
+}
+
+
+def _problem_list(items, pilots, *, key: str, listed: int | None = None) -> None:
+    """The first problems as lines, all of them as a sortable table below."""
+    listed = LISTED_PROBLEMS if listed is None else listed
+    st.markdown("\n".join(f"- {_problem_line(p)}" for p in items[:listed]))
+    if len(items) > listed:
+        shown = items[:DETAIL_ROWS_SHOWN]  # a table of 100,000 rows would freeze a weak laptop
+        st.caption(f"… and {len(items) - listed:,} more: "
+                   + ("every one is in the table below and in the report." if len(shown) == len(items)
+                      else f"the table below shows the first {len(shown):,}; the report has them all."))
+        st.dataframe(problems_frame(shown, pilots), hide_index=True, width="stretch", placeholder=BLANK,
+                     column_config=PROBLEM_TABLE_CONFIG,
+                     column_order=["sheet", "cell", "pilot", "value", "message"], key=key)
+
+
+def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "report") -> None:
+    """Errors first, all of them, at once (sheet, cell, value, what to change); then the
+    warnings grouped by kind with their pilots and counts, each group opening to its
+    cells (``reporting.group_problems``); the whole report as a csv download."""
+    from linkdash import reporting
+
     errors, warnings = list(outcome.errors), list(outcome.warnings)
     if not errors and not warnings:
         st.success("No errors, no warnings.")
         return
-    from linkdash import submit
-
-    summary = f"**{submit.counted(len(errors), 'error')}**, {submit.counted(len(warnings), 'warning')}"
-    (st.error if errors else st.warning)(summary)
-    cfg = {"sheet": st.column_config.TextColumn("Sheet", width="small"),
-           "cell": st.column_config.TextColumn("Cell", width="small"),
-           "value": st.column_config.TextColumn("Value found", width="small"),
-           "message": st.column_config.TextColumn("What to change", width="large"),
-           "code": None}  # kept in the csv download
-    order = ["sheet", "cell", "value", "message"]
-    for title, items in (("**Errors** (nothing is stored until they are fixed)", errors),
-                         ("**Warnings** (they do not block)", warnings)):
-        if items:
-            st.markdown(title)
-            st.markdown("\n".join(f"- {_problem_line(p)}" for p in items[:LISTED_PROBLEMS]))
-            if len(items) > LISTED_PROBLEMS:
-                st.caption(f"… and {len(items) - LISTED_PROBLEMS} more: see the table below "
-                           "or download the report.")
-            with st.expander(f"All {len(items)} as a table (sortable)"):
-                st.dataframe(problems_frame(items), hide_index=True, width="stretch",
-                             column_config=cfg, column_order=order)
-    st.download_button("Download the report (.csv)", report_csv_bytes(errors + warnings),
+    names = reporting.pilot_names(portfolio.pilots if portfolio is not None else None)
+    tables = getattr(outcome, "tables", None) or {}
+    if "Pilots" in tables:
+        names.update(reporting.pilot_names(tables["Pilots"]))
+    grouped = reporting.group_problems(errors, warnings, names or None)
+    summary = f"**{reporting.counted(len(errors), 'error')}**, {reporting.counted(len(warnings), 'warning')}"
+    if errors and len(grouped.error_groups) > 1:
+        summary += ": " + "; ".join(g.title for g in grouped.error_groups)
+    with st.container(key=f"{key}_errors"):
+        (st.error if errors else st.warning)(summary)
+        if errors:
+            st.markdown("**Errors** (nothing is stored until they are fixed)")
+            st.markdown("\n".join(f"- {_problem_line(p)}" for p in errors[:LISTED_PROBLEMS]))
+            if len(errors) > LISTED_PROBLEMS:
+                st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: every one is in "
+                           "the report" + (f", the first {DETAIL_ROWS_SHOWN:,} in the table." if len(errors) > DETAIL_ROWS_SHOWN
+                                           else " and in the table."))
+            with st.expander(f"All {reporting.counted(len(errors), 'error')} as a table (sortable)"
+                             if len(errors) <= DETAIL_ROWS_SHOWN else
+                             f"The first {DETAIL_ROWS_SHOWN:,} errors as a table (sortable)"):
+                st.dataframe(problems_frame(errors[:DETAIL_ROWS_SHOWN], names), hide_index=True, width="stretch",
+                             placeholder=BLANK, column_config=PROBLEM_TABLE_CONFIG,
+                             column_order=["sheet", "cell", "pilot", "value", "message"],
+                             key=f"{key}_error_table")
+    if warnings:
+        with st.container(key=f"{key}_warnings"):
+            st.markdown(f"**Warnings** (they do not block): {_md(grouped.warning_summary)}")
+            few = not errors and len(warnings) <= 3
+            for i, g in enumerate(grouped.warning_groups):
+                with st.expander(g.title, expanded=few):
+                    if len(g.pilots) > 1:
+                        st.caption("By pilot: " + " · ".join(_md(t) for t in g.pilot_lines(names)))
+                    _problem_list(g.problems, names, key=f"{key}_warning_table_{i}", listed=10)
+    st.download_button("Download the report (.csv)",
+                       lambda: frame_csv_bytes(problems_frame(errors + warnings, names)),
                        file_name="link-upload-report.csv", mime="text/csv",
-                       key="report_download")
+                       key=f"{key}_download" if key != "report" else "report_download",
+                       on_click="ignore")
 
 
-def report_csv_bytes(problems) -> bytes:
-    return frame_csv_bytes(problems_frame(problems))
+def report_csv_bytes(problems, pilots=None) -> bytes:
+    return frame_csv_bytes(problems_frame(problems, pilots))
 
 
 def frame_csv_bytes(df: pd.DataFrame) -> bytes:
@@ -1607,48 +1703,96 @@ def changes_counts(outcome) -> bool:
     return True
 
 
-DETAIL_CONFIG = {"sheet": "Sheet", "key": "Row", "field": "Column", "old": "Old value",
-                 "new": "New value"}
+DETAIL_CONFIG = {"sheet": "Sheet", "pilot": "Pilot", "quarter": "Quarter", "what": "What",
+                 "old": "Old value", "new": "New value"}
 
 
 DETAIL_ROWS_SHOWN = 2000  # a browser table of a million rows would freeze a weak laptop
 
 
-def changes_detail(outcome) -> None:
-    """The changed values with old and new, then the new values. Large uploads show the
-    first rows of each, with the whole list as a CSV download."""
+def upload_coverage(outcome, portfolio: Portfolio):
+    """What the checked file covers, said in a line (``reporting.coverage``); returned
+    for the commit's message."""
+    from linkdash import reporting
+
+    cov = reporting.coverage(outcome.tables or {}, portfolio.pilots)
+    with st.container(key="upload_coverage"):
+        st.markdown(_md_names(cov).sentence())
+    return cov
+
+
+def _md_names(cov):
+    """The coverage with its pilot names safe in markdown (the rest of its sentences is
+    our own words, quarters and numbers)."""
+    import dataclasses
+
+    return dataclasses.replace(cov, names={k: _md(v) for k, v in cov.names.items()})
+
+
+def unusual_changes(outcome, portfolio: Portfolio, cov) -> bool:
+    """Say what the preview holds that a quarterly upload rarely does
+    (``reporting.unusual_changes``), before Commit. True when there is something."""
+    from linkdash import reporting
+
+    ch = outcome.changes
+    if ch is None or not ch.changed:
+        return False
+    latest = max([q for q in (portfolio.latest_quarter(), cov.latest_quarter) if q], default=None)
+    found = reporting.unusual_changes(ch.detail, portfolio.pilots, changed=ch.changed,
+                                      sent=ch.new + ch.changed + ch.unchanged, latest_quarter=latest)
+    if not found:
+        return False
+    lines = []
+    for u in found:
+        lines.append(f"- **{_md(u.title)}**")
+        lines += [f"    - {_md(t)}" for t in u.lines[:8]]
+        if len(u.lines) > 8:
+            lines.append(f"    - … and {len(u.lines) - 8:,} more")
+    with st.container(key="upload_unusual"):
+        st.warning("**Unusual for a quarterly upload**: check that these changes are meant "
+                   "before you commit.\n\n" + "\n".join(lines), icon=":material/report:")
+    return True
+
+
+def changes_detail(outcome, portfolio: Portfolio | None = None) -> None:
+    """The changed values with old and new, then the new values, in words: the pilot by
+    name, the quarter, the indicator's or column's label. Large uploads show the first
+    rows of each, with the whole list as a CSV download."""
+    from linkdash import reporting
+
     detail = getattr(outcome.changes, "detail", None)
     if detail is None or detail.empty:
         return
+    names = reporting.pilot_names(portfolio.pilots if portfolio is not None else None)
+    if outcome.tables and "Pilots" in outcome.tables:
+        names.update({k: v for k, v in reporting.pilot_names(outcome.tables["Pilots"]).items()
+                      if k not in names})
     counts = {"changed": outcome.changes.changed, "new": outcome.changes.new}
-    for kind, title, drop in (("changed", "Changed", ["kind"]), ("new", "New", ["kind", "old"])):
+    for kind, title in (("changed", "Changed"), ("new", "New")):
         rows = detail[detail["kind"] == kind]
         if rows.empty:
             continue
         n = len(rows)
-        shown = rows.head(DETAIL_ROWS_SHOWN)
-        shown = shown.assign(old=shown["old"].map(_cell_text), new=shown["new"].map(_cell_text))
+        shown = reporting.detail_in_words(rows.head(DETAIL_ROWS_SHOWN), names)
+        if kind == "new":
+            shown = shown.drop(columns=["old"])
+        if not (shown["quarter"] != "").any():
+            shown = shown.drop(columns=["quarter"])
         suffix = "old and new value" if kind == "changed" else ""
         # the cards count values (a whole Pilots row is one); the list shows each cell
         m = counts[kind]
-        what = f"{n:,}" if n == m else f"{n:,} cells in {m:,} value{'s' if m != 1 else ''}"
+        what = f"{n:,}" if n == m else f"{n:,} cells in {reporting.counted(m, 'value')}"
         st.markdown(f"**{title}** ({what}){': ' + suffix if suffix else ''}")
         if n > DETAIL_ROWS_SHOWN:
             st.caption(f"Showing the first {DETAIL_ROWS_SHOWN:,} of {n:,}; the download has them all.")
-            st.download_button(f"Download all {n:,} {title.lower()} cells (.csv)",
-                               lambda rows=rows, drop=drop: frame_csv_bytes(rows.drop(columns=drop)),
-                               file_name=f"{kind}-values.csv", mime="text/csv",
-                               key=f"detail_csv_{kind}", on_click="ignore")
-        st.dataframe(shown.drop(columns=drop), hide_index=True, width="stretch",
-                     column_config=DETAIL_CONFIG)
-
-
-def _cell_text(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return f"{int(v)}"
-    return str(v)
+            st.download_button(
+                f"Download all {n:,} {title.lower()} cells (.csv)",
+                lambda rows=rows, kind=kind: frame_csv_bytes(
+                    reporting.detail_in_words(rows, names).drop(columns=["old"] if kind == "new" else [])),
+                file_name=f"{kind}-values.csv", mime="text/csv",
+                key=f"detail_csv_{kind}", on_click="ignore")
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=DETAIL_CONFIG,
+                     placeholder=BLANK)
 
 
 def commit_upload(outcome, data: bytes, filename: str, actor):
@@ -1663,14 +1807,46 @@ def commit_upload(outcome, data: bytes, filename: str, actor):
     return result
 
 
-def describe_commit(outcome, filename: str) -> str:
+def describe_commit(outcome, filename: str, cov=None) -> dict[str, Any]:
+    """What a commit did, in words (``reporting.committed_sentence``), and the quarter the
+    file reported: ``{"text", "quarter", "ok"}`` for the Upload page's next run."""
+    from linkdash import reporting
+
     sid = getattr(outcome, "submission_id", None)
     ch = outcome.changes
     if sid is None:
-        return (f"**{filename}** changed nothing: it was already stored. "
-                + " ".join(w.message for w in outcome.warnings))
-    return (f"Stored **{filename}** as submission #{sid}: {ch.new:,} new, {ch.changed:,} "
-            f"changed, {ch.unchanged:,} unchanged values. Every page now shows the new data.")
+        return {"text": f"**{_md(filename)}** changed nothing: it was already stored. "
+                        + " ".join(_md(w.message) for w in outcome.warnings),
+                "quarter": None}
+    cov = cov if cov is not None else reporting.coverage(outcome.tables or {})
+    text = reporting.committed_sentence(ch.new, ch.changed, _md_names(cov), submission_id=sid)
+    return {"text": f"{text} From **{_md(filename)}**; every page now shows the new data.",
+            "quarter": reporting.report_quarter(cov)}
+
+
+def quarter_link_html(q: str, label: str) -> str:
+    """An ordinary link to the Overview for quarter ``q``. Not ``st.page_link``: within
+    a session the sidebar's quarter keeps its value over a link's query parameter, and
+    ``st.switch_page`` refuses to change a parameter bound to a widget; a link that loads
+    ``./?quarter=...`` opens the view a pasted link opens."""
+    import html
+    from urllib.parse import urlencode
+
+    href = "./?" + urlencode({QUARTER_KEY: q})
+    return (f'<a class="lp-quarter-link" href="{html.escape(href)}" style="display:inline-flex;'
+            f'align-items:center;gap:.4rem;padding:.35rem .8rem;border:1px solid rgba(49,51,63,.2);'
+            f'border-radius:.5rem;text-decoration:none;color:inherit">'
+            f'<span aria-hidden="true">&#8594;</span>{html.escape(label)}</a>')
+
+
+def committed_message(done: dict[str, Any]) -> None:
+    """The Upload page after a commit: what changed, and a link to the quarter the file
+    reported (the Overview for that quarter, ``?quarter=``)."""
+    with st.container(key="upload_done"):
+        st.success(done["text"], icon=":material/check_circle:")
+        q = done.get("quarter")
+        if q:
+            st.html(quarter_link_html(q, f"See {q} on the Overview"))
 
 
 # --- rollback, original files, audit and users (decided in linkdash.access) ------------
@@ -1684,6 +1860,134 @@ def roll_back(submission_id: int, actor):
     if result.ok:
         data_changed()
     return result
+
+
+def rollback_text(result) -> str:
+    """A rollback's result in words (``reporting.rollback_sentence``)."""
+    from linkdash import reporting
+
+    return reporting.rollback_sentence(result.ok, result.message, rolled_back=result.rolled_back,
+                                       submission_id=result.submission_id, restored=result.restored,
+                                       removed=result.removed, kept=len(result.kept))
+
+
+AUDIT_EVENTS = {"upload": "upload", "demo": "illustrative demo data", "rollback": "rollback",
+                "role": "role change"}
+
+
+def event_words(event: Any) -> str:
+    return AUDIT_EVENTS.get(str(event), str(event).replace("_", " "))
+
+
+def audit_in_words(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log with its events in words and no blank shown as "None"."""
+    out = log.copy()
+    out["event"] = out["event"].map(event_words)
+    out["who"] = out["who"].map(lambda v: v if isinstance(v, str) and v else "—")
+    return out
+
+
+def kept_table(kept) -> pd.DataFrame:
+    """A rollback's kept values in words, pilots by name."""
+    from linkdash import reporting
+
+    return reporting.kept_in_words(kept, reporting.pilot_names(load_portfolio().pilots))
+
+
+ILLUSTRATIVE_RESULT = "_illustrative_result"
+
+
+def _remove_illustrative(actor) -> tuple[bool, str]:
+    """Roll back every live demo submission (newest first); the Pilots rows that real
+    uploads report on stay (``illustrative.removal``, ``Store.rollback``)."""
+    from linkdash import illustrative, submit
+
+    store = get_store()
+    ill = illustrative.state(store.submissions(), None)  # only its live demo submissions count here
+    plan = illustrative.removal(store.history(), ill)
+    done = []
+    for sid in plan.demo_ids:
+        result = submit.rollback(store, sid, actor=actor)
+        if not result.ok:
+            data_changed()
+            return False, _md(result.message)
+        done.append(result)
+    data_changed()
+    removed = sum(r.removed for r in done)
+    kept = sum(len(r.kept) for r in done)
+    ids = ", ".join(f"#{r.rolled_back}" for r in done)
+    return True, (f"Removed the illustrative demo data (submission {ids}): "
+                  + (f"{removed:,} made-up values are gone" if removed != 1 else "1 made-up value is gone")
+                  + ((f", {kept:,} that real uploads changed are kept" if kept != 1
+                      else ", 1 that a real upload changed is kept") if kept else "")
+                  + ". It stays in the history: **Load it again** below brings back what no real "
+                    "upload holds."
+                  + ((" The Pilots rows of " + ", ".join(_pilot_display_names(plan.kept_pilots))
+                      + " stay as the illustrative data wrote them, because your uploads report on "
+                      "these pilots: send their real site, producer organisation and coordinates "
+                      "in a Pilots sheet.") if plan.kept_pilots else ""))
+
+
+def _restore_illustrative(actor) -> tuple[bool, str]:
+    """Load the illustrative data again where the store holds no value (never over a
+    real one), as a new demo submission that can be removed again."""
+    from linkdash import demo, illustrative
+
+    store = get_store()
+    tables = illustrative.restore_tables(demo.demo_tables(), store.load())
+    if not tables:
+        return False, "Nothing to load: the store holds a value everywhere the illustrative data has one."
+    commit = store.commit(tables, file_bytes=demo.demo_file_bytes(tables), filename=demo.DEMO_FILENAME,
+                          user=actor.email, kind=demo.DEMO_KIND)
+    data_changed()
+    if commit.errors:
+        return False, "The illustrative data could not be loaded again: " + " ".join(
+            _md(p.message) for p in commit.errors[:3])
+    if commit.submission_id is None:
+        return False, "The illustrative data is already stored; nothing changed."
+    return True, (f"Loaded the illustrative demo data again as submission #{commit.submission_id}: "
+                  f"{commit.changes.new:,} values where the store had none.")
+
+
+def _pilot_display_names(ids) -> list[str]:
+    from linkdash import reporting
+
+    names = reporting.pilot_names(load_portfolio().pilots)
+    return [f"{names[i]} ({i})" if names.get(i, i) != i else i for i in ids]
+
+
+def illustrative_offer(actor, *, key: str, restore: bool = False, only_mixed: bool = False) -> None:
+    """Remove the illustrative demo data (a rollback of its submissions, kept in the
+    history), or with ``restore`` load it again; for those who may. ``only_mixed``:
+    offer the removal only when real uploads sit beside it (after the first one)."""
+    from linkdash import access
+
+    done = st.session_state.pop(ILLUSTRATIVE_RESULT, None)
+    if done is not None:
+        (st.success if done[0] else st.error)(done[1])
+    ill = illustrative_state()
+    if ill.any and ill.demo_ids and (ill.mixed or not only_mixed):
+        with st.container(border=True, key=f"{key}_remove"):
+            st.markdown("**Illustrative demo data** " + (
+                "is mixed with your real uploads." if ill.mixed else "is what the pages show now."))
+            refusals = [r for r in (access.rollback_refusal(actor, get_store(), i) for i in ill.demo_ids) if r]
+            if refusals:
+                st.caption(_md(refusals[0]))
+                return
+            st.caption("Removing it rolls back its submission: made-up values go, values that "
+                       "real uploads changed stay, and it can be loaded again.")
+            sure = st.checkbox("Yes, remove the illustrative data", key=f"{key}_sure")
+            if st.button("Remove the illustrative data", key=f"{key}_go", disabled=not sure,
+                         type="primary", icon=":material/delete_sweep:"):
+                st.session_state[ILLUSTRATIVE_RESULT] = _remove_illustrative(actor)
+                st.rerun()
+    elif restore and not ill.demo_ids and ill.removed_ids and actor.is_admin:
+        with st.container(border=True, key=f"{key}_restore"):
+            st.markdown("**Illustrative demo data** was removed (it is in the history).")
+            if st.button("Load it again where there is no real value", key=f"{key}_again",
+                         icon=":material/science:"):
+                st.session_state[ILLUSTRATIVE_RESULT] = _restore_illustrative(actor)
+                st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -516,7 +516,7 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
         if code is None:
             report.warn("unknown_column", name, ref, text,
                         f"Column {text!r} is not a column of sheet {canonical}; it is ignored. "
-                        f"Rename it if it should be one of: {', '.join(spec.codes)}.")
+                        f"Rename it if it should be one of: {', '.join(c.header for c in spec.columns)}.")
         elif code in columns:
             first = cell_ref(header_row, columns[code])
             report.error("duplicate_column", name, ref, text,

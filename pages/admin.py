@@ -22,7 +22,7 @@ if users.empty:
     st.info("No users yet. Add the people who sign in below: they see nothing until they "
             "have a role.")
 else:
-    st.dataframe(users, hide_index=True, width="stretch", column_config={
+    st.dataframe(users, hide_index=True, width="stretch", placeholder=ui.BLANK, column_config={
         "email": "E-mail", "role": "Role", "scope": "Scope (regions or pilots)",
         "added_by": "Added by",
         "added_at": st.column_config.DatetimeColumn("Added (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -80,7 +80,7 @@ hist = access.role_history(store, actor)
 if hist.empty:
     st.caption("No role has changed yet.")
 else:
-    st.dataframe(hist.drop(columns=["id"]), hide_index=True, width="stretch", column_config={
+    st.dataframe(hist.drop(columns=["id"]), hide_index=True, width="stretch", placeholder=ui.BLANK, column_config={
         "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
         "by": "By", "action": "Change", "email": "User", "old_role": "Role before",
         "new_role": "Role after", "old_scope": "Scope before", "new_scope": "Scope after"})

@@ -20,13 +20,13 @@ if log.empty:
     st.stop()
 
 events = st.multiselect("Events", sorted(log["event"].unique()), key="audit_events",
-                        placeholder="Every event")
+                        format_func=ui.event_words, placeholder="Every event")
 shown = log[log["event"].isin(events)] if events else log
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
+st.dataframe(ui.audit_in_words(shown), hide_index=True, width="stretch", placeholder=ui.BLANK, column_config={
     "when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
     "who": "Who", "event": "Event", "what": st.column_config.TextColumn("What changed", width="large"),
     "submission_id": st.column_config.NumberColumn("Submission", format="%d")})
-ui.csv_download(shown, "Download the audit log (.csv)", "link-audit-log.csv", "audit_csv")
+ui.csv_download(ui.audit_in_words(shown), "Download the audit log (.csv)", "link-audit-log.csv", "audit_csv")
 
 with_files = [int(i) for i in shown["submission_id"].dropna()
               if ui.get_store().submission_file(int(i)) is not None] if actor.may_download_originals else []

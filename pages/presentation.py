@@ -18,7 +18,8 @@ import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, deck, exports, maps, presenting, quarters, style, ui
+from linkdash import catalogue, charts, exports, maps, presenting, quarters, style, ui
+from linkdash import story as story_parts
 
 ui.page_start()
 
@@ -34,7 +35,7 @@ if PRESENTING:
 
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
-story = deck.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
+story = story_parts.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
                      demo=ui.is_demo_data())
 view = story.view
 SLIDES = presenting.slides(story)
@@ -172,7 +173,7 @@ with st.container(key="lp-slide"):
         st.title(slide.title)
     if slide.kind == "map":
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
-        fig = maps.country_map(view, deck.MAP_FIGURE, story.quarter, width_px=W - 60,
+        fig = maps.country_map(view, story_parts.MAP_FIGURE, story.quarter, width_px=W - 60,
                                height_px=max(H - used, 240))
         if PRESENTING:
             fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
@@ -201,20 +202,20 @@ with st.container(key="lp-slide"):
                                                  width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":
-        used += _kicker(deck.NBMP_DEFINITION)
+        used += _kicker(story_parts.NBMP_DEFINITION)
         _chart(charts.nbmp_radar(view), "slide_nbmp", H - used - kicker_h)
     else:
         pid = slide.pilot_id
-        s = deck.pilot_summary(story, pid)
+        s = story_parts.pilot_summary(story, pid)
         f = s["facts"]
-        used += _kicker(deck.pilot_kicker(f))
+        used += _kicker(story_parts.pilot_kicker(f))
         les = s["lesson"]
         if les:
             head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}"
             if les.get("milestone"):
                 head += f", {catalogue.MILESTONE_LABELS.get(les['milestone'], les['milestone'])}"
             head += ")"
-            short, cut = presenting.shorten(les["lesson"]) if PRESENTING else (str(les["lesson"]), False)
+            short, cut = story_parts.shorten(les["lesson"]) if PRESENTING else (str(les["lesson"]), False)
             lesson_cols = st.columns([8, 1.3], vertical_alignment="center") if cut else [st.container()]
             lesson_cols[0].html(
                 f'<div class="lp-lesson lp-text"><span class="lp-head">{html.escape(head)}</span>'
@@ -236,7 +237,7 @@ with st.container(key="lp-slide"):
                           for k in ("Dates", "Target households") if k in f)
                 + f"<b>Milestones:</b> {ms['completed']} of {ms['total']} completed, {ms['overdue']} overdue"
                 + "</div>")
-            targets = presenting.pilot_targets(story, pid)
+            targets = story_parts.pilot_targets(story, pid)
             if len(targets):
                 rows = "".join(
                     f"<tr><td>{html.escape(r.label)}</td><td><b>{html.escape(r.value_text)}</b></td>"
@@ -249,7 +250,7 @@ with st.container(key="lp-slide"):
             else:
                 st.caption("No indicators reported yet.")
         with right:
-            series, tgt = presenting.pilot_income_series(story, pid)
+            series, tgt = story_parts.pilot_income_series(story, pid)
             width = int((W - 60) * 3 / 5) if PRESENTING else 520
             fig = charts.pilot_goal_chart(series, tgt, s["name"], width_px=width,
                                           height_px=max(H - used, 260) if PRESENTING else 520,

@@ -17,18 +17,22 @@ st.caption("Every upload is kept with its file, who sent it and when. Rolling on
 
 done = st.session_state.pop("rollback_result", None)
 if done is not None:
-    (st.success if done.ok else st.error)(ui.literal(done.message))
+    if done.ok:
+        st.success(ui.rollback_text(done))
+    else:
+        st.error(ui.literal(done.message))
     if done.ok and done.kept:
         st.write("Kept because a later submission changed them:")
-        st.dataframe(pd.DataFrame(done.kept), hide_index=True, width="stretch")
+        st.dataframe(ui.kept_table(done.kept), hide_index=True, width="stretch", placeholder=ui.BLANK)
 
 subs = ui.load_submissions()
 if subs.empty:
     ui.no_data("Nothing has been submitted yet. Upload a workbook on the **Upload** page.")
     st.stop()
 
-st.dataframe(subs[[c for c in ui.SUBMISSION_COLUMNS if c in subs.columns]], hide_index=True,
-             width="stretch", column_config=ui.SUBMISSION_CONFIG)
+ui.illustrative_offer(actor, key="submissions_illustrative", restore=True)
+st.dataframe(ui.submissions_table(subs), hide_index=True, width="stretch", placeholder=ui.BLANK,
+             column_config=ui.SUBMISSION_CONFIG, key="submissions_table")
 
 rows = {int(r["id"]): r for _, r in subs.iterrows()}
 chosen = st.selectbox("Submission", list(rows), key="submission_pick",
@@ -44,7 +48,7 @@ with c2:
     st.subheader("Roll back")
     if row["kind"] == "rollback":
         st.caption("A rollback cannot itself be rolled back; send the data again instead.")
-    elif row["status"] == "rolled_back":
+    elif row["status"] == "rolled_back" and pd.notna(row["rolled_back_by"]):
         st.caption(f"Already rolled back by submission {int(row['rolled_back_by'])}.")
     elif (refusal := access.rollback_refusal(actor, ui.get_store(), chosen)) is not None:
         st.caption(ui.literal(refusal))

@@ -21,9 +21,10 @@ if not actor.is_admin:
 ui.warm_reader()
 portfolio = ui.load_portfolio()
 
-done = st.session_state.pop("upload_committed", None)
+done = st.session_state.get("upload_committed")  # kept until the next file is chosen
 if done is not None:
-    st.success(done)
+    ui.committed_message(done)
+    ui.illustrative_offer(actor, key="upload_illustrative", only_mixed=True)
 
 with st.container(border=True):
     st.markdown("**1. Fill in the template.** Every sheet is optional; blank cells mean "
@@ -43,29 +44,35 @@ uploaded = st.file_uploader("Workbook", type=["xlsx", "xlsm", "xls", "ods", "csv
                             label_visibility="collapsed")
 if uploaded is None:
     st.stop()
+st.session_state.pop("upload_committed", None)
 
 data = uploaded.getvalue()
 outcome = ui.checked_upload(data, uploaded.name, actor, portfolio)
 
 st.markdown("**3. The check**")
-ui.problem_report(outcome)
+ui.problem_report(outcome, portfolio)
 if not outcome.ok:
     st.error("Nothing can be stored until every error is fixed. "
-             + ("Correct the cells above and upload the file again."
+             + ("Correct the cells listed above and upload the file again."
                 if any(p.cell for p in outcome.errors)
                 else "Do what the message above says and upload the file again."))
     st.stop()
 
 st.markdown("**4. What would change**")
+coverage = ui.upload_coverage(outcome, portfolio)
 if ui.changes_counts(outcome):
-    if st.button("Commit this submission", type="primary", key="upload_commit"):
+    unusual = ui.unusual_changes(outcome, portfolio, coverage)
+    meant = (st.checkbox("Yes, these changes are meant", key="upload_meant")
+             if unusual else True)
+    if st.button("Commit this submission", type="primary", key="upload_commit",
+                 disabled=not meant):
         with st.spinner("Storing…"):
             result = ui.commit_upload(outcome, data, uploaded.name, actor)
         if result.ok:
-            st.session_state["upload_committed"] = ui.describe_commit(result, uploaded.name)
+            st.session_state["upload_committed"] = ui.describe_commit(result, uploaded.name, coverage)
             st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
             st.rerun()
         else:
             st.error("The file could not be stored:")
-            ui.problem_report(result)
-    ui.changes_detail(outcome)
+            ui.problem_report(result, portfolio, key="commit_report")
+    ui.changes_detail(outcome, portfolio)

@@ -19,6 +19,10 @@ from urllib.parse import quote
 import pandas as pd
 import pytest
 
+# a problem with a code that is not in problems.CODES (or with another severity) is a
+# bug: under the tests it raises, in this process and in the app servers they start
+os.environ.setdefault("LINKDASH_STRICT_CODES", "1")
+
 PG_URL = os.environ.get("LINKDASH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -162,7 +162,7 @@ def test_a_director_may_not_roll_back_another_regions_submission(roles_url):
     assert any(b.label.startswith("Download") for b in at.get("download_button"))
     at.checkbox(key=f"rollback_sure_{sid}").check().run()
     at.button(key="rollback_go").click().run()
-    assert f"Rolled back submission {sid}" in texts(at)
+    assert f"Rolled back submission #{sid}" in texts(at)
 
 
 def test_a_viewer_finds_no_original_files(roles_url):
@@ -189,9 +189,9 @@ def test_an_admin_adds_a_user_and_sees_it_on_the_audit_page(roles_url):
     go(at, "audit")
     log = at.dataframe[0].value
     row = log[log["what"].str.contains("new.director@example.org")].iloc[0]
-    assert row["who"] == "admin@example.org" and row["event"] == "role"
+    assert row["who"] == "admin@example.org" and row["event"] == "role change"
     assert "director (Africa)" in row["what"]
-    assert (log["event"] == "demo").any()  # the submissions are there too
+    assert (log["event"] == "illustrative demo data").any()  # the submissions are there too
 
 
 def test_a_director_finds_no_admin_page(roles_url):

@@ -10,10 +10,12 @@ and the data version, so tests do not see each other's data.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -198,7 +200,7 @@ def test_pilot_page_is_reachable_by_its_link(demo_url):
     lessons = portfolio.lessons[portfolio.lessons["pilot_id"] == "KEN-DAIRY"]
     tables = [d.value for d in at.dataframe]
     assert any(len(t) == len(lessons) and "lesson" in t.columns for t in tables)
-    assert any("kind" in t.columns and "demo" in set(t["kind"]) for t in tables)
+    assert any("kind" in t.columns and "illustrative demo data" in set(t["kind"]) for t in tables)
 
 
 def test_pilot_page_follows_the_sidebar_filter(demo_url):
@@ -481,7 +483,7 @@ def test_rollback_needs_a_confirmation_and_restores_the_data(demo_url):
     at.checkbox(key="rollback_sure_2").check().run()
     at.button(key="rollback_go").click().run()
     assert not at.exception
-    assert "Rolled back submission 2" in texts(at)
+    assert "Rolled back submission #2" in texts(at)
     assert "2019-Q1" not in stored(demo_url).quarters()
     go_to(at, "overview")
     assert "2019-Q1" not in texts(at)
@@ -663,3 +665,203 @@ def test_the_country_list_follows_the_chosen_region(demo_url):
     assert "Nepal" in countries and "Kenya" not in countries, countries
     everywhere = open_page("overview").multiselect(key="country").options
     assert "Kenya" in everywhere and "Nepal" in everywhere
+
+
+# --- the upload read by a person, plain words everywhere (issue 9) ------------------------
+
+def outlier_workbook(portfolio, *, errors: bool = True) -> bytes:
+    """Every pilot reports 2018-Q4 at 40 times its 2018-Q3 counts (hundreds of outliers);
+    with ``errors``, three rows that are wrong (an unknown pilot, a word for a number, a
+    quarter in the future)."""
+    from tests.test_reporting import outlier_rows
+
+    rows = outlier_rows(portfolio)
+    blank = [None] * (len(rows[0]) - 3)
+    if errors:
+        rows += [["NOPE-PILOT", "2018-Q4", 5, *blank], ["KEN-DAIRY", "2017-Q2", "lots", *blank],
+                 ["UGA-DAIRY", "2031-Q2", 5, *blank]]
+    return xlsx_bytes({"Indicators": rows})
+
+
+def test_three_errors_come_first_and_the_warnings_are_grouped_by_kind_and_pilot(demo_url):
+    from tests.test_reporting import outlier_rows
+
+    n_pilots = len(outlier_rows(stored(demo_url))) - 1  # rows 2 .. n_pilots + 1
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("bad.xlsx", outlier_workbook(stored(demo_url)), XLSX)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = at.dataframe[0].value  # the first table on the page
+    assert list(errors["cell"]) == [f"A{n_pilots + 2}", f"C{n_pilots + 3}", f"B{n_pilots + 4}"], errors
+    titles = [e.label for e in at.expander]
+    outliers = [t for t in titles if re.fullmatch(rf"\d+ outliers in {n_pilots} pilots", t)]
+    assert outliers, titles
+    n = int(outliers[0].split()[0])
+    assert n > 100
+    assert f"**3 errors**, {n} warnings" in texts(at)
+    assert not any(b.key == "upload_commit" for b in at.button)
+
+
+def test_the_preview_says_what_the_file_covers_and_flags_unusual_changes(demo_url):
+    portfolio = stored(demo_url)
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("q1-2019.xlsx", quarter_workbook(), XLSX)).run()
+    cover = " ".join(m.value for m in at.markdown)
+    assert ("This file covers 2 pilots (Kenya dairy cows and Uganda dairy cows), 2019-Q1, "
+            "in 1 sheet: Indicators (2 rows).") in cover, cover
+    assert not at.warning or not any("Unusual" in w.value for w in at.warning)
+    assert not at.button(key="upload_commit").disabled
+    # a pilot renamed and moved, and an old quarter rewritten: said before Commit, which
+    # waits for a confirmation
+    ken = portfolio.pilots.set_index("pilot_id").loc["KEN-DAIRY"]
+    odd = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "latitude", "longitude"],
+                                 ["KEN-DAIRY", "Kenya milk", "Kenya", "dairy_cow", ken["latitude"] + 1,
+                                  ken["longitude"]]],
+                      "Indicators": [["Pilot ID", "Quarter", "Households reached"], ["UGA-DAIRY", "2016-Q4", 7]]})
+    at.file_uploader[0].set_value(("odd.xlsx", odd, XLSX)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    unusual = next(w.value for w in at.warning if "Unusual for a quarterly upload" in w.value)
+    assert "1 pilot renamed" in unusual and "Kenya milk" in unusual
+    assert "moved 111 km" in unusual
+    assert "a year or more before 2018\\-Q4" in unusual or "a year or more before 2018-Q4" in unusual
+    assert at.button(key="upload_commit").disabled
+    at.checkbox(key="upload_meant").check().run()
+    assert not at.button(key="upload_commit").disabled
+
+
+def test_after_a_commit_the_page_says_what_changed_and_links_to_the_quarter(demo_url):
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("q1-2019.xlsx", quarter_workbook(), XLSX)).run()
+    at.button(key="upload_commit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    done = " ".join(s.value for s in at.success)
+    assert "Stored 6 new values for 2 pilots in 2019-Q1 (submission #2)." in done, done
+    links = [e.proto.body for e in at.get("html") if "See 2019-Q1 on the Overview" in e.proto.body]
+    assert len(links) == 1 and 'href="./?quarter=2019-Q1"' in links[0], links
+    # the first real upload beside the illustrative data: every page says they are mixed,
+    # and the upload offers to remove the illustrative data
+    assert any("Real and illustrative data are mixed" in w.value for w in at.warning)
+    assert at.button(key="upload_illustrative_go").disabled
+    go_to(at, "outcomes")
+    assert any("Real and illustrative data are mixed" in w.value for w in at.warning)
+
+
+def test_removing_the_illustrative_data_is_a_rollback_that_can_be_loaded_again(demo_url):
+    from linkdash import access, illustrative, submit
+    from linkdash.store import Store
+
+    store = Store.open(demo_url)
+    real = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "site"],
+                                  ["KEN-DAIRY", "Kenya dairy cows", "Kenya", "dairy_cow", "Real site"]],
+                       "Indicators": [["Pilot ID", "Quarter", "Households reached"],
+                                      ["KEN-DAIRY", "2019-Q1", 1500]]})
+    assert submit.import_file(store, real, "real.xlsx", actor=access.local_admin("t")).ok
+    at = open_page("submissions")
+    at.checkbox(key="submissions_illustrative_sure").check().run()
+    at.button(key="submissions_illustrative_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(s.value for s in at.success)
+    assert "Removed the illustrative demo data (submission #1)" in said, said
+    assert not illustrative.state(store.submissions(), store.load()).any
+    assert not any("illustrative data are mixed" in w.value for w in at.warning)
+    table = submissions_table(at).set_index("id")
+    assert table.loc[1, "status"] == "rolled back by #3"
+    assert at.selectbox(key="submission_pick").options[-1].endswith("rolled back by #3")
+    assert stored(demo_url).indicators.set_index(["pilot_id", "quarter", "indicator"]).loc[
+        ("KEN-DAIRY", "2019-Q1", "households_reached"), "value"] == 1500
+    # and back: only where no real value is
+    at.button(key="submissions_illustrative_again").click().run()
+    assert "Loaded the illustrative demo data again as submission #4" in " ".join(s.value for s in at.success)
+    back = stored(demo_url)
+    assert len(back.pilots) == 13
+    assert back.pilots.set_index("pilot_id").loc["KEN-DAIRY", "site"] == "Real site"
+    assert illustrative.state(store.submissions(), store.load()).mixed
+
+
+def submissions_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "status" in d.value.columns)
+
+
+def test_a_rollback_shows_at_once_in_the_list_and_the_picker(demo_url):
+    from linkdash import access, submit
+    from linkdash.store import Store
+
+    submit.import_file(Store.open(demo_url), quarter_workbook(), "q1.xlsx", actor=access.local_admin("t"))
+    at = open_page("submissions")
+    assert submissions_table(at).set_index("id").loc[2, "status"] == "stored"
+    at.checkbox(key="rollback_sure_2").check().run()
+    at.button(key="rollback_go").click().run()
+    table = submissions_table(at).set_index("id")
+    assert table.loc[2, "status"] == "rolled back by #3"
+    assert table.loc[3, "kind"] == "rollback" and table.loc[3, "what"].startswith("undid #2")
+    picks = {o.split(" · ")[0]: o for o in at.selectbox(key="submission_pick").options}
+    assert picks["#2"].endswith("rolled back by #3")
+    assert "Already rolled back by submission 3" in " ".join(
+        c.value for c in at.caption) or at.selectbox(key="submission_pick").value != 2
+
+
+_RAW = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|\bNaT\b|\bundefined\b|\b[a-z]+_[a-z0-9]+(?:_[a-z0-9]+)*\b")
+
+
+def _shown_texts(at: AppTest) -> list[str]:
+    """What a person reads on the page: texts, labels, options, table cells and chart
+    hover texts (markdown escapes undone)."""
+    out = [texts(at)]
+    for kind in ("expander", "tabs", "button", "checkbox", "radio", "toggle"):
+        out += [str(getattr(e, "label", "")) for e in getattr(at, kind, [])]
+    for sel in [*at.selectbox, *at.multiselect, *at.radio]:
+        out.append(f"{sel.label}: " + " | ".join(map(str, sel.options)))
+    for df in at.dataframe:
+        frame = df.value
+        for c in frame.columns:
+            col = frame[c]
+            if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
+                continue
+            out += [str(v) for v in col.dropna().unique() if not str(v).startswith("./")]
+    for spec in plotly_specs(at):
+        for t in spec.get("data", []):
+            for k in ("hovertext", "text", "name"):
+                v = t.get(k)
+                out += [str(x) for x in v] if isinstance(v, list) else ([str(v)] if v else [])
+    return [t.replace("\\", "") for t in out]
+
+
+def _blank_cells_without_placeholder(at: AppTest) -> list[str]:
+    """Tables holding empty cells that Streamlit would show as "None"."""
+    return [", ".join(map(str, df.value.columns)) for df in at.dataframe
+            if df.value.isna().any().any() and not df.proto.placeholder]
+
+
+def test_no_page_shows_none_nan_or_raw_codes(demo_url):
+    """Demo data, a real upload beside it, a rolled-back upload and a role change: every
+    page in words, with no "None", "nan" or snake_case code in what a person reads."""
+    from linkdash import access, submit
+    from linkdash.store import Store
+
+    store = Store.open(demo_url)
+    admin = access.local_admin("t")
+    assert submit.import_file(store, quarter_workbook(), "q1.xlsx", actor=admin).ok
+    other = xlsx_bytes({"Indicators": [["Pilot ID", "Quarter", "Households reached"], ["NPL-GOAT", "2019-Q1", 99]]})
+    sid = submit.import_file(store, other, "nepal.xlsx", actor=admin).submission_id
+    assert submit.rollback(store, sid, actor=admin).ok
+    access.set_user(store, admin, "asia.director@example.org", "director", "Asia")
+    found = {}
+    pages = [("overview", None), ("progress", None), ("outcomes", None), ("pilot", {"pilot": "KEN-DAIRY"}),
+             ("lessons", None), ("presentation", None), ("upload", None), ("submissions", None),
+             ("audit", None), ("admin", None)]
+    for name, query in pages:
+        at = open_page(name, query)
+        bad = sorted({m.group(0) for t in _shown_texts(at) for m in _RAW.finditer(t)})
+        blank = _blank_cells_without_placeholder(at)
+        if bad or blank:
+            found[name] = (bad, blank)
+    # the Upload page with a preview and with problems
+    at = open_page("upload")
+    at.file_uploader[0].set_value(("odd.xlsx", xlsx_bytes({
+        "Progress": [["pilot_id", "milestone", "status", "actual_end"], ["KEN-DAIRY", "vc_map", "completed", "2016-09-30"]],
+        "Indicators": [["Pilot ID", "Quarter", "Households reached", "Colour"], ["KEN-DAIRY", "2019-Q2", 1300, "red"]]}),
+        XLSX)).run()
+    for label, a in (("upload preview", at),):
+        bad = sorted({m.group(0) for t in _shown_texts(a) for m in _RAW.finditer(t)})
+        if bad or _blank_cells_without_placeholder(a):
+            found[label] = (bad, _blank_cells_without_placeholder(a))
+    assert not found, found

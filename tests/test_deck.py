@@ -1,3 +1,4 @@
+
 """The learning-event deck as a presenter gets it: opened with python-pptx, charts are
 native (editable) charts holding the numbers ``linkdash.figures`` computes, the notes
 define every figure and say which quarter the data is for, one slide per pilot of the
@@ -16,26 +17,11 @@ import pytest
 from pptx import Presentation
 from pptx.util import Emu
 
-from linkdash import catalogue, deck, demo, figures, quarters
+from linkdash import catalogue, deck, demo, figures, quarters, story, style
 from linkdash.portfolio import Filter
 
 AS_OF = dt.date(2018, 12, 31)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _own_map_cache(tmp_path_factory):
-    """Map pictures kept in this module's own folder, none in memory: a test sees a map
-    drawn only when it drew it itself or an earlier test of this module did."""
-    old = os.environ.get("LINKDASH_CACHE_DIR")
-    os.environ["LINKDASH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    deck._MAP_MEMO.clear()
-    yield
-    deck._MAP_MEMO.clear()
-    if old is None:
-        os.environ.pop("LINKDASH_CACHE_DIR", None)
-    else:
-        os.environ["LINKDASH_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +144,7 @@ def test_inclusiveness_bars_are_each_pilots_own_share_in_percent(prs, portfolio)
     cats = list(chart.plots[0].categories)
     assert cats[-1] == "Portfolio"
     q = figures.latest_quarter(portfolio)
-    names = deck.pilot_names(portfolio)
+    names = story.pilot_names(portfolio)
     for pid in portfolio.pilots["pilot_id"]:
         one = figures.portfolio_figures(portfolio, Filter(pilots=(pid,)), q, AS_OF)
         i = cats.index(names[pid])
@@ -215,11 +201,11 @@ def test_notes_of_every_chart_slide_define_the_figures_and_name_the_quarter(prs,
 
 
 def test_one_slide_per_pilot_with_its_key_lesson(prs, portfolio):
-    names = deck.pilot_names(portfolio)
+    names = story.pilot_names(portfolio)
     for pid in portfolio.pilots["pilot_id"]:
         slide = _slide(prs, f"{names[pid]} ({pid})")
         text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
-        lesson = deck.key_lesson(portfolio.lessons, pid)
+        lesson = story.key_lesson(portfolio.lessons, pid)
         assert lesson is not None and lesson["kind"] in ("insight", "recommendation")
         assert " ".join(str(lesson["lesson"]).split())[:60] in " ".join(text.split())
         assert lesson["lesson"] in _notes(slide)
@@ -229,7 +215,7 @@ def test_key_lesson_is_the_latest_insight_or_recommendation(portfolio):
     les = portfolio.lessons
     for pid in portfolio.pilots["pilot_id"]:
         mine = les[(les["pilot_id"] == pid) & les["kind"].isin(["insight", "recommendation"])]
-        got = deck.key_lesson(les, pid, "2017-Q4")
+        got = story.key_lesson(les, pid, "2017-Q4")
         early = mine[mine["quarter"] <= "2017-Q4"]
         if early.empty:
             assert got is None
@@ -270,45 +256,66 @@ def test_an_empty_portfolio_still_gives_a_deck_that_says_no_data():
     assert "No income reported" in texts and "No milestones reported" in texts
 
 
-def test_map_slide_has_the_map_picture_or_says_why_not(prs):
-    slide = _slide(prs, "Where the pilots work")
-    pictures = [sh for sh in slide.shapes if sh.shape_type == 13]
-    if pictures:
-        assert pictures[0].image.content_type == "image/png"
-        assert Emu(pictures[0].width).inches > 8
-    else:
-        text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
-        assert "could not be drawn" in text and "could not be made" in _notes(slide)
+def _map_group(slide):
+    groups = [sh for sh in slide.shapes if sh.shape_type == 6 and sh.name == "Map"]
+    assert len(groups) == 1, "the map slide holds no map"
+    return groups[0]
 
 
-def test_the_map_picture_is_drawn_once_per_data_and_kept_on_disk(portfolio, monkeypatch, tmp_path):
+def test_the_map_is_drawn_with_shapes_coloured_by_households_reached(prs, portfolio):
     from linkdash import maps
 
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(deck, "_MAP_MEMO", {})
-    drawn = []
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    slide = _slide(prs, "Where the pilots work")
+    assert not [sh for sh in slide.shapes if sh.shape_type == 13]  # shapes, not a picture
+    group = _map_group(slide)
+    assert Emu(group.width).inches > 8
+    q = figures.latest_quarter(portfolio)
+    values = maps.country_values(portfolio, "households_reached", q).set_index("name")
+    have = values["value"].dropna()
+    zmin, zmax = maps.value_range(have)
+    shapes = {sh.name: sh for sh in group.shapes}
+    for name, row in values.iterrows():
+        # each pilot country is a shape named with its value, filled by the map's scale
+        sh = shapes[f"{name}: Households reached {row['text']}"]
+        fill = "#" + str(sh.fill.fore_color.rgb)
+        if row["value"] is None or row["value"] != row["value"]:
+            assert fill == "#" + "BDBDBD"
+        else:
+            assert fill == maps.value_color(row["value"], zmin, zmax)
+    dots = [sh for sh in group.shapes if sh.name.endswith(")") and "(" in sh.name]
+    assert {sh.name.rsplit("(", 1)[1][:-1] for sh in dots} == set(portfolio.pilots["pilot_id"])
+    assert "Other countries" in shapes  # land for context
+    # the legend beside it: the scale's values, no data, the value chains of the sites
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert "Households reached" in text and "1,000" in text and "No data" in text
+    for vc in portfolio.pilots["value_chain"].unique():
+        assert style.value_chain_label(vc) in text
+    # the notes give each country's value, for the presenter
+    for name, row in values.iterrows():
+        assert f"{name} {row['text']}" in _notes(slide)
 
-    def fake(fig, **k):
-        drawn.append(fig)
-        return png
 
-    monkeypatch.setattr(maps, "map_image_png", fake)
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept in memory
-    deck._MAP_MEMO.clear()
-    assert deck.map_png(story) == (png, None) and len(drawn) == 1  # kept on disk
-    assert len(list((tmp_path / "maps").glob("*.png"))) == 1
-    # other data (another filter, another quarter): drawn again
-    deck.map_png(deck.resolve(portfolio, Filter(regions=("Asia",)), as_of=AS_OF))
-    deck.map_png(deck.resolve(portfolio, quarter="2017-Q2", as_of=AS_OF))
-    assert len(drawn) == 3
-    # a damaged file is not used
-    deck._MAP_MEMO.clear()
-    for f in (tmp_path / "maps").glob("*.png"):
-        f.write_bytes(b"not a picture")
-    assert deck.map_png(story) == (png, None) and len(drawn) == 4
+def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
+    import plotly.graph_objects as go
+
+    def no_browser(*a, **k):
+        raise RuntimeError("no browser here")
+
+    monkeypatch.setattr(go.Figure, "to_image", no_browser)
+    monkeypatch.setattr(go.Figure, "write_image", no_browser)
+    prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, as_of=AS_OF)))
+    assert len(_map_group(_slide(prs, "Where the pilots work")).shapes) > 13
+
+
+def test_a_filter_draws_the_map_of_its_pilots(portfolio):
+    prs = Presentation(__import__("io").BytesIO(
+        deck.deck_bytes(portfolio, flt=Filter(regions=("Asia",)), as_of=AS_OF)))
+    group = _map_group(_slide(prs, "Where the pilots work"))
+    names = {sh.name.split(":")[0] for sh in group.shapes if ": Households reached" in sh.name}
+    asia = portfolio.pilots[portfolio.pilots["region"] == "Asia"]
+    assert names == set(asia["country_name"])
+    dots = {sh.name.rsplit("(", 1)[1][:-1] for sh in group.shapes if sh.name.endswith(")")}
+    assert dots == set(asia["pilot_id"])
 
 
 def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
@@ -319,20 +326,19 @@ def test_the_deck_says_how_far_it_is(portfolio, monkeypatch):
     assert any(t.startswith("Pilot 13 of 13") for _, t in seen)
 
 
-def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch, tmp_path):
+def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
     from linkdash import maps
 
-    monkeypatch.setattr(deck, "_MAP_MEMO", {})
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))  # no picture kept from before
-
     def broken(*a, **k):
-        raise RuntimeError("no browser here")
+        raise RuntimeError("no boundaries here")
 
-    monkeypatch.setattr(maps, "map_image_png", broken)
+    monkeypatch.setattr(maps, "static_country_map", broken)
     prs = Presentation(__import__("io").BytesIO(deck.deck_bytes(portfolio, as_of=AS_OF)))
     slide = _slide(prs, "Where the pilots work")
-    assert not [sh for sh in slide.shapes if sh.shape_type == 13]
-    assert "no browser here" in _notes(slide)
+    assert not [sh for sh in slide.shapes if sh.shape_type == 6]
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert "could not be drawn" in text and "HTML report" in text
+    assert "no boundaries here" in _notes(slide)
 
 
 # --- rendered by LibreOffice -------------------------------------------------------------------
@@ -347,7 +353,7 @@ def _require_office() -> str:
     return soffice
 
 
-def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
+def test_libreoffice_renders_one_page_per_slide(deck_path, prs, portfolio, tmp_path):
     soffice = _require_office()
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
@@ -362,6 +368,24 @@ def test_libreoffice_renders_one_page_per_slide(deck_path, prs, tmp_path):
     pages = sorted(out.glob("slide-*.png"))
     assert len(pages) == len(prs.slides)
     assert all(p.stat().st_size > 5_000 for p in pages)  # not blank pages
+    # the map is on its page: the land, and the most households' country in its dark blue
+    from PIL import Image
+
+    from linkdash import maps
+
+    map_page = [i for i, s in enumerate(prs.slides) if _title(s).startswith("Where the pilots work")][0]
+    im = Image.open(pages[map_page]).convert("RGB")
+    colours = dict((c, n) for n, c in im.getcolors(maxcolors=1_000_000))
+    q = figures.latest_quarter(portfolio)
+    have = maps.country_values(portfolio, "households_reached", q)["value"].dropna()
+    darkest = maps.value_color(have.max(), *maps.value_range(have))
+
+    def pixels(hex_colour: str, tolerance: int = 6) -> int:
+        want = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        return sum(n for c, n in colours.items() if max(abs(a - b) for a, b in zip(c, want)) <= tolerance)
+
+    assert pixels(darkest) > 40  # Kenya, a few hundred pixels at 50 dpi
+    assert pixels(style.LAND_FILL, 2) > 0.1 * im.size[0] * im.size[1]  # the land around it
 
 
 # --- the Presentation page (AppTest) ----------------------------------------------------------
@@ -430,10 +454,10 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
                            "country_name": "Tanzania", "value_chain": "dairy_goat", "region": "Africa",
                            "start_date": dt.date(2017, 8, 15)}])
     p = replace(portfolio, pilots=pd.concat([portfolio.pilots, extra], ignore_index=True))
-    story = deck.resolve(p, Filter(pilots=("TZA-GOAT",)), None, None, True)
-    s = deck.pilot_summary(story, "TZA-GOAT")
+    told = story.resolve(p, Filter(pilots=("TZA-GOAT",)), None, None, True)
+    s = story.pilot_summary(told, "TZA-GOAT")
     assert s["facts"]["Dates"] == "from 2017-08-15"
-    assert deck.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
+    assert story.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
 
 
 # --- pilot slides: the chart that answers the pilot's question ----------------------------------
@@ -441,11 +465,11 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
 def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
     from linkdash import presenting
 
-    story = deck.resolve(portfolio, as_of=AS_OF)
+    told = story.resolve(portfolio, as_of=AS_OF)
     slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
     chart = _chart(slide)
     series = _series(chart)
-    income, tgt = presenting.pilot_income_series(story, "KEN-DAIRY")
+    income, tgt = story.pilot_income_series(told, "KEN-DAIRY")
     assert series["Average household income"] == [None if v is None or v != v else v
                                                   for v in income["income_avg_usd"]]
     assert any(n.startswith("Baseline $") for n in series) and any(n.startswith("Target $") for n in series)
@@ -455,34 +479,81 @@ def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_target
     assert all(len(c) <= 6 for c in cats) and len(cats) == len(income)
     tables = [sh.table for sh in slide.shapes if sh.has_table]
     assert tables and tables[0].cell(0, 0).text == "Against targets"
-    t = presenting.pilot_targets(story, "KEN-DAIRY")
+    t = story.pilot_targets(told, "KEN-DAIRY")
     assert tables[0].cell(1, 1).text == t.iloc[0]["value_text"]
-    assert _notes(slide) == presenting.pilot_notes(story, "KEN-DAIRY")
+    assert _notes(slide) == story.pilot_notes(told, "KEN-DAIRY")
 
 
 def test_the_page_notes_are_the_deck_notes(prs, portfolio):
     from linkdash import presenting
 
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    by_kind = {s.kind: s for s in presenting.slides(story)}
-    assert presenting.notes(story, by_kind["income"]) == _notes(_slide(prs, "Income against"))
-    assert presenting.notes(story, by_kind["progress"]) == _notes(_slide(prs, "Progress through"))
-    assert presenting.notes(story, by_kind["nbmp"]) == _notes(_slide(prs, "The New Business"))
-    assert "Q4 2018" in presenting.notes(story, by_kind["map"])
+    told = story.resolve(portfolio, as_of=AS_OF)
+    deck_titles = {"map": "Where the pilots work", "progress": "Progress through", "income": "Income against",
+                   "inclusiveness": "Inclusiveness", "nbmp": "The New Business"}
+    for slide in presenting.slides(told):
+        deck_slide = _slide(prs, deck_titles.get(slide.kind) or f"{slide.title}")
+        assert presenting.notes(told, slide) == _notes(deck_slide), slide.title
+    assert "Q4 2018" in presenting.notes(told, presenting.slides(told)[0])
+
+
+def test_the_page_the_deck_and_the_report_tell_the_story_in_one_order(prs, portfolio):
+    from linkdash import presenting, report
+
+    told = story.resolve(portfolio, as_of=AS_OF)
+    kinds = {"LINK Pilot Monitor": "title", "The portfolio in": "figures", "Where the pilots work": "map",
+             "Progress through": "progress", "Income against": "income", "Inclusiveness": "inclusiveness",
+             "The New Business": "nbmp", "Business:": "business", "What the pilots learned": "lessons"}
+    names = story.pilot_names(portfolio)
+    pilot_titles = {f"{names[p]} ({p})": p for p in portfolio.pilots["pilot_id"]}
+
+    def kind(slide) -> str:
+        title = _title(slide) or " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame).strip()
+        if title in pilot_titles:
+            return "pilots"
+        return next(k for start, k in kinds.items() if title.startswith(start))
+
+    def parts(seq) -> list[str]:  # consecutive pilots are one part
+        return [k for i, k in enumerate(seq) if i == 0 or k != seq[i - 1]]
+
+    in_deck = parts([kind(s) for s in prs.slides])
+    assert in_deck == list(story.PARTS)
+    pilots_in_deck = [pilot_titles[_title(s)] for s in prs.slides if _title(s) in pilot_titles]
+    assert pilots_in_deck == story.pilot_order(told)
+    page = presenting.slides(told)
+    on_page = parts(["pilots" if s.kind == "pilot" else s.kind for s in page])
+    assert on_page == [p for p in story.PARTS if p in on_page]
+    assert [s.pilot_id for s in page if s.kind == "pilot"] == pilots_in_deck
+    assert [sid for sid, _ in report.SECTIONS] == [p for p in story.PARTS if p != "title"]
+    html_text = report.report_html(portfolio, as_of=AS_OF)
+    at = [html_text.index(f'<section id="{sid}">') for sid, _ in report.SECTIONS]
+    assert at == sorted(at)
+
+
+def test_one_answer_to_is_this_illustrative_data(portfolio):
+    from dataclasses import replace
+
+    from linkdash.portfolio import Portfolio, is_illustrative
+
+    assert is_illustrative(portfolio) and story.resolve(portfolio).demo
+    real = replace(portfolio, benchmarks=portfolio.benchmarks.assign(source="Anker Research Institute"))
+    assert not is_illustrative(real) and not story.resolve(real).demo
+    assert not is_illustrative(Portfolio())
+    # the mark travels with the data: a filtered part of the demo is still the demo
+    assert is_illustrative(portfolio.filtered(Filter(regions=("Asia",))))
 
 
 def test_long_lessons_are_shortened_at_a_word():
     from linkdash import presenting
 
     text = "word " * 100
-    short, cut = presenting.shorten(text, 50)
+    short, cut = story.shorten(text, 50)
     assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short
-    assert presenting.shorten("short text") == ("short text", False)
+    assert story.shorten("short text") == ("short text", False)
 
 
 def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portfolio):
-    story = deck.resolve(portfolio, as_of=AS_OF)
-    n = len(deck.lesson_groups(story))
+    told = story.resolve(portfolio, as_of=AS_OF)
+    n = len(story.lesson_groups(told))
     slide = _slide(prs, "What the pilots learned")
     text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
     import re
@@ -493,16 +564,6 @@ def test_the_lessons_slide_says_how_many_lessons_it_left_to_the_notes(prs, portf
 
 def test_presentation_page_makes_the_deck_with_progress_and_enters_presentation_mode(demo_url, monkeypatch,
                                                                                      tmp_path):
-    from linkdash import maps
-
-    monkeypatch.setenv("LINKDASH_CACHE_DIR", str(tmp_path))
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (20, 12), "white").save(buf, format="PNG")
-    monkeypatch.setattr(maps, "map_image_png", lambda fig, **k: buf.getvalue())
     seen = []
     original = deck.build_deck
 

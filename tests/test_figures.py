@@ -433,10 +433,10 @@ def test_as_of_follows_the_quarter(quarter, today, as_of):
 
 
 def test_deck_story_counts_milestones_as_of_its_quarter():
-    from linkdash import deck
+    from linkdash import story as story_parts
 
     p = make_portfolio(["KEN-DAIRY"], {("KEN-DAIRY", "2017-Q3"): dict(households_reached=10)})
-    story = deck.resolve(p)
+    story = story_parts.resolve(p)
     assert story.quarter == "2017-Q3" and story.as_of == D(2017, 9, 30)
     assert "milestones as of 30 Sep 2017" in story.data_line()
 

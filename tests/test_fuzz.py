@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from linkdash import catalogue
 from linkdash.importer import check_file
-from linkdash.rules import PROBLEM_CODES
+from linkdash.problems import CODES
 from tests.workbook_builder import csv_bytes, reference_portfolio
 
 EXAMPLES = int(os.environ.get("LINKDASH_FUZZ_EXAMPLES", "60"))
@@ -90,8 +90,8 @@ def _xlsx(sheets: dict[str, list[list]]) -> bytes:
 
 def _assert_sound(checked) -> None:
     for p in checked.report.problems:
-        assert p.code in PROBLEM_CODES, p
-        assert p.severity == PROBLEM_CODES[p.code], p
+        assert p.code in CODES, p
+        assert p.severity == CODES[p.code].severity, p
         assert isinstance(p.message, str) and p.message.strip(), p
         assert p.value is None or len(str(p.value)) <= 200, p
     if checked.report.ok:

@@ -3,8 +3,6 @@ coloured with the same numbers as the KPI cards."""
 
 from __future__ import annotations
 
-import io
-import os
 import re
 
 import pytest
@@ -116,23 +114,60 @@ def test_pilot_site_map_shows_the_one_site(pf):
     assert any(t.type == "choroplethmap" and list(t.locations) == ["VNM"] for t in vnm.data)
 
 
-def _chrome_available() -> bool:
-    return maps._chromium_binary() is not None
+# --- the map as shapes (the slide deck) ---------------------------------------------------
+
+def test_the_static_map_colours_each_country_as_the_interactive_map(pf):
+    fig = maps.country_map(pf, "households_reached", "2017-Q3")
+    tr = data_trace(fig)
+    smap = maps.static_country_map(pf, "households_reached", "2017-Q3", width=800, height=450)
+    fills = {a.iso: a.fill for a in smap.countries}
+    assert set(fills) == set(pf.pilots["country"])  # every pilot country is drawn
+    for iso, z in zip(tr.locations, tr.z):
+        assert fills[iso] == maps.value_color(z, tr.zmin, tr.zmax)
+        assert _rgb(fills[iso]) != _rgb(style.NO_DATA_FILL)
+    for iso in no_data_trace(fig).locations:
+        assert fills[iso] == style.NO_DATA_FILL
+    # the darkest country is the one with the most households: the colour says how many
+    most = tr.locations[list(tr.z).index(max(tr.z))]
+    assert sum(_rgb(fills[most])) == min(sum(_rgb(fills[i])) for i in tr.locations)
+    assert (smap.scale.zmin, smap.scale.zmax) == (tr.zmin, tr.zmax)
+    texts = [t for _, t in smap.scale.ticks]
+    assert texts[0] == "0" and all(smap.scale.zmin <= v <= smap.scale.zmax for v, _ in smap.scale.ticks)
+    assert smap.no_data  # the legend says what grey means
 
 
-@pytest.mark.skipif(not _chrome_available() and not os.environ.get("LINKDASH_REQUIRE_BROWSER"),
-                    reason="needs Chromium for kaleido")
-def test_map_image_png_draws_the_map(pf):
-    png = maps.map_image_png(maps.country_map(pf, "income_avg_usd", "2017-Q3"), width=600, height=400, scale=1)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    from PIL import Image
+def test_the_static_map_stays_in_its_box_and_shows_the_sites_of_the_fitted_view(pf):
+    w, h = 800, 450
+    smap = maps.static_country_map(pf, "households_reached", "2017-Q3", width=w, height=h)
+    for area in smap.land + smap.countries:
+        for ring in area.rings:
+            assert len(ring) >= 3
+            assert all(-1e-6 <= x <= w + 1e-6 and -1e-6 <= y <= h + 1e-6 for x, y in ring), area.iso
+    located = pf.pilots.dropna(subset=["latitude"])
+    assert {s.pilot_id for s in smap.sites} == set(located["pilot_id"])  # every site in view
+    for s in smap.sites:  # and away from the edges, as the fitted view of the page's map
+        assert 0.05 * w <= s.x <= 0.95 * w and 0.05 * h <= s.y <= 0.95 * h
+    # north is up and west is left: Kenya's site lies south-west of Vietnam's country
+    ken = next(s for s in smap.sites if s.pilot_id == "KEN-DAIRY")
+    vnm = next(a for a in smap.countries if a.iso == "VNM")
+    assert ken.x < min(x for r in vnm.rings for x, _ in r) and ken.y > max(y for r in vnm.rings for _, y in r)
+    assert {label for label, _ in smap.chains} == {style.value_chain_label(v) for v in located["value_chain"]}
+    assert {a.iso for a in smap.land}.isdisjoint(a.iso for a in smap.countries)
 
-    im = Image.open(io.BytesIO(png)).convert("RGB")
-    assert im.size == (600, 400)
-    colours = im.getcolors(maxcolors=100_000)
-    assert colours is not None and len(colours) > 20  # boundaries and fills, not a blank page
-    land = tuple(int(style.LAND_FILL[i:i + 2], 16) for i in (1, 3, 5))
-    assert any(c == land for _, c in colours)  # the land layer was drawn (offline)
+
+def test_a_quarter_without_values_has_no_colour_scale_and_no_pilots_no_map(pf):
+    smap = maps.static_country_map(pf, "households_reached", "2010-Q1")
+    assert smap.scale is None and smap.no_data
+    assert all(a.fill == style.NO_DATA_FILL for a in smap.countries)
+    empty = maps.static_country_map(Portfolio())
+    assert not empty.countries and not empty.land and not empty.sites
+
+
+def test_nice_ticks_are_round_and_within_the_range():
+    assert maps.nice_ticks(0, 1470) == [0, 500, 1000]
+    assert maps.nice_ticks(0, 0.62) == [0, 0.2, 0.4, 0.6]
+    assert maps.nice_ticks(0, 8) == [0, 2, 4, 6, 8]
+    assert maps.nice_ticks(5, 5) == [5]
 
 
 def _rgb(color: str) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from linkdash import deck, demo, figures, quarters, report
+from linkdash import demo, figures, quarters, report, story
 from linkdash.portfolio import Filter, Portfolio
 from tests import browser_support as bs
 
@@ -54,7 +54,7 @@ def test_nothing_outside_plotly_js_points_at_the_internet(page_html):
 
 
 def test_the_map_is_drawn_without_maplibre_or_tiles(page_html, portfolio):
-    fig = report.printable_map(portfolio, deck.MAP_FIGURE, None)
+    fig = report.printable_map(portfolio, story.MAP_FIGURE, None)
     types = {t.type for t in fig.data}
     assert types <= {"choropleth", "scattergeo"} and "choropleth" in types
     shown = {c for t in fig.data if t.type == "choropleth" for c in t.locations}
@@ -67,7 +67,7 @@ def test_report_says_what_when_and_shows_the_figures_with_definitions(page_html,
     figs = figures.portfolio_figures(portfolio, Filter(), None, AS_OF)
     text = html.unescape(page_html)
     assert quarters.label(figs["quarter"]) in text and "31 Dec 2018" in text and "all pilots" in text
-    assert deck.DEMO_NOTICE in text
+    assert story.DEMO_NOTICE in text
     for name, f in figures.FIGURES.items():
         row = re.search(re.escape(f.label) + r"</th><td class=\"num\">([^<]*)</td>", text)
         assert row, f.label

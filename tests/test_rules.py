@@ -423,12 +423,45 @@ def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
     assert _outlier_keys(c.report) == expected
 
 
+def test_beyond_the_listed_number_the_farthest_outliers_are_listed_and_the_rest_counted(monkeypatch):
+    """A file with more outliers than a director can read lists the farthest ones (by
+    distance from their median, relative to it) and counts the rest in one warning
+    that names how many and in how many pilots; the file can still be stored."""
+    from linkdash import quarters as Q
+    from linkdash.rules import outliers
+
+    qs = Q.span("2016-Q3", "2018-Q4")  # 10 quarters
+    pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"]
+    rows = []
+    for n, pid in enumerate(pilots):
+        for i, q in enumerate(qs):
+            v = 1000.0 + i
+            if i >= 6:  # quarters 6-9 jump: 2x to 13x, each value its own distance
+                v = 1000.0 * (2 + 4 * n + i - 6)
+            rows.append([pid, q, v])
+    cur = reference_portfolio()
+    full = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2019, 6, 1))
+    every = [w for w in full.report.warnings if w.code == "outlier"]
+    assert len(every) > 3 and not [w for w in full.report.warnings if w.code == "outliers_not_listed"]
+    monkeypatch.setattr(outliers, "OUTLIER_LISTED", 3)
+    capped = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2019, 6, 1))
+    assert capped.report.ok
+    listed = [w for w in capped.report.warnings if w.code == "outlier"]
+    farthest = sorted(every, key=lambda w: -w.value)[:3]
+    assert sorted(w.cell for w in listed) == sorted(w.cell for w in farthest)
+    (rest,) = [w for w in capped.report.warnings if w.code == "outliers_not_listed"]
+    assert rest.value == len(every) - 3
+    assert f"{len(every) - 3:,} more values" in rest.message and "3 farthest" in rest.message
+    left = [w for w in every if w.cell not in {x.cell for x in listed}]
+    assert f"of {len({w.message.split(' for ')[1].split()[0] for w in left})} pilots" in rest.message
+
+
 def test_window_medians_and_mads_equal_numpys_on_random_windows():
     """The sorting network and the pick of the MAD from the two sorted runs of
     deviations give np.median's floats exactly, for 8 values and for 4 to 7 (padded)."""
     import numpy as np
 
-    from linkdash import rules
+    from linkdash.rules import outliers as rules
 
     rng = np.random.default_rng(11)
     m = np.concatenate([rng.normal(1000, 300, (5000, 8)), rng.integers(0, 4, (5000, 8)).astype(float),
