@@ -96,7 +96,7 @@ def big_store(path, n: int = 1000) -> str:
     store = Store.open(url)
     try:
         result = store.commit(big_tables(n), file_bytes=f"scale fixture {n}".encode(),
-                              filename=f"{n} pilots (test fixture)", user="test", kind="upload")
+                              filename=f"{n} pilots (test fixture)", user="test", kind="demo")
         assert not getattr(result, "errors", None), result.errors
     finally:
         store.close()
