@@ -111,7 +111,8 @@ MILESTONE_NOTES = {
 SPECIAL_MILESTONES: dict[tuple[str, str], dict] = {
     ("MWI-DAIRY", "prototype_cycle"): dict(
         actual_start=D(2017, 5, 8), actual_end=None, status=None,
-        notes="Second prototype (evening milk collection round) restarted after the cooling tank was repaired"),
+        notes="Second prototype (evening milk collection round) restarted after the cooling tank was "
+              "repaired"),
     ("SEN-SHEEP", "documentation"): dict(
         actual_start=D(2018, 6, 18), actual_end=None, status=None,
         notes="Case study draft under review by the union's board"),
@@ -214,7 +215,8 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
             ratio = max(0.1, ratio + 0.015 * noise[0])
             income = round(ratio * li)
             share_hh = min(0.75, max(0.01, 0.04 + 1.05 * (ratio - 0.48) + 0.02 * noise[1]))
-            households = max(households, round(target * (0.35 + (ramp_end - 0.35) * _smooth(t)) * (1 + 0.02 * noise[2])))
+            reached = round(target * (0.35 + (ramp_end - 0.35) * _smooth(t)) * (1 + 0.02 * noise[2]))
+            households = max(households, reached)
             women = prof["women"] + (0.0 if prof.get("laggard") else 0.06 * t) + 0.02 * noise[3]
             youth = prof["youth"] + 0.03 * t + 0.015 * noise[4]
             participants = round(households * (0.45 + 0.1 * noise[5] / 3) * (1.3 if i < 2 else 1.0))
@@ -271,7 +273,8 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
                 val = v.get(code)
                 if val is not None:
                     rows.append(dict(pilot_id=pid, quarter=q, indicator=code, value=float(val), text=None))
-            rows.append(dict(pilot_id=pid, quarter=q, indicator="volume_unit", value=math.nan, text=ch["unit"]))
+            rows.append(dict(pilot_id=pid, quarter=q, indicator="volume_unit", value=math.nan,
+                             text=ch["unit"]))
     return rows
 
 
@@ -290,27 +293,30 @@ def _targets(pilots: list[dict], ind: pd.DataFrame) -> list[dict]:
         first_q = mine["quarter"].min()
 
         def base(code: str) -> float | None:
-            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]
+            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]  # noqa: B023 (used in this iteration)
             return float(s.iloc[0]) if len(s) else None
 
         prof = PROFILES[pid]
         rows.append(dict(pilot_id=pid, indicator="households_reached", baseline=base("households_reached"),
-                         baseline_quarter=first_q, target=float(p["target_households"]), target_quarter="2018-Q4"))
+                         baseline_quarter=first_q, target=float(p["target_households"]),
+                         target_quarter="2018-Q4"))
         rows.append(dict(pilot_id=pid, indicator="income_avg_usd", baseline=base("income_avg_usd"),
                          baseline_quarter=first_q, target=float(round(living_income(pid, 2018) * 0.9, -1)),
                          target_quarter="2018-Q4"))
         if pid not in ("PHL-DAIRYGOAT",):
             expected = float(p["target_households"]) * 0.45  # participants at full scale
-            rows.append(dict(pilot_id=pid, indicator="participants_women", baseline=base("participants_women"),
-                             baseline_quarter=first_q,
+            rows.append(dict(pilot_id=pid, indicator="participants_women",
+                             baseline=base("participants_women"), baseline_quarter=first_q,
                              target=float(round(expected * max(0.4, prof["women"] + 0.08), -1)),
                              target_quarter="2018-Q4"))
         if pid in ("KEN-DAIRY", "VNM-DAIRY", "SEN-SHEEP", "BGD-GOAT"):
-            rows.append(dict(pilot_id=pid, indicator="buyers_with_agreements", baseline=base("buyers_with_agreements"),
-                             baseline_quarter=first_q, target=6.0, target_quarter="2019-Q4"))
+            rows.append(dict(pilot_id=pid, indicator="buyers_with_agreements",
+                             baseline=base("buyers_with_agreements"), baseline_quarter=first_q,
+                             target=6.0, target_quarter="2019-Q4"))
         if pid in ("KEN-DAIRY", "UGA-DAIRY", "RWA-DAIRY", "MWI-DAIRY"):
-            rows.append(dict(pilot_id=pid, indicator="hh_above_living_income", baseline=base("hh_above_living_income"),
-                             baseline_quarter=first_q, target=40.0, target_quarter="2019-Q4"))
+            rows.append(dict(pilot_id=pid, indicator="hh_above_living_income",
+                             baseline=base("hh_above_living_income"), baseline_quarter=first_q,
+                             target=40.0, target_quarter="2019-Q4"))
     return rows
 
 
@@ -341,7 +347,8 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
          "A shared pasteuriser run by the association let members sell to a hotel and a school feeding "
          "programme instead of only at the roadside."),
         ("challenge", "backstopping",
-         "Milk volumes drop sharply in the dry season; buyers asked for a supply plan before signing agreements."),
+         "Milk volumes drop sharply in the dry season; buyers asked for a supply plan before signing "
+         "agreements."),
     ],
     "goat": [
         ("insight", "vc_map",
@@ -351,7 +358,8 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
          "Monthly collective sale days brought several traders to {site} at once, and prices became more "
          "transparent for members."),
         ("recommendation", "documentation",
-         "Start collective marketing with a few trusted traders and a written agreement on weighing and payment."),
+         "Start collective marketing with a few trusted traders and a written agreement on weighing and "
+         "payment."),
         ("challenge", "backstopping",
          "Goat losses to disease before sale days cut the volume the group could promise buyers; a shared "
          "vaccination calendar helped."),
@@ -366,11 +374,13 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
     ],
     "chicken_meat": [
         ("insight", "vc_map",
-         "Restaurants in town want chickens of a steady weight every week rather than large batches before festivals."),
+         "Restaurants in town want chickens of a steady weight every week rather than large batches before "
+         "festivals."),
         ("adaptation", "prototype_cycle",
          "Staggered batches planned with the feed supplier let the cooperative deliver every week."),
         ("challenge", "backstopping",
-         "Feed prices rose during the prototype and squeezed margins; members now buy feed in bulk through the cooperative."),
+         "Feed prices rose during the prototype and squeezed margins; members now buy feed in bulk through "
+         "the cooperative."),
     ],
     "chicken_eggs": [
         ("insight", "vc_map",
@@ -392,25 +402,29 @@ GENERIC_LESSONS: list[tuple[str, str | None, str]] = [
     ("insight", "nbmp_assessment",
      "The NBMP self-assessment was more honest when buyers took part in scoring the principles."),
     ("challenge", None,
-     "A quarterly income survey of every household was too heavy; a sample of about 60 households was enough."),
+     "A quarterly income survey of every household was too heavy; a sample of about 60 households was "
+     "enough."),
     ("adaptation", None,
      "Young members joined when the producer organisation offered paid roles in aggregation and transport."),
 ]
 STORY_LESSONS: dict[str, list[tuple[str, str, str | None, str]]] = {
     "MWI-DAIRY": [
         ("2017-Q3", "challenge", "prototype_cycle",
-         "Milk collection stopped for several weeks when the cooling tank at the collection centre broke down; "
-         "farmers went back to informal traders and not all of them returned."),
+         "Milk collection stopped for several weeks when the cooling tank at the collection centre "
+         "broke down; farmers went back to informal traders and not all of them returned."),
         ("2018-Q2", "recommendation", "documentation",
-         "Keep a maintenance fund for the cooling tank; incomes stalled while milk collection was interrupted."),
+         "Keep a maintenance fund for the cooling tank; incomes stalled while milk collection was "
+         "interrupted."),
     ],
     "SEN-SHEEP": [
         ("2018-Q1", "adaptation", "peer_review",
-         "After the peer exchange the union opened a fattening group for women with small ruminants of their own."),
+         "After the peer exchange the union opened a fattening group for women with small ruminants of their "
+         "own."),
     ],
     "CHN-EGGS": [
         ("2018-Q1", "challenge", "peer_review",
-         "The planned exchange visit could not take place; video calls worked for questions but not for seeing the farms."),
+         "The planned exchange visit could not take place; video calls worked for questions but not for "
+         "seeing the farms."),
     ],
 }
 AUTHORS = ("Pilot facilitator", "Country coordinator", "Business coach", "Producer organisation board")
@@ -434,7 +448,8 @@ def _lessons(rng: np.random.Generator, pilots: list[dict], progress: list[dict])
         chosen = []
         for kind, ms, text in picks:
             m = by_pm.get((pid, ms)) if ms else None
-            when = (m and (m["actual_end"] or m["actual_start"])) or _shift(D(2017, 1, 1), int(rng.integers(0, 600)))
+            when = ((m and (m["actual_end"] or m["actual_start"]))
+                    or _shift(D(2017, 1, 1), int(rng.integers(0, 600))))
             chosen.append((quarters.of_date(when), kind, ms, text))
         chosen = list(STORY_LESSONS.get(pid, [])) + chosen
         for q, kind, ms, text in chosen[:6]:

@@ -94,7 +94,8 @@ _FRAMES = {"Pilots": "pilots", "Progress": "milestones", "Indicators": "indicato
 
 
 def _keys(sheet: str) -> list[str]:
-    return ["pilot_id", "quarter", "indicator"] if sheet == "Indicators" else list(catalogue.sheets()[sheet].key)
+    return (["pilot_id", "quarter", "indicator"] if sheet == "Indicators"
+            else list(catalogue.sheets()[sheet].key))
 
 
 def restore_tables(tables: dict[str, pd.DataFrame], current) -> dict[str, pd.DataFrame]:

@@ -210,9 +210,10 @@ def _problem_order(sheet_names: dict[str, str]):
             row = col = 0
         else:
             row = int(digits)
-            col = column_of.get(letters)
-            if col is None:
-                col = column_of[letters] = column_index(letters)
+            known = column_of.get(letters)
+            if known is None:
+                known = column_of[letters] = column_index(letters)
+            col = known
         rank = _SHEET_RANK.get(by_written.get(p.sheet, p.sheet), -1) if p.sheet else -1
         return (rank, row, col)
 

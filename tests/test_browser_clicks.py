@@ -25,7 +25,8 @@ def pilot_names(app) -> dict[str, str]:
 
 # the plotly chart under the mouse knows which point it hovers (plotly fires its click
 # event from that hover state)
-_HOVERING = "() => [...document.querySelectorAll('.js-plotly-plot')].some(gd => gd._hoverdata && gd._hoverdata.length)"
+_HOVERING = ("() => [...document.querySelectorAll('.js-plotly-plot')]"
+             ".some(gd => gd._hoverdata && gd._hoverdata.length)")
 
 
 def point_at(page, x: float, y: float) -> None:

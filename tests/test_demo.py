@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from linkdash import catalogue, figures, quarters
-from linkdash.demo import (DEMO_FILENAME, demo_command, demo_file_bytes, demo_portfolio, demo_tables,
-                           portfolio_from_tables)
+from linkdash.demo import (
+    DEMO_FILENAME,
+    demo_command,
+    demo_file_bytes,
+    demo_portfolio,
+    demo_tables,
+    portfolio_from_tables,
+)
 from linkdash.portfolio import Filter
 
 END_2018 = dt.date(2018, 12, 31)
@@ -55,7 +61,8 @@ def test_every_sheet_is_there_in_canonical_columns(tables):
 
 def test_keys_are_unique(tables):
     for name, df in tables.items():
-        key = ["pilot_id", "quarter", "indicator"] if name == "Indicators" else list(catalogue.sheets()[name].key)
+        key = (["pilot_id", "quarter", "indicator"] if name == "Indicators"
+               else list(catalogue.sheets()[name].key))
         assert not df.duplicated(key).any(), name
 
 
@@ -112,7 +119,8 @@ def test_progress_respects_every_rule(tables):
             derived = "in_progress" if r.actual_start is not None else "not_started"
             assert r.actual_end is None and r.status == derived, (r.pilot_id, r.milestone)
     ws = pr[pr["milestone"] == "training_workshop"]
-    assert set(ws["actual_start"]) == {dt.date(2016, 6, 6)} and set(ws["actual_end"]) == {dt.date(2016, 6, 10)}
+    assert set(ws["actual_start"]) == {dt.date(2016, 6, 6)}
+    assert set(ws["actual_end"]) == {dt.date(2016, 6, 10)}
     assert ws["notes"].str.contains("Siem Reap").all()
 
 

@@ -12,7 +12,6 @@ import types
 import zipfile
 
 import openpyxl
-
 import pandas as pd
 import pytest
 
@@ -53,8 +52,6 @@ def test_xlsx_export_reimports_with_no_change(store, tmp_path, capsys):
 
 
 def test_xlsx_export_into_an_empty_store_restores_everything(store, store_url, tmp_path):
-    from linkdash.store import Store
-
     _demo_store(store)
     before = store.load()
     data = exports.export_xlsx_bytes(before)
@@ -194,7 +191,8 @@ def test_a_filtered_xlsx_and_csv_reimport_with_no_change(demo_store):
     view = everything.filtered(flt)
     assert 0 < len(view.pilots) < len(everything.pilots)
     data = exports.export_xlsx_bytes(everything, flt)
-    outcome = submit.import_file(demo_store, data, "link-pilots_Africa_dairy-cow.xlsx", actor=access.local_admin())
+    outcome = submit.import_file(demo_store, data, "link-pilots_Africa_dairy-cow.xlsx",
+                                 actor=access.local_admin())
     assert outcome.ok, [p.message for p in outcome.errors][:5]
     assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": _n_values(view)}
     pd.testing.assert_frame_equal(demo_store.load().indicators, everything.indicators)

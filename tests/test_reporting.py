@@ -222,7 +222,8 @@ def test_the_history_says_statuses_and_kinds_in_words(store):
     by_id = words.set_index("id")
     assert by_id.loc[outcome.submission_id, "status"] == f"rolled back by #{rb.submission_id}"
     assert by_id.loc[1, "kind"] == "illustrative demo data" and by_id.loc[1, "status"] == "stored"
-    assert by_id.loc[rb.submission_id, "what"] == f"undid #{outcome.submission_id}: 0 restored, 1 removed, 0 kept"
+    assert (by_id.loc[rb.submission_id, "what"]
+            == f"undid #{outcome.submission_id}: 0 restored, 1 removed, 0 kept")
     assert by_id.loc[rb.submission_id, "filename"] == "q.xlsx"
     flat = words.astype(str).to_string()
     assert "rolled_back" not in flat and "None" not in flat and "nan" not in flat
@@ -257,7 +258,8 @@ def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
     assert not illustrative.state(store.submissions(), store.load()).any
     # the real values stay; the made-up ones are gone
     ken = after.indicators[(after.indicators["pilot_id"] == "KEN-DAIRY")]
-    assert ken.set_index(["quarter", "indicator"])["value"].to_dict() == {("2018-Q4", "households_reached"): 1500.0}
+    assert (ken.set_index(["quarter", "indicator"])["value"].to_dict()
+            == {("2018-Q4", "households_reached"): 1500.0})
     assert list(after.pilots["pilot_id"]) == ["KEN-DAIRY"]
     # loading it again fills only what no real upload holds
     tables = illustrative.restore_tables(demo.demo_tables(), after)

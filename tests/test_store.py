@@ -247,11 +247,12 @@ def test_submissions_list_and_file(store):
     assert list(subs.columns[:9]) == ["id", "kind", "filename", "user", "created_at", "status",
                                       "new", "changed", "unchanged"]
     first = subs.iloc[1]
-    assert (first.kind, first.filename, first.user, first.status) == ("upload", "a.xlsx", "a@x.org", "committed")
+    assert ((first.kind, first.filename, first.user, first.status)
+            == ("upload", "a.xlsx", "a@x.org", "committed"))
     assert (first.new, first.changed, first.unchanged) == (sample_counts(), 0, 0)
     assert subs.iloc[0].changed == 4
     assert first.created_at.tzinfo is not None
-    assert abs((dt.datetime.now(dt.timezone.utc) - first.created_at).total_seconds()) < 120
+    assert abs((dt.datetime.now(dt.UTC) - first.created_at).total_seconds()) < 120
     assert store.submission_file(a.submission_id) == ("a.xlsx", b"AAA")
     assert store.submission_file(999) is None
 

@@ -10,7 +10,7 @@ import functools
 
 from alembic import context
 
-from linkdash.store import include_object, make_engine, default_url, metadata
+from linkdash.store import default_url, include_object, make_engine, metadata
 
 config = context.config
 
