@@ -111,15 +111,13 @@ PAGE_CSS = """<style>
   [class*="st-key-kpis"] div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.1rem; }
   [class*="st-key-kpis"] [data-testid="stVerticalBlockBorderWrapper"],
   [class*="st-key-kpi-"] { padding: 0.5rem 0.6rem; }
-  .lp-wide-only { display: none; }
 }
-@media (min-width: 641px) { .lp-narrow-only { display: none; } }
 .st-key-lp_fit_charts { display: none; }
 </style>"""
 
 _FIT_JS = r"""
 export default function(component) {
-  const NARROW = %(narrow)d, EM = %(em)s, LINE = %(line)s, TOP = %(top)d, GAP = %(gap)d;
+  const NARROW = __NARROW__, EM = __EM__, LINE = __LINE__, TOP = __TOP__, GAP = __GAP__;
   if (window.__lpFit) { window.__lpFit.all(); return; }
   const wrap = (text, per) => {
     const out = [];
@@ -252,7 +250,7 @@ export default function(component) {
         const plot = rows * g.panel_px + (rows - 1) * g.gap_px;
         const wcol = (1 - g.hs * (cols - 1)) / cols;
         for (let i = 0; i < g.n; i++) {
-          const ax = i ? i + 1 : '', r = Math.floor(i / cols), c = i %% cols;
+          const ax = i ? i + 1 : '', r = Math.floor(i / cols), c = i % cols;
           const x0 = c * (wcol + g.hs), y1 = 1 - r * (g.panel_px + g.gap_px) / plot;
           u['xaxis' + ax + '.domain'] = [x0, x0 + wcol];
           u['yaxis' + ax + '.domain'] = [Math.max(0, y1 - g.panel_px / plot), y1];
@@ -345,7 +343,9 @@ export default function(component) {
   window.__lpFit = {all: all, fit: fit};
   all();
 }
-""" % {"narrow": NARROW_CHART_PX, "em": 0.56, "line": 1.3, "top": 16, "gap": 24}
+"""
+for _name, _value in {"NARROW": NARROW_CHART_PX, "EM": 0.56, "LINE": 1.3, "TOP": 16, "GAP": 24}.items():
+    _FIT_JS = _FIT_JS.replace(f"__{_name}__", str(_value))
 
 
 @st.cache_resource(show_spinner=False)

@@ -44,7 +44,8 @@ ui.pilot_links(view)
 
 st.subheader("Map")
 choices = ui.map_figures()
-ui.check_link("map", choices.values(), "the map figure", f"the map shows {choices['households_reached'].lower()}")
+ui.check_link("map", choices.values(), "the map figure",
+              f"the map shows {choices['households_reached'].lower()}")
 chosen = st.selectbox("Figure on the map", list(choices), format_func=choices.get, key="map",
                       bind="query-params")
 ui.chart(maps.country_map, chosen, quarter, key="country_map")

@@ -116,7 +116,8 @@ def test_clicking_a_gantt_bar_opens_that_pilots_page(app, page):
     k = 9 * 6 + 3  # a milestone of the seventh pilot
     pid = planned["customdata"][k][0]
     assert planned["y"][0][k].endswith(names[pid])  # the row says whose bar it is
-    bar = page.locator(".js-plotly-plot").nth(gantt).locator(".trace.bars").first.locator(".point path").nth(k)
+    chart = page.locator(".js-plotly-plot").nth(gantt)
+    bar = chart.locator(".trace.bars").first.locator(".point path").nth(k)
     click_centre(page, bar)
     wait_for_pilot_page(page, pid)
     assert title(page) == names[pid]

@@ -32,8 +32,8 @@ _OUTSIDE = """() => [...document.querySelectorAll("[data-testid='stMain'] .js-pl
     const r = el.getBoundingClientRect();
     const out = r.width && (r.left < svg.left - 1 || r.right > svg.right + 1 || r.top < svg.top - 1
                             || r.bottom > svg.bottom + 1);
-    return out ? [title, el.getAttribute('class'), [r.left, r.right, r.top, r.bottom].map(Math.round).join(','),
-                  [svg.left, svg.right, svg.top, svg.bottom].map(Math.round).join(',')] : null;
+    const at = b => [b.left, b.right, b.top, b.bottom].map(Math.round).join(',');
+    return out ? [title, el.getAttribute('class'), at(r), at(svg)] : null;
   }).filter(Boolean);
 })"""
 
