@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test bench fuzz setup setup-test clean
+.PHONY: run test lint bench fuzz setup setup-test clean
 
 $(VENV)/.run-deps: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: setup
 test: setup-test
 	$(PY) -m pytest
 
+lint: setup-test   # style and import order (ruff, every .py file) and types (mypy, linkdash/); pyproject.toml
+	$(VENV)/bin/ruff check .
+	$(PY) -m mypy
+
 fuzz: setup-test   # a long fuzzing run of the whole check (a short one is part of `make test`)
 	LINKDASH_FUZZ_EXAMPLES=$${LINKDASH_FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q tests/test_fuzz.py
 
@@ -36,4 +40,4 @@ bench: setup-test   # one table at 13, 100 and 1,000 generated pilots; BENCH_ARG
 	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/artifacts benchmarks/out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts benchmarks/out

@@ -52,13 +52,13 @@ def _run(script: str, args: list[str], out: Path) -> dict | None:
 def machine() -> str:
     mem = ""
     try:
-        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
         mem = f", {kb / 2**20:.0f} GiB memory"
     except (OSError, StopIteration, ValueError):
         pass
     cpu = ""
     try:
-        cpu = next(l for l in open("/proc/cpuinfo") if l.startswith("model name")).split(":", 1)[1].strip()
+        cpu = next(x for x in open("/proc/cpuinfo") if x.startswith("model name")).split(":", 1)[1].strip()
     except (OSError, StopIteration):
         pass
     return (f"{os.cpu_count()} cores ({cpu}){mem}, load average {os.getloadavg()[0]:.1f} at the end; "
@@ -99,8 +99,8 @@ def table(sizes: list[int], pages: dict | None, browser: dict | None, imports: d
         for n in sizes:
             m = browser["sizes"].get(str(n), {}).get("memory_mb", {})
             rss = m.get("VmRSS")
-            cells.append(f"{rss:.0f} (peak {m.get('VmHWM', 0):.0f}){_ok(rss, MEMORY_GOAL_MB if n == 1000 else None)}"
-                         if rss else "")
+            goal = MEMORY_GOAL_MB if n == 1000 else None
+            cells.append(f"{rss:.0f} (peak {m.get('VmHWM', 0):.0f}){_ok(rss, goal)}" if rss else "")
         row("app server memory after every page, MB", cells, f"≤{MEMORY_GOAL_MB} at 1,000")
     if pages:
         for p in PAGES:

@@ -10,8 +10,10 @@ Roles (stored in the store, ``linkdash.roles``; matched by verified e-mail):
 | upload (check and commit) | every pilot | the pilots of their regions | their pilots | no |
 | reference data: Benchmarks, Rates, new pilots, a pilot's region, country, value chain | yes | no | no | no |
 | roll back a submission | yes | when every value it set is in their scope | no | no |
-| download a submission's original file | yes | when every pilot (and benchmark country) in the file is in their regions | no | no |
+| download a submission's original file | yes | when the whole file is in their regions (*) | no | no |
 | add, change, remove users | yes | no | no | no |
+
+(*) every pilot, and every benchmark country, in the file.
 
 A scope lists region names and/or pilot ids; a region means the pilots the store places
 in it. A signed-in person without a role (``Actor.role is None``) may do nothing, not

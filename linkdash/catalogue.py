@@ -133,7 +133,9 @@ def money_local_code(usd_code: str) -> str:
 @dataclass(frozen=True)
 class Column:
     code: str
-    type: str  # pilot_id | text | code | country | date | quarter | count | nonneg | money | score | number | year | currency | indicator | lat | lon
+    # pilot_id | text | code | country | date | quarter | count | nonneg | money | score | number | year
+    # | currency | indicator | lat | lon
+    type: str
     required: bool = False
     label: str = ""
     choices: tuple[str, ...] = ()

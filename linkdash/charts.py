@@ -219,21 +219,6 @@ def _fmt_date(d: dt.date | None) -> str:
     return d.strftime("%d %b %Y").lstrip("0") if d else "no date"
 
 
-def _pilot_styles(portfolio: Portfolio, pilot_ids: list[str]) -> dict[str, dict]:
-    """Colour by value chain; pilots sharing a chain get different dashes/symbols/patterns."""
-    vcs = _pilot_attr(portfolio, "value_chain")
-    seen: dict[str, int] = {}
-    out = {}
-    for pid in sorted(pilot_ids):
-        vc = vcs.get(pid)
-        i = seen.get(vc, 0)
-        seen[vc] = i + 1
-        out[pid] = dict(color=style.value_chain_color(vc), dash=style.DASHES[i % len(style.DASHES)],
-                        symbol=style.SYMBOLS[i % len(style.SYMBOLS)],
-                        pattern=("", "/", ".", "x", "\\", "+")[i % 6])
-    return out
-
-
 def _span(qs: list[str]) -> str:
     """"Q3 2016 to Q4 2018" for titles of trend charts."""
     if not qs:
@@ -267,6 +252,68 @@ def _ref_line(fig: go.Figure, qs: list[str], y: float, name: str, color: str = s
                              hovertemplate=name + "<extra></extra>"))
 
 
+# --- many pilots: name each up to a few dozen, else rank and keep the ends ---------------
+# At 13 pilots every chart names every pilot. At hundreds a chart names the lowest and the
+# highest few of a ranking (and any pilot asked for, ``find``), aggregates the rest (by
+# region, country or value chain) and never draws one trace per pilot.
+
+ALL_PILOTS_MAX = 30      # a ranking names every pilot up to this many
+RANK_ENDS = 10           # beyond it, the lowest and the highest this many
+GRID_PILOTS_MAX = 40     # a grid (reporting, LINK tools) has a row per pilot up to this many
+SMALL_MULTIPLES_MAX = 16  # the income trend has a panel per pilot up to this many
+GAP_PREFIX = "⋯ "        # the label of the row that stands for the pilots left out
+
+
+def rank_window(df: pd.DataFrame, *, ends: int = RANK_ENDS, find=(),
+                id_col: str = "pilot_id") -> tuple[pd.DataFrame, int]:
+    """The rows of a ranking to draw. ``df`` is sorted as drawn (first = rank 1) and
+    gets a ``rank`` column. Up to ``ALL_PILOTS_MAX`` rows: all of them; beyond: the first
+    and the last ``ends`` and any row whose id is in ``find``, with a row standing for
+    each run of rows left out (``is_gap`` True, ``name`` "⋯ #11 to #995 ⋯"). Returns the rows
+    and how many were left out."""
+    df = df.assign(rank=np.arange(1, len(df) + 1), is_gap=False)
+    if len(df) <= ALL_PILOTS_MAX:
+        return df, 0
+    wanted = set(find or ())
+    keep = (df["rank"] <= ends) | (df["rank"] > len(df) - ends) | df[id_col].isin(wanted)
+    shown = df[keep]
+    rows, last = [], 0
+    for r in shown.itertuples(index=False):
+        if r.rank > last + 1:
+            gap = {c: None for c in df.columns}
+            gap.update({"rank": last + 1, "is_gap": True, "name": f"{GAP_PREFIX}#{last + 1} to #{r.rank - 1} ⋯"})
+            rows.append(gap)
+        rows.append(r._asdict())
+        last = r.rank
+    out = pd.DataFrame(rows, columns=df.columns)
+    return out, int(len(df) - len(shown))
+
+
+def _ranked_subtitle(n_all: int, left_out: int, what: str = "pilots") -> str:
+    if not left_out:
+        return ""
+    return (f"The lowest and highest {RANK_ENDS} of {n_all:,} {what} (the rest in between: "
+            "find any pilot with the picker above the chart)")
+
+
+VALUE_CHAIN_LEGEND = "Colour = value chain:"
+
+
+def value_chain_legend(fig: go.Figure, chains) -> None:
+    """Legend entries saying which colour is which value chain (a square of the chain's
+    colour each, no data), for charts whose marks are coloured by value chain; the
+    legend's title (``VALUE_CHAIN_LEGEND``) says what the colours are."""
+    present = [c for c in catalogue.VALUE_CHAINS if c in set(chains)]
+    present += sorted({str(c) for c in chains if c not in catalogue.VALUE_CHAINS and isinstance(c, str)})
+    for vc in present:
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=style.value_chain_label(vc),
+            marker=dict(symbol="square", size=14, color=style.value_chain_color(vc)),
+            hoverinfo="skip", showlegend=True))
+    # the title above the entries: beside them a narrow chart's legend runs past its edge
+    fig.update_layout(legend=dict(title=dict(text=VALUE_CHAIN_LEGEND, side="top")))
+
+
 # --- reporting -------------------------------------------------------------------------
 
 def _reporting_frame(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
@@ -287,22 +334,46 @@ def _start_quarters(portfolio: Portfolio) -> dict[str, str]:
     return out
 
 
-def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
-    """Pilot x quarter: which pilots reported any indicator for which quarter. Quarters
-    before a pilot's start date are drawn apart and not counted as missing reports."""
+GRID_QUARTERS = 12  # the reporting grid shows at most this many quarters, up to the chosen one
+NARROW_QUARTERS = 4  # on a phone, the grid scrolls to its latest this many (``ui.page_look``)
+
+
+def _narrow_grid(qs: list[str]) -> dict:
+    """How a quarter grid reads on a phone (``ui.page_look``): its latest quarters only,
+    labelled "Q4 / '18", pilot names a little smaller."""
+    return {"x_last": NARROW_QUARTERS, "x_ticktext": [f"{q[5:]}<br>'{q[2:4]}" for q in qs], "y_font": 12}
+
+
+def _grid_quarters(portfolio: Portfolio, quarter: str | None, last: int | None) -> list[str]:
+    qs = _all_quarters(portfolio)
+    if quarter and qs:
+        qs = [q for q in qs if q <= quarter] or qs
+    return qs[-last:] if last else qs
+
+
+def reporting_grid_chart(portfolio: Portfolio, quarter: str | None = None, *,
+                         last: int | None = GRID_QUARTERS) -> go.Figure:
+    """Pilot x quarter: which pilots reported any indicator for which quarter, for the
+    ``last`` quarters up to ``quarter`` (default: the latest with data). Quarters before
+    a pilot's start date are drawn apart and not counted as missing reports. Beyond
+    ``GRID_PILOTS_MAX`` pilots the rows are countries (regions beyond as many countries):
+    the share of their pilots that reported, worst first. On a phone the grid shows its
+    latest ``NARROW_QUARTERS`` quarters (``layout.meta.narrow``)."""
     title = "Which pilots reported, by quarter"
     if portfolio.pilots.empty or portfolio.indicators.empty:
         return no_data_figure(title, "No indicator reports yet")
-    qs = _all_quarters(portfolio)
+    qs = _grid_quarters(portfolio, quarter, last)
     grid = _reporting_frame(portfolio, qs)
     names = _pilot_names(portfolio)
     pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
     grid = grid.reindex(index=pilots, columns=qs).fillna(False).astype(bool)
     starts = _start_quarters(portfolio)
-    before = np.array([[starts.get(p) is not None and q < starts[p] for q in qs] for p in pilots],
-                      dtype=bool).reshape(len(pilots), len(qs))
+    start_q = np.array([starts.get(p) or "" for p in pilots], dtype=object)
+    before = np.array([[bool(s) and q < s for q in qs] for s in start_q], dtype=bool).reshape(len(pilots), len(qs))
     reported = grid.to_numpy()
     z = np.where(reported, 1, np.where(before, -1, 0))  # a report before the start still counts
+    if len(pilots) > GRID_PILOTS_MAX:
+        return _reporting_by_group(portfolio, pilots, qs, z, title)
     text = np.where(z == 1, "✓", "")
     state = {1: "reported", 0: "no report", -1: "before the pilot started"}
     hover = [[f"{names.get(p, p)}, {q}: {state[int(z[i][j])]}" for j, q in enumerate(qs)]
@@ -326,11 +397,56 @@ def reporting_grid_chart(portfolio: Portfolio) -> go.Figure:
                        subtitle=f"{n_reported} of {due} pilot-quarters reported · {legend}")
     top = style.top_margin(fig, 50)  # quarter labels on two lines above the grid
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False),
-                      height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20))
+                      height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20),
+                      meta={"narrow": _narrow_grid(qs)})
     _grid_ranges(fig, len(qs), len(pilots))
     fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
                      ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
     return _zoom_on_drag(fig)
+
+
+def _reporting_by_group(portfolio: Portfolio, pilots: list[str], qs: list[str], z: np.ndarray,
+                        title: str) -> go.Figure:
+    """The reporting grid of many pilots: a row per country (per region beyond
+    ``GRID_PILOTS_MAX`` countries), each cell the share of its pilots that reported
+    among those that had started, worst first in the latest quarter."""
+    p = portfolio.pilots.set_index("pilot_id")
+    by = "country" if p["country"].nunique() <= GRID_PILOTS_MAX else "region"
+    label_of = (dict(zip(p["country"], p["country_name"])) if by == "country" else {})
+    groups = np.array([p.at[pid, by] if isinstance(p.at[pid, by], str) else "Unknown" for pid in pilots], dtype=object)
+    due = (z != -1)
+    done = (z == 1)
+    rows = []
+    for g in sorted(set(groups)):
+        m = groups == g
+        n_due, n_done = due[m].sum(axis=0), done[m].sum(axis=0)
+        share = np.where(n_due > 0, n_done / np.maximum(n_due, 1), np.nan)
+        rows.append((g, int(m.sum()), share, n_done, n_due))
+    rows.sort(key=lambda r: (np.nan_to_num(r[2][-1], nan=2.0), str(r[0])))
+    ys = [f"{label_of.get(g, g) or g} ({n:,})" for g, n, *_ in rows]
+    zz = np.array([r[2] for r in rows], dtype=float)
+    text = [[("" if np.isnan(v) else f"{v * 100:.0f}%") for v in r[2]] for r in rows]
+    hover = [[f"{ys[i]}, {q}: {int(r[3][j])} of {int(r[4][j])} pilots reported" for j, q in enumerate(qs)]
+             for i, r in enumerate(rows)]
+    fig = go.Figure(go.Heatmap(
+        z=zz, x=qs, y=ys, zmin=0, zmax=1, xgap=2, ygap=2, showscale=False,
+        colorscale=[[0, "#F2F2F2"], [0.5, "#A8D8C5"], [1, style.STATUS_COLORS["completed"]]],
+        text=text, texttemplate="%{text}", textfont=dict(size=style.BASE_FONT_SIZE - 4),
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
+    total_due, total_done = int(due.sum()), int(done.sum())
+    where = "country" if by == "country" else "region"
+    style.apply_layout(fig, f"Share of pilots that reported, by {where} and quarter, {_span(qs)}",
+                       subtitle=f"{len(pilots):,} pilots in {len(rows)} {where if len(rows) == 1 else where[:-1] + 'ies' if where == 'country' else where + 's'} · "
+                                f"{total_done:,} of {total_due:,} pilot-quarters reported · lowest share first "
+                                "in the latest quarter · the pilots that did not report are listed below")
+    top = style.top_margin(fig, 50)
+    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False, autorange="reversed"),
+                      height=max(360, top + 30 * len(rows) + 40), margin=dict(t=top, b=20),
+                      meta={"narrow": _narrow_grid(qs)})
+    fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
+                     ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
+    _grid_ranges(fig, len(qs), len(rows))
+    return fig
 
 
 # --- progress --------------------------------------------------------------------------
@@ -361,26 +477,58 @@ def _pilot_order(portfolio: Portfolio, group_by: str) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda r: (r[0], names.get(r[1], r[1])))
 
 
+GANTT_PILOTS_MAX = 20  # pilots on one Gantt (a page of them beyond; ``attention_order``)
+
+
+def attention_order(portfolio: Portfolio, as_of: dt.date | None = None) -> list[str]:
+    """The pilots that need attention first: most overdue milestones, then most days
+    late in all, then by name. The Progress page pages its Gantt in this order when
+    there are more pilots than fit one (``GANTT_PILOTS_MAX``)."""
+    as_of = as_of or dt.date.today()
+    names = _pilot_names(portfolio)
+    ids = portfolio.pilots["pilot_id"].tolist()
+    if portfolio.milestones.empty:
+        return sorted(ids, key=lambda p: names.get(p, p))
+    ms = _milestones_as_of(portfolio, as_of)
+    late = ms.assign(d=ms["days_late"].where(ms["overdue"]).astype("float64"))
+    agg = late.groupby("pilot_id").agg(n=("overdue", "sum"), d=("d", "sum"))
+    n, d = agg["n"].to_dict(), agg["d"].to_dict()
+    return sorted(ids, key=lambda p: (-int(n.get(p, 0)), -float(np.nan_to_num(d.get(p, 0.0))), names.get(p, p)))
+
+
 def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
-                   group_by: str = "region") -> go.Figure:
+                   group_by: str = "region", order: list[str] | tuple[str, ...] | None = None) -> go.Figure:
     """Nine milestones per pilot: planned periods as light bars, actual periods as solid
     bars coloured by status (in-progress bars run to ``as_of``), overdue milestones
     outlined in vermillion with a ⚠ at their planned end, a vertical line at ``as_of``.
     Pilots are grouped by region or value chain; milestones in learning-cycle order.
     The axis spans the milestone dates; when ``as_of`` lies years after them, in-progress
     bars stop at the right edge with an arrow and the edge says "as of <date> →"
-    (statuses and days late still count to ``as_of``)."""
+    (statuses and days late still count to ``as_of``).
+
+    ``order``: the pilots to draw, in that order (a page of ``attention_order``);
+    default every pilot, grouped. At most ``GANTT_PILOTS_MAX`` pilots are drawn (the
+    subtitle says how many were left out). One pilot alone is drawn without its name
+    on every row."""
     as_of = as_of or dt.date.today()
     title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
-    ms = _milestones_as_of(portfolio, as_of)
     names = _pilot_names(portfolio)
-    order = _pilot_order(portfolio, group_by)
+    grouped = _pilot_order(portfolio, group_by)
+    if order is not None:
+        group_of = {pid: g for g, pid in grouped}
+        grouped = [(group_of[p], p) for p in order if p in group_of]
+    n_all = len(grouped)
+    grouped = grouped[:GANTT_PILOTS_MAX]
+    drawn = {pid for _, pid in grouped}
+    ms = _milestones_as_of(portfolio, as_of) if n_all <= GANTT_PILOTS_MAX else \
+        _milestones_as_of(portfolio.filtered(Filter(pilots=tuple(drawn))), as_of)
     by_key = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
+    one = n_all == 1
 
     outer, inner, rows = [], [], []
-    for group, pid in order:
+    for group, pid in grouped:
         for m in catalogue.MILESTONES:
             outer.append(f"{group} · {names.get(pid, pid)}" if group_by else names.get(pid, pid))
             inner.append(MILESTONE_SHORT[m])
@@ -453,7 +601,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     fig = go.Figure()
     if planned["x"]:
         fig.add_trace(go.Bar(
-            orientation="h", y=[planned["y0"], planned["y1"]], x=planned["x"], base=planned["base"],
+            orientation="h", y=planned["y1"] if one else [planned["y0"], planned["y1"]], x=planned["x"], base=planned["base"],
             marker=dict(color=style.PLANNED_COLOR, line=dict(color=planned["line"], width=2.5)),
             width=0.8, name="Planned", hovertext=planned["hover"],
             customdata=pilot_customdata(planned["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
@@ -462,27 +610,27 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         if not d:
             continue
         fig.add_trace(go.Bar(
-            orientation="h", y=[d["y0"], d["y1"]], x=d["x"], base=d["base"],
+            orientation="h", y=d["y1"] if one else [d["y0"], d["y1"]], x=d["x"], base=d["base"],
             marker=dict(color=style.status_color(status)), width=0.45,
             name=f"Actual: {style.STATUS_LABELS[status].lower()}", hovertext=d["hover"],
             customdata=pilot_customdata(d["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     dm = actual.get("dropped_mark")
     if dm:
         fig.add_trace(go.Scatter(
-            y=[dm["y0"], dm["y1"]], x=dm["x"], mode="markers",
+            y=dm["y1"] if one else [dm["y0"], dm["y1"]], x=dm["x"], mode="markers",
             marker=dict(symbol="x", size=13, color=style.STATUS_COLORS["dropped"]),
             name="Dropped", hovertext=dm["hover"], customdata=pilot_customdata(dm["pid"]),
             hovertemplate="%{hovertext}<extra></extra>"))
     if warn["x"]:
         fig.add_trace(go.Scatter(
-            y=[warn["y0"], warn["y1"]], x=warn["x"], mode="markers",
+            y=warn["y1"] if one else [warn["y0"], warn["y1"]], x=warn["x"], mode="markers",
             marker=dict(symbol="triangle-up", size=14, color=style.STATUS_COLORS["overdue"],
                         line=dict(color="white", width=1)),
             name="⚠ Overdue (at planned end)", hovertext=warn["hover"],
             customdata=pilot_customdata(warn["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
     if beyond["x"]:
         fig.add_trace(go.Scatter(
-            y=[beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
+            y=beyond["y1"] if one else [beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
             marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
             name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=beyond["hover"],
@@ -493,19 +641,24 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     if where != "in":
         # as_of lies far from the milestones: say so at the edge instead of a far-away line
         after = where == "after"
-        fig.add_annotation(x=1 if after else 0, y=0, xref="paper", yref="paper", yanchor="top",
+        fig.add_annotation(x=1 if after else 0, y=1, xref="paper", yref="paper", yanchor="top",
                            xanchor="right" if after else "left", showarrow=False,
                            text=f"as of {_fmt_date(as_of)} →" if after else f"← as of {_fmt_date(as_of)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     else:
         fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
                       y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
-        fig.add_annotation(x=as_of.isoformat(), y=0, xref="x", yref="paper", yanchor="top",
+        fig.add_annotation(x=as_of.isoformat(), y=1, xref="x", yref="paper", yanchor="top",
                            xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     n_over = len(warn["x"])
     parts = []
-    if portfolio.pilots["pilot_id"].nunique() > 1:
+    if n_all > GANTT_PILOTS_MAX:
+        parts.append(f"{len(grouped)} of {n_all:,} pilots")
+    elif order is not None and not one:
+        parts.append(f"{n_all} pilots in the order of the list, each labelled with its "
+                     f"{'value chain' if group_by == 'value_chain' else 'region'}")
+    elif not one:
         parts.append(f"Pilots grouped by {'value chain' if group_by == 'value_chain' else 'region'}")
     parts.append("light bars planned, solid bars actual")
     parts.append(f"{n_over} milestone{'s' if n_over != 1 else ''} overdue")
@@ -517,9 +670,11 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         barmode="overlay", bargap=0.15,
         xaxis=dict(type="date", title=None, side="top",
                    range=[(lo - pad).isoformat(), (hi + pad).isoformat()]),
-        yaxis=dict(type="multicategory", autorange="reversed", showgrid=False,
-                   categoryorder="array", categoryarray=[outer, inner],
-                   tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB"),
+        yaxis=(dict(type="category", autorange="reversed", showgrid=False, categoryorder="array",
+                    categoryarray=inner, tickfont=dict(size=style.BASE_FONT_SIZE - 3)) if one else
+               dict(type="multicategory", autorange="reversed", showgrid=False,
+                    categoryorder="array", categoryarray=[outer, inner],
+                    tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB")),
         height=max(420, style.top_margin(fig, 40) + 19 * len(rows) + 110),
         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
         margin=dict(t=style.top_margin(fig, 40)),
@@ -552,16 +707,24 @@ TOOL_STATE = {"not_started": 0, "in_progress": 1, "completed": 2, "dropped": 3}
 TOOL_STATE_LABEL = {0: "Not started", 1: "In progress", 2: "Done", 3: "Dropped"}
 
 
-def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.Figure:
-    """Pilot x the four LINK tools: done / in progress / not started (⚠ when overdue)."""
+def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
+                      order: list[str] | tuple[str, ...] | None = None) -> go.Figure:
+    """Pilot x the four LINK tools: done / in progress / not started (⚠ when overdue).
+    ``order``: the pilots to draw, in that order (default: every pilot by name); at
+    most ``GRID_PILOTS_MAX`` rows (``milestone_summary_chart`` counts them all)."""
     as_of = as_of or dt.date.today()
     title = f"LINK tools used, as of {_fmt_date(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
-    ms = _milestones_as_of(portfolio, as_of)
-    ms = ms[ms["milestone"].isin(catalogue.LINK_TOOLS)]
     names = _pilot_names(portfolio)
-    pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
+    pilots = (list(order) if order is not None
+              else sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p)))
+    pilots = [p for p in pilots if p in names]
+    n_all = len(pilots)
+    pilots = pilots[:GRID_PILOTS_MAX]
+    part = portfolio if n_all <= GRID_PILOTS_MAX else portfolio.filtered(Filter(pilots=tuple(pilots)))
+    ms = _milestones_as_of(part, as_of)
+    ms = ms[ms["milestone"].isin(catalogue.LINK_TOOLS)]
     lookup = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
     z, text, hover = [], [], []
     for pid in pilots:
@@ -597,7 +760,10 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.
         hovertemplate="%{customdata[1]}<extra></extra>"))
     fig.add_trace(_cell_targets(x_labels, ys, pilots, hover, size=34))
     done = sum(1 for row in z for v in row if v == 2)
-    style.apply_layout(fig, title, subtitle=f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue")
+    sub = f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue"
+    if n_all > len(pilots):
+        sub = f"{len(pilots)} of {n_all:,} pilots (the same as the timeline above) · " + sub
+    style.apply_layout(fig, title, subtitle=sub)
     top = style.top_margin(fig, 56)  # tool names on two lines above the matrix
     fig.update_layout(yaxis=dict(showgrid=False),
                       xaxis=dict(side="top", showgrid=False, tickmode="array", tickvals=x_labels,
@@ -606,6 +772,45 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None) -> go.
                       margin=dict(t=top, b=20))
     _grid_ranges(fig, len(x_labels), len(pilots))
     return _zoom_on_drag(fig)
+
+
+SUMMARY_STATES = (("completed", "Completed"), ("in_progress", "In progress"),
+                  ("overdue", "Overdue"), ("not_started", "Not yet due"), ("dropped", "Dropped"))
+
+
+def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) -> go.Figure:
+    """Every pilot's milestones counted at once: for each of the nine milestones, how many
+    pilots have completed it, are on it, are overdue with it, have not started it (not
+    yet due) or dropped it, as of ``as_of``. One stacked bar per milestone, one trace per
+    state, at any number of pilots."""
+    as_of = as_of or dt.date.today()
+    title = f"Where the pilots are in the learning cycle, as of {_fmt_date(as_of)}"
+    if portfolio.pilots.empty or portfolio.milestones.empty:
+        return no_data_figure(title, "No milestones reported for this selection")
+    ms = _milestones_as_of(portfolio, as_of)
+    state = ms["status_as_of"].where(~ms["overdue"], "overdue")
+    counts = pd.crosstab(ms["milestone"], state).reindex(index=list(catalogue.MILESTONES), fill_value=0)
+    ys = [MILESTONE_SHORT[m] for m in catalogue.MILESTONES]
+    colors = {**style.STATUS_COLORS, "not_started": "#D0D0D0"}
+    fig = go.Figure()
+    n = portfolio.pilots["pilot_id"].nunique()
+    for key, label in SUMMARY_STATES:
+        vals = counts[key].tolist() if key in counts.columns else [0] * len(ys)
+        if not any(vals):
+            continue
+        fig.add_trace(go.Bar(
+            orientation="h", x=vals, y=ys, name=label, marker=dict(color=colors[key]),
+            text=[str(v) if v else "" for v in vals], textposition="inside", insidetextanchor="middle",
+            textfont=dict(color="white" if key in ("completed", "in_progress", "overdue", "dropped") else "#333333"),
+            hovertemplate=f"%{{y}}: %{{x}} pilot(s) {label.lower()}<extra></extra>"))
+    style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone and state · "
+                                            "overdue: not completed, planned end passed")
+    fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", showgrid=False, type="category"),
+                      xaxis=dict(title=dict(text="pilots"), tickformat=",d"),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                  traceorder="normal"),
+                      height=style.top_margin(fig) + 34 * len(ys) + 130, margin=dict(b=100))
+    return fig
 
 
 OVERDUE_COLUMNS = ["Pilot", "Milestone", "Planned end", "Days late"]
@@ -652,81 +857,251 @@ def _target_row(portfolio: Portfolio, pilot_id: str, indicator: str) -> dict | N
 
 def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | None = None, *,
                  width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
-    """Each pilot's average household income by quarter (colour = value chain), the
-    portfolio's weighted average, and for a single pilot its baseline, target and its
-    country's living-income benchmark. Quarters without a report leave a gap.
-    ``width_px``: the width the chart gets; a narrow chart puts its legend underneath."""
+    """Average household income by quarter against the living-income benchmark.
+
+    - one pilot: its income, its baseline and target, its country's benchmark;
+    - up to ``SMALL_MULTIPLES_MAX`` pilots: small multiples, one panel per pilot (named
+      above it, its last value written at its line's end), each with the pilot's
+      country benchmark and the portfolio's weighted average, on one shared scale: every
+      pilot reads without hovering and no legend lists pilots;
+    - more: one panel per region (or value chain when there is one region): the group's
+      average weighted by households, its benchmark weighted the same way, and the band
+      where the middle half of its pilots lie. A few traces per group at any size.
+
+    Quarters without a report leave a gap. ``width_px``: the width the chart gets (a
+    narrow one puts its legend underneath and fewer panels side by side)."""
+    ids = list(pilot_ids) if pilot_ids else sorted(portfolio.pilots["pilot_id"])
+    if len(ids) == 1:
+        return _income_trend_one(portfolio, ids[0], width_px=width_px)
     title = "Average household income from the value chain (USD/year)"
     wide = _wide(portfolio)
-    ids = list(pilot_ids) if pilot_ids else sorted(portfolio.pilots["pilot_id"])
     data = wide[wide["pilot_id"].isin(ids) & wide["income_avg_usd"].notna()]
-    single = len(ids) == 1
-    if single:
-        tgt = _target_row(portfolio, ids[0], "income_avg_usd")
-    else:
-        tgt = None
+    qs = _all_quarters(portfolio)
+    if data.empty or not qs:
+        return no_data_figure(title, "No income reported for this selection")
+    if len(ids) <= SMALL_MULTIPLES_MAX:
+        return _income_panels_by_pilot(portfolio, ids, data, qs, title, width_px)
+    return _income_panels_by_group(portfolio, ids, data, qs, title, width_px)
+
+
+def _year_ticks(qs: list[str]) -> dict:
+    """A quarter axis labelled only at each year's first quarter ("2017"), for small panels."""
+    firsts = [q for q in qs if q.endswith("Q1")] or qs[:1]
+    return dict(type="category", categoryorder="array", categoryarray=qs, tickmode="array",
+                tickvals=firsts, ticktext=[q[:4] for q in firsts], tickangle=0, showgrid=False,
+                tickfont=dict(size=style.BASE_FONT_SIZE - 4))
+
+
+PANEL_TITLE_PX = 30  # room above the first row of small multiples for the panels' names
+
+
+def _narrow_panels(n: int) -> dict:
+    """Small multiples on a phone (``ui.page_look``): two panels side by side."""
+    return {"grid": {"n": n, "narrow_cols": 2, "panel_px": 150, "gap_px": 64, "hs": 0.12}}
+
+
+def _panel_grid(n: int, width_px: int) -> tuple[int, int]:
+    """(rows, columns) of small multiples: five wide on a full-width chart (13 pilots in
+    three rows, which also fit a slide), two on a narrow one."""
+    cols = 5 if width_px >= 700 else 2 if width_px >= 360 else 1
+    cols = max(1, min(cols, n))
+    return -(-n // cols), cols
+
+
+PILOT_LINE_COLOR = style.OKABE_ITO["blue"]
+
+
+def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataFrame, qs: list[str],
+                            title: str, width_px: int) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    names = _pilot_names(portfolio)
+    shown = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
+    missing = sorted(set(ids) - set(shown), key=lambda p: names.get(p, p))
+    rows, cols = _panel_grid(len(shown), width_px)
+    per_line = max(10, int((width_px / cols) / ((style.BASE_FONT_SIZE - 2) * 0.5)))
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
+                        subplot_titles=[style.wrap_text(names.get(p, p), per_line) for p in shown],
+                        horizontal_spacing=0.03 if cols > 2 else 0.06, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
+    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    bench_all = _benchmark_by_pilot(portfolio, shown, qs)
+    top = 0.0
+    for i, pid in enumerate(shown):
+        r, c = i // cols + 1, i % cols + 1
+        s = data[data["pilot_id"] == pid].drop_duplicates("quarter").set_index("quarter")["income_avg_usd"].reindex(qs)
+        y = [None if style.is_missing(v) else float(v) for v in s]
+        last = s.last_valid_index()
+        first_panel = i == 0
+        if any(v is not None for v in avg):
+            fig.add_trace(go.Scatter(
+                x=qs, y=avg, mode="lines", connectgaps=False, legendgroup="average",
+                name="Portfolio average", showlegend=first_panel,
+                line=dict(color="#9A9A9A", width=2), hoverinfo="skip"), row=r, col=c)
+        bench = bench_all.get(pid)
+        if bench is not None and any(v is not None for v in bench):
+            fig.add_trace(go.Scatter(
+                x=qs, y=bench, mode="lines", connectgaps=False, legendgroup="benchmark",
+                name="Living-income benchmark", showlegend=first_panel,
+                line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
+            top = max(top, max(v for v in bench if v is not None))
+        fig.add_trace(go.Scatter(
+            x=qs, y=y, mode="lines+markers+text", connectgaps=False, name=names.get(pid, pid),
+            showlegend=False, line=dict(color=PILOT_LINE_COLOR, width=3),
+            marker=dict(size=6), customdata=pilot_customdata([pid] * len(qs)),
+            text=[style.fmt_usd(v) if q == last else "" for q, v in zip(qs, y)],
+            textposition="top left", textfont=dict(size=style.BASE_FONT_SIZE - 3, shadow=_WHITE_SHADOW),
+            cliponaxis=False,
+            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
+        top = max(top, max((v for v in y if v is not None), default=0))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name="Pilot's income",
+                             line=dict(color=PILOT_LINE_COLOR, width=3), hoverinfo="skip"))
+    sub = ("Each pilot's average household income against its country's living-income benchmark; "
+           "grey: the portfolio's average weighted by households")
+    if missing:
+        sub += " · no income reported: " + _names_list([names.get(p, p) for p in missing])
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=sub, width_px=width_px)
+    fig.update_xaxes(**_year_ticks(qs))
+    fig.update_yaxes(range=[0, top * 1.18 if top > 0 else 1], tickformat="$~s", showgrid=True,
+                     tickfont=dict(size=style.BASE_FONT_SIZE - 4))
+    fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 2))
+    panel_h = 190 if cols > 1 else 240
+    legend_h = 110
+    fig.update_layout(hovermode="closest", showlegend=True, meta={"narrow": _narrow_panels(len(shown))},
+                      height=style.top_margin(fig, PANEL_TITLE_PX) + panel_h * rows + legend_h,
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                  font=dict(size=style.BASE_FONT_SIZE - 3)),
+                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
+    return _zoom_on_drag(fig)
+
+
+def _benchmark_by_pilot(portfolio: Portfolio, ids: list[str], qs: list[str]) -> dict[str, list]:
+    """pilot -> its country's living-income benchmark for each quarter of ``qs`` (as
+    ``figures`` applies it: the quarter's year, else the latest earlier year)."""
+    bench = figures._benchmarks_by_country(portfolio.benchmarks)
+    country = _pilot_attr(portfolio, "country")
+    out = {}
+    for pid in ids:
+        vals = []
+        for q in qs:
+            v, _ = figures._benchmark(bench, country.get(pid), quarters.split(q)[0])
+            vals.append(None if np.isnan(v) else float(v))
+        out[pid] = vals
+    return out
+
+
+def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataFrame, qs: list[str],
+                            title: str, width_px: int) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    p = portfolio.pilots[portfolio.pilots["pilot_id"].isin(ids)]
+    by = "region" if p["region"].nunique() > 1 else "value_chain"
+    label = (lambda g: g) if by == "region" else style.value_chain_label
+    groups = [g for g in (catalogue.REGIONS if by == "region" else catalogue.VALUE_CHAINS)
+              if g in set(p[by].dropna())]
+    groups += sorted(set(p[by].dropna()) - set(groups))
+    rows, cols = _panel_grid(len(groups), width_px)
+    counts = data.groupby(data["pilot_id"].map(dict(zip(p["pilot_id"], p[by]))))["pilot_id"].nunique()
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
+                        subplot_titles=[f"{label(g)} ({int(counts.get(g, 0)):,} pilots)" for g in groups],
+                        horizontal_spacing=0.05, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
+    group_of = dict(zip(p["pilot_id"], p[by]))
+    top = 0.0
+    for i, g in enumerate(groups):
+        r, c = i // cols + 1, i % cols + 1
+        part = portfolio.filtered(Filter(pilots=tuple(pid for pid, gg in group_of.items() if gg == g)))
+        by_q = figures.income_against_living_income_by_quarter(part, qs).set_index("quarter").reindex(qs)
+        mine = data[data["pilot_id"].map(group_of) == g]
+        band = mine.groupby("quarter")["income_avg_usd"].quantile([0.25, 0.75]).unstack()
+        band = band.reindex(qs) if not band.empty else pd.DataFrame(index=qs, columns=[0.25, 0.75])
+        first = i == 0
+        lo = [None if style.is_missing(v) else float(v) for v in band[0.25]]
+        hi = [None if style.is_missing(v) else float(v) for v in band[0.75]]
+        fig.add_trace(go.Scatter(x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
+                                 showlegend=False, connectgaps=False), row=r, col=c)
+        fig.add_trace(go.Scatter(
+            x=qs, y=hi, mode="lines", line=dict(width=0), fill="tonexty", connectgaps=False,
+            fillcolor=style.hex_to_rgba(style.OKABE_ITO["blue"], 0.18), legendgroup="band",
+            name="Middle half of the pilots", showlegend=first,
+            hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>"), row=r, col=c)
+        inc = [None if style.is_missing(v) else float(v) for v in by_q["income"]]
+        li = [None if style.is_missing(v) else float(v) for v in by_q["benchmark"]]
+        if any(v is not None for v in li):
+            fig.add_trace(go.Scatter(
+                x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark", showlegend=first,
+                name="Living-income benchmark",
+                line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
+        fig.add_trace(go.Scatter(
+            x=qs, y=inc, mode="lines+markers", connectgaps=False, legendgroup="average", showlegend=first,
+            name="Average income", line=dict(color=style.OKABE_ITO["blue"], width=3),
+            marker=dict(size=6),
+            hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
+        top = max([top, *[v for v in inc + li + hi if v is not None]])
+    n = data["pilot_id"].nunique()
+    sub = (f"{n:,} pilots by {'region' if by == 'region' else 'value chain'}: the average weighted by "
+           "households, the band where the middle half of the pilots lie, and the living-income "
+           "benchmark weighted the same way")
+    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=sub, width_px=width_px)
+    fig.update_xaxes(**_year_ticks(qs))
+    fig.update_yaxes(range=[0, top * 1.12 if top > 0 else 1], tickformat="$~s",
+                     tickfont=dict(size=style.BASE_FONT_SIZE - 4))
+    fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
+    legend_h = 90
+    fig.update_layout(hovermode="closest", height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + legend_h,
+                      meta={"narrow": _narrow_panels(len(groups))},
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
+    return fig
+
+
+def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Figure:
+    """One pilot's income with its baseline, target and country benchmark."""
+    title = "Average household income from the value chain (USD/year)"
+    wide = _wide(portfolio)
+    data = wide[(wide["pilot_id"] == pid) & wide["income_avg_usd"].notna()]
+    tgt = _target_row(portfolio, pid, "income_avg_usd")
     extra = [tgt.get("baseline_quarter"), tgt.get("target_quarter")] if tgt else []
     qs = _all_quarters(portfolio, extra)
     if data.empty or not qs:
         return no_data_figure(title, "No income reported for this selection")
     names = _pilot_names(portfolio)
-    looks = _pilot_styles(portfolio, ids)
     vcs = _pilot_attr(portfolio, "value_chain")
     fig = go.Figure()
-    for pid in sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p)):
-        s = data[data["pilot_id"] == pid].set_index("quarter")["income_avg_usd"].reindex(qs)
-        lk = looks[pid]
-        fig.add_trace(go.Scatter(
-            x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False,
-            name=names.get(pid, pid), legendgroup=str(vcs.get(pid)),
-            line=dict(color=lk["color"], dash=lk["dash"], width=3 if single else 2),
-            marker=dict(symbol=lk["symbol"], size=8), customdata=pilot_customdata([pid] * len(qs)),
-            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
+    s = data.drop_duplicates("quarter").set_index("quarter")["income_avg_usd"].reindex(qs)
+    fig.add_trace(go.Scatter(
+        x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False, name=names.get(pid, pid),
+        line=dict(color=style.value_chain_color(vcs.get(pid)), width=3),
+        marker=dict(size=8), customdata=pilot_customdata([pid] * len(qs)),
+        hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
     avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
     if any(v is not None for v in avg):
         fig.add_trace(go.Scatter(
             x=qs, y=avg, mode="lines", connectgaps=False, name="Portfolio average (weighted by households)",
             line=dict(color=style.PORTFOLIO_COLOR, width=4, dash="solid"), opacity=0.55,
             hovertemplate="<b>Portfolio average</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
-    subtitle = "Weighted average: Σ income × households / Σ households, pilots that gave both"
-    if not single:
-        # the living income the average is to be read against: each pilot's country
-        # benchmark, weighted by its households as the average is
-        li = figures.income_against_living_income_by_quarter(portfolio, qs)["benchmark"]
-        li = [None if style.is_missing(v) else float(v) for v in li]
-        if any(v is not None for v in li):
-            fig.add_trace(go.Scatter(
-                x=qs, y=li, mode="lines", connectgaps=False,
-                name="Living-income benchmark (weighted like the average)",
-                line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=3, shape="hv"),
-                hovertemplate="<b>Living income</b> (weighted by households)<br>%{x}: $%{y:,.0f}<extra></extra>"))
-            subtitle += "; the benchmark is each pilot's country benchmark, weighted the same way"
-        else:
-            subtitle += "; no living-income benchmark for these countries"
-    if single:
-        pid = ids[0]
-        if tgt and tgt.get("baseline") is not None:
-            _ref_line(fig, qs, float(tgt["baseline"]), f"Baseline {style.fmt_usd(tgt['baseline'])}"
-                      + (f" ({tgt['baseline_quarter']})" if tgt.get("baseline_quarter") else ""),
-                      dash="dot")
-        if tgt and tgt.get("target") is not None:
-            _ref_line(fig, qs, float(tgt["target"]), f"Target {style.fmt_usd(tgt['target'])}"
-                      + (f" by {tgt['target_quarter']}" if tgt.get("target_quarter") else ""),
-                      color=style.STATUS_COLORS["completed"])
-        bench = _benchmark_series(portfolio, pid, qs)
-        if bench.notna().any():
-            fig.add_trace(go.Scatter(
-                x=qs, y=bench.tolist(), mode="lines", line=dict(color=style.STATUS_COLORS["overdue"],
-                                                                 dash="dash", width=2, shape="hv"),
-                name="Living-income benchmark", connectgaps=False,
-                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
-        title = f"{names.get(pid, pid)}: average household income (USD/year)"
-        notes = []
-        if not tgt:
-            notes.append("no baseline or target set")
-        if not bench.notna().any():
-            notes.append("no living-income benchmark for the country")
-        subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
+    if tgt and tgt.get("baseline") is not None:
+        _ref_line(fig, qs, float(tgt["baseline"]), f"Baseline {style.fmt_usd(tgt['baseline'])}"
+                  + (f" ({tgt['baseline_quarter']})" if tgt.get("baseline_quarter") else ""),
+                  dash="dot")
+    if tgt and tgt.get("target") is not None:
+        _ref_line(fig, qs, float(tgt["target"]), f"Target {style.fmt_usd(tgt['target'])}"
+                  + (f" by {tgt['target_quarter']}" if tgt.get("target_quarter") else ""),
+                  color=style.STATUS_COLORS["completed"])
+    bench = _benchmark_series(portfolio, pid, qs)
+    if bench.notna().any():
+        fig.add_trace(go.Scatter(
+            x=qs, y=bench.tolist(), mode="lines", line=dict(color=style.STATUS_COLORS["overdue"],
+                                                             dash="dash", width=2, shape="hv"),
+            name="Living-income benchmark", connectgaps=False,
+            hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"))
+    title = f"{names.get(pid, pid)}: average household income (USD/year)"
+    notes = []
+    if not tgt:
+        notes.append("no baseline or target set")
+    if not bench.notna().any():
+        notes.append("no living-income benchmark for the country")
+    subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
                                                           tickformat="$,.0f", rangemode="tozero"),
@@ -750,7 +1125,7 @@ def _gap_text(income: float, bench: float) -> str:
 
 
 def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = None, *,
-                                  width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
+                                  width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
     """Average household income as a share of the country's living-income benchmark for
     the quarter, ranked: each pilot (lowest first), each region and the portfolio (both
     weighted by households reached, ``figures.income_against_living_income``), with the
@@ -771,6 +1146,10 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
     have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
     have = have.sort_values(["ratio", "name"], kind="stable")
     missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
+    n_all = len(have)
+    ranked, left_out = rank_window(have, find=find)
+    gaps = ranked[ranked["is_gap"].astype(bool)]
+    have = ranked[~ranked["is_gap"].astype(bool)]
     # regions and the portfolio: income and benchmark weighted by households reached
     groups: list[tuple[str, dict]] = []
     regions = [r for r in catalogue.REGIONS if r in set(t["region"].dropna())]
@@ -807,7 +1186,10 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                 [str(y) if not style.is_missing(y) else "" for y in part["living_income_year"]]),
             hovertemplate="<b>%{y}</b><br>Income %{customdata[1]} against a living income of "
                           "%{customdata[2]} (%{customdata[3]})<br>%{x:.0%}<extra></extra>"))
-    order = agg_y + have["name"].tolist()
+    if not gaps.empty:  # the rows standing for the pilots between the ends
+        fig.add_trace(go.Bar(orientation="h", x=[None] * len(gaps), y=gaps["name"].tolist(),
+                             showlegend=False, hoverinfo="skip", marker=dict(color="rgba(0,0,0,0)")))
+    order = agg_y + ranked["name"].tolist()
     top = max(1.0, float(have["ratio"].max()), *[g["ratio"] for _, g in groups])
     fig.add_vline(x=1, layer="below", line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"))
     # the line's name in the legend (a vline has none)
@@ -815,9 +1197,15 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                              line=dict(color=style.PORTFOLIO_COLOR, width=2, dash="dash"),
                              hoverinfo="skip"))
     fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
+    # on a phone the bars say their share only (the gap in USD is in the hover)
+    fig.update_layout(meta={"narrow": {"short_text": [
+        [t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None else None
+        for tr in fig.data]}})
     sub = "Income ÷ the country's living-income benchmark · lowest first"
+    if left_out:
+        sub += " · " + _ranked_subtitle(n_all, left_out)
     if missing:
-        sub += " · no income or benchmark: " + ", ".join(names.get(p, p) for p in missing)
+        sub += " · no income or benchmark: " + _names_list([names.get(p, p) for p in missing])
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
     fig.update_layout(
         barmode="overlay", showlegend=True,
@@ -859,7 +1247,7 @@ def _share_column(t: pd.DataFrame, part: str, total: str, names: tuple[str, ...]
     return (p / tot.where(tot > 0)).astype("float64")
 
 
-def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None) -> go.Figure:
+def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, *, find=()) -> go.Figure:
     """Per pilot, the share of surveyed households above the living income, sorted."""
     quarter = quarter or portfolio.latest_quarter()
     title = f"Households above the living income, {_quarter_when(quarter)}"
@@ -872,12 +1260,12 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None) 
                        figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income"),
                        "Portfolio", "Share of surveyed households above the country's benchmark",
                        "No pilot gave households surveyed and above living income for this quarter",
-                       width_px=style.HALF_WIDTH_PX)
+                       width_px=style.HALF_WIDTH_PX, find=find)
 
 
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
                 portfolio_share: object, ref_label: str, axis_title: str, empty_message: str,
-                width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
+                width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
     names = _pilot_names(portfolio)
     vcs = _pilot_attr(portfolio, "value_chain")
     df = pd.DataFrame({"pilot_id": t["pilot_id"].to_numpy(), "share": share.to_numpy()})
@@ -885,14 +1273,24 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
     if have.empty:
         return no_data_figure(title, empty_message)
+    have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
+    shown, left_out = rank_window(have, find=find)
+    real = ~shown["is_gap"].astype(bool)
+    ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
+    wanted = set(find or ())
     fig = go.Figure(go.Bar(
-        orientation="h", x=have["share"].tolist(), y=[names.get(p, p) for p in have["pilot_id"]],
-        marker=dict(color=[style.value_chain_color(vcs.get(p)) for p in have["pilot_id"]]),
-        text=[style.fmt_share(v) for v in have["share"]], textposition="outside",
+        orientation="h", x=[v if ok else None for v, ok in zip(shown["share"], real)],
+        y=shown["name"].tolist(),
+        marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
+                           for p, ok in zip(shown["pilot_id"], real)],
+                    line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
+        text=[(style.fmt_share(v) + (f" · #{r:,}" if left_out else "")) if ok else ""
+              for v, r, ok in zip(shown["share"], shown["rank"], real)],
+        textposition="outside",
         textfont=dict(shadow="2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"),
-        customdata=pilot_customdata(have["pilot_id"].tolist()), cliponaxis=False,
+        customdata=pilot_customdata(ids), cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
-    n = len(have)
+    n = len(shown)
     band = []  # an empty band under the last bar holds the reference's label
     if not style.is_missing(portfolio_share):
         fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
@@ -901,22 +1299,36 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
                            text=f"{ref_label} {style.fmt_share(portfolio_share)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
         band = [n - 0.5 + 0.9]
-    sub = "Lowest first · colour = value chain"
+    value_chain_legend(fig, {vcs.get(p) for p in have["pilot_id"]})
+    sub = "Lowest first"
+    if left_out:
+        sub = _ranked_subtitle(len(have), left_out)
     if missing:
-        sub += " · no data: " + ", ".join(names.get(p, p) for p in missing)
+        sub += f" · no data: {_names_list([names.get(p, p) for p in missing])}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
     plot_px = width_px * 0.6  # what the pilot names leave to the bars
-    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(
+    fig.update_layout(xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%", title=dict(
                           text=style.wrap_text(axis_title, style.chars_per_line(plot_px, style.BASE_FONT_SIZE)))),
                       yaxis=dict(autorange="reversed", showgrid=False,
                                  autorangeoptions=dict(include=band) if band else None,
                                  tickmode="array", tickvals=list(fig.data[0].y)),
-                      height=max(360, style.top_margin(fig) + 36 * (n + 1) + 110))
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                  groupclick="togglegroup"),
+                      height=max(360, style.top_margin(fig) + 36 * (n + 1) + 150),
+                      margin=dict(b=120))
     return _zoom_on_drag(fig)
 
 
-def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) -> go.Figure:
-    """Per pilot, income of women-headed vs men-headed households (dumbbell), widest gap first."""
+def _names_list(names: list[str], most: int = 8) -> str:
+    """"A, B, C" or "A, B, C and 12 more"."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most:,} more"
+
+
+def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *, find=()) -> go.Figure:
+    """Per pilot, income of women-headed vs men-headed households (dumbbell), widest gap
+    first (beyond a few dozen pilots: the widest and the narrowest gaps, ``rank_window``)."""
     quarter = quarter or portfolio.latest_quarter()
     title = f"Income of women- and men-headed households, {_quarter_when(quarter)}"
     if portfolio.pilots.empty or not quarter:
@@ -935,7 +1347,11 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) ->
     names = _pilot_names(portfolio)
     t["gap"] = t[cols[1]] - t[cols[0]]
     t = t.sort_values(["gap", "pilot_id"], ascending=[False, True], na_position="last")
-    ys = [names.get(p, p) for p in t["pilot_id"]]
+    n_all = len(t)
+    t = t.assign(name=[names.get(p, p) for p in t["pilot_id"]])
+    t, left_out = rank_window(t, find=find)
+    t["pilot_id"] = t["pilot_id"].fillna("")
+    ys = t["name"].tolist()
     fig = go.Figure()
     lx, ly = [], []
     for y, w, m in zip(ys, t[cols[0]], t[cols[1]]):
@@ -956,8 +1372,11 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None) ->
         marker=dict(color=men_c, size=14, symbol="diamond"),
         customdata=pilot_customdata(t["pilot_id"].tolist(), [style.fmt_usd(g) for g in gaps]),
         hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata[1]}<extra></extra>"))
-    style.apply_layout(fig, title, subtitle="Average annual net income from the value chain · widest gap first",
-                       width_px=style.HALF_WIDTH_PX)
+    sub = "Average annual net income from the value chain · widest gap first"
+    if left_out:
+        sub = (f"Average annual net income · the widest and the narrowest {RANK_ENDS} gaps of "
+               f"{n_all:,} pilots (find any pilot with the picker above the chart)")
+    style.apply_layout(fig, title, subtitle=sub, width_px=style.HALF_WIDTH_PX)
     fig.update_layout(xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
                                  rangemode="tozero"),
                       yaxis=dict(autorange="reversed", showgrid=False),
@@ -973,7 +1392,7 @@ def _share_figure_name(group: str, who: str) -> str:
 
 
 def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: str = "participants",
-                       who: str = "women", *, width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
+                       who: str = "women", *, width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
     """Per pilot, the share of women (or youth) among participants, members or leaders for
     the quarter, lowest first, with the portfolio share as a reference line."""
     quarter = quarter or portfolio.latest_quarter()
@@ -991,7 +1410,8 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
     return _share_bars(portfolio, t, share, title, quarter,
                        figures.portfolio_figures(portfolio, Filter(), quarter).get(name),
                        "Portfolio", f"{WHO_LABELS.get(who, who)} as a share of {group}",
-                       f"No pilot gave both {part} and {total} for this quarter", width_px=width_px)
+                       f"No pilot gave both {part} and {total} for this quarter", width_px=width_px,
+                       find=find)
 
 
 def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
@@ -1029,38 +1449,159 @@ def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
 
 # --- business ------------------------------------------------------------------------------
 
+def _business_label(indicator: str) -> tuple[str, str]:
+    ind = catalogue.indicators()[indicator]
+    return BUSINESS_LABELS.get(indicator, (ind.label, ind.unit))
+
+
+def _chain_units(data: pd.DataFrame, vcs: dict) -> dict[str, str]:
+    """value chain -> the volume unit its pilots reported (the most common one)."""
+    units: dict[str, str] = {}
+    if "volume_unit" not in data.columns:
+        return units
+    u = data.assign(vc=data["pilot_id"].map(vcs))
+    u = u[u["volume_unit"].notna()]
+    for vc, g in u.groupby("vc"):
+        units[str(vc)] = str(g["volume_unit"].mode().iloc[0])
+    return units
+
+
 def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Figure:
-    """A business indicator by quarter per pilot, stacked (colour = value chain, pattern
-    tells apart pilots of the same chain). Quarters without a report stay empty."""
-    label, unit = BUSINESS_LABELS.get(indicator, (catalogue.indicators()[indicator].label,
-                                                 catalogue.indicators()[indicator].unit))
+    """A business indicator by quarter, stacked by value chain (colour = value chain,
+    named in the legend): the sum over each chain's pilots that reported it, the hover
+    saying how many did. Quarters without a report stay empty. Volumes are in each
+    chain's own unit (litres, head, kg, eggs), so ``volume_sold`` is drawn as one panel
+    per value chain with its unit instead of a stack. One trace per value chain at any
+    number of pilots; ``business_ranking_chart`` names the pilots."""
+    label, unit = _business_label(indicator)
     title = f"{label} by quarter"
     wide = _wide(portfolio)
     data = wide[wide[indicator].notna()] if indicator in wide.columns else wide.iloc[0:0]
     qs = _all_quarters(portfolio)
     if data.empty or not qs:
         return no_data_figure(title, f"No {label.lower()} reported for this selection")
-    names = _pilot_names(portfolio)
-    ids = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
-    looks = _pilot_styles(portfolio, ids)
+    vcs = _pilot_attr(portfolio, "value_chain")
+    data = data.assign(vc=data["pilot_id"].map(lambda p: str(vcs.get(p))))
+    sums = data.groupby(["vc", "quarter"])[indicator].agg(["sum", "count"])
+    chains = [c for c in catalogue.VALUE_CHAINS if c in set(data["vc"])]
+    chains += sorted(set(data["vc"]) - set(chains))
     money = indicator.endswith("_usd")
+    if indicator == "volume_sold":
+        return _volume_panels(data, sums, chains, qs, title, _chain_units(data, vcs))
     fig = go.Figure()
-    for pid in ids:
-        s = data[data["pilot_id"] == pid].set_index("quarter")[indicator].reindex(qs)
-        lk = looks[pid]
+    for vc in chains:
+        s = sums.loc[vc].reindex(qs) if vc in sums.index.get_level_values(0) else None
+        if s is None:
+            continue
         fig.add_trace(go.Bar(
-            x=qs, y=s.tolist(), name=names.get(pid, pid),
-            marker=dict(color=lk["color"], line=dict(color="white", width=0.8),
-                        # white hatching over the chain's colour (plotly's default
-                        # background for a pattern is transparent: the bar would vanish)
-                        pattern=dict(shape=lk["pattern"], fgcolor="white", bgcolor=lk["color"],
-                                     fillmode="overlay", size=6, solidity=0.3)),
-            customdata=pilot_customdata([pid] * len(qs)), hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: "
-                          + ("$%{y:,.0f}" if money else "%{y:,.0f}") + "<extra></extra>"))
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=f"{unit} · stacked by pilot · colour = value chain")
+            x=qs, y=[None if style.is_missing(v) else float(v) for v in s["sum"]],
+            name=style.value_chain_label(vc),
+            marker=dict(color=style.value_chain_color(vc), line=dict(color="white", width=0.8)),
+            customdata=[[int(c) if not style.is_missing(c) else 0] for c in s["count"]],
+            hovertemplate=f"<b>{style.value_chain_label(vc)}</b><br>%{{x}}: "
+                          + ("$%{y:,.0f}" if money else "%{y:,.0f}")
+                          + " (%{customdata[0]} pilots)<extra></extra>"))
+    n = data["pilot_id"].nunique()
+    style.apply_layout(fig, f"{title}, {_span(qs)}",
+                       subtitle=f"{unit} · {n:,} pilot{'s' if n != 1 else ''}, stacked by value chain")
     fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
-                      height=520, legend=dict(font=dict(size=style.BASE_FONT_SIZE - 4)))
+                      height=520, legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
+                                              x=0, title=dict(text=VALUE_CHAIN_LEGEND, side="top")),
+                      margin=dict(b=130))
+    return fig
+
+
+def _volume_panels(data: pd.DataFrame, sums: pd.DataFrame, chains: list[str], qs: list[str],
+                   title: str, units: dict[str, str]) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    cols = min(3, len(chains))
+    rows = -(-len(chains) // cols)
+    names = [f"{style.value_chain_label(vc)} ({units.get(vc, 'units')})" for vc in chains]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=0.16 / max(rows - 1, 1) + 0.06,
+                        horizontal_spacing=0.08)
+    for i, vc in enumerate(chains):
+        s = sums.loc[vc].reindex(qs)
+        fig.add_trace(go.Bar(
+            x=qs, y=[None if style.is_missing(v) else float(v) for v in s["sum"]],
+            name=style.value_chain_label(vc), showlegend=False,
+            marker=dict(color=style.value_chain_color(vc)),
+            customdata=[[int(c) if not style.is_missing(c) else 0] for c in s["count"]],
+            hovertemplate=f"<b>{style.value_chain_label(vc)}</b><br>%{{x}}: %{{y:,.0f}} "
+                          f"{units.get(vc, '')} (%{{customdata[0]}} pilots)<extra></extra>"),
+            row=i // cols + 1, col=i % cols + 1)
+    style.apply_layout(fig, f"{title}, {_span(qs)}",
+                       subtitle="Each value chain in its own unit, summed over its pilots")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=qs, showgrid=False,
+                     tickfont=dict(size=style.BASE_FONT_SIZE - 5))
+    fig.update_yaxes(tickformat="~s", tickfont=dict(size=style.BASE_FONT_SIZE - 4))
+    fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
+    fig.update_layout(height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + 40, showlegend=False,
+                      margin=dict(b=50, t=style.top_margin(fig, PANEL_TITLE_PX)),
+                      meta={"narrow": {"grid": {"n": len(chains), "narrow_cols": 1,
+                                                                   "panel_px": 170, "gap_px": 64, "hs": 0}}})
+    return fig
+
+
+def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
+                           quarter: str | None = None, *, find=()) -> go.Figure:
+    """The pilots ranked by a business indicator for the quarter, highest first (colour =
+    value chain, named in the legend; beyond a few dozen pilots the highest and the
+    lowest, ``rank_window``). Volumes carry their unit."""
+    label, unit = _business_label(indicator)
+    quarter = quarter or portfolio.latest_quarter()
+    title = f"{label} by pilot, {_quarter_when(quarter)}"
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    t = _quarter_table(portfolio, quarter)
+    if indicator not in t.columns:
+        return no_data_figure(title, f"No {label.lower()} reported for this quarter")
+    df = t[["pilot_id", indicator, "volume_unit"]].rename(columns={indicator: "value"})
+    df = df[pd.to_numeric(df["value"], errors="coerce").notna()]
+    if df.empty:
+        return no_data_figure(title, f"No {label.lower()} reported for this quarter")
+    names = _pilot_names(portfolio)
+    vcs = _pilot_attr(portfolio, "value_chain")
+    df = df.assign(value=df["value"].astype(float), name=df["pilot_id"].map(lambda p: names.get(p, p)))
+    df = df.sort_values(["value", "name"], ascending=[False, True], kind="stable")
+    n_all = len(df)
+    shown, left_out = rank_window(df, find=find)
+    real = ~shown["is_gap"].astype(bool)
+    money = indicator.endswith("_usd")
+
+    def text(v, u, r, ok):
+        if not ok:
+            return ""
+        s = style.fmt_usd(v) if money else style.fmt_number(v)
+        if indicator == "volume_sold" and isinstance(u, str):
+            s += f" {u}"
+        return s + (f" · #{int(r):,}" if left_out else "")
+
+    ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
+    wanted = set(find or ())
+    fig = go.Figure(go.Bar(
+        orientation="h", x=[v if ok else None for v, ok in zip(shown["value"], real)], y=shown["name"].tolist(),
+        marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
+                           for p, ok in zip(shown["pilot_id"], real)],
+                    line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
+        text=[text(v, u, r, ok) for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
+        textposition="outside", cliponaxis=False, textfont=dict(shadow=_WHITE_SHADOW),
+        customdata=pilot_customdata(ids), showlegend=False,
+        hovertemplate="<b>%{y}</b><br>" + ("$%{x:,.0f}" if money else "%{x:,.0f}") + "<extra></extra>"))
+    value_chain_legend(fig, {vcs.get(p) for p in df["pilot_id"]})
+    sub = f"{unit} · highest first"
+    if indicator == "volume_sold":
+        sub += " · each in its chain's unit: compare within a value chain"
+    if left_out:
+        sub += f" · the highest and lowest {RANK_ENDS} of {n_all:,} pilots (find any pilot with the picker)"
+    style.apply_layout(fig, title, subtitle=sub)
+    top = float(df["value"].max())
+    fig.update_layout(xaxis=dict(range=[0, top * 1.3 if top > 0 else 1], tickformat="$~s" if money else "~s",
+                                 title=dict(text=unit)),
+                      yaxis=dict(autorange="reversed", showgrid=False, type="category"),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                      height=max(360, style.top_margin(fig) + 30 * len(shown) + 150), margin=dict(b=120))
     return _zoom_on_drag(fig)
 
 
@@ -1134,7 +1675,10 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
                                     gridcolor="#DDDDDD"),
                    bgcolor="white"),
         legend=dict(orientation="h", y=-0.1, yanchor="top", x=0), height=560 + style.top_margin(fig, 30) - 90,
-        margin=dict(l=120, r=120, t=style.top_margin(fig, 30)))  # the top principle's name sits above the circle
+        margin=dict(l=120, r=120, t=style.top_margin(fig, 30)),  # the top principle's name sits above the circle
+        # on a phone (ui.page_look): narrower side margins, the principles' names on short lines
+        meta={"narrow": {"margin": [44, 44], "polar_ticks": [
+            theta, [style.wrap_text(t, 14) for t in theta], style.BASE_FONT_SIZE - 2]}})
     return fig
 
 

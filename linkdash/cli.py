@@ -1,8 +1,8 @@
 """``python -m linkdash``: the command line for admins, scripts and tests.
 
-Every command calls the same functions as the pages. Exit codes: 0 success, 1 the
-user's data has errors (or a command could not do what was asked, or the acting user
-may not), 2 usage.
+Every command calls the same functions as the pages. Those return data or write files;
+only this module prints and chooses the exit code: 0 success, 1 the user's data has
+errors (or a command could not do what was asked, or the acting user may not), 2 usage.
 
 Commands that change data or users act as someone: ``--user EMAIL`` (a user with a
 role in the store, limited as on the pages) or ``--as-admin`` (the person at the
@@ -12,9 +12,14 @@ server's shell, recorded as such). There is no silent default.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkdash.portfolio import Filter, Portfolio
 
 
 def _store(args):
@@ -38,6 +43,91 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
+def _print_lines(lines: list[str]) -> None:
+    print("\n".join(lines))
+
+
+# --- filters from the options ------------------------------------------------------
+
+def _split(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    return [t.strip() for t in str(text).split(",") if t.strip()]
+
+
+def filter_from_args(region=None, country=None, value_chain=None, pilot=None) -> Filter:
+    """A Filter from command-line text: regions, value chains and pilot ids match without
+    regard to case (several separated by commas); a country is anything the spec's Country
+    rule accepts. Raises ValueError with a message for text that matches nothing."""
+    from linkdash import catalogue, countries
+    from linkdash.portfolio import Filter
+
+    regions = []
+    for r in _split(region):
+        hit = next((x for x in catalogue.REGIONS if x.lower() == r.lower()), None)
+        if hit is None:
+            raise ValueError(f"unknown region {r!r}: use one of {', '.join(catalogue.REGIONS)}")
+        regions.append(hit)
+    cs = []
+    if country is not None and country.strip():
+        a3 = countries.to_alpha3(country.strip())
+        if a3 is None:
+            raise ValueError(f"unknown country {country!r}: use an English name or an ISO "
+                             "alpha-2/alpha-3 code")
+        cs.append(a3)
+    chains = []
+    for v in _split(value_chain):
+        key = catalogue.normalize_header(v)
+        hit = next((c for c in catalogue.VALUE_CHAINS
+                    if c == key or catalogue.normalize_header(catalogue.VALUE_CHAIN_LABELS[c]) == key), None)
+        if hit is None:
+            raise ValueError(f"unknown value chain {v!r}: use one of {', '.join(catalogue.VALUE_CHAINS)}")
+        chains.append(hit)
+    pilots = [p.upper() for p in _split(pilot)]
+    return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
+
+
+def view_from_args(args) -> tuple[Filter, str | None, dt.date | None]:
+    """The filter, quarter and as-of date that the command line's ``--region --country
+    --value-chain --pilot --quarter --as-of`` options ask for (absent options: all, None).
+    Raises ValueError naming the option whose value can't be read."""
+    from linkdash import values
+
+    flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
+                           getattr(args, "value_chain", None), getattr(args, "pilot", None))
+    quarter = as_of = None
+    if getattr(args, "quarter", None):
+        quarter, msg = values.parse_quarter(args.quarter)
+        if msg:
+            raise ValueError(f"--quarter {msg}")
+    if getattr(args, "as_of", None):
+        as_of, msg = values.parse_date(args.as_of)
+        if msg:
+            raise ValueError(f"--as-of {msg}")
+    return flt, quarter, as_of
+
+
+def _warn_unknown_pilots(command: str, portfolio: Portfolio, flt: Filter) -> None:
+    known = set(portfolio.pilots["pilot_id"])
+    for pid in flt.pilots:
+        if pid not in known:
+            print(f"{command}: no pilot {pid} in the store", file=sys.stderr)
+
+
+def summary_lines(figs: dict, flt: Filter) -> list[str]:
+    """``portfolio_figures`` as the ``summary`` command's table: a title naming the quarter
+    and the filter, the as-of date, then one line per figure (label, value, unit)."""
+    from linkdash import quarters
+    from linkdash.figures import FIGURES, format_figure
+
+    q = figs["quarter"]
+    title = f"Portfolio figures for {quarters.label(q) if q else 'no quarter (no indicator data)'}"
+    width = max(len(f.label) for f in FIGURES.values())
+    return [f"{title} - {flt.describe()}", f"Milestones as of {figs['as_of'].isoformat()}", "",
+            *(f"  {f.label:<{width}}  {format_figure(name, figs[name]):>10}  {f.unit}"
+              for name, f in FIGURES.items())]
+
+
 # --- commands ------------------------------------------------------------------
 # Each command is a small function; the work is done in linkdash modules.
 
@@ -58,7 +148,7 @@ def cmd_validate(args) -> int:
         return 2
     outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
                               actor=actor)
-    return submit.print_outcome(outcome, as_json=args.json)
+    return print_outcome(outcome, args.json)
 
 
 def cmd_import(args) -> int:
@@ -70,13 +160,29 @@ def cmd_import(args) -> int:
         return 2
     outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
                                  actor=actor)
-    return submit.print_outcome(outcome, as_json=args.json)
+    return print_outcome(outcome, args.json)
+
+
+def print_outcome(outcome, as_json: bool = False) -> int:
+    """Print a validation's or an import's outcome; 0 when ok, 1 when the file has errors."""
+    from linkdash import submit
+
+    if as_json:
+        _print_json(outcome.as_json())
+    else:
+        print(submit.format_outcome(outcome))
+    return 0 if outcome.ok else 1
 
 
 def cmd_submissions(args) -> int:
     from linkdash import submit
 
-    return submit.print_submissions(_store(args), as_json=args.json)
+    subs = _store(args).submissions()
+    if args.json:
+        _print_json(submit.submissions_json(subs))
+    else:
+        _print_lines(submit.submissions_lines(subs))
+    return 0
 
 
 def cmd_rollback(args) -> int:
@@ -86,25 +192,48 @@ def cmd_rollback(args) -> int:
     actor = _actor(args, store)
     if actor is None:
         return 2
-    return submit.print_rollback(store, args.id, actor=actor, as_json=args.json)
+    result = submit.rollback(store, args.id, actor=actor)
+    if args.json:
+        _print_json(result.as_dict())
+    else:
+        _print_lines(submit.rollback_lines(result))
+    return 0 if result.ok else 1  # 1: nothing changed (it cannot be, or they may not)
 
 
 def cmd_export(args) -> int:
     from linkdash import exports
-    from linkdash.figures import view_from_args
 
     try:
         flt, quarter, _ = view_from_args(args)
     except ValueError as e:
         print(f"export: {e}", file=sys.stderr)
         return 2
-    return exports.export_command(_store(args), Path(args.out), flt=flt, quarter=quarter)
+    portfolio = _store(args).load()
+    _warn_unknown_pilots("export", portfolio, flt)
+    result = exports.write_export(portfolio, Path(args.out), flt=flt, quarter=quarter)
+    print(result.message)
+    return 0 if result.written else 1
 
 
 def cmd_summary(args) -> int:
     from linkdash import figures
 
-    return figures.summary_command(_store(args), args)
+    try:
+        flt, quarter, as_of = view_from_args(args)
+    except ValueError as e:
+        print(f"summary: {e}", file=sys.stderr)
+        return 2
+    portfolio = _store(args).load()
+    _warn_unknown_pilots("summary", portfolio, flt)
+    figs = figures.portfolio_figures(portfolio, flt, quarter=quarter, as_of=as_of)
+    if args.json:
+        _print_json({**figs, "as_of": figs["as_of"].isoformat()})
+        return 0
+    _print_lines(summary_lines(figs, flt))
+    if portfolio.pilots.empty:
+        print("\nThe store has no pilots yet: import a workbook, or load the illustrative demo data "
+              "with `python -m linkdash demo`.", file=sys.stderr)
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -117,7 +246,9 @@ def cmd_demo(args) -> int:
     if not actor.is_admin:
         print(f"demo: only administrators load the demo data ({actor.describe()}).", file=sys.stderr)
         return 1
-    return demo.demo_command(store, only_if_empty=args.if_empty)
+    loaded = demo.load_demo(store, only_if_empty=args.if_empty)
+    _print_lines(loaded.lines())
+    return 0 if loaded.ok else 1
 
 
 def cmd_generate(args) -> int:

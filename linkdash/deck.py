@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 from pptx import Presentation
@@ -32,10 +33,34 @@ from pptx.util import Emu, Inches, Pt
 
 from linkdash import catalogue, figures, quarters, style
 from linkdash.portfolio import Filter, Portfolio
-from linkdash.story import (APP_NAME, DEMO_NOTICE, INCLUSIVENESS, MAP_FIGURE, PARTS, PROGRESS_STATES, Story,
-                            fmt_date, income_series, inclusiveness_series, lesson_groups, nbmp_pilot_count,
-                            nbmp_series, notes, pilot_income_series, pilot_kicker, pilot_order, pilot_summary,
-                            pilot_targets, progress_series, resolve, sales_series, shorten)
+from linkdash.story import (
+    APP_NAME,
+    DEMO_NOTICE,
+    INCLUSIVENESS,
+    MAP_FIGURE,
+    PARTS,
+    PROGRESS_STATES,
+    Story,
+    fmt_date,
+    inclusiveness_series,
+    income_series,
+    lesson_groups,
+    nbmp_pilot_count,
+    nbmp_series,
+    notes,
+    pilot_income_series,
+    pilot_kicker,
+    pilot_order,
+    pilot_summary,
+    pilot_targets,
+    progress_series,
+    resolve,
+    sales_series,
+    shorten,
+)
+
+if TYPE_CHECKING:
+    from pptx.presentation import Presentation as Deck
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 Progress = Callable[[float, str], None]
@@ -306,8 +331,8 @@ def _sp_xml(id_: int, name: str, geometry: str, x: int, y: int, cx: int, cy: int
     """A ``p:sp`` without text: ``geometry`` is its ``a:custGeom`` or ``a:prstGeom``."""
     fill_xml = (f'<a:solidFill><a:srgbClr val="{fill.lstrip("#")[:6].upper()}"/></a:solidFill>' if fill
                 else "<a:noFill/>")
-    line_xml = (f'<a:ln w="{line_w}"><a:solidFill><a:srgbClr val="{line.lstrip("#")[:6].upper()}"/></a:solidFill>'
-                f'<a:round/></a:ln>' if line else "<a:ln><a:noFill/></a:ln>")
+    line_xml = (f'<a:ln w="{line_w}"><a:solidFill><a:srgbClr val="{line.lstrip("#")[:6].upper()}"/>'
+                f'</a:solidFill><a:round/></a:ln>' if line else "<a:ln><a:noFill/></a:ln>")
     return (f'<p:sp><p:nvSpPr><p:cNvPr id="{id_}" name={_xml_text(name)}'
             + (f" descr={_xml_text(descr)}" if descr else "") + '/><p:cNvSpPr/><p:nvPr/></p:nvSpPr>'
             f'<p:spPr><a:xfrm><a:off x="{x}" y="{y}"/><a:ext cx="{max(cx, 1)}" cy="{max(cy, 1)}"/></a:xfrm>'
@@ -357,7 +382,8 @@ def _map_group(slide, smap, box) -> None:
                       left + round(site.x * PX) - d // 2, top + round(site.y * PX) - d // 2, d, d,
                       site.color, "#FFFFFF", int(Pt(2)), descr=f"Pilot site: {site.label}")
               for site in smap.sites]
-    parts.append(_sp_xml(next(ids), "Map frame", _RECT, left, top, width, height, None, "#BBBBBB", int(Pt(0.75))))
+    parts.append(_sp_xml(next(ids), "Map frame", _RECT, left, top, width, height, None, "#BBBBBB",
+                         int(Pt(0.75))))
     descr = f"Map: {smap.title}. " + "; ".join(a.text for a in smap.countries)
     xml = (f'<p:grpSp {nsdecls("p", "a")}><p:nvGrpSpPr><p:cNvPr id="{next_id}" name="Map" '
            f'descr={_xml_text(descr)}/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr>'
@@ -399,12 +425,14 @@ def _map_legend(slide, smap, left: int, top: int, width: int) -> None:
         # bold characters up to 0.7 em wide (DejaVu Sans standing in for Arial): a long label
         # takes a second line, the bar less
         lines = -(-int(len(sc.label) * 0.7 * 15) // int((width - Inches(0.2)) / Pt(1)))
-        _text(slide, left, y - Inches(0.05), width, Inches(0.3) * lines + Inches(0.1), sc.label, size=15, bold=True)
+        _text(slide, left, y - Inches(0.05), width, Inches(0.3) * lines + Inches(0.1), sc.label,
+              size=15, bold=True)
         y += Inches(0.3) * lines + Inches(0.15)
         bar_h, bar_w, steps = Inches(2.0) - Inches(0.3) * lines, Inches(0.3), 34
         cuts = [y + int(bar_h * i / steps) for i in range(steps + 1)]
-        bar = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525), sc.color(  # overlapping: no seams
-                sc.zmax - (sc.zmax - sc.zmin) * (i + 0.5) / steps), None, 0) for i in range(steps)]
+        # each step overlaps the next by a pixel: no seams
+        bar: list[tuple] = [(_RECT, left, cuts[i], bar_w, cuts[i + 1] - cuts[i] + Emu(9525),
+                sc.color(sc.zmax - (sc.zmax - sc.zmin) * (i + 0.5) / steps), None, 0) for i in range(steps)]
         bar.append((_RECT, left, y, bar_w, bar_h, None, "#888888", int(Pt(0.75))))
         for value, _ in sc.ticks:
             ty = y + int(bar_h * (sc.zmax - value) / (sc.zmax - sc.zmin))
@@ -425,8 +453,9 @@ def _map_legend(slide, smap, left: int, top: int, width: int) -> None:
         _text(slide, left, y, width, Inches(0.34), "Pilot sites", size=15, bold=True)
         y += Inches(0.4)
         d = Inches(0.2)
-        _plain_shapes(slide, "Pilot sites", [(_ELLIPSE, left + Inches(0.05), y + Inches(0.07) + i * Inches(0.32),
-                                              d, d, color, None, 0) for i, (_, color) in enumerate(smap.chains)])
+        _plain_shapes(slide, "Pilot sites",
+                      [(_ELLIPSE, left + Inches(0.05), y + Inches(0.07) + i * Inches(0.32), d, d,
+                        color, None, 0) for i, (_, color) in enumerate(smap.chains)])
         for i, (label, _) in enumerate(smap.chains):
             _text(slide, left + Inches(0.42), y + i * Inches(0.32), width - Inches(0.42), Inches(0.34), label,
                   size=14, anchor=MSO_ANCHOR.MIDDLE)
@@ -476,8 +505,8 @@ def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = progress_series(story)
     figs = story.figures
     slide = _slide(prs, "Progress through the learning cycle",
-                   f"Milestones per pilot as of {story.as_of_label}: {figs['milestones_completed']} completed, "
-                   f"{figs['milestones_overdue']} overdue")
+                   f"Milestones per pilot as of {story.as_of_label}: "
+                   f"{figs['milestones_completed']} completed, {figs['milestones_overdue']} overdue")
     if s.empty or s.to_numpy().sum() == 0:
         _no_data(slide, "No milestones reported for this selection")
     else:
@@ -677,7 +706,8 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
         names_ = ["households_reached", "income_avg_usd", "women_share_participants"]
         _figure_table(slide, MARGIN, table_top, left_w, names_, s["figures"], row_h=Inches(0.42), size=15)
     else:
-        _text(slide, MARGIN, table_top, left_w, Inches(0.5), "No indicators reported yet", size=16, color=GREY)
+        _text(slide, MARGIN, table_top, left_w, Inches(0.5), "No indicators reported yet",
+              size=16, color=GREY)
     # the chart that answers the pilot's question
     series, tgt = pilot_income_series(story, pilot_id)
     chart_left = MARGIN + left_w + Inches(0.3)
@@ -689,7 +719,8 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
         _pilot_income_chart(slide, series, tgt, box)
     # the key lesson, across the bottom
     lesson = s["lesson"]
-    frame = slide.shapes.add_shape(1, MARGIN, lesson_top, SLIDE_W - 2 * MARGIN, FOOTER_TOP - lesson_top - Inches(0.08))
+    frame = slide.shapes.add_shape(1, MARGIN, lesson_top, SLIDE_W - 2 * MARGIN,
+                                   FOOTER_TOP - lesson_top - Inches(0.08))
     frame.fill.solid()
     frame.fill.fore_color.rgb = PALE
     frame.line.color.rgb = _rgb(style.value_chain_color(s["value_chain"]))
@@ -758,18 +789,18 @@ def _pilot_income_chart(slide, series: pd.DataFrame, tgt: dict | None, box) -> N
     data = CategoryChartData(number_format=NUMBER_FORMATS["money"])
     data.categories = [f"{quarters.label(q).split()[0]} '{quarters.label(q).split()[1][2:]}" for q in qs]
     data.add_series("Average household income", _vals(series["income_avg_usd"]))
-    looks = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
+    looks: list[tuple] = [(style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.CIRCLE)]
     if tgt and tgt.get("baseline") is not None:
         data.add_series(f"Baseline {style.fmt_usd(tgt['baseline'])}", [float(tgt["baseline"])] * len(qs))
         looks.append((style.REFERENCE_COLOR, 2, MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.NONE))
     if tgt and tgt.get("target") is not None:
-        data.add_series(f"Target {style.fmt_usd(tgt['target'])}"
-                        + (f" by {quarters.label(tgt['target_quarter'])}" if tgt.get("target_quarter") else ""),
-                        [float(tgt["target"])] * len(qs))
+        by = f" by {quarters.label(tgt['target_quarter'])}" if tgt.get("target_quarter") else ""
+        data.add_series(f"Target {style.fmt_usd(tgt['target'])}{by}", [float(tgt["target"])] * len(qs))
         looks.append((style.STATUS_COLORS["completed"], 2.5, MSO_LINE_DASH_STYLE.DASH, XL_MARKER_STYLE.NONE))
     if series["living_income_usd"].notna().any():
         data.add_series("Living-income benchmark", _vals(series["living_income_usd"]))
-        looks.append((style.STATUS_COLORS["overdue"], 2.5, MSO_LINE_DASH_STYLE.LONG_DASH, XL_MARKER_STYLE.NONE))
+        looks.append((style.STATUS_COLORS["overdue"], 2.5, MSO_LINE_DASH_STYLE.LONG_DASH,
+                      XL_MARKER_STYLE.NONE))
     chart = _add_chart(slide, XL_CHART_TYPE.LINE_MARKERS, data, box)
     _chart_fonts(chart, 13)
     _legend(chart)
@@ -811,7 +842,8 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
         # as many groups as fit, counted cautiously (a rendered slide must never run into
         # its footer): ~82 characters a line at 20pt, ~0.37 inch a line, the paragraphs'
         # spacing, and one line kept for "N more in the speaker notes"
-        budget, used, shown = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37) - 1, 0.0, []
+        budget, used = (FOOTER_TOP - BODY_TOP - Inches(0.6)) / Inches(0.37) - 1, 0.0
+        shown: list[tuple[str, str]] = []
         for g in groups:
             head = f"{', '.join(g['pilots'])} ({g['kind']}, {quarters.label(g['quarter'])})"
             body = _clip(g["lesson"], 260)
@@ -838,7 +870,7 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: bool | None = None,
-               with_map: bool = True, progress: Progress | None = None) -> Presentation:
+               with_map: bool = True, progress: Progress | None = None) -> Deck:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (``portfolio.is_illustrative``). ``with_map`` False leaves the map out (the slide then says
     where the map is). ``progress(done, text)`` is called as the deck is made (``done``

@@ -16,7 +16,7 @@ stories a director can find on the pages:
   dropped.
 
 Producer organisations, sites, lessons and benchmarks are illustrative demo data, not
-facts about real organisations. ``demo_command`` stores them with the filename
+facts about real organisations. ``load_demo`` stores them with the filename
 ``DEMO_FILENAME`` so pages can label them as such.
 """
 
@@ -25,12 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
 from linkdash.portfolio import FRAME_COLUMNS, ILLUSTRATIVE_SOURCE, Portfolio, empty_frame
+from linkdash.problems import Problem
 
 SEED = 2016
 FIRST_QUARTER = "2016-Q3"
@@ -111,7 +113,8 @@ MILESTONE_NOTES = {
 SPECIAL_MILESTONES: dict[tuple[str, str], dict] = {
     ("MWI-DAIRY", "prototype_cycle"): dict(
         actual_start=D(2017, 5, 8), actual_end=None, status=None,
-        notes="Second prototype (evening milk collection round) restarted after the cooling tank was repaired"),
+        notes="Second prototype (evening milk collection round) restarted after the cooling tank was "
+              "repaired"),
     ("SEN-SHEEP", "documentation"): dict(
         actual_start=D(2018, 6, 18), actual_end=None, status=None,
         notes="Case study draft under review by the union's board"),
@@ -214,7 +217,8 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
             ratio = max(0.1, ratio + 0.015 * noise[0])
             income = round(ratio * li)
             share_hh = min(0.75, max(0.01, 0.04 + 1.05 * (ratio - 0.48) + 0.02 * noise[1]))
-            households = max(households, round(target * (0.35 + (ramp_end - 0.35) * _smooth(t)) * (1 + 0.02 * noise[2])))
+            reached = round(target * (0.35 + (ramp_end - 0.35) * _smooth(t)) * (1 + 0.02 * noise[2]))
+            households = max(households, reached)
             women = prof["women"] + (0.0 if prof.get("laggard") else 0.06 * t) + 0.02 * noise[3]
             youth = prof["youth"] + 0.03 * t + 0.015 * noise[4]
             participants = round(households * (0.45 + 0.1 * noise[5] / 3) * (1.3 if i < 2 else 1.0))
@@ -271,7 +275,8 @@ def _indicator_rows(rng: np.random.Generator, pilots: list[dict], progress: list
                 val = v.get(code)
                 if val is not None:
                     rows.append(dict(pilot_id=pid, quarter=q, indicator=code, value=float(val), text=None))
-            rows.append(dict(pilot_id=pid, quarter=q, indicator="volume_unit", value=math.nan, text=ch["unit"]))
+            rows.append(dict(pilot_id=pid, quarter=q, indicator="volume_unit", value=math.nan,
+                             text=ch["unit"]))
     return rows
 
 
@@ -290,27 +295,30 @@ def _targets(pilots: list[dict], ind: pd.DataFrame) -> list[dict]:
         first_q = mine["quarter"].min()
 
         def base(code: str) -> float | None:
-            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]
+            s = mine[(mine["quarter"] == first_q) & (mine["indicator"] == code)]["value"]  # noqa: B023 (used in this iteration)
             return float(s.iloc[0]) if len(s) else None
 
         prof = PROFILES[pid]
         rows.append(dict(pilot_id=pid, indicator="households_reached", baseline=base("households_reached"),
-                         baseline_quarter=first_q, target=float(p["target_households"]), target_quarter="2018-Q4"))
+                         baseline_quarter=first_q, target=float(p["target_households"]),
+                         target_quarter="2018-Q4"))
         rows.append(dict(pilot_id=pid, indicator="income_avg_usd", baseline=base("income_avg_usd"),
                          baseline_quarter=first_q, target=float(round(living_income(pid, 2018) * 0.9, -1)),
                          target_quarter="2018-Q4"))
         if pid not in ("PHL-DAIRYGOAT",):
             expected = float(p["target_households"]) * 0.45  # participants at full scale
-            rows.append(dict(pilot_id=pid, indicator="participants_women", baseline=base("participants_women"),
-                             baseline_quarter=first_q,
+            rows.append(dict(pilot_id=pid, indicator="participants_women",
+                             baseline=base("participants_women"), baseline_quarter=first_q,
                              target=float(round(expected * max(0.4, prof["women"] + 0.08), -1)),
                              target_quarter="2018-Q4"))
         if pid in ("KEN-DAIRY", "VNM-DAIRY", "SEN-SHEEP", "BGD-GOAT"):
-            rows.append(dict(pilot_id=pid, indicator="buyers_with_agreements", baseline=base("buyers_with_agreements"),
-                             baseline_quarter=first_q, target=6.0, target_quarter="2019-Q4"))
+            rows.append(dict(pilot_id=pid, indicator="buyers_with_agreements",
+                             baseline=base("buyers_with_agreements"), baseline_quarter=first_q,
+                             target=6.0, target_quarter="2019-Q4"))
         if pid in ("KEN-DAIRY", "UGA-DAIRY", "RWA-DAIRY", "MWI-DAIRY"):
-            rows.append(dict(pilot_id=pid, indicator="hh_above_living_income", baseline=base("hh_above_living_income"),
-                             baseline_quarter=first_q, target=40.0, target_quarter="2019-Q4"))
+            rows.append(dict(pilot_id=pid, indicator="hh_above_living_income",
+                             baseline=base("hh_above_living_income"), baseline_quarter=first_q,
+                             target=40.0, target_quarter="2019-Q4"))
     return rows
 
 
@@ -341,7 +349,8 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
          "A shared pasteuriser run by the association let members sell to a hotel and a school feeding "
          "programme instead of only at the roadside."),
         ("challenge", "backstopping",
-         "Milk volumes drop sharply in the dry season; buyers asked for a supply plan before signing agreements."),
+         "Milk volumes drop sharply in the dry season; buyers asked for a supply plan before signing "
+         "agreements."),
     ],
     "goat": [
         ("insight", "vc_map",
@@ -351,7 +360,8 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
          "Monthly collective sale days brought several traders to {site} at once, and prices became more "
          "transparent for members."),
         ("recommendation", "documentation",
-         "Start collective marketing with a few trusted traders and a written agreement on weighing and payment."),
+         "Start collective marketing with a few trusted traders and a written agreement on weighing and "
+         "payment."),
         ("challenge", "backstopping",
          "Goat losses to disease before sale days cut the volume the group could promise buyers; a shared "
          "vaccination calendar helped."),
@@ -366,11 +376,13 @@ LESSONS_BY_CHAIN: dict[str, list[tuple[str, str | None, str]]] = {
     ],
     "chicken_meat": [
         ("insight", "vc_map",
-         "Restaurants in town want chickens of a steady weight every week rather than large batches before festivals."),
+         "Restaurants in town want chickens of a steady weight every week rather than large batches before "
+         "festivals."),
         ("adaptation", "prototype_cycle",
          "Staggered batches planned with the feed supplier let the cooperative deliver every week."),
         ("challenge", "backstopping",
-         "Feed prices rose during the prototype and squeezed margins; members now buy feed in bulk through the cooperative."),
+         "Feed prices rose during the prototype and squeezed margins; members now buy feed in bulk through "
+         "the cooperative."),
     ],
     "chicken_eggs": [
         ("insight", "vc_map",
@@ -392,25 +404,29 @@ GENERIC_LESSONS: list[tuple[str, str | None, str]] = [
     ("insight", "nbmp_assessment",
      "The NBMP self-assessment was more honest when buyers took part in scoring the principles."),
     ("challenge", None,
-     "A quarterly income survey of every household was too heavy; a sample of about 60 households was enough."),
+     "A quarterly income survey of every household was too heavy; a sample of about 60 households was "
+     "enough."),
     ("adaptation", None,
      "Young members joined when the producer organisation offered paid roles in aggregation and transport."),
 ]
 STORY_LESSONS: dict[str, list[tuple[str, str, str | None, str]]] = {
     "MWI-DAIRY": [
         ("2017-Q3", "challenge", "prototype_cycle",
-         "Milk collection stopped for several weeks when the cooling tank at the collection centre broke down; "
-         "farmers went back to informal traders and not all of them returned."),
+         "Milk collection stopped for several weeks when the cooling tank at the collection centre "
+         "broke down; farmers went back to informal traders and not all of them returned."),
         ("2018-Q2", "recommendation", "documentation",
-         "Keep a maintenance fund for the cooling tank; incomes stalled while milk collection was interrupted."),
+         "Keep a maintenance fund for the cooling tank; incomes stalled while milk collection was "
+         "interrupted."),
     ],
     "SEN-SHEEP": [
         ("2018-Q1", "adaptation", "peer_review",
-         "After the peer exchange the union opened a fattening group for women with small ruminants of their own."),
+         "After the peer exchange the union opened a fattening group for women with small ruminants of their "
+         "own."),
     ],
     "CHN-EGGS": [
         ("2018-Q1", "challenge", "peer_review",
-         "The planned exchange visit could not take place; video calls worked for questions but not for seeing the farms."),
+         "The planned exchange visit could not take place; video calls worked for questions but not for "
+         "seeing the farms."),
     ],
 }
 AUTHORS = ("Pilot facilitator", "Country coordinator", "Business coach", "Producer organisation board")
@@ -434,7 +450,8 @@ def _lessons(rng: np.random.Generator, pilots: list[dict], progress: list[dict])
         chosen = []
         for kind, ms, text in picks:
             m = by_pm.get((pid, ms)) if ms else None
-            when = (m and (m["actual_end"] or m["actual_start"])) or _shift(D(2017, 1, 1), int(rng.integers(0, 600)))
+            when = ((m and (m["actual_end"] or m["actual_start"]))
+                    or _shift(D(2017, 1, 1), int(rng.integers(0, 600))))
             chosen.append((quarters.of_date(when), kind, ms, text))
         chosen = list(STORY_LESSONS.get(pid, [])) + chosen
         for q, kind, ms, text in chosen[:6]:
@@ -569,27 +586,53 @@ def demo_file_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     return json.dumps({"source": DEMO_SOURCE, "tables": payload}, sort_keys=True, indent=1).encode("utf-8")
 
 
-def demo_command(store, only_if_empty: bool = False) -> int:
-    """``python -m linkdash demo [--if-empty]``: store the demo data as one submission."""
+@dataclass(frozen=True)
+class DemoLoad:
+    """What ``load_demo`` did: loaded (``submission_id``), found the store with pilots
+    already (``pilots_in_store``), found the same data stored (``duplicate_of``), or was
+    refused inside the commit's transaction (``errors``: nothing stored)."""
+
+    rows: dict[str, int] = field(default_factory=dict)  # rows per sheet of the demo data
+    pilots_in_store: int | None = None  # set when the store had pilots: nothing loaded
+    submission_id: int | None = None
+    duplicate_of: int | None = None
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """What happened, in words."""
+        if self.pilots_in_store is not None:
+            return [f"The store already has {self.pilots_in_store} pilots; demo data not loaded."]
+        if self.errors:
+            return [f"ERROR {p.message} [{p.code}]" for p in self.errors]
+        if self.submission_id is None:
+            return [f"The illustrative demo data is already stored (submission {self.duplicate_of}); "
+                    "nothing changed."]
+        sheets = ", ".join(f"{n} {k} rows" for k, n in self.rows.items() if k != "Pilots")
+        return [f"Loaded the illustrative demo data for {self.rows.get('Pilots', 0)} pilots as submission "
+                f"{self.submission_id}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged "
+                f"values ({sheets})."]
+
+
+def load_demo(store, only_if_empty: bool = False) -> DemoLoad:
+    """Store the demo data as one submission (``python -m linkdash demo [--if-empty]``);
+    with ``only_if_empty``, only into a store without pilots."""
     if only_if_empty:
-        current = store.load()
-        if len(current.pilots):
-            print(f"The store already has {len(current.pilots)} pilots; demo data not loaded.")
-            return 0
+        n = len(store.load().pilots)
+        if n:
+            return DemoLoad(pilots_in_store=n)
     tables = demo_tables()
+    rows = {name: len(df) for name, df in tables.items()}
     commit = store.commit(tables, file_bytes=demo_file_bytes(tables), filename=DEMO_FILENAME,
                           user="demo", kind=DEMO_KIND)
-    if getattr(commit, "errors", None):  # refused inside the transaction: nothing stored
-        for p in commit.errors:
-            print(f"ERROR {p.message} [{p.code}]")
-        return 1
-    if commit.submission_id is None:
-        print(f"The illustrative demo data is already stored (submission {commit.duplicate_of}); "
-              "nothing changed.")
-        return 0
-    counts = {name: len(df) for name, df in tables.items()}
+    if commit.errors:  # refused inside the transaction: nothing stored
+        return DemoLoad(rows, errors=tuple(commit.errors))
     c = commit.changes
-    print(f"Loaded the illustrative demo data for {counts['Pilots']} pilots as submission "
-          f"{commit.submission_id}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged values "
-          f"({', '.join(f'{n} {k} rows' for k, n in counts.items() if k != 'Pilots')}).")
-    return 0
+    return DemoLoad(rows, submission_id=commit.submission_id, duplicate_of=commit.duplicate_of,
+                    new=c.new, changed=c.changed, unchanged=c.unchanged)

@@ -12,6 +12,11 @@ Every export holds what a filter shows (``Filter()``: everything):
 - ``.pptx`` / ``.html``: the presentation (``linkdash.deck``) and the report
   (``linkdash.report``) of the filter and quarter.
 
+``FORMATS`` is the one table of them (suffix -> what the file holds and a writer of its
+bytes): the download buttons (``export_bytes``) and the command line's ``write_export``
+both go through it. ``write_export`` writes and returns what it did (``ExportResult``);
+the command line prints it.
+
 With a ``quarter``, the xlsx and csv stop at it as the deck and the report do
 (``story.upto_quarter``: no indicator value or lesson after it); without one they hold
 every quarter.
@@ -24,10 +29,9 @@ import datetime as dt
 import io
 import math
 import re
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -35,37 +39,27 @@ from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: also tab and carriage return
-EXPORT_FORMATS = (".xlsx", ".csv", ".pptx", ".html")
 FILE_PREFIX = "link-pilots"
 ALL_DATA_NOTE = "Export of all stored data"  # how template.write_template's export note starts
 
 
+class Writer(Protocol):
+    """Makes one kind of export's bytes of what ``flt`` shows."""
+
+    def __call__(self, portfolio: Portfolio, *, flt: Filter, quarter: str | None,
+                 as_of: dt.date | None, demo: bool | None) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class ExportFormat:
-    """One kind of export, as the download buttons show it."""
+    """One kind of export: what the download buttons show and how its bytes are made."""
 
     suffix: str
     label: str
     mime: str
     what: str  # what the file holds (help text and the command's message)
-
-
-FORMATS: dict[str, ExportFormat] = {
-    ".xlsx": ExportFormat(
-        ".xlsx", "Data (.xlsx)",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "the stored values in the template's sheets (re-importing the file changes nothing)"),
-    ".csv": ExportFormat(
-        ".csv", "Indicators (.csv)", "text/csv",
-        "the Indicators sheet (one row per pilot and quarter)"),
-    ".pptx": ExportFormat(
-        ".pptx", "Slides (.pptx)",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "the presentation (editable PowerPoint slides)"),
-    ".html": ExportFormat(
-        ".html", "Report (.html)", "text/html",
-        "the report (one HTML file with interactive charts that works offline)"),
-}
+    write: Writer
+    one_quarter: bool  # the file shows one quarter ("for Q"), not every quarter up to it ("up to Q")
 
 
 def csv_cell(v: Any) -> str:
@@ -236,68 +230,110 @@ def _restate_note(data: bytes, what: str, today: dt.date | None) -> bytes:
     return out.getvalue()
 
 
+# --- the table of formats --------------------------------------------------------------
+
+def _xlsx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
+          demo: bool | None) -> bytes:
+    return export_xlsx_bytes(portfolio, flt, quarter)
+
+
+def _csv(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
+         demo: bool | None) -> bytes:
+    return export_csv_bytes(portfolio, flt, quarter)
+
+
+def _pptx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
+          demo: bool | None) -> bytes:
+    from linkdash.deck import deck_bytes
+
+    return deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+
+
+def _html(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
+          demo: bool | None) -> bytes:
+    from linkdash.report import report_bytes
+
+    return report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+
+
+FORMATS: dict[str, ExportFormat] = {  # by suffix, in the order the download buttons show them
+    ".xlsx": ExportFormat(
+        ".xlsx", "Data (.xlsx)",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "the stored values in the template's sheets (re-importing the file changes nothing)",
+        _xlsx, one_quarter=False),
+    ".csv": ExportFormat(
+        ".csv", "Indicators (.csv)", "text/csv",
+        "the Indicators sheet (one row per pilot and quarter)", _csv, one_quarter=False),
+    ".pptx": ExportFormat(
+        ".pptx", "Slides (.pptx)",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "the presentation (editable PowerPoint slides)", _pptx, one_quarter=True),
+    ".html": ExportFormat(
+        ".html", "Report (.html)", "text/html",
+        "the report (one HTML file with interactive charts that works offline)", _html,
+        one_quarter=True),
+}
+
+
+def _unknown_format(name: str) -> str:
+    return f"Cannot export to {name}: use one of {', '.join(FORMATS)}."
+
+
 def export_bytes(suffix: str, portfolio: Portfolio, *, flt: Filter = Filter(),
                  quarter: str | None = None, as_of: dt.date | None = None,
                  demo: bool | None = None) -> bytes:
     """Any export of what ``flt`` shows as bytes (for a download button): ``.xlsx`` and
     ``.csv`` up to ``quarter`` (every quarter when None); ``.pptx`` and ``.html`` for
     ``quarter`` (the latest with data when None), milestones as of ``as_of``."""
-    suffix = suffix.lower()
-    if suffix == ".xlsx":
-        return export_xlsx_bytes(portfolio, flt, quarter)
-    if suffix == ".csv":
-        return export_csv_bytes(portfolio, flt, quarter)
-    if suffix == ".pptx":
-        from linkdash import deck
-
-        return deck.deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
-    if suffix == ".html":
-        from linkdash import report
-
-        return report.report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
-    raise ValueError(f"unknown export format {suffix!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    fmt = FORMATS.get(suffix.lower())
+    if fmt is None:
+        raise ValueError(_unknown_format(f"a {suffix!r} file"))
+    return fmt.write(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
 
 
-# --- the command -----------------------------------------------------------------------
+# --- a file (the command line's export) --------------------------------------------------
 
-def export_command(store, out: Path, flt: Filter = Filter(), quarter: str | None = None) -> int:
-    """Write ``out`` in the format its suffix names, holding what ``flt`` shows (up to /
-    for ``quarter``). Exit 1 for an unknown suffix or a filter that matches no pilot."""
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``write_export`` did; ``message`` says it in words."""
+
+    out: Path
+    format: ExportFormat | None  # None: the suffix names no format; nothing written
+    flt: Filter
+    quarter: str | None
+    n_pilots: int | None  # the filter's pilots (None without a filter); 0: nothing written
+    written: bool = False
+
+    @property
+    def message(self) -> str:
+        """``Wrote the Indicators sheet (...) to out.csv: Africa (6 pilots), up to 2018-Q4``,
+        or why nothing was written."""
+        if self.format is None:
+            return _unknown_format(self.out.name)
+        if not self.written:
+            return f"No pilot matches {self.flt.describe()}: nothing written."
+        scope = ""
+        if self.n_pilots is not None or self.quarter:
+            scope = describe(self.flt, None if self.format.one_quarter else self.quarter, self.n_pilots)
+            if self.format.one_quarter and self.quarter:
+                scope += f", for {self.quarter}"
+        return f"Wrote {self.format.what} to {self.out}" + (f": {scope}" if scope else "")
+
+
+def write_export(portfolio: Portfolio, out: Path | str, flt: Filter = Filter(),
+                 quarter: str | None = None) -> ExportResult:
+    """Write ``out`` (its folder made if need be) in the format its suffix names, holding
+    what ``flt`` shows (up to ``quarter`` for xlsx and csv, for it in pptx and html).
+    Nothing is written for a suffix no format has or a filter that matches no pilot."""
     out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        print(f"Cannot export to {out.name}: use one of {', '.join(EXPORT_FORMATS)}.")
-        return 1
-    portfolio = store.load()
-    filtered = flt != Filter()
-    if filtered:
-        known = set(portfolio.pilots["pilot_id"])
-        for pid in flt.pilots:
-            if pid not in known:
-                print(f"export: no pilot {pid} in the store", file=sys.stderr)
-        n_pilots = len(portfolio.filtered(flt).pilots)
-        if n_pilots == 0:
-            print(f"No pilot matches {flt.describe()}: nothing written.")
-            return 1
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".xlsx":
-        out.write_bytes(export_xlsx_bytes(portfolio, flt, quarter))
-    elif suffix == ".csv":
-        out.write_bytes(export_csv_bytes(portfolio, flt, quarter))
-    elif suffix == ".pptx":
-        from linkdash.deck import write_deck
-
-        write_deck(portfolio, out, flt=flt, quarter=quarter)
-    else:
-        from linkdash.report import write_report
-
-        write_report(portfolio, out, flt=flt, quarter=quarter)
-    scope = ""
-    if filtered or quarter:
-        scope = describe(flt, quarter if suffix in (".xlsx", ".csv") else None,
-                         n_pilots if filtered else None)
-        if suffix in (".pptx", ".html") and quarter:
-            scope += f", for {quarter}"
-    print(f"Wrote {FORMATS[suffix].what} to {out}" + (f": {scope}" if scope else ""))
-    return 0
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        return ExportResult(out, None, flt, quarter, None)
+    n_pilots = None if flt == Filter() else len(portfolio.filtered(flt).pilots)
+    result = ExportResult(out, fmt, flt, quarter, n_pilots)
+    if n_pilots == 0:
+        return result
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(fmt.write(portfolio, flt=flt, quarter=quarter, as_of=None, demo=None))
+    return replace(result, written=True)

@@ -22,9 +22,7 @@ Per-pilot building blocks the charts reuse: ``pilot_quarter_table``,
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -446,6 +444,247 @@ def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str
     return out
 
 
+# --- comparisons: the previous quarter, the targets, the direction that is good ------------
+
+# +1: more is better; -1: less is better (problems); 0: neither (how many pilots there are)
+GOOD_DIRECTION: dict[str, int] = {
+    "pilots_total": 0, "pilots_reporting": 1, "households_reached": 1, "participants_total": 1,
+    "women_share_participants": 1, "youth_share_participants": 1, "women_share_members": 1,
+    "youth_share_members": 1, "women_share_leaders": 1, "income_avg_usd": 1,
+    "share_above_living_income": 1, "sales_usd": 1, "milestones_completed": 1,
+    "milestones_overdue": -1,
+}
+
+# Figures measured against the Targets sheet: the indicator of the same name, the pilots'
+# targets added up ("sum") or weighted by households reached as the figure is ("weighted").
+TARGETED: dict[str, str] = {"households_reached": "sum", "participants_total": "sum",
+                            "sales_usd": "sum", "income_avg_usd": "weighted"}
+
+# Counts of problems: their cards lead to the list behind them.
+PROBLEM_COUNTS: dict[str, str] = {
+    "milestones_overdue": "the overdue milestones",
+    "pilots_reporting": "the pilots that did not report",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure for a quarter against the quarter before and against its target.
+
+    ``delta`` is ``value - previous`` (shares: in fractions, so 0.03 is 3 points); None
+    when either is None. ``good`` is the direction that counts as good (+1 more, -1
+    less, 0 neither) and ``verdict`` says whether the change went that way ("better",
+    "worse", "same"; None without a change or a direction). ``pilots`` and
+    ``previous_pilots`` count the pilots each value is over (who reported), so a change
+    that comes from who reported can be said. Against targets (``TARGETED``), over the
+    pilots that have a target and gave the figure for the quarter: ``target`` (their
+    targets added up, or weighted as the figure is), ``achieved`` (the figure over the
+    same pilots), ``target_share`` (achieved / target), ``target_pilots`` (how many),
+    ``targets_set`` (pilots of the filter with a target for it) and ``target_quarter``
+    (the latest "by" quarter among them)."""
+
+    name: str
+    value: float | int | None
+    previous: float | int | None = None
+    quarter: str | None = None
+    previous_quarter: str | None = None
+    delta: float | None = None
+    good: int = 0
+    verdict: str | None = None
+    pilots: int | None = None
+    previous_pilots: int | None = None
+    target: float | None = None
+    achieved: float | None = None
+    target_share: float | None = None
+    target_pilots: int = 0
+    targets_set: int = 0
+    target_quarter: str | None = None
+    as_of: dt.date | None = None
+    previous_as_of: dt.date | None = None
+
+
+def previous_as_of(as_of: dt.date) -> dt.date:
+    """The date a milestone count is compared with: the last day of the quarter before
+    the one ``as_of`` falls in (31 Dec 2018 -> 30 Sep 2018)."""
+    return quarters.start_date(quarters.of_date(as_of)) - dt.timedelta(days=1)
+
+
+def figure_pilots(rows: pd.DataFrame) -> dict[str, int]:
+    """For each quarter figure, how many pilots of ``rows`` (a ``pilot_quarter_table``)
+    it is computed over: those that reported (counts), gave the indicator (sums) or
+    both numbers (shares, the average income)."""
+    def has(*codes: str) -> int:
+        ok = np.ones(len(rows), dtype=bool)
+        for c in codes:
+            ok &= ~np.isnan(rows[c].to_numpy(dtype="float64", na_value=np.nan))
+        return int(ok.sum())
+
+    out: dict[str, int] = {}
+    for name in SUMS:
+        out[name] = has(name)
+    for name, (part, of) in SHARES.items():
+        out[name] = has(part, of)
+    out["income_avg_usd"] = has("income_avg_usd", "households_reached")
+    return out
+
+
+def _targets_of(portfolio: Portfolio, code: str) -> pd.DataFrame:
+    """The Targets rows for one indicator with a target, one per pilot (the first)."""
+    t = portfolio.targets
+    if t.empty:
+        return t
+    t = t[(t["indicator"] == code) & pd.to_numeric(t["target"], errors="coerce").notna()]
+    return t.drop_duplicates("pilot_id")
+
+
+def figure_target(portfolio: Portfolio, rows: pd.DataFrame, name: str) -> dict:
+    """A figure against the targets of its pilots (``TARGETED``), over the pilots of
+    ``rows`` (a ``pilot_quarter_table``) that have a target and gave the figure for the
+    quarter: ``target``, ``achieved``, ``target_share``, ``target_pilots``,
+    ``targets_set`` and ``target_quarter`` (see ``Change``). Empty for a figure without
+    targets."""
+    how = TARGETED.get(name)
+    if how is None:
+        return {}
+    t = _targets_of(portfolio, name)
+    t = t[t["pilot_id"].isin(set(rows["pilot_id"]))]
+    out = {"targets_set": int(len(t))}
+    if t.empty:
+        return out
+    goal = dict(zip(t["pilot_id"], pd.to_numeric(t["target"], errors="coerce")))
+    by = dict(zip(t["pilot_id"], t["target_quarter"]))
+    r = rows[rows["pilot_id"].isin(goal)]
+    val = r[name].to_numpy(dtype="float64", na_value=np.nan)
+    tgt = np.array([goal[p] for p in r["pilot_id"]], dtype="float64")
+    if how == "weighted":
+        hh = r["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
+        ok = ~np.isnan(val) & ~np.isnan(hh) & (hh > 0)
+        if not ok.any():
+            return out
+        achieved = float((val[ok] * hh[ok]).sum() / hh[ok].sum())
+        target = float((tgt[ok] * hh[ok]).sum() / hh[ok].sum())
+    else:
+        ok = ~np.isnan(val)
+        if not ok.any():
+            return out
+        achieved, target = float(val[ok].sum()), float(tgt[ok].sum())
+    ids = r["pilot_id"].to_numpy()[ok]
+    qs = sorted(str(by[p]) for p in ids if isinstance(by.get(p), str))
+    out.update(target=target, achieved=achieved,
+               target_share=achieved / target if target > 0 else None,
+               target_pilots=int(ok.sum()), target_quarter=qs[-1] if qs else None)
+    return out
+
+
+def _verdict(delta: float | None, good: int) -> str | None:
+    if delta is None or not good:
+        return None
+    if abs(delta) < 1e-12:
+        return "same"
+    return "better" if delta * good > 0 else "worse"
+
+
+def figure_changes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
+                   as_of: dt.date | None = None) -> dict[str, Change]:
+    """Every figure of ``portfolio_figures`` for the quarter (default: the latest with
+    data in the filter) against the quarter before it and, where the Targets sheet
+    sets one, against its target: ``{name: Change}``. Milestone counts compare the
+    as-of date with the last day of the quarter before it (``previous_as_of``). The
+    KPI cards of every page show these; the deck and the report may too."""
+    p = portfolio.filtered(flt)
+    as_of = as_of or dt.date.today()
+    if quarter is None:
+        quarter = latest_quarter(p)
+    wide, counts = p.indicators_wide(), _value_counts(p)
+    bench = _benchmarks_by_country(p.benchmarks)
+    rows = _quarter_rows(p, wide, counts, quarter, bench)
+    now = _figures_of_rows(rows)
+    prev_q = quarters.shift(quarter, -1) if quarter else None
+    reported = _reported_values(p.indicators)["quarter"].dropna()
+    first = str(reported.min()) if len(reported) else None
+    if prev_q is not None and first is not None and prev_q >= first:
+        prev_rows = _quarter_rows(p, wide, counts, prev_q, bench)
+        before, before_n = _figures_of_rows(prev_rows), figure_pilots(prev_rows)
+    else:
+        prev_q, before, before_n = None, {}, {}
+    now_n = figure_pilots(rows)
+    before_as_of = previous_as_of(as_of)
+    status = milestone_status_as_of(p.milestones, as_of)
+    status_before = milestone_status_as_of(p.milestones, before_as_of)
+    now["milestones_completed"] = milestones_completed(status)
+    now["milestones_overdue"] = milestones_overdue(status)
+    before["milestones_completed"] = milestones_completed(status_before)
+    before["milestones_overdue"] = milestones_overdue(status_before)
+    out: dict[str, Change] = {}
+    for name in FIGURE_NAMES:
+        v, b = now.get(name), before.get(name)
+        delta = float(v) - float(b) if v is not None and b is not None else None
+        good = GOOD_DIRECTION.get(name, 0)
+        milestone = name.startswith("milestones_")
+        out[name] = Change(
+            name=name, value=v, previous=b, quarter=quarter,
+            previous_quarter=None if milestone else prev_q, delta=delta, good=good,
+            verdict=_verdict(delta, good), pilots=now_n.get(name), previous_pilots=before_n.get(name),
+            as_of=as_of if milestone else None, previous_as_of=before_as_of if milestone else None,
+            **figure_target(p, rows, name))
+    return out
+
+
+def pilots_not_reporting(portfolio: Portfolio, quarter: str | None) -> pd.DataFrame:
+    """The list behind "Pilots reporting": the pilots of ``portfolio`` (filter it first)
+    that gave no Indicators value for ``quarter``, with the last quarter each did report
+    (None: never): columns ``pilot_id, pilot_name, country_name, last_reported``, the
+    longest silent first."""
+    cols = ["pilot_id", "pilot_name", "country_name", "last_reported"]
+    p = portfolio.pilots
+    if p.empty or quarter is None:
+        return pd.DataFrame(columns=cols)
+    counts = _value_counts(portfolio).get(quarter)
+    reported = set(counts.index) if counts is not None else set()
+    out = p[~p["pilot_id"].isin(reported)][["pilot_id", "pilot_name", "country_name"]].copy()
+    rv = _reported_values(portfolio.indicators)
+    rv = rv[(rv["quarter"] <= quarter) & rv["pilot_id"].isin(set(out["pilot_id"]))]
+    last = rv.groupby("pilot_id")["quarter"].max() if not rv.empty else pd.Series(dtype=object)
+    out["last_reported"] = out["pilot_id"].map(last).astype(object)
+    out["last_reported"] = out["last_reported"].where(out["last_reported"].notna(), None)
+    out = out.sort_values(["last_reported", "pilot_name"], na_position="first", kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def format_change(name: str, delta: float | None) -> str | None:
+    """A change for a card: ``"+812"``, ``"-1.2k"``, ``"+3 pts"`` (shares, in percentage
+    points), ``"+$120"``; None without one."""
+    delta = _native(delta)
+    if delta is None:
+        return None
+    sign = "+" if delta > 0 else "-" if delta < 0 else "±"
+    if _kind(name) == "share":
+        pts = abs(delta) * 100
+        if 0 < pts < 0.5:
+            return f"{sign}<1 pt"
+        return f"{sign}{pts:.0f} {'pt' if round(pts) == 1 else 'pts'}"
+    return sign + format_figure(name, abs(delta))
+
+
+def describe_target(change: Change) -> str | None:
+    """The target line of a card: "72% of the target of 8.4k by Q4 2018 (11 pilots)";
+    "no target set" for a targeted figure without any; None for other figures."""
+    if change.name not in TARGETED:
+        return None
+    if not change.targets_set:
+        return "No target set"
+    if change.target is None:
+        return f"Target set for {change.targets_set} pilot{'s' if change.targets_set != 1 else ''}, none reported"
+    share_txt = f"{change.target_share * 100:.0f}%" if change.target_share is not None else "no share"
+    text = f"{share_txt} of the target of {format_figure(change.name, change.target)}"
+    if change.target_quarter:
+        text += f" by {quarters.label(change.target_quarter)}"
+    n = change.target_pilots
+    if change.targets_set > 1 or (change.pilots or 0) > 1:  # a portfolio, not one pilot
+        text += f" ({n} pilot{'s' if n != 1 else ''} with a target)"
+    return text
+
+
 def figures_by(portfolio: Portfolio, by: str, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None) -> dict[str, dict]:
     """``portfolio_figures`` for each value of a pilot column (``country``, ``region``,
@@ -571,101 +810,3 @@ def figures_table(figs: dict) -> pd.DataFrame:
          "unit": f.unit, "definition": f.definition}
         for n, f in FIGURES.items()
     ])
-
-
-# --- python -m linkdash summary ----------------------------------------------------------------
-
-class _Usage(Exception):
-    pass
-
-
-def _split(text: str | None) -> list[str]:
-    if text is None:
-        return []
-    return [t.strip() for t in str(text).split(",") if t.strip()]
-
-
-def filter_from_args(region=None, country=None, value_chain=None, pilot=None) -> Filter:
-    """A Filter from command-line text: regions, value chains and pilot ids match without
-    regard to case (several separated by commas); a country is anything the spec's Country
-    rule accepts. Raises ValueError with a message for text that matches nothing."""
-    from linkdash import countries
-
-    regions = []
-    for r in _split(region):
-        hit = next((x for x in catalogue.REGIONS if x.lower() == r.lower()), None)
-        if hit is None:
-            raise ValueError(f"unknown region {r!r}: use one of {', '.join(catalogue.REGIONS)}")
-        regions.append(hit)
-    cs = []
-    if country is not None and country.strip():
-        a3 = countries.to_alpha3(country.strip())
-        if a3 is None:
-            raise ValueError(f"unknown country {country!r}: use an English name or an ISO alpha-2/alpha-3 code")
-        cs.append(a3)
-    chains = []
-    for v in _split(value_chain):
-        key = catalogue.normalize_header(v)
-        hit = next((c for c in catalogue.VALUE_CHAINS
-                    if c == key or catalogue.normalize_header(catalogue.VALUE_CHAIN_LABELS[c]) == key), None)
-        if hit is None:
-            raise ValueError(f"unknown value chain {v!r}: use one of {', '.join(catalogue.VALUE_CHAINS)}")
-        chains.append(hit)
-    pilots = [p.upper() for p in _split(pilot)]
-    return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
-
-
-def view_from_args(args) -> tuple[Filter, str | None, dt.date | None]:
-    """The filter, quarter and as-of date that the command line's ``--region --country
-    --value-chain --pilot --quarter --as-of`` options ask for (absent options: all, None).
-    Raises ValueError naming the option whose value can't be read."""
-    from linkdash import values
-
-    flt = filter_from_args(getattr(args, "region", None), getattr(args, "country", None),
-                           getattr(args, "value_chain", None), getattr(args, "pilot", None))
-    quarter = as_of = None
-    if getattr(args, "quarter", None):
-        quarter, msg = values.parse_quarter(args.quarter)
-        if msg:
-            raise ValueError(f"--quarter {msg}")
-    if getattr(args, "as_of", None):
-        as_of, msg = values.parse_date(args.as_of)
-        if msg:
-            raise ValueError(f"--as-of {msg}")
-    return flt, quarter, as_of
-
-
-def summary_command(store, args) -> int:
-    """``python -m linkdash summary [--quarter Q] [--region R] [--country C] [--value-chain V]
-    [--pilot P] [--as-of DATE] [--json]``."""
-    try:
-        flt, quarter, as_of = view_from_args(args)
-    except ValueError as e:
-        print(f"summary: {e}", file=sys.stderr)
-        return 2
-
-    portfolio = store.load()
-    known = set(portfolio.pilots["pilot_id"])
-    for pid in flt.pilots:
-        if pid not in known:
-            print(f"summary: no pilot {pid} in the store", file=sys.stderr)
-    figs = portfolio_figures(portfolio, flt, quarter=quarter, as_of=as_of)
-
-    if getattr(args, "json", False):
-        out = dict(figs)
-        out["as_of"] = figs["as_of"].isoformat()
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-        return 0
-
-    q = figs["quarter"]
-    title = f"Portfolio figures for {quarters.label(q) if q else 'no quarter (no indicator data)'}"
-    print(f"{title} - {flt.describe()}")
-    print(f"Milestones as of {figs['as_of'].isoformat()}")
-    print()
-    width = max(len(f.label) for f in FIGURES.values())
-    for name, f in FIGURES.items():
-        print(f"  {f.label:<{width}}  {format_figure(name, figs[name]):>10}  {f.unit}")
-    if portfolio.pilots.empty:
-        print("\nThe store has no pilots yet: import a workbook, or load the illustrative demo data "
-              "with `python -m linkdash demo`.", file=sys.stderr)
-    return 0

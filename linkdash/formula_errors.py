@@ -25,7 +25,7 @@ import io
 import re
 import zipfile
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException

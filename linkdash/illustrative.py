@@ -64,18 +64,20 @@ class Removal:
 
     demo_ids: tuple[int, ...]
     # pilots whose row in Pilots comes from the demo while real uploads report on them:
-    # rolling the demo back would remove the pilot and leave those values orphaned
-    blocked: list[str] = field(default_factory=list)
+    # the rollback keeps those rows (``Store.rollback`` never leaves values without
+    # their pilot), so their names and places stay illustrative until a real upload
+    # sends them
+    kept_pilots: list[str] = field(default_factory=list)
 
     @property
     def possible(self) -> bool:
-        return bool(self.demo_ids) and not self.blocked
+        return bool(self.demo_ids)
 
 
 def removal(history: pd.DataFrame, ill: Illustrative) -> Removal:
-    """Whether the live demo submissions can be rolled back without taking away pilots
-    that real uploads report on. ``history``: ``Store.history()`` (every version with its
-    submission)."""
+    """The live demo submissions to roll back, and the pilots whose illustrative Pilots
+    row stays because real uploads report on them. ``history``: ``Store.history()``
+    (every version with its submission)."""
     if not ill.demo_ids or history is None or history.empty:
         return Removal(ill.demo_ids)
     cur = history[history["current"].astype(bool)]
@@ -92,7 +94,8 @@ _FRAMES = {"Pilots": "pilots", "Progress": "milestones", "Indicators": "indicato
 
 
 def _keys(sheet: str) -> list[str]:
-    return ["pilot_id", "quarter", "indicator"] if sheet == "Indicators" else list(catalogue.sheets()[sheet].key)
+    return (["pilot_id", "quarter", "indicator"] if sheet == "Indicators"
+            else list(catalogue.sheets()[sheet].key))
 
 
 def restore_tables(tables: dict[str, pd.DataFrame], current) -> dict[str, pd.DataFrame]:

@@ -61,7 +61,8 @@ class KeyIndex:
 
     def __init__(self, skey: np.ndarray, size: int):
         valid = np.flatnonzero(skey >= 0)
-        self._table = self._index = None
+        self._table: np.ndarray | None = None
+        self._index: pd.Index | None = None
         self._n = len(skey)
         if size <= DENSE_KEYS and not repeated(skey[valid], size):
             self._table = np.full(size, -1, dtype=np.int64)
@@ -77,6 +78,7 @@ class KeyIndex:
             return self._table[key]
         if not len(self._last):
             return np.full(len(key), -1, dtype=np.int64)
+        assert self._index is not None  # set whenever the table is not
         hit = self._index.get_indexer(key)
         return np.where(hit >= 0, self._n - 1 - self._last[np.maximum(hit, 0)], -1)
 

@@ -58,8 +58,8 @@ COLORBAR_PX = 100  # the colour bar and its labels, right of the map
 # Sequential scale for values: Blues without its near-white end, so any value reads as
 # "has data" and stays distinct from the grey of "no data" and the light land.
 VALUE_SCALE_START = 0.3
-VALUE_COLORSCALE = [[i / 8, c] for i, c in enumerate(
-    pcolors.sample_colorscale("Blues", [VALUE_SCALE_START + (1 - VALUE_SCALE_START) * i / 8 for i in range(9)]))]
+VALUE_COLORSCALE = [[i / 8, c] for i, c in enumerate(pcolors.sample_colorscale(
+    "Blues", [VALUE_SCALE_START + (1 - VALUE_SCALE_START) * i / 8 for i in range(9)]))]
 SITE_MAP_WIDTH_PX = 340  # the Pilot page shows the site map in a third of the width
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
@@ -108,8 +108,9 @@ def fit_view(lons: list[float], lats: list[float], width_px: int = VIEW_WIDTH_PX
     if not lons:
         return {"lat": 10.0, "lon": 40.0}, 1.0
     min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
+    mid_y = (_merc_y(min_lat) + _merc_y(max_lat)) / 2
     center = {"lon": (min_lon + max_lon) / 2,
-              "lat": math.degrees(2 * math.atan(math.exp((_merc_y(min_lat) + _merc_y(max_lat)) / 2)) - math.pi / 2)}
+              "lat": math.degrees(2 * math.atan(math.exp(mid_y)) - math.pi / 2)}
     lon_span = max(max_lon - min_lon, 1e-6) * (1 + 2 * padding)
     y_span = max(_merc_y(max_lat) - _merc_y(min_lat), 1e-6) * (1 + 2 * padding)
     zoom_x = math.log2(width_px * 360.0 / (_TILE_PX * lon_span))
@@ -525,6 +526,7 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
             countries.append(MapArea(r.country, str(r.name), style.NO_DATA_FILL, "#909090", 1.0,
                                      rings[r.country], f"{r.name}: {label} {style.NO_DATA}"))
         else:
+            assert scale is not None  # a value makes the scale
             countries.append(MapArea(r.country, str(r.name), scale.color(r.value), "#505050", 1.0,
                                      rings[r.country], f"{r.name}: {label} {r.text}"))
     names = country_names()

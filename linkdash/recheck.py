@@ -20,8 +20,9 @@ store passes plain dictionaries and a ``who`` function, so this module reads not
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from linkdash import catalogue, quarters
 from linkdash.problems import ERROR, Problem

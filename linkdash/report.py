@@ -61,11 +61,13 @@ td.def { color: var(--grey); font-size: 0.9rem; }
 .pilot dt { color: var(--grey); }
 .pilot dd { margin: 0; }
 .pilot table td, .pilot table th { padding: 4px 8px; font-size: 0.95rem; }
-blockquote { margin: 8px 0 0; padding: 10px 14px; background: var(--pale); border-left: 4px solid var(--accent); }
+blockquote { margin: 8px 0 0; padding: 10px 14px; background: var(--pale);
+  border-left: 4px solid var(--accent); }
 blockquote .kind { display: block; color: var(--accent); font-weight: bold; font-size: 0.9rem; }
 .lesson-group { margin: 0 0 16px; break-inside: avoid; }
 .nodata { color: var(--grey); font-style: italic; }
-footer { margin-top: 48px; color: var(--grey); font-size: 0.9rem; border-top: 2px solid var(--line); padding-top: 10px; }
+footer { margin-top: 48px; color: var(--grey); font-size: 0.9rem; border-top: 2px solid var(--line);
+  padding-top: 10px; }
 @media print {
   html { font-size: 12pt; }
   body { max-width: none; padding: 0; }
@@ -115,7 +117,8 @@ FIT_JS = """
     var u = {};
     if (keep.title) {
       var title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
-      var sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
+      var sub = keep.sub
+        ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
       var lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
       var first = keep.pad + (lines === 1 ? 0.7 * keep.size : 0.75 * keep.size);
       var h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
@@ -166,10 +169,12 @@ FIT_JS = """
   window.addEventListener('resize', function () { clearTimeout(timer); timer = setTimeout(all, 150); });
   if (document.readyState === 'complete') all(); else window.addEventListener('load', all);
 })();
-""" % {"narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
+""" % {  # noqa: UP031 (the JavaScript is full of braces)
+       "narrow": NARROW_PX, "em": style.CHAR_WIDTH_EM + 0.06, "line": style.LINE_HEIGHT_EM,
        "top": style.TITLE_TOP_PX, "gap": style.TITLE_GAP_PX}
 
-_SECTION_LABELS = {"figures": "Portfolio figures", "map": "Map", "progress": "Progress through the learning cycle",
+_SECTION_LABELS = {"figures": "Portfolio figures", "map": "Map",
+                   "progress": "Progress through the learning cycle",
                    "income": "Income and the living-income benchmark", "inclusiveness": "Inclusiveness",
                    "business": "Business", "nbmp": "New Business Model Principles", "pilots": "The pilots",
                    "lessons": "Lessons"}
@@ -301,8 +306,9 @@ def _pilot_card(story: story_parts.Story, pid: str, plot=None) -> str:
                      f"pilot_income_{pid}")
     les = s["lesson"]
     if les:
-        ms_label = catalogue.MILESTONE_LABELS.get(les["milestone"], les["milestone"]) if les.get("milestone") else None
-        head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}" + (f", {ms_label}" if ms_label else "") + ")"
+        ms = les.get("milestone")
+        ms_label = f", {catalogue.MILESTONE_LABELS.get(ms, ms)}" if ms else ""
+        head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}{ms_label})"
         lesson = f"<blockquote><span class=\"kind\">{_e(head)}</span>{_e(les['lesson'])}</blockquote>"
     else:
         lesson = '<p class="nodata">No insight or recommendation recorded yet.</p>'
@@ -327,7 +333,8 @@ def _lessons(story: story_parts.Story) -> str:
         table = pd.DataFrame({
             "Quarter": les["quarter"], "Pilot": les["pilot_id"].map(lambda p: names.get(p, p)),
             "Kind": les["kind"],
-            "Milestone": les["milestone"].map(lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else ""),
+            "Milestone": les["milestone"].map(
+                lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else ""),
             "Lesson": les["lesson"], "Author": les["author"]})
         parts.append(_frame_table(table, ""))
     else:
@@ -353,8 +360,8 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     # figures
     out["figures"] = _section("figures", "Portfolio figures",
                               f"{figs['pilots_reporting']} of {figs['pilots_total']} pilots reported for "
-                              f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with nothing "
-                              "to compute it from shows as \"no data\".", _figures_table(figs))
+                              f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with "
+                              "nothing to compute it from shows as \"no data\".", _figures_table(figs))
     # map
     out["map"] = _section("map", "Where the pilots work",
                           "Countries coloured by households reached in the quarter; grey: no data; dots: "
@@ -364,14 +371,15 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     overdue = charts.overdue_table(view, story.as_of)
     if not overdue.empty:
         overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(story_parts.fmt_date)})
-    out["progress"] = _section("progress", "Progress through the learning cycle", story_parts.PROGRESS_DEFINITION,
-                               plot(charts.progress_gantt(view, story.as_of), "progress")
-                               + f"<h3>Overdue milestones as of {_e(story.as_of_label)} ({len(overdue)})</h3>"
-                               + _frame_table(overdue, "No milestone is overdue."))
+    out["progress"] = _section(
+        "progress", "Progress through the learning cycle", story_parts.PROGRESS_DEFINITION,
+        plot(charts.progress_gantt(view, story.as_of), "progress")
+        + f"<h3>Overdue milestones as of {_e(story.as_of_label)} ({len(overdue)})</h3>"
+        + _frame_table(overdue, "No milestone is overdue."))
     # income
+    share = figures.format_figure("share_above_living_income", figs["share_above_living_income"])
     out["income"] = _section("income", "Income and the living-income benchmark",
-                             f"{figures.FIGURES['income_avg_usd'].definition} "
-                             f"{figures.format_figure('share_above_living_income', figs['share_above_living_income'])} "
+                             f"{figures.FIGURES['income_avg_usd'].definition} {share} "
                              f"of surveyed households were above their country's living-income benchmark in "
                              f"{story.quarter_label}.",
                              plot(charts.income_trend(view), "income")
@@ -385,9 +393,9 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
         + plot(charts.inclusiveness_bars(view, q, "participants", "youth"), "youth_participants")
         + plot(charts.inclusiveness_bars(view, q, "leaders", "women"), "women_leaders"))
     # business
+    sales = figures.format_figure("sales_usd", figs["sales_usd"])
     out["business"] = _section("business", "Business: sales through the producer organisations",
-                               f"{figures.FIGURES['sales_usd'].definition} "
-                               f"{figures.format_figure('sales_usd', figs['sales_usd'])} in {story.quarter_label}.",
+                               f"{figures.FIGURES['sales_usd'].definition} {sales} in {story.quarter_label}.",
                                plot(charts.business_chart(view, "sales_usd"), "sales"))
     # NBMP
     out["nbmp"] = _section("nbmp", "New Business Model Principles", story_parts.NBMP_DEFINITION,
@@ -396,17 +404,19 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     cards = ("".join(_pilot_card(story, pid, plot) for pid in story_parts.pilot_order(story))
              or '<p class="nodata">No pilots in this selection.</p>')
     out["pilots"] = _section("pilots", "The pilots",
-                             "Facts, key figures of each pilot's latest quarter with data, and its key lesson "
-                             "(latest insight or recommendation).", f'<div class="pilots">{cards}</div>')
+                             "Facts, key figures of each pilot's latest quarter with data, and its key "
+                             "lesson (latest insight or recommendation).",
+                             f'<div class="pilots">{cards}</div>')
     # lessons
-    out["lessons"] = _section("lessons", "Lessons", "Moment 3 of the learning cycle: what the pilots learned.",
-                              _lessons(story))
+    out["lessons"] = _section("lessons", "Lessons",
+                              "Moment 3 of the learning cycle: what the pilots learned.", _lessons(story))
 
     nav = "".join(f'<li><a href="#{sid}">{_e(label)}</a></li>' for sid, label in SECTIONS)
     demo_html = f'<p class="demo">{_e(story_parts.DEMO_NOTICE)}</p>' if story.demo else ""
     ending = (f" (quarter ending {story_parts.fmt_date(quarters.end_date(q))})" if q else "")
     header = (f"<header><h1>{_e(story_parts.APP_NAME)}</h1>"
-              f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} ({len(view.pilots)} pilots)</p>"
+              f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} "
+              f"({len(view.pilots)} pilots)</p>"
               f"<p class=\"meta\"><strong>Date of the data:</strong> indicators for {_e(story.quarter_label)}"
               f"{_e(ending)}; milestones as of {_e(story.as_of_label)}</p>"
               f"{demo_html}<nav><ol>{nav}</ol></nav></header>")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -194,7 +195,7 @@ def _groups(problems: list[Problem], known) -> list[ProblemGroup]:
         listed_items = [p for p in items if p.code != "outliers_not_listed"]
         per = Counter(pilot_of(p, known) for p in listed_items)
         no_pilot = per.pop(None, 0)
-        pilots = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))
+        pilots = sorted(((k, n) for k, n in per.items() if k is not None), key=lambda kv: (-kv[1], kv[0]))
         n_rest = sum(int(p.value) for p in rest if isinstance(p.value, (int, float)))
         title = kind_words(code, len(listed_items) + n_rest)
         if n_rest:
@@ -322,7 +323,11 @@ def coverage(tables: Mapping[str, pd.DataFrame], stored_pilots: pd.DataFrame | N
         ids.update(_texts(df, "pilot_id"))
         if sheet in ("Indicators", "Lessons"):
             qs.update(_texts(df, "quarter"))
-    order = sorted(ids, key=lambda i: (names.get(i, i).lower(), i))
+
+    def by_name(i: str) -> tuple[str, str]:
+        return names.get(i, i).lower(), i
+
+    order = sorted(ids, key=by_name)
     return Coverage(order, {i: names.get(i, i) for i in order}, sorted(qs, key=_quarter_index), sheets)
 
 
@@ -388,10 +393,10 @@ def unusual_changes(detail: pd.DataFrame | None, stored_pilots: pd.DataFrame | N
     moved: list[str] = []
     for pid, rows in pil.groupby("key", sort=True):
         f = {r.field: (r.old, r.new) for r in rows.itertuples()}
-        what = [f"{FIELD_WORDS[k]} {value_words(k, f[k][0]) or 'blank'} → {value_words(k, f[k][1]) or 'blank'}"
-                for k in SITE_FIELDS if k in f]
+        what = [f"{FIELD_WORDS[k]} {value_words(k, f[k][0]) or 'blank'} → "
+                f"{value_words(k, f[k][1]) or 'blank'}" for k in SITE_FIELDS if k in f]
         if "latitude" in f or "longitude" in f:
-            info = {}
+            info: dict[str, Any] = {}
             if stored_pilots is not None and not stored_pilots.empty:
                 match = stored_pilots[stored_pilots["pilot_id"] == pid]
                 info = match.iloc[0].to_dict() if len(match) else {}
@@ -483,12 +488,18 @@ def status_words(status: Any, rolled_back_by: Any = None) -> str:
 
 def submission_what(row: Mapping[str, Any]) -> str:
     """What one submission did, in words."""
-    summary = row.get("summary") or {}
     if row.get("kind") == "rollback":
-        return (f"undid #{summary.get('rolled_back')}: {int(summary.get('restored', 0)):,} restored, "
-                f"{int(summary.get('removed', 0)):,} removed, {int(summary.get('kept', 0)):,} kept")
+        summary = row.get("summary") or {}
+        return f"undid #{summary.get('rolled_back')}: {rollback_counts(summary)}"
     new, changed = int(row.get("new") or 0), int(row.get("changed") or 0)
     return f"{counted(new, 'new value')}, {changed:,} changed"
+
+
+def rollback_counts(summary: Mapping[str, Any]) -> str:
+    """``4 restored, 6 removed, 1 kept``: what a rollback submission did to the values
+    (its ``summary``)."""
+    return (f"{int(summary.get('restored', 0)):,} restored, {int(summary.get('removed', 0)):,} removed, "
+            f"{int(summary.get('kept', 0)):,} kept")
 
 
 def submissions_in_words(subs: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 history of every change of a role.
 
 Tables (created by ``migrations/versions/0003_roles.py``; on their own ``metadata`` so
-this module does not touch ``store.py``):
+this module does not touch ``store/``):
 
 - ``users``: ``email`` (lower case, the key), ``role`` (``admin`` | ``director`` |
   ``country`` | ``viewer``), ``scope`` (region names and/or pilot ids, comma-separated,
@@ -132,13 +132,13 @@ def check_user(email: str, role: str, scope) -> User:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
     if t is None:
         return None
-    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def _write(engine: sa.Engine):
@@ -266,7 +266,7 @@ def parse_access_csv(text: str) -> list[User]:
     for n, row in enumerate(reader, start=2):
         def get(name: str) -> str:
             key = fields.get(name)
-            return (row.get(key) or "").strip() if key else ""
+            return (row.get(key) or "").strip() if key else ""  # noqa: B023 (used in this iteration)
 
         email, scope, role = get("email"), get("scope"), get("role").lower()
         if not email:

@@ -35,10 +35,11 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.connection import wait
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_SECONDS = 60.0
 DEFAULT_MEMORY_MB = 1500
@@ -54,7 +55,7 @@ class Limits:
     memory_mb: int = DEFAULT_MEMORY_MB
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         def num(name: str, default: float) -> float:
             try:
                 v = float(os.environ.get(name, ""))
@@ -118,9 +119,11 @@ class _Popen(popen_forkserver.Popen):
             reduction.dump(process_obj, buf)
         finally:
             context.set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        # _fds and util.close_fds: multiprocessing internals that typeshed leaves out
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
         parent_w = os.dup(w)
-        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        self.finalizer = util.Finalize(self, util.close_fds,  # type: ignore[attr-defined]
+                                       (parent_w, self.sentinel))
         with open(w, "wb", closefd=True) as f:
             f.write(buf.getbuffer())
         self.pid = forkserver.read_signed(self.sentinel)
@@ -202,7 +205,7 @@ def run_isolated(func: Callable, *args: Any, limits: Limits | None = None) -> Is
         if payload is None and proc.is_alive():
             proc.kill()
         proc.join(5)
-        if proc.is_alive():  # pragma: no cover - a child that ignores SIGKILL
+        if proc.is_alive() and proc.pid is not None:  # pragma: no cover - a child that ignores SIGKILL
             os.kill(proc.pid, signal.SIGKILL)
         recv.close()
     if payload is None:

@@ -165,13 +165,14 @@ def income_series(story: Story) -> pd.DataFrame:
     households reached) and the living-income benchmark weighted the same way (each
     reporting pilot's country benchmark for the quarter's year x its households)."""
     qs = trend_quarters(story)
-    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else None
+    by_q = figures.figures_by_quarter(story.view, Filter(), qs).set_index("quarter") if qs else pd.DataFrame()
     rows = []
     for q in qs:
         t = figures.pilot_quarter_table(story.view, q)
         both = t["income_avg_usd"].notna() & t["households_reached"].notna() & t["living_income_usd"].notna()
         hh = t.loc[both, "households_reached"]
-        bench = float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum()) if both.any() and hh.sum() > 0 else None
+        bench = (float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum())
+                 if both.any() and hh.sum() > 0 else None)
         inc = by_q.loc[q, "income_avg_usd"]
         rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
                      "living_income_usd": bench})
@@ -393,7 +394,8 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [PROGRESS_DEFINITION, d("milestones_completed"), d("milestones_overdue")])
     if part == "income":
         return notes_text(story, [d("income_avg_usd"), BENCHMARK_DEFINITION, d("share_above_living_income")],
-                          [f"Quarters up to {story.quarter_label}; a quarter without income reports is a gap."])
+                          [f"Quarters up to {story.quarter_label}; "
+                           "a quarter without income reports is a gap."])
     if part == "inclusiveness":
         return notes_text(story, [d(k) for k in (*INCLUSIVENESS, "women_share_leaders")],
                           ["Each pilot's bar is its own share (both numbers needed), shown with the "
@@ -402,8 +404,11 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [NBMP_DEFINITION] + [
             f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP])
     if part == "business":
-        return notes_text(story, [d("sales_usd"), SALES_DEFINITION], [f"Quarters up to {story.quarter_label}."])
+        return notes_text(story, [d("sales_usd"), SALES_DEFINITION],
+                          [f"Quarters up to {story.quarter_label}."])
     if part == "pilots":
+        if pilot_id is None:
+            raise ValueError("the notes of a pilot's slide need its pilot_id")
         return pilot_notes(story, pilot_id)
     if part == "lessons":
         full = [f"{', '.join(g['pilots'])} ({g['kind']}, {g['quarter']}): {g['lesson']}"
@@ -422,8 +427,8 @@ def pilot_notes(story: Story, pilot_id: str) -> str:
     extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
              f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
     if figs:
-        extra.append("Values: " + "; ".join(f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}"
-                                            for k in PILOT_FIGURES))
+        extra.append("Values: " + "; ".join(
+            f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}" for k in PILOT_FIGURES))
     t = pilot_targets(story, pilot_id)
     if len(t):
         extra.append("Against targets: " + "; ".join(
@@ -469,7 +474,7 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
     tgt = _target(view, pilot_id, "income_avg_usd")
     wide = _wide_of(story, pilot_id)
     qs_data = sorted(wide.loc[wide.drop(columns=["pilot_id", "quarter"]).notna().any(axis=1), "quarter"])
-    starts = [q for q in (qs_data[:1] + ([tgt["baseline_quarter"]] if tgt and tgt.get("baseline_quarter") else []))]
+    starts = list(qs_data[:1] + ([tgt["baseline_quarter"]] if tgt and tgt.get("baseline_quarter") else []))
     if not starts or not story.quarter:
         return pd.DataFrame(columns=["quarter", "income_avg_usd", "living_income_usd"]), tgt
     qs = quarters.span(min(starts), story.quarter)
@@ -481,8 +486,9 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
     for q in qs:
         inc = wide["income_avg_usd"].get(q) if "income_avg_usd" in wide else None
         li = figures._benchmark(bench, country, quarters.split(q)[0])[0] if country else None
-        rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
-                     "living_income_usd": None if style.is_missing(li) else float(li)})
+        rows.append({"quarter": q,
+                     "income_avg_usd": None if inc is None or style.is_missing(inc) else float(inc),
+                     "living_income_usd": None if li is None or style.is_missing(li) else float(li)})
     return pd.DataFrame(rows), tgt
 
 
@@ -532,8 +538,8 @@ def _pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
         if value is not None and target is not None:
             b = base if base is not None else 0.0
             progress = (value - b) / (target - b) if target != b else None
-        fmt = (lambda v: "no data" if v is None else
-               style.fmt_usd(v) if code.endswith("_usd") else f"{v:,.0f}")
+        def fmt(v: float | None, usd: bool = code.endswith("_usd")) -> str:
+            return "no data" if v is None else style.fmt_usd(v) if usd else f"{v:,.0f}"
         rows.append({"indicator": code, "label": label, "value": value, "quarter": q, "baseline": base,
                      "target": target,
                      "target_quarter": None if style.is_missing(r.target_quarter) else str(r.target_quarter),

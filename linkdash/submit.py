@@ -1,7 +1,8 @@
 """The submission workflow shared by the command line and the Upload page:
 validate (check + preview), import (validate, then commit when there is no error),
-the submission history and rollback, and their text / JSON output. Import, commit and
-rollback act as an ``access.Actor`` and refuse what that user may not do.
+the submission history and rollback, and their text / JSON (pure functions: the command
+line prints them and chooses the exit code). Import, commit and rollback act as an
+``access.Actor`` and refuse what that user may not do.
 
 ``--json`` shape of ``validate`` and ``import`` (pinned by tests/test_submit.py)::
 
@@ -15,13 +16,12 @@ rollback act as an ``access.Actor`` and refuse what that user may not do.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from linkdash import access
+from linkdash import access, reporting
 from linkdash.access import Actor
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Problem
@@ -85,7 +85,8 @@ def validate(store: Store, data: bytes, filename: str, *, actor: Actor | None = 
     if earlier is not None:
         return Outcome(True, [], warnings + [duplicate_warning(earlier)], Changes(),
                        tables=checked.tables, duplicate_of=earlier["id"])
-    return Outcome(True, [], warnings, store.preview(checked.tables, current),
+    return Outcome(True, [], warnings, store.preview(checked.tables, current,
+                                                   indicator_keys=checked.tables.indicator_keys),
                    tables=checked.tables)
 
 
@@ -143,8 +144,6 @@ def format_problem(p: Problem) -> str:
 
 def counted(n: int, word: str) -> str:
     """``1 error``, ``3 errors``: no "(s)"."""
-    from linkdash import reporting
-
     return reporting.counted(n, word)
 
 
@@ -152,8 +151,6 @@ def format_outcome(outcome: Outcome) -> str:
     """Errors first (with their cells), then warnings grouped by kind under a title
     that counts them and their pilots ("-- 312 outliers in 13 pilots (warnings) --"),
     then what changes."""
-    from linkdash import reporting
-
     grouped = reporting.group_problems(outcome.errors, outcome.warnings)
     lines = reporting.format_grouped(grouped, format_problem)
     if outcome.errors:
@@ -173,56 +170,36 @@ def format_outcome(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _dump(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+def submissions_json(subs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The history (``Store.submissions()``) as ``submissions --json`` gives it: one record
+    per submission, newest first, times as ISO text, without the rollback summaries."""
+    records = subs.drop(columns=["summary"]).to_dict("records")
+    for r in records:
+        r["created_at"] = r["created_at"].isoformat() if r["created_at"] is not None else None
+        r["rolled_back_by"] = None if r["rolled_back_by"] is None else int(r["rolled_back_by"])
+    return records
 
 
-def print_outcome(outcome: Outcome, as_json: bool = False) -> int:
-    """Print an outcome; the exit code: 0 when ok, 1 when the file has errors."""
-    if as_json:
-        _dump(outcome.as_json())
-    else:
-        print(format_outcome(outcome))
-    return 0 if outcome.ok else 1
-
-
-def print_submissions(store: Store, as_json: bool = False) -> int:
-    df = store.submissions()
-    if as_json:
-        records = df.drop(columns=["summary"]).to_dict("records")
-        for r in records:
-            r["created_at"] = r["created_at"].isoformat() if r["created_at"] is not None else None
-            r["rolled_back_by"] = None if r["rolled_back_by"] is None else int(r["rolled_back_by"])
-        _dump(records)
-        return 0
-    if df.empty:
-        print("No submissions yet.")
-        return 0
-    print(f"{'id':>4}  {'kind':8}  {'created (UTC)':16}  {'status':14}  {'new':>5} {'chg':>5} "
-          f"{'same':>5}  user / file")
-    for r in df.itertuples(index=False):
+def submissions_lines(subs: pd.DataFrame) -> list[str]:
+    """The history as a text table (``submissions``): id, kind, time, status ("undone by
+    3"), the values' counts or what a rollback did, sender and file."""
+    if subs.empty:
+        return ["No submissions yet."]
+    lines = [f"{'id':>4}  {'kind':8}  {'created (UTC)':16}  {'status':14}  {'new':>5} {'chg':>5} "
+             f"{'same':>5}  user / file"]
+    for r in subs.itertuples(index=False):
         status = "stored" if r.status != "rolled_back" else f"undone by {int(r.rolled_back_by)}"
+        head = f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}"
         if r.kind == "rollback":
-            s = r.summary or {}
-            counts = f"rollback of {s.get('rolled_back')}: {s.get('restored', 0)} restored, " \
-                     f"{s.get('removed', 0)} removed, {s.get('kept', 0)} kept"
-            print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}  {counts}"
-                  f"  {r.user or '-'}")
-            continue
-        print(f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}  {r.new:>5} "
-              f"{r.changed:>5} {r.unchanged:>5}  {r.user or '-'} / {r.filename or '-'}")
-    return 0
+            summary = r.summary or {}
+            lines.append(f"{head}  rollback of {summary.get('rolled_back')}: "
+                         f"{reporting.rollback_counts(summary)}  {r.user or '-'}")
+        else:
+            lines.append(f"{head}  {r.new:>5} {r.changed:>5} {r.unchanged:>5}  {r.user or '-'} / "
+                         f"{r.filename or '-'}")
+    return lines
 
 
-def print_rollback(store: Store, submission_id: int, *, actor: Actor,
-                   as_json: bool = False) -> int:
-    """Roll a submission back as ``actor``; exit 1 (nothing changed) when it cannot be
-    or they may not."""
-    result = rollback(store, submission_id, actor=actor)
-    if as_json:
-        _dump(result.as_dict())
-    else:
-        print(result.message)
-        for k in result.kept:
-            print(f"  {k['sheet']} {k['key']}: {k['reason']}")
-    return 0 if result.ok else 1
+def rollback_lines(result: Rollback) -> list[str]:
+    """A rollback (or its refusal) in words, then each value it kept and why."""
+    return [result.message] + [f"  {k['sheet']} {k['key']}: {k['reason']}" for k in result.kept]

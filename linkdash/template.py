@@ -252,7 +252,7 @@ def write_template(path_or_buffer: str | Any | IO[bytes], portfolio: Portfolio |
             columns += [c for c in sheet.optional_columns if c.code == "currency"]
         elif sheet.name == "Pilots":
             columns += list(sheet.optional_columns)
-        rows = _sheet_rows(sheet.name, portfolio) if export else []
+        rows = _sheet_rows(sheet.name, portfolio) if portfolio is not None else []
         last_row = max(len(rows) + 1, BLANK_ROWS if not export else len(rows) + 200)
         for ci, col in enumerate(columns, start=1):
             head = ws.cell(row=1, column=ci, value=col.code if export else col.header)
@@ -270,7 +270,8 @@ def write_template(path_or_buffer: str | Any | IO[bytes], portfolio: Portfolio |
             if key:
                 dv = DataValidation(type="list", formula1=f"={list_ref(key)}", allow_blank=True,
                                     showErrorMessage=col.type != "pilot_id",
-                                    errorStyle="warning", error=f"Use one of the listed {col.header.lower()} values",
+                                    errorStyle="warning",
+                                    error=f"Use one of the listed {col.header.lower()} values",
                                     errorTitle=col.header)
                 dv.add(f"{letter}2:{letter}{last_row}")
                 ws.add_data_validation(dv)

@@ -78,6 +78,289 @@ def page_start() -> None:
         PagesManager.uses_pages_directory = False
         runpy.run_path(str(APP_PATH), run_name="__main__")
         st.stop()
+    if not (present_mode() or presenter_mode()):
+        page_look()
+
+
+# --- the look on any screen: cards two per row on a phone, charts fitted to their width ---
+# The server draws each chart for a full-width column (``style.CHART_WIDTH_PX``). In the
+# browser a small script (a components.v2 element without iframe, so it reaches the
+# page's plotly charts) fits each chart to the width it really gets, as the HTML report
+# does: titles and subtitles re-wrapped at words with the top margin made to fit, a
+# legend beside the plot moved under it on a narrow chart (and the chart grown so the
+# whole legend shows), and a chart's ``layout.meta.narrow`` hints applied on a narrow
+# screen (``{"x_last": k}``: show only the last k categories of the x axis, e.g. the
+# latest quarters of the reporting grid). Charts on presentation slides size themselves.
+
+NARROW_CHART_PX = 600  # a chart narrower than this is "on a phone"
+
+PAGE_CSS = """<style>
+/* KPI cards: two per row on a phone (Streamlit stacks columns one per row below 640 px) */
+@media (max-width: 640px) {
+  [class*="st-key-kpis"] [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+  [class*="st-key-kpis"] [data-testid="stColumn"] {
+    min-width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important; }
+  [class*="st-key-kpis"] [data-testid="stMetricValue"] { font-size: 1.6rem; }
+  [class*="st-key-kpis"] [data-testid="stMetricLabel"] *,
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] *,
+  [class*="st-key-kpis"] [data-testid="stMetricDeltaDescription"],
+  [class*="st-key-kpis"] [data-testid="stMetricDeltaDescription"] *,
+  [class*="st-key-kpis"] [data-testid="stPageLink"] * {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] { flex-wrap: wrap; height: auto; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] + [data-testid="stMetricDeltaDescription"] {
+    flex: 1 1 auto; min-width: 0; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"]:has(+ [data-testid="stMetricDeltaDescription"]) {
+    flex: 0 0 auto; }
+  [class*="st-key-kpis"] div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.1rem; }
+  [class*="st-key-kpis"] [data-testid="stVerticalBlockBorderWrapper"],
+  [class*="st-key-kpi-"] { padding: 0.5rem 0.6rem; }
+}
+.st-key-lp_fit_charts { display: none; }
+</style>"""
+
+_FIT_JS = r"""
+export default function(component) {
+  const NARROW = __NARROW__, EM = __EM__, LINE = __LINE__, TOP = __TOP__, GAP = __GAP__;
+  if (window.__lpFit) { window.__lpFit.all(); return; }
+  const wrap = (text, per) => {
+    const out = [];
+    text.split('<br>').forEach(para => {
+      const words = para.match(/Q[1-4] \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|\S+/g) || [];
+      let line = '';
+      words.forEach(w => {
+        if (line && line.length + 1 + w.length > per) { out.push(line); line = w; }
+        else { line = line ? line + ' ' + w : w; }
+      });
+      out.push(line);
+    });
+    return out.join('<br>');
+  };
+  const skip = gd => !gd.closest('[data-testid="stMain"]') || gd.closest('[class*="st-key-lp-"]');
+  const read = gd => {
+    const L = gd.layout, t = L.title || {}, sub = t.subtitle || {};
+    const meta = (L.meta && typeof L.meta === 'object') ? L.meta : {};
+    const xa = L.xaxis || {};
+    return {
+      title: (t.text || '').replace(/<br>/g, ' ').replace(/<\/?b>/g, '').trim(),
+      bold: /^<b>/.test(t.text || ''),
+      sub: (sub.text || '').replace(/<br>/g, ' '),
+      size: (t.font && t.font.size) || 22, subSize: (sub.font && sub.font.size) || 14,
+      pad: (t.pad && t.pad.t) || TOP, height: L.height || gd._fullLayout.height,
+      legend: JSON.parse(JSON.stringify(L.legend || {})), marginB: gd._fullLayout.margin.b,
+      marginT: (L.margin && L.margin.t) || gd._fullLayout.margin.t,
+      vertical: !(L.legend && L.legend.orientation === 'h') && L.showlegend !== false,
+      narrow: meta.narrow || null, xrange: xa.range ? xa.range.slice() : null,
+      xcats: (xa.categoryarray || xa.tickvals || []).length,
+      xticktext: xa.ticktext ? xa.ticktext.slice() : null,
+      yfont: (L.yaxis && L.yaxis.tickfont && L.yaxis.tickfont.size) || null,
+      // a quarter axis with every quarter labelled ("2017-Q3"): years only on a phone
+      quarters: xa.type === 'category' && !xa.tickvals && (xa.categoryarray || []).length > 6
+                && xa.categoryarray.every(q => /^\d{4}-Q[1-4]$/.test(q)) ? xa.categoryarray.slice() : null,
+      ytitle: (L.yaxis && L.yaxis.title && L.yaxis.title.text) || '',
+      xtitle: (xa.title && xa.title.text) || '',
+      marginLR: [(L.margin && L.margin.l), (L.margin && L.margin.r)],
+      // small multiples: where each panel and its title sit (restored on a wide screen)
+      panels: meta.narrow && meta.narrow.grid ? Array.from({length: meta.narrow.grid.n}, (_, i) => {
+        const ax = i ? i + 1 : '', a = (L.annotations || [])[i] || {};
+        const xa = L['xaxis' + ax] || {}, ya = L['yaxis' + ax] || {};
+        return {x: xa.domain, y: ya.domain, ax: a.x, ay: a.y,
+                xt: xa.showticklabels !== false, yt: ya.showticklabels !== false};
+      }) : null,
+      texts: meta.narrow && meta.narrow.short_text ? gd.data.map(t => t.text === undefined ? null : t.text) : null,
+    };
+  };
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const fit = gd => {
+    if (!gd.layout || !gd._fullLayout || skip(gd) || !window.Plotly) return;
+    const w = gd.clientWidth;
+    if (!w) return;
+    if (gd._lpLayout !== gd.layout) {
+      // Streamlit may hand the chart a copy of the layout this script already fitted
+      // (it keeps what plotly reports after a relayout): the fitted layout carries the
+      // server's originals and the width it was fitted for in ``meta.lp``.
+      const meta = gd.layout.meta, saved = meta && typeof meta === 'object' && meta.lp;
+      gd._lpLayout = gd.layout;
+      if (saved) {
+        gd._lpKeep = JSON.parse(saved.keep);
+        gd._lpW = saved.w;
+      } else {  // a new figure from the server
+        gd._lpKeep = read(gd);
+        gd._lpKeep.topExtra = Math.max(0, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
+        gd._lpW = null;
+      }
+    }
+    const keep = gd._lpKeep;
+    if (gd._lpW === w) return;
+    const u = {};
+    if (keep.title) {
+      const title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
+      const sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
+      const lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
+      const first = keep.pad + (lines === 1 ? 0.7 * keep.size : 0.75 * keep.size);
+      const h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
+                + (sub ? 0.3 * keep.size + keep.subSize * (1 + (subLines - 1) * LINE) : 0);
+      u['title.text'] = keep.bold ? `<b>${title}</b>` : title;
+      if (keep.sub) u['title.subtitle.text'] = sub;
+      u['title.pad.t'] = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
+      u['margin.t'] = Math.round(h + GAP + keep.topExtra);
+    }
+    // the plot keeps its height when the title takes more (or fewer) lines
+    let extra = u['margin.t'] !== undefined ? u['margin.t'] - keep.marginT : 0, extraBottom = 0;
+    const shown = gd._fullData.filter(d => d.showlegend !== false && d.name);
+    if (keep.vertical && shown.length) {
+      if (w < NARROW) {
+        const names = shown.map(d => String(d.name).replace(/<[^>]+>/g, ''));
+        const longest = Math.max(4, ...names.map(n => n.length));
+        let font = 14;
+        while (font > 10 && 48 + 0.55 * font * longest > w - 24) font -= 1;
+        const perRow = Math.max(1, Math.floor((w - 20) / (48 + 0.55 * font * longest)));
+        const below = Math.ceil(names.length / perRow) * Math.round(font * 1.7) + 40;
+        extra += below;
+        extraBottom = below;
+        Object.assign(u, {'legend.font.size': font, 'legend.orientation': 'h', 'legend.x': 0,
+                          'legend.xanchor': 'left', 'legend.y': 0, 'legend.yanchor': 'bottom',
+                          'legend.yref': 'container', 'margin.b': keep.marginB + below});
+      } else {
+        u['legend'] = keep.legend; u['margin.b'] = keep.marginB;
+      }
+    }
+    if (extra) u['height'] = keep.height + extra;
+    const hint = keep.narrow || {}, narrow = w < NARROW;
+    if (keep.quarters) {
+      const firsts = keep.quarters.filter(q => q.endsWith('Q1'));
+      Object.assign(u, narrow && firsts.length ?
+        {'xaxis.tickmode': 'array', 'xaxis.tickvals': firsts, 'xaxis.ticktext': firsts.map(q => q.slice(0, 4)),
+         'xaxis.tickangle': 0, 'xaxis.title.text': ''} :
+        {'xaxis.tickmode': 'auto', 'xaxis.tickvals': null, 'xaxis.ticktext': null, 'xaxis.tickangle': 'auto',
+         'xaxis.title.text': keep.xtitle});
+    }
+    if (hint.margin) {
+      u['margin.l'] = narrow ? hint.margin[0] : keep.marginLR[0];
+      u['margin.r'] = narrow ? hint.margin[1] : keep.marginLR[1];
+    }
+    if (hint.polar_ticks) {  // a radar's principle names, wrapped on a phone
+      Object.assign(u, narrow ?
+        {'polar.angularaxis.tickmode': 'array', 'polar.angularaxis.tickvals': hint.polar_ticks[0],
+         'polar.angularaxis.ticktext': hint.polar_ticks[1], 'polar.angularaxis.tickfont.size': 11} :
+        {'polar.angularaxis.tickmode': null, 'polar.angularaxis.tickvals': null,
+         'polar.angularaxis.ticktext': null, 'polar.angularaxis.tickfont.size': hint.polar_ticks[2]});
+    }
+    if (keep.ytitle) u['yaxis.title.text'] = narrow ? '' : keep.ytitle;
+    if (hint.grid && keep.panels) {  // small multiples: fewer panels side by side on a phone
+      const g = hint.grid, top = u['margin.t'] !== undefined ? u['margin.t'] : keep.marginT;
+      if (narrow) {
+        const cols = Math.min(g.narrow_cols, g.n), rows = Math.ceil(g.n / cols);
+        const plot = rows * g.panel_px + (rows - 1) * g.gap_px;
+        const wcol = (1 - g.hs * (cols - 1)) / cols;
+        for (let i = 0; i < g.n; i++) {
+          const ax = i ? i + 1 : '', r = Math.floor(i / cols), c = i % cols;
+          const x0 = c * (wcol + g.hs), y1 = 1 - r * (g.panel_px + g.gap_px) / plot;
+          u['xaxis' + ax + '.domain'] = [x0, x0 + wcol];
+          u['yaxis' + ax + '.domain'] = [Math.max(0, y1 - g.panel_px / plot), y1];
+          u['annotations[' + i + '].x'] = x0 + wcol / 2;
+          u['annotations[' + i + '].y'] = y1;
+          u['yaxis' + ax + '.showticklabels'] = c === 0;  // the scale on the left of each row
+          u['xaxis' + ax + '.showticklabels'] = i + cols >= g.n;  // years under each column's last
+        }
+        u['height'] = Math.round(top + keep.marginB + extraBottom + plot);
+      } else {
+        keep.panels.forEach((p, i) => {
+          const ax = i ? i + 1 : '';
+          u['xaxis' + ax + '.domain'] = p.x; u['yaxis' + ax + '.domain'] = p.y;
+          u['annotations[' + i + '].x'] = p.ax; u['annotations[' + i + '].y'] = p.ay;
+          u['xaxis' + ax + '.showticklabels'] = p.xt; u['yaxis' + ax + '.showticklabels'] = p.yt;
+        });
+      }
+    }
+    if (hint.short_text && keep.texts) {  // bar labels cut short on a phone
+      const idx = [], texts = [];
+      hint.short_text.forEach((t, i) => { if (t) { idx.push(i); texts.push(narrow ? t : keep.texts[i]); } });
+      if (idx.length) window.Plotly.restyle(gd, {text: texts}, idx).catch(() => {});
+    }
+    if (hint.x_last && keep.xcats) {
+      const n = keep.xcats, k = hint.x_last;
+      u['xaxis.range'] = (narrow && n > k) ? [n - k - 0.5, n - 0.5] : keep.xrange;
+      u['xaxis.autorange'] = false;
+    }
+    if (hint.x_ticktext && keep.xticktext) u['xaxis.ticktext'] = narrow ? hint.x_ticktext : keep.xticktext;
+    if (hint.y_font) u['yaxis.tickfont.size'] = narrow ? hint.y_font : keep.yfont;
+    gd._lpW = w;
+    u['meta.lp'] = {keep: JSON.stringify(keep), w: w};
+    // Streamlit sizes the plot to its element box (drawn at the server's height): the box
+    // is what grows, and Streamlit then redraws the plot at the box's height
+    const setHeight = px => {
+      gd.style.height = px + 'px';
+      for (const id of ['stPlotlyChart', 'stFullScreenFrame']) {
+        const box = gd.closest(`[data-testid="${id}"]`);
+        if (box) box.style.height = px + 'px';
+      }
+      const slot = gd.closest('[data-testid="stElementContainer"]');  // a flex item of fixed basis
+      if (slot) { slot.style.flexBasis = px + 'px'; slot.style.height = px + 'px'; }
+    };
+    if (u['height'] !== undefined) setHeight(u['height']);
+    // a legend still wider than the chart gets smaller type; one taller than the chart
+    // makes the chart grow, so the whole legend shows
+    const whole = tries => {
+      const lg = gd.querySelector('.legend');
+      if (!lg || tries > 6) return;
+      const box = gd.getBoundingClientRect(), r = lg.getBoundingClientRect();
+      const font = (gd._fullLayout.legend && gd._fullLayout.legend.font && gd._fullLayout.legend.font.size) || 14;
+      if ((r.right > box.right + 1 || r.left < box.left - 1) && font > 10) {
+        window.Plotly.relayout(gd, {'legend.font.size': font - 1}).then(() => whole(tries + 1)).catch(() => {});
+        return;
+      }
+      const over = Math.ceil(r.bottom - box.bottom);
+      if (over > 0) {
+        const nh = gd._fullLayout.height + over + 12;
+        setHeight(nh);
+        window.Plotly.relayout(gd, {height: nh}).catch(() => {});
+      }
+    };
+    window.Plotly.relayout(gd, u).then(() => whole(0)).catch(() => {});
+  };
+  // the title height the server gave its margin for (style.title_height)
+  const serverTitleHeight = gd => {
+    const t = gd.layout.title || {};
+    const lines = ((t.text || '').match(/<br>/g) || []).length + 1;
+    const size = (t.font && t.font.size) || 22, pad = (t.pad && t.pad.t) || TOP;
+    const sub = t.subtitle && t.subtitle.text;
+    const subSize = (t.subtitle && t.subtitle.font && t.subtitle.font.size) || 14;
+    let h = pad + (lines === 1 ? 0.7 * size : 0) + (lines - 1) * size * LINE + 0.3 * size;
+    if (sub) h += 0.3 * size + subSize * (1 + ((sub.match(/<br>/g) || []).length) * LINE);
+    return Math.round(h);
+  };
+  const bind = gd => {
+    if (gd.__lpBound || !gd.on) return;
+    gd.__lpBound = true;
+    gd.on('plotly_afterplot', () => { if (!gd.__lpQueued) { gd.__lpQueued = true;
+      requestAnimationFrame(() => { gd.__lpQueued = false; fit(gd); }); } });
+  };
+  const all = () => document.querySelectorAll('.js-plotly-plot').forEach(gd => { bind(gd); fit(gd); });
+  let timer = null;
+  const later = () => { clearTimeout(timer); timer = setTimeout(all, 60); };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', () => {
+    document.querySelectorAll('.js-plotly-plot').forEach(gd => { gd._lpW = null; });
+    later();
+  });
+  window.__lpFit = {all: all, fit: fit};
+  all();
+}
+"""
+for _name, _value in {"NARROW": NARROW_CHART_PX, "EM": 0.56, "LINE": 1.3, "TOP": 16, "GAP": 24}.items():
+    _FIT_JS = _FIT_JS.replace(f"__{_name}__", str(_value))
+
+
+@st.cache_resource(show_spinner=False)
+def _fit_component():
+    return st.components.v2.component("linkdash_fit_charts", html="<span></span>", js=_FIT_JS)
+
+
+def page_look() -> None:
+    """The CSS and the chart-fitting script of every page (see above)."""
+    st.html(PAGE_CSS)
+    _fit_component()(key="lp_fit_charts", data=None, width="content")
 
 
 # --- who is using the app ------------------------------------------------------------
@@ -332,15 +615,28 @@ def sidebar_filters(portfolio: Portfolio) -> None:
     countries = _country_names(portfolio)
     chains = [v for v in catalogue.VALUE_CHAINS if v in set(_pilot_values(portfolio, "value_chain"))]
     quarters = portfolio.quarters()
+    remember_link()
+    notes = []
     with st.sidebar:
         st.subheader("Filters")
+        notes += _unknown_in_link(REGION_KEY, regions, "region")
         st.multiselect("Region", regions, key=REGION_KEY, bind="query-params",
                        placeholder="All regions")
         chosen = _state_tuple(REGION_KEY)
+        every_country = dict(countries)
         if chosen:  # the countries of the chosen regions (and any already chosen)
             p = portfolio.pilots
             inside = set(p.loc[p["region"].isin(chosen), "country"]) | set(_state_tuple(COUNTRY_KEY))
             countries = {c: n for c, n in countries.items() if c in inside}
+        outside = {n for n in every_country.values()} - set(countries.values())
+        notes += _unknown_in_link(COUNTRY_KEY, countries.values(), "country",
+                                  why={n: f"not in {', '.join(chosen)}" for n in outside})
+        notes += _unknown_in_link(CHAIN_KEY, [catalogue.VALUE_CHAIN_LABELS.get(v, v) for v in chains],
+                                  "value chain")
+        notes += _unknown_in_link(QUARTER_KEY, quarters, "quarter",
+                                  fallback="the latest quarter with data is shown instead")
+        notes += _bad_date_in_link(AS_OF_KEY, "milestones as of")
+        st.session_state[_LINK_NOTES] = notes
         st.multiselect("Country", sorted(countries, key=lambda c: countries[c]),
                        format_func=lambda c: countries.get(c, c), key=COUNTRY_KEY,
                        bind="query-params", placeholder="All countries")
@@ -356,6 +652,79 @@ def sidebar_filters(portfolio: Portfolio) -> None:
                      help="Quarters with at least one indicator value. Left empty, the "
                           "latest quarter with data is shown.")
         as_of_input(portfolio)
+
+
+# --- links: what a pasted URL asked for that this data does not have -------------------
+# A bound widget drops a URL value that is not one of its options without a word. The
+# values the URL held when this run started are kept (``remember_link``, first thing of
+# every run, in ``sidebar_filters``), so the page can say which ones it could not show.
+
+_LINK_RAW, _LINK_NOTES = "_link_raw", "_link_notes"
+
+
+def remember_link() -> None:
+    """Keep this run's query parameters as the URL gave them (before widgets clean them)."""
+    st.session_state[_LINK_RAW] = {k: list(st.query_params.get_all(k)) for k in st.query_params.keys()}
+
+
+def link_values(param: str) -> list[str]:
+    """The values ``?param=`` had when this run started."""
+    return list((st.session_state.get(_LINK_RAW) or {}).get(param) or [])
+
+
+def _unknown_in_link(param: str, shown, what: str, *, fallback: str | None = None,
+                     why: dict[str, str] | None = None) -> list[str]:
+    """Messages for the values of ``?param=`` that are not among ``shown`` (the options
+    as the URL writes them: their labels)."""
+    known = {str(v) for v in shown}
+    bad = [v for v in link_values(param) if v not in known]
+    if not bad:
+        return []
+    reasons = why or {}
+    items = ", ".join(f"**{_md(v)}**" + (f" ({_md(reasons[v])})" if v in reasons else "") for v in bad)
+    one = len(bad) == 1
+    rest = fallback or (f"{'it is' if one else 'they are'} left out of the filter")
+    return [f"This link asks for {what} {items}, which {'is' if one else 'are'} not in the data: {rest}."]
+
+
+def _bad_date_in_link(param: str, what: str) -> list[str]:
+    out = []
+    for v in link_values(param):
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            out.append(f"This link asks for *{what}* **{_md(v)}**, which is not a date "
+                       "(2018-12-31): the end of the chosen quarter is used instead.")
+    return out
+
+
+def check_link(param: str, shown, what: str, fallback: str) -> bool:
+    """Say so when ``?param=`` (a page's own choice: a tab, a measure, an indicator)
+    holds a value that is not among ``shown`` (the options as the URL writes them);
+    ``fallback`` says what is shown instead. Call before the widget. True when the link
+    asked for something unknown."""
+    notes = _unknown_in_link(param, shown, what, fallback=fallback)
+    for n in notes:
+        st.warning(n, icon=":material/link_off:")
+    return bool(notes)
+
+
+def link_notes() -> None:
+    """The sidebar filters' link problems of this run (``sidebar_filters`` found them)."""
+    for n in st.session_state.get(_LINK_NOTES) or []:
+        st.warning(n, icon=":material/link_off:")
+
+
+def nothing_matches(portfolio: Portfolio | None = None) -> bool:
+    """True when the store has pilots but the sidebar's filter matches none of them."""
+    if portfolio is None:
+        portfolio = load_portfolio()
+    return not portfolio.pilots.empty and filtered_portfolio(portfolio).pilots.empty
+
+
+def no_match_message() -> str:
+    return (f"No pilot matches these filters ({_md(current_filter().describe())}). "
+            "Remove a filter in the sidebar to see pilots again.")
 
 
 def as_of_default(portfolio: Portfolio | None = None) -> dt.date:
@@ -436,6 +805,9 @@ def filter_caption(portfolio: Portfolio | None = None, *, with_quarter: bool = T
     if is_demo_data():
         text += " · :blue[illustrative demo data]"
     st.caption(text)
+    link_notes()
+    if portfolio is not None and nothing_matches(portfolio):
+        st.warning(no_match_message(), icon=":material/filter_alt_off:")
 
 
 # --- the demo badge -----------------------------------------------------------------
@@ -527,36 +899,109 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...], int], ...] = (
 )
 
 
+# The Pilot page's cards: one pilot's figures for the quarter.
+PILOT_CARDS = ("households_reached", "participants_total", "income_avg_usd", "share_above_living_income",
+               "women_share_participants", "sales_usd", "milestones_completed", "milestones_overdue")
+
+
 def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
-              per_row: int = 4) -> None:
+              per_row: int = 4, *, changes: dict[str, Any] | None = None,
+              links: dict[str, Any] | None = None, key: str | None = None) -> None:
     """One ``st.metric`` card per figure, formatted with ``figures.format_figure``;
     a figure that is None shows "no data". Without ``names``: every figure, in the
-    groups of ``KPI_GROUPS`` (then any other figure)."""
+    groups of ``KPI_GROUPS`` (then any other figure).
+
+    With ``changes`` (``figures.figure_changes``) each card says how the figure moved
+    since the quarter before (coloured by the direction that is good: fewer overdue
+    milestones is green), how far it is from its target where the Targets sheet sets
+    one, and when the change partly comes from who reported. ``links`` maps a count of
+    problems (``figures.PROBLEM_COUNTS``) to where its list is: ``"#anchor"`` on this
+    page, or a page name of ``PAGE_FILES``; the card then leads there. ``key`` names the
+    card rows (their CSS puts two cards per row on a phone)."""
+    ctx = dict(figures=figures_dict, changes=changes or {}, links=links or {})
     if names is not None:
-        _card_rows([n for n in names if n in figures_dict], per_row, figures_dict)
+        _card_rows([n for n in names if n in figures_dict], per_row, ctx, key and f"{key}_cards")
         return
     shown: set[str] = set()
-    for title, group, width in KPI_GROUPS:
+    for i, (title, group, width) in enumerate(KPI_GROUPS):
         group = [n for n in group if n in figures_dict]
         if group:
             as_of = figures_dict.get("as_of")
             if title == "Learning cycle" and isinstance(as_of, dt.date):
                 title += f"** · milestones as of **{fmt_date(as_of)}"
             st.markdown(f"**{title}**")
-            _card_rows(group, width, figures_dict)
+            _card_rows(group, width, ctx, key and f"{key}_{i}")
             shown.update(group)
     rest = [n for n in figures_dict if n not in shown and n not in ("quarter", "as_of")]
     if rest:
-        _card_rows(rest, per_row, figures_dict)
+        _card_rows(rest, per_row, ctx, key and f"{key}_rest")
 
 
-def _card_rows(names: list[str], per_row: int, figures_dict: dict[str, Any]) -> None:
-    for start in range(0, len(names), per_row):
-        cols = st.columns(per_row)
-        for col, name in zip(cols, names[start:start + per_row]):
-            with col, st.container(border=True):
-                st.metric(figure_label(name), format_value(name, figures_dict.get(name)),
-                          help=figure_help(name))
+def _card_rows(names: list[str], per_row: int, ctx: dict, key: str | None) -> None:
+    box = st.container(key=key) if key else contextlib.nullcontext()
+    with box:
+        for start in range(0, len(names), per_row):
+            cols = st.columns(per_row)
+            for col, name in zip(cols, names[start:start + per_row]):
+                with col, st.container(border=True):
+                    _card(name, ctx)
+
+
+def _card(name: str, ctx: dict) -> None:
+    from linkdash import figures, quarters
+
+    value = ctx["figures"].get(name)
+    change = ctx["changes"].get(name)
+    if change is None:
+        st.metric(figure_label(name), format_value(name, value), help=figure_help(name))
+        return
+    since = (fmt_date(change.previous_as_of) if change.previous_as_of
+             else quarters.label(change.previous_quarter) if change.previous_quarter else None)
+    delta, description = None, None
+    if change.delta is not None and since:
+        shown = figures.format_change(name, change.delta)
+        zero = shown is None or shown.startswith("±")
+        if not (zero and not change.good):  # "13 pilots, no change" says nothing
+            delta = 0 if zero else shown
+            description = f"{'no change ' if zero else ''}since {since}"
+    color = {1: "normal", -1: "inverse"}.get(change.good, "off")
+    st.metric(figure_label(name), format_value(name, value), delta=delta, delta_color=color,
+              help=figure_help(name), delta_description=description)
+    notes = []
+    target = figures.describe_target(change)
+    if target:
+        notes.append(target)
+    if (change.pilots is not None and change.previous_pilots is not None and change.delta is not None
+            and change.pilots != change.previous_pilots and len(ctx["figures"]) > 0):
+        notes.append(f"{change.pilots} pilot{'s' if change.pilots != 1 else ''} gave it, "
+                     f"{change.previous_pilots} in {since}")
+    if notes:
+        st.caption(" · ".join(_md(n) for n in notes))
+    _problem_link(name, value, ctx)
+
+
+def _problem_link(name: str, value: Any, ctx: dict) -> None:
+    """The way from a count of problems to the list behind it."""
+    from linkdash import figures
+
+    where = ctx["links"].get(name)
+    if where is None or name not in figures.PROBLEM_COUNTS or value is None:
+        return
+    if name == "pilots_reporting":
+        total = ctx["figures"].get("pilots_total") or 0
+        n = int(total) - int(value)
+        if n <= 0:
+            return
+        label = f"The {n} pilot{'s' if n != 1 else ''} that did not report"
+    else:
+        n = int(value)
+        if n <= 0:
+            return
+        label = f"The {n} overdue milestone{'s' if n != 1 else ''}"
+    if str(where).startswith("#"):
+        st.caption(f"[{label} ↓]({where})")
+    else:
+        st.page_link(PAGE_FILES[where], label=label, icon=":material/arrow_forward:")
 
 
 def show_chart(fig, key: str | None = None, *, pilot_clicks: bool | None = None) -> None:
@@ -614,32 +1059,33 @@ def open_clicked_pilot(event: Any, pilot_ids) -> None:
 # per chart of the page (the least recently used go first).
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _computed(url: str | None, version: int, flt: Filter, module: str, name: str,
-              args: tuple) -> Any:
+              args: tuple, kwargs: tuple = ()) -> Any:
     import importlib
 
     portfolio = _load_portfolio(url, version)
     if flt != Filter():
         portfolio = portfolio.filtered(flt)
-    return getattr(importlib.import_module(module), name)(portfolio, *args)
+    return getattr(importlib.import_module(module), name)(portfolio, *args, **dict(kwargs))
 
 
-def computed(func, *args, flt: Filter | None = None) -> Any:
-    """``func(portfolio, *args)`` on the current portfolio restricted to ``flt`` (default:
-    the sidebar's filter), cached per data version, filter and arguments. ``func`` is a
-    function of the core (``charts.income_trend``, ``figures.portfolio_figures``...);
-    the result is shared, so callers must not change it."""
+def computed(func, *args, flt: Filter | None = None, **kwargs) -> Any:
+    """``func(portfolio, *args, **kwargs)`` on the current portfolio restricted to
+    ``flt`` (default: the sidebar's filter), cached per data version, filter and
+    arguments. ``func`` is a function of the core (``charts.income_trend``,
+    ``figures.portfolio_figures``...); the result is shared, so callers must not change
+    it."""
     if flt is None:
         flt = current_filter()
     return _computed(database_url(), data_version(), flt, func.__module__, func.__name__,
-                     tuple(args))
+                     tuple(args), tuple(sorted(kwargs.items())))
 
 
 def chart(func, *args, key: str, flt: Filter | None = None,
-          pilot_clicks: bool | None = None) -> None:
-    """Draw ``func(portfolio, *args)`` (a chart or map of the core), cached as
+          pilot_clicks: bool | None = None, **kwargs) -> None:
+    """Draw ``func(portfolio, *args, **kwargs)`` (a chart or map of the core), cached as
     :func:`computed`; clicking a pilot in it opens the pilot's page (see
     :func:`show_chart`)."""
-    show_chart(computed(func, *args, flt=flt), key=key, pilot_clicks=pilot_clicks)
+    show_chart(computed(func, *args, flt=flt, **kwargs), key=key, pilot_clicks=pilot_clicks)
 
 
 def pilot_url(pilot_id: str) -> str:
@@ -653,11 +1099,25 @@ def pilot_link(pilot_id: str, label: str | None = None) -> None:
                  query_params={PILOT_PARAM: pilot_id})
 
 
-def pilot_links(portfolio: Portfolio, label: str = "Open a pilot:", per_row: int = 4) -> None:
+PILOT_LINKS_MAX = 24  # up to this many pilots get a link each; beyond, a searchable picker
+
+
+def pilot_links(portfolio: Portfolio, label: str = "Open a pilot:", per_row: int = 4,
+                key: str = "open_pilot") -> None:
     """A link to the Pilot page of every pilot of ``portfolio`` (the pilots the charts
-    above name), by display name."""
+    above name), by display name; beyond ``PILOT_LINKS_MAX`` pilots a picker to type a
+    pilot's name in (which opens its page)."""
     p = portfolio.pilots.sort_values("pilot_name", na_position="last")
     if p.empty:
+        return
+    if len(p) > PILOT_LINKS_MAX:
+        names = dict(zip(p["pilot_id"], p["pilot_name"]))
+        chosen = st.selectbox(f"Open a pilot's page ({len(p):,} pilots: type a name)", list(names),
+                              index=None, key=key, placeholder="Type a pilot's name or id",
+                              format_func=lambda i: f"{names.get(i) or i} ({i})")
+        if chosen:
+            st.session_state.pop(key, None)
+            st.switch_page(PAGE_FILES["pilot"], query_params=pilot_query_params(chosen))
         return
     st.caption(label)
     rows = list(zip(p["pilot_id"], p["pilot_name"]))
@@ -694,6 +1154,75 @@ def table_with_pilot_links(df: pd.DataFrame, portfolio: Portfolio, *,
     out.insert(0, "Pilot page", links)
     st.dataframe(out, hide_index=True, width="stretch",
                  column_config={"Pilot page": pilot_link_column("Pilot page")})
+
+
+NOT_REPORTING_LISTED = 8  # named in a sentence up to this many; a table beyond
+
+
+def not_reporting(silent: pd.DataFrame, quarter: str) -> None:
+    """The list behind "Pilots reporting" (``figures.pilots_not_reporting``): each pilot
+    that did not report for the quarter, linked to its page, with its last report."""
+    from linkdash import quarters
+
+    if silent.empty:
+        return
+    q = quarters.label(quarter)
+
+    def last(v: Any) -> str:
+        return f"last report {quarters.label(v)}" if isinstance(v, str) else "never reported"
+
+    if len(silent) <= NOT_REPORTING_LISTED:
+        items = [f"[{_md(n or p)}]({pilot_url(p)}) ({last(lq)})"
+                 for p, n, lq in zip(silent["pilot_id"], silent["pilot_name"], silent["last_reported"])]
+        st.markdown(f"**Did not report for {q}:** " + "; ".join(items) + ".")
+        return
+    st.markdown(f"**{len(silent):,} pilots did not report for {q}**, the longest silent first:")
+    df = silent.assign(pilot_id=silent["pilot_id"].map(pilot_url),
+                       last_reported=silent["last_reported"].map(
+                           lambda v: quarters.label(v) if isinstance(v, str) else "never"))
+    st.dataframe(df, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(df)),
+                 column_config={"pilot_id": pilot_link_column("Pilot page"), "pilot_name": "Pilot",
+                                "country_name": "Country", "last_reported": "Last report"})
+
+
+def find_pilot(portfolio: Portfolio, what: str = "the charts below", key: str = "find",
+               on_change=None) -> tuple[str, ...]:
+    """"Find a pilot" for rankings that name only the ends of the list (beyond
+    ``charts.ALL_PILOTS_MAX`` pilots): a picker kept in the URL (``?find=KEN-DAIRY``);
+    the chosen pilot is added to every ranking it is passed to. Nothing is shown for
+    fewer pilots (every pilot is named then). Returns the chosen ids."""
+    from linkdash import charts
+
+    p = portfolio.pilots
+    if len(p) <= charts.ALL_PILOTS_MAX:
+        return ()
+    ids = sorted(p["pilot_id"].dropna().astype(str))
+    names = dict(zip(p["pilot_id"], p["pilot_name"]))
+    label = lambda i: f"{names.get(i) or i} ({i})"  # noqa: E731 - what the URL holds too
+    check_link(key, [label(i) for i in ids], "pilot", "no pilot is picked out in the rankings")
+    chosen = st.selectbox(f"Find a pilot in {what} ({len(ids):,} pilots; they name the lowest and "
+                          f"highest {charts.RANK_ENDS})", ids, index=None, key=key, bind="query-params",
+                          placeholder="Type a pilot's name or id", format_func=label,
+                          on_change=on_change)
+    return (chosen,) if chosen else ()
+
+
+def pager(n: int, size: int, what: str, key: str) -> tuple[int, int]:
+    """For a list of ``n`` things shown ``size`` at a time: which part to show, kept in
+    the URL (``?key=2``). Returns the (start, stop) indices; shows nothing when
+    everything fits."""
+    if n <= size:
+        return 0, n
+    parts = -(-n // size)
+    wanted = link_values(key)
+    if wanted and not all(v.isdigit() and 1 <= int(v) <= parts for v in wanted):
+        st.warning(f"This link asks for part **{_md(wanted[0])}**, which is not one of the "
+                   f"{parts} parts: showing the nearest one.", icon=":material/link_off:")
+    page = st.number_input(f"Part of the list ({size} {what} each, {parts:,} parts)", min_value=1,
+                           max_value=parts, step=1, key=key, bind="query-params")
+    i = min(max(int(page or 1), 1), parts) - 1
+    st.caption(f"{what.capitalize()} {i * size + 1:,} to {min(n, (i + 1) * size):,} of {n:,}")
+    return i * size, min(n, (i + 1) * size)
 
 
 def no_data(message: str = "No data yet for this selection.") -> None:
@@ -1377,19 +1906,13 @@ ILLUSTRATIVE_RESULT = "_illustrative_result"
 
 
 def _remove_illustrative(actor) -> tuple[bool, str]:
-    """Roll back every live demo submission (newest first) unless that would take away
-    pilots that real uploads report on (``illustrative.removal``)."""
+    """Roll back every live demo submission (newest first); the Pilots rows that real
+    uploads report on stay (``illustrative.removal``, ``Store.rollback``)."""
     from linkdash import illustrative, submit
 
     store = get_store()
     ill = illustrative.state(store.submissions(), None)  # only its live demo submissions count here
     plan = illustrative.removal(store.history(), ill)
-    if plan.blocked:
-        names = _pilot_display_names(plan.blocked)
-        return False, ("Nothing was removed: the rows of " + ", ".join(names) + " in the Pilots "
-                       "sheet come from the illustrative data, and your uploads report on these "
-                       "pilots. Send their Pilots rows with the real site, producer organisation "
-                       "and coordinates first; then remove the illustrative data.")
     done = []
     for sid in plan.demo_ids:
         result = submit.rollback(store, sid, actor=actor)
@@ -1406,7 +1929,11 @@ def _remove_illustrative(actor) -> tuple[bool, str]:
                   + ((f", {kept:,} that real uploads changed are kept" if kept != 1
                       else ", 1 that a real upload changed is kept") if kept else "")
                   + ". It stays in the history: **Load it again** below brings back what no real "
-                    "upload holds.")
+                    "upload holds."
+                  + ((" The Pilots rows of " + ", ".join(_pilot_display_names(plan.kept_pilots))
+                      + " stay as the illustrative data wrote them, because your uploads report on "
+                      "these pilots: send their real site, producer organisation and coordinates "
+                      "in a Pilots sheet.") if plan.kept_pilots else ""))
 
 
 def _restore_illustrative(actor) -> tuple[bool, str]:

@@ -62,7 +62,8 @@ def _show(v: Any) -> str:
 
 # --- numbers -------------------------------------------------------------------
 
-_MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"  # minus, figure dash, en dash, small and full-width hyphen-minus
+# minus, figure dash, en dash, small and full-width hyphen-minus
+_MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"
 
 
 def as_date(v: Any) -> dt.date | None:
@@ -100,7 +101,7 @@ def visible_controls(s: str) -> str:
 def show_value(v: Any, limit: int = 60) -> str:
     """A cell's value for a message: numbers as written, long text cut."""
     text = _show(v) if not isinstance(v, str) else f'"{v}"'
-    return text if len(text) <= limit else text[:limit] + '..."' 
+    return text if len(text) <= limit else text[:limit] + '..."'
 
 
 def parse_number(v: Any) -> Parsed:
@@ -133,7 +134,8 @@ def parse_number(v: Any) -> Parsed:
         return float(_SPACE_RE.sub("", s)), None
     hint = "write a plain number like 1234 or 1234.5"
     if re.fullmatch(r"[+-]?\d+,\d{1,2}", s) or re.fullmatch(r"[+-]?\d+,\d{4,}", s):
-        hint = "it is unclear whether the comma is a decimal separator: write 1.23 for a decimal, 1234 for a whole number"
+        hint = ("it is unclear whether the comma is a decimal separator: write 1.23 for a decimal, "
+                "1234 for a whole number")
     elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?", s):
         hint = "dots as thousands separators are ambiguous: write 1234567 (no separators)"
     elif re.search(r"[%$€£]", s):

@@ -93,7 +93,7 @@ class SheetTable:
             return self.rows_below
         return len(next(iter(self.columns_raw.values()))) if self.columns_raw else 0
 
-    def slim(self, *, keep_raw: bool = False) -> "SheetTable":
+    def slim(self, *, keep_raw: bool = False) -> SheetTable:
         """The same sheet without its cell grid (and without the raw cells unless
         ``keep_raw``): what the rules need once the cells are typed, small enough to
         send from the isolated reader to the server."""
@@ -287,7 +287,7 @@ def _sniff_delimiter(text: str) -> str:
     except csv.Error:
         first = sample.splitlines()[:10]
         counts = {d: sum(line.count(d) for line in first) for d in (",", ";", "\t")}
-        return max(counts, key=counts.get)
+        return max(counts, key=lambda d: counts[d])
 
 
 def _read_csv(data: bytes, raw: RawWorkbook) -> None:
@@ -470,7 +470,7 @@ def read_workbook(data: bytes, filename: str) -> RawWorkbook:
                 _read_calamine(data, raw)
                 found = errors.result()
             for sheet in raw.sheets:
-                sheet.errors = found.get(sheet.name, {})
+                sheet.errors = found.get(sheet.name, {}) if sheet.name is not None else {}
     except MemoryError:
         raw.sheets.clear()
         report.error("file_too_large", None, None, filename,
@@ -494,7 +494,8 @@ def _find_header(rows: list[list], lookup: dict[str, str]) -> tuple[int, int]:
     """-> (0-based header row, number of known columns), or (-1, best count)."""
     best = 0
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        n = len({lookup[h] for h in (catalogue.normalize_header(v) for v in row if isinstance(v, str)) if h in lookup})
+        found = (catalogue.normalize_header(v) for v in row if isinstance(v, str))
+        n = len({lookup[h] for h in found if h in lookup})
         if n >= 2:
             return r, n
         best = max(best, n)
@@ -565,22 +566,24 @@ def locate_sheets(raw: RawWorkbook, report: Report) -> dict[str, SheetTable]:
                     f"holds one of them.")
     for sheet in raw.sheets:
         if sheet.name is None:  # csv: the sheet whose columns fit best
-            best = (0, None, -1)
-            for canonical in catalogue.SHEET_ORDER:
-                r, n = _find_header(sheet.rows, header_lookup(catalogue.sheets()[canonical]))
+            best: tuple[int, str | None, int] = (0, None, -1)
+            for candidate in catalogue.SHEET_ORDER:
+                r, n = _find_header(sheet.rows, header_lookup(catalogue.sheets()[candidate]))
                 if r >= 0 and n > best[0]:
-                    best = (n, canonical, r)
-            if best[1] is None:
+                    best = (n, candidate, r)
+            n, fit, r = best
+            if fit is None:
                 report.error("no_known_sheet", None, None, raw.filename,
                              f"{raw.filename} has no header row with the monitor's columns in its "
                              f"first {HEADER_SEARCH_ROWS} rows: use the template's headers, e.g. "
                              f"pilot_id and quarter for Indicators.")
                 continue
-            t = _table(best[1], best[1], sheet.rows, best[2], report)
+            t = _table(fit, fit, sheet.rows, r, report)
             if t is not None:
-                found[best[1]] = t
+                found[fit] = t
             continue
         canonical = _known_sheet(sheet.name)
+        assert canonical is not None  # read_workbook keeps only the known sheets
         if canonical in found:
             report.error("duplicate_sheet", sheet.name, None, sheet.name,
                          f"Sheets {found[canonical].name!r} and {sheet.name!r} are both the "

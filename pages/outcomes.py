@@ -1,5 +1,7 @@
 """Outcomes: income, inclusiveness, business and the New Business Model Principles.
-Only the open tab is drawn; the tab is kept in the URL (``?tab=Business``)."""
+Only the open tab is drawn. Every choice is kept in the URL (``?tab=Business&measure=
+Volume+sold``, ``?who=Youth``, ``?find=`` a pilot), so a pasted link shows the same view.
+With many pilots the rankings name the lowest and the highest (and the pilot found)."""
 
 import streamlit as st
 
@@ -15,39 +17,49 @@ quarter = ui.current_quarter(portfolio)
 ui.filter_caption(portfolio)
 
 if view.indicators.empty:
-    ui.no_data("No indicator values reported yet for this selection (sheet **Indicators**).")
+    ui.no_data(ui.no_match_message() if ui.nothing_matches(portfolio)
+               else "No indicator values reported yet for this selection (sheet **Indicators**).")
 
-income, inclusive, business, nbmp = st.tabs(
-    ["Income", "Inclusiveness", "Business", "New Business Model Principles"],
-    key="tab", on_change="rerun", bind="query-params")
+TABS = ["Income", "Inclusiveness", "Business", "New Business Model Principles"]
+ui.check_link("tab", TABS, "the tab", "showing the Income tab")
+income, inclusive, business, nbmp = st.tabs(TABS, key="tab", on_change="rerun", bind="query-params")
 
 if income.open:
     with income:
-        ui.chart(charts.income_to_living_income_chart, quarter, key="income_vs_living_income")
+        find = ui.find_pilot(view, "the rankings")
+        ui.chart(charts.income_to_living_income_chart, quarter, key="income_vs_living_income", find=find)
         ui.chart(charts.income_trend, key="income_trend")
         c1, c2 = st.columns(2)
         with c1:
-            ui.chart(charts.living_income_share_chart, quarter, key="living_income")
+            ui.chart(charts.living_income_share_chart, quarter, key="living_income", find=find)
         with c2:
-            ui.chart(charts.income_gender_gap_chart, quarter, key="gender_gap")
+            ui.chart(charts.income_gender_gap_chart, quarter, key="gender_gap", find=find)
 
 if inclusive.open:
     with inclusive:
+        find = ui.find_pilot(view, "the ranking")
         c1, c2 = st.columns(2)
-        who = c1.radio("Who", ["women", "youth"], horizontal=True, key="incl_who",
-                       format_func=str.capitalize)
-        group = c2.radio("Among", ["participants", "members", "leaders"], horizontal=True,
-                         key="incl_group", format_func=str.capitalize)
-        ui.chart(charts.inclusiveness_bars, quarter, group, who, key="incl_bars")
+        WHO, AMONG = ["women", "youth"], ["participants", "members", "leaders"]
+        ui.check_link("who", [w.capitalize() for w in WHO], "the group", "showing women")
+        ui.check_link("among", [a.capitalize() for a in AMONG], "the group", "showing participants")
+        who = c1.radio("Who", WHO, horizontal=True, key="who", format_func=str.capitalize,
+                       bind="query-params")
+        group = c2.radio("Among", AMONG, horizontal=True, key="among", format_func=str.capitalize,
+                         bind="query-params")
+        ui.chart(charts.inclusiveness_bars, quarter, group, who, key="incl_bars", find=find)
         ui.chart(charts.inclusiveness_trend, who, key="incl_trend")
 
 if business.open:
     with business:
         codes = ["sales_usd", "volume_sold", "buyers_with_agreements", "prototypes_tested"]
         labels = catalogue.indicators()
+        ui.check_link("measure", [labels[c].label for c in codes], "the indicator",
+                      f"showing {labels[codes[0]].label.lower()}")
         indicator = st.selectbox("Indicator", codes, format_func=lambda c: labels[c].label,
-                                 key="business_indicator")
-        ui.chart(charts.business_chart, indicator, key="business")
+                                 key="measure", bind="query-params")
+        ui.chart(charts.business_chart, indicator, key="business_total")
+        find = ui.find_pilot(view, "the ranking")
+        ui.chart(charts.business_ranking_chart, indicator, quarter, key="business", find=find)
 
 if nbmp.open:
     with nbmp:

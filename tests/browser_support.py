@@ -176,7 +176,10 @@ _SIZES_STABLE = """() => new Promise(resolve => {
     let last = null, same = 0;
     const step = () => {
         const k = [...document.querySelectorAll('.js-plotly-plot .main-svg')]
-            .map(e => { const r = e.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); })
+            .map(e => {
+                const r = e.getBoundingClientRect();
+                return Math.round(r.width) + 'x' + Math.round(r.height);
+            })
             .join();
         same = (k === last) ? same + 1 : 0; last = k;
         if (same >= 3) resolve(true); else requestAnimationFrame(step);

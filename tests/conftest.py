@@ -122,14 +122,13 @@ def sample_tables(*, pilots: tuple[str, ...] = ("KEN-DAIRY", "VNM-DAIRY"),
     for i, p in enumerate(pilots):
         for j, q in enumerate(quarters):
             base = 100.0 * (i + 1) + 10 * j
-            irow += [
-                {"pilot_id": p, "quarter": q, "indicator": "households_reached", "value": base, "text": None},
-                {"pilot_id": p, "quarter": q, "indicator": "participants_total", "value": base + 20, "text": None},
-                {"pilot_id": p, "quarter": q, "indicator": "participants_women", "value": 40.0 + j, "text": None},
-                {"pilot_id": p, "quarter": q, "indicator": "income_avg_usd", "value": income + i, "text": None},
-                {"pilot_id": p, "quarter": q, "indicator": "volume_sold", "value": 1234.5 * (j + 1), "text": None},
-                {"pilot_id": p, "quarter": q, "indicator": "volume_unit", "value": None, "text": "litres"},
-            ]
+            for code, value, text in (("households_reached", base, None),
+                                      ("participants_total", base + 20, None),
+                                      ("participants_women", 40.0 + j, None),
+                                      ("income_avg_usd", income + i, None),
+                                      ("volume_sold", 1234.5 * (j + 1), None),
+                                      ("volume_unit", None, "litres")):
+                irow.append({"pilot_id": p, "quarter": q, "indicator": code, "value": value, "text": text})
     trow = [{"pilot_id": p, "indicator": "households_reached", "baseline": 0.0,
              "baseline_quarter": "2016-Q3", "target": 600.0, "target_quarter": "2019-Q4"}
             for p in pilots]
@@ -195,7 +194,7 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], *, headers: str = "codes",
         def head(c):
             if headers == "labels":
                 try:
-                    return sheet.column(c).header
+                    return sheet.column(c).header  # noqa: B023 (used in this iteration)
                 except KeyError:
                     return c
             return c
@@ -257,7 +256,7 @@ def demo_file(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     store = Store.open(f"sqlite:///{path}")
-    demo.demo_command(store)
+    demo.load_demo(store)
     store.close()
     return path
 

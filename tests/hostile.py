@@ -35,20 +35,29 @@ _CT = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
        b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
        b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
        b'<Default Extension="xml" ContentType="application/xml"/>'
-       b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-       b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+       b'<Override PartName="/xl/workbook.xml" '
+       b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+       b'<Override PartName="/xl/worksheets/sheet1.xml" '
+       b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
        b'</Types>')
-_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-         b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+_RELS = (b'<?xml version="1.0" encoding="UTF-8"?>'
+         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         b'<Relationship Id="rId1" '
+         b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+         b'Target="xl/workbook.xml"/>'
          b'</Relationships>')
-_WB_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+_WB_RELS = (b'<?xml version="1.0" encoding="UTF-8"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="rId1" '
+            b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            b'Target="worksheets/sheet1.xml"/>'
             b'</Relationships>')
 
 
 def _workbook_xml(name: str = "Indicators", state: str = "") -> bytes:
     st = f' state="{state}"' if state else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             f'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
             f'<sheets><sheet name="{name}" sheetId="1"{st} r:id="rId1"/></sheets></workbook>').encode()
 
@@ -110,7 +119,8 @@ def formula_errors_unclosed():
     rows = [_header_row()]
     for r in range(2, 6002):
         rows.append(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>KEN-DAIRY</t></is></c>'
-                    f'<c r="B{r}" t="inlineStr"><is><t>2017-Q3</t></is></c><c r="C{r}" t="e"/></row>'.encode())
+                    f'<c r="B{r}" t="inlineStr"><is><t>2017-Q3</t></is></c>'
+                    f'<c r="C{r}" t="e"/></row>'.encode())
     return "div0-empty.xlsx", raw_xlsx(b"".join(rows))
 
 
@@ -146,9 +156,13 @@ def _ods(rows_xml: str) -> bytes:
                'office:version="1.2"><office:body><office:spreadsheet>'
                f'<table:table table:name="Indicators">{head}{rows_xml}</table:table>'
                '</office:spreadsheet></office:body></office:document-content>').encode()
-    manifest = (b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                b'<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                b'<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    manifest = (b'<?xml version="1.0" encoding="UTF-8"?>'
+                b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+                b'manifest:version="1.2">'
+                b'<manifest:file-entry manifest:full-path="/" '
+                b'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                b'<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                b'</manifest:manifest>')
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.spreadsheet")
@@ -166,13 +180,19 @@ def ragged_csv():
 
 def date_serial_huge():
     """A date cell holding the serial -1e20 (calamine panics converting it)."""
-    styles = (b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    styles = (b'<?xml version="1.0" encoding="UTF-8"?>'
+              b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
               b'<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
-              b'<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+              b'<fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+              b'<borders count="1"><border/></borders>'
               b'<cellStyleXfs count="1"><xf/></cellStyleXfs>'
-              b'<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>')
-    rels = _WB_RELS.replace(b"</Relationships>",
-                            b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
+              b'<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs>'
+              b'</styleSheet>')
+    rels = _WB_RELS.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" '
+        b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        b'Target="styles.xml"/></Relationships>')
     data = (b'<row r="1">' + _is("A1", "pilot_id") + _is("B1", "start_date") + b"</row>"
             b'<row r="2">' + _is("A2", "KEN-DAIRY") + b'<c r="B2" s="1"><v>-1e20</v></c></row>')
     return "date.xlsx", raw_xlsx(data, name="Pilots", extra={"xl/styles.xml": styles,

@@ -180,7 +180,7 @@ def test_a_link_with_filters_shows_the_filtered_view(demo_url):
 
 def test_the_map_shows_the_chosen_figure(demo_url):
     at = open_page("overview")
-    at.selectbox(key="overview_map_figure").set_value("sales_usd").run()
+    at.selectbox(key="map").set_value("sales_usd").run()
     assert not at.exception
     titles = [s["layout"]["title"]["text"] for s in plotly_specs(at) if "title" in s["layout"]]
     assert any("Sales" in t for t in titles), titles
@@ -567,11 +567,11 @@ def pilot_of_bar(at: AppTest, key: str, index: int) -> dict:
 
 @pytest.mark.parametrize("page,query,clickable,plain", [
     ("overview", None, {"reporting_grid", "country_map"}, set()),
-    ("progress", None, {"gantt", "link_tools"}, set()),
+    ("progress", None, {"gantt", "link_tools"}, {"milestone_summary"}),
     ("outcomes", {"tab": "Income"}, {"income_trend", "living_income", "gender_gap",
                                       "income_vs_living_income"}, set()),
     ("outcomes", {"tab": "Inclusiveness"}, {"incl_bars"}, {"incl_trend"}),
-    ("outcomes", {"tab": "Business"}, {"business"}, set()),
+    ("outcomes", {"tab": "Business"}, {"business"}, {"business_total"}),
     ("outcomes", {"tab": "New Business Model Principles"}, set(), {"nbmp_radar"}),
     ("pilot", {"pilot": "KEN-DAIRY"}, set(), {"site_map", "pilot_gantt", "pilot_trend", "pilot_nbmp",
                                               "pilot_income"}),

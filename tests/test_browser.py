@@ -83,7 +83,8 @@ def test_overview_shows_kpis_and_draws_the_map_offline(app, page):
 
     canvas = page.locator(".js-plotly-plot .maplibregl-canvas").first
     bs.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = Image.open(_io.BytesIO(canvas.screenshot(path=str(bs.ARTIFACTS / "overview_map.png")))).convert("RGB")
+    png = canvas.screenshot(path=str(bs.ARTIFACTS / "overview_map.png"))
+    shot = Image.open(_io.BytesIO(png)).convert("RGB")
     px = np.asarray(shot, dtype=int).reshape(-1, 3)
     painted = float((px.min(axis=1) < 235).mean())
     blue = float((px[:, 2] > px[:, 0] + 40).mean())  # countries coloured by their value

@@ -25,7 +25,8 @@ def pilot_names(app) -> dict[str, str]:
 
 # the plotly chart under the mouse knows which point it hovers (plotly fires its click
 # event from that hover state)
-_HOVERING = "() => [...document.querySelectorAll('.js-plotly-plot')].some(gd => gd._hoverdata && gd._hoverdata.length)"
+_HOVERING = ("() => [...document.querySelectorAll('.js-plotly-plot')]"
+             ".some(gd => gd._hoverdata && gd._hoverdata.length)")
 
 
 def point_at(page, x: float, y: float) -> None:
@@ -109,12 +110,14 @@ def test_clicking_a_reporting_grid_cell_opens_that_pilots_page(app, page):
 def test_clicking_a_gantt_bar_opens_that_pilots_page(app, page):
     names = pilot_names(app)
     open_chart(page, app.url + "/progress", ".js-plotly-plot .bars .point path")
-    planned = plot_data(page, 0, 0)
+    gantt = 1  # under the chart that counts every pilot's milestones
+    planned = plot_data(page, gantt, 0)
     assert planned["name"] == "Planned"
     k = 9 * 6 + 3  # a milestone of the seventh pilot
     pid = planned["customdata"][k][0]
     assert planned["y"][0][k].endswith(names[pid])  # the row says whose bar it is
-    bar = page.locator(".js-plotly-plot").first.locator(".trace.bars").first.locator(".point path").nth(k)
+    chart = page.locator(".js-plotly-plot").nth(gantt)
+    bar = chart.locator(".trace.bars").first.locator(".point path").nth(k)
     click_centre(page, bar)
     wait_for_pilot_page(page, pid)
     assert title(page) == names[pid]

@@ -32,7 +32,8 @@ FIT = """() => {
     if (r.width === 0) continue;
     if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1
         || r.right > vw + 0.5 || r.bottom > vh + 0.5 || r.left < -0.5)
-      overflowing.push(el.className + ': ' + el.textContent.slice(0, 60) + ' ' + JSON.stringify([el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight, r.right, r.bottom]));
+      overflowing.push(el.className + ': ' + el.textContent.slice(0, 60) + ' ' + JSON.stringify(
+        [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight, r.right, r.bottom]));
   }
   for (const svg of slide.querySelectorAll('.js-plotly-plot .main-svg')) {
     const r = svg.getBoundingClientRect();
@@ -109,7 +110,8 @@ def test_a_clicker_moves_the_slide_and_the_url(app, browser):
             page.wait_for_function(f"() => /[?&]slide={expected}(&|$)/.test(location.search)",
                                    timeout=120_000)
             page.wait_for_function(
-                f"() => [...document.querySelectorAll('p')].some(p => p.textContent.includes('Slide {expected} of'))",
+                "() => [...document.querySelectorAll('p')]"
+                f".some(p => p.textContent.includes('Slide {expected} of'))",
                 timeout=120_000)
             _settled(page)
             assert _slide_no(page) == expected

@@ -151,7 +151,8 @@ def test_the_illustrative_data_is_removed_from_the_submissions_page(browser):
         page = bs.new_offline_page(b, blocked, width=1280, height=720)
         page.goto(app.url + "/submissions")
         bs.wait_for_app(page)
-        assert "Real and illustrative data are mixed" in page.locator(".st-key-illustrative_banner").inner_text()
+        banner = page.locator(".st-key-illustrative_banner").inner_text()
+        assert "Real and illustrative data are mixed" in banner
         box = page.locator(".st-key-submissions_illustrative_remove")
         box.get_by_text("Yes, remove the illustrative data").click()
         bs.wait_for_app(page)

@@ -197,6 +197,8 @@ EVERY_CHART = {
     "incl_bars": lambda p: charts.inclusiveness_bars(p, "2017-Q3"),
     "incl_trend": lambda p: charts.inclusiveness_trend(p),
     "business": lambda p: charts.business_chart(p),
+    "business_ranking": lambda p: charts.business_ranking_chart(p, "sales_usd", "2017-Q3"),
+    "milestone_summary": lambda p: charts.milestone_summary_chart(p, AS_OF),
     "radar": lambda p: charts.nbmp_radar(p),
     "indicator": lambda p: charts.indicator_trend(p, "KEN-DAIRY", "income_avg_usd"),
     "income_to_living_income": lambda p: charts.income_to_living_income_chart(p, "2017-Q3"),
@@ -425,15 +427,38 @@ def test_income_trend_single_pilot_shows_baseline_target_and_benchmark(pf):
     assert "Kenya dairy" in fig.layout.title.text
 
 
-def test_income_trend_of_many_pilots_draws_the_living_income_weighted_like_the_average(pf):
-    """The benchmark no longer disappears when more than one pilot is shown: the
-    portfolio average is read against the pilots' country benchmarks, weighted by
-    households as the average is (only KEN has one here: 3,100 in 2017)."""
+def test_income_trend_of_many_pilots_reads_each_pilot_against_its_own_benchmark(pf):
+    """A panel per pilot, named above it: each pilot's income against its country's
+    living-income benchmark (only KEN has one here: 3,100 in 2017), no pilot legend."""
     fig = charts.income_trend(pf)
-    bench = trace(fig, "Living-income benchmark")
-    by_q = dict(zip(bench.x, bench.y))
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["Kenya dairy", "Senegal sheep"]  # Vietnam never reported income
+    bench = [t for t in fig.data if t.name and t.name.startswith("Living-income benchmark")]
+    assert len(bench) == 1  # Senegal has no benchmark: its panel has none
+    by_q = dict(zip(bench[0].x, bench[0].y))
     assert by_q["2017-Q3"] == pytest.approx(3100.0) and by_q["2017-Q1"] == pytest.approx(3100.0)
-    assert is_none(by_q["2017-Q2"])  # nobody reported
+    assert bench[0].xaxis == trace(fig, "Kenya dairy").xaxis  # in Kenya's panel
+    legend = [t.name for t in fig.data if t.showlegend is not False]
+    assert not {"Kenya dairy", "Senegal sheep"} & set(legend)  # pilots are named on their panels
+    assert len(legend) <= 4  # the pilot's line, its benchmark, the portfolio average
+    assert "Vietnam dairy" in fig.layout.title.subtitle.text  # named as not reporting
+
+
+def test_income_trend_writes_each_pilots_last_value_at_its_line_end(pf):
+    ken = trace(charts.income_trend(pf), "Kenya dairy")
+    assert [t for t in ken.text if t] == ["$1,900"]
+    assert ken.text[list(ken.x).index("2017-Q3")] == "$1,900"
+
+
+def test_income_trend_of_hundreds_of_pilots_draws_groups_not_pilots():
+    from tests.scale_fixture import big_portfolio
+
+    fig = charts.income_trend(big_portfolio(200))
+    assert len(fig.data) <= 20
+    assert {a.text.split(" (")[0] for a in fig.layout.annotations} == {"Asia", "Africa"}
+    assert charts.pilot_ids_in(fig) == set()
+    assert any(t.name == "Middle half of the pilots" for t in fig.data)
+    assert any((t.name or "").startswith("Living-income benchmark") for t in fig.data)
 
 
 def test_income_to_living_income_ranks_pilots_and_shows_regions_and_portfolio():
@@ -487,6 +512,16 @@ def test_income_trend_single_pilot_without_targets_says_so(pf):
     names = [t.name for t in fig.data]
     assert not any("Baseline" in n or "Target" in n for n in names)
     assert "no baseline or target" in fig.layout.title.subtitle.text.lower()
+
+
+def test_bars_coloured_by_value_chain_say_which_colour_is_which(pf):
+    for fig in (charts.living_income_share_chart(pf, "2017-Q3"), charts.inclusiveness_bars(pf, "2017-Q3")):
+        bars = fig.data[0]
+        swatches = {t.name: t.marker.color for t in fig.data[1:] if t.showlegend}
+        assert fig.layout.legend.title.text == charts.VALUE_CHAIN_LEGEND
+        for cd, color in zip(bars.customdata, bars.marker.color):
+            chain = pf.pilots.set_index("pilot_id").loc[_id(cd), "value_chain"]
+            assert swatches[style.value_chain_label(chain)] == color
 
 
 def test_living_income_share_sorted_and_matches_pilot_shares(pf):
@@ -568,28 +603,47 @@ def test_inclusiveness_trend_uses_portfolio_shares_per_quarter(pf):
 
 # --- business ---------------------------------------------------------------------------------
 
-def test_business_chart_stacks_each_pilot_by_quarter(pf):
+def test_business_chart_stacks_value_chains_and_says_which_colour_is_which(pf):
     fig = charts.business_chart(pf, "sales_usd")
     assert fig.layout.barmode == "stack"
-    ken = trace(fig, "Kenya dairy")
-    assert list(ken.x) == ["2017-Q1", "2017-Q2", "2017-Q3"]
-    assert ken.y[0] == 50000 and is_none(ken.y[1]) and ken.y[2] == 80000
-    assert ken.marker.color == style.value_chain_color("dairy_cow")
+    dairy, sheep = trace(fig, "Dairy cows"), trace(fig, "Sheep")
+    assert list(dairy.x) == ["2017-Q1", "2017-Q2", "2017-Q3"]
+    assert dairy.y[0] == 50000 and is_none(dairy.y[1]) and dairy.y[2] == 80000
+    assert sheep.y[2] == 10000
+    assert dairy.marker.color == style.value_chain_color("dairy_cow")
+    assert "value chain" in fig.layout.legend.title.text.lower()
     assert charts.is_no_data(charts.business_chart(pf, "buyers_with_agreements"))
 
 
-def test_hatched_business_bars_keep_their_chain_colour():
-    """Pilots of one chain are told apart by hatching; a hatched bar must still be filled
-    with the chain's colour (plotly draws a pattern on a transparent background unless
-    told otherwise: the bar vanished and the stack looked too low)."""
+def test_business_chart_of_a_thousand_pilots_has_a_trace_per_value_chain():
+    from tests.scale_fixture import big_portfolio
+
+    p = big_portfolio(1000)
+    fig = charts.business_chart(p, "sales_usd")
+    assert len(fig.data) == p.pilots["value_chain"].nunique()
+    q = p.latest_quarter()
+    expected = figures.portfolio_figures(p, Filter(), q)["sales_usd"]
+    assert sum(t.y[-1] or 0 for t in fig.data) == pytest.approx(expected)
+
+
+def test_volumes_are_never_added_across_units():
+    """Litres of milk and heads of goats do not add up: one panel per value chain."""
     from linkdash import demo
 
-    fig = charts.business_chart(demo.demo_portfolio(), "sales_usd")
-    hatched = [t for t in fig.data if t.marker.pattern.shape]
-    assert len(hatched) >= 5  # the six dairy-cow pilots, three goat-meat ones...
-    for t in hatched:
-        assert t.marker.pattern.bgcolor == t.marker.color, t.name
-        assert t.marker.pattern.fillmode == "overlay" and t.marker.pattern.fgcolor == "white"
+    fig = charts.business_chart(demo.demo_portfolio(), "volume_sold")
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("litres" in t for t in titles) and any("head" in t for t in titles)
+    assert len({t.xaxis for t in fig.data}) == len(fig.data)  # each chain in its own panel
+
+
+def test_business_ranking_names_the_pilots_and_their_chain_colour(pf):
+    fig = charts.business_ranking_chart(pf, "sales_usd", "2017-Q3")
+    bars = fig.data[0]
+    assert list(bars.y) == ["Kenya dairy", "Senegal sheep"]  # highest first
+    assert [_id(cd) for cd in bars.customdata] == ["KEN-DAIRY", "SEN-SHEEP"]
+    assert list(bars.marker.color) == [style.value_chain_color("dairy_cow"), style.value_chain_color("sheep")]
+    assert {"Dairy cows", "Sheep"} <= {t.name for t in fig.data[1:]}
+    assert fig.layout.legend.title.text == charts.VALUE_CHAIN_LEGEND
 
 
 # --- NBMP ------------------------------------------------------------------------------------
@@ -698,12 +752,6 @@ def test_income_lines_carry_their_pilot_on_every_point_and_the_average_none(pf):
     assert charts.pilot_ids_in(fig) == {"KEN-DAIRY", "SEN-SHEEP"}
 
 
-def test_business_bars_carry_their_pilot(pf):
-    fig = charts.business_chart(pf)
-    for t in fig.data:
-        assert {NAMES[_id(cd)] for cd in t.customdata} == {t.name}
-
-
 def test_dumbbell_ends_carry_the_pilot_and_the_hover_still_shows_the_gap(pf):
     fig = charts.income_gender_gap_chart(pf, "2017-Q3")
     women, men = trace(fig, "Women-headed"), trace(fig, "Men-headed")
@@ -752,7 +800,7 @@ def test_charts_of_the_portfolio_as_a_whole_carry_no_pilot(pf):
 
 def test_pilot_charts_zoom_when_dragged(pf):
     for name in ("reporting_grid", "gantt", "tools", "income", "living_income", "gender_gap",
-                 "incl_bars", "business"):
+                 "incl_bars", "business_ranking"):
         assert EVERY_CHART[name](pf).layout.dragmode == "zoom", name
 
 
@@ -820,3 +868,40 @@ def test_a_narrow_income_chart_keeps_its_plot_wide_enough(pf):
     assert narrow.layout.legend.orientation == "h" and narrow.layout.legend.y < 0
     longest = max(len(line) for line in narrow.layout.title.text.split("<br>"))
     assert longest <= style.chars_per_line(520, style.TITLE_FONT_SIZE)
+
+
+# --- a thousand pilots (issue 13) ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_every_chart_of_a_thousand_pilots_has_few_traces_and_little_data(name):
+    from tests.scale_fixture import big_portfolio
+
+    fig = EVERY_CHART[name](big_portfolio(1000))
+    assert len(fig.data) <= 20, (name, len(fig.data))
+    assert len(fig.to_json()) <= 300_000, name
+
+
+def test_a_ranking_keeps_its_ends_and_the_pilot_found_and_says_what_it_left_out():
+    df = pd.DataFrame({"pilot_id": [f"P{i:03d}" for i in range(100)], "name": [f"n{i}" for i in range(100)]})
+    shown, left = charts.rank_window(df, find=("P050",))
+    real = shown[~shown["is_gap"].astype(bool)]
+    assert list(real["rank"]) == [*range(1, 11), 51, *range(91, 101)]
+    assert left == 100 - 21
+    gaps = list(shown.loc[shown["is_gap"].astype(bool), "name"])
+    assert gaps == ["⋯ #11 to #50 ⋯", "⋯ #52 to #90 ⋯"]
+    small, left = charts.rank_window(df.head(13))
+    assert len(small) == 13 and left == 0 and not small["is_gap"].any()
+
+
+def test_a_thousand_pilot_ranking_names_the_found_pilot_and_marks_it():
+    from tests.scale_fixture import big_portfolio
+
+    p = big_portfolio(1000)
+    fig = charts.living_income_share_chart(p, "2018-Q4", find=("KEN-DAIRY-033",))
+    bars = fig.data[0]
+    ids = [cd[0] for cd in bars.customdata]
+    assert "KEN-DAIRY-033" in ids
+    i = ids.index("KEN-DAIRY-033")
+    assert bars.marker.line.color[i] != bars.marker.line.color[0]  # outlined
+    assert "#" in bars.text[i]  # its rank among the thousand
+    assert "lowest and highest 10 of" in fig.layout.title.subtitle.text.replace("<br>", " ")

@@ -138,7 +138,7 @@ def test_sigkill_during_commits_leaves_each_submission_whole_or_absent(store_url
 def _replay_uploads(results) -> dict[tuple, float]:
     """What the store must hold: each accepted file's values, in submission order."""
     expected: dict[tuple, float] = {}
-    for tag, pilot, income, sid, _ in sorted((r for r in results if r[3] is not None), key=lambda r: r[3]):
+    for _tag, pilot, income, _sid, _ in sorted((r for r in results if r[3] is not None), key=lambda r: r[3]):
         for rec in w.indicator_file(pilot, income)["Indicators"].itertuples(index=False):
             expected[(rec.pilot_id, rec.quarter, rec.indicator)] = float(rec.value)
     return expected

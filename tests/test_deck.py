@@ -345,7 +345,8 @@ def test_a_failing_map_does_not_break_the_deck(portfolio, monkeypatch):
 
 def _require_office() -> str:
     soffice = shutil.which("soffice") or ("/usr/bin/soffice" if Path("/usr/bin/soffice").exists() else None)
-    missing = None if soffice and shutil.which("pdftoppm") else "LibreOffice (soffice) or pdftoppm is not installed"
+    missing = (None if soffice and shutil.which("pdftoppm")
+               else "LibreOffice (soffice) or pdftoppm is not installed")
     if missing:
         if os.environ.get("LINKDASH_REQUIRE_BROWSER") == "1":
             pytest.fail(f"rendering tests are required here but {missing}")
@@ -440,7 +441,8 @@ def test_titles_and_subtitles_fit_their_boxes(prs):
     assert deck.title_size("What the pilots learned") == 32
     assert deck.title_size("Where the pilots work: households reached, Q4 2017") < 32
     lessons = _slide(prs, "What the pilots learned")
-    sub = [sh for sh in lessons.shapes if sh.has_text_frame and sh.text_frame.text.startswith("Each pilot")][0]
+    sub = next(sh for sh in lessons.shapes
+               if sh.has_text_frame and sh.text_frame.text.startswith("Each pilot"))
     assert sub.text_frame.paragraphs[0].runs[0].font.size.pt < 16
 
 
@@ -463,8 +465,6 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
 # --- pilot slides: the chart that answers the pilot's question ----------------------------------
 
 def test_a_pilot_slide_shows_income_against_its_goals_and_figures_against_targets(prs, portfolio):
-    from linkdash import presenting
-
     told = story.resolve(portfolio, as_of=AS_OF)
     slide = _slide(prs, "Kenya dairy cows (KEN-DAIRY)")
     chart = _chart(slide)
@@ -507,7 +507,8 @@ def test_the_page_the_deck_and_the_report_tell_the_story_in_one_order(prs, portf
     pilot_titles = {f"{names[p]} ({p})": p for p in portfolio.pilots["pilot_id"]}
 
     def kind(slide) -> str:
-        title = _title(slide) or " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame).strip()
+        title = (_title(slide)
+                 or " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame).strip())
         if title in pilot_titles:
             return "pilots"
         return next(k for start, k in kinds.items() if title.startswith(start))
@@ -543,8 +544,6 @@ def test_one_answer_to_is_this_illustrative_data(portfolio):
 
 
 def test_long_lessons_are_shortened_at_a_word():
-    from linkdash import presenting
-
     text = "word " * 100
     short, cut = story.shorten(text, 50)
     assert cut and len(short) <= 50 and short.endswith("…") and "wor…" not in short

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from linkdash import catalogue, figures, quarters
-from linkdash.demo import (DEMO_FILENAME, demo_command, demo_file_bytes, demo_portfolio, demo_tables,
-                           portfolio_from_tables)
+from linkdash.demo import (
+    DEMO_FILENAME,
+    demo_file_bytes,
+    demo_portfolio,
+    demo_tables,
+    load_demo,
+    portfolio_from_tables,
+)
 from linkdash.portfolio import Filter
 
 END_2018 = dt.date(2018, 12, 31)
@@ -55,7 +61,8 @@ def test_every_sheet_is_there_in_canonical_columns(tables):
 
 def test_keys_are_unique(tables):
     for name, df in tables.items():
-        key = ["pilot_id", "quarter", "indicator"] if name == "Indicators" else list(catalogue.sheets()[name].key)
+        key = (["pilot_id", "quarter", "indicator"] if name == "Indicators"
+               else list(catalogue.sheets()[name].key))
         assert not df.duplicated(key).any(), name
 
 
@@ -112,7 +119,8 @@ def test_progress_respects_every_rule(tables):
             derived = "in_progress" if r.actual_start is not None else "not_started"
             assert r.actual_end is None and r.status == derived, (r.pilot_id, r.milestone)
     ws = pr[pr["milestone"] == "training_workshop"]
-    assert set(ws["actual_start"]) == {dt.date(2016, 6, 6)} and set(ws["actual_end"]) == {dt.date(2016, 6, 10)}
+    assert set(ws["actual_start"]) == {dt.date(2016, 6, 6)}
+    assert set(ws["actual_end"]) == {dt.date(2016, 6, 10)}
     assert ws["notes"].str.contains("Siem Reap").all()
 
 
@@ -259,8 +267,13 @@ def test_demo_portfolio_has_country_names():
 
 # --- the demo command -----------------------------------------------------------------------------
 
-def test_demo_command_loads_once_and_is_labelled(store, capsys):
-    assert demo_command(store, only_if_empty=True) == 0
+def test_demo_command_loads_once_and_is_labelled(store, store_url, capsys):
+    from linkdash import cli
+
+    def demo(*flags: str) -> int:
+        return cli.main(["--db", store_url, "demo", "--as-admin", *flags])
+
+    assert demo("--if-empty") == 0
     assert "13 pilots" in capsys.readouterr().out
     loaded = store.load()
     assert len(loaded.pilots) == 13
@@ -269,8 +282,11 @@ def test_demo_command_loads_once_and_is_labelled(store, capsys):
     # the store gives the same figures as the tables themselves
     direct = figures.portfolio_figures(portfolio_from_tables(demo_tables()), as_of=END_2018)
     assert figures.portfolio_figures(loaded, as_of=END_2018) == direct
-    assert demo_command(store, only_if_empty=True) == 0
+    assert demo("--if-empty") == 0
     assert "already has 13 pilots" in capsys.readouterr().out
-    assert demo_command(store) == 0
+    assert demo() == 0
     assert "already stored" in capsys.readouterr().out
     assert len(store.submissions()) == 1  # the same data again stores nothing
+    again = load_demo(store)
+    assert again.ok and again.submission_id is None and again.duplicate_of == subs.iloc[0]["id"]
+    assert load_demo(store, only_if_empty=True).pilots_in_store == 13

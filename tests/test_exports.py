@@ -12,7 +12,6 @@ import types
 import zipfile
 
 import openpyxl
-
 import pandas as pd
 import pytest
 
@@ -37,12 +36,12 @@ def _n_values(portfolio: Portfolio) -> int:
             + len(portfolio.rates))
 
 
-def test_xlsx_export_reimports_with_no_change(store, tmp_path, capsys):
+def test_xlsx_export_reimports_with_no_change(store, tmp_path):
     _demo_store(store)
     before = store.load()
     out = tmp_path / "export.xlsx"
-    assert exports.export_command(store, out) == 0
-    assert "export.xlsx" in capsys.readouterr().out
+    done = exports.write_export(before, out)
+    assert done.written and "export.xlsx" in done.message
     outcome = submit.import_file(store, out.read_bytes(), out.name, actor=access.local_admin())
     assert outcome.ok, [p.message for p in outcome.errors][:5]
     assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": _n_values(before)}
@@ -53,8 +52,6 @@ def test_xlsx_export_reimports_with_no_change(store, tmp_path, capsys):
 
 
 def test_xlsx_export_into_an_empty_store_restores_everything(store, store_url, tmp_path):
-    from linkdash.store import Store
-
     _demo_store(store)
     before = store.load()
     data = exports.export_xlsx_bytes(before)
@@ -70,7 +67,7 @@ def test_xlsx_export_into_an_empty_store_restores_everything(store, store_url, t
 def test_csv_is_the_indicators_sheet_wide(store, tmp_path):
     store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
     out = tmp_path / "indicators.csv"
-    assert exports.export_command(store, out) == 0
+    assert exports.write_export(store.load(), out).written
     text = out.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["pilot_id", "quarter", *catalogue.indicators()]
@@ -109,25 +106,33 @@ def test_csv_cells_are_formula_safe():
     assert "'=cmd|" in line and ",=cmd" not in line
 
 
-def test_export_dispatches_on_the_suffix(store, tmp_path, monkeypatch, capsys):
+def test_export_dispatches_on_the_suffix(store, tmp_path, monkeypatch):
     store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
     calls = []
     deck = types.ModuleType("linkdash.deck")
-    deck.write_deck = lambda portfolio, out, flt, quarter: (
-        calls.append(("deck", len(portfolio.pilots), out, flt, quarter)), out.write_bytes(b"pptx"))
+    deck.deck_bytes = lambda portfolio, *, flt, quarter, as_of, demo: (
+        calls.append(("deck", len(portfolio.pilots), flt, quarter)) or b"pptx")
     report = types.ModuleType("linkdash.report")
-    report.write_report = lambda portfolio, out, flt, quarter: (
-        calls.append(("report", len(portfolio.pilots), out, flt, quarter)), out.write_text("<html>"))
+    report.report_bytes = lambda portfolio, *, flt, quarter, as_of, demo: (
+        calls.append(("report", len(portfolio.pilots), flt, quarter)) or b"<html>")
     monkeypatch.setitem(sys.modules, "linkdash.deck", deck)
     monkeypatch.setitem(sys.modules, "linkdash.report", report)
     africa = Filter(regions=("Africa",))
-    assert exports.export_command(store, tmp_path / "deck.pptx") == 0
-    assert exports.export_command(store, tmp_path / "r" / "report.html", flt=africa,
-                                  quarter="2017-Q1") == 0
-    assert calls == [("deck", 2, tmp_path / "deck.pptx", Filter(), None),
-                     ("report", 2, tmp_path / "r" / "report.html", africa, "2017-Q1")]
-    assert exports.export_command(store, tmp_path / "x.pdf") == 1
-    assert "use one of .xlsx, .csv, .pptx, .html" in capsys.readouterr().out
+    portfolio = store.load()
+    slides = exports.write_export(portfolio, tmp_path / "deck.pptx")
+    assert slides.written and slides.message == (
+        f"Wrote the presentation (editable PowerPoint slides) to {tmp_path / 'deck.pptx'}")
+    page = exports.write_export(portfolio, tmp_path / "r" / "report.html", flt=africa, quarter="2017-Q1")
+    assert page.written and page.message.endswith(": Africa (1 pilot), for 2017-Q1")
+    assert calls == [("deck", 2, Filter(), None), ("report", 2, africa, "2017-Q1")]
+    assert (tmp_path / "deck.pptx").read_bytes() == b"pptx"
+    assert (tmp_path / "r" / "report.html").read_bytes() == b"<html>"
+    assert exports.export_bytes(".PPTX", portfolio) == b"pptx"  # the downloads use the same table
+    pdf = exports.write_export(portfolio, tmp_path / "x.pdf")
+    assert not pdf.written
+    assert "use one of .xlsx, .csv, .pptx, .html" in pdf.message
+    with pytest.raises(ValueError, match="use one of .xlsx, .csv, .pptx, .html"):
+        exports.export_bytes(".pdf", portfolio)
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -194,7 +199,8 @@ def test_a_filtered_xlsx_and_csv_reimport_with_no_change(demo_store):
     view = everything.filtered(flt)
     assert 0 < len(view.pilots) < len(everything.pilots)
     data = exports.export_xlsx_bytes(everything, flt)
-    outcome = submit.import_file(demo_store, data, "link-pilots_Africa_dairy-cow.xlsx", actor=access.local_admin())
+    outcome = submit.import_file(demo_store, data, "link-pilots_Africa_dairy-cow.xlsx",
+                                 actor=access.local_admin())
     assert outcome.ok, [p.message for p in outcome.errors][:5]
     assert outcome.changes.counts() == {"new": 0, "changed": 0, "unchanged": _n_values(view)}
     pd.testing.assert_frame_equal(demo_store.load().indicators, everything.indicators)
@@ -287,9 +293,10 @@ def test_file_names_say_what_the_file_holds():
         == "link-pilots_Latin-America_2016-Q2.xlsx"
 
 
-def test_a_filter_that_matches_no_pilot_writes_nothing(store, tmp_path, capsys):
+def test_a_filter_that_matches_no_pilot_writes_nothing(store, tmp_path):
     store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
     out = tmp_path / "none.xlsx"
-    assert exports.export_command(store, out, flt=Filter(regions=("Latin America",))) == 1
+    none = exports.write_export(store.load(), out, flt=Filter(regions=("Latin America",)))
+    assert not none.written and none.n_pilots == 0
     assert not out.exists()
-    assert "No pilot matches Latin America" in capsys.readouterr().out
+    assert "No pilot matches Latin America" in none.message

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -331,18 +330,23 @@ def test_catalogue_covers_every_figure_with_text():
 
 # --- the summary command ----------------------------------------------------------------------------
 
-def _args(**kw):
-    base = dict(quarter=None, region=None, country=None, value_chain=None, pilot=None, as_of=None, json=True)
-    base.update(kw)
-    return SimpleNamespace(**base)
-
-
 class _FakeStore:
     def __init__(self, portfolio):
         self.portfolio = portfolio
 
     def load(self):
         return self.portfolio
+
+
+def _summary(monkeypatch, portfolio, as_json=True, **options) -> int:
+    """``python -m linkdash summary`` with ``--option value`` for each keyword, over ``portfolio``."""
+    from linkdash import cli
+
+    monkeypatch.setattr(cli, "_store", lambda args: _FakeStore(portfolio))
+    argv = ["summary", *(["--json"] if as_json else [])]
+    for name, value in options.items():
+        argv += [f"--{name.replace('_', '-')}", value]
+    return cli.main(argv)
 
 
 @pytest.mark.parametrize("kw, pilots", [
@@ -355,17 +359,17 @@ class _FakeStore:
     (dict(pilot="npl-goat"), 1),
     (dict(region="Africa", value_chain="dairy-cow"), 2),
 ])
-def test_summary_json_filters(five, capsys, kw, pilots):
-    assert F.summary_command(_FakeStore(five), _args(**kw)) == 0
+def test_summary_json_filters(five, capsys, monkeypatch, kw, pilots):
+    assert _summary(monkeypatch, five, **kw) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["pilots_total"] == pilots
     assert set(F.FIGURE_NAMES) <= set(out) and "quarter" in out
 
 
-def test_summary_quarter_and_as_of_text(five, capsys):
+def test_summary_quarter_and_as_of_text(five, capsys, monkeypatch):
     p = make_portfolio(["KEN-DAIRY", "NPL-GOAT"], {("KEN-DAIRY", "2017-Q1"): dict(households_reached=10)},
                        milestones=MILESTONES)
-    assert F.summary_command(_FakeStore(p), _args(quarter="Q1 2017", as_of="2018-10-01")) == 0
+    assert _summary(monkeypatch, p, quarter="Q1 2017", as_of="2018-10-01") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["quarter"] == "2017-Q1" and out["as_of"] == "2018-10-01"
     assert out["households_reached"] == 10 and out["milestones_overdue"] == 2
@@ -373,14 +377,13 @@ def test_summary_quarter_and_as_of_text(five, capsys):
 
 @pytest.mark.parametrize("kw", [dict(country="Narnia"), dict(region="Europe"), dict(value_chain="camels"),
                                 dict(quarter="2017-Q5"), dict(as_of="31/12/2018")])
-def test_summary_rejects_what_it_cannot_read(five, capsys, kw):
-    assert F.summary_command(_FakeStore(five), _args(**kw)) == 2
+def test_summary_rejects_what_it_cannot_read(five, capsys, monkeypatch, kw):
+    assert _summary(monkeypatch, five, **kw) == 2
     assert "summary:" in capsys.readouterr().err
 
 
-def test_summary_human_output_is_a_readable_table(five, capsys):
-    assert F.summary_command(_FakeStore(five), _args(json=False, quarter="2017-Q4",
-                                                     region="Asia")) == 0
+def test_summary_human_output_is_a_readable_table(five, capsys, monkeypatch):
+    assert _summary(monkeypatch, five, as_json=False, quarter="2017-Q4", region="Asia") == 0
     out = capsys.readouterr().out
     assert "Q4 2017" in out
     assert "Households reached" in out and "900" in out
@@ -439,3 +442,109 @@ def test_deck_story_counts_milestones_as_of_its_quarter():
     story = story_parts.resolve(p)
     assert story.quarter == "2017-Q3" and story.as_of == D(2017, 9, 30)
     assert "milestones as of 30 Sep 2017" in story.data_line()
+
+
+# --- comparisons: the quarter before, the targets, the good direction (issue 9) ---------
+
+def _with_targets(p: Portfolio, rows: list[dict]) -> Portfolio:
+    from dataclasses import replace
+
+    cols = FRAME_COLUMNS["targets"]
+    return replace(p, targets=pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols))
+
+
+def test_changes_compare_each_figure_with_the_quarter_before(five):
+    ch = F.figure_changes(five, quarter="2018-Q1", as_of=D(2018, 3, 31))
+    hh = ch["households_reached"]
+    assert hh.value == 150 + 300 + 450 and hh.previous == 1500 and hh.previous_quarter == "2017-Q4"
+    assert hh.delta == pytest.approx(900 - 1500)
+    assert hh.good == 1 and hh.verdict == "worse"
+    # the fall comes from who reported: 3 pilots now, 5 before, and the card can say so
+    assert (hh.pilots, hh.previous_pilots) == (3, 5)
+    assert ch["pilots_reporting"].value == 3 and ch["pilots_reporting"].previous == 5
+    assert ch["pilots_total"].good == 0 and ch["pilots_total"].verdict is None
+    # every figure of the cards, the same values as portfolio_figures
+    figs = F.portfolio_figures(five, quarter="2018-Q1", as_of=D(2018, 3, 31))
+    assert {n: c.value for n, c in ch.items()} == {n: figs[n] for n in F.FIGURE_NAMES}
+
+
+def test_the_first_quarter_has_nothing_to_compare_with(five):
+    ch = F.figure_changes(five, quarter="2017-Q4", as_of=D(2017, 12, 31))
+    assert ch["households_reached"].previous is None and ch["households_reached"].delta is None
+    assert ch["households_reached"].verdict is None and ch["households_reached"].previous_quarter is None
+
+
+def test_fewer_overdue_milestones_is_better_and_compares_with_the_end_of_the_quarter_before():
+    p = make_portfolio(["KEN-DAIRY", "NPL-GOAT"], {("KEN-DAIRY", "2016-Q4"): dict(households_reached=1)},
+                       milestones=MILESTONES)
+    ch = F.figure_changes(p, quarter="2016-Q4", as_of=D(2016, 11, 15))
+    over = ch["milestones_overdue"]
+    assert over.previous_as_of == D(2016, 9, 30)
+    assert (over.value, over.previous) == (0, 0)
+    ch = F.figure_changes(p, quarter="2016-Q4", as_of=D(2018, 10, 1))
+    over = ch["milestones_overdue"]
+    assert over.previous_as_of == D(2018, 9, 30)  # the last day of the quarter before 1 Oct
+    assert (over.value, over.previous, over.delta) == (2, 1, 1.0)
+    assert over.good == -1 and over.verdict == "worse"
+    done = ch["milestones_completed"]
+    assert done.good == 1 and done.verdict == "same"
+
+
+def test_targets_add_up_over_the_pilots_that_have_one_and_reported(five):
+    p = _with_targets(five, [
+        dict(pilot_id="KEN-DAIRY", indicator="households_reached", target=200.0, target_quarter="2018-Q4"),
+        dict(pilot_id="UGA-DAIRY", indicator="households_reached", target=400.0, target_quarter="2019-Q4"),
+        dict(pilot_id="NPL-GOAT", indicator="households_reached", target=900.0, target_quarter="2018-Q4"),
+        dict(pilot_id="KEN-DAIRY", indicator="participants_women", target=50.0),
+    ])
+    hh = F.figure_changes(p, quarter="2018-Q1")["households_reached"]
+    # Nepal has a target but did not report 2018-Q1: left out of both sides
+    assert hh.targets_set == 3 and hh.target_pilots == 2
+    assert hh.target == 600.0 and hh.achieved == 150 + 300
+    assert hh.target_share == pytest.approx(450 / 600)
+    assert hh.target_quarter == "2019-Q4"
+    assert F.describe_target(hh) == "75% of the target of 600 by Q4 2019 (2 pilots with a target)"
+    assert F.describe_target(F.figure_changes(p, quarter="2018-Q1")["sales_usd"]) == "No target set"
+    assert F.describe_target(F.figure_changes(p, quarter="2018-Q1")["women_share_participants"]) is None
+
+
+def test_the_income_target_is_weighted_by_households_like_the_average():
+    p = make_portfolio(["KEN-DAIRY", "UGA-DAIRY"], {
+        ("KEN-DAIRY", "2018-Q1"): dict(income_avg_usd=1000, households_reached=100),
+        ("UGA-DAIRY", "2018-Q1"): dict(income_avg_usd=2000, households_reached=300)})
+    p = _with_targets(p, [dict(pilot_id="KEN-DAIRY", indicator="income_avg_usd", target=2000.0),
+                          dict(pilot_id="UGA-DAIRY", indicator="income_avg_usd", target=2400.0)])
+    inc = F.figure_changes(p, quarter="2018-Q1")["income_avg_usd"]
+    assert inc.value == pytest.approx((1000 * 100 + 2000 * 300) / 400)
+    assert inc.target == pytest.approx((2000 * 100 + 2400 * 300) / 400)
+    assert inc.target_share == pytest.approx(inc.value / inc.target)
+
+
+def test_one_pilot_against_its_own_target_says_no_pilot_count(five):
+    p = _with_targets(five, [dict(pilot_id="KEN-DAIRY", indicator="households_reached", target=300.0,
+                                  target_quarter="2018-Q4")])
+    hh = F.figure_changes(p, Filter(pilots=("KEN-DAIRY",)), "2018-Q1")["households_reached"]
+    assert F.describe_target(hh) == "50% of the target of 300 by Q4 2018"
+
+
+@pytest.mark.parametrize("name, delta, shown", [
+    ("households_reached", 812.0, "+812"), ("households_reached", -1250.0, "-1,250"),
+    ("households_reached", 12400.0, "+12.4k"), ("women_share_participants", 0.031, "+3 pts"),
+    ("women_share_participants", -0.01, "-1 pt"), ("women_share_participants", 0.002, "+<1 pt"),
+    ("income_avg_usd", 120.4, "+$120"), ("sales_usd", -250000.0, "-$250k"),
+    ("milestones_overdue", 0.0, "±0"), ("households_reached", None, None),
+])
+def test_format_change(name, delta, shown):
+    assert F.format_change(name, delta) == shown
+
+
+def test_pilots_not_reporting_lists_the_silent_with_their_last_report(five):
+    silent = F.pilots_not_reporting(five, "2018-Q1")
+    assert list(silent["pilot_id"]) == ["NPL-GOAT", "PHL-DAIRYGOAT"]
+    assert list(silent["last_reported"]) == ["2017-Q4", "2017-Q4"]
+    assert F.pilots_not_reporting(five, "2017-Q4").empty
+    never = F.pilots_not_reporting(five, "2017-Q3")  # before anyone reported
+    assert len(never) == 5 and never["last_reported"].isna().all()
+    # the list behind the card: as many as the card says did not report
+    figs = F.portfolio_figures(five, quarter="2018-Q1")
+    assert len(silent) == figs["pilots_total"] - figs["pilots_reporting"]

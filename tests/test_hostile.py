@@ -10,11 +10,11 @@ import time
 import pytest
 
 from linkdash import access, sandbox, submit
-
-ADMIN = access.local_admin()
 from linkdash.importer import check_file
 from tests import hostile
 from tests.workbook_builder import reference_portfolio
+
+ADMIN = access.local_admin()
 
 TIME_BOUND_S = 45  # generous: the reader's own wall-clock limit is 60 s; most take < 1 s
 MEMORY_BOUND_MB = 400  # growth of the checking (server) process's peak memory

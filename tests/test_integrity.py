@@ -166,7 +166,7 @@ def _nothing_of(store, before_version, before_subs):
 
 
 def test_a_total_lowered_and_a_part_raised_meanwhile_refuse_the_second(store):
-    from linkdash import submit
+    from linkdash import cli, submit
 
     base = _commit(store, sample_tables(pilots=(KEN,)), "base")  # total 120, women 40
     lower = _indicators_file([(KEN, "2017-Q1", "participants_total", 50.0)])
@@ -190,7 +190,7 @@ def test_a_total_lowered_and_a_part_raised_meanwhile_refuse_the_second(store):
     # the JSON and the text the command line prints say so, and the exit code is 1
     out = second.as_json()
     assert out["ok"] is False and out["errors"][0]["code"] == "conflict" and "changes" not in out
-    assert submit.print_outcome(second) == 1
+    assert cli.print_outcome(second) == 1
     assert base < first.submission_id
 
 
@@ -200,7 +200,8 @@ def test_a_part_raised_and_a_total_lowered_meanwhile_refuse_the_second(store):
     _commit(store, sample_tables(pilots=(KEN,)), "base")
     lower = _indicators_file([(KEN, "2017-Q1", "participants_total", 50.0)])
     raise_ = _indicators_file([(KEN, "2017-Q1", "participants_women", 100.0)])
-    a, b = submit.validate(store, lower, "lower.xlsx", actor=ADMIN), submit.validate(store, raise_, "raise.xlsx", actor=ADMIN)
+    a = submit.validate(store, lower, "lower.xlsx", actor=ADMIN)
+    b = submit.validate(store, raise_, "raise.xlsx", actor=ADMIN)
     first = submit.commit(store, b, raise_, "raise.xlsx", actor=ADMIN)
     assert first.ok
     second = submit.commit(store, a, lower, "lower.xlsx", actor=ADMIN)
@@ -235,7 +236,8 @@ def test_an_earlier_quarter_and_a_start_date_moved_meanwhile_refuse_the_second(s
     _commit(store, sample_tables(pilots=(KEN,)), "base")
     later_start = _pilots_file(start_date=dt.date(2017, 3, 1))
     early = _indicators_file([(KEN, "2016-Q4", "households_reached", 80.0)])
-    a, b = submit.validate(store, later_start, "start.xlsx", actor=ADMIN), submit.validate(store, early, "early.xlsx", actor=ADMIN)
+    a = submit.validate(store, later_start, "start.xlsx", actor=ADMIN)
+    b = submit.validate(store, early, "early.xlsx", actor=ADMIN)
     first = submit.commit(store, b, early, "early.xlsx", actor=ADMIN)
     assert first.ok
     second = submit.commit(store, a, later_start, "start.xlsx", actor=ADMIN)
@@ -301,7 +303,7 @@ def test_concurrent_commits_that_conflict_store_exactly_one(store):
         t.join()
     ok = [n for n, r in results.items() if r.ok]
     assert len(ok) == 1 and [p.code for r in results.values() for p in r.errors] == ["conflict"]
-    p = store.load()
+    store.load()
     women, total = _value(store, code="participants_women"), _value(store, code="participants_total")
     assert women <= total
 
@@ -438,7 +440,7 @@ def test_upgrading_a_0001_store_with_the_demo_data_keeps_it_and_repairs_what_000
     engine = make_engine(store_url)
     _migrate_to(engine, "0001")
     old = Store(engine)
-    demo.demo_command(old)
+    demo.load_demo(old)
     before = old.load()
     ind = DATA_TABLES["Indicators"]
     ms = DATA_TABLES["Progress"]

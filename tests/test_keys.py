@@ -55,11 +55,11 @@ def test_mixed_radix_gives_one_key_per_combination_and_marks_missing_parts():
 
 def test_a_portfolio_derived_from_another_computes_its_own_codes():
     """``indicator_codes`` is memoised per portfolio: a portfolio cut to earlier quarters
-    (the deck's ``upto_quarter``) or filtered must not reuse the whole one's codes."""
+    (the story's ``upto_quarter``) or filtered must not reuse the whole one's codes."""
     from dataclasses import replace
 
-    from linkdash.deck import upto_quarter
     from linkdash.portfolio import Filter, Portfolio
+    from linkdash.story import upto_quarter
 
     ind = pd.DataFrame({"pilot_id": ["KEN-DAIRY", "KEN-DAIRY", "UGA-DAIRY"],
                         "quarter": ["2017-Q1", "2017-Q2", "2017-Q2"],

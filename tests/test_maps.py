@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_charts import make_portfolio  # the small portfolio with gaps
 
 from linkdash import charts, figures, maps, style
 from linkdash.portfolio import Filter, Portfolio
-from test_charts import make_portfolio  # the small portfolio with gaps
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,8 @@ def test_country_map_colours_countries_with_data_like_the_kpi_cards(pf):
     coloured = dict(zip(tr.locations, tr.z))
     assert set(coloured) == {"KEN", "SEN"}
     for c, z in coloured.items():
-        assert z == pytest.approx(figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"])
+        expected = figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"]
+        assert z == pytest.approx(expected)
     assert "2017" in fig.layout.title.text
 
 

@@ -64,12 +64,15 @@ def test_every_code_reported_anywhere_in_the_core_is_registered():
                 continue
             first = node.args[0]
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in ("error", "warn") and isinstance(first, ast.Constant) and isinstance(first.value, str) \
-                    and isinstance(node.func, ast.Attribute) and "report" in ast.unparse(node.func.value):
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            if (name in ("error", "warn") and literal and isinstance(node.func, ast.Attribute)
+                    and "report" in ast.unparse(node.func.value)):
                 seen.append((path.name, first.value, ERROR if name == "error" else WARNING))
-            elif name in ("Problem", "many_problems") and isinstance(first, ast.Constant) and len(node.args) > 1:
+            elif (name in ("Problem", "many_problems") and isinstance(first, ast.Constant)
+                  and len(node.args) > 1):
                 sev = node.args[1]
-                sev = {"ERROR": ERROR, "WARNING": WARNING}.get(getattr(sev, "id", ""), getattr(sev, "value", None))
+                sev = {"ERROR": ERROR, "WARNING": WARNING}.get(getattr(sev, "id", ""),
+                                                               getattr(sev, "value", None))
                 seen.append((path.name, first.value, sev))
     assert len(seen) > 40
     wrong = [(f, c, s) for f, c, s in seen if c not in CODES or CODES[c].severity != s]

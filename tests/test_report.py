@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from pathlib import Path
 
 import pytest
 
@@ -117,7 +116,8 @@ DRAWN = """() => [...document.querySelectorAll('.plot')].map(d => {
         '.main-svg .trace path, .main-svg .point, .main-svg .bars path, .main-svg .scatterlayer path,'
         + ' .main-svg .choroplethlocation, .main-svg .geo .trace path').length : 0;
     return {name: d.dataset.chart, plot: !!p, svg: !!svg, marks: marks,
-            geo: p ? p.querySelectorAll('.geo .choroplethlocation, .geo .countries path, .geo .land path').length : 0};
+            geo: p ? p.querySelectorAll(
+                '.geo .choroplethlocation, .geo .countries path, .geo .land path').length : 0};
 })"""
 
 

@@ -222,7 +222,8 @@ def test_the_history_says_statuses_and_kinds_in_words(store):
     by_id = words.set_index("id")
     assert by_id.loc[outcome.submission_id, "status"] == f"rolled back by #{rb.submission_id}"
     assert by_id.loc[1, "kind"] == "illustrative demo data" and by_id.loc[1, "status"] == "stored"
-    assert by_id.loc[rb.submission_id, "what"] == f"undid #{outcome.submission_id}: 0 restored, 1 removed, 0 kept"
+    assert (by_id.loc[rb.submission_id, "what"]
+            == f"undid #{outcome.submission_id}: 0 restored, 1 removed, 0 kept")
     assert by_id.loc[rb.submission_id, "filename"] == "q.xlsx"
     flat = words.astype(str).to_string()
     assert "rolled_back" not in flat and "None" not in flat and "nan" not in flat
@@ -257,7 +258,8 @@ def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
     assert not illustrative.state(store.submissions(), store.load()).any
     # the real values stay; the made-up ones are gone
     ken = after.indicators[(after.indicators["pilot_id"] == "KEN-DAIRY")]
-    assert ken.set_index(["quarter", "indicator"])["value"].to_dict() == {("2018-Q4", "households_reached"): 1500.0}
+    assert (ken.set_index(["quarter", "indicator"])["value"].to_dict()
+            == {("2018-Q4", "households_reached"): 1500.0})
     assert list(after.pilots["pilot_id"]) == ["KEN-DAIRY"]
     # loading it again fills only what no real upload holds
     tables = illustrative.restore_tables(demo.demo_tables(), after)
@@ -275,9 +277,20 @@ def test_illustrative_alone_then_mixed_then_removed_and_loaded_again(store):
     assert illustrative.state(store.submissions(), store.load()).mixed
 
 
-def test_removing_the_illustrative_data_is_held_back_when_real_values_need_its_pilots(store):
+def test_removing_the_illustrative_data_keeps_the_pilots_real_values_need(store):
+    """A real upload reports on a pilot whose Pilots row only the demo holds: removing
+    the illustrative data rolls the demo back but keeps that row (the real values are
+    never left without their pilot) and says so; the demo's other values are gone."""
     submit.import_file(store, xlsx_bytes({"Indicators": [
         ["Pilot ID", "Quarter", "Households reached"], ["UGA-DAIRY", "2019-Q1", 1000]]}),
         "real.xlsx", actor=ADMIN)
     plan = illustrative.removal(store.history(), illustrative.state(store.submissions(), store.load()))
-    assert plan.blocked == ["UGA-DAIRY"] and not plan.possible
+    assert plan.possible and plan.kept_pilots == ["UGA-DAIRY"]
+    for sid in plan.demo_ids:
+        result = submit.rollback(store, sid, actor=ADMIN)
+        assert result.ok, result.message
+        assert any(k["key"] == "UGA-DAIRY" and "still has values" in k["reason"] for k in result.kept)
+    after = store.load()
+    assert list(after.pilots["pilot_id"]) == ["UGA-DAIRY"]
+    assert after.indicators[["pilot_id", "quarter", "indicator", "value"]].values.tolist() == [
+        ["UGA-DAIRY", "2019-Q1", "households_reached", 1000.0]]

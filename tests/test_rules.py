@@ -50,7 +50,8 @@ def test_a_dozen_mistakes_are_all_reported_at_their_cells():
         "Progress": [["pilot_id", "milestone", "actual_start", "actual_end", "status"],
                      ["KEN-DAIRY", "vc_map", "2017-02-01", None, "completed"],
                      ["KEN-DAIRY", "Value chain map", "2017-02-01", "2017-01-01", None]],
-        "Indicators": [IND + ["participants_total", "participants_women", "nbmp_governance", "sales_usd", "households_reached"],
+        "Indicators": [IND + ["participants_total", "participants_women", "nbmp_governance", "sales_usd",
+                              "households_reached"],
                        ["KEN-DAIRY", "2017-Q3", 100, 120, 7, -5, "lots"],
                        ["KEN-DAIRY", "2019-Q1", 10, 2, 3, 0, 12.5],
                        ["XYZ-DAIRY", "2017-Q3", 1, 1, 1, 1, 1]],
@@ -94,7 +95,8 @@ def test_a_total_lowered_below_its_stored_parts_is_an_error():
                            for c, v in [("participants_total", 588.0), ("participants_women", 316.0),
                                         ("hh_surveyed", 142.0), ("hh_above_living_income", 66.0)]])
     cur = reference_portfolio(indicators=stored)
-    c = check({"Indicators": [IND + ["participants_total", "hh_surveyed"], ["KEN-DAIRY", "2017-Q3", 10, 0]]}, cur)
+    c = check({"Indicators": [IND + ["participants_total", "hh_surveyed"], ["KEN-DAIRY", "2017-Q3", 10, 0]]},
+              cur)
     assert c.report.flatten("cell", "code") == [("C2", "part_above_total"), ("D2", "part_above_total")]
     assert c.report.errors[0].message == (
         "Participants total (10) is less than Participants women (316, stored earlier) for KEN-DAIRY "
@@ -112,7 +114,8 @@ def test_moving_a_start_date_after_stored_quarters_is_an_error():
     c = check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
                           ["KEN-DAIRY", "Kenya", "dairy_cow", "2017-01-01"]]}, cur)
     assert c.report.flatten("sheet", "cell", "code") == [("Pilots", "D2", "before_start")]
-    assert "after 2016-Q3, the first quarter with indicator values stored for KEN-DAIRY" in c.report.errors[0].message
+    assert ("after 2016-Q3, the first quarter with indicator values stored for KEN-DAIRY"
+            in c.report.errors[0].message)
     assert check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
                              ["KEN-DAIRY", "Kenya", "dairy_cow", "2016-08-01"]]}, cur).report.ok
 
@@ -158,7 +161,8 @@ def test_local_money_is_converted_with_the_files_or_stored_rate():
 
 
 def test_usd_and_local_both_given_keeps_usd_with_a_warning():
-    c = check({"Indicators": [IND + ["income_avg_usd", "income_avg_local"], ["KEN-DAIRY", "2017-Q3", 400, 50000]],
+    c = check({"Indicators": [IND + ["income_avg_usd", "income_avg_local"],
+                              ["KEN-DAIRY", "2017-Q3", 400, 50000]],
                "Rates": [["currency", "quarter", "units_per_usd"], ["KES", "2017-Q3", 100]]})
     assert c.report.ok and c.report.flatten("cell", "code") == [("D2", "money_both_given")]
     assert c.tables["Indicators"]["value"].tolist() == [400.0]
@@ -177,8 +181,10 @@ def test_pilots_derive_region_cycle_currency_and_warn_outside_the_country():
 
 
 def test_pilots_in_the_file_are_known_to_the_other_sheets_with_their_start():
-    c = check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"], ["TZA-GOAT", "Tanzania", "goat_meat", dt.date(2017, 5, 1)]],
-               "Indicators": [IND + ["households_reached"], ["TZA-GOAT", "2017-Q3", 3], ["TZA-GOAT", "2017-Q1", 3]]},
+    c = check({"Pilots": [["pilot_id", "country", "value_chain", "start_date"],
+                          ["TZA-GOAT", "Tanzania", "goat_meat", dt.date(2017, 5, 1)]],
+               "Indicators": [IND + ["households_reached"], ["TZA-GOAT", "2017-Q3", 3],
+                              ["TZA-GOAT", "2017-Q1", 3]]},
               reference_portfolio())
     assert c.report.flatten("sheet", "cell", "code") == [("Indicators", "B3", "before_start")]
 
@@ -201,7 +207,8 @@ def test_status_is_derived_from_stored_and_file_dates():
 
 
 def test_scope_limits_the_pilots_a_user_may_change():
-    c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2017-Q3", 3], ["UGA-DAIRY", "2017-Q3", 3]]},
+    c = check({"Indicators": [IND + ["households_reached"], ["KEN-DAIRY", "2017-Q3", 3],
+                              ["UGA-DAIRY", "2017-Q3", 3]]},
               scope={"KEN-DAIRY"})
     assert c.report.flatten("cell", "code") == [("A3", "out_of_scope")]
 
@@ -227,16 +234,20 @@ def test_targets_lessons_benchmarks_and_rates():
         ("Benchmarks", "A3", "duplicate_key"),
         ("Rates", "C2", "bad_rate"), ("Rates", "A3", "bad_currency"),
     ], key=str)
-    assert c.tables["Targets"].iloc[0][["indicator", "target_quarter"]].tolist() == ["income_avg_usd", "2020-Q4"]
+    assert (c.tables["Targets"].iloc[0][["indicator", "target_quarter"]].tolist()
+            == ["income_avg_usd", "2020-Q4"])
     assert c.tables["Lessons"].iloc[0][["kind", "milestone"]].tolist() == ["insight", "prototype_cycle"]
     assert c.tables["Benchmarks"].iloc[0].tolist() == ["KEN", 2017, 2500.0]
 
 
 def test_outliers_against_the_pilots_earlier_quarters_are_warnings():
-    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v, "text": None}
-                         for q, v in [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0), ("2017-Q2", 1050.0)]])
+    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v,
+                          "text": None}
+                         for q, v in [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0),
+                                      ("2017-Q2", 1050.0)]])
     cur = reference_portfolio(indicators=hist)
-    c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 105000], ["KEN-DAIRY", "2017-Q4", 1200]]}, cur)
+    c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 105000],
+                              ["KEN-DAIRY", "2017-Q4", 1200]]}, cur)
     assert c.report.ok and c.report.flatten("cell", "code") == [("C2", "outlier")]
     assert "median 1,025" in c.report.warnings[0].message
 
@@ -244,7 +255,8 @@ def test_outliers_against_the_pilots_earlier_quarters_are_warnings():
 def test_a_value_already_stored_as_it_is_is_not_warned_about_again():
     """Sending a quarter again (or re-importing an export) repeats no outlier warning
     for values the store already holds; a changed value is checked again."""
-    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v, "text": None}
+    hist = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": q, "indicator": "sales_usd", "value": v,
+                          "text": None}
                          for q, v in [("2016-Q3", 1000.0), ("2016-Q4", 1100.0), ("2017-Q1", 950.0),
                                       ("2017-Q2", 1050.0), ("2017-Q3", 105000.0)]])
     cur = reference_portfolio(indicators=hist)
@@ -335,7 +347,6 @@ def _demo_resend(factor: float, today=dt.date(2019, 2, 1)):
     """The demo portfolio, and a workbook resending every quarter of every pilot with
     every number times ``factor`` (scores and units as they are)."""
     from linkdash import catalogue, demo
-    from tests.conftest import workbook_bytes
 
     tables = demo.demo_tables(today=today)
     cur = demo.portfolio_from_tables(tables)
@@ -400,7 +411,8 @@ def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
             v = float(rng.choice([rng.normal(1000, 50), rng.normal(1000, 400), 5000.0, 1000.0],
                                  p=[0.6, 0.2, 0.1, 0.1]).round())
             if i < 9:
-                stored.append({"pilot_id": pid, "quarter": q, "indicator": "sales_usd", "value": v, "text": None})
+                stored.append({"pilot_id": pid, "quarter": q, "indicator": "sales_usd", "value": v,
+                               "text": None})
                 final[(pid, q)] = v
             if i >= 6:  # the file resends quarters 6-8 (changed) and sends 9-14
                 nv = v * 2 if i < 9 else v
@@ -472,7 +484,8 @@ def test_window_medians_and_mads_equal_numpys_on_random_windows():
     assert np.array_equal(mad, np.median(np.abs(m - med[:, None]), axis=1))
     count = rng.integers(4, 8, len(m))
     padded = np.where(np.arange(8)[None, :] < count[:, None], m, np.inf)
-    med, mad = rules._short_window_stats(rules._sorted_columns([padded[:, c].copy() for c in range(8)]), count)
+    cols = rules._sorted_columns([padded[:, c].copy() for c in range(8)])
+    med, mad = rules._short_window_stats(cols, count)
     for k in range(4, 8):
         rows = m[count == k, :k]
         assert np.array_equal(med[count == k], np.median(rows, axis=1))

@@ -247,11 +247,12 @@ def test_submissions_list_and_file(store):
     assert list(subs.columns[:9]) == ["id", "kind", "filename", "user", "created_at", "status",
                                       "new", "changed", "unchanged"]
     first = subs.iloc[1]
-    assert (first.kind, first.filename, first.user, first.status) == ("upload", "a.xlsx", "a@x.org", "committed")
+    assert ((first.kind, first.filename, first.user, first.status)
+            == ("upload", "a.xlsx", "a@x.org", "committed"))
     assert (first.new, first.changed, first.unchanged) == (sample_counts(), 0, 0)
     assert subs.iloc[0].changed == 4
     assert first.created_at.tzinfo is not None
-    assert abs((dt.datetime.now(dt.timezone.utc) - first.created_at).total_seconds()) < 120
+    assert abs((dt.datetime.now(dt.UTC) - first.created_at).total_seconds()) < 120
     assert store.submission_file(a.submission_id) == ("a.xlsx", b"AAA")
     assert store.submission_file(999) is None
 
@@ -308,11 +309,17 @@ def test_rollback_keeps_values_a_later_submission_changed(store):
     result = store.rollback(first.submission_id, user=None)
     assert result.ok
     kept = {(k["key"], k["by"]) for k in result.kept}
-    assert kept == {("KEN-DAIRY / 2017-Q1 / income_avg_usd", later.submission_id)}
-    assert result.kept[0]["reason"] == f"kept: changed later by submission {later.submission_id}"
-    assert result.removed == sample_counts() - 1
+    # the later value stays, and so does its pilot's row (a value is never left without
+    # its pilot)
+    assert kept == {("KEN-DAIRY / 2017-Q1 / income_avg_usd", later.submission_id),
+                    ("KEN-DAIRY", later.submission_id)}
+    reasons = {k["key"]: k["reason"] for k in result.kept}
+    assert reasons["KEN-DAIRY / 2017-Q1 / income_avg_usd"] == \
+        f"kept: changed later by submission {later.submission_id}"
+    assert reasons["KEN-DAIRY"] == f"kept: submission {later.submission_id} still has values of this pilot"
+    assert result.removed == sample_counts() - 2
     p = store.load()
-    assert p.pilots.empty
+    assert list(p.pilots.pilot_id) == ["KEN-DAIRY"]
     assert p.indicators[["pilot_id", "quarter", "indicator", "value"]].values.tolist() == \
         [["KEN-DAIRY", "2017-Q1", "income_avg_usd", 555.0]]
 

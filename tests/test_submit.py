@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_counts, sample_tables, workbook_bytes
-from linkdash import access, submit
+from linkdash import access, cli, submit
 
 ADMIN = access.local_admin("admin@example.org")
 
@@ -93,14 +93,32 @@ def test_scope_of_a_user_comes_from_their_role(store):
 
 def test_human_output_lists_errors_then_warnings_then_changes(store, capsys):
     out = submit.validate(store, BAD, "bad.xlsx")
-    assert submit.print_outcome(out, as_json=False) == 1
+    assert cli.print_outcome(out, as_json=False) == 1
     text = capsys.readouterr().out
     assert text.index("Indicators!C2") < text.index("Indicators!E3")
     assert "nothing stored" in text
     ok = submit.validate(store, GOOD, "good.xlsx")
-    assert submit.print_outcome(ok, as_json=False) == 0
+    assert cli.print_outcome(ok, as_json=False) == 0
     text = capsys.readouterr().out
     assert f"Changes: {sample_counts()} new, 0 changed, 0 unchanged." in text
+
+
+def test_the_history_and_a_rollback_in_words(store):
+    assert submit.submissions_lines(store.submissions()) == ["No submissions yet."]
+    submit.import_file(store, GOOD, "q1.xlsx", actor=ADMIN)
+    second = submit.import_file(store, workbook_bytes(sample_tables(income=480.0)), "q2.xlsx", actor=ADMIN)
+    done = submit.rollback(store, second.submission_id, actor=ADMIN)
+    [said] = submit.rollback_lines(done)
+    assert done.ok and "4 values restored" in said
+    again = submit.rollback(store, second.submission_id, actor=ADMIN)
+    assert not again.ok and "already rolled back by submission 3" in submit.rollback_lines(again)[0]
+    header, *rows = submit.submissions_lines(store.submissions())
+    assert header.split()[:2] == ["id", "kind"] and len(rows) == 3
+    assert rows[0].split()[:2] == ["3", "rollback"] and "rollback of 2: 4 restored, 0 removed, 0 kept" in rows[0]
+    assert rows[1].split()[:2] == ["2", "upload"] and "undone by 3" in rows[1] and rows[1].endswith("/ q2.xlsx")
+    records = submit.submissions_json(store.submissions())
+    assert [(r["id"], r["rolled_back_by"]) for r in records] == [(3, None), (2, 3), (1, None)]
+    assert all(isinstance(r["created_at"], str) and "summary" not in r for r in records)
 
 
 # --- the pinned --json shape ----------------------------------------------------------

@@ -33,27 +33,30 @@ def test_blank_template_has_every_sheet_labels_and_instructions():
 
 def test_blank_template_has_drop_downs_and_formats():
     wb = openpyxl.load_workbook(io.BytesIO(_blank()))
-    lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in wb["Progress"].data_validations.dataValidation}
+    lists = {str(dv.sqref).split(":")[0]: dv.formula1
+             for dv in wb["Progress"].data_validations.dataValidation}
     assert lists["A2"].startswith("=Lists!")  # pilot ids
     ms_col = lists["B2"].split("!")[1].split(":")[0].replace("$", "")[0]
     assert [c.value for c in wb["Lists"][ms_col]][1:10] == list(catalogue.MILESTONES)
     assert wb["Progress"].column_dimensions["C"].number_format == "yyyy-mm-dd"
-    quarters_col = [dv for dv in wb["Indicators"].data_validations.dataValidation if str(dv.sqref).startswith("B2")]
+    quarters_col = [dv for dv in wb["Indicators"].data_validations.dataValidation
+                    if str(dv.sqref).startswith("B2")]
     assert quarters_col
 
 
 def test_blank_template_imports_cleanly():
     c = check_file(_blank(), "template.xlsx", reference_portfolio())
     assert c.report.ok
-    assert c.report.flatten("code", "value") == [("sheet_ignored", "Instructions"), ("sheet_ignored", "Lists")]
+    assert c.report.flatten("code", "value") == [("sheet_ignored", "Instructions"),
+                                                 ("sheet_ignored", "Lists")]
 
 
 def _portfolio():
     cur = reference_portfolio()
     ind = pd.DataFrame([
-        {"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": "participants_total", "value": 120.0, "text": None},
-        {"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": "income_avg_usd", "value": 812.5, "text": None},
-        {"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": "volume_unit", "value": float("nan"), "text": "litres"},
+        {"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "indicator": code, "value": value, "text": text}
+        for code, value, text in (("participants_total", 120.0, None), ("income_avg_usd", 812.5, None),
+                                  ("volume_unit", float("nan"), "litres"))
     ])
     les = pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": "2017-Q3", "kind": "insight",
                          "lesson": "=HYPERLINK(\"http://x\")", "milestone": None, "author": "@maria"},

@@ -152,7 +152,8 @@ def test_years_currencies_and_coordinates():
     assert values.parse_longitude("36.95") == (36.95, None)
 
 
-@pytest.mark.parametrize("text", ["\u22123.37", " \u2013 3.37".replace(" ", "", 1).replace(" ", ""), "\uff0d3.37"])
+@pytest.mark.parametrize("text", ["\u22123.37", " \u2013 3.37".replace(" ", "", 1).replace(" ", ""),
+                                  "\uff0d3.37"])
 def test_a_minus_sign_pasted_from_the_web_is_a_minus(text):
     """Coordinates copied from a web page often carry U+2212 instead of '-'."""
     from linkdash.values import parse_number

@@ -104,7 +104,8 @@ def test_billion_laughs_is_refused_before_any_xml_parser_runs():
 
 
 def test_too_many_rows_in_a_csv():
-    rows = [["pilot_id", "quarter", "participants_total"]] + [["KEN-DAIRY", "2017-Q1", "1"]] * (workbook.MAX_DATA_ROWS + 20)
+    rows = ([["pilot_id", "quarter", "participants_total"]]
+            + [["KEN-DAIRY", "2017-Q1", "1"]] * (workbook.MAX_DATA_ROWS + 20))
     t = time.perf_counter()
     raw = workbook.read_workbook(csv_bytes(rows), "big.csv")
     assert time.perf_counter() - t < 10
@@ -113,7 +114,8 @@ def test_too_many_rows_in_a_csv():
 
 def test_too_many_rows_in_a_sheet(monkeypatch):
     monkeypatch.setattr(workbook, "MAX_DATA_ROWS", 30)
-    data = xlsx_bytes({"Indicators": [["pilot_id", "quarter"]] + [["KEN-DAIRY", f"2017-Q{i % 4 + 1}"] for i in range(60)]})
+    data = xlsx_bytes({"Indicators": [["pilot_id", "quarter"]]
+                       + [["KEN-DAIRY", f"2017-Q{i % 4 + 1}"] for i in range(60)]})
     raw = workbook.read_workbook(data, "big.xlsx")
     assert [(p.code, p.sheet) for p in raw.report.errors] == [("too_many_rows", "Indicators")]
 
@@ -127,7 +129,8 @@ def test_a_workbook_without_any_link_sheet():
 
 
 def test_sheets_are_found_by_normalised_name_and_others_named():
-    data = xlsx_bytes({"Read me": [["hello"]], " indicators ": [["Pilot ID", "QUARTER"], ["KEN-DAIRY", "2017-Q1"]],
+    data = xlsx_bytes({"Read me": [["hello"]],
+                       " indicators ": [["Pilot ID", "QUARTER"], ["KEN-DAIRY", "2017-Q1"]],
                        "PILOTS": [["pilot-id", "Country", "value chain"]]})
     raw = workbook.read_workbook(data, "x.xlsx")
     r = Report()
@@ -162,7 +165,8 @@ def test_no_header_in_the_first_ten_rows():
 
 
 def test_csv_is_recognised_by_its_headers_with_bom_and_semicolons():
-    rows = [["Pilot ID", "Quarter", "Kind", "Lesson"], ["KEN-DAIRY", "2017-Q1", "insight", "Café owners pay more"]]
+    rows = [["Pilot ID", "Quarter", "Kind", "Lesson"],
+            ["KEN-DAIRY", "2017-Q1", "insight", "Café owners pay more"]]
     for enc, delim in (("utf-8-sig", ";"), ("cp1252", ","), ("utf-8", "\t")):
         raw = workbook.read_workbook(csv_bytes(rows, delimiter=delim, encoding=enc), "lessons.csv")
         r = Report()

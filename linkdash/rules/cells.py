@@ -36,25 +36,27 @@ def _numeric_cells(t: SheetTable, codes: list[str]) -> dict[str, tuple[np.ndarra
     lie in memory row after row, so this is much faster than column by column.
     -> {code: (is number, values)} for the columns inside the grid."""
     grid = t.grid
-    inside = [c for c in codes if grid is not None and t.columns[c] < grid.shape[1]]
+    if grid is None:
+        return {}
+    inside = [c for c in codes if t.columns[c] < grid.shape[1]]
     if not inside or not grid.shape[0]:
         return {}
     lo = min(t.columns[c] for c in inside)
     hi = max(t.columns[c] for c in inside) + 1
     block = grid[:, lo:hi]  # a view: no copy
     types = _TYPE(block)
-    isnum = types == float
+    isnum = types == float  # noqa: E721 (elementwise on an array of types)
     if isnum.all():
         nums = block.astype(float)
     else:
         other = ~isnum  # few cells (blank, text): the int test only there
-        isnum[other] = types[other] == int
+        isnum[other] = types[other] == int  # noqa: E721 (elementwise)
         nums = np.full(block.shape, np.nan)
         nums[isnum] = block[isnum].astype(float)
     return {c: (isnum[:, t.columns[c] - lo], nums[:, t.columns[c] - lo]) for c in inside}
 
 
-def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
+def _parse_numeric(raw: list | np.ndarray, ctype: str, label: str, t: SheetTable, code: str,
                    sheet: str, report: Report,
                    pre: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """-> (values with NaN where blank or wrong, mask of non-blank cells). ``pre``: the
@@ -68,8 +70,8 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
         isnum, nums = pre
         out[:] = nums
     else:
-        types = _TYPE(raw)
-        isnum = (types == float) | (types == int)
+        types: np.ndarray = _TYPE(raw)
+        isnum = (types == float) | (types == int)  # noqa: E721 (elementwise)
         if isnum.all():
             out[:] = raw.astype(float)
         elif isnum.any():
@@ -128,10 +130,12 @@ def _parse_numeric(raw: list, ctype: str, label: str, t: SheetTable, code: str,
                  lambda v, f: f"{label} is a score from 1 to 5, found {_show(f)}: write 1, 2, 3, 4 or 5.")
         elif ctype == "lat":
             flag((out < -90) | (out > 90), "latitude_range",
-                 lambda v, f: f"Latitude {_show(f)} is not between -90 and 90: write decimal degrees (e.g. -0.42).")
+                 lambda v, f: f"Latitude {_show(f)} is not between -90 and 90: "
+                              "write decimal degrees (e.g. -0.42).")
         elif ctype == "lon":
             flag((out < -180) | (out > 180), "longitude_range",
-                 lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: write decimal degrees (e.g. 36.95).")
+                 lambda v, f: f"Longitude {_show(f)} is not between -180 and 180: "
+                              "write decimal degrees (e.g. 36.95).")
         elif ctype == "year":
             flag((out < 1900) | (out > 2100), "bad_year",
                  lambda v, f: f"{_plain(f)} is not a year: write a year like 2017.")
@@ -288,7 +292,7 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
         if isinstance(col, np.ndarray):
             missing = np.isnan(col)
         else:
-            missing = np.equal(np.asarray(col, dtype=object), None)
+            missing = np.equal(np.asarray(col, dtype=object), None)  # type: ignore[call-overload]
         for i in np.flatnonzero(missing & in_rows).tolist():
             if values.is_blank(raw[i]) and (i, column.code) not in t.errors:
                 report.error("required_value", sheet, t.cell(column.code, i), None,

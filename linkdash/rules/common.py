@@ -53,7 +53,8 @@ def duplicate_keys(p: ParsedSheet, report: Report) -> set[int]:
     return dups
 
 
-def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *, known_required: bool = True) -> set[int]:
+def pilot_rows_rules(p: ParsedSheet, ctx: Context, report: Report, *,
+                     known_required: bool = True) -> set[int]:
     """Unknown pilots and pilots outside the user's scope. -> rows to drop."""
     drop: set[int] = set()
     ids = p.values["pilot_id"]
@@ -115,6 +116,7 @@ def quarter_rules(p: ParsedSheet, ctx: Context, report: Report, code: str = "qua
                          f"Quarter {q} is after the current quarter ({cur}): results can only be "
                          f"reported for quarters that have begun; correct the quarter.")
         else:
+            assert p_codes is not None and ids is not None  # early rows only with pilot ids
             start = starts[p_codes[j]]
             report.error("before_start", p.name, p.cell(code, i), q,
                          f"Quarter {q} is before {ids[i]} started ({start.isoformat()}, "

@@ -105,7 +105,8 @@ def convert_local_money(p: ParsedSheet, ctx: Context, report: Report) -> None:
                             f"the USD value {_show(float(uv[i]))} is kept; clear one of them.")
                 continue
             info = ctx.pilots.get(pid, {})
-            cur = info.get("currency") or (countries.currency(info["country"]) if info.get("country") else None)
+            cur = info.get("currency") or (countries.currency(info["country"]) if info.get("country")
+                                           else None)
             if not cur:
                 report.error("missing_rate", p.name, p.cell(local, i), float(lv[i]),
                              f"The currency of {pid} is not known, so its local amount cannot be "
@@ -141,7 +142,7 @@ def volume_unit_rules(p: ParsedSheet, ctx: Context, report: Report) -> None:
     need[p.ok_rows()] = True
     need &= ~np.isnan(vs)
     if units is not None:
-        need &= np.equal(np.asarray(units, dtype=object), None)
+        need &= np.equal(np.asarray(units, dtype=object), None)  # type: ignore[call-overload]
     rows = np.flatnonzero(need).tolist()
     if not rows:
         return

@@ -44,7 +44,7 @@ class LongValues:
     indicator_idx: np.ndarray | None = None  # catalogue index of ``indicator`` (int)
 
     @classmethod
-    def empty(cls) -> "LongValues":
+    def empty(cls) -> LongValues:
         o = np.empty(0, dtype=object)
         return cls(np.empty(0, dtype=np.int64), o, o, o, np.empty(0), np.empty(0, dtype=np.int64))
 
@@ -86,7 +86,8 @@ def _full_window_stats(s: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     a = [med - s[3], med - s[2], med - s[1], med - s[0]]
     b = [s[4] - med, s[5] - med, s[6] - med, s[7] - med]
     mx = np.maximum
-    d4 = np.minimum(np.minimum(np.minimum(b[3], mx(a[0], b[2])), np.minimum(mx(a[1], b[1]), mx(a[2], b[0]))), a[3])
+    d4 = np.minimum(np.minimum(np.minimum(b[3], mx(a[0], b[2])), np.minimum(mx(a[1], b[1]), mx(a[2], b[0]))),
+                    a[3])
     d5 = np.minimum(np.minimum(mx(a[0], b[3]), mx(a[1], b[2])), np.minimum(mx(a[2], b[1]), mx(a[3], b[0])))
     return med, (d4 + d5) / 2
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
+
 from linkdash import catalogue, countries, quarters, values
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Report
@@ -31,12 +33,7 @@ def _stored_rows(frame, key_cols: list[str]) -> dict[tuple, dict]:
     return out
 
 
-try:
-    import pandas as _pd
-
-    _NA = _pd.NA
-except Exception:  # pragma: no cover
-    _NA = object()
+_NA = pd.NA
 
 
 def _as_date(v: Any) -> dt.date | None:
@@ -110,7 +107,7 @@ def _first_stored_quarters(p: ParsedSheet, ctx: Context) -> dict[str, str]:
 def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list]:
     """Checks of the Pilots sheet. -> derived columns (region, cycle, currency)."""
     n = p.table.n_rows
-    derived = {"region": [None] * n, "cycle": [None] * n, "currency": [None] * n}
+    derived: dict[str, list[Any]] = {"region": [None] * n, "cycle": [None] * n, "currency": [None] * n}
     stored = _stored_rows(ctx.current.pilots, ["pilot_id"])
     first_stored = _first_stored_quarters(p, ctx)
     for i in p.ok_rows():
@@ -134,7 +131,8 @@ def pilots_rules(p: ParsedSheet, ctx: Context, report: Report) -> dict[str, list
         _date_order(p, i, report, "start_date", "end_date", start, end, "Start date", "End date",
                     f"{pid}")
         first = first_stored.get(pid)
-        if p.get("start_date", i) is not None and first and quarters.of_date(start) > first:
+        if (p.get("start_date", i) is not None and start is not None and first
+                and quarters.of_date(start) > first):
             report.error("before_start", p.name, p.cell("start_date", i), start.isoformat(),
                          f"Start date {start.isoformat()} ({quarters.of_date(start)}) is after "
                          f"{first}, the first quarter with indicator values stored for {pid}: "

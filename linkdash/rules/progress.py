@@ -24,7 +24,8 @@ def progress_rules(p: ParsedSheet, ctx: Context, report: Report) -> list:
         old = stored.get((pid, ms), {})
         merged = {c: (p.get(c, i) if p.get(c, i) is not None else _as_date(old.get(c)))
                   for c in ("planned_start", "planned_end", "actual_start", "actual_end")}
-        for a, b, what in (("planned_start", "planned_end", "Planned"), ("actual_start", "actual_end", "Actual")):
+        for a, b, what in (("planned_start", "planned_end", "Planned"),
+                           ("actual_start", "actual_end", "Actual")):
             _date_order(p, i, report, a, b, merged[a], merged[b], f"{what} start", f"{what} end",
                         f"{pid} {ms}")
         status = p.get("status", i)

@@ -110,7 +110,7 @@ class StoredKeys:
     def n_ind(self) -> int:
         return len(indicator_index()) + 1
 
-    def stored_values(self, pid: np.ndarray, q: np.ndarray, ind: np.ndarray) -> np.ndarray:
+    def stored_values(self, pid: np.ndarray, q: np.ndarray, ind: np.ndarray | int) -> np.ndarray:
         """The stored value (NaN for none) of each (file pilot code, file quarter code,
         catalogue index); a code -1 finds nothing."""
         if not len(self.s_value):

@@ -9,18 +9,18 @@ migration keeps creating the same schema when the catalogue grows; a later colum
 is a later migration.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-T, F, D, I = sa.Text, sa.Double, sa.Date, sa.Integer
+T, F, D, I = sa.Text, sa.Double, sa.Date, sa.Integer  # noqa: E741 (a legend for the tables below)
 
 # table: (key columns, [(column, type)])
-DATA_TABLES = {
+DATA_TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, type[sa.types.TypeEngine]]]]] = {
     "pilots": (("pilot_id",), [
         ("pilot_id", T), ("pilot_name", T), ("country", T), ("value_chain", T), ("region", T),
         ("cycle", T), ("producer_org", T), ("site", T), ("latitude", F), ("longitude", F),

@@ -22,8 +22,8 @@ cut to 2,000, and of two current rows with one key the older is marked supersede
 by the submission that wrote the newer. The column lists are frozen here.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002"
 down_revision = "0001"
@@ -95,7 +95,7 @@ def upgrade() -> None:
         else:
             for name, sql in checks:
                 op.create_check_constraint(name, table, sql)
-        columns = list(keys)
+        columns: list[str | sa.TextClause] = list(keys)
         if dialect == "postgresql" and "lesson" in keys:
             columns = [sa.text(k) if k != "lesson" else sa.text("md5(lesson)") for k in keys]
         op.create_index(f"uq_{table}_current", table, columns, unique=True,
@@ -105,7 +105,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table, (keys, floats, texts) in TABLES.items():
+    for table, (_keys, floats, texts) in TABLES.items():
         op.drop_index(f"uq_{table}_current", table_name=table)
         names = [f"ck_{table}_{c}_finite" for c in floats] + [f"ck_{table}_{c}_length" for c in texts]
         if dialect == "sqlite":

@@ -9,8 +9,8 @@ Create Date: 2025-12-02
 Columns are frozen here, as in 0001.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
