@@ -36,8 +36,8 @@ lint: setup-test   # style and import order (ruff, every .py file) and types (my
 fuzz: setup-test   # a long fuzzing run of the whole check (a short one is part of `make test`)
 	LINKDASH_FUZZ_EXAMPLES=$${LINKDASH_FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q tests/test_fuzz.py
 
-bench: setup-test
-	$(PY) benchmarks/run_all.py
+bench: setup-test   # one table at 13, 100 and 1,000 generated pilots; BENCH_ARGS=--quick for a few minutes
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts benchmarks/out

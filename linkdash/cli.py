@@ -251,6 +251,21 @@ def cmd_demo(args) -> int:
     return 0 if loaded.ok else 1
 
 
+def cmd_generate(args) -> int:
+    from linkdash import generate
+
+    if args.load:  # changes data: an administrator, as for `demo`
+        store = _store(args)
+        actor = _actor(args, store)
+        if actor is None:
+            return 2
+        if not actor.is_admin:
+            print(f"generate: only administrators load data this way ({actor.describe()}).",
+                  file=sys.stderr)
+            return 1
+    return generate.generate_command(lambda: _store(args), args)
+
+
 def cmd_user(args) -> int:
     """``user add|list|remove|import-csv``: administrators only (``--as-admin`` at the
     shell, or ``--user`` of an administrator); every change is in the role history."""
@@ -359,6 +374,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--if-empty", action="store_true", help="only when the store has no pilots")
     _who(s, "an administrator")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("generate", help="generated data of any size, for benchmarks and tests",
+                       description="N pilots x Q quarters of plausible made-up data, the same "
+                                   "for the same seed: an .xlsx to import, or (--load) straight "
+                                   "into an empty store.")
+    s.add_argument("out", nargs="?", help="OUT.xlsx to write")
+    s.add_argument("--pilots", type=int, default=1000)
+    s.add_argument("--quarters", type=int, default=40)
+    s.add_argument("--seed", type=int, default=13)
+    s.add_argument("--load", action="store_true", help="load into the (empty) store as one submission")
+    _who(s, "an administrator (with --load)")
+    s.set_defaults(func=cmd_generate)
 
     s = sub.add_parser("user", help="users and roles (administrators only)",
                        description="Roles: admin (everything), director (uploads and rolls "

@@ -121,8 +121,8 @@ def _reported_values(indicators: pd.DataFrame) -> pd.DataFrame:
 
 def latest_quarter(portfolio: Portfolio) -> str | None:
     """The latest quarter with any Indicators value in this portfolio (filter it first)."""
-    qs = _reported_values(portfolio.indicators)["quarter"].dropna()
-    return str(qs.max()) if len(qs) else None
+    qs = portfolio.reported_counts().columns
+    return str(qs[-1]) if len(qs) else None
 
 
 # --- per-pilot tables -------------------------------------------------------------------
@@ -164,7 +164,7 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
         for c in PILOT_COLUMNS}
     codes = catalogue.numeric_indicators()
     if quarter is not None and not wide.empty:
-        wq = wide[wide["quarter"] == quarter].set_index("pilot_id")
+        wq = wide.iloc[_wide_rows_of(portfolio, wide).get(quarter, [])].set_index("pilot_id")
         wq = wq[~wq.index.duplicated()].reindex(pd.Index(ids, dtype=object))
     else:
         wq = pd.DataFrame(index=pd.Index(ids, dtype=object), columns=[*codes, "volume_unit"])
@@ -173,7 +173,8 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
     data["volume_unit"] = pd.Series(wq["volume_unit"].tolist(), dtype=object)
     data["quarter"] = pd.Series([quarter] * n_rows, dtype=object)
     n = counts.get(quarter) if quarter is not None else None
-    reported = np.array([int(n.get(i, 0)) for i in ids] if n is not None else [0] * n_rows, dtype=int)
+    reported = (n.reindex(pd.Index(ids, dtype=object)).fillna(0).to_numpy(dtype=int) if n is not None
+                else np.zeros(n_rows, dtype=int))
     data["values_reported"] = reported
     data["reporting"] = reported > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -183,11 +184,36 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd
         if bench is None:
             bench = _benchmarks_by_country(portfolio.benchmarks)
         year = quarters.split(quarter)[0] if quarter else None
-        li = [_benchmark(bench, c, year) if year else (math.nan, math.nan) for c in data["country"]]
+        per_country = {c: _benchmark(bench, c, year) if year else (math.nan, math.nan)
+                       for c in set(data["country"].tolist())}  # once per country, not per pilot
+        li = [per_country[c] for c in data["country"].tolist()]
         data["living_income_usd"] = np.array([v for v, _ in li], dtype="float64")
         data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li], dtype="Int64")
         data["income_to_living_income"] = data["income_avg_usd"] / data["living_income_usd"]
     return pd.DataFrame(data)
+
+
+def _wide_rows_of(portfolio: Portfolio, wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """quarter -> positions of its rows in ``wide`` (the portfolio's ``indicators_wide``,
+    whose rows are always in the same order), found once per portfolio instead of by
+    comparing every row once per quarter."""
+    got = portfolio._memo.get("wide_rows_of")
+    if got is None or got[0] != len(wide):
+        codes, uniques = pd.factorize(wide["quarter"].to_numpy(dtype=object))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        got = portfolio._memo["wide_rows_of"] = (
+            len(wide), {q: order[bounds[i]:bounds[i + 1]] for i, q in enumerate(uniques.tolist())})
+    return got[1]
+
+
+def _per_portfolio(portfolio: Portfolio, key: tuple, make) -> pd.DataFrame:
+    """A table computed once per portfolio and key (the trend charts of one page and
+    filter ask for the same quarters); each caller gets its own copy."""
+    memo = portfolio._memo.setdefault("tables", {})
+    if key not in memo:
+        memo[key] = make()
+    return memo[key].copy()
 
 
 def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
@@ -199,10 +225,8 @@ def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
 
 
 def _count_values(portfolio: Portfolio) -> dict[str, pd.Series]:
-    rv = _reported_values(portfolio.indicators)
-    if rv.empty:
-        return {}
-    return {q: g.groupby("pilot_id").size() for q, g in rv.groupby("quarter")}
+    counts = portfolio.reported_counts()  # pilot x quarter, memoised on the portfolio
+    return {q: col[col > 0] for q, col in counts.items()}
 
 
 def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFrame:
@@ -309,11 +333,14 @@ def income_against_living_income(rows: pd.DataFrame) -> dict:
 def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
     """``income_against_living_income`` for each quarter of ``qs``: columns ``quarter,
     income, benchmark, ratio, gap, pilots``."""
-    wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
-    bench = _benchmarks_by_country(portfolio.benchmarks)
-    rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
-            for q in qs]
-    return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+    def make() -> pd.DataFrame:
+        wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
+        bench = _benchmarks_by_country(portfolio.benchmarks)
+        rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
+                for q in qs]
+        return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+
+    return _per_portfolio(portfolio, ("income_against_living_income_by_quarter", tuple(qs)), make)
 
 
 def share_above_living_income(rows: pd.DataFrame) -> float | None:
@@ -692,31 +719,34 @@ def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
     None elsewhere). For trend charts; same definitions as ``portfolio_figures``."""
     p = portfolio.filtered(flt)
     if quarter_list is None:
-        qs = _reported_values(p.indicators)["quarter"].dropna()
-        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
-    wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
-    records = []
-    for q in quarter_list:
-        rec = {"quarter": q}
-        rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q, bench)))
-        records.append(rec)
-    return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
+        qs = p.reported_counts().columns
+        quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
+
+    def make() -> pd.DataFrame:
+        wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
+        records = []
+        for q in quarter_list:
+            rec = {"quarter": q}
+            rec.update(_figures_of_rows(_quarter_rows(p, wide, counts, q, bench)))
+            records.append(rec)
+        return pd.DataFrame(records, columns=["quarter", *_ROW_FIGURES])
+
+    return _per_portfolio(p, ("figures_by_quarter", tuple(quarter_list)), make)
 
 
 def reporting_grid(portfolio: Portfolio, quarter_list: list[str] | None = None) -> pd.DataFrame:
     """Pilot × quarter: how many Indicators values each pilot gave for each quarter (0 when
     none; ``grid > 0`` is "reported"). Rows: every pilot of the portfolio in its order;
     columns: ``quarter_list``, by default every quarter from the first to the last with data."""
-    rv = _reported_values(portfolio.indicators)
+    reported = portfolio.reported_counts()  # memoised on the portfolio
     if quarter_list is None:
-        qs = rv["quarter"].dropna()
-        quarter_list = quarters.span(str(qs.min()), str(qs.max())) if len(qs) else []
+        qs = reported.columns
+        quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
     ids = portfolio.pilots["pilot_id"].tolist()
-    if rv.empty:
+    if reported.empty:
         counts = pd.DataFrame(0, index=ids, columns=quarter_list)
     else:
-        counts = rv.groupby(["pilot_id", "quarter"]).size().unstack(fill_value=0)
-        counts = counts.reindex(index=ids, columns=quarter_list).fillna(0)
+        counts = reported.reindex(index=ids, columns=quarter_list).fillna(0)
     counts = counts.astype(int)
     counts.index.name = "pilot_id"
     counts.columns.name = "quarter"

@@ -73,6 +73,13 @@ def is_illustrative(portfolio: "Portfolio") -> bool:
     return bool(len(b)) and bool((b["source"].astype(str) == ILLUSTRATIVE_SOURCE).any())
 
 
+# What is memoised on a portfolio and depends on its indicator rows alone: a part that
+# keeps every indicator row shares these (anything that also depends on the pilots, such
+# as a table with one row per pilot, is not shared). figures.py keeps the last two.
+INDICATOR_VIEWS = frozenset({"indicator_codes", "indicators_wide", "quarters", "reported_counts",
+                             "pilot_codes:indicators", "value_counts", "wide_rows_of"})
+
+
 @dataclass(frozen=True)
 class Portfolio:
     pilots: pd.DataFrame = field(default_factory=lambda: empty_frame("pilots"))
@@ -100,10 +107,49 @@ class Portfolio:
             codes = self._memo["indicator_codes"] = indicator_codes(self.indicators)
         return codes
 
+    def _once(self, name: str, make):
+        """``make()`` computed once per portfolio (the frames never change in place);
+        two threads may at worst compute it twice."""
+        got = self._memo.get(name)
+        if got is None:
+            got = self._memo[name] = make()
+        return got
+
+    def _pilot_codes(self, frame: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, uniques) of a frame's ``pilot_id`` column, computed once: filtering
+        a million indicator rows by pilot is then a lookup per row, not a string hash."""
+        def make():
+            col = getattr(self, frame)["pilot_id"].to_numpy(dtype=object)
+            codes, uniques = run_factorize(col)
+            return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+        return self._once(f"pilot_codes:{frame}", make)
+
+    def _rows_of(self, frame: str, ids: set) -> pd.DataFrame:
+        df = getattr(self, frame)
+        if len(df) < 20_000:
+            return df[df["pilot_id"].isin(ids)]
+        codes, uniques = self._pilot_codes(frame)
+        chosen = np.fromiter((u in ids for u in uniques.tolist()), dtype=bool, count=len(uniques))
+        mask = np.append(chosen, False)[codes]  # code -1 (a blank id) is never chosen
+        return df[mask]
+
+    # the filtered parts kept per portfolio (most recent last): the pages and every chart
+    # and figure of one filter share one part and what is memoised on it
+    PARTS_KEPT = 4
+
     def filtered(self, flt: Filter) -> "Portfolio":
         """The pilots that match the filter and every row that belongs to them.
         Benchmarks are kept for the countries of those pilots; rates are kept whole.
-        When every indicator row is kept, the part shares what was computed from them."""
+        A filter that keeps every pilot gives this portfolio itself; otherwise the part
+        is made once per filter (the last few are kept) and has no ``data_version`` (a
+        part is not the store). When every indicator row is kept, the part shares what
+        was computed from them."""
+        if flt == Filter():
+            return self
+        parts = self._memo.setdefault("parts", {})
+        part = parts.get(flt)
+        if part is not None:
+            return part
         p = self.pilots
         mask = pd.Series(True, index=p.index)
         if flt.regions:
@@ -114,55 +160,135 @@ class Portfolio:
             mask &= p["value_chain"].isin(flt.value_chains)
         if flt.pilots:
             mask &= p["pilot_id"].isin(flt.pilots)
+        if bool(mask.all()):
+            return self
         pilots = p[mask]
         ids = set(pilots["pilot_id"])
-        keep = lambda df: df[df["pilot_id"].isin(ids)]  # noqa: E731
-        indicators = keep(self.indicators)
+        indicators = self._rows_of("indicators", ids)
         part = replace(
             self,
             pilots=pilots,
-            milestones=keep(self.milestones),
+            milestones=self._rows_of("milestones", ids),
             indicators=indicators,
-            targets=keep(self.targets),
-            lessons=keep(self.lessons),
+            targets=self._rows_of("targets", ids),
+            lessons=self._rows_of("lessons", ids),
             benchmarks=self.benchmarks[self.benchmarks["country"].isin(set(pilots["country"]))],
             data_version=None,
         )
+        self._derive_views(part, ids)
         if len(indicators) == len(self.indicators):  # the same indicator rows: the same views
-            object.__setattr__(part, "_memo", self._memo)
+            object.__setattr__(part, "_memo", {k: v for k, v in self._memo.items() if k in INDICATOR_VIEWS})
+        parts[flt] = part
+        while len(parts) > self.PARTS_KEPT:
+            try:
+                del parts[next(iter(parts))]
+            except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+                break
         return part
 
+    def _derive_views(self, part: "Portfolio", ids: set) -> None:
+        """A part's per-pilot views are rows of this portfolio's (each pilot's rows
+        depend on its own values only): taken from them when they exist."""
+        wide = self._memo.get("indicators_wide")
+        if wide is not None:
+            part._memo["indicators_wide"] = wide[wide["pilot_id"].isin(ids)].reset_index(drop=True)
+        counts = self._memo.get("reported_counts")
+        if counts is not None:
+            rows = counts[counts.index.isin(ids)]
+            part._memo["reported_counts"] = rows.loc[:, rows.to_numpy().any(axis=0)]
+
     def quarters(self) -> list[str]:
-        """Quarters with at least one indicator value, ascending."""
-        return sorted(self.indicators["quarter"].dropna().unique().tolist())
+        """Quarters with at least one indicator value, ascending (a new list each call)."""
+        return list(self._once("quarters", lambda: sorted(
+            self.indicators["quarter"].dropna().unique().tolist())))
 
     def latest_quarter(self) -> str | None:
         qs = self.quarters()
         return qs[-1] if qs else None
 
+    def reported_counts(self) -> pd.DataFrame:
+        """Pilot x quarter: how many indicator values (a number, or the text of
+        ``volume_unit``) each pilot gave for each quarter. Index: the pilot ids with any
+        (sorted), columns: the quarters with any (ascending); ints, 0 for none. Computed
+        once per portfolio; shared, so never change it."""
+        return self._once("reported_counts", self._reported_counts)
+
+    def _reported_counts(self) -> pd.DataFrame:
+        ind = self.indicators
+        has = (ind["value"].notna() | ind["text"].notna()).to_numpy() if len(ind) else np.zeros(0, bool)
+        if not has.any():
+            return pd.DataFrame(np.zeros((0, 0), dtype=np.int64), index=pd.Index([], dtype=object, name="pilot_id"),
+                                columns=pd.Index([], dtype=object, name="quarter"))
+        pid, pid_u = self._pilot_codes("indicators")
+        q, q_u = pd.factorize(ind["quarter"].to_numpy(dtype=object))
+        keep = has & (pid >= 0) & (q >= 0)
+        n_q = len(q_u)
+        counts = np.bincount(pid[keep] * n_q + q[keep], minlength=len(pid_u) * n_q).reshape(len(pid_u), n_q)
+        rows, cols = counts.any(axis=1), counts.any(axis=0)
+        p_order = np.argsort(pid_u[rows].astype(str), kind="stable")
+        q_order = np.argsort(np.asarray(q_u, dtype=object)[cols].astype(str), kind="stable")
+        out = counts[rows][:, cols][p_order][:, q_order]
+        return pd.DataFrame(out, index=pd.Index(pid_u[rows][p_order], dtype=object, name="pilot_id"),
+                            columns=pd.Index(np.asarray(q_u, dtype=object)[cols][q_order], dtype=object,
+                                             name="quarter"))
+
     def indicators_wide(self) -> pd.DataFrame:
         """One row per pilot and quarter, one column per numeric indicator (NaN where not
         reported), plus ``volume_unit``. Columns for every catalogue indicator exist even
         when no value does. Computed once per portfolio (a copy is returned)."""
-        wide = self._memo.get("indicators_wide")
-        if wide is None:
-            wide = self._memo["indicators_wide"] = self._indicators_wide()
-        return wide.copy()
+        return self._once("indicators_wide", self._indicators_wide).copy()
 
     def _indicators_wide(self) -> pd.DataFrame:
+        """Rows: every (pilot, quarter) with a numeric value, sorted by pilot and quarter;
+        the first value of a repeated key counts. Built from integer codes (a scatter into
+        one array), not a pivot of strings."""
         ind = self.indicators
         codes = catalogue.numeric_indicators()
+        empty = pd.DataFrame(columns=["pilot_id", "quarter", *codes, "volume_unit"])
+        empty = empty.astype({c: "float64" for c in codes})
         if ind.empty:
-            wide = pd.DataFrame(columns=["pilot_id", "quarter", *codes, "volume_unit"])
-            return wide.astype({c: "float64" for c in codes})
-        num = ind[ind["indicator"] != "volume_unit"]
-        wide = num.pivot_table(index=["pilot_id", "quarter"], columns="indicator",
-                               values="value", aggfunc="first")
-        units = ind[ind["indicator"] == "volume_unit"].set_index(["pilot_id", "quarter"])["text"]
-        wide = wide.reindex(columns=codes).astype("float64")
-        wide["volume_unit"] = units.reindex(wide.index) if not units.empty else None
-        wide = wide.reset_index()
-        wide.columns.name = None
+            return empty
+        col_of = {c: i for i, c in enumerate(codes)}
+        names = ind["indicator"].to_numpy(dtype=object)
+        i_codes, i_u = pd.factorize(names)
+        col = np.array([col_of.get(u, -1) if isinstance(u, str) else -1 for u in i_u.tolist()] + [-1],
+                       dtype=np.int64)[i_codes]
+        is_unit = np.append(np.asarray([u == "volume_unit" for u in i_u.tolist()], dtype=bool), False)[i_codes]
+        value = ind["value"].to_numpy(dtype="float64", na_value=np.nan)
+        pid, pid_u = self._pilot_codes("indicators")
+        q, q_u = pd.factorize(ind["quarter"].to_numpy(dtype=object))
+        ok = (pid >= 0) & (q >= 0)
+        num = ok & (col >= 0) & ~np.isnan(value)
+        if not num.any():
+            return empty
+        n_q = len(q_u)
+        pair = pid * n_q + q
+        present = np.zeros(len(pid_u) * n_q, dtype=bool)
+        present[pair[num]] = True
+        # rows in (pilot id, quarter) order
+        p_rank = np.empty(len(pid_u), dtype=np.int64)
+        p_rank[np.argsort(pid_u.astype(str), kind="stable")] = np.arange(len(pid_u))
+        q_rank = np.empty(n_q, dtype=np.int64)
+        q_rank[np.argsort(np.asarray(q_u, dtype=object).astype(str), kind="stable")] = np.arange(n_q)
+        pairs = np.flatnonzero(present)
+        order = np.argsort(p_rank[pairs // n_q] * n_q + q_rank[pairs % n_q], kind="stable")
+        pairs = pairs[order]
+        row_of = np.full(len(present), -1, dtype=np.int64)
+        row_of[pairs] = np.arange(len(pairs))
+        mat = np.full((len(pairs), len(codes)), np.nan)
+        take = np.flatnonzero(num)[::-1]  # reversed: the first of repeated keys is written last
+        mat[row_of[pair[take]], col[take]] = value[take]
+        unit = np.full(len(pairs), None, dtype=object)
+        has_unit = ok & is_unit
+        if has_unit.any():
+            u_idx = np.flatnonzero(has_unit)[::-1]
+            rows = row_of[pair[u_idx]]
+            found = rows >= 0
+            unit[rows[found]] = ind["text"].to_numpy(dtype=object)[u_idx[found]]
+        wide = pd.DataFrame(mat, columns=codes)
+        wide.insert(0, "quarter", pd.Series(np.asarray(q_u, dtype=object)[pairs % n_q], dtype=object))
+        wide.insert(0, "pilot_id", pd.Series(pid_u[pairs // n_q], dtype=object))
+        wide["volume_unit"] = pd.Series(unit, dtype=object)
         return wide
 
 

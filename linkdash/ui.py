@@ -5,9 +5,13 @@ gather input with the helpers here, call the functional core (figures, charts, m
 submit, exports) and render what comes back.
 
 Caching: the store is a ``st.cache_resource`` (one per database URL); the portfolio is a
-``st.cache_data`` keyed on ``store.data_version()``, which is read on every script run,
-so a commit made in another process (the command line, another browser) shows at once.
-After a commit or a rollback in this process :func:`data_changed` drops the old entries.
+``st.cache_resource`` keyed on ``store.data_version()``, which is read on every script run,
+so a commit made in another process (the command line, another browser, another app
+server on the same PostgreSQL database) shows at the next run. Every session shares that
+one portfolio (never a copy per session), and the parts a filter selects are kept on it
+(``Portfolio.filtered``), so all charts of one filter share one part. After a commit or a
+rollback in this process :func:`data_changed` drops the old entries; another process
+drops its old version when it reads the new one.
 """
 
 from __future__ import annotations
@@ -548,8 +552,10 @@ def _database_down(exc: Exception) -> None:
     st.stop()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _load_portfolio(url: str | None, version: int) -> Portfolio:
+    # two entries: the current version, and the one before for runs still using it
+    # while a newer one is read (a run holds its own reference either way)
     return _open_store(url).load()
 
 
@@ -1049,7 +1055,9 @@ def open_clicked_pilot(event: Any, pilot_ids) -> None:
     st.switch_page(PAGE_FILES["pilot"], query_params=pilot_query_params(pid))
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+# Bounded: at 1,000 pilots a chart can hold megabytes, and each filter adds one result
+# per chart of the page (the least recently used go first).
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _computed(url: str | None, version: int, flt: Filter, module: str, name: str,
               args: tuple, kwargs: tuple = ()) -> Any:
     import importlib

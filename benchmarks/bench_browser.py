@@ -1,0 +1,192 @@
+"""Page time in Chromium until drawn, for every page, on generated data of N pilots x Q
+quarters, against a bare Streamlit page with one plotly chart (benchmarks/baseline_app.py)
+served on the same machine in the same run; and the app server's memory.
+
+    .venv/bin/python benchmarks/bench_browser.py [--pilots 13,100,1000] [--quarters 40] [--runs 3]
+
+A warm server (every page opened once first), a new browser session per run (a fresh
+context, as someone opening a link). "Drawn": the script has finished, no element is
+still loading, every plotly chart has drawn (and every map has loaded), for two painted
+frames in a row; the time is the page's own clock since its navigation began. Each
+figure is the median of ``--runs``; the baseline is measured alternately with the
+pages. Memory: the app server's resident memory (VmRSS) after all runs and its peak
+(VmHWM), with the store of that size loaded and shared by every session.
+
+Goals (issue 13): every page within 1.25x the bare page at 13 pilots and 2x at 1,000
+pilots x 40 quarters; the app process within 400 MB with the 1,000-pilot store loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import scale_data  # noqa: E402
+
+DRAWN = """() => new Promise(resolve => {
+    const start = performance.now();
+    let ok = 0;
+    const chartDrawn = c => {
+        const gd = c.querySelector('.js-plotly-plot');
+        if (!gd || !gd.querySelector('.main-svg')) return false;
+        const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        return !sub || !sub.map || sub.map.loaded();
+    };
+    const step = () => {
+        const app = document.querySelector("[data-testid='stApp']");
+        const ready = app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && document.querySelector("[data-testid='stMain'] h1")
+            && !document.querySelector("[data-testid='stSkeleton']")
+            && [...document.querySelectorAll("[data-testid='stPlotlyChart']")].every(chartDrawn);
+        ok = ready ? ok + 1 : 0;
+        if (ok >= 2) resolve(performance.now());
+        else if (performance.now() - start > 600000) resolve(-1);
+        else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+})"""
+
+
+def page_url(base: str, name: str, pilot: str) -> str:
+    if name == "overview":
+        return base + "/"
+    return f"{base}/{name}" + (f"?pilot={pilot}" if name == "pilot" else "")
+
+
+def drawn_ms(browser, blocked: list[str], url: str) -> float:
+    from tests import browser_support as bs
+
+    page = bs.new_offline_page(browser, blocked, width=1440, height=900, timeout=600_000)
+    try:
+        page.goto(url, wait_until="commit")
+        ms = page.evaluate(DRAWN)
+        if ms < 0:
+            raise RuntimeError(f"{url} was not drawn within 10 minutes")
+        if bs.exceptions_on_page(page):
+            raise RuntimeError(f"{url}: {bs.exceptions_on_page(page)[0][:300]}")
+        return ms
+    finally:
+        page.context.close()
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(rest.split()[0]) / 1024
+    return out
+
+
+class Baseline:
+    def __init__(self, tmp: Path):
+        from tests import browser_support as bs
+
+        self.port = bs.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "baseline.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "benchmarks" / "baseline_app.py"),
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        import urllib.request
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)  # polling a server that is starting
+        raise RuntimeError("the baseline app did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+def run(sizes: list[int], quarters: int, runs: int, pages: list[str]) -> dict:
+    from tests import browser_support as bs
+
+    out: dict = {"baseline_ms": [], "sizes": {}}
+    with tempfile.TemporaryDirectory() as tmp, bs.offline_browser() as (browser, blocked):
+        base = Baseline(Path(tmp))
+        try:
+            for _ in range(2):  # warm
+                drawn_ms(browser, blocked, base.url + "/")
+            for n in sizes:
+                url = scale_data.sqlite_store(n, quarters)
+                pilot = scale_data.first_pilot(url)
+                server = bs.AppServer(url, bs.free_port(), Path(tmp) / f"app{n}.log")
+                server.start()
+                try:
+                    for name in pages:  # warm: every page's data and charts cached
+                        drawn_ms(browser, blocked, page_url(server.url, name, pilot))
+                    times: dict[str, list[float]] = {name: [] for name in pages}
+                    for _ in range(runs):
+                        for name in pages:
+                            out["baseline_ms"].append(drawn_ms(browser, blocked, base.url + "/"))
+                            times[name].append(drawn_ms(browser, blocked, page_url(server.url, name, pilot)))
+                    out["sizes"][str(n)] = {
+                        "pages_ms": {k: statistics.median(v) for k, v in times.items()},
+                        "memory_mb": memory_mb(server.proc.pid),
+                    }
+                finally:
+                    server.stop()
+                print(f"  browser at {n} pilots done", file=sys.stderr, flush=True)
+        finally:
+            base.stop()
+    out["baseline_median_ms"] = statistics.median(out["baseline_ms"])
+    out["runs"] = runs
+    return out
+
+
+def print_table(res: dict, quarters: int) -> None:
+    base = res["baseline_median_ms"]
+    print(f"Page drawn in Chromium (median of {res['runs']}; seconds), {quarters} quarters; "
+          f"bare one-chart page: {base / 1000:.2f} s")
+    print("| pilots | page | drawn s | x bare page | app memory MB (now / peak) |")
+    print("|---|---|---|---|---|")
+    for n, r in res["sizes"].items():
+        mem = r["memory_mb"]
+        for name, ms in r["pages_ms"].items():
+            print(f"| {n} | {name} | {ms / 1000:.2f} | {ms / base:.2f} | "
+                  f"{mem.get('VmRSS', 0):.0f} / {mem.get('VmHWM', 0):.0f} |")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pilots", default="13,100,1000")
+    ap.add_argument("--quarters", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pages", default=",".join(scale_data.PAGES))
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    from tests import browser_support as bs
+
+    if not Path(bs.CHROMIUM).exists():
+        print("skipped: /usr/bin/chromium is not installed")
+        return 0
+    res = run([int(x) for x in args.pilots.split(",")], args.quarters, args.runs, args.pages.split(","))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    print_table(res, args.quarters)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

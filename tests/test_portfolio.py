@@ -1,0 +1,106 @@
+"""Portfolio at scale: a filter's part, the wide indicator table and the value counts
+are the same as computed the plain way (pandas pivots and masks), whatever the
+portfolio has computed before; a filter's part is made once and shared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from linkdash import catalogue, demo, generate
+from linkdash.portfolio import Filter, Portfolio
+
+
+def plain_wide(p: Portfolio) -> pd.DataFrame:
+    ind = p.indicators
+    num = ind[ind["indicator"] != "volume_unit"]
+    wide = num.pivot_table(index=["pilot_id", "quarter"], columns="indicator", values="value",
+                           aggfunc="first")
+    units = ind[ind["indicator"] == "volume_unit"].set_index(["pilot_id", "quarter"])["text"]
+    wide = wide.reindex(columns=catalogue.numeric_indicators()).astype("float64")
+    wide["volume_unit"] = units.reindex(wide.index)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def plain_part(p: Portfolio, flt: Filter) -> dict[str, pd.DataFrame]:
+    pil = p.pilots
+    keep = pd.Series(True, index=pil.index)
+    for col, chosen in (("region", flt.regions), ("country", flt.countries),
+                        ("value_chain", flt.value_chains), ("pilot_id", flt.pilots)):
+        if chosen:
+            keep &= pil[col].isin(chosen)
+    ids = set(pil[keep]["pilot_id"])
+    return {name: getattr(p, name)[getattr(p, name)["pilot_id"].isin(ids)].reset_index(drop=True)
+            for name in ("pilots", "milestones", "indicators", "targets", "lessons")}
+
+
+@pytest.fixture(scope="module", params=["demo", "generated"])
+def portfolio(request):
+    if request.param == "demo":
+        return demo.demo_portfolio()
+    return generate.portfolio(400, 12)  # over 20,000 indicator rows: the coded paths
+
+
+FILTERS = [Filter(regions=("Africa",)), Filter(value_chains=("dairy_cow", "swine")),
+           Filter(regions=("Asia",), value_chains=("goat_meat",)), Filter(pilots=("NOPE",))]
+
+
+@pytest.mark.parametrize("warm", [False, True])
+@pytest.mark.parametrize("flt", FILTERS, ids=str)
+def test_a_filters_part_is_the_plain_filter(portfolio, flt, warm):
+    whole = Portfolio(**{n: getattr(portfolio, n) for n in
+                         ("pilots", "milestones", "indicators", "targets", "lessons", "benchmarks", "rates")})
+    if warm:  # views computed on the whole first: the part takes its rows of them
+        whole.indicators_wide()
+        whole.reported_counts()
+    part = whole.filtered(flt)
+    for name, frame in plain_part(whole, flt).items():
+        pd.testing.assert_frame_equal(getattr(part, name).reset_index(drop=True), frame, obj=name)
+    pd.testing.assert_frame_equal(part.indicators_wide(), plain_wide(part), check_dtype=False)
+    rv = part.indicators
+    expected = rv.groupby(["pilot_id", "quarter"]).size().unstack(fill_value=0) if len(rv) else None
+    got = part.reported_counts()
+    if expected is None:
+        assert got.empty
+    else:
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_names=False,
+                                      check_index_type=False, check_column_type=False)
+    assert part.quarters() == sorted(set(rv["quarter"]))
+    assert part.data_version is None
+
+
+def test_the_wide_table_is_the_pivot(portfolio):
+    pd.testing.assert_frame_equal(portfolio.indicators_wide(), plain_wide(portfolio), check_dtype=False)
+
+
+def test_a_part_is_made_once_and_all_pilots_is_the_whole(portfolio):
+    flt = Filter(regions=("Africa",))
+    assert portfolio.filtered(flt) is portfolio.filtered(flt)
+    assert portfolio.filtered(Filter()) is portfolio
+    everyone = Filter(regions=tuple(sorted(set(portfolio.pilots["region"]))))
+    assert portfolio.filtered(everyone) is portfolio
+    # only the last few parts are kept
+    for chain in catalogue.VALUE_CHAINS:
+        portfolio.filtered(Filter(value_chains=(chain,)))
+    assert len(portfolio._memo["parts"]) <= Portfolio.PARTS_KEPT
+
+
+def test_a_part_with_every_indicator_row_keeps_its_own_pilot_tables():
+    """A pilot without any indicator value filtered out: the part has every indicator row
+    (and shares those views) but fewer pilots, and its per-pilot figures say so."""
+    from linkdash import figures
+
+    tables = generate.generate_tables(6, 4)
+    reporting = tuple(tables["Pilots"]["pilot_id"])
+    silent = tables["Pilots"].iloc[[0]].assign(pilot_id="ZZZ-SILENT01")
+    tables["Pilots"] = pd.concat([tables["Pilots"], silent], ignore_index=True)
+    whole = demo.portfolio_from_tables(tables)
+    before = figures.figures_by_quarter(whole)  # memoised on the whole
+    part = whole.filtered(Filter(pilots=reporting))
+    assert len(part.indicators) == len(whole.indicators) and len(part.pilots) == len(whole.pilots) - 1
+    pd.testing.assert_frame_equal(part.indicators_wide(), whole.indicators_wide())
+    after = figures.figures_by_quarter(part)
+    assert int(before["pilots_total"].iloc[-1]) == len(whole.pilots)
+    assert int(after["pilots_total"].iloc[-1]) == len(part.pilots)
