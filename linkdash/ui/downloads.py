@@ -8,12 +8,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from linkdash.exports import frame_csv_bytes
+from linkdash.originals import download_name
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.filters import current_as_of, current_filter, current_quarter
 from linkdash.ui.page import QUARTER_KEY, _md
 from linkdash.ui.session import _open_store, data_version, database_url, get_store
-from linkdash.ui.upload import frame_csv_bytes
-from linkdash.ui.widgets import download_name
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

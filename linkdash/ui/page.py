@@ -1,4 +1,5 @@
-"""Page start and look: the page table, the CSS and the script that fits charts to the window, the query parameters of presentation mode, text helpers."""
+"""Page start and look: the page table, the CSS and the script that fits charts to the
+window, the query parameters of presentation mode, user text shown literally."""
 
 from __future__ import annotations
 
@@ -354,15 +355,13 @@ def today() -> dt.date:
 
 def literal(text: Any) -> str:
     """Text (from the URL, a file, a user) to show in markdown as it is: no emphasis,
-    links or code."""
-    return _md(text)
+    links or code (``reporting.md_literal``)."""
+    from linkdash.reporting import md_literal
+
+    return md_literal(text)
 
 
-def _md(text: Any) -> str:
-    """Text shown literally in markdown (no emphasis, links or code from user data)."""
-    import re
-
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+_md = literal
 
 
 PRESENT_PARAM, PRESENTER_PARAM, TALK_PARAM = "present", "presenter", "talk"

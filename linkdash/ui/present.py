@@ -256,8 +256,12 @@ def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_
                                   icon=":material/slideshow:",
                                   help="Editable PowerPoint slides of what the filters show."):
         bar = st.progress(0.0, text="Making the slides…")
+
+        def progress(done: float, text: str) -> None:
+            bar.progress(min(max(done, 0.0), 1.0), text=text)
+
         data = deck.deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo,
-                               progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
+                               progress=progress)
         bar.empty()
         kept = data
         if portfolio.data_version is not None:

@@ -19,7 +19,7 @@ def auth_configured() -> bool:
     """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (OIDC sign-in)."""
     try:
         return "auth" in st.secrets
-    except Exception:  # no secrets file at all
+    except Exception:  # noqa: BLE001 (no secrets file at all: Streamlit raises several kinds)
         return False
 
 

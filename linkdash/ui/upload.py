@@ -1,13 +1,18 @@
-"""The Upload page's pieces: checking, the problem report, the changes, commit, rollback, the audit log, illustrative data."""
+"""The Upload page's pieces: checking, the problem report, the changes, commit, rollback,
+kept values, removing and loading again the illustrative data."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from linkdash.exports import frame_csv_bytes
 from linkdash.portfolio import Portfolio
+from linkdash.reporting import md_names as _md_names
+from linkdash.reporting import problems_frame
 from linkdash.ui.filters import illustrative_state
 from linkdash.ui.page import BLANK, QUARTER_KEY, _md
 from linkdash.ui.session import data_changed, get_store, load_portfolio
@@ -45,33 +50,6 @@ def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
                       state="complete" if outcome.ok else "error")
     st.session_state["_upload_check"] = (key, outcome)
     return outcome
-
-
-def _pilot_named(pid: str | None, names) -> str:
-    """``Kenya dairy cows (KEN-DAIRY)`` when ``names`` (id -> name) knows the pilot."""
-    if not pid:
-        return ""
-    name = names.get(pid) if isinstance(names, dict) else None
-    return f"{name} ({pid})" if name and name != pid else pid
-
-
-def problems_frame(problems, pilots=None) -> pd.DataFrame:
-    """Problems as a table: severity, sheet, cell, value found, message, the kind in
-    words and the pilot it is about (``reporting.pilot_of``)."""
-    from linkdash import reporting
-
-    problems = list(problems)
-    known = None if pilots is None else set(pilots)
-    df = pd.DataFrame({
-        "severity": [p.severity for p in problems],
-        "sheet": [p.sheet or "" for p in problems],
-        "cell": [p.cell or "" for p in problems],
-        "value": [reporting.cell_text(p.value) for p in problems],
-        "message": [p.message for p in problems],
-        "kind": [reporting.kind_words(p.code, 1)[2:] for p in problems],
-        "pilot": [_pilot_named(reporting.pilot_of(p, known), pilots) for p in problems],
-    }, columns=["severity", "sheet", "cell", "value", "message", "kind", "pilot"])
-    return df.astype(object)
 
 
 LISTED_PROBLEMS = 30
@@ -133,12 +111,13 @@ def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "r
             st.markdown("\n".join(f"- {_problem_line(p)}" for p in errors[:LISTED_PROBLEMS]))
             if len(errors) > LISTED_PROBLEMS:
                 st.caption(f"… and {len(errors) - LISTED_PROBLEMS:,} more errors: every one is in "
-                           "the report" + (f", the first {DETAIL_ROWS_SHOWN:,} in the table." if len(errors) > DETAIL_ROWS_SHOWN
-                                           else " and in the table."))
+                           "the report" + (f", the first {DETAIL_ROWS_SHOWN:,} in the table."
+                                           if len(errors) > DETAIL_ROWS_SHOWN else " and in the table."))
             with st.expander(f"All {reporting.counted(len(errors), 'error')} as a table (sortable)"
                              if len(errors) <= DETAIL_ROWS_SHOWN else
                              f"The first {DETAIL_ROWS_SHOWN:,} errors as a table (sortable)"):
-                st.dataframe(problems_frame(errors[:DETAIL_ROWS_SHOWN], names), hide_index=True, width="stretch",
+                st.dataframe(problems_frame(errors[:DETAIL_ROWS_SHOWN], names), hide_index=True,
+                             width="stretch",
                              placeholder=BLANK, column_config=PROBLEM_TABLE_CONFIG,
                              column_order=["sheet", "cell", "pilot", "value", "message"],
                              key=f"{key}_error_table")
@@ -160,22 +139,6 @@ def problem_report(outcome, portfolio: Portfolio | None = None, *, key: str = "r
 
 def report_csv_bytes(problems, pilots=None) -> bytes:
     return frame_csv_bytes(problems_frame(problems, pilots))
-
-
-def frame_csv_bytes(df: pd.DataFrame) -> bytes:
-    """A table as csv (UTF-8 with BOM for Excel), formula-safe through
-    ``exports.csv_cell`` (text starting ``= + - @`` gets a leading ``'``)."""
-    import csv
-    import io
-
-    from linkdash import exports
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([str(c) for c in df.columns])
-    for row in df.itertuples(index=False):
-        w.writerow([exports.csv_cell(v) for v in row])
-    return buf.getvalue().encode("utf-8-sig")
 
 
 def changes_counts(outcome) -> bool:
@@ -215,14 +178,6 @@ def upload_coverage(outcome, portfolio: Portfolio):
     return cov
 
 
-def _md_names(cov):
-    """The coverage with its pilot names safe in markdown (the rest of its sentences is
-    our own words, quarters and numbers)."""
-    import dataclasses
-
-    return dataclasses.replace(cov, names={k: _md(v) for k, v in cov.names.items()})
-
-
 def unusual_changes(outcome, portfolio: Portfolio, cov) -> bool:
     """Say what the preview holds that a quarterly upload rarely does
     (``reporting.unusual_changes``), before Commit. True when there is something."""
@@ -246,6 +201,14 @@ def unusual_changes(outcome, portfolio: Portfolio, cov) -> bool:
         st.warning("**Unusual for a quarterly upload**: check that these changes are meant "
                    "before you commit.\n\n" + "\n".join(lines), icon=":material/report:")
     return True
+
+
+def _detail_csv(rows: pd.DataFrame, names: dict[str, str], kind: str) -> bytes:
+    """The whole list of new or changed cells as csv (the page shows its first rows)."""
+    from linkdash import reporting
+
+    words = reporting.detail_in_words(rows, names)
+    return frame_csv_bytes(words.drop(columns=["old"] if kind == "new" else []))
 
 
 def changes_detail(outcome, portfolio: Portfolio | None = None) -> None:
@@ -281,8 +244,7 @@ def changes_detail(outcome, portfolio: Portfolio | None = None) -> None:
             st.caption(f"Showing the first {DETAIL_ROWS_SHOWN:,} of {n:,}; the download has them all.")
             st.download_button(
                 f"Download all {n:,} {title.lower()} cells (.csv)",
-                lambda rows=rows, kind=kind: frame_csv_bytes(
-                    reporting.detail_in_words(rows, names).drop(columns=["old"] if kind == "new" else [])),
+                functools.partial(_detail_csv, rows, names, kind),
                 file_name=f"{kind}-values.csv", mime="text/csv",
                 key=f"detail_csv_{kind}", on_click="ignore")
         st.dataframe(shown, hide_index=True, width="stretch", column_config=DETAIL_CONFIG,
@@ -299,23 +261,6 @@ def commit_upload(outcome, data: bytes, filename: str, actor):
     data_changed()
     st.session_state.pop("_upload_check", None)
     return result
-
-
-def describe_commit(outcome, filename: str, cov=None) -> dict[str, Any]:
-    """What a commit did, in words (``reporting.committed_sentence``), and the quarter the
-    file reported: ``{"text", "quarter", "ok"}`` for the Upload page's next run."""
-    from linkdash import reporting
-
-    sid = getattr(outcome, "submission_id", None)
-    ch = outcome.changes
-    if sid is None:
-        return {"text": f"**{_md(filename)}** changed nothing: it was already stored. "
-                        + " ".join(_md(w.message) for w in outcome.warnings),
-                "quarter": None}
-    cov = cov if cov is not None else reporting.coverage(outcome.tables or {})
-    text = reporting.committed_sentence(ch.new, ch.changed, _md_names(cov), submission_id=sid)
-    return {"text": f"{text} From **{_md(filename)}**; every page now shows the new data.",
-            "quarter": reporting.report_quarter(cov)}
 
 
 def quarter_link_html(q: str, label: str) -> str:
@@ -354,31 +299,6 @@ def roll_back(submission_id: int, actor):
     if result.ok:
         data_changed()
     return result
-
-
-def rollback_text(result) -> str:
-    """A rollback's result in words (``reporting.rollback_sentence``)."""
-    from linkdash import reporting
-
-    return reporting.rollback_sentence(result.ok, result.message, rolled_back=result.rolled_back,
-                                       submission_id=result.submission_id, restored=result.restored,
-                                       removed=result.removed, kept=len(result.kept))
-
-
-AUDIT_EVENTS = {"upload": "upload", "demo": "illustrative demo data", "rollback": "rollback",
-                "role": "role change"}
-
-
-def event_words(event: Any) -> str:
-    return AUDIT_EVENTS.get(str(event), str(event).replace("_", " "))
-
-
-def audit_in_words(log: pd.DataFrame) -> pd.DataFrame:
-    """The audit log with its events in words and no blank shown as "None"."""
-    out = log.copy()
-    out["event"] = out["event"].map(event_words)
-    out["who"] = out["who"].map(lambda v: v if isinstance(v, str) and v else "—")
-    return out
 
 
 def kept_table(kept) -> pd.DataFrame:
@@ -464,7 +384,8 @@ def illustrative_offer(actor, *, key: str, restore: bool = False, only_mixed: bo
         with st.container(border=True, key=f"{key}_remove"):
             st.markdown("**Illustrative demo data** " + (
                 "is mixed with your real uploads." if ill.mixed else "is what the pages show now."))
-            refusals = [r for r in (access.rollback_refusal(actor, get_store(), i) for i in ill.demo_ids) if r]
+            refusals = [r for r in (access.rollback_refusal(actor, get_store(), i) for i in ill.demo_ids)
+                        if r]
             if refusals:
                 st.caption(_md(refusals[0]))
                 return

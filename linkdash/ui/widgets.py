@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -12,14 +12,12 @@ import streamlit as st
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.filters import check_link, current_filter, filtered_portfolio, fmt_date, link_values
-from linkdash.ui.page import BLANK, NO_DATA, PAGE_FILES, PILOT_PARAM, PLOTLY_CONFIG, _md
+from linkdash.ui.page import NO_DATA, PAGE_FILES, PILOT_PARAM, PLOTLY_CONFIG, _md
 from linkdash.ui.session import (
     _computed,
-    _touched,
     data_version,
     database_url,
     load_portfolio,
-    load_submissions,
 )
 
 
@@ -82,8 +80,8 @@ def kpi_cards(figures_dict: dict[str, Any], names: list[str] | None = None,
         _card_rows([n for n in names if n in figures_dict], per_row, ctx, key and f"{key}_cards")
         return
     shown: set[str] = set()
-    for i, (title, group, width) in enumerate(KPI_GROUPS):
-        group = [n for n in group if n in figures_dict]
+    for i, (title, names_of_group, width) in enumerate(KPI_GROUPS):
+        group = [n for n in names_of_group if n in figures_dict]
         if group:
             as_of = figures_dict.get("as_of")
             if title == "Learning cycle" and isinstance(as_of, dt.date):
@@ -123,7 +121,8 @@ def _card(name: str, ctx: dict) -> None:
         if not (zero and not change.good):  # "13 pilots, no change" says nothing
             delta = 0 if zero else shown
             description = f"{'no change ' if zero else ''}since {since}"
-    color = {1: "normal", -1: "inverse"}.get(change.good, "off")
+    color: Literal["normal", "inverse", "off"] = ("normal" if change.good == 1 else "inverse"
+                                                  if change.good == -1 else "off")
     st.metric(figure_label(name), format_value(name, value), delta=delta, delta_color=color,
               help=figure_help(name), delta_description=description)
     notes = []
@@ -445,136 +444,3 @@ def pilot_facts(facts: pd.Series, per_row: int = 2) -> None:
     cols = st.columns(per_row)
     for i, (label, value) in enumerate(rows):
         cols[i % per_row].markdown(f"**{label}**  \n{value}")
-
-
-LESSON_COLUMNS = ["pilot_id", "quarter", "kind", "milestone", "lesson", "author"]
-
-
-LESSONS_READ = 60  # lessons written out in full (the table and the downloads have them all)
-
-
-def lessons_view(lessons: pd.DataFrame, *, with_pilot: bool = True, key: str = "lessons") -> None:
-    """The lessons to read (each in full, newest first) and, in a second tab, as a table."""
-    read, table = st.tabs(["Read", "Table"])
-    with read:
-        lessons_cards(lessons, with_pilot=with_pilot)
-    with table:
-        lessons_table(lessons, with_pilot=with_pilot)
-
-
-def lessons_cards(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
-    """Each lesson in full: who, when, what kind and which milestone, then its text."""
-    names = {}
-    if with_pilot:
-        p = load_portfolio().pilots
-        names = dict(zip(p["pilot_id"], p["pilot_name"]))
-    df = lessons.sort_values(["quarter", "pilot_id"], ascending=False)
-    for r in df.head(LESSONS_READ).itertuples(index=False):
-        head = []
-        if with_pilot:
-            head.append(f"[{_md(names.get(r.pilot_id) or r.pilot_id)}]({pilot_url(r.pilot_id)})")
-        head.append(f"**{_md(r.quarter)}**")
-        if isinstance(getattr(r, "kind", None), str):
-            head.append(_md(r.kind.capitalize()))
-        ms = getattr(r, "milestone", None)
-        if isinstance(ms, str):
-            head.append(_md(catalogue.MILESTONE_LABELS.get(ms, ms)))
-        author = getattr(r, "author", None)
-        if isinstance(author, str) and author.strip():
-            head.append(f"by {_md(author)}")
-        with st.container(border=True):
-            st.markdown(" · ".join(head))
-            st.markdown(_md(r.lesson).replace("\n", "  \n"))
-    if len(df) > LESSONS_READ:
-        st.caption(f"The {LESSONS_READ} newest of {len(df):,} lessons; the Table tab and the "
-                   "downloads have them all.")
-
-
-def lessons_table(lessons: pd.DataFrame, *, with_pilot: bool = True) -> None:
-    cols = [c for c in LESSON_COLUMNS if c in lessons.columns and (with_pilot or c != "pilot_id")]
-    df = lessons[cols].sort_values(["quarter"] + (["pilot_id"] if with_pilot else []),
-                                   ascending=False)
-    if "milestone" in df.columns:
-        df = df.assign(milestone=df["milestone"].map(
-            lambda m: catalogue.MILESTONE_LABELS.get(m, m) if isinstance(m, str) else None))
-    if "kind" in df.columns:
-        df = df.assign(kind=df["kind"].map(lambda k: k.capitalize() if isinstance(k, str) else k))
-    config = {"lesson": st.column_config.TextColumn("Lesson", width="large"),
-              "quarter": "Quarter", "kind": "Kind", "milestone": "Milestone",
-              "author": "Author"}
-    if with_pilot:
-        df = with_pilot_links(df)
-        config["pilot_id"] = pilot_link_column()
-    st.dataframe(df, hide_index=True, width="stretch", column_config=config, placeholder=BLANK)
-
-
-SUBMISSION_COLUMNS = ["id", "kind", "filename", "user", "created_at", "status", "what"]
-SUBMISSION_CONFIG = {
-    "id": st.column_config.NumberColumn("#", format="%d"),
-    "kind": "Kind", "filename": "File", "user": "Sent by",
-    "created_at": st.column_config.DatetimeColumn("Sent (UTC)", format="YYYY-MM-DD HH:mm"),
-    "status": "Status", "what": st.column_config.TextColumn("What it did", width="medium"),
-    "new": "New", "changed": "Changed", "unchanged": "Unchanged",
-}
-
-
-def submissions_table(subs: pd.DataFrame) -> pd.DataFrame:
-    """The history in words (``reporting.submissions_in_words``): kinds and statuses as
-    people say them, no blank shown as "None"."""
-    from linkdash import reporting
-
-    words = reporting.submissions_in_words(subs)
-    return words[[c for c in SUBMISSION_COLUMNS if c in words.columns]]
-
-
-def download_name(filename: str, data: bytes) -> str:
-    """A file name with an extension a spreadsheet program opens."""
-    if "." in filename.rsplit("/", 1)[-1]:
-        return filename
-    return filename.replace(" ", "-") + (".xlsx" if data[:2] == b"PK" else ".csv")
-
-
-def submissions_for_pilot(pilot_id: str) -> pd.DataFrame:
-    """The submissions that wrote a value of this pilot (current or since replaced),
-    newest first."""
-    version = data_version()
-    ids = set(_touched(database_url(), version, pilot_id))
-    subs = load_submissions(version)
-    return submissions_table(subs[subs["id"].isin(ids)])
-
-
-# --- the Lessons page ----------------------------------------------------------------
-
-def search_lessons(lessons: pd.DataFrame, text: str = "", kinds=(), milestones=(),
-                   quarters=()) -> pd.DataFrame:
-    """The lessons whose text, author or pilot contains every word of ``text`` (any
-    case) and whose kind, milestone and quarter are among those chosen (none = all)."""
-    out = lessons
-    if kinds:
-        out = out[out["kind"].isin(kinds)]
-    if milestones:
-        out = out[out["milestone"].isin(milestones)]
-    if quarters:
-        out = out[out["quarter"].isin(quarters)]
-    words = [w for w in str(text or "").lower().split() if w]
-    if words and not out.empty:
-        hay = (out["lesson"].fillna("").astype(str) + " " + out["author"].fillna("").astype(str)
-               + " " + out["pilot_id"].fillna("").astype(str)).str.lower()
-        mask = pd.Series(True, index=out.index)
-        phrase = " ".join(words)
-        # the whole phrase, or every word of it
-        for w in words:
-            mask &= hay.str.contains(w, regex=False)
-        mask |= hay.str.contains(phrase, regex=False)
-        out = out[mask]
-    return out
-
-
-def describe_submission(row: pd.Series) -> str:
-    """One submission in a picker: ``#2 · upload · q1.xlsx · ... · rolled back by #3``."""
-    from linkdash import reporting
-
-    return reporting.describe_submission(row)
-
-
-# --- the Upload page ----------------------------------------------------------------
