@@ -15,15 +15,18 @@ drops its old version when it reads the new one.
 
 The modules: ``page`` (page start, look, text helpers), ``session`` (sign-in, the store,
 the cached loaders), ``filters`` (sidebar filters, links, as-of date, demo badge),
-``widgets`` (cards, charts, pilot links, lessons, submissions), ``upload`` (the Upload
-page's pieces), ``downloads`` and ``present`` (presentation mode). Every name the pages
-use is re-exported here: pages write ``ui.name``.
+``widgets`` (cards, charts, pilot links and pickers), ``records`` (lessons and
+submissions as cards and tables), ``upload`` (the Upload page's pieces), ``downloads``
+and ``present`` (presentation mode). Every name the pages use is re-exported here, with
+the core's helpers they call (``lessons``, ``reporting``, ``exports``, ``originals``):
+pages write ``ui.name``.
 """
-# pure helpers of the core, re-exported for the pages (tested without streamlit)
-from linkdash.exports import frame_csv_bytes  # noqa: E402, F401, I001
-from linkdash.lessons import search_lessons  # noqa: E402, F401
-from linkdash.originals import download_name  # noqa: E402, F401
-from linkdash.reporting import (  # noqa: E402, F401
+
+# pure helpers of the core (tested without streamlit), re-exported for the pages
+from linkdash.exports import frame_csv_bytes  # noqa: F401
+from linkdash.lessons import search_lessons  # noqa: F401
+from linkdash.originals import download_name  # noqa: F401
+from linkdash.reporting import (  # noqa: F401
     AUDIT_EVENTS,
     audit_in_words,
     describe_commit,
@@ -36,7 +39,6 @@ from linkdash.ui.downloads import (  # noqa: F401
     EXPORT_HELP,
     EXPORT_KEYS,
     XLSX_MIME,
-    _file_reach,
     csv_download,
     export_buttons,
     export_download,
@@ -45,13 +47,6 @@ from linkdash.ui.downloads import (  # noqa: F401
     template_bytes,
 )
 from linkdash.ui.filters import (  # noqa: F401
-    _LINK_NOTES,
-    _LINK_RAW,
-    _bad_date_in_link,
-    _country_names,
-    _pilot_values,
-    _state_tuple,
-    _unknown_in_link,
     as_of_default,
     as_of_input,
     check_link,
@@ -73,8 +68,6 @@ from linkdash.ui.filters import (  # noqa: F401
     sidebar_filters,
 )
 from linkdash.ui.page import (  # noqa: F401
-    _AS_OF_BASIS,
-    _FIT_JS,
     APP_PATH,
     AS_OF_KEY,
     BLANK,
@@ -91,8 +84,6 @@ from linkdash.ui.page import (  # noqa: F401
     QUARTER_KEY,
     REGION_KEY,
     TALK_PARAM,
-    _fit_component,
-    _md,
     literal,
     page_look,
     page_start,
@@ -101,14 +92,8 @@ from linkdash.ui.page import (  # noqa: F401
     today,
 )
 from linkdash.ui.present import (  # noqa: F401
-    _CLICKER_CSS,
-    _CLICKER_HTML,
-    _CLICKER_JS,
     DEFAULT_VIEWPORT,
     PRESENT_CSS,
-    _clicker_component,
-    _decks,
-    _talk_board,
     clicker,
     deck_download,
     hide_chrome,
@@ -121,17 +106,19 @@ from linkdash.ui.present import (  # noqa: F401
     talk_state,
     warm_deck_map,
 )
+from linkdash.ui.records import (  # noqa: F401
+    LESSON_COLUMNS,
+    LESSONS_READ,
+    SUBMISSION_COLUMNS,
+    SUBMISSION_CONFIG,
+    lessons_cards,
+    lessons_table,
+    lessons_view,
+    submissions_for_pilot,
+    submissions_table,
+)
 from linkdash.ui.session import (  # noqa: F401
     LOOPBACK,
-    _computed,
-    _database_down,
-    _listening_address,
-    _load_portfolio,
-    _load_submissions,
-    _open_store,
-    _sign_out_button,
-    _touched,
-    _user_info,
     auth_configured,
     current_actor,
     current_user,
@@ -148,28 +135,12 @@ from linkdash.ui.session import (  # noqa: F401
     signed_in_email,
     user_box,
 )
-from linkdash.ui.records import (  # noqa: F401
-    LESSONS_READ,
-    LESSON_COLUMNS,
-    SUBMISSION_COLUMNS,
-    SUBMISSION_CONFIG,
-    lessons_cards,
-    lessons_table,
-    lessons_view,
-    submissions_for_pilot,
-    submissions_table,
-)
 from linkdash.ui.upload import (  # noqa: F401
     DETAIL_CONFIG,
     DETAIL_ROWS_SHOWN,
     ILLUSTRATIVE_RESULT,
     LISTED_PROBLEMS,
     PROBLEM_TABLE_CONFIG,
-    _pilot_display_names,
-    _problem_line,
-    _problem_list,
-    _remove_illustrative,
-    _restore_illustrative,
     changes_counts,
     changes_detail,
     checked_upload,
@@ -190,11 +161,6 @@ from linkdash.ui.widgets import (  # noqa: F401
     NOT_REPORTING_LISTED,
     PILOT_CARDS,
     PILOT_LINKS_MAX,
-    _blank,
-    _card,
-    _card_rows,
-    _problem_link,
-    _set_pilot_param,
     chart,
     clicked_pilot,
     computed,
