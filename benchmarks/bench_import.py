@@ -170,7 +170,7 @@ def run_method(method: str, path: str, repeats: int, db: str | None, peak_only: 
         def once():
             c = check_file(data, Path(path).name, current)
             assert c.report.ok, c.report.errors[:3]
-            ch = store.preview(c.tables, current)
+            ch = store.preview(c.tables, current, indicator_keys=c.tables.indicator_keys)
             if new_quarter:
                 assert ch.new > 0 and ch.changed == ch.unchanged == 0, ch.counts()
             else:

@@ -58,9 +58,10 @@ class IndicatorKeys:
         return True
 
 
-class Tables(dict):
-    """``CheckedWorkbook.tables``: a dict of DataFrames by sheet name that may also
-    carry ``indicator_keys`` (see ``IndicatorKeys``)."""
+class Tables(dict[str, pd.DataFrame]):
+    """``CheckedWorkbook.tables``: a dict of DataFrames by sheet name that also carries
+    ``indicator_keys`` (see ``IndicatorKeys``; None without an Indicators sheet), which
+    callers pass to ``Store.preview``."""
 
     indicator_keys: IndicatorKeys | None = None
 
@@ -68,7 +69,7 @@ class Tables(dict):
 @dataclass
 class CheckedWorkbook:
     report: Report
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     sheet_names: dict[str, str] = field(default_factory=dict)  # canonical -> as written
     kind: str = ""  # xlsx | xls | ods | csv
 
@@ -306,7 +307,7 @@ def _check_file(data: bytes, filename: str, current: Portfolio | None, *,
         stored.result()  # (re-raises what went wrong there)
     report.extend(read.report)
     if read.report.errors and not read.parsed:
-        return CheckedWorkbook(report, {}, {}, read.kind)
+        return CheckedWorkbook(report, Tables(), {}, read.kind)
     sheet_names = read.sheet_names
     parsed = read.parsed
 

@@ -204,7 +204,7 @@ CODES: dict[str, Code] = {
     **_codes(ERROR,
              not_allowed="the user's role may not upload",
              admin_only="reference data (rates, benchmarks, pilots' places) sent by a non-administrator"),
-    # refused inside the commit's transaction (store.py, recheck.py)
+    # refused inside the commit's transaction (store/, recheck.py)
     **_codes(ERROR,
              conflict="another upload changed a value this rule depends on since the check",
              nul_character="a NUL byte the store cannot hold",

@@ -2,7 +2,7 @@
 history of every change of a role.
 
 Tables (created by ``migrations/versions/0003_roles.py``; on their own ``metadata`` so
-this module does not touch ``store.py``):
+this module does not touch ``store/``):
 
 - ``users``: ``email`` (lower case, the key), ``role`` (``admin`` | ``director`` |
   ``country`` | ``viewer``), ``scope`` (region names and/or pilot ids, comma-separated,

@@ -85,7 +85,8 @@ def validate(store: Store, data: bytes, filename: str, *, actor: Actor | None = 
     if earlier is not None:
         return Outcome(True, [], warnings + [duplicate_warning(earlier)], Changes(),
                        tables=checked.tables, duplicate_of=earlier["id"])
-    return Outcome(True, [], warnings, store.preview(checked.tables, current),
+    return Outcome(True, [], warnings, store.preview(checked.tables, current,
+                                                   indicator_keys=checked.tables.indicator_keys),
                    tables=checked.tables)
 
 

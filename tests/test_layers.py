@@ -24,7 +24,7 @@ NOT_IN_TABLE = {"__init__.py"}
 class Layer:
     rank: int
     name: str
-    units: tuple[str, ...]  # linkdash units: "store.py" (a module) or "rules/" (a package)
+    units: tuple[str, ...]  # linkdash units: "importer.py" (a module) or "rules/" (a package)
     outside: tuple[str, ...]  # listed files outside linkdash/ (app.py, pages/*.py)
     may_import: str
 
@@ -87,7 +87,7 @@ def _unit_of(path: Path) -> str:
 
 
 def _unit_of_module(dotted: str) -> str | None:
-    """``linkdash.rules.sheet`` -> ``rules/``; ``linkdash.store`` -> ``store.py``; None
+    """``linkdash.rules.sheet`` -> ``rules/``; ``linkdash.importer`` -> ``importer.py``; None
     for a name that is no module of linkdash (an attribute of the package)."""
     parts = dotted.split(".")
     if parts[0] != "linkdash" or len(parts) < 2:
@@ -198,15 +198,15 @@ def test_imports_are_found_at_any_depth_and_made_absolute():
     got = {m for _, m in imports(PKG / "rules" / "x.py", src)}  # the path is never read
     assert {"numpy", "linkdash.store", "linkdash.quarters", "linkdash.story", "linkdash.rules.sheet",
             "linkdash.deck"} <= got
-    assert {_unit_of_module(m) for m in got} == {None, "store.py", "quarters.py", "story.py", "rules/",
+    assert {_unit_of_module(m) for m in got} == {None, "store/", "quarters.py", "story.py", "rules/",
                                                  "deck.py"}
     assert {m for _, m in imports(PKG / "rules" / "__init__.py", "from .cells import x")} \
         == {"linkdash.rules.cells", "linkdash.rules.cells.x"}
 
 
 def test_an_upward_or_sideways_import_is_caught():
-    reading, storage = LAYER_OF["importer.py"], LAYER_OF["store.py"]
+    reading, storage = LAYER_OF["importer.py"], LAYER_OF["store/"]
     assert storage.rank > reading.rank and storage.name not in _allowed(reading)
     figures, cli = LAYER_OF["figures.py"], LAYER_OF["cli.py"]
     assert figures.name in _allowed(cli) and "UI" not in _allowed(cli)
-    assert LAYER_OF["store.py"].name not in _allowed(LAYER_OF["figures.py"])
+    assert LAYER_OF["store/"].name not in _allowed(LAYER_OF["figures.py"])

@@ -10,7 +10,8 @@ import functools
 
 from alembic import context
 
-from linkdash.store import default_url, include_object, make_engine, metadata
+from linkdash.store.engine import default_url, make_engine
+from linkdash.store.schema import include_object, metadata
 
 config = context.config
 

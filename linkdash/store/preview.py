@@ -1,0 +1,258 @@
+"""The fast preview of an Indicators table: new / changed / unchanged counted on integer
+keys and arrays, with the same rules as the change plan; the detail rows built on demand."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from linkdash import catalogue
+from linkdash.keys import codes_in, last_position, mixed_radix, repeated
+from linkdash.portfolio import IndicatorCodes, text_array
+from linkdash.store.changes import Changes, DetailPart, _empty_detail, _Plan, _plan, changes_of
+from linkdash.store.rows import _coerce, _key_text
+from linkdash.store.schema import DATA_TABLES, _ordered
+
+if TYPE_CHECKING:
+    from linkdash.importer import IndicatorKeys
+
+# --- the preview of the Indicators sheet, vectorised ------------------------------------------
+#
+# An Indicators table holds one row per stored value (50,000 rows x 25 indicators is
+# 1.25 million), so the preview does not walk it row by row as ``_plan`` does: one query
+# reads the current values of the pilots and quarters in the file, both sides get integer
+# keys (pilot, quarter, indicator codes: the importer's ``IndicatorKeys`` when the tables
+# are passed, else factorised here), and new / changed / unchanged are counted by
+# comparing arrays with the same rules as ``_plan`` (blank is not reported, floats equal
+# within 1e-12, the first of two rows with the same key counts). The detail rows are
+# built only when ``Changes.detail`` is read.
+
+_IN_CHUNK = 5000  # pilot ids per query
+_FETCH_BATCH = 20_000  # rows turned into an array at once
+
+
+def _text_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """An object column as stored text (None for blank), like ``_coerce("text", v)``."""
+    if name not in df.columns:
+        return np.full(n, None, dtype=object)
+    return text_array(df[name].to_numpy(dtype=object))
+
+
+def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """A column as stored floats (NaN for blank), like ``_coerce("float", v)``."""
+    if name not in df.columns:
+        return np.full(n, np.nan)
+    col = df[name]
+    if col.dtype.kind == "f":
+        return col.to_numpy(dtype=float)
+    out = [_coerce("float", v) for v in col.tolist()]
+    return np.array([np.nan if v is None else v for v in out], dtype=float)
+
+
+def _current_indicator_values(conn: Connection, pilot_ids: list[str], quarters: list[str]
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Current pilot_id, quarter, indicator (object arrays), value (float, NaN for
+    None) and text (object) of these pilots in these quarters: only what the file can
+    match, so a new quarter reads (almost) nothing however long the history."""
+    t = DATA_TABLES["Indicators"]
+    cols = (t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text)
+    parts: list[list[np.ndarray]] = [[] for _ in cols]
+    for i in range(0, len(pilot_ids), _IN_CHUNK):
+        chunk = pilot_ids[i:i + _IN_CHUNK]
+        res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
+                                                  t.c.pilot_id.in_(chunk),
+                                                  t.c.quarter.in_(quarters)))
+        # plain tuples from the driver (no Row objects), a batch at a time, so that
+        # only one batch of row tuples exists at once
+        while rows := res.cursor.fetchmany(_FETCH_BATCH):
+            for k, col in enumerate(zip(*rows)):
+                parts[k].append(np.array(col, dtype=float if k == 3 else object))
+        res.close()
+    out = [np.concatenate(p) if p else np.empty(0, dtype=float if k == 3 else object)
+           for k, p in enumerate(parts)]
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``_same`` on float arrays with NaN for None: both blank, or math.isclose with
+    rel_tol = abs_tol = 1e-12."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(a - b) <= np.maximum(1e-12 * np.maximum(np.abs(a), np.abs(b)), 1e-12)
+    close &= np.isfinite(a) & np.isfinite(b)
+    return close | (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+@dataclass
+class _IndicatorDetail:
+    """What the Indicators detail rows are made of; the frame is built on demand."""
+
+    df: pd.DataFrame  # the incoming table
+    live: np.ndarray  # rows of df holding a value or a text (the others are not reported)
+    has_v: np.ndarray  # per live row: a value given
+    has_t: np.ndarray  # per live row: a text given
+    stored: np.ndarray  # per live row: a current value exists
+    diff_v: np.ndarray  # per stored live row: the value differs
+    diff_t: np.ndarray  # per stored live row: the text differs
+    old_v: np.ndarray  # per stored live row: stored value (NaN for none)
+    old_t: np.ndarray  # per stored live row: stored text (None for none)
+    text_first: bool  # the table's text column comes before its value column
+
+    def frame(self) -> pd.DataFrame:
+        """One row per new or changed field, in the order ``_plan`` gives them: per
+        incoming row, new fields value then text, changed fields in column order."""
+        found = self.stored
+        fidx = np.flatnonzero(found)
+        dv = np.zeros(len(found), dtype=bool)
+        dt_ = np.zeros(len(found), dtype=bool)
+        dv[fidx], dt_[fidx] = self.diff_v, self.diff_t
+        v_rows = np.flatnonzero((~found & self.has_v) | dv)
+        t_rows = np.flatnonzero((~found & self.has_t) | dt_)
+        if self.text_first:
+            sub = np.concatenate([found[v_rows], ~found[t_rows]]).astype(np.int8)
+        else:
+            sub = np.concatenate([np.zeros(len(v_rows), np.int8), np.ones(len(t_rows), np.int8)])
+        rows = np.concatenate([v_rows, t_rows])
+        order = np.lexsort((sub, rows))
+        rows = rows[order]
+        is_text = np.concatenate([np.zeros(len(v_rows), bool), np.ones(len(t_rows), bool)])[order]
+        n = len(rows)
+        if not n:
+            return _empty_detail()
+        # old values: stored rows only (index of each live row among the stored ones)
+        at = np.cumsum(found) - 1
+        old = np.full(n, None, dtype=object)
+        was = found[rows]
+        k = at[rows[was]]
+        ov = self.old_v[k].astype(object)
+        ov[np.isnan(self.old_v[k])] = None
+        old[was] = np.where(is_text[was], self.old_t[k], ov)
+        df, pos = self.df, self.live[rows]
+        pid = _text_column(df, "pilot_id", len(df))[pos]
+        q = _text_column(df, "quarter", len(df))[pos]
+        ind = _text_column(df, "indicator", len(df))[pos]
+        key = np.array([_key_text(k) for k in zip(pid.tolist(), q.tolist(), ind.tolist())] + [None],
+                       dtype=object)[:-1]
+        vals = _float_column(df, "value", len(df))[pos].astype(object)
+        texts = _text_column(df, "text", len(df))[pos]
+        return pd.DataFrame({
+            "sheet": pd.Series(np.full(n, "Indicators", dtype=object), dtype=object),
+            "key": pd.Series(key, dtype=object),
+            "field": pd.Series(ind, dtype=object),
+            "old": pd.Series(old, dtype=object),
+            "new": pd.Series(np.where(is_text, texts, vals), dtype=object),
+            "kind": pd.Series(np.where(was, "changed", "new").astype(object), dtype=object),
+        })
+
+
+def _int_keys(factorised: list[tuple[np.ndarray, np.ndarray]]
+              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """One int64 key per row from the (codes, uniques) of each key column.
+    -> (keys, blank: any part None, the uniques of each column)."""
+    uniques = [u for _, u in factorised]
+    key, blank = mixed_radix([c for c, _ in factorised], [len(u) for u in uniques])
+    return key, blank, uniques
+
+
+def _given_keys(df: pd.DataFrame, given: IndicatorKeys | None
+                ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The (codes, uniques) of pilot_id, quarter, indicator that the importer computed
+    (``importer.IndicatorKeys``), when they still describe ``df`` and are plain text."""
+    if given is None or not given.matches(df):
+        return None
+    if any(pd.api.types.infer_dtype(u, skipna=False) not in ("string", "empty") for u in given.uniques):
+        return None
+    return list(zip(given.codes, given.uniques))
+
+
+def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys | None = None,
+                        loaded: IndicatorCodes | None = None
+                        ) -> tuple[_Plan, _IndicatorDetail | list]:
+    """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
+    and what its detail rows are made of. ``given``: the table's keys from the importer,
+    if any (``importer.IndicatorKeys``); ``loaded``: the current indicator values as
+    codes (``Portfolio.indicator_codes`` of ``Store.load`` at the store's present data
+    version), else they are read."""
+    plan = _Plan("Indicators")
+    n = len(df)
+    val = _float_column(df, "value", n)
+    text = _text_column(df, "text", n)
+    has_v = ~np.isnan(val)
+    has_t = pd.notna(text)
+    # a row with neither value nor text is not reported: no stored value
+    live = np.flatnonzero(has_v | has_t)
+    factorised = _given_keys(df, given) or [
+        pd.factorize(_text_column(df, c, n)) for c in ("pilot_id", "quarter", "indicator")]
+    key, blank, uniques = _int_keys(factorised)
+    # (pilots and quarters only in blank rows are asked for too: harmless, their keys
+    # match nothing)
+    pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
+    key, blank = key[live], blank[live]
+    size = math.prod(max(len(u), 1) for u in uniques)
+    if blank.any() or repeated(key, size):
+        # a key given twice or with a blank part (the importer reports both as errors):
+        # the row by row plan, whose merging of such rows is the reference
+        plan = _plan(conn, "Indicators", df)
+        return plan, plan.detail
+    # the same integer keys; stored rows whose quarter or indicator is not in the file
+    # never match
+    if loaded is None:
+        stored = _current_indicator_values(conn, pilots, quarters)
+        codes = [codes_in(stored[k], u) for k, u in enumerate(uniques)]
+        s_value, s_text = stored[3], stored[4]
+    else:  # the stored codes -> the file's codes, through the (few) distinct values
+        names = np.array(list(catalogue.indicator_index()), dtype=object)
+        codes = [np.append(codes_in(own, u), -1)[c]  # (-1: no code stays none)
+                 for own, c, u in ((loaded.pid_uniq, loaded.pid, uniques[0]),
+                                   (loaded.q_uniq, loaded.q, uniques[1]),
+                                   (names, loaded.ind, uniques[2]))]
+        s_value, s_text = loaded.value, loaded.text
+    skey, miss = mixed_radix(codes, [len(u) for u in uniques])
+    skey[miss] = -1
+    hit = last_position(skey, key, size)
+    found = hit >= 0
+    fidx = np.flatnonzero(found)
+    m = hit[fidx]  # stored row of each found live row
+    old_v = s_value[m]
+    old_t = s_text[m]
+    if len(old_t):
+        old_t = text_array(old_t)
+    del s_value, s_text
+    rows = live[fidx]
+    diff_v = has_v[rows] & ~_same_floats(old_v, val[rows])
+    diff_t = np.zeros(len(fidx), dtype=bool)
+    tt = np.flatnonzero(has_t[rows])
+    if tt.size:
+        diff_t[tt] = [a is None or a != b for a, b in zip(old_t[tt].tolist(), text[rows[tt]].tolist())]
+    plan.new = len(live) - len(fidx)
+    plan.changed = int((diff_v | diff_t).sum())
+    plan.unchanged = len(fidx) - plan.changed
+    text_first = ("text" in df.columns and "value" in df.columns
+                  and list(df.columns).index("text") < list(df.columns).index("value"))
+    return plan, _IndicatorDetail(df, live, has_v[live], has_t[live], found, diff_v, diff_t,
+                                  old_v, old_t, text_first)
+
+
+def preview(conn: Connection, tables: dict[str, pd.DataFrame], *, loaded: IndicatorCodes | None = None,
+            indicator_keys: IndicatorKeys | None = None) -> Changes:
+    """What committing ``tables`` would change (``Store.preview``): the change plan of
+    each sheet, the Indicators sheet's counted on arrays. ``loaded``: the stored
+    indicator values, when the caller's portfolio is the store's present data version;
+    ``indicator_keys``: the importer's keys of the Indicators table, if any."""
+    plans: list[_Plan] = []
+    parts: list[list[tuple] | DetailPart] = []
+    for sheet, df in _ordered(tables):
+        part: list[tuple] | DetailPart
+        if sheet == "Indicators":
+            plan, part = _preview_indicators(conn, df, indicator_keys, loaded)
+        else:
+            plan = _plan(conn, sheet, df)
+            part = plan.detail
+        plans.append(plan)
+        parts.append(part)
+    return changes_of(plans, parts)
