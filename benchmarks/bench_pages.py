@@ -99,7 +99,8 @@ def run(sizes: list[int], quarters: int, repeat: int, pages: list[str]) -> dict:
 
 def print_table(results: dict, quarters: int) -> None:
     print(f"Page script runs (AppTest, median; seconds) and figure data, {quarters} quarters")
-    print("| pilots | page | first run | filter change, new | filter change, cached | charts | figure JSON KB |")
+    print("| pilots | page | first run | filter change, new | filter change, cached | charts "
+          "| figure JSON KB |")
     print("|---|---|---|---|---|---|---|")
     for n, pages in results.items():
         for name, r in pages.items():

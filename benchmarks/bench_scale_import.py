@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import scale_data  # noqa: E402  (imports nothing heavy: the calamine process stays bare)
 
-
 METHODS = ["calamine", "pandas+openpyxl", "check", "import sqlite", "import postgresql",
            "load sqlite", "load postgresql"]
 
@@ -111,9 +110,12 @@ def child(method: str, path: str, repeat: int, pilots: int, quarters: int) -> di
 
         if method.endswith("sqlite"):
             url = scale_data.sqlite_store(pilots, quarters)
-        else:
-            url, schema = scale_data.postgres_store(pilots, quarters)
+        else:  # filled by another process, so this one's peak is the load's
+            url, schema = scale_data.new_postgres_schema()
             cleanup.append(schema)
+            subprocess.run([sys.executable, "-m", "linkdash", "--db", url, "generate", "--pilots",
+                            str(pilots), "--quarters", str(quarters), "--load", "--as-admin"],
+                           cwd=ROOT, check=True, capture_output=True)
         store = Store.open(url)
 
         def once():
@@ -154,7 +156,8 @@ def run(pilots: int, quarters: int, repeat: int, methods: list[str] | None = Non
                "--pilots", str(pilots), "--quarters", str(quarters)]
         res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if res.returncode:
-            out["methods"][method] = {"error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed"}
+            why = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed"
+            out["methods"][method] = {"error": why}
             continue
         out["methods"][method] = json.loads(res.stdout.strip().splitlines()[-1])
         print(f"  import bench: {method} done", file=sys.stderr, flush=True)

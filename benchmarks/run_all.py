@@ -52,13 +52,13 @@ def _run(script: str, args: list[str], out: Path) -> dict | None:
 def machine() -> str:
     mem = ""
     try:
-        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
         mem = f", {kb / 2**20:.0f} GiB memory"
     except (OSError, StopIteration, ValueError):
         pass
     cpu = ""
     try:
-        cpu = next(l for l in open("/proc/cpuinfo") if l.startswith("model name")).split(":", 1)[1].strip()
+        cpu = next(x for x in open("/proc/cpuinfo") if x.startswith("model name")).split(":", 1)[1].strip()
     except (OSError, StopIteration):
         pass
     return (f"{os.cpu_count()} cores ({cpu}){mem}, load average {os.getloadavg()[0]:.1f} at the end; "
@@ -79,8 +79,11 @@ def table(sizes: list[int], pages: dict | None, browser: dict | None, imports: d
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {goal} |")
 
     if browser:
-        base = browser["baseline_median_ms"] / 1000
-        row("bare one-chart page drawn (baseline), s", [f"{base:.2f}"] * len(sizes))
+        def bare(n: int) -> float:  # the bare page measured between this size's pages
+            r = browser["sizes"].get(str(n), {})
+            return r.get("baseline_median_ms", browser["baseline_median_ms"]) / 1000
+
+        row("bare one-chart page drawn (baseline), s", [f"{bare(n):.2f}" for n in sizes])
         for p in PAGES:
             cells = []
             for n in sizes:
@@ -88,6 +91,7 @@ def table(sizes: list[int], pages: dict | None, browser: dict | None, imports: d
                 if not r or p not in r["pages_ms"]:
                     cells.append("")
                     continue
+                base = bare(n)
                 s = r["pages_ms"][p] / 1000
                 cells.append(f"{s:.2f} (×{s / base:.2f}){_ok(s / base, DRAW_GOAL.get(n))}")
             row(f"{p}: drawn in Chromium, s (× bare)", cells, "≤1.25× at 13, ≤2× at 1,000")
@@ -95,8 +99,8 @@ def table(sizes: list[int], pages: dict | None, browser: dict | None, imports: d
         for n in sizes:
             m = browser["sizes"].get(str(n), {}).get("memory_mb", {})
             rss = m.get("VmRSS")
-            cells.append(f"{rss:.0f} (peak {m.get('VmHWM', 0):.0f}){_ok(rss, MEMORY_GOAL_MB if n == 1000 else None)}"
-                         if rss else "")
+            goal = MEMORY_GOAL_MB if n == 1000 else None
+            cells.append(f"{rss:.0f} (peak {m.get('VmHWM', 0):.0f}){_ok(rss, goal)}" if rss else "")
         row("app server memory after every page, MB", cells, f"≤{MEMORY_GOAL_MB} at 1,000")
     if pages:
         for p in PAGES:
@@ -148,10 +152,17 @@ def main() -> int:
     ap.add_argument("--runs", type=int, help="runs per figure (default 3; quick 1)")
     ap.add_argument("--also-older", action="store_true",
                     help="then run bench_import.py, bench_deck.py and bench_sessions.py as well")
+    ap.add_argument("--table-only", action="store_true",
+                    help="print the table of the last run's results (benchmarks/out/*.json)")
     args = ap.parse_args()
     sizes = [int(x) for x in (args.pilots or ("13,100" if args.quick else "13,100,1000")).split(",")]
     runs = args.runs or (1 if args.quick else 3)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.table_only:
+        load = lambda p: json.loads(p.read_text()) if p.exists() else None  # noqa: E731
+        imports = {n: load(OUT / f"import_{n}.json") for n in sizes if (OUT / f"import_{n}.json").exists()}
+        print("\n".join(table(sizes, load(OUT / "pages.json"), load(OUT / "browser.json"), imports)))
+        return 0
     started = time.perf_counter()
     q = ["--quarters", str(args.quarters)]
     pilots = ["--pilots", ",".join(map(str, sizes))]

@@ -31,7 +31,7 @@ import datetime as dt
 import io
 import math
 from functools import cache
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -260,17 +260,20 @@ def generate_tables(pilots: int = 1000, n_quarters: int = 40, *, seed: int = SEE
     ms_rows = []
     for i, r in enumerate(pilot_rows):
         s0 = r["start_date"]
+        assert isinstance(s0, dt.date)
         for m in catalogue.MILESTONES:
             a, b = PLAN[m]
             ps = s0 + dt.timedelta(days=int(a * span_days))
             pe = s0 + dt.timedelta(days=max(int(b * span_days), int(a * span_days) + 4))
+            a_s: dt.date | None
+            a_e: dt.date | None
             if m in ("training_workshop", "learning_event"):
                 a_s, a_e = ps, pe
             else:
                 a_s = ps + dt.timedelta(days=int(rng.integers(0, 15)))
                 a_e = max(pe + dt.timedelta(days=int(rng.integers(-5, 10)) + int(late[i])),
                           a_s + dt.timedelta(days=14))
-            status = None
+            status: str | None = None
             if m == "documentation" and stuck[i]:
                 a_e = None
             if m == "peer_review" and dropped[i]:
@@ -297,12 +300,12 @@ def generate_tables(pilots: int = 1000, n_quarters: int = 40, *, seed: int = SEE
 
     # lessons: two per pilot
     ls_rows = []
-    for i, r in enumerate(pilot_rows):
+    for r in pilot_rows:
         for j in rng.choice(len(LESSONS), 2, replace=False):
-            kind, m, text_ = LESSONS[int(j)]
+            kind, ms, text_ = LESSONS[int(j)]
             ls_rows.append(dict(pilot_id=r["pilot_id"], quarter=qs[int(rng.integers(0, Q))], kind=kind,
                                 lesson=text_.format(org=r["producer_org"], site=r["site"]),
-                                milestone=m, author=AUTHORS[int(rng.integers(0, len(AUTHORS)))]))
+                                milestone=ms, author=AUTHORS[int(rng.integers(0, len(AUTHORS)))]))
 
     # benchmarks per country and year; rates per currency and quarter
     years = sorted(set(year.tolist()))

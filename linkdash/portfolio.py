@@ -217,7 +217,8 @@ class Portfolio:
         ind = self.indicators
         has = (ind["value"].notna() | ind["text"].notna()).to_numpy() if len(ind) else np.zeros(0, bool)
         if not has.any():
-            return pd.DataFrame(np.zeros((0, 0), dtype=np.int64), index=pd.Index([], dtype=object, name="pilot_id"),
+            return pd.DataFrame(np.zeros((0, 0), dtype=np.int64),
+                                index=pd.Index([], dtype=object, name="pilot_id"),
                                 columns=pd.Index([], dtype=object, name="quarter"))
         pid, pid_u = self._pilot_codes("indicators")
         q, q_u = pd.factorize(ind["quarter"].to_numpy(dtype=object))
@@ -253,7 +254,8 @@ class Portfolio:
         i_codes, i_u = pd.factorize(names)
         col = np.array([col_of.get(u, -1) if isinstance(u, str) else -1 for u in i_u.tolist()] + [-1],
                        dtype=np.int64)[i_codes]
-        is_unit = np.append(np.asarray([u == "volume_unit" for u in i_u.tolist()], dtype=bool), False)[i_codes]
+        is_unit = np.append(np.asarray([u == "volume_unit" for u in i_u.tolist()], dtype=bool),
+                            False)[i_codes]
         value = ind["value"].to_numpy(dtype="float64", na_value=np.nan)
         pid, pid_u = self._pilot_codes("indicators")
         q, q_u = pd.factorize(ind["quarter"].to_numpy(dtype=object))

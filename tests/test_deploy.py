@@ -32,7 +32,7 @@ N_PILOTS = 13
 def _require(what: str | None) -> None:
     if what is None:
         return
-    if os.environ.get("LINKDASH_REQUIRE_BROWSER") == "1" or os.environ.get("LINKDASH_REQUIRE_POSTGRES") == "1":
+    if "1" in (os.environ.get("LINKDASH_REQUIRE_BROWSER"), os.environ.get("LINKDASH_REQUIRE_POSTGRES")):
         pytest.fail(what)
     pytest.skip(what)
 

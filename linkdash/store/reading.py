@@ -37,7 +37,8 @@ def _indicator_frame(conn: Connection, query, names: list[str], cols: dict[str, 
     parts: list[list[np.ndarray]] = [[] for _ in names]
     driver = conn.connection.driver_connection
     assert driver is not None  # an open connection
-    cur = driver.cursor()
+    # PostgreSQL: a server-side cursor, so the client holds one batch, not the whole result
+    cur = driver.cursor(name="linkdash_load") if conn.dialect.name == "postgresql" else driver.cursor()
     try:
         cur.execute(sql)
         while True:
