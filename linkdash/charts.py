@@ -21,6 +21,8 @@ cell's hover. :func:`pilot_ids_in` lists the ids a figure carries;
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -496,6 +498,136 @@ def attention_order(portfolio: Portfolio, as_of: dt.date | None = None) -> list[
     return sorted(ids, key=lambda p: (-int(n.get(p, 0)), -float(np.nan_to_num(d.get(p, 0.0))), names.get(p, p)))
 
 
+@dataclass(frozen=True)
+class GanttMark:
+    """One thing the Gantt draws for one milestone of one pilot. ``layer``: ``planned``
+    (a light bar, ``outlined`` when overdue), an actual bar by its status
+    (``completed``, ``in_progress``, ``dropped``, ``not_started``), ``dropped_mark`` (an
+    x for a dropped milestone that never started), ``overdue`` (⚠ at the planned end)
+    or ``beyond`` (an arrow where an in-progress bar is cut at the axis' right edge).
+    Bars run from ``start`` to ``end``; marks stand at ``end``."""
+    layer: str
+    pilot_id: str
+    milestone: str
+    group: str  # the outer row label: "group · pilot name" (or the pilot name)
+    row: str  # the inner row label: the milestone's short name
+    start: dt.date | None
+    end: dt.date
+    hover: str
+    outlined: bool = False
+
+
+@dataclass(frozen=True)
+class GanttPlan:
+    """What the Gantt shows, before any drawing (``gantt_plan``): the rows (``groups``
+    and ``rows`` side by side, nine per pilot), the marks in row order, the date window
+    and where ``as_of`` lies in it (``"in"``, ``"after"``, ``"before"``), how many pilots
+    were asked for and how many are drawn."""
+    title: str
+    as_of: dt.date
+    groups: list[str]
+    rows: list[str]
+    marks: list[GanttMark]
+    lo: dt.date
+    hi: dt.date
+    where: str
+    n_all: int
+    n_drawn: int
+    empty: str | None = None  # why there is nothing to draw
+
+    @property
+    def one(self) -> bool:
+        """One pilot alone: its rows are not labelled with its name."""
+        return self.n_all == 1
+
+    def layer(self, name: str) -> list[GanttMark]:
+        return [m for m in self.marks if m.layer == name]
+
+
+GANTT_ACTUAL = ("completed", "in_progress", "dropped", "not_started")  # drawn in this order
+
+
+def gantt_plan(portfolio: Portfolio, as_of: dt.date | None = None, group_by: str = "region",
+               order: list[str] | tuple[str, ...] | None = None) -> GanttPlan:
+    """The Gantt's rows and marks (see ``progress_gantt``), without plotly: planned
+    periods; actual periods by status, an open one running to ``as_of`` (cut at the
+    axis' edge when ``as_of`` lies far after the milestones); overdue milestones marked
+    at their planned end with the days late counted to ``as_of``."""
+    as_of = as_of or dt.date.today()
+    title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
+    if portfolio.pilots.empty or portfolio.milestones.empty:
+        return GanttPlan(title, as_of, [], [], [], as_of, as_of, "in", 0, 0,
+                         empty="No milestones reported for this selection")
+    names = _pilot_names(portfolio)
+    grouped = _pilot_order(portfolio, group_by)
+    if order is not None:
+        group_of = {pid: g for g, pid in grouped}
+        grouped = [(group_of[p], p) for p in order if p in group_of]
+    n_all = len(grouped)
+    grouped = grouped[:GANTT_PILOTS_MAX]
+    drawn = {pid for _, pid in grouped}
+    ms = _milestones_as_of(portfolio, as_of) if n_all <= GANTT_PILOTS_MAX else \
+        _milestones_as_of(portfolio.filtered(Filter(pilots=tuple(drawn))), as_of)
+    by_key = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
+
+    outer, inner, rows = [], [], []
+    for group, pid in grouped:
+        for m in catalogue.MILESTONES:
+            outer.append(f"{group} · {names.get(pid, pid)}" if group_by else names.get(pid, pid))
+            inner.append(MILESTONE_SHORT[m])
+            rows.append((pid, m, by_key.get((pid, m))))
+
+    lo, hi, where = _gantt_window(ms, as_of)
+    marks: list[GanttMark] = []
+    for (pid, m, r), o, i in zip(rows, outer, inner):
+        if r is None:
+            continue
+        marks += _gantt_marks(r, pid, m, o, i, names.get(pid, pid), as_of, hi, where)
+    empty = None if marks else "No planned or actual dates for these milestones"
+    return GanttPlan(title, as_of, outer, inner, marks, lo, hi, where, n_all, len(grouped), empty)
+
+
+def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.date,
+                 hi: dt.date, where: str) -> list[GanttMark]:
+    """The marks of one milestone row ``r`` (of ``_milestones_as_of``)."""
+    out: list[GanttMark] = []
+    ps, pe = as_date(r.planned_start), as_date(r.planned_end)
+    as_, ae = as_date(r.actual_start), as_date(r.actual_end)
+    status = r.status_as_of if isinstance(r.status_as_of, str) else "not_started"
+    overdue = bool(r.overdue)
+    label = catalogue.MILESTONE_LABELS[m]
+    head = f"<b>{name}</b><br>{label}<br>"
+    if ps or pe:
+        s, e = ps or pe, pe or ps
+        assert s is not None and e is not None
+        out.append(GanttMark("planned", pid, m, o, i, s, e,
+                             head + f"Planned {_fmt_date(ps)} – {_fmt_date(pe)}"
+                             + ("<br><b>⚠ overdue</b>" if overdue else ""), outlined=overdue))
+    if as_ and status != "not_started" or (ae and status == "completed"):
+        s = as_ or ae
+        assert s is not None
+        e = ae if (ae and ae <= as_of) else as_of
+        if e < s:
+            e = s
+        if where == "after" and e > hi:  # as_of lies far right of the milestones: cut at the edge
+            e = max(hi, s)
+            out.append(GanttMark("beyond", pid, m, o, i, None, e,
+                                 head + f"In progress since {_fmt_date(as_)}, "
+                                 f"still open on {_fmt_date(as_of)}"))
+        out.append(GanttMark(status, pid, m, o, i, s, e,
+                             head + f"Actual {_fmt_date(as_)} – "
+                             f"{_fmt_date(ae) if ae and ae <= as_of else 'ongoing'}"
+                             f"<br>{style.STATUS_LABELS.get(status, status)}"))
+    if status == "dropped" and not (as_ or ae):
+        at = ps + (pe - ps) / 2 if (ps and pe) else (ps or pe)
+        if at:
+            out.append(GanttMark("dropped_mark", pid, m, o, i, None, at, head + "Dropped"))
+    if overdue and pe:
+        out.append(GanttMark("overdue", pid, m, o, i, None, pe,
+                             head + f"⚠ overdue: planned end {_fmt_date(pe)}, {(as_of - pe).days} days late"))
+    return out
+
+
 def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                    group_by: str = "region", order: list[str] | tuple[str, ...] | None = None) -> go.Figure:
     """Nine milestones per pilot: planned periods as light bars, actual periods as solid
@@ -510,134 +642,67 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     default every pilot, grouped. At most ``GANTT_PILOTS_MAX`` pilots are drawn (the
     subtitle says how many were left out). One pilot alone is drawn without its name
     on every row."""
-    as_of = as_of or dt.date.today()
-    title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
-    if portfolio.pilots.empty or portfolio.milestones.empty:
-        return no_data_figure(title, "No milestones reported for this selection")
-    names = _pilot_names(portfolio)
-    grouped = _pilot_order(portfolio, group_by)
-    if order is not None:
-        group_of = {pid: g for g, pid in grouped}
-        grouped = [(group_of[p], p) for p in order if p in group_of]
-    n_all = len(grouped)
-    grouped = grouped[:GANTT_PILOTS_MAX]
-    drawn = {pid for _, pid in grouped}
-    ms = _milestones_as_of(portfolio, as_of) if n_all <= GANTT_PILOTS_MAX else \
-        _milestones_as_of(portfolio.filtered(Filter(pilots=tuple(drawn))), as_of)
-    by_key = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
-    one = n_all == 1
+    plan = gantt_plan(portfolio, as_of, group_by, order)
+    if plan.empty:
+        return no_data_figure(plan.title, plan.empty)
+    title, as_of, one, outer, inner = plan.title, plan.as_of, plan.one, plan.groups, plan.rows
+    lo, hi, where, n_all = plan.lo, plan.hi, plan.where, plan.n_all
 
-    outer, inner, rows = [], [], []
-    for group, pid in grouped:
-        for m in catalogue.MILESTONES:
-            outer.append(f"{group} · {names.get(pid, pid)}" if group_by else names.get(pid, pid))
-            inner.append(MILESTONE_SHORT[m])
-            rows.append((pid, m, by_key.get((pid, m))))
+    def y(marks: list[GanttMark]) -> Any:
+        return [k.row for k in marks] if one else [[k.group for k in marks], [k.row for k in marks]]
 
-    lo, hi, where = _gantt_window(ms, as_of)
-    planned = {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "line": [], "pid": []}
-    beyond = {"y0": [], "y1": [], "x": [], "hover": [], "pid": []}  # in-progress bars cut at the right edge
-    actual: dict[str, dict[str, list]] = {}
-    warn = {"y0": [], "y1": [], "x": [], "hover": [], "pid": []}
-    for (pid, m, r), o, i in zip(rows, outer, inner):
-        if r is None:
-            continue
-        ps, pe = as_date(r.planned_start), as_date(r.planned_end)
-        as_, ae = as_date(r.actual_start), as_date(r.actual_end)
-        status = r.status_as_of if isinstance(r.status_as_of, str) else "not_started"
-        overdue = bool(r.overdue)
-        label = catalogue.MILESTONE_LABELS[m]
-        if ps or pe:
-            s, e = ps or pe, pe or ps
-            planned["y0"].append(o)
-            planned["y1"].append(i)
-            planned["pid"].append(pid)
-            planned["base"].append(s.isoformat())
-            planned["x"].append(max((e - s).days, 1) * _DAY_MS)
-            planned["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
-                                    f"Planned {_fmt_date(ps)} – {_fmt_date(pe)}"
-                                    + ("<br><b>⚠ overdue</b>" if overdue else ""))
-            planned["line"].append(style.STATUS_COLORS["overdue"] if overdue else "rgba(0, 0, 0, 0)")
-        if as_ and status != "not_started" or (ae and status == "completed"):
-            s = as_ or ae
-            e = ae if (ae and ae <= as_of) else as_of
-            if e < s:
-                e = s
-            if where == "after" and e > hi:  # as_of lies far right of the milestones: cut at the edge
-                e = max(hi, s)
-                beyond["y0"].append(o)
-                beyond["y1"].append(i)
-                beyond["pid"].append(pid)
-                beyond["x"].append(e.isoformat())
-                beyond["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
-                                       f"In progress since {_fmt_date(as_)}, still open on {_fmt_date(as_of)}")
-            d = actual.setdefault(status, {"y0": [], "y1": [], "base": [], "x": [], "hover": [], "pid": []})
-            d["pid"].append(pid)
-            d["y0"].append(o)
-            d["y1"].append(i)
-            d["base"].append(s.isoformat())
-            d["x"].append(max((e - s).days, 1) * _DAY_MS)
-            d["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
-                              f"Actual {_fmt_date(as_)} – {_fmt_date(ae) if ae and ae <= as_of else 'ongoing'}"
-                              f"<br>{style.STATUS_LABELS.get(status, status)}")
-        if status == "dropped" and not (as_ or ae):
-            at = ps + (pe - ps) / 2 if (ps and pe) else (ps or pe)
-            if at:
-                d = actual.setdefault("dropped_mark", {"y0": [], "y1": [], "x": [], "hover": [], "pid": []})
-                d["pid"].append(pid)
-                d["y0"].append(o)
-                d["y1"].append(i)
-                d["x"].append(at.isoformat())
-                d["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>Dropped")
-        if overdue and pe:
-            warn["y0"].append(o)
-            warn["y1"].append(i)
-            warn["pid"].append(pid)
-            warn["x"].append(pe.isoformat())
-            warn["hover"].append(f"<b>{names.get(pid, pid)}</b><br>{label}<br>"
-                                 f"⚠ overdue: planned end {_fmt_date(pe)}, "
-                                 f"{(as_of - pe).days} days late")
+    def bar_x(marks: list[GanttMark]) -> list[float]:
+        return [max((k.end - k.start).days, 1) * _DAY_MS for k in marks if k.start is not None]
+
+    def hover(marks: list[GanttMark]) -> list[str]:
+        return [k.hover for k in marks]
+
+    def pids(marks: list[GanttMark]) -> Any:
+        return pilot_customdata([k.pilot_id for k in marks])
 
     fig = go.Figure()
-    if planned["x"]:
+    planned = plan.layer("planned")
+    if planned:
         fig.add_trace(go.Bar(
-            orientation="h", y=planned["y1"] if one else [planned["y0"], planned["y1"]], x=planned["x"], base=planned["base"],
-            marker=dict(color=style.PLANNED_COLOR, line=dict(color=planned["line"], width=2.5)),
-            width=0.8, name="Planned", hovertext=planned["hover"],
-            customdata=pilot_customdata(planned["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
-    for status in ("completed", "in_progress", "dropped", "not_started"):
-        d = actual.get(status)
+            orientation="h", y=y(planned), x=bar_x(planned),
+            base=[k.start.isoformat() for k in planned if k.start],
+            marker=dict(color=style.PLANNED_COLOR,
+                        line=dict(color=[style.STATUS_COLORS["overdue"] if k.outlined else "rgba(0, 0, 0, 0)"
+                                         for k in planned], width=2.5)),
+            width=0.8, name="Planned", hovertext=hover(planned),
+            customdata=pids(planned), hovertemplate="%{hovertext}<extra></extra>"))
+    for status in GANTT_ACTUAL:
+        d = plan.layer(status)
         if not d:
             continue
         fig.add_trace(go.Bar(
-            orientation="h", y=d["y1"] if one else [d["y0"], d["y1"]], x=d["x"], base=d["base"],
+            orientation="h", y=y(d), x=bar_x(d), base=[k.start.isoformat() for k in d if k.start],
             marker=dict(color=style.status_color(status)), width=0.45,
-            name=f"Actual: {style.STATUS_LABELS[status].lower()}", hovertext=d["hover"],
-            customdata=pilot_customdata(d["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
-    dm = actual.get("dropped_mark")
+            name=f"Actual: {style.STATUS_LABELS[status].lower()}", hovertext=hover(d),
+            customdata=pids(d), hovertemplate="%{hovertext}<extra></extra>"))
+    dm = plan.layer("dropped_mark")
     if dm:
         fig.add_trace(go.Scatter(
-            y=dm["y1"] if one else [dm["y0"], dm["y1"]], x=dm["x"], mode="markers",
+            y=y(dm), x=[k.end.isoformat() for k in dm], mode="markers",
             marker=dict(symbol="x", size=13, color=style.STATUS_COLORS["dropped"]),
-            name="Dropped", hovertext=dm["hover"], customdata=pilot_customdata(dm["pid"]),
+            name="Dropped", hovertext=hover(dm), customdata=pids(dm),
             hovertemplate="%{hovertext}<extra></extra>"))
-    if warn["x"]:
+    warn = plan.layer("overdue")
+    if warn:
         fig.add_trace(go.Scatter(
-            y=warn["y1"] if one else [warn["y0"], warn["y1"]], x=warn["x"], mode="markers",
+            y=y(warn), x=[k.end.isoformat() for k in warn], mode="markers",
             marker=dict(symbol="triangle-up", size=14, color=style.STATUS_COLORS["overdue"],
                         line=dict(color="white", width=1)),
-            name="⚠ Overdue (at planned end)", hovertext=warn["hover"],
-            customdata=pilot_customdata(warn["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
-    if beyond["x"]:
+            name="⚠ Overdue (at planned end)", hovertext=hover(warn),
+            customdata=pids(warn), hovertemplate="%{hovertext}<extra></extra>"))
+    beyond = plan.layer("beyond")
+    if beyond:
         fig.add_trace(go.Scatter(
-            y=beyond["y1"] if one else [beyond["y0"], beyond["y1"]], x=beyond["x"], mode="markers", cliponaxis=False,
+            y=y(beyond), x=[k.end.isoformat() for k in beyond], mode="markers", cliponaxis=False,
             marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
-            name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=beyond["hover"],
-            customdata=pilot_customdata(beyond["pid"]), hovertemplate="%{hovertext}<extra></extra>"))
-    if not fig.data:
-        return no_data_figure(title, "No planned or actual dates for these milestones")
-
+            name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=hover(beyond),
+            customdata=pids(beyond), hovertemplate="%{hovertext}<extra></extra>"))
     if where != "in":
         # as_of lies far from the milestones: say so at the edge instead of a far-away line
         after = where == "after"
@@ -651,10 +716,10 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         fig.add_annotation(x=as_of.isoformat(), y=1, xref="x", yref="paper", yanchor="top",
                            xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
-    n_over = len(warn["x"])
+    n_over = len(warn)
     parts = []
     if n_all > GANTT_PILOTS_MAX:
-        parts.append(f"{len(grouped)} of {n_all:,} pilots")
+        parts.append(f"{plan.n_drawn} of {n_all:,} pilots")
     elif order is not None and not one:
         parts.append(f"{n_all} pilots in the order of the list, each labelled with its "
                      f"{'value chain' if group_by == 'value_chain' else 'region'}")
@@ -675,7 +740,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                dict(type="multicategory", autorange="reversed", showgrid=False,
                     categoryorder="array", categoryarray=[outer, inner],
                     tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB")),
-        height=max(420, style.top_margin(fig, 40) + 19 * len(rows) + 110),
+        height=max(420, style.top_margin(fig, 40) + 19 * len(inner) + 110),
         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
         margin=dict(t=style.top_margin(fig, 40)),
     )

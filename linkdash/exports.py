@@ -164,11 +164,17 @@ def export_filename(suffix: str, flt: Filter = Filter(), quarter: str | None = N
 def export_csv_bytes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None) -> bytes:
     """The Indicators sheet of what ``flt`` shows in wide form, UTF-8 (with a BOM so
     Excel reads it)."""
-    wide = indicators_wide(export_view(portfolio, flt, quarter))
+    return frame_csv_bytes(indicators_wide(export_view(portfolio, flt, quarter)))
+
+
+def frame_csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as csv: UTF-8 with a BOM (so Excel reads it), CRLF lines, every value
+    through ``csv_cell`` (formula-safe: text starting ``= + - @`` gets a leading ``'``).
+    The one csv writer: exports, the Upload page's problem list and the pages' tables."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(wide.columns)
-    for row in wide.itertuples(index=False):
+    w.writerow([str(c) for c in df.columns])
+    for row in df.itertuples(index=False):
         w.writerow([csv_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 

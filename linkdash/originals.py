@@ -72,3 +72,11 @@ def for_download(filename: str, data: bytes) -> Download:
 
 
 __all__ = ["Download", "for_download", "has_macros", "without_macros"]
+
+
+def download_name(filename: str, data: bytes) -> str:
+    """A file name with an extension a spreadsheet program opens: a name without one gets
+    ``.xlsx`` for a zip (an xlsx workbook) and ``.csv`` otherwise, spaces as ``-``."""
+    if "." in filename.rsplit("/", 1)[-1]:
+        return filename
+    return filename.replace(" ", "-") + (".xlsx" if data[:2] == b"PK" else ".csv")

@@ -21,7 +21,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -445,6 +445,36 @@ def unusual_changes(detail: pd.DataFrame | None, stored_pilots: pd.DataFrame | N
 
 # --- after a commit -------------------------------------------------------------------
 
+def md_literal(text: Any) -> str:
+    """Text (from the URL, a file, a user) to show in markdown as it is: every character
+    markdown reads as emphasis, a link, code or html escaped with a backslash."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+
+
+def md_names(cov: Coverage) -> Coverage:
+    """The coverage with its pilot names safe in markdown (the rest of its sentences is
+    our own words, quarters and numbers)."""
+    return replace(cov, names={k: md_literal(v) for k, v in cov.names.items()})
+
+
+def describe_commit(outcome: Any, filename: str, cov: Coverage | None = None) -> dict[str, Any]:
+    """What a commit did, in markdown words (``committed_sentence``), and the quarter the
+    file reported: ``{"text", "quarter"}`` for the Upload page's next run. ``outcome``
+    is a ``submit`` outcome: ``submission_id`` (None when nothing changed), ``changes``
+    (``new``, ``changed``), ``warnings`` and ``tables``."""
+    sid = getattr(outcome, "submission_id", None)
+    ch = outcome.changes
+    if sid is None:
+        return {"text": f"**{md_literal(filename)}** changed nothing: it was already stored. "
+                        + " ".join(md_literal(w.message) for w in outcome.warnings),
+                "quarter": None}
+    cov = cov if cov is not None else coverage(outcome.tables or {})
+    text = committed_sentence(ch.new, ch.changed, md_names(cov), submission_id=sid)
+    return {"text": f"{text} From **{md_literal(filename)}**; every page now shows the new data.",
+            "quarter": report_quarter(cov)}
+
+
+
 def report_quarter(cov: Coverage) -> str | None:
     """The quarter a file reported: the latest quarter it gives values for."""
     return cov.latest_quarter
@@ -546,6 +576,63 @@ def rollback_sentence(ok: bool, message: str, *, rolled_back: int | None, submis
                      f"{'it' if kept == 1 else 'them'}")
     return (f"Rolled back submission #{rolled_back} (recorded as #{submission_id}): "
             + ", ".join(parts) + ".")
+
+
+def rollback_text(result: Any) -> str:
+    """A rollback's result (``submit``'s: ``ok``, ``message``, ``rolled_back``,
+    ``submission_id``, ``restored``, ``removed``, ``kept``) in words."""
+    return rollback_sentence(result.ok, result.message, rolled_back=result.rolled_back,
+                             submission_id=result.submission_id, restored=result.restored,
+                             removed=result.removed, kept=len(result.kept))
+
+
+AUDIT_EVENTS = {"upload": "upload", "demo": "illustrative demo data", "rollback": "rollback",
+                "role": "role change"}
+
+
+def event_words(event: Any) -> str:
+    """An audit log event as people say it: ``demo`` -> ``illustrative demo data``."""
+    return AUDIT_EVENTS.get(str(event), str(event).replace("_", " "))
+
+
+def audit_in_words(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log with its events in words and no blank shown as "None"."""
+    out = log.copy()
+    out["event"] = out["event"].map(event_words)
+    out["who"] = out["who"].map(lambda v: v if isinstance(v, str) and v else "—")
+    return out
+
+
+# --- problems as a table --------------------------------------------------------------
+
+def _pilot_named(pid: str | None, names: Any) -> str:
+    """``Kenya dairy cows (KEN-DAIRY)`` when ``names`` (id -> name) knows the pilot."""
+    if not pid:
+        return ""
+    name = names.get(pid) if isinstance(names, dict) else None
+    return f"{name} ({pid})" if name and name != pid else pid
+
+
+PROBLEM_COLUMNS = ["severity", "sheet", "cell", "value", "message", "kind", "pilot"]
+
+
+def problems_frame(problems: Iterable[Problem], pilots: Mapping[str, str] | Iterable[str] | None = None,
+                   ) -> pd.DataFrame:
+    """Problems as a table: severity, sheet, cell, value found, message, the kind in
+    words and the pilot it is about (``pilot_of``; by name when ``pilots`` is a dict of
+    id -> name)."""
+    problems = list(problems)
+    known = None if pilots is None else set(pilots)
+    df = pd.DataFrame({
+        "severity": [p.severity for p in problems],
+        "sheet": [p.sheet or "" for p in problems],
+        "cell": [p.cell or "" for p in problems],
+        "value": [cell_text(p.value) for p in problems],
+        "message": [p.message for p in problems],
+        "kind": [kind_words(p.code, 1)[2:] for p in problems],
+        "pilot": [_pilot_named(pilot_of(p, known), pilots) for p in problems],
+    }, columns=PROBLEM_COLUMNS)
+    return df.astype(object)
 
 
 # --- the preview's rows in words ------------------------------------------------------

@@ -650,7 +650,7 @@ def test_a_large_upload_shows_the_first_rows_and_offers_them_all_as_csv(demo_url
     first rows of the preview and the whole list as a download."""
     from linkdash import ui
 
-    monkeypatch.setattr(ui, "DETAIL_ROWS_SHOWN", 4)
+    monkeypatch.setattr(ui.upload, "DETAIL_ROWS_SHOWN", 4)  # read where it is used
     at = open_page("upload")
     at.file_uploader[0].set_value(("q1-2019.xlsx", quarter_workbook(), XLSX)).run()
     assert not at.exception, [e.value for e in at.exception]

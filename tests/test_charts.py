@@ -370,6 +370,63 @@ def test_gantt_groups_pilots_by_value_chain(pf):
     assert any(o.startswith("Sheep · ") for o in outer)
 
 
+# --- the Gantt's plan, without drawing -------------------------------------------------
+
+def _plan_marks(plan, pid, milestone):
+    return {k.layer: k for k in plan.marks if k.pilot_id == pid and k.milestone == milestone}
+
+
+def test_gantt_plan_has_nine_rows_per_pilot_and_marks_in_row_order(pf):
+    plan = charts.gantt_plan(pf, AS_OF)
+    assert plan.n_all == plan.n_drawn == 3 and not plan.one and plan.empty is None
+    assert len(plan.rows) == len(plan.groups) == 9 * 3
+    assert plan.rows[:9] == [charts.MILESTONE_SHORT[m] for m in catalogue.MILESTONES]
+    order = [(g, r) for g, r in zip(plan.groups, plan.rows)]
+    at = [order.index((k.group, k.row)) for k in plan.marks]
+    assert at == sorted(at)
+
+
+def test_gantt_plan_planned_and_actual_periods_of_a_milestone(pf):
+    plan = charts.gantt_plan(pf, AS_OF)
+    vc = _plan_marks(plan, "KEN-DAIRY", "vc_map")
+    assert (vc["planned"].start, vc["planned"].end) == (D(2016, 7, 1), D(2016, 9, 30))
+    assert (vc["completed"].start, vc["completed"].end) == (D(2016, 7, 10), D(2016, 10, 20))
+    assert not vc["planned"].outlined and "overdue" not in vc
+    bmc = _plan_marks(plan, "KEN-DAIRY", "business_model_canvas")  # open: runs to as_of
+    assert (bmc["in_progress"].start, bmc["in_progress"].end) == (D(2016, 10, 5), AS_OF)
+    assert "beyond" not in bmc
+
+
+def test_gantt_plan_marks_overdue_at_the_planned_end_with_days_late(pf):
+    plan = charts.gantt_plan(pf, AS_OF)
+    nbmp = _plan_marks(plan, "KEN-DAIRY", "nbmp_assessment")
+    assert nbmp["planned"].outlined and nbmp["overdue"].end == D(2017, 3, 31)
+    assert f"{(AS_OF - D(2017, 3, 31)).days} days late" in nbmp["overdue"].hover
+    status = figures.milestone_status_as_of(pf.milestones, AS_OF)
+    assert len(plan.layer("overdue")) == int(status["overdue"].sum())
+    dropped = _plan_marks(plan, "KEN-DAIRY", "peer_review")  # never started: an x mid-plan
+    assert dropped["dropped_mark"].end == D(2017, 6, 1) + (D(2017, 8, 31) - D(2017, 6, 1)) / 2
+
+
+def test_gantt_plan_cuts_open_periods_at_the_edge_when_as_of_is_far_later(pf):
+    today = D(2026, 11, 29)
+    plan = charts.gantt_plan(pf, today)
+    assert plan.where == "after" and plan.hi < today
+    bmc = _plan_marks(plan, "KEN-DAIRY", "business_model_canvas")
+    assert bmc["in_progress"].end == bmc["beyond"].end == plan.hi
+    assert len(plan.layer("beyond")) == len(plan.layer("in_progress"))
+    assert charts.gantt_plan(pf, D(2010, 1, 1)).where == "before"
+
+
+def test_gantt_plan_of_one_pilot_a_page_and_nothing(pf):
+    one = charts.gantt_plan(pf.filtered(Filter(pilots=("KEN-DAIRY",))), AS_OF)
+    assert one.one and set(one.groups) == {"Africa · Kenya dairy"}
+    page = charts.gantt_plan(pf, AS_OF, order=["SEN-SHEEP", "KEN-DAIRY"])
+    assert page.n_drawn == 2 and page.groups[0] == "Africa · Senegal sheep"
+    empty = pf.filtered(Filter(pilots=("VNM-DAIRY",)))  # no milestones
+    assert charts.gantt_plan(empty, AS_OF).empty
+
+
 def test_link_tools_matrix_shows_status_of_each_tool(pf):
     fig = charts.link_tools_matrix(pf, AS_OF)
     hm = fig.data[0]

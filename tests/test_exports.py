@@ -300,3 +300,12 @@ def test_a_filter_that_matches_no_pilot_writes_nothing(store, tmp_path):
     assert not none.written and none.n_pilots == 0
     assert not out.exists()
     assert "No pilot matches Latin America" in none.message
+
+
+def test_a_table_as_csv_is_excel_readable_and_formula_safe():
+    """The one csv writer (exports, the problem list, the pages' tables)."""
+    df = pd.DataFrame({"who": ["=HYPERLINK(\"x\")", "Ana, B."], "n": [3.0, float("nan")]})
+    data = exports.frame_csv_bytes(df)
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == [["who", "n"], ["'=HYPERLINK(\"x\")", "3"], ["Ana, B.", ""]]

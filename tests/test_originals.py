@@ -33,3 +33,10 @@ def test_a_legacy_xls_with_macros_is_not_offered():
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100 + "_VBA_PROJECT".encode("utf-16-le")
     d = originals.for_download("old.xls", data)
     assert d.data is None and "not offered" in d.note
+
+
+def test_a_file_name_without_extension_gets_one_a_spreadsheet_program_opens():
+    assert originals.download_name("q1 report", b"PK\x03\x04...") == "q1-report.xlsx"
+    assert originals.download_name("q1 report", b"pilot_id,quarter\r\n") == "q1-report.csv"
+    assert originals.download_name("q1 report.xls", b"\xd0\xcf") == "q1 report.xls"
+    assert originals.download_name("dir.v2/q1", b"PK") == "dir.v2/q1.xlsx"

@@ -294,3 +294,56 @@ def test_removing_the_illustrative_data_keeps_the_pilots_real_values_need(store)
     assert list(after.pilots["pilot_id"]) == ["UGA-DAIRY"]
     assert after.indicators[["pilot_id", "quarter", "indicator", "value"]].values.tolist() == [
         ["UGA-DAIRY", "2019-Q1", "households_reached", 1000.0]]
+
+
+# --- pure helpers the pages show (moved out of the ui package) ---------------------------
+
+def test_user_text_shows_in_markdown_as_it_is():
+    raw = "*bold* [link](http://x) `code` <b>#1</b> a_b 1.5-2 |~$!"
+    escaped = reporting.md_literal(raw)
+    assert re.sub(r"\\(.)", r"\1", escaped) == raw  # nothing lost
+    assert not re.search(r"(?<!\\)[*`\[\]<>_#|~$]", escaped)  # no markdown character left bare
+
+
+def test_problems_as_a_table_name_the_pilot_and_the_kind():
+    problems = [Problem("not_a_number", "error", "Indicators", "D4", "lots", "KEN-DAIRY: not a number"),
+                Problem("outlier", "warning", "Indicators", "E9", 12000.0, "GHA-COCOA is far from before")]
+    df = reporting.problems_frame(problems, {"KEN-DAIRY": "Kenya dairy", "GHA-COCOA": "GHA-COCOA"})
+    assert list(df.columns) == reporting.PROBLEM_COLUMNS
+    assert df["pilot"].tolist() == ["Kenya dairy (KEN-DAIRY)", "GHA-COCOA"]
+    assert df["value"].tolist() == ["lots", "12000"]
+    assert df["severity"].tolist() == ["error", "warning"]
+    assert df["kind"].iloc[1] == reporting.kind_words("outlier", 1)[2:]
+    assert reporting.problems_frame([]).empty
+
+
+class _Outcome:
+    def __init__(self, sid, new=0, changed=0, warnings=(), tables=None):
+        self.submission_id, self.warnings, self.tables = sid, list(warnings), tables
+        self.changes = type("Changes", (), {"new": new, "changed": changed})()
+
+
+def test_a_commit_in_words_names_the_file_safely_and_the_quarter_reported():
+    cov = reporting.Coverage(["KEN-DAIRY"], {"KEN-DAIRY": "Kenya *dairy*"}, ["2018-Q3", "2018-Q4"], [])
+    done = reporting.describe_commit(_Outcome(7, new=12, changed=2), "q4_final.xlsx", cov)
+    assert done["quarter"] == "2018-Q4"
+    assert "#7" in done["text"] and "12 new values" in done["text"]
+    assert r"Kenya \*dairy\*" in done["text"] and r"q4\_final\.xlsx" in done["text"]
+    same = reporting.describe_commit(_Outcome(None, warnings=[Problem(
+        "outlier", "warning", "Indicators", "C3", 1.0, "nothing new")]), "q.xlsx")
+    assert same["quarter"] is None and "changed nothing" in same["text"] and "nothing new" in same["text"]
+
+
+def test_a_rollback_and_the_audit_log_in_words():
+    result = type("R", (), dict(ok=True, message="", rolled_back=2, submission_id=3, restored=4,
+                                removed=6, kept=[{"x": 1}]))()
+    text = reporting.rollback_text(result)
+    assert "#2" in text and "#3" in text and "4 values restored" in text and "1 kept" in text
+    refused = type("R", (), dict(ok=False, message="Only an admin may roll back.", rolled_back=None,
+                                 submission_id=None, restored=0, removed=0, kept=[]))()
+    assert reporting.rollback_text(refused) == "Only an admin may roll back."
+    log = pd.DataFrame({"event": ["demo", "role", "user_added"], "who": ["ana@x.org", None, ""]})
+    words = reporting.audit_in_words(log)
+    assert words["event"].tolist() == ["illustrative demo data", "role change", "user added"]
+    assert words["who"].tolist() == ["ana@x.org", "—", "—"]
+    assert log["event"].tolist() == ["demo", "role", "user_added"]  # the log itself is not changed

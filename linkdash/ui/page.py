@@ -1,0 +1,374 @@
+"""Page start and look: the page table, the CSS and the script that fits charts to the
+window, the query parameters of presentation mode, user text shown literally."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
+
+# Files of the pages, relative to app.py (st.navigation and st.page_link take these).
+PAGE_FILES = {
+    "overview": "pages/overview.py",
+    "progress": "pages/progress.py",
+    "outcomes": "pages/outcomes.py",
+    "pilot": "pages/pilot.py",
+    "lessons": "pages/lessons.py",
+    "upload": "pages/upload.py",
+    "submissions": "pages/submissions.py",
+    "presentation": "pages/presentation.py",
+    "audit": "pages/audit.py",
+    "admin": "pages/admin.py",
+}
+
+# Keys of the sidebar widgets; each is also the query parameter that keeps it in the URL.
+REGION_KEY, COUNTRY_KEY, CHAIN_KEY, QUARTER_KEY = "region", "country", "value_chain", "quarter"
+AS_OF_KEY = "as_of"  # the date milestones are judged on (?as_of=2018-12-31)
+_AS_OF_BASIS = "_as_of_basis"  # the quarter and default the as-of date was last set for
+PILOT_PARAM = "pilot"
+
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+NO_DATA = "no data"
+BLANK = "—"  # what a table shows in an empty cell (Streamlit's default is "None")
+
+
+# --- every page starts here -----------------------------------------------------------
+
+def page_start() -> None:
+    """First call of every page. Streamlit runs a project with a ``pages/`` folder in the
+    old multipage mode until ``st.navigation`` is called once in the process (and in
+    every AppTest run): a first request straight to ``/upload`` would run the page
+    alone, without app.py's page config, sign-in and sidebar filters. In that case
+    switch the old mode off, run app.py (which runs this page through
+    ``st.navigation``) and stop the outer run here."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        import runpy
+
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
+    if not (present_mode() or presenter_mode()):
+        page_look()
+
+
+# --- the look on any screen: cards two per row on a phone, charts fitted to their width ---
+# The server draws each chart for a full-width column (``style.CHART_WIDTH_PX``). In the
+# browser a small script (a components.v2 element without iframe, so it reaches the
+# page's plotly charts) fits each chart to the width it really gets, as the HTML report
+# does: titles and subtitles re-wrapped at words with the top margin made to fit, a
+# legend beside the plot moved under it on a narrow chart (and the chart grown so the
+# whole legend shows), and a chart's ``layout.meta.narrow`` hints applied on a narrow
+# screen (``{"x_last": k}``: show only the last k categories of the x axis, e.g. the
+# latest quarters of the reporting grid). Charts on presentation slides size themselves.
+
+NARROW_CHART_PX = 600  # a chart narrower than this is "on a phone"
+
+PAGE_CSS = """<style>
+/* KPI cards: two per row on a phone (Streamlit stacks columns one per row below 640 px) */
+@media (max-width: 640px) {
+  [class*="st-key-kpis"] [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+  [class*="st-key-kpis"] [data-testid="stColumn"] {
+    min-width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important; }
+  [class*="st-key-kpis"] [data-testid="stMetricValue"] { font-size: 1.6rem; }
+  [class*="st-key-kpis"] [data-testid="stMetricLabel"] *,
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] *,
+  [class*="st-key-kpis"] [data-testid="stMetricDeltaDescription"],
+  [class*="st-key-kpis"] [data-testid="stMetricDeltaDescription"] *,
+  [class*="st-key-kpis"] [data-testid="stPageLink"] * {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] { flex-wrap: wrap; height: auto; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"] + [data-testid="stMetricDeltaDescription"] {
+    flex: 1 1 auto; min-width: 0; }
+  [class*="st-key-kpis"] [data-testid="stMetricDelta"]:has(+ [data-testid="stMetricDeltaDescription"]) {
+    flex: 0 0 auto; }
+  [class*="st-key-kpis"] div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.1rem; }
+  [class*="st-key-kpis"] [data-testid="stVerticalBlockBorderWrapper"],
+  [class*="st-key-kpi-"] { padding: 0.5rem 0.6rem; }
+}
+.st-key-lp_fit_charts { display: none; }
+</style>"""
+
+_FIT_JS = r"""
+export default function(component) {
+  const NARROW = __NARROW__, EM = __EM__, LINE = __LINE__, TOP = __TOP__, GAP = __GAP__;
+  if (window.__lpFit) { window.__lpFit.all(); return; }
+  const wrap = (text, per) => {
+    const out = [];
+    text.split('<br>').forEach(para => {
+      const words = para.match(/Q[1-4] \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|\S+/g) || [];
+      let line = '';
+      words.forEach(w => {
+        if (line && line.length + 1 + w.length > per) { out.push(line); line = w; }
+        else { line = line ? line + ' ' + w : w; }
+      });
+      out.push(line);
+    });
+    return out.join('<br>');
+  };
+  const skip = gd => !gd.closest('[data-testid="stMain"]') || gd.closest('[class*="st-key-lp-"]');
+  const read = gd => {
+    const L = gd.layout, t = L.title || {}, sub = t.subtitle || {};
+    const meta = (L.meta && typeof L.meta === 'object') ? L.meta : {};
+    const xa = L.xaxis || {};
+    return {
+      title: (t.text || '').replace(/<br>/g, ' ').replace(/<\/?b>/g, '').trim(),
+      bold: /^<b>/.test(t.text || ''),
+      sub: (sub.text || '').replace(/<br>/g, ' '),
+      size: (t.font && t.font.size) || 22, subSize: (sub.font && sub.font.size) || 14,
+      pad: (t.pad && t.pad.t) || TOP, height: L.height || gd._fullLayout.height,
+      legend: JSON.parse(JSON.stringify(L.legend || {})), marginB: gd._fullLayout.margin.b,
+      marginT: (L.margin && L.margin.t) || gd._fullLayout.margin.t,
+      vertical: !(L.legend && L.legend.orientation === 'h') && L.showlegend !== false,
+      narrow: meta.narrow || null, xrange: xa.range ? xa.range.slice() : null,
+      xcats: (xa.categoryarray || xa.tickvals || []).length,
+      xticktext: xa.ticktext ? xa.ticktext.slice() : null,
+      yfont: (L.yaxis && L.yaxis.tickfont && L.yaxis.tickfont.size) || null,
+      // a quarter axis with every quarter labelled ("2017-Q3"): years only on a phone
+      quarters: xa.type === 'category' && !xa.tickvals && (xa.categoryarray || []).length > 6
+                && xa.categoryarray.every(q => /^\d{4}-Q[1-4]$/.test(q)) ? xa.categoryarray.slice() : null,
+      ytitle: (L.yaxis && L.yaxis.title && L.yaxis.title.text) || '',
+      xtitle: (xa.title && xa.title.text) || '',
+      marginLR: [(L.margin && L.margin.l), (L.margin && L.margin.r)],
+      // small multiples: where each panel and its title sit (restored on a wide screen)
+      panels: meta.narrow && meta.narrow.grid ? Array.from({length: meta.narrow.grid.n}, (_, i) => {
+        const ax = i ? i + 1 : '', a = (L.annotations || [])[i] || {};
+        const xa = L['xaxis' + ax] || {}, ya = L['yaxis' + ax] || {};
+        return {x: xa.domain, y: ya.domain, ax: a.x, ay: a.y,
+                xt: xa.showticklabels !== false, yt: ya.showticklabels !== false};
+      }) : null,
+      texts: meta.narrow && meta.narrow.short_text ? gd.data.map(t => t.text === undefined ? null : t.text) : null,
+    };
+  };
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const fit = gd => {
+    if (!gd.layout || !gd._fullLayout || skip(gd) || !window.Plotly) return;
+    const w = gd.clientWidth;
+    if (!w) return;
+    if (gd._lpLayout !== gd.layout) {
+      // Streamlit may hand the chart a copy of the layout this script already fitted
+      // (it keeps what plotly reports after a relayout): the fitted layout carries the
+      // server's originals and the width it was fitted for in ``meta.lp``.
+      const meta = gd.layout.meta, saved = meta && typeof meta === 'object' && meta.lp;
+      gd._lpLayout = gd.layout;
+      if (saved) {
+        gd._lpKeep = JSON.parse(saved.keep);
+        gd._lpW = saved.w;
+      } else {  // a new figure from the server
+        gd._lpKeep = read(gd);
+        gd._lpKeep.topExtra = Math.max(0, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
+        gd._lpW = null;
+      }
+    }
+    const keep = gd._lpKeep;
+    if (gd._lpW === w) return;
+    const u = {};
+    if (keep.title) {
+      const title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
+      const sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
+      const lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
+      const first = keep.pad + (lines === 1 ? 0.7 * keep.size : 0.75 * keep.size);
+      const h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
+                + (sub ? 0.3 * keep.size + keep.subSize * (1 + (subLines - 1) * LINE) : 0);
+      u['title.text'] = keep.bold ? `<b>${title}</b>` : title;
+      if (keep.sub) u['title.subtitle.text'] = sub;
+      u['title.pad.t'] = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
+      u['margin.t'] = Math.round(h + GAP + keep.topExtra);
+    }
+    // the plot keeps its height when the title takes more (or fewer) lines
+    let extra = u['margin.t'] !== undefined ? u['margin.t'] - keep.marginT : 0, extraBottom = 0;
+    const shown = gd._fullData.filter(d => d.showlegend !== false && d.name);
+    if (keep.vertical && shown.length) {
+      if (w < NARROW) {
+        const names = shown.map(d => String(d.name).replace(/<[^>]+>/g, ''));
+        const longest = Math.max(4, ...names.map(n => n.length));
+        let font = 14;
+        while (font > 10 && 48 + 0.55 * font * longest > w - 24) font -= 1;
+        const perRow = Math.max(1, Math.floor((w - 20) / (48 + 0.55 * font * longest)));
+        const below = Math.ceil(names.length / perRow) * Math.round(font * 1.7) + 40;
+        extra += below;
+        extraBottom = below;
+        Object.assign(u, {'legend.font.size': font, 'legend.orientation': 'h', 'legend.x': 0,
+                          'legend.xanchor': 'left', 'legend.y': 0, 'legend.yanchor': 'bottom',
+                          'legend.yref': 'container', 'margin.b': keep.marginB + below});
+      } else {
+        u['legend'] = keep.legend; u['margin.b'] = keep.marginB;
+      }
+    }
+    if (extra) u['height'] = keep.height + extra;
+    const hint = keep.narrow || {}, narrow = w < NARROW;
+    if (keep.quarters) {
+      const firsts = keep.quarters.filter(q => q.endsWith('Q1'));
+      Object.assign(u, narrow && firsts.length ?
+        {'xaxis.tickmode': 'array', 'xaxis.tickvals': firsts, 'xaxis.ticktext': firsts.map(q => q.slice(0, 4)),
+         'xaxis.tickangle': 0, 'xaxis.title.text': ''} :
+        {'xaxis.tickmode': 'auto', 'xaxis.tickvals': null, 'xaxis.ticktext': null, 'xaxis.tickangle': 'auto',
+         'xaxis.title.text': keep.xtitle});
+    }
+    if (hint.margin) {
+      u['margin.l'] = narrow ? hint.margin[0] : keep.marginLR[0];
+      u['margin.r'] = narrow ? hint.margin[1] : keep.marginLR[1];
+    }
+    if (hint.polar_ticks) {  // a radar's principle names, wrapped on a phone
+      Object.assign(u, narrow ?
+        {'polar.angularaxis.tickmode': 'array', 'polar.angularaxis.tickvals': hint.polar_ticks[0],
+         'polar.angularaxis.ticktext': hint.polar_ticks[1], 'polar.angularaxis.tickfont.size': 11} :
+        {'polar.angularaxis.tickmode': null, 'polar.angularaxis.tickvals': null,
+         'polar.angularaxis.ticktext': null, 'polar.angularaxis.tickfont.size': hint.polar_ticks[2]});
+    }
+    if (keep.ytitle) u['yaxis.title.text'] = narrow ? '' : keep.ytitle;
+    if (hint.grid && keep.panels) {  // small multiples: fewer panels side by side on a phone
+      const g = hint.grid, top = u['margin.t'] !== undefined ? u['margin.t'] : keep.marginT;
+      if (narrow) {
+        const cols = Math.min(g.narrow_cols, g.n), rows = Math.ceil(g.n / cols);
+        const plot = rows * g.panel_px + (rows - 1) * g.gap_px;
+        const wcol = (1 - g.hs * (cols - 1)) / cols;
+        for (let i = 0; i < g.n; i++) {
+          const ax = i ? i + 1 : '', r = Math.floor(i / cols), c = i % cols;
+          const x0 = c * (wcol + g.hs), y1 = 1 - r * (g.panel_px + g.gap_px) / plot;
+          u['xaxis' + ax + '.domain'] = [x0, x0 + wcol];
+          u['yaxis' + ax + '.domain'] = [Math.max(0, y1 - g.panel_px / plot), y1];
+          u['annotations[' + i + '].x'] = x0 + wcol / 2;
+          u['annotations[' + i + '].y'] = y1;
+          u['yaxis' + ax + '.showticklabels'] = c === 0;  // the scale on the left of each row
+          u['xaxis' + ax + '.showticklabels'] = i + cols >= g.n;  // years under each column's last
+        }
+        u['height'] = Math.round(top + keep.marginB + extraBottom + plot);
+      } else {
+        keep.panels.forEach((p, i) => {
+          const ax = i ? i + 1 : '';
+          u['xaxis' + ax + '.domain'] = p.x; u['yaxis' + ax + '.domain'] = p.y;
+          u['annotations[' + i + '].x'] = p.ax; u['annotations[' + i + '].y'] = p.ay;
+          u['xaxis' + ax + '.showticklabels'] = p.xt; u['yaxis' + ax + '.showticklabels'] = p.yt;
+        });
+      }
+    }
+    if (hint.short_text && keep.texts) {  // bar labels cut short on a phone
+      const idx = [], texts = [];
+      hint.short_text.forEach((t, i) => { if (t) { idx.push(i); texts.push(narrow ? t : keep.texts[i]); } });
+      if (idx.length) window.Plotly.restyle(gd, {text: texts}, idx).catch(() => {});
+    }
+    if (hint.x_last && keep.xcats) {
+      const n = keep.xcats, k = hint.x_last;
+      u['xaxis.range'] = (narrow && n > k) ? [n - k - 0.5, n - 0.5] : keep.xrange;
+      u['xaxis.autorange'] = false;
+    }
+    if (hint.x_ticktext && keep.xticktext) u['xaxis.ticktext'] = narrow ? hint.x_ticktext : keep.xticktext;
+    if (hint.y_font) u['yaxis.tickfont.size'] = narrow ? hint.y_font : keep.yfont;
+    gd._lpW = w;
+    u['meta.lp'] = {keep: JSON.stringify(keep), w: w};
+    // Streamlit sizes the plot to its element box (drawn at the server's height): the box
+    // is what grows, and Streamlit then redraws the plot at the box's height
+    const setHeight = px => {
+      gd.style.height = px + 'px';
+      for (const id of ['stPlotlyChart', 'stFullScreenFrame']) {
+        const box = gd.closest(`[data-testid="${id}"]`);
+        if (box) box.style.height = px + 'px';
+      }
+      const slot = gd.closest('[data-testid="stElementContainer"]');  // a flex item of fixed basis
+      if (slot) { slot.style.flexBasis = px + 'px'; slot.style.height = px + 'px'; }
+    };
+    if (u['height'] !== undefined) setHeight(u['height']);
+    // a legend still wider than the chart gets smaller type; one taller than the chart
+    // makes the chart grow, so the whole legend shows
+    const whole = tries => {
+      const lg = gd.querySelector('.legend');
+      if (!lg || tries > 6) return;
+      const box = gd.getBoundingClientRect(), r = lg.getBoundingClientRect();
+      const font = (gd._fullLayout.legend && gd._fullLayout.legend.font && gd._fullLayout.legend.font.size) || 14;
+      if ((r.right > box.right + 1 || r.left < box.left - 1) && font > 10) {
+        window.Plotly.relayout(gd, {'legend.font.size': font - 1}).then(() => whole(tries + 1)).catch(() => {});
+        return;
+      }
+      const over = Math.ceil(r.bottom - box.bottom);
+      if (over > 0) {
+        const nh = gd._fullLayout.height + over + 12;
+        setHeight(nh);
+        window.Plotly.relayout(gd, {height: nh}).catch(() => {});
+      }
+    };
+    window.Plotly.relayout(gd, u).then(() => whole(0)).catch(() => {});
+  };
+  // the title height the server gave its margin for (style.title_height)
+  const serverTitleHeight = gd => {
+    const t = gd.layout.title || {};
+    const lines = ((t.text || '').match(/<br>/g) || []).length + 1;
+    const size = (t.font && t.font.size) || 22, pad = (t.pad && t.pad.t) || TOP;
+    const sub = t.subtitle && t.subtitle.text;
+    const subSize = (t.subtitle && t.subtitle.font && t.subtitle.font.size) || 14;
+    let h = pad + (lines === 1 ? 0.7 * size : 0) + (lines - 1) * size * LINE + 0.3 * size;
+    if (sub) h += 0.3 * size + subSize * (1 + ((sub.match(/<br>/g) || []).length) * LINE);
+    return Math.round(h);
+  };
+  const bind = gd => {
+    if (gd.__lpBound || !gd.on) return;
+    gd.__lpBound = true;
+    gd.on('plotly_afterplot', () => { if (!gd.__lpQueued) { gd.__lpQueued = true;
+      requestAnimationFrame(() => { gd.__lpQueued = false; fit(gd); }); } });
+  };
+  const all = () => document.querySelectorAll('.js-plotly-plot').forEach(gd => { bind(gd); fit(gd); });
+  let timer = null;
+  const later = () => { clearTimeout(timer); timer = setTimeout(all, 60); };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', () => {
+    document.querySelectorAll('.js-plotly-plot').forEach(gd => { gd._lpW = null; });
+    later();
+  });
+  window.__lpFit = {all: all, fit: fit};
+  all();
+}
+"""
+for _name, _value in {"NARROW": NARROW_CHART_PX, "EM": 0.56, "LINE": 1.3, "TOP": 16, "GAP": 24}.items():
+    _FIT_JS = _FIT_JS.replace(f"__{_name}__", str(_value))
+
+
+@st.cache_resource(show_spinner=False)
+def _fit_component():
+    return st.components.v2.component("linkdash_fit_charts", html="<span></span>", js=_FIT_JS)
+
+
+def page_look() -> None:
+    """The CSS and the chart-fitting script of every page (see above)."""
+    st.html(PAGE_CSS)
+    _fit_component()(key="lp_fit_charts", data=None, width="content")
+
+
+# --- who is using the app ------------------------------------------------------------
+# With ``[auth]`` in .streamlit/secrets.toml people sign in with st.login (OpenID Connect)
+# and act with the role the store keeps for their verified e-mail (linkdash.access);
+# without it the app is in "local mode": one local administrator, on 127.0.0.1 only.
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def literal(text: Any) -> str:
+    """Text (from the URL, a file, a user) to show in markdown as it is: no emphasis,
+    links or code (``reporting.md_literal``)."""
+    from linkdash.reporting import md_literal
+
+    return md_literal(text)
+
+
+_md = literal
+
+
+PRESENT_PARAM, PRESENTER_PARAM, TALK_PARAM = "present", "presenter", "talk"
+
+def present_mode() -> bool:
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def presenter_mode() -> bool:
+    return st.query_params.get(PRESENTER_PARAM) == "1"
