@@ -334,11 +334,32 @@ def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str])
     """``income_against_living_income`` for each quarter of ``qs``: columns ``quarter,
     income, benchmark, ratio, gap, pilots``."""
     def make() -> pd.DataFrame:
-        wide, counts = portfolio.indicators_wide(), _value_counts(portfolio)
+        # the three columns it needs, per quarter, in the pilots' order: the same numbers
+        # as each quarter's pilot_quarter_table gives, without building those tables
+        wide = portfolio.indicators_wide()
+        rows_of = _wide_rows_of(portfolio, wide)
         bench = _benchmarks_by_country(portfolio.benchmarks)
-        rows = [{"quarter": q, **income_against_living_income(_quarter_rows(portfolio, wide, counts, q, bench))}
-                for q in qs]
-        return pd.DataFrame(rows, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+        pilots = portfolio.pilots
+        n = len(pilots)
+        place = pd.Index(pilots["pilot_id"].tolist(), dtype=object).get_indexer(
+            wide["pilot_id"].to_numpy(dtype=object))
+        inc_all = pd.to_numeric(wide["income_avg_usd"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        hh_all = pd.to_numeric(wide["households_reached"], errors="coerce").to_numpy(dtype="float64",
+                                                                                     na_value=np.nan)
+        countries = pilots["country"].tolist()
+        records = []
+        for q in qs:
+            r = np.asarray(rows_of.get(q, []), dtype=np.int64)[::-1]  # reversed: the first row wins
+            r = r[place[r] >= 0]
+            inc, hh = np.full(n, np.nan), np.full(n, np.nan)
+            inc[place[r]], hh[place[r]] = inc_all[r], hh_all[r]
+            year = quarters.split(q)[0]
+            per_country = {c: _benchmark(bench, c, year)[0] for c in set(countries)}
+            light = pd.DataFrame({"income_avg_usd": inc, "households_reached": hh,
+                                  "living_income_usd": np.array([per_country[c] for c in countries],
+                                                                dtype="float64")})
+            records.append({"quarter": q, **income_against_living_income(light)})
+        return pd.DataFrame(records, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
 
     return _per_portfolio(portfolio, ("income_against_living_income_by_quarter", tuple(qs)), make)
 
