@@ -120,9 +120,9 @@ def _reported_values(indicators: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest_quarter(portfolio: Portfolio) -> str | None:
-    """The latest quarter with any Indicators value in this portfolio (filter it first)."""
-    qs = portfolio.reported_counts().columns
-    return str(qs[-1]) if len(qs) else None
+    """The latest quarter with any Indicators value in this portfolio (filter it first):
+    ``Portfolio.latest_quarter``, the one definition."""
+    return portfolio.latest_quarter()
 
 
 # --- per-pilot tables -------------------------------------------------------------------

@@ -203,6 +203,7 @@ class Portfolio:
             self.indicators["quarter"].dropna().unique().tolist())))
 
     def latest_quarter(self) -> str | None:
+        """The latest quarter with any indicator value (a number, or a volume unit)."""
         qs = self.quarters()
         return qs[-1] if qs else None
 

@@ -356,7 +356,7 @@ PROGRESS_DEFINITION = (
     "before it; overdue = planned end before it, neither completed by then nor dropped (shown "
     "apart from in progress and not started); in progress = actual start on or before it.")
 SALES_DEFINITION = (
-    "Sales by value chain: the sum of sales_usd of the pilots of each value chain that "
+    "Sales by value chain: the sum of the sales (USD) of the pilots of each value chain that "
     "reported it for the quarter; the stacks add up to the Sales figure.")
 
 

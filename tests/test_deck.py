@@ -592,3 +592,26 @@ def test_presentation_page_makes_the_deck_with_progress_and_enters_presentation_
     assert at.button(key="lp_exit")
     at.button(key="lp_exit").click().run()
     assert "present" not in at.query_params and not at.exception
+
+
+def test_no_slide_or_note_shows_none_nan_or_a_column_code():
+    """Every text of the demo deck, on the slides, in their tables and in the speaker
+    notes, is in words: no None, nan or NaT and no column code like ``sales_usd``."""
+    import io
+    import re
+
+    from pptx import Presentation
+
+    from linkdash import demo, exports
+
+    prs = Presentation(io.BytesIO(exports.export_bytes(".pptx", demo.demo_portfolio())))
+    pat = re.compile(r"\b(None|nan|NaN|NaT)\b|\b[a-z]+_[a-z_]+\b")
+    found = []
+    for i, slide in enumerate(prs.slides, 1):
+        texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+        texts += [c.text for sh in slide.shapes if getattr(sh, "has_table", False) and sh.has_table
+                  for row in sh.table.rows for c in row.cells]
+        if slide.has_notes_slide:
+            texts.append(slide.notes_slide.notes_text_frame.text)
+        found += [(i, m.group(0)) for t in texts for m in pat.finditer(t)]
+    assert len(prs.slides) > 10 and not found
