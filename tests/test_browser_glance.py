@@ -120,6 +120,14 @@ def test_a_link_whose_filter_matches_no_pilot_says_so(app, page):
     assert "No pilot has reported" not in page.inner_text("body")
 
 
+_SIDE_BY_SIDE = """() => {
+  const m = [...document.querySelectorAll("[data-testid='stMetric']")].slice(0, 2);
+  if (m.length < 2) return false;
+  const [a, b] = m.map(e => e.getBoundingClientRect());
+  return Math.abs(a.top - b.top) < 2;
+}"""
+
+
 @pytest.mark.parametrize("name, path", [("overview", "/"), ("pilot", "/pilot?pilot=KEN-DAIRY")])
 def test_on_a_phone_cards_come_two_per_row_and_nothing_scrolls_sideways(app, browser, name, path):
     b, blocked = browser
@@ -128,6 +136,12 @@ def test_on_a_phone_cards_come_two_per_row_and_nothing_scrolls_sideways(app, bro
         open_app(page, app.url + path)
         width, inner = page.evaluate(_SCROLL)
         assert width <= inner, f"{name} scrolls sideways on a phone: {width} > {inner}"
+        # (the cards' row layout settles after the page's style is applied: wait for it,
+        # then read the boxes)
+        try:
+            page.wait_for_function(_SIDE_BY_SIDE, timeout=30_000)
+        except Exception:  # noqa: BLE001 - the assertion below says what is wrong
+            pass
         boxes = [m.bounding_box() for m in page.locator("[data-testid='stMetric']").all()[:4]]
         assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2, "the first two cards are not side by side"
         assert all(bx["width"] < inner / 2 for bx in boxes[:2])
