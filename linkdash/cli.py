@@ -87,6 +87,19 @@ def filter_from_args(region=None, country=None, value_chain=None, pilot=None) ->
     return Filter(tuple(regions), tuple(cs), tuple(chains), tuple(pilots))
 
 
+def _view(args):
+    """(stored portfolio, filter, quarter, as-of date) that ``export``/``summary`` show,
+    warning about pilots the store does not know; None after saying which option is wrong."""
+    try:
+        flt, quarter, as_of = view_from_args(args)
+    except ValueError as e:
+        print(f"{args.command}: {e}", file=sys.stderr)
+        return None
+    portfolio = _store(args).load()
+    _warn_unknown_pilots(args.command, portfolio, flt)
+    return portfolio, flt, quarter, as_of
+
+
 def view_from_args(args) -> tuple[Filter, str | None, dt.date | None]:
     """The filter, quarter and as-of date that the command line's ``--region --country
     --value-chain --pilot --quarter --as-of`` options ask for (absent options: all, None).
@@ -203,13 +216,10 @@ def cmd_rollback(args) -> int:
 def cmd_export(args) -> int:
     from linkdash import exports
 
-    try:
-        flt, quarter, _ = view_from_args(args)
-    except ValueError as e:
-        print(f"export: {e}", file=sys.stderr)
+    view = _view(args)
+    if view is None:
         return 2
-    portfolio = _store(args).load()
-    _warn_unknown_pilots("export", portfolio, flt)
+    portfolio, flt, quarter, _ = view
     result = exports.write_export(portfolio, Path(args.out), flt=flt, quarter=quarter)
     print(result.message)
     return 0 if result.written else 1
@@ -218,13 +228,10 @@ def cmd_export(args) -> int:
 def cmd_summary(args) -> int:
     from linkdash import figures
 
-    try:
-        flt, quarter, as_of = view_from_args(args)
-    except ValueError as e:
-        print(f"summary: {e}", file=sys.stderr)
+    view = _view(args)
+    if view is None:
         return 2
-    portfolio = _store(args).load()
-    _warn_unknown_pilots("summary", portfolio, flt)
+    portfolio, flt, quarter, as_of = view
     figs = figures.portfolio_figures(portfolio, flt, quarter=quarter, as_of=as_of)
     if args.json:
         _print_json({**figs, "as_of": figs["as_of"].isoformat()})

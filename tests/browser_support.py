@@ -53,6 +53,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float) -> bool:
+    """Poll ``url``'s Streamlit health endpoint (which nginx passes on) until it answers
+    ok, the process ``proc`` stops, or ``seconds`` pass; whether it answered."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return True
+        except OSError:
+            time.sleep(0.3)  # polling a server that is starting (not a test's wait)
+    return False
+
+
 class AppServer:
     def __init__(self, db_url: str, port: int, log: Path, extra_args: list[str] | None = None):
         self.db_url, self.port, self.log = db_url, port, log
@@ -69,16 +83,8 @@ class AppServer:
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", *self.extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)  # polling a server that is starting (not a test's wait)
+        if wait_healthy(self.url, self.proc, 60):
+            return
         self.stop()
         raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.output()}")
 

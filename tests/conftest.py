@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -52,6 +53,21 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote('-csearch_path=' + schema)}"
 
 
+@contextlib.contextmanager
+def pg_schema_url():
+    """The URL of a new, empty schema on ``PG_URL`` (dropped afterwards)."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _with_search_path(PG_URL, schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request, tmp_path):
     """A URL of an empty database (not yet migrated) on each backend."""
@@ -63,16 +79,8 @@ def store_url(request, tmp_path):
         if os.environ.get("LINKDASH_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason + " (LINKDASH_REQUIRE_POSTGRES=1)")
         pytest.skip(reason)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema_url() as url:
+        yield url
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ def stored(url):
 
 # --- driving the app ----------------------------------------------------------------
 
-def open_page(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+def open_page(name: str, query: dict | None = None, *, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update(query or {})
     at.run()
     if name != "overview":

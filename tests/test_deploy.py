@@ -11,16 +11,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests import browser_support as bs
-from tests.conftest import PG_URL, _with_search_path, pg_skip_reason, sample_tables, workbook_bytes
+from tests.conftest import pg_schema_url, pg_skip_reason, sample_tables, workbook_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -40,16 +37,8 @@ def _require(what: str | None) -> None:
 @pytest.fixture
 def pg_url():
     _require(pg_skip_reason())
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema_url() as url:
+        yield url
 
 
 def nginx_config(listen: int, upstream: list[int]) -> str:
@@ -83,16 +72,10 @@ class Nginx:
         assert test.returncode == 0, test.stderr
         self.proc = subprocess.Popen(self._cmd("-g", "daemon off;"), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx stopped: {self.proc.stderr.read().decode()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.2)  # polling a server that is starting (not a test's wait)
+        if bs.wait_healthy(self.url, self.proc, 30):
+            return
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"nginx stopped: {self.proc.stderr.read().decode()}")
         raise RuntimeError(f"nginx did not answer on {self.url}: {self.log()}")
 
     def log(self) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from linkdash.access import shell_admin
 from linkdash.importer import check_file
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.store import Store
-from tests.conftest import PG_URL, _with_search_path
+from tests.conftest import pg_schema_url
 
 ROOT = Path(__file__).resolve().parent.parent
 N_PILOTS, N_QUARTERS = 30, 12
@@ -41,16 +40,8 @@ def second_url(store_url, tmp_path):
     if store_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'second.sqlite'}"
         return
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema_url() as url:
+        yield url
 
 
 def test_generated_workbook_imports_without_errors(tables, workbook):

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from linkdash import charts
 from tests.scale_fixture import big_portfolio, big_store
-from tests.test_app_pages import APP, texts
+from tests.test_app_pages import open_page, texts
 
 N = 1000
 MAX_TRACES = 20
@@ -35,13 +35,7 @@ def big_url(big_file, monkeypatch):
 
 
 def open_big(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update(query or {})
-    at.run()
-    if name != "overview":
-        at.switch_page(f"pages/{name}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(name, query, timeout=300)  # (a 1,000-pilot store: slower runs)
 
 
 def specs(at: AppTest) -> dict[str, str]:
