@@ -29,8 +29,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from linkdash import catalogue, figures, quarters, style
-from linkdash.values import as_date
+from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.values import as_date
 
 NO_DATA_MESSAGE = "No data for this selection"
 
@@ -54,6 +55,12 @@ MILESTONE_SHORT = {
     "peer_review": "7 Peer-to-peer learning",
     "documentation": "8 Documentation",
     "learning_event": "9 Learning event",
+}
+# one word each: the rows of the Gantt on a phone (``progress_gantt(..., narrow=True)``)
+MILESTONE_TINY = {
+    "training_workshop": "1 Training", "vc_map": "2 VC map", "business_model_canvas": "3 Canvas",
+    "nbmp_assessment": "4 NBMP", "prototype_cycle": "5 Prototype", "backstopping": "6 Backstop",
+    "peer_review": "7 Peers", "documentation": "8 Document", "learning_event": "9 Event",
 }
 _DAY_MS = 24 * 3600 * 1000
 
@@ -200,14 +207,6 @@ def _zoom_on_drag(fig: go.Figure) -> go.Figure:
 
 # --- small helpers ---------------------------------------------------------------------
 
-def _pilot_names(portfolio: Portfolio) -> dict[str, str]:
-    p = portfolio.pilots
-    out = {}
-    for pid, name in zip(p["pilot_id"], p["pilot_name"]):
-        out[pid] = name if isinstance(name, str) and name.strip() else pid
-    return out
-
-
 def _pilot_attr(portfolio: Portfolio, column: str) -> dict[str, object]:
     p = portfolio.pilots
     return dict(zip(p["pilot_id"], p[column]))
@@ -232,7 +231,9 @@ def _quarter_axis(qs: list[str]) -> dict:
     return dict(type="category", categoryorder="array", categoryarray=qs, title=dict(text="Quarter"))
 
 
-def _all_quarters(portfolio: Portfolio, extra: list[str] | None = None) -> list[str]:
+def _all_quarters(portfolio: Portfolio, extra: list[str | None] | None = None) -> list[str]:
+    """Every quarter from the first to the last of the data and of ``extra`` (a target's
+    quarters, None where it has none)."""
     qs = sorted(set(portfolio.quarters()) | set(q for q in (extra or []) if q))
     return quarters.span(qs[0], qs[-1]) if qs else []
 
@@ -282,7 +283,7 @@ def rank_window(df: pd.DataFrame, *, ends: int = RANK_ENDS, find=(),
     rows, last = [], 0
     for r in shown.itertuples(index=False):
         if r.rank > last + 1:
-            gap = {c: None for c in df.columns}
+            gap: dict[str, object] = {c: None for c in df.columns}
             gap.update({"rank": last + 1, "is_gap": True, "name": f"{GAP_PREFIX}#{last + 1} to #{r.rank - 1} ⋯"})
             rows.append(gap)
         rows.append(r._asdict())
@@ -366,7 +367,7 @@ def reporting_grid_chart(portfolio: Portfolio, quarter: str | None = None, *,
         return no_data_figure(title, "No indicator reports yet")
     qs = _grid_quarters(portfolio, quarter, last)
     grid = _reporting_frame(portfolio, qs)
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     pilots = sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p))
     grid = grid.reindex(index=pilots, columns=qs).fillna(False).astype(bool)
     starts = _start_quarters(portfolio)
@@ -469,7 +470,7 @@ def _milestones_as_of(portfolio: Portfolio, as_of: dt.date) -> pd.DataFrame:
 
 def _pilot_order(portfolio: Portfolio, group_by: str) -> list[tuple[str, str]]:
     """(group, pilot_id) in display order: groups alphabetically, pilots by name."""
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     col = "value_chain" if group_by == "value_chain" else "region"
     p = portfolio.pilots
     rows = []
@@ -487,7 +488,7 @@ def attention_order(portfolio: Portfolio, as_of: dt.date | None = None) -> list[
     late in all, then by name. The Progress page pages its Gantt in this order when
     there are more pilots than fit one (``GANTT_PILOTS_MAX``)."""
     as_of = as_of or dt.date.today()
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     ids = portfolio.pilots["pilot_id"].tolist()
     if portfolio.milestones.empty:
         return sorted(ids, key=lambda p: names.get(p, p))
@@ -534,6 +535,7 @@ class GanttPlan:
     n_all: int
     n_drawn: int
     empty: str | None = None  # why there is nothing to draw
+    pilots: tuple[str, ...] = ()  # the pilots drawn, in row order (nine rows each)
 
     @property
     def one(self) -> bool:
@@ -558,7 +560,7 @@ def gantt_plan(portfolio: Portfolio, as_of: dt.date | None = None, group_by: str
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return GanttPlan(title, as_of, [], [], [], as_of, as_of, "in", 0, 0,
                          empty="No milestones reported for this selection")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     grouped = _pilot_order(portfolio, group_by)
     if order is not None:
         group_of = {pid: g for g, pid in grouped}
@@ -584,7 +586,8 @@ def gantt_plan(portfolio: Portfolio, as_of: dt.date | None = None, group_by: str
             continue
         marks += _gantt_marks(r, pid, m, o, i, names.get(pid, pid), as_of, hi, where)
     empty = None if marks else "No planned or actual dates for these milestones"
-    return GanttPlan(title, as_of, outer, inner, marks, lo, hi, where, n_all, len(grouped), empty)
+    return GanttPlan(title, as_of, outer, inner, marks, lo, hi, where, n_all, len(grouped), empty,
+                     tuple(pid for _, pid in grouped))
 
 
 def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.date,
@@ -629,7 +632,8 @@ def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.
 
 
 def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
-                   group_by: str = "region", order: list[str] | tuple[str, ...] | None = None) -> go.Figure:
+                   group_by: str = "region", order: list[str] | tuple[str, ...] | None = None, *,
+                   narrow: bool = False) -> go.Figure:
     """Nine milestones per pilot: planned periods as light bars, actual periods as solid
     bars coloured by status (in-progress bars run to ``as_of``), overdue milestones
     outlined in vermillion with a ⚠ at their planned end, a vertical line at ``as_of``.
@@ -641,7 +645,11 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     ``order``: the pilots to draw, in that order (a page of ``attention_order``);
     default every pilot, grouped. At most ``GANTT_PILOTS_MAX`` pilots are drawn (the
     subtitle says how many were left out). One pilot alone is drawn without its name
-    on every row."""
+    on every row.
+
+    ``narrow``: for a phone (the Progress page asks the browser): one level of short row
+    labels (``MILESTONE_TINY``) and each pilot's name on a row of its own above its bars,
+    so the plot keeps most of the width (``_narrow_gantt_rows``)."""
     plan = gantt_plan(portfolio, as_of, group_by, order)
     if plan.empty:
         return no_data_figure(plan.title, plan.empty)
@@ -649,6 +657,8 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     lo, hi, where, n_all = plan.lo, plan.hi, plan.where, plan.n_all
 
     def y(marks: list[GanttMark]) -> Any:
+        if narrow:
+            return [_narrow_row(k.pilot_id, k.milestone) for k in marks]
         return [k.row for k in marks] if one else [[k.group for k in marks], [k.row for k in marks]]
 
     def bar_x(marks: list[GanttMark]) -> list[float]:
@@ -703,7 +713,12 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
             name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=hover(beyond),
             customdata=pids(beyond), hovertemplate="%{hovertext}<extra></extra>"))
-    if where != "in":
+    if where == "in":
+        fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
+                      y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
+    if narrow:
+        pass  # no room beside the pilots' names: the title and the subtitle say the date
+    elif where != "in":
         # as_of lies far from the milestones: say so at the edge instead of a far-away line
         after = where == "after"
         fig.add_annotation(x=1 if after else 0, y=1, xref="paper", yref="paper", yanchor="top",
@@ -711,8 +726,6 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
                            text=f"as of {_fmt_date(as_of)} →" if after else f"← as of {_fmt_date(as_of)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     else:
-        fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
-                      y0=0, y1=1, line=dict(color="#222222", width=2, dash="dot"))
         fig.add_annotation(x=as_of.isoformat(), y=1, xref="x", yref="paper", yanchor="top",
                            xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
@@ -726,26 +739,64 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
     elif not one:
         parts.append(f"Pilots grouped by {'value chain' if group_by == 'value_chain' else 'region'}")
     parts.append("light bars planned, solid bars actual")
+    if narrow and where != "in":
+        parts.append(f"{_fmt_date(as_of)} lies {'after' if where == 'after' else 'before'} these dates"
+                     + (" (open bars cut at the right edge)" if where == "after" else ""))
+    elif narrow:
+        parts.append(f"dotted line: {_fmt_date(as_of)}")
     parts.append(f"{n_over} milestone{'s' if n_over != 1 else ''} overdue")
     subtitle = " · ".join(parts)
     subtitle = subtitle[0].upper() + subtitle[1:]
     style.apply_layout(fig, title, subtitle=subtitle)
     pad = (hi - lo) * 0.03
+    n_rows = len(inner)
+    if narrow:
+        yaxis, n_rows = _narrow_gantt_rows(fig, plan)
+    elif one:
+        yaxis = dict(type="category", autorange="reversed", showgrid=False, categoryorder="array",
+                     categoryarray=inner, tickfont=dict(size=style.BASE_FONT_SIZE - 3))
+    else:
+        yaxis = dict(type="multicategory", autorange="reversed", showgrid=False,
+                     categoryorder="array", categoryarray=[outer, inner],
+                     tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB")
     fig.update_layout(
         barmode="overlay", bargap=0.15,
         xaxis=dict(type="date", title=None, side="top",
                    range=[(lo - pad).isoformat(), (hi + pad).isoformat()]),
-        yaxis=(dict(type="category", autorange="reversed", showgrid=False, categoryorder="array",
-                    categoryarray=inner, tickfont=dict(size=style.BASE_FONT_SIZE - 3)) if one else
-               dict(type="multicategory", autorange="reversed", showgrid=False,
-                    categoryorder="array", categoryarray=[outer, inner],
-                    tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB")),
-        height=max(420, style.top_margin(fig, 40) + 19 * len(inner) + 110),
+        yaxis=yaxis,
+        height=max(420, style.top_margin(fig, 40) + 19 * n_rows + 110),
         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0),
         margin=dict(t=style.top_margin(fig, 40)),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
     return _zoom_on_drag(fig)
+
+
+def _narrow_row(pilot_id: str, milestone: str = "") -> str:
+    """The category of one row of the phone's Gantt (a pilot's name row: no milestone)."""
+    return f"{pilot_id}|{milestone}"
+
+
+def _narrow_gantt_rows(fig: go.Figure, plan: GanttPlan) -> tuple[dict, int]:
+    """The phone's rows: above each pilot's nine rows a row of its own with its name
+    (and group) written across the plot, the milestones labelled with one word each.
+    Adds the names to ``fig``; returns the y axis and the number of rows."""
+    rows, labels = [], []
+    for i, pid in enumerate(plan.pilots):
+        if not plan.one:
+            rows.append(_narrow_row(pid))
+            labels.append("")
+            fig.add_annotation(
+                x=0, xref="paper", xanchor="left", y=rows[-1], yref="y", showarrow=False,
+                text=f"<b>{plan.groups[i * len(catalogue.MILESTONES)]}</b>", bgcolor="white",
+                font=dict(size=style.BASE_FONT_SIZE - 3))
+        for m in catalogue.MILESTONES:
+            rows.append(_narrow_row(pid, m))
+            labels.append(MILESTONE_TINY[m])
+    yaxis = dict(type="category", autorange="reversed", showgrid=False, categoryorder="array",
+                 categoryarray=rows, tickmode="array", tickvals=rows, ticktext=labels,
+                 tickfont=dict(size=style.BASE_FONT_SIZE - 4))
+    return yaxis, len(rows)
 
 
 def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, str]:
@@ -781,7 +832,7 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
     title = f"LINK tools used, as of {_fmt_date(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     pilots = (list(order) if order is not None
               else sorted(portfolio.pilots["pilot_id"], key=lambda p: names.get(p, p)))
     pilots = [p for p in pilots if p in names]
@@ -793,7 +844,9 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
     lookup = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
     z, text, hover = [], [], []
     for pid in pilots:
-        zr, tr, hr = [], [], []
+        zr: list[int | None] = []
+        tr: list[str] = []
+        hr: list[str] = []
         for tool in catalogue.LINK_TOOLS:
             r = lookup.get((pid, tool))
             if r is None:
@@ -889,7 +942,7 @@ def overdue_table(portfolio: Portfolio, as_of: dt.date | None = None) -> pd.Data
         return pd.DataFrame({c: pd.Series(dtype="object") for c in OVERDUE_COLUMNS})
     ms = _milestones_as_of(portfolio, as_of)
     ms = ms[ms["overdue"]]
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     order = {m: i for i, m in enumerate(catalogue.MILESTONES)}
     rows = []
     for r in ms.itertuples(index=False):
@@ -980,7 +1033,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
                             title: str, width_px: int) -> go.Figure:
     from plotly.subplots import make_subplots
 
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     shown = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
     missing = sorted(set(ids) - set(shown), key=lambda p: names.get(p, p))
     rows, cols = _panel_grid(len(shown), width_px)
@@ -1130,7 +1183,7 @@ def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Fi
     qs = _all_quarters(portfolio, extra)
     if data.empty or not qs:
         return no_data_figure(title, "No income reported for this selection")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     vcs = _pilot_attr(portfolio, "value_chain")
     fig = go.Figure()
     s = data.drop_duplicates("quarter").set_index("quarter")["income_avg_usd"].reindex(qs)
@@ -1207,7 +1260,7 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
     if have.empty:
         return no_data_figure(title, "No pilot gave an income with a living-income benchmark "
                                      "for this quarter")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
     have = have.sort_values(["ratio", "name"], kind="stable")
     missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
@@ -1290,7 +1343,7 @@ def _benchmark_series(portfolio: Portfolio, pilot_id: str, qs: list[str]) -> pd.
     for q in qs:
         t = figures.pilot_quarter_table(one, q)
         v = t["living_income_usd"].iloc[0] if len(t) else None
-        vals.append(None if style.is_missing(v) else float(v))
+        vals.append(None if v is None or style.is_missing(v) else float(v))
     return pd.Series(vals, index=qs, dtype="float64")
 
 
@@ -1329,9 +1382,9 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, 
 
 
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
-                portfolio_share: object, ref_label: str, axis_title: str, empty_message: str,
+                portfolio_share: float | None, ref_label: str, axis_title: str, empty_message: str,
                 width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     vcs = _pilot_attr(portfolio, "value_chain")
     df = pd.DataFrame({"pilot_id": t["pilot_id"].to_numpy(), "share": share.to_numpy()})
     have = df[df["share"].notna()].sort_values(["share", "pilot_id"], kind="stable")
@@ -1357,9 +1410,10 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
     n = len(shown)
     band = []  # an empty band under the last bar holds the reference's label
-    if not style.is_missing(portfolio_share):
-        fig.add_vline(x=float(portfolio_share), layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
-        fig.add_annotation(x=float(portfolio_share), y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
+    if portfolio_share is not None and not style.is_missing(portfolio_share):
+        ref = float(portfolio_share)
+        fig.add_vline(x=ref, layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
+        fig.add_annotation(x=ref, y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
                            yanchor="middle", xshift=4, showarrow=False,
                            text=f"{ref_label} {style.fmt_share(portfolio_share)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
@@ -1371,7 +1425,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     if missing:
         sub += f" · no data: {_names_list([names.get(p, p) for p in missing])}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    plot_px = width_px * 0.6  # what the pilot names leave to the bars
+    plot_px = round(width_px * 0.6)  # what the pilot names leave to the bars
     fig.update_layout(xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%", title=dict(
                           text=style.wrap_text(axis_title, style.chars_per_line(plot_px, style.BASE_FONT_SIZE)))),
                       yaxis=dict(autorange="reversed", showgrid=False,
@@ -1409,7 +1463,7 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *,
     t = t.dropna(subset=cols, how="all")
     if t.empty:
         return no_data_figure(title, "No income by sex of household head for this quarter")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     t["gap"] = t[cols[1]] - t[cols[0]]
     t = t.sort_values(["gap", "pilot_id"], ascending=[False, True], na_position="last")
     n_all = len(t)
@@ -1626,7 +1680,7 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
     df = df[pd.to_numeric(df["value"], errors="coerce").notna()]
     if df.empty:
         return no_data_figure(title, f"No {label.lower()} reported for this quarter")
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     vcs = _pilot_attr(portfolio, "value_chain")
     df = df.assign(value=df["value"].astype(float), name=df["pilot_id"].map(lambda p: names.get(p, p)))
     df = df.sort_values(["value", "name"], ascending=[False, True], kind="stable")
@@ -1692,7 +1746,7 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
     """The six New Business Model Principles (scores 1-5): a pilot's first assessment vs
     its latest vs the portfolio median of latest assessments; without a pilot, the
     portfolio median of first vs latest assessments."""
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     title = ("New Business Model Principles: " + names.get(pilot_id, pilot_id)
              if pilot_id else "New Business Model Principles: portfolio median")
     a = nbmp_assessments(portfolio)
@@ -1753,7 +1807,7 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     """One pilot's indicator by quarter, with its baseline and target (Targets) if any."""
     ind = catalogue.indicators().get(indicator)
     label = ind.label if ind else indicator
-    names = _pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     title = f"{names.get(pilot_id, pilot_id)}: {label}"
     wide = _wide(portfolio)
     rows = wide[(wide["pilot_id"] == pilot_id)] if indicator in wide.columns else wide.iloc[0:0]

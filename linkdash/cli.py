@@ -213,6 +213,14 @@ def cmd_rollback(args) -> int:
     return 0 if result.ok else 1  # 1: nothing changed (it cannot be, or they may not)
 
 
+def _illustrative(args, portfolio):
+    """``demo=`` for the deck and the report: ``story.MIXED`` when illustrative data sits
+    beside real uploads (the history says so), else None (``portfolio.is_illustrative``)."""
+    from linkdash import illustrative, story
+
+    return story.MIXED if illustrative.state(_store(args).submissions(), portfolio).mixed else None
+
+
 def cmd_export(args) -> int:
     from linkdash import exports
 
@@ -220,7 +228,8 @@ def cmd_export(args) -> int:
     if view is None:
         return 2
     portfolio, flt, quarter, _ = view
-    result = exports.write_export(portfolio, Path(args.out), flt=flt, quarter=quarter)
+    result = exports.write_export(portfolio, Path(args.out), flt=flt, quarter=quarter,
+                                  demo=_illustrative(args, portfolio))
     print(result.message)
     return 0 if result.written else 1
 

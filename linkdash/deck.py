@@ -35,11 +35,11 @@ from linkdash import catalogue, figures, quarters, style
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.story import (
     APP_NAME,
-    DEMO_NOTICE,
     INCLUSIVENESS,
     MAP_FIGURE,
     PARTS,
     PROGRESS_STATES,
+    Demo,
     Story,
     fmt_date,
     inclusiveness_series,
@@ -167,7 +167,8 @@ def _slide(prs, title: str, subtitle: str | None = None):
 def _footer(slide, story: Story, n: int) -> None:
     text = f"{APP_NAME} · {story.flt.describe()} · {story.quarter_label}"
     if story.demo:
-        text += " · illustrative demo data"
+        text += " · " + ("illustrative demo data mixed with real uploads" if story.mixed
+                         else "illustrative demo data")
     _text(slide, MARGIN, FOOTER_TOP, SLIDE_W - 2 * MARGIN - Inches(1), Inches(0.4), text, size=12, color=GREY)
     _text(slide, SLIDE_W - MARGIN - Inches(1), FOOTER_TOP, Inches(1), Inches(0.4), str(n), size=12,
           color=GREY, align=PP_ALIGN.RIGHT)
@@ -281,15 +282,16 @@ def _title_slide(prs, story: Story, n: int = 1) -> None:
          + f"; milestones as of {story.as_of_label}", 20, False, GREY),
     ]
     _text(slide, Inches(0.8), Inches(3.9), Inches(11.7), Inches(1.9), lines)
-    if story.demo:
-        box = slide.shapes.add_shape(1, Inches(0.8), Inches(5.9), Inches(8.2), Inches(0.7))
+    if story.notice:
+        box = slide.shapes.add_shape(1, Inches(0.8), Inches(5.9), Inches(11.7 if story.mixed else 8.2),
+                                     Inches(0.7))
         box.fill.solid()
         box.fill.fore_color.rgb = RGBColor(0xFF, 0xF4, 0xD6)
         box.line.color.rgb = _rgb(style.OKABE_ITO["orange"])
         tf = box.text_frame
-        tf.text = DEMO_NOTICE
+        tf.text = story.notice
         tf.vertical_anchor = MSO_ANCHOR.MIDDLE
-        _style_runs(tf.paragraphs[0], 22, True, INK)
+        _style_runs(tf.paragraphs[0], 20 if story.mixed else 22, True, INK)
     _notes(slide, notes(story, "title"))
 
 
@@ -869,7 +871,7 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 # --- the deck ------------------------------------------------------------------------------
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-               as_of: dt.date | None = None, demo: bool | None = None,
+               as_of: dt.date | None = None, demo: Demo = None,
                with_map: bool = True, progress: Progress | None = None) -> Deck:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (``portfolio.is_illustrative``). ``with_map`` False leaves the map out (the slide then says
@@ -904,7 +906,7 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
 
 
 def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter = Filter(),
-               quarter: str | None = None, as_of: dt.date | None = None, demo: bool | None = None,
+               quarter: str | None = None, as_of: dt.date | None = None, demo: Demo = None,
                with_map: bool = True, progress: Progress | None = None) -> None:
     """Write the learning-event deck (.pptx) of what ``flt`` shows to a path or a binary file."""
     prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
@@ -913,7 +915,7 @@ def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter 
 
 
 def deck_bytes(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-               as_of: dt.date | None = None, demo: bool | None = None, with_map: bool = True,
+               as_of: dt.date | None = None, demo: Demo = None, with_map: bool = True,
                progress: Progress | None = None) -> bytes:
     """The deck as bytes (for a download button)."""
     buf = io.BytesIO()

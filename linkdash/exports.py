@@ -31,12 +31,15 @@ import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
+
+if TYPE_CHECKING:  # the story is imported where a deck or a report is made
+    from linkdash.story import Demo
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: also tab and carriage return
 FILE_PREFIX = "link-pilots"
@@ -47,7 +50,7 @@ class Writer(Protocol):
     """Makes one kind of export's bytes of what ``flt`` shows."""
 
     def __call__(self, portfolio: Portfolio, *, flt: Filter, quarter: str | None,
-                 as_of: dt.date | None, demo: bool | None) -> bytes: ...
+                 as_of: dt.date | None, demo: Demo) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -239,24 +242,24 @@ def _restate_note(data: bytes, what: str, today: dt.date | None) -> bytes:
 # --- the table of formats --------------------------------------------------------------
 
 def _xlsx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: bool | None) -> bytes:
+          demo: Demo) -> bytes:
     return export_xlsx_bytes(portfolio, flt, quarter)
 
 
 def _csv(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-         demo: bool | None) -> bytes:
+         demo: Demo) -> bytes:
     return export_csv_bytes(portfolio, flt, quarter)
 
 
 def _pptx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: bool | None) -> bytes:
+          demo: Demo) -> bytes:
     from linkdash.deck import deck_bytes
 
     return deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
 
 
 def _html(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: bool | None) -> bytes:
+          demo: Demo) -> bytes:
     from linkdash.report import report_bytes
 
     return report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
@@ -288,7 +291,7 @@ def _unknown_format(name: str) -> str:
 
 def export_bytes(suffix: str, portfolio: Portfolio, *, flt: Filter = Filter(),
                  quarter: str | None = None, as_of: dt.date | None = None,
-                 demo: bool | None = None) -> bytes:
+                 demo: Demo = None) -> bytes:
     """Any export of what ``flt`` shows as bytes (for a download button): ``.xlsx`` and
     ``.csv`` up to ``quarter`` (every quarter when None); ``.pptx`` and ``.html`` for
     ``quarter`` (the latest with data when None), milestones as of ``as_of``."""
@@ -328,10 +331,11 @@ class ExportResult:
 
 
 def write_export(portfolio: Portfolio, out: Path | str, flt: Filter = Filter(),
-                 quarter: str | None = None) -> ExportResult:
+                 quarter: str | None = None, demo: Demo = None) -> ExportResult:
     """Write ``out`` (its folder made if need be) in the format its suffix names, holding
     what ``flt`` shows (up to ``quarter`` for xlsx and csv, for it in pptx and html).
-    Nothing is written for a suffix no format has or a filter that matches no pilot."""
+    Nothing is written for a suffix no format has or a filter that matches no pilot.
+    ``demo``: as ``story.resolve`` (``story.MIXED`` for illustrative data beside real uploads)."""
     out = Path(out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -341,5 +345,5 @@ def write_export(portfolio: Portfolio, out: Path | str, flt: Filter = Filter(),
     if n_pilots == 0:
         return result
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(fmt.write(portfolio, flt=flt, quarter=quarter, as_of=None, demo=None))
+    out.write_bytes(fmt.write(portfolio, flt=flt, quarter=quarter, as_of=None, demo=demo))
     return replace(result, written=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linkdash import story as story_parts
-from linkdash.story import Story, pilot_names, pilot_order
+from linkdash.names import pilot_names
+from linkdash.story import Story, pilot_order
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def _titles(story: Story) -> dict[str, str]:
 def slides(story: Story) -> list[Slide]:
     """The Presentation page's slides, in the story's order."""
     titles = _titles(story)
-    names = pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     out: list[Slide] = []
     for part in story_parts.PARTS:
         if part == "pilots":

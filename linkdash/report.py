@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 
 from linkdash import catalogue, charts, figures, quarters, style
 from linkdash import story as story_parts
+from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
 
 HTML_MIME = "text/html"
@@ -326,7 +327,7 @@ def _lessons(story: story_parts.Story) -> str:
                      f'<span class="meta">({_e(g["kind"])}, {_e(quarters.label(g["quarter"]))})</span>'
                      f"<blockquote>{_e(g['lesson'])}</blockquote></div>")
     les = story.view.lessons.copy()
-    names = story_parts.pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     parts.append(f"<h3>All lessons up to {_e(story.quarter_label)} ({len(les)})</h3>")
     if not les.empty:
         les = les.sort_values(["quarter", "pilot_id"], ascending=[False, True])
@@ -348,7 +349,7 @@ def _section(sid: str, title: str, lead: str, body: str) -> str:
 
 
 def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-                as_of: dt.date | None = None, demo: bool | None = None) -> str:
+                as_of: dt.date | None = None, demo: story_parts.Demo = None) -> str:
     """The report as one self-contained HTML document (str)."""
     story = story_parts.resolve(portfolio, flt, quarter, as_of, demo)
     view, q = story.view, story.quarter
@@ -412,7 +413,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
                               "Moment 3 of the learning cycle: what the pilots learned.", _lessons(story))
 
     nav = "".join(f'<li><a href="#{sid}">{_e(label)}</a></li>' for sid, label in SECTIONS)
-    demo_html = f'<p class="demo">{_e(story_parts.DEMO_NOTICE)}</p>' if story.demo else ""
+    demo_html = f'<p class="demo">{_e(story.notice)}</p>' if story.notice else ""
     ending = (f" (quarter ending {story_parts.fmt_date(quarters.end_date(q))})" if q else "")
     header = (f"<header><h1>{_e(story_parts.APP_NAME)}</h1>"
               f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} "
@@ -435,7 +436,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
 
 def write_report(portfolio: Portfolio, out: str | Path | TextIO, *, flt: Filter = Filter(),
                  quarter: str | None = None, as_of: dt.date | None = None,
-                 demo: bool | None = None) -> None:
+                 demo: story_parts.Demo = None) -> None:
     """Write the report to a path (UTF-8) or a text file."""
     text = report_html(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
     if isinstance(out, (str, Path)):

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from linkdash import catalogue, quarters
+from linkdash.names import pilot_names
 from linkdash.problems import ERROR, Problem
 
 # --- a count in words ---------------------------------------------------------------
@@ -291,15 +292,6 @@ def _texts(df: pd.DataFrame, column: str) -> list[str]:
     if column not in df.columns:
         return []
     return [v for v in pd.unique(df[column].dropna()) if isinstance(v, str) and v]
-
-
-def pilot_names(pilots: pd.DataFrame | None) -> dict[str, str]:
-    """id -> display name of a pilots frame (the id where the name is blank)."""
-    if pilots is None or pilots.empty or "pilot_id" not in pilots.columns:
-        return {}
-    names = pilots["pilot_name"] if "pilot_name" in pilots.columns else pilots["pilot_id"]
-    return {str(i): (n if isinstance(n, str) and n.strip() else str(i))
-            for i, n in zip(pilots["pilot_id"], names)}
 
 
 def coverage(tables: Mapping[str, pd.DataFrame], stored_pilots: pd.DataFrame | None = None) -> Coverage:

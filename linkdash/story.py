@@ -18,14 +18,31 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, replace
+from typing import Final, Literal
 
 import pandas as pd
 
 from linkdash import catalogue, figures, quarters, style
+from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio, is_illustrative
+from linkdash.values import is_blank
 
 APP_NAME = "LINK Pilot Monitor"
-DEMO_NOTICE = "Illustrative demo data: not real pilot results"
+DEMO_NOTICE = "Illustrative demo data: not real pilot results."
+MIXED_NOTICE = "Illustrative demo data: mixed with real uploads. Some of the figures shown are made up."
+# What an output is told about illustrative data (``demo=``): True (it is the demo data),
+# False, ``MIXED`` (illustrative data beside real uploads: ``illustrative.state(...).mixed``)
+# or None (ask ``portfolio.is_illustrative``, which cannot see the history: never mixed).
+MIXED: Final = "mixed"
+Demo = bool | Literal["mixed"] | None
+
+
+def illustrative_notice(demo: Demo, mixed: bool = False) -> str | None:
+    """The one sentence about illustrative data that the page's badge, the deck and the
+    report show: mixed with real uploads, illustrative alone, or None for real data."""
+    if demo == MIXED or (demo and mixed):
+        return MIXED_NOTICE
+    return DEMO_NOTICE if demo else None
 MAP_FIGURE = "households_reached"  # what the map of the story is coloured by
 
 # The story's parts in order. "pilots" is one part per pilot (:func:`pilot_order`). The
@@ -49,6 +66,17 @@ class Story:
     quarter: str | None
     as_of: dt.date
     demo: bool
+    mixed: bool = False  # illustrative data beside real uploads (``MIXED``)
+
+    @property
+    def notice(self) -> str | None:
+        """:func:`illustrative_notice` of this story."""
+        return illustrative_notice(self.demo, self.mixed)
+
+    @property
+    def demo_arg(self) -> Demo:
+        """What to pass on as ``demo=`` to an export of the same story."""
+        return MIXED if self.mixed else self.demo
 
     @functools.cached_property
     def figures(self) -> dict:
@@ -83,7 +111,8 @@ class Story:
         parts = [f"Indicators for {self.quarter_label}", f"milestones as of {self.as_of_label}",
                  f"filter: {self.flt.describe()}"]
         if self.demo:
-            parts.append("illustrative demo data")
+            parts.append("illustrative demo data mixed with real uploads" if self.mixed
+                         else "illustrative demo data")
         return " · ".join(parts)
 
 
@@ -102,32 +131,23 @@ def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
 
 
 def resolve(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,
-            as_of: dt.date | None = None, demo: bool | None = None) -> Story:
+            as_of: dt.date | None = None, demo: Demo = None) -> Story:
     """The quarter (default: the latest with data in the filter, as the pages), the as-of
     date (default: the quarter's last day, or today when the quarter is the current one:
     ``quarters.as_of``) and the filtered portfolio every output uses. ``demo`` None:
-    :func:`portfolio.is_illustrative` (the answer the app's badge gives too)."""
+    :func:`portfolio.is_illustrative` (the answer the app's badge gives too); ``MIXED``:
+    illustrative data beside real uploads."""
     view = portfolio.filtered(flt)
     quarter = quarter or figures.latest_quarter(view)
     return Story(full=portfolio, view=upto_quarter(view, quarter), flt=flt, quarter=quarter,
                  as_of=as_of or quarters.as_of(quarter),
-                 demo=is_illustrative(portfolio) if demo is None else bool(demo))
-
-
-def pilot_names(portfolio: Portfolio) -> dict[str, str]:
-    p = portfolio.pilots
-    return {pid: (n if isinstance(n, str) and n.strip() else pid)
-            for pid, n in zip(p["pilot_id"], p["pilot_name"])}
+                 demo=is_illustrative(portfolio) if demo is None else bool(demo), mixed=demo == MIXED)
 
 
 def pilot_order(story: Story) -> list[str]:
     """The pilots of the story by name: the order of the pilot slides, cards and sections."""
-    names = pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     return sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
-
-
-def _blank(v) -> bool:
-    return style.is_missing(v) or v == ""
 
 
 # --- series behind the charts (shared with the report and the page) ---------------------
@@ -141,7 +161,7 @@ def progress_series(story: Story) -> pd.DataFrame:
     not under in progress / not started), not_started, dropped. Index: pilot names, in the
     pilots' order by name."""
     ms = figures.milestone_status_as_of(story.view.milestones, story.as_of)
-    names = pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
     rows = []
     for pid in ids:
@@ -186,7 +206,7 @@ def inclusiveness_series(story: Story) -> pd.DataFrame:
     """Per pilot (by name) for the quarter: its women's and youth shares of participants
     (None where the pilot did not give both numbers), plus
     a last row "Portfolio" with the portfolio figures."""
-    names = pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter else None
     rows = []
     if t is not None:
@@ -255,7 +275,7 @@ def key_lesson(lessons: pd.DataFrame, pilot_id: str, quarter: str | None = None)
     rank = les["kind"].map({k: i for i, k in enumerate(reversed(KEY_LESSON_KINDS))})
     les = les.assign(_r=rank).sort_values(["quarter", "_r"], ascending=[False, False], kind="stable")
     r = les.iloc[0]
-    return {k: (None if _blank(r.get(k)) else r.get(k))
+    return {k: (None if is_blank(r.get(k)) else r.get(k))
             for k in ("pilot_id", "quarter", "kind", "lesson", "milestone", "author")}
 
 
@@ -289,20 +309,20 @@ def _pilot_summary(story: Story, pilot_id: str) -> dict:
     facts = {
         "Country": row.get("country_name") or row.get("country"),
         "Region": row.get("region"),
-        "Value chain": style.value_chain_label(chain) if not _blank(chain) else None,
+        "Value chain": style.value_chain_label(chain) if not is_blank(chain) else None,
         "Producer organisation": row.get("producer_org"),
         "Site": row.get("site"),
-        "Dates": (f"{start} to {end}" if not (_blank(start) or _blank(end))
-                  else f"from {start}" if not _blank(start)
-                  else f"until {end}" if not _blank(end) else None),
+        "Dates": (f"{start} to {end}" if not (is_blank(start) or is_blank(end))
+                  else f"from {start}" if not is_blank(start)
+                  else f"until {end}" if not is_blank(end) else None),
         "Target households": (f"{int(row.get('target_households')):,}"
-                              if not _blank(row.get("target_households")) else None),
+                              if not is_blank(row.get("target_households")) else None),
     }
-    facts = {k: ("no data" if _blank(v) else str(v)) for k, v in facts.items()}
+    facts = {k: ("no data" if is_blank(v) else str(v)) for k, v in facts.items()}
     ms = figures.milestone_status_as_of(one.milestones, story.as_of)
     return {
         "pilot_id": pilot_id,
-        "name": pilot_names(one).get(pilot_id, pilot_id),
+        "name": pilot_names(one.pilots).get(pilot_id, pilot_id),
         "value_chain": chain,
         "facts": facts,
         "quarter": q,
@@ -317,7 +337,7 @@ def lesson_groups(story: Story) -> list[dict]:
     """Each pilot's key lesson (:func:`key_lesson`), pilots with the same text together:
     ``[{"lesson", "kind", "quarter", "pilots": [names]}]``, recommendations first, then
     the newest, then the most pilots."""
-    names = pilot_names(story.view)
+    names = pilot_names(story.view.pilots)
     by_text: dict[str, dict] = {}
     for pid in story.view.pilots["pilot_id"]:
         les = key_lesson(story.view.lessons, pid, story.quarter)

@@ -142,11 +142,6 @@ def format_problem(p: Problem) -> str:
     return f"{p.severity.upper():7} {_where(p)}: {p.message}{value} [{p.code}]"
 
 
-def counted(n: int, word: str) -> str:
-    """``1 error``, ``3 errors``: no "(s)"."""
-    return reporting.counted(n, word)
-
-
 def format_outcome(outcome: Outcome) -> str:
     """Errors first (with their cells), then warnings grouped by kind under a title
     that counts them and their pilots ("-- 312 outliers in 13 pilots (warnings) --"),
@@ -156,8 +151,8 @@ def format_outcome(outcome: Outcome) -> str:
     if outcome.errors:
         what = ("Correct the cells above and send the file again." if any(p.cell for p in outcome.errors)
                 else "Do what the message above says and send the file again.")
-        lines.append(f"{counted(len(outcome.errors), 'error')}, "
-                     f"{counted(len(outcome.warnings), 'warning')}: nothing stored. {what}")
+        lines.append(f"{reporting.counted(len(outcome.errors), 'error')}, "
+                     f"{reporting.counted(len(outcome.warnings), 'warning')}: nothing stored. {what}")
         return "\n".join(lines)
     c = outcome.changes or Changes()
     lines.append(f"Changes: {c.new} new, {c.changed} changed, {c.unchanged} unchanged.")

@@ -26,12 +26,11 @@ import re
 import unicodedata
 from typing import Any
 
-from linkdash import catalogue, quarters
+from pandas import NA as _NA
+from pandas import NaT as _NAT
+from pandas import isna as _isna
 
-try:  # pandas' missing datetime, without importing pandas here for it
-    from pandas import NaT as _NAT
-except ImportError:  # pragma: no cover
-    _NAT = object()
+from linkdash import catalogue, quarters
 
 Parsed = tuple[Any, str | None]
 
@@ -43,13 +42,37 @@ _COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACE_GROUPED = re.compile(rf"^[+-]?\d{{1,3}}([{_SPACES}]\d{{3}})+(\.\d+)?$")
 
 
+# The one home of "is there a value?" (every layer may import this one):
+# - ``is_missing``: no value at all (None, NaN, pandas' NA and NaT). Text is always a value,
+#   even "" (the store keeps what it was given: ``store.rows``).
+# - ``is_blank``: not reported: missing, or text holding only spaces ("" too). Cells, the
+#   story's facts and the Pilot page's facts use this one.
+
+def is_missing(v: Any) -> bool:
+    """None, NaN (float or numpy), pandas' ``NA`` and ``NaT``: no value. Text, bytes,
+    numbers, dates and containers are values."""
+    if v is None or v is _NA or v is _NAT:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    if isinstance(v, (str, bytes, int, dt.date, list, tuple, dict, set)):
+        return False
+    try:  # numpy's NaT and NaN of other widths, Decimal("NaN")
+        return bool(_isna(v))
+    except (TypeError, ValueError):  # numpy arrays of several values
+        return False
+
+
 def is_blank(v: Any) -> bool:
-    """None, "" and text holding only spaces are blank (= not reported)."""
+    """Not reported: ``is_missing``, or text holding only spaces ("" too)."""
     if v is None:
         return True
-    if type(v) is str:
+    t = type(v)
+    if t is str:
         return not v.strip(_SPACES + "\t\r\n")
-    return isinstance(v, float) and math.isnan(v)
+    if t is float:  # the common cases first: this runs once per cell of an upload
+        return v != v
+    return is_missing(v)
 
 
 def _show(v: Any) -> str:

@@ -36,7 +36,7 @@ if PRESENTING:
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
 story = story_parts.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
-                     demo=ui.is_demo_data())
+                     demo=ui.illustrative_shown())
 view = story.view
 SLIDES = presenting.slides(story)
 n_slides = len(SLIDES)
@@ -105,10 +105,10 @@ else:
     with cols[4].popover("Export what you see", icon=":material/download:", width="stretch"):
         st.caption(f"Files of **{html.escape(story.flt.describe())}**, {story.quarter_label}; "
                    "each is built when you click it.")
-        ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo, stacked=True)
+        ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo_arg, stacked=True)
         chosen = st.session_state.get(ui.QUARTER_KEY) or None
         ui.deck_download(portfolio, flt=flt, quarter=str(chosen) if chosen else None, as_of=story.as_of,
-                         demo=story.demo, file_name=exports.export_filename(".pptx", flt, story.quarter))
+                         demo=story.demo_arg, file_name=exports.export_filename(".pptx", flt, story.quarter))
 
 if view.pilots.empty:
     ui.no_data("No pilots match the filters in the sidebar.")

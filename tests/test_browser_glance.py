@@ -175,3 +175,54 @@ def test_every_page_keeps_titles_and_legends_whole_at_three_sizes(app, browser, 
         bs.screenshot(page, f"glance_{name}_{size}")
     finally:
         page.context.close()
+
+
+# the Progress page's timeline: its plot area and row labels as drawn
+_GANTT = """() => {
+  const gd = [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+    .find(g => (g.layout.title.text || '').includes('Learning-cycle progress'));
+  if (!gd || !gd.querySelector('.nsewdrag')) return null;
+  const plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+  return {chart: Math.round(svg.width), plot: Math.round(plot.width), left: Math.round(plot.left - svg.left),
+          rows: [...gd.querySelectorAll('.yaxislayer-above text')].map(t => t.textContent),
+          names: [...gd.querySelectorAll('.annotation-text')].map(t => t.textContent)};
+}"""
+
+
+def test_on_a_phone_the_progress_timeline_keeps_most_of_the_width_for_its_bars(app, browser):
+    """Issue 9: at 390 px the two-level row labels left the bars 64 px of 356; on a phone
+    the rows have one word each and each pilot's name stands above its bars."""
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, width=PHONE[0], height=PHONE[1])
+    try:
+        open_app(page, app.url + "/progress")
+        # the page redraws the timeline for a phone once the browser has said how wide it is
+        page.wait_for_function(f"() => {{ const g = ({_GANTT})(); return g && g.names.length > 0; }}",
+                               timeout=120_000)
+        settle(page)
+        g = page.evaluate(_GANTT)
+        assert g["plot"] >= 0.6 * g["chart"], f"the bars get {g['plot']} of {g['chart']} px"
+        assert g["left"] <= 0.3 * g["chart"], g
+        assert g["rows"] and max(len(r) for r in g["rows"]) <= 11, g["rows"][:12]
+        assert any("Kenya dairy cows" in n for n in g["names"]), g["names"]
+        width, inner = page.evaluate(_SCROLL)
+        assert width <= inner, f"the Progress page scrolls sideways on a phone: {width} > {inner}"
+        assert not page.evaluate(_OUTSIDE), page.evaluate(_OUTSIDE)
+        bs.screenshot(page, "glance_progress_phone")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", ["1440x900", "1280x720"])
+def test_on_a_wide_screen_the_progress_timeline_keeps_its_two_level_rows(app, browser, size):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, width=SIZES[size][0], height=SIZES[size][1])
+    try:
+        open_app(page, app.url + "/progress")
+        g = page.evaluate(_GANTT)
+        assert "1 Training workshop" in g["rows"]
+        assert any(r.startswith("Africa · ") for r in g["rows"]), g["rows"][:12]
+        assert not g["names"] or not any("Kenya dairy" in n for n in g["names"])
+    finally:
+        page.context.close()

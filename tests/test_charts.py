@@ -270,6 +270,29 @@ def test_gantt_has_a_planned_bar_for_every_milestone_with_dates(pf):
     assert width == (D(2016, 9, 30) - D(2016, 7, 1)).days * 24 * 3600 * 1000
 
 
+def test_on_a_phone_the_gantt_has_short_one_level_rows_and_each_pilots_name_above_its_bars(pf):
+    wide = charts.progress_gantt(pf, AS_OF)
+    fig = charts.progress_gantt(pf, AS_OF, narrow=True)
+    y = fig.layout.yaxis
+    assert y.type == "category" and wide.layout.yaxis.type == "multicategory"
+    # one word per milestone: the labels take a fifth of a phone's chart, not two thirds
+    assert max(len(t) for t in y.ticktext) <= 11
+    n = len(pf.pilots)
+    assert len(y.tickvals) == n * (len(catalogue.MILESTONES) + 1)
+    # a row of its own above each pilot's nine rows names it (with its region)
+    names = {a.y: a.text for a in fig.layout.annotations}
+    heads = [v for v in y.tickvals if v.endswith("|")]
+    assert len(heads) == n and all(names[h].startswith("<b>") for h in heads)
+    assert any("Kenya dairy" in names[h] and "Africa" in names[h] for h in heads)
+    # the same marks for the same pilots, and the date is said by the title, not over a name
+    for t, w in zip(fig.data, wide.data):
+        assert t.name == w.name and len(t.x) == len(w.x) and list(t.customdata) == list(w.customdata)
+    assert not [a for a in fig.layout.annotations if "as of" in (a.text or "")]
+    assert "as of" in fig.layout.title.text and [s for s in fig.layout.shapes if s.type == "line"]
+    one = charts.progress_gantt(pf.filtered(Filter(pilots=("KEN-DAIRY",))), AS_OF, narrow=True)
+    assert not one.layout.annotations and len(one.layout.yaxis.tickvals) == len(catalogue.MILESTONES)
+
+
 def test_gantt_actual_bars_coloured_by_status_and_open_bars_run_to_as_of(pf):
     fig = charts.progress_gantt(pf, AS_OF)
     done = trace(fig, "completed")

@@ -18,6 +18,7 @@ from pptx import Presentation
 from pptx.util import Emu
 
 from linkdash import catalogue, deck, demo, figures, quarters, story, style
+from linkdash.names import pilot_names
 from linkdash.portfolio import Filter
 
 AS_OF = dt.date(2018, 12, 31)
@@ -144,7 +145,7 @@ def test_inclusiveness_bars_are_each_pilots_own_share_in_percent(prs, portfolio)
     cats = list(chart.plots[0].categories)
     assert cats[-1] == "Portfolio"
     q = figures.latest_quarter(portfolio)
-    names = story.pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     for pid in portfolio.pilots["pilot_id"]:
         one = figures.portfolio_figures(portfolio, Filter(pilots=(pid,)), q, AS_OF)
         i = cats.index(names[pid])
@@ -201,7 +202,7 @@ def test_notes_of_every_chart_slide_define_the_figures_and_name_the_quarter(prs,
 
 
 def test_one_slide_per_pilot_with_its_key_lesson(prs, portfolio):
-    names = story.pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     for pid in portfolio.pilots["pilot_id"]:
         slide = _slide(prs, f"{names[pid]} ({pid})")
         text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
@@ -460,6 +461,12 @@ def test_a_pilot_with_only_its_facts_gets_a_tidy_slide(portfolio):
     s = story.pilot_summary(told, "TZA-GOAT")
     assert s["facts"]["Dates"] == "from 2017-08-15"
     assert story.pilot_kicker(s["facts"], with_region=True) == "Tanzania · Africa · Dairy goats"
+    # text of spaces, pandas' NA and NaT are "no data" too (values.is_blank)
+    odd = extra.assign(site="   ", producer_org=pd.NA, end_date=pd.NaT, pilot_id="TZA-GOAT2")
+    p = replace(portfolio, pilots=pd.concat([portfolio.pilots, odd], ignore_index=True))
+    s = story.pilot_summary(story.resolve(p, Filter(pilots=("TZA-GOAT2",)), None, None, True), "TZA-GOAT2")
+    assert s["facts"]["Site"] == s["facts"]["Producer organisation"] == "no data"
+    assert s["facts"]["Dates"] == "from 2017-08-15"
 
 
 # --- pilot slides: the chart that answers the pilot's question ----------------------------------
@@ -503,7 +510,7 @@ def test_the_page_the_deck_and_the_report_tell_the_story_in_one_order(prs, portf
     kinds = {"LINK Pilot Monitor": "title", "The portfolio in": "figures", "Where the pilots work": "map",
              "Progress through": "progress", "Income against": "income", "Inclusiveness": "inclusiveness",
              "The New Business": "nbmp", "Business:": "business", "What the pilots learned": "lessons"}
-    names = story.pilot_names(portfolio)
+    names = pilot_names(portfolio.pilots)
     pilot_titles = {f"{names[p]} ({p})": p for p in portfolio.pilots["pilot_id"]}
 
     def kind(slide) -> str:

@@ -4,7 +4,6 @@ and telling the stories the pages are meant to show."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pandas as pd
 import pytest
@@ -32,10 +31,6 @@ def tables():
 @pytest.fixture(scope="module")
 def wide(tables):
     return portfolio_from_tables(tables).indicators_wide()
-
-
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def test_two_calls_give_the_same_data(tables):

@@ -309,3 +309,65 @@ def test_a_table_as_csv_is_excel_readable_and_formula_safe():
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows == [["who", "n"], ["'=HYPERLINK(\"x\")", "3"], ["Ana, B.", ""]]
+
+
+# --- illustrative data mixed with real uploads: the deck and the report say it as the page ---
+
+def _pptx_text(path) -> str:
+    from pptx import Presentation
+
+    prs = Presentation(str(path))
+    return "\n".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
+
+
+def _said(db_url: str, tmp_path, name: str) -> tuple[str, str]:
+    """The text of the deck and of the report the command line exports of the store."""
+    import html
+
+    from linkdash import cli
+
+    deck, page = tmp_path / f"{name}.pptx", tmp_path / f"{name}.html"
+    for out in (deck, page):
+        assert cli.main(["--db", db_url, "export", str(out), "--region", "Asia"]) == 0
+    return _pptx_text(deck), html.unescape(page.read_text(encoding="utf-8"))
+
+
+def test_the_deck_and_the_report_say_illustrative_data_is_mixed_with_real_uploads(demo_url, tmp_path):
+    from linkdash import access, story, submit
+    from linkdash.store import Store
+    from tests.workbook_builder import xlsx_bytes
+
+    mixed_words = "mixed with real uploads"
+    deck, page = _said(demo_url, tmp_path, "demo")  # the demo alone: illustrative, not mixed
+    for text in (deck, page):
+        assert story.DEMO_NOTICE in text and mixed_words not in text
+    store = Store.open(demo_url)
+    real = submit.import_file(store, xlsx_bytes({"Indicators": [["Pilot ID", "Quarter", "Households reached"],
+                                                                ["KEN-DAIRY", "2018-Q4", 1500]]}),
+                              "real.xlsx", actor=access.local_admin("test"))
+    store.close()
+    assert real.ok
+    deck, page = _said(demo_url, tmp_path, "mixed")
+    for text in (deck, page):
+        assert story.MIXED_NOTICE in text and story.DEMO_NOTICE not in text
+    # the page's badge says the same words (one function: story.illustrative_notice)
+    assert story.illustrative_notice(True, True) == story.MIXED_NOTICE
+    assert story.illustrative_notice(True, False) == story.DEMO_NOTICE
+    assert story.illustrative_notice(False, False) is None
+
+
+def test_real_data_alone_says_nothing_of_illustrative_data(tmp_path):
+    from linkdash import access, submit
+    from linkdash.store import Store
+    from tests.workbook_builder import xlsx_bytes
+
+    url = f"sqlite:///{tmp_path}/real.sqlite"
+    store = Store.open(url)
+    sheets = {"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "site"],
+                         ["NPL-DAIRY", "Nepal dairy", "Nepal", "dairy_cow", "Real site"]],
+              "Indicators": [["Pilot ID", "Quarter", "Households reached"], ["NPL-DAIRY", "2018-Q4", 900]]}
+    assert submit.import_file(store, xlsx_bytes(sheets), "real.xlsx", actor=access.local_admin("test")).ok
+    store.close()
+    deck, page = _said(url, tmp_path, "real")
+    for text in (deck, page):
+        assert "llustrative" not in text

@@ -1,7 +1,10 @@
 """Parsers of cell values: what a director may type, and what is refused."""
 
 import datetime as dt
+import decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,6 +144,38 @@ def test_text_keeps_its_text_but_drops_the_csv_quote_before_formula_characters()
 def test_blank_cells():
     assert values.is_blank(None) and values.is_blank("") and values.is_blank(" \u00a0\t")
     assert not values.is_blank(0.0) and not values.is_blank("0")
+
+
+_NO_VALUE = [None, float("nan"), np.float64("nan"), np.float32("nan"), pd.NA, pd.NaT,
+             np.datetime64("NaT"), decimal.Decimal("NaN")]
+_VALUES = [0, 0.0, False, "0", "x", b"", dt.date(2017, 1, 1), pd.Timestamp("2017-01-01"), [None]]
+
+
+@pytest.mark.parametrize("v", _NO_VALUE)
+def test_a_missing_value_is_missing_and_blank(v):
+    assert values.is_missing(v) and values.is_blank(v)
+
+
+@pytest.mark.parametrize("v", _VALUES)
+def test_numbers_dates_and_text_are_values(v):
+    assert not values.is_missing(v) and not values.is_blank(v)
+
+
+@pytest.mark.parametrize("v", ["", " ", "\u00a0\t\n", "\u2009"])
+def test_empty_text_is_blank_but_not_missing(v):
+    """The one difference: text of spaces is not reported (a cell, a fact), yet it is a
+    value for the store (``store.rows`` keeps what it is given)."""
+    assert values.is_blank(v) and not values.is_missing(v)
+
+
+def test_the_store_the_story_and_the_pilot_page_ask_values_if_there_is_a_value():
+    from linkdash import story
+    from linkdash.store import rows
+    from linkdash.ui import widgets
+
+    assert rows._coerce("text", "") == "" and rows._coerce("text", pd.NA) is None
+    assert rows._coerce("date", pd.NaT) is None and rows._coerce("float", np.nan) is None
+    assert widgets.is_blank is values.is_blank and story.is_blank is values.is_blank
 
 
 def test_years_currencies_and_coordinates():

@@ -1,5 +1,5 @@
-"""Stored values in their Python types: blank, coercion, equality (floats within 1e-12),
-a key as text, UTC times."""
+"""Stored values in their Python types: coercion (a missing value, ``values.is_missing``,
+is None), equality (floats within 1e-12), a key as text, UTC times."""
 
 from __future__ import annotations
 
@@ -7,26 +7,13 @@ import datetime as dt
 import math
 from typing import Any
 
-import pandas as pd
-
-from linkdash.values import as_date
+from linkdash.values import as_date, is_missing
 
 # --- values --------------------------------------------------------------------
 
-def _blank(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    try:
-        return bool(pd.isna(v)) if not isinstance(v, (str, bytes, dt.date)) else False
-    except (TypeError, ValueError):
-        return False
-
-
 def _coerce(kind: str, v: Any) -> Any:
     """One stored value in its Python type (None for blank)."""
-    if _blank(v):
+    if is_missing(v):  # text, even "", is a value
         return None
     if kind == "date":
         return as_date(v)

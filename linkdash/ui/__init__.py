@@ -57,6 +57,7 @@ from linkdash.ui.filters import (  # noqa: F401
     filter_caption,
     filtered_portfolio,
     fmt_date,
+    illustrative_shown,
     illustrative_state,
     is_demo_data,
     link_notes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +14,9 @@ from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.filters import current_as_of, current_filter, current_quarter
 from linkdash.ui.page import QUARTER_KEY, _md
 from linkdash.ui.session import _open_store, data_version, database_url, get_store
+
+if TYPE_CHECKING:
+    from linkdash.story import Demo
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,7 +57,7 @@ EXPORT_HELP = {
 
 
 def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
-                   as_of: dt.date | None = None, demo: bool | None = None,
+                   as_of: dt.date | None = None, demo: Demo = None,
                    stacked: bool = False, key_prefix: str = "") -> None:
     """"Export what you see": data (.xlsx), indicators (.csv), slides (.pptx) and report
     (.html) of the sidebar's filter (or ``flt``), side by side (or one under the other

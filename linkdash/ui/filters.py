@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +23,9 @@ from linkdash.ui.page import (
     today,
 )
 from linkdash.ui.session import load_portfolio, load_submissions
+
+if TYPE_CHECKING:
+    from linkdash.story import Demo
 
 
 def _pilot_values(portfolio: Portfolio, column: str) -> list[str]:
@@ -252,6 +256,16 @@ def illustrative_state(submissions: pd.DataFrame | None = None):
                               load_portfolio())
 
 
+def illustrative_shown() -> Demo:
+    """``demo=`` for the story, the deck and the report of what the pages show:
+    ``story.MIXED`` when illustrative data sits beside real uploads, else whether it is
+    illustrative (``portfolio.is_illustrative``)."""
+    from linkdash.story import MIXED
+
+    ill = illustrative_state()
+    return MIXED if ill.mixed else ill.any
+
+
 def is_demo_data() -> bool:
     """True when the current data is the illustrative demo data: ``portfolio.is_illustrative``,
     the answer the deck and the report give too."""
@@ -261,15 +275,14 @@ def is_demo_data() -> bool:
 def demo_badge(where: str = "sidebar") -> bool:
     """Say "illustrative demo data" when some of the current data is: in the sidebar,
     and, when it is mixed with real uploads, as a banner above every page."""
+    from linkdash.story import illustrative_notice
+
     ill = illustrative_state()
-    if not ill.any:
+    notice = illustrative_notice(ill.any, ill.mixed)
+    if not notice:
         return False
-    if ill.mixed:
-        text = ("**Illustrative demo data**: mixed with real uploads. Some of the figures "
-                "shown are made up.")
-    else:
-        text = ("**Illustrative demo data**: not real pilot results. Upload a quarterly "
-                "workbook to replace it.")
+    head, rest = notice.split(": ", 1)  # the deck's and the report's words, the head in bold
+    text = f"**{head}**: {rest}" + ("" if ill.mixed else " Upload a quarterly workbook to replace it.")
     if where == "sidebar":
         st.sidebar.info(text, icon=":material/science:")
         if ill.mixed:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.page import PLOTLY_CONFIG, PRESENT_PARAM, TALK_PARAM, literal
 from linkdash.ui.widgets import figure_label, format_value
+
+if TYPE_CHECKING:
+    from linkdash.story import Demo
 
 # --- presentation mode (the Presentation page on a projector) ---------------------------
 # ``?present=1`` shows one slide as the whole screen: no sidebar, no Streamlit chrome,
@@ -244,7 +247,7 @@ def warm_deck_map(portfolio: Portfolio, flt: Filter, quarter: str | None) -> Non
 
 
 def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-                  demo: bool | None, file_name: str, key: str = "lp_deck") -> None:
+                  demo: Demo, file_name: str, key: str = "lp_deck") -> None:
     """"Make the slides (.pptx)", with a progress bar while the deck is made, then its
     download button. A deck of the same data version, filter, quarter and date is kept
     in this process and offered at once."""

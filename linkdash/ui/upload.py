@@ -11,8 +11,8 @@ import streamlit as st
 
 from linkdash.exports import frame_csv_bytes
 from linkdash.portfolio import Portfolio
+from linkdash.reporting import counted, problems_frame
 from linkdash.reporting import md_names as _md_names
-from linkdash.reporting import problems_frame
 from linkdash.ui.filters import illustrative_state
 from linkdash.ui.page import BLANK, QUARTER_KEY, _md
 from linkdash.ui.session import data_changed, get_store, load_portfolio
@@ -45,8 +45,8 @@ def checked_upload(data: bytes, filename: str, actor, portfolio: Portfolio):
     with st.status(f"Reading and checking **{_md(filename)}**…", expanded=False) as status:
         outcome = submit.validate(get_store(), data, filename, actor=actor, current=portfolio)
         n_err, n_warn = len(outcome.errors), len(outcome.warnings)
-        status.update(label=f"Checked **{_md(filename)}**: {submit.counted(n_err, 'error')}, "
-                            f"{submit.counted(n_warn, 'warning')}",
+        status.update(label=f"Checked **{_md(filename)}**: {counted(n_err, 'error')}, "
+                            f"{counted(n_warn, 'warning')}",
                       state="complete" if outcome.ok else "error")
     st.session_state["_upload_check"] = (key, outcome)
     return outcome

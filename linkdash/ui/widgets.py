@@ -19,6 +19,7 @@ from linkdash.ui.session import (
     database_url,
     load_portfolio,
 )
+from linkdash.values import is_blank
 
 
 def format_value(name: str, value: Any) -> str:
@@ -421,14 +422,10 @@ def pilot_picker(portfolio: Portfolio) -> str | None:
     return chosen
 
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and pd.isna(v)) or v == ""
-
-
 def pilot_facts(facts: pd.Series, per_row: int = 2) -> None:
     """Country, value chain, producer organisation, site, dates and target households."""
     def show(v: Any, fmt=str) -> str:
-        return NO_DATA if _blank(v) else fmt(v)
+        return NO_DATA if is_blank(v) else fmt(v)
 
     rows = [
         ("Pilot ID", show(facts.get("pilot_id"))),
