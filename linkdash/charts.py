@@ -284,7 +284,8 @@ def rank_window(df: pd.DataFrame, *, ends: int = RANK_ENDS, find=(),
     for r in shown.itertuples(index=False):
         if r.rank > last + 1:
             gap: dict[str, object] = {c: None for c in df.columns}
-            gap.update({"rank": last + 1, "is_gap": True, "name": f"{GAP_PREFIX}#{last + 1} to #{r.rank - 1} ⋯"})
+            gap.update({"rank": last + 1, "is_gap": True,
+                        "name": f"{GAP_PREFIX}#{last + 1} to #{r.rank - 1} ⋯"})
             rows.append(gap)
         rows.append(r._asdict())
         last = r.rank
@@ -372,7 +373,8 @@ def reporting_grid_chart(portfolio: Portfolio, quarter: str | None = None, *,
     grid = grid.reindex(index=pilots, columns=qs).fillna(False).astype(bool)
     starts = _start_quarters(portfolio)
     start_q = np.array([starts.get(p) or "" for p in pilots], dtype=object)
-    before = np.array([[bool(s) and q < s for q in qs] for s in start_q], dtype=bool).reshape(len(pilots), len(qs))
+    before = np.array([[bool(s) and q < s for q in qs] for s in start_q],
+                      dtype=bool).reshape(len(pilots), len(qs))
     reported = grid.to_numpy()
     z = np.where(reported, 1, np.where(before, -1, 0))  # a report before the start still counts
     if len(pilots) > GRID_PILOTS_MAX:
@@ -416,7 +418,8 @@ def _reporting_by_group(portfolio: Portfolio, pilots: list[str], qs: list[str], 
     p = portfolio.pilots.set_index("pilot_id")
     by = "country" if p["country"].nunique() <= GRID_PILOTS_MAX else "region"
     label_of = (dict(zip(p["country"], p["country_name"])) if by == "country" else {})
-    groups = np.array([p.at[pid, by] if isinstance(p.at[pid, by], str) else "Unknown" for pid in pilots], dtype=object)
+    groups = np.array([p.at[pid, by] if isinstance(p.at[pid, by], str) else "Unknown" for pid in pilots],
+                      dtype=object)
     due = (z != -1)
     done = (z == 1)
     rows = []
@@ -438,9 +441,11 @@ def _reporting_by_group(portfolio: Portfolio, pilots: list[str], qs: list[str], 
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
     total_due, total_done = int(due.sum()), int(done.sum())
     where = "country" if by == "country" else "region"
+    places = where if len(rows) == 1 else "countries" if where == "country" else where + "s"
     style.apply_layout(fig, f"Share of pilots that reported, by {where} and quarter, {_span(qs)}",
-                       subtitle=f"{len(pilots):,} pilots in {len(rows)} {where if len(rows) == 1 else where[:-1] + 'ies' if where == 'country' else where + 's'} · "
-                                f"{total_done:,} of {total_due:,} pilot-quarters reported · lowest share first "
+                       subtitle=f"{len(pilots):,} pilots in {len(rows)} {places} · "
+                                f"{total_done:,} of {total_due:,} pilot-quarters reported · "
+                                "lowest share first "
                                 "in the latest quarter · the pilots that did not report are listed below")
     top = style.top_margin(fig, 50)
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False, autorange="reversed"),
@@ -475,7 +480,8 @@ def _pilot_order(portfolio: Portfolio, group_by: str) -> list[tuple[str, str]]:
     p = portfolio.pilots
     rows = []
     for pid, g in zip(p["pilot_id"], p[col]):
-        label = style.value_chain_label(g) if col == "value_chain" else (g if isinstance(g, str) else "Unknown")
+        label = (style.value_chain_label(g) if col == "value_chain"
+                 else g if isinstance(g, str) else "Unknown")
         rows.append((label, pid))
     return sorted(rows, key=lambda r: (r[0], names.get(r[1], r[1])))
 
@@ -496,7 +502,8 @@ def attention_order(portfolio: Portfolio, as_of: dt.date | None = None) -> list[
     late = ms.assign(d=ms["days_late"].where(ms["overdue"]).astype("float64"))
     agg = late.groupby("pilot_id").agg(n=("overdue", "sum"), d=("d", "sum"))
     n, d = agg["n"].to_dict(), agg["d"].to_dict()
-    return sorted(ids, key=lambda p: (-int(n.get(p, 0)), -float(np.nan_to_num(d.get(p, 0.0))), names.get(p, p)))
+    return sorted(ids, key=lambda p: (-int(n.get(p, 0)), -float(np.nan_to_num(d.get(p, 0.0))),
+                                      names.get(p, p)))
 
 
 @dataclass(frozen=True)
@@ -919,10 +926,11 @@ def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) 
         fig.add_trace(go.Bar(
             orientation="h", x=vals, y=ys, name=label, marker=dict(color=colors[key]),
             text=[str(v) if v else "" for v in vals], textposition="inside", insidetextanchor="middle",
-            textfont=dict(color="white" if key in ("completed", "in_progress", "overdue", "dropped") else "#333333"),
+            textfont=dict(color="white" if key in ("completed", "in_progress", "overdue", "dropped")
+                          else "#333333"),
             hovertemplate=f"%{{y}}: %{{x}} pilot(s) {label.lower()}<extra></extra>"))
-    style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone and state · "
-                                            "overdue: not completed, planned end passed")
+    style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone "
+                                            "and state · overdue: not completed, planned end passed")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", showgrid=False, type="category"),
                       xaxis=dict(title=dict(text="pilots"), tickformat=",d"),
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
@@ -1040,13 +1048,15 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
     per_line = max(10, int((width_px / cols) / ((style.BASE_FONT_SIZE - 2) * 0.5)))
     fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
                         subplot_titles=[style.wrap_text(names.get(p, p), per_line) for p in shown],
-                        horizontal_spacing=0.03 if cols > 2 else 0.06, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
+                        horizontal_spacing=0.03 if cols > 2 else 0.06,
+                        vertical_spacing=min(0.3 / rows + 0.02, 0.12))
     avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
     bench_all = _benchmark_by_pilot(portfolio, shown, qs)
     top = 0.0
     for i, pid in enumerate(shown):
         r, c = i // cols + 1, i % cols + 1
-        s = data[data["pilot_id"] == pid].drop_duplicates("quarter").set_index("quarter")["income_avg_usd"].reindex(qs)
+        mine = data[data["pilot_id"] == pid].drop_duplicates("quarter")
+        s = mine.set_index("quarter")["income_avg_usd"].reindex(qs)
         y = [None if style.is_missing(v) else float(v) for v in s]
         last = s.last_valid_index()
         first_panel = i == 0
@@ -1070,7 +1080,8 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
             text=[style.fmt_usd(v) if q == last else "" for q, v in zip(qs, y)],
             textposition="top left", textfont=dict(size=style.BASE_FONT_SIZE - 3, shadow=_WHITE_SHADOW),
             cliponaxis=False,
-            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
+            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"),
+            row=r, col=c)
         top = max(top, max((v for v in y if v is not None), default=0))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name="Pilot's income",
                              line=dict(color=PILOT_LINE_COLOR, width=3), hoverinfo="skip"))
@@ -1166,7 +1177,8 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
                      tickfont=dict(size=style.BASE_FONT_SIZE - 4))
     fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
     legend_h = 90
-    fig.update_layout(hovermode="closest", height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + legend_h,
+    fig.update_layout(hovermode="closest",
+                      height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + legend_h,
                       meta={"narrow": _narrow_panels(len(groups))},
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
                       margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
@@ -1219,7 +1231,8 @@ def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Fi
         notes.append("no baseline or target set")
     if not bench.notna().any():
         notes.append("no living-income benchmark for the country")
-    subtitle = "; ".join(notes).capitalize() if notes else "With baseline, target and the country's living-income benchmark"
+    subtitle = ("; ".join(notes).capitalize() if notes
+                else "With baseline, target and the country's living-income benchmark")
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
     fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
                                                           tickformat="$,.0f", rangemode="tozero"),
@@ -1282,7 +1295,8 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
             orientation="h", x=[g["ratio"] for _, g in groups], y=agg_y,
             name="Region or portfolio (weighted by households)",
             marker=dict(color=style.PORTFOLIO_COLOR), cliponaxis=False, textposition="outside",
-            text=[f"{style.fmt_share(g['ratio'])} · {_gap_text(g['income'], g['benchmark'])}" for _, g in groups],
+            text=[f"{style.fmt_share(g['ratio'])} · {_gap_text(g['income'], g['benchmark'])}"
+                  for _, g in groups],
             hovertext=[f"<b>{n}</b><br>Income {style.fmt_usd(g['income'])} against a living income of "
                        f"{style.fmt_usd(g['benchmark'])}<br>both weighted by households reached"
                        for n, g in groups],
@@ -1361,7 +1375,8 @@ def _share_column(t: pd.DataFrame, part: str, total: str, names: tuple[str, ...]
             return pd.to_numeric(t[n], errors="coerce")
     # Not in the pilot table: the pilot's own share (both values needed; never 0 for blank).
     p = pd.to_numeric(t.get(part), errors="coerce") if part in t.columns else pd.Series(np.nan, index=t.index)
-    tot = pd.to_numeric(t.get(total), errors="coerce") if total in t.columns else pd.Series(np.nan, index=t.index)
+    tot = (pd.to_numeric(t.get(total), errors="coerce") if total in t.columns
+           else pd.Series(np.nan, index=t.index))
     return (p / tot.where(tot > 0)).astype("float64")
 
 
@@ -1374,8 +1389,8 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, 
     t = _quarter_table(portfolio, quarter)
     share = _share_column(t, "hh_above_living_income", "hh_surveyed",
                           ("share_above_living_income", "living_income_share"))
-    return _share_bars(portfolio, t, share, title, quarter,
-                       figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income"),
+    whole = figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income")
+    return _share_bars(portfolio, t, share, title, quarter, whole,
                        "Portfolio", "Share of surveyed households above the country's benchmark",
                        "No pilot gave households surveyed and above living income for this quarter",
                        width_px=style.HALF_WIDTH_PX, find=find)
@@ -1426,8 +1441,9 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         sub += f" · no data: {_names_list([names.get(p, p) for p in missing])}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
     plot_px = round(width_px * 0.6)  # what the pilot names leave to the bars
-    fig.update_layout(xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%", title=dict(
-                          text=style.wrap_text(axis_title, style.chars_per_line(plot_px, style.BASE_FONT_SIZE)))),
+    per_line = style.chars_per_line(plot_px, style.BASE_FONT_SIZE)
+    fig.update_layout(xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%",
+                                 title=dict(text=style.wrap_text(axis_title, per_line))),
                       yaxis=dict(autorange="reversed", showgrid=False,
                                  autorangeoptions=dict(include=band) if band else None,
                                  tickmode="array", tickvals=list(fig.data[0].y)),
@@ -1485,12 +1501,14 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *,
         x=t[cols[0]].tolist(), y=ys, mode="markers", name="Women-headed households",
         marker=dict(color=women_c, size=14, symbol="circle"),
         customdata=pilot_customdata(t["pilot_id"].tolist(), [style.fmt_usd(g) for g in gaps]),
-        hovertemplate="<b>%{y}</b><br>Women-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata[1]}<extra></extra>"))
+        hovertemplate="<b>%{y}</b><br>Women-headed: $%{x:,.0f}<br>"
+                      "Gap (men − women): %{customdata[1]}<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=t[cols[1]].tolist(), y=ys, mode="markers", name="Men-headed households",
         marker=dict(color=men_c, size=14, symbol="diamond"),
         customdata=pilot_customdata(t["pilot_id"].tolist(), [style.fmt_usd(g) for g in gaps]),
-        hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>Gap (men − women): %{customdata[1]}<extra></extra>"))
+        hovertemplate="<b>%{y}</b><br>Men-headed: $%{x:,.0f}<br>"
+                      "Gap (men − women): %{customdata[1]}<extra></extra>"))
     sub = "Average annual net income from the value chain · widest gap first"
     if left_out:
         sub = (f"Average annual net income · the widest and the narrowest {RANK_ENDS} gaps of "
@@ -1558,8 +1576,10 @@ def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
             hovertemplate=f"<b>{group.capitalize()}</b><br>%{{x}}: %{{y:.0%}}<extra></extra>"))
     if not fig.data:
         return no_data_figure(title, f"No counts of {who} reported for this selection")
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
-    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
+    style.apply_layout(fig, f"{title}, {_span(qs)}",
+                       subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
+    fig.update_layout(xaxis=_quarter_axis(qs),
+                      yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
                       height=480, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
     if who == "women":
         fig.add_hline(y=0.5, line=dict(color="#AAAAAA", dash="dot", width=1))
@@ -1638,8 +1658,8 @@ def _volume_panels(data: pd.DataFrame, sums: pd.DataFrame, chains: list[str], qs
     cols = min(3, len(chains))
     rows = -(-len(chains) // cols)
     names = [f"{style.value_chain_label(vc)} ({units.get(vc, 'units')})" for vc in chains]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=0.16 / max(rows - 1, 1) + 0.06,
-                        horizontal_spacing=0.08)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names,
+                        vertical_spacing=0.16 / max(rows - 1, 1) + 0.06, horizontal_spacing=0.08)
     for i, vc in enumerate(chains):
         s = sums.loc[vc].reindex(qs)
         fig.add_trace(go.Bar(
@@ -1700,11 +1720,13 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
     ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
     wanted = set(find or ())
     fig = go.Figure(go.Bar(
-        orientation="h", x=[v if ok else None for v, ok in zip(shown["value"], real)], y=shown["name"].tolist(),
+        orientation="h", x=[v if ok else None for v, ok in zip(shown["value"], real)],
+        y=shown["name"].tolist(),
         marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
                            for p, ok in zip(shown["pilot_id"], real)],
                     line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
-        text=[text(v, u, r, ok) for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
+        text=[text(v, u, r, ok)
+              for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
         textposition="outside", cliponaxis=False, textfont=dict(shadow=_WHITE_SHADOW),
         customdata=pilot_customdata(ids), showlegend=False,
         hovertemplate="<b>%{y}</b><br>" + ("$%{x:,.0f}" if money else "%{x:,.0f}") + "<extra></extra>"))
@@ -1763,17 +1785,22 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
         f = mine[mine["which"] == "first"].iloc[0]
         l_ = mine[mine["which"] == "latest"].iloc[0]
         if f["quarter"] != l_["quarter"]:
-            series.append((f"First assessment ({f['quarter']})", f[cols], style.OKABE_ITO["orange"], "dot", "toself"))
-        series.append((f"Latest assessment ({l_['quarter']})", l_[cols], style.OKABE_ITO["blue"], "solid", "toself"))
+            series.append((f"First assessment ({f['quarter']})", f[cols], style.OKABE_ITO["orange"],
+                           "dot", "toself"))
+        series.append((f"Latest assessment ({l_['quarter']})", l_[cols], style.OKABE_ITO["blue"],
+                       "solid", "toself"))
         n = int((a["which"] == "latest").sum())
-        series.append((f"Portfolio median, latest ({n} pilots)", med_latest, style.PORTFOLIO_COLOR, "dash", "none"))
+        series.append((f"Portfolio median, latest ({n} pilots)", med_latest, style.PORTFOLIO_COLOR,
+                       "dash", "none"))
         subtitle = "Scores 1 (weak) to 5 (strong) · " + NBMP_RINGS
     else:
         n = int((a["which"] == "latest").sum())
         med_first = a[a["which"] == "first"][cols].median()
         series.append(("Median of first assessments", med_first, style.OKABE_ITO["orange"], "dot", "toself"))
-        series.append(("Median of latest assessments", med_latest, style.OKABE_ITO["blue"], "solid", "toself"))
-        subtitle = f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong) · {NBMP_RINGS}"
+        series.append(("Median of latest assessments", med_latest, style.OKABE_ITO["blue"],
+                       "solid", "toself"))
+        subtitle = (f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong) · "
+                    f"{NBMP_RINGS}")
     fig = go.Figure()
     for name, vals, color, dash, fill in series:
         r = [None if style.is_missing(v) else float(v) for v in vals.tolist()]
@@ -1794,7 +1821,8 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
                                     gridcolor="#DDDDDD"),
                    bgcolor="white"),
         legend=dict(orientation="h", y=-0.1, yanchor="top", x=0), height=560 + style.top_margin(fig, 30) - 90,
-        margin=dict(l=120, r=120, t=style.top_margin(fig, 30)),  # the top principle's name sits above the circle
+        # the top principle's name sits above the circle
+        margin=dict(l=120, r=120, t=style.top_margin(fig, 30)),
         # on a phone (ui.page_look): narrower side margins, the principles' names on short lines
         meta={"narrow": {"margin": [44, 44], "polar_ticks": [
             theta, [style.wrap_text(t, 14) for t in theta], style.BASE_FONT_SIZE - 2]}})
@@ -1823,7 +1851,8 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     fig = go.Figure(go.Scatter(
         x=qs, y=s.tolist(), mode="lines+markers", connectgaps=False, name=label,
         line=dict(color=style.value_chain_color(vc), width=3), marker=dict(size=9),
-        customdata=pilot_customdata([pilot_id] * len(qs)), hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
+        customdata=pilot_customdata([pilot_id] * len(qs)),
+        hovertemplate="%{x}: " + ("$%{y:,.0f}" if money else "%{y:,.4~g}") + "<extra></extra>"))
     fmt = style.fmt_usd if money else (lambda v: f"{float(v):,.10g}")
     notes = []
     if tgt and tgt.get("baseline") is not None:
@@ -1845,7 +1874,8 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
                 b = bench.get(last.index[-1])
                 if not style.is_missing(b) and b > 0:
                     notes.append(f"{style.fmt_share(last.iloc[-1] / b)} of the living income in "
-                                 f"{quarters.label(last.index[-1])} ({_gap_text(float(last.iloc[-1]), float(b))})")
+                                 f"{quarters.label(last.index[-1])} "
+                                 f"({_gap_text(float(last.iloc[-1]), float(b))})")
         else:
             notes.append("No living-income benchmark for the country")
     if not tgt:
@@ -1853,7 +1883,8 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
     gaps = int(s.isna().sum())
     if gaps:
         notes.append(f"{gaps} quarter{'s' if gaps != 1 else ''} without a value")
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=" · ".join(notes) or (ind.unit if ind else None))
+    style.apply_layout(fig, f"{title}, {_span(qs)}",
+                       subtitle=" · ".join(notes) or (ind.unit if ind else None))
     fig.update_layout(xaxis=_quarter_axis(qs),
                       yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
                                  tickformat="$,.0f" if money else None),
@@ -1896,12 +1927,14 @@ def pilot_goal_chart(series: pd.DataFrame, target: dict | None, name: str, *,
     if target and target.get("baseline") is not None:
         _ref_line(fig, qs, float(target["baseline"]),
                   f"Baseline {style.fmt_usd(target['baseline'])}"
-                  + (f" ({quarters.label(target['baseline_quarter'])})" if target.get("baseline_quarter") else ""),
+                  + (f" ({quarters.label(target['baseline_quarter'])})" if target.get("baseline_quarter")
+                     else ""),
                   dash="dot")
     if target and target.get("target") is not None:
         _ref_line(fig, qs, float(target["target"]),
                   f"Target {style.fmt_usd(target['target'])}"
-                  + (f" by {quarters.label(target['target_quarter'])}" if target.get("target_quarter") else ""),
+                  + (f" by {quarters.label(target['target_quarter'])}" if target.get("target_quarter")
+                     else ""),
                   color=style.STATUS_COLORS["completed"])
     bench = series["living_income_usd"]
     if bench.notna().any():

@@ -283,7 +283,8 @@ def test_overview_milestone_cards_count_as_of_the_quarter(demo_url):
     figs = figures.portfolio_figures(Store.open(demo_url).load(), quarter="2017-Q4",
                                      as_of=date(2017, 12, 31))
     cards = {m.label: m.value for m in at.metric}
-    assert cards["Milestones overdue"] == figures.format_figure("milestones_overdue", figs["milestones_overdue"])
+    assert cards["Milestones overdue"] == figures.format_figure("milestones_overdue",
+                                                                figs["milestones_overdue"])
     assert cards["Milestones completed"] == figures.format_figure("milestones_completed",
                                                                   figs["milestones_completed"])
     assert "milestones as of **31 Dec 2017**" in texts(at)
@@ -713,10 +714,12 @@ def test_the_preview_says_what_the_file_covers_and_flags_unusual_changes(demo_ur
     # a pilot renamed and moved, and an old quarter rewritten: said before Commit, which
     # waits for a confirmation
     ken = portfolio.pilots.set_index("pilot_id").loc["KEN-DAIRY"]
-    odd = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "latitude", "longitude"],
+    odd = xlsx_bytes({"Pilots": [["pilot_id", "pilot_name", "country", "value_chain", "latitude",
+                                  "longitude"],
                                  ["KEN-DAIRY", "Kenya milk", "Kenya", "dairy_cow", ken["latitude"] + 1,
                                   ken["longitude"]]],
-                      "Indicators": [["Pilot ID", "Quarter", "Households reached"], ["UGA-DAIRY", "2016-Q4", 7]]})
+                      "Indicators": [["Pilot ID", "Quarter", "Households reached"],
+                                     ["UGA-DAIRY", "2016-Q4", 7]]})
     at.file_uploader[0].set_value(("odd.xlsx", odd, XLSX)).run()
     assert not at.exception, [e.value for e in at.exception]
     unusual = next(w.value for w in at.warning if "Unusual for a quarterly upload" in w.value)
@@ -840,7 +843,8 @@ def test_no_page_shows_none_nan_or_raw_codes(demo_url):
     store = Store.open(demo_url)
     admin = access.local_admin("t")
     assert submit.import_file(store, quarter_workbook(), "q1.xlsx", actor=admin).ok
-    other = xlsx_bytes({"Indicators": [["Pilot ID", "Quarter", "Households reached"], ["NPL-GOAT", "2019-Q1", 99]]})
+    other = xlsx_bytes({"Indicators": [["Pilot ID", "Quarter", "Households reached"],
+                                       ["NPL-GOAT", "2019-Q1", 99]]})
     sid = submit.import_file(store, other, "nepal.xlsx", actor=admin).submission_id
     assert submit.rollback(store, sid, actor=admin).ok
     access.set_user(store, admin, "asia.director@example.org", "director", "Asia")
@@ -857,8 +861,10 @@ def test_no_page_shows_none_nan_or_raw_codes(demo_url):
     # the Upload page with a preview and with problems
     at = open_page("upload")
     at.file_uploader[0].set_value(("odd.xlsx", xlsx_bytes({
-        "Progress": [["pilot_id", "milestone", "status", "actual_end"], ["KEN-DAIRY", "vc_map", "completed", "2016-09-30"]],
-        "Indicators": [["Pilot ID", "Quarter", "Households reached", "Colour"], ["KEN-DAIRY", "2019-Q2", 1300, "red"]]}),
+        "Progress": [["pilot_id", "milestone", "status", "actual_end"],
+                     ["KEN-DAIRY", "vc_map", "completed", "2016-09-30"]],
+        "Indicators": [["Pilot ID", "Quarter", "Households reached", "Colour"],
+                       ["KEN-DAIRY", "2019-Q2", 1300, "red"]]}),
         XLSX)).run()
     for label, a in (("upload preview", at),):
         bad = sorted({m.group(0) for t in _shown_texts(a) for m in _RAW.finditer(t)})

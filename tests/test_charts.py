@@ -69,7 +69,8 @@ def make_portfolio() -> Portfolio:
                   hh_surveyed=50, hh_above_living_income=5, sales_usd=10000,
                   income_avg_usd_women_headed=700, **NBMP_SEN)
     ms = [
-        milestone("KEN-DAIRY", "training_workshop", D(2016, 6, 1), D(2016, 6, 5), D(2016, 6, 1), D(2016, 6, 5)),
+        milestone("KEN-DAIRY", "training_workshop", D(2016, 6, 1), D(2016, 6, 5), D(2016, 6, 1),
+                  D(2016, 6, 5)),
         milestone("KEN-DAIRY", "vc_map", D(2016, 7, 1), D(2016, 9, 30), D(2016, 7, 10), D(2016, 10, 20)),
         milestone("KEN-DAIRY", "business_model_canvas", D(2016, 10, 1), D(2017, 12, 31), D(2016, 10, 5)),
         milestone("KEN-DAIRY", "nbmp_assessment", D(2017, 1, 1), D(2017, 3, 31)),  # overdue on AS_OF
@@ -170,7 +171,8 @@ def test_wrap_text_breaks_between_what_and_when_and_keeps_quarters_whole():
 
 
 def test_half_width_charts_have_titles_that_fit_half_the_page(pf):
-    for fig in (charts.living_income_share_chart(pf, "2017-Q3"), charts.income_gender_gap_chart(pf, "2017-Q3")):
+    for fig in (charts.living_income_share_chart(pf, "2017-Q3"),
+                charts.income_gender_gap_chart(pf, "2017-Q3")):
         text = fig.layout.title.text
         assert "Q3 2017" in text.replace("<br>", " ")  # still says when
         widest = max(len(x) for x in text.split("<br>")) * style.TITLE_FONT_SIZE * style.CHAR_WIDTH_EM
@@ -346,9 +348,10 @@ def test_gantt_axis_keeps_to_the_milestones_when_as_of_is_years_later(pf):
     end = pd.Timestamp(base) + pd.Timedelta(milliseconds=width)
     assert end.date() <= hi
     arrows = trace(fig, "Still in progress")
-    assert (next(o for o in arrows.y[0] if "Kenya dairy" in o), charts.MILESTONE_SHORT["business_model_canvas"]) \
-        in set(zip(*arrows.y))
-    assert len(arrows.x) == sum(len(_bars_for(fig, "in progress", p)) for p in ("Kenya dairy", "Senegal sheep"))
+    ken = next(o for o in arrows.y[0] if "Kenya dairy" in o)
+    assert (ken, charts.MILESTONE_SHORT["business_model_canvas"]) in set(zip(*arrows.y))
+    assert len(arrows.x) == sum(len(_bars_for(fig, "in progress", p))
+                                for p in ("Kenya dairy", "Senegal sheep"))
 
 
 def test_gantt_overdue_counts_days_to_the_real_as_of_when_the_axis_is_clipped(pf):
@@ -608,9 +611,11 @@ def test_living_income_share_sorted_and_matches_pilot_shares(pf):
     fig = charts.living_income_share_chart(pf, "2017-Q3")
     bars = fig.data[0]
     assert list(bars.x) == sorted(bars.x)
-    assert dict(zip(bars.y, bars.x)) == {"Senegal sheep": pytest.approx(5 / 50), "Kenya dairy": pytest.approx(35 / 100)}
+    assert dict(zip(bars.y, bars.x)) == {"Senegal sheep": pytest.approx(5 / 50),
+                                         "Kenya dairy": pytest.approx(35 / 100)}
     ref = [s for s in fig.layout.shapes if s.type == "line"]
-    assert ref[0].x0 == pytest.approx(figures.portfolio_figures(pf, Filter(), "2017-Q3")["share_above_living_income"])
+    whole = figures.portfolio_figures(pf, Filter(), "2017-Q3")["share_above_living_income"]
+    assert ref[0].x0 == pytest.approx(whole)
     assert "Vietnam dairy" in fig.layout.title.subtitle.text  # named as no data
 
 

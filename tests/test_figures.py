@@ -120,8 +120,8 @@ def test_shares_only_over_pilots_that_gave_both_numbers():
 
 
 def test_a_share_with_a_zero_total_is_no_data():
-    p = make_portfolio(["KEN-DAIRY"], {("KEN-DAIRY", "2017-Q4"): dict(leaders_total=0, leaders_women=0,
-                                                                      hh_surveyed=0, hh_above_living_income=0)})
+    zeros = dict(leaders_total=0, leaders_women=0, hh_surveyed=0, hh_above_living_income=0)
+    p = make_portfolio(["KEN-DAIRY"], {("KEN-DAIRY", "2017-Q4"): zeros})
     f = F.portfolio_figures(p)
     assert f["women_share_leaders"] is None and f["share_above_living_income"] is None
 

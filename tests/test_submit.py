@@ -59,7 +59,8 @@ def test_errors_store_nothing_and_name_their_cells(store):
 
 def test_the_same_file_twice_changes_nothing_and_says_so(store):
     first = submit.import_file(store, GOOD, "q1.xlsx", actor=ADMIN)
-    for again in (submit.validate(store, GOOD, "copy.xlsx"), submit.import_file(store, GOOD, "copy.xlsx", actor=ADMIN)):
+    for again in (submit.validate(store, GOOD, "copy.xlsx"),
+                  submit.import_file(store, GOOD, "copy.xlsx", actor=ADMIN)):
         assert again.ok and again.submission_id is None
         assert again.changes.counts() == {"new": 0, "changed": 0, "unchanged": 0}
         dup = [w for w in again.warnings if w.code == "duplicate_file"]
@@ -114,8 +115,10 @@ def test_the_history_and_a_rollback_in_words(store):
     assert not again.ok and "already rolled back by submission 3" in submit.rollback_lines(again)[0]
     header, *rows = submit.submissions_lines(store.submissions())
     assert header.split()[:2] == ["id", "kind"] and len(rows) == 3
-    assert rows[0].split()[:2] == ["3", "rollback"] and "rollback of 2: 4 restored, 0 removed, 0 kept" in rows[0]
-    assert rows[1].split()[:2] == ["2", "upload"] and "undone by 3" in rows[1] and rows[1].endswith("/ q2.xlsx")
+    assert rows[0].split()[:2] == ["3", "rollback"]
+    assert "rollback of 2: 4 restored, 0 removed, 0 kept" in rows[0]
+    assert rows[1].split()[:2] == ["2", "upload"]
+    assert "undone by 3" in rows[1] and rows[1].endswith("/ q2.xlsx")
     records = submit.submissions_json(store.submissions())
     assert [(r["id"], r["rolled_back_by"]) for r in records] == [(3, None), (2, 3), (1, None)]
     assert all(isinstance(r["created_at"], str) and "summary" not in r for r in records)
