@@ -223,66 +223,95 @@ def _text_rules(col: list, column: catalogue.Column, t: SheetTable, code: str, s
 
 
 def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
-    """Typed columns for a located sheet; every cell that cannot be read is reported."""
+    """Typed columns for a located sheet; every cell that cannot be read is reported, in
+    this order: each column's cells (``_parse_column``), cells whose formula ends in an
+    error (``_formula_errors``), text too long or with control characters
+    (``_text_rules``), then required values left blank (``_required_values``)."""
     spec = catalogue.sheets()[t.canonical]
-    sheet = t.name
-    vals: dict[str, Any] = {}
-    n = t.n_rows
-    nonblank = np.zeros(n, dtype=bool)
-    bad_key: set[int] = set()
+    nonblank = np.zeros(t.n_rows, dtype=bool)  # rows with any cell filled in
+    bad_key: set[int] = set()  # rows whose key could not be read
     pre = _numeric_cells(t, [c for c in t.columns_raw if spec.column(c).type in NUMERIC_TYPES])
+    vals: dict[str, Any] = {}
     for code, raw in t.columns_raw.items():
-        column = spec.column(code)
-        label = column.header
-        if column.type in NUMERIC_TYPES:
-            col, nb = _parse_numeric(raw, column.type, label, t, code, sheet, report, pre.get(code))
-            nonblank |= nb
-            vals[code] = col
+        vals[code] = _parse_column(t, code, spec.column(code), raw, report, nonblank,
+                                   bad_key if code in spec.key else None, pre.get(code))
+    _formula_errors(t, spec, report, nonblank, bad_key)
+    for code in t.columns_raw:
+        if spec.column(code).type == "text":
+            _text_rules(vals[code], spec.column(code), t, code, t.name, report)
+    rows = np.flatnonzero(nonblank).tolist()
+    _required_values(t, spec, vals, rows, report, bad_key)
+    return ParsedSheet(t, vals, rows, bad_key)
+
+
+def _parse_column(t: SheetTable, code: str, column: catalogue.Column, raw: list | np.ndarray,
+                  report: Report, nonblank: np.ndarray, bad_key: set[int] | None,
+                  pre: tuple[np.ndarray, np.ndarray] | None) -> Any:
+    """One column's cells: a float array (NaN blank) for a numeric column, else a list
+    (None blank). Marks the rows with a cell in ``nonblank``; a key column (``bad_key``
+    not None) adds the rows whose key cannot be read."""
+    sheet, label = t.name, column.header
+    if column.type in NUMERIC_TYPES:
+        col, nb = _parse_numeric(raw, column.type, label, t, code, sheet, report, pre)
+        nonblank |= nb
+        return col
+    parse, bad_code = _parser_for(column, t.canonical)
+    is_text = column.type == "text"
+    if isinstance(raw, np.ndarray) and pd.api.types.infer_dtype(raw, skipna=False) == "string":
+        return _parse_strings(raw, parse, is_text, bad_code, label, t, code, sheet, report, nonblank,
+                              bad_key)
+    return _parse_cells(raw, parse, is_text, bad_code, label, t, code, report, nonblank, bad_key)
+
+
+def _parse_cells(raw: list | np.ndarray, parse, is_text: bool, bad_code: str, label: str,
+                 t: SheetTable, code: str, report: Report, nonblank: np.ndarray,
+                 bad_key: set[int] | None) -> list:
+    """A column of mixed cells (text, numbers, dates), one cell at a time; each distinct
+    value is parsed once. -> the column (None blank)."""
+    cache: dict = {}
+    out: list = [None] * t.n_rows
+    for i, v in enumerate(raw.tolist() if isinstance(raw, np.ndarray) else raw):
+        if v is None or v == "" or (v.__class__ is str and v[0] in _BLANK_START and values.is_blank(v)):
             continue
-        parse, bad_code = _parser_for(column, t.canonical)
-        is_text = column.type == "text"
-        if isinstance(raw, np.ndarray) and pd.api.types.infer_dtype(raw, skipna=False) == "string":
-            vals[code] = _parse_strings(raw, parse, is_text, bad_code, label, t, code, sheet,
-                                        report, nonblank, bad_key if code in spec.key else None)
+        nonblank[i] = True
+        if is_text:
+            out[i] = values.parse_text(v)[0]
             continue
-        cache: dict = {}
-        out: list = [None] * n
-        for i, v in enumerate(raw.tolist() if isinstance(raw, np.ndarray) else raw):
-            if v is None or v == "" or (v.__class__ is str and v[0] in _BLANK_START and values.is_blank(v)):
-                continue
-            nonblank[i] = True
-            if is_text:
-                out[i] = values.parse_text(v)[0]
-                continue
-            try:
-                res = cache[v]
-            except KeyError:
-                res = cache[v] = parse(v)
-            except TypeError:  # unhashable: never from calamine or csv
-                res = parse(v)
-            if res[1] is None:
-                out[i] = res[0]
-            else:
-                report.error(bad_code, sheet, t.cell(code, i), v, f"{label}: {res[1]}.")
-                if code in spec.key:
-                    bad_key.add(i)
-        vals[code] = out
-    # cells whose formula ends in an error: read as blank by calamine, shown as #N/A in Excel
+        try:
+            res = cache[v]
+        except KeyError:
+            res = cache[v] = parse(v)
+        except TypeError:  # unhashable: never from calamine or csv
+            res = parse(v)
+        if res[1] is None:
+            out[i] = res[0]
+        else:
+            report.error(bad_code, t.name, t.cell(code, i), v, f"{label}: {res[1]}.")
+            if bad_key is not None:
+                bad_key.add(i)
+    return out
+
+
+def _formula_errors(t: SheetTable, spec: catalogue.Sheet, report: Report, nonblank: np.ndarray,
+                    bad_key: set[int]) -> None:
+    """Cells whose formula ends in an error: read as blank by calamine, shown as #N/A in
+    Excel. Each is an error; its row counts as filled in (and as a bad key in a key column)."""
     for (i, code), text in t.errors.items():
         nonblank[i] = True
-        report.error("formula_error", sheet, t.cell(code, i), text,
+        report.error("formula_error", t.name, t.cell(code, i), text,
                      f"{spec.column(code).header} shows the formula error {text}: correct the "
                      f"formula or type the value (leave the cell empty if there is nothing to "
                      f"report).")
         if code in spec.key:
             bad_key.add(i)
-    for code in t.columns_raw:
-        if spec.column(code).type == "text":
-            _text_rules(vals[code], spec.column(code), t, code, sheet, report)
-    rows = np.flatnonzero(nonblank).tolist()
-    parsed = ParsedSheet(t, vals, rows, bad_key)
-    # required values
-    in_rows = np.zeros(n, dtype=bool)
+
+
+def _required_values(t: SheetTable, spec: catalogue.Sheet, vals: dict[str, Any], rows: list[int],
+                     report: Report, bad_key: set[int]) -> None:
+    """A required column left blank in a row with other cells is an error (a cell already
+    reported as unreadable or as a formula error is not reported again); a key left
+    blank or unreadable makes its row a bad key."""
+    in_rows = np.zeros(t.n_rows, dtype=bool)
     in_rows[rows] = True
     for column in spec.columns:
         if not column.required or column.code not in vals:
@@ -295,9 +324,8 @@ def parse_sheet(t: SheetTable, report: Report) -> ParsedSheet:
             missing = np.equal(np.asarray(col, dtype=object), None)  # type: ignore[call-overload]
         for i in np.flatnonzero(missing & in_rows).tolist():
             if values.is_blank(raw[i]) and (i, column.code) not in t.errors:
-                report.error("required_value", sheet, t.cell(column.code, i), None,
+                report.error("required_value", t.name, t.cell(column.code, i), None,
                              f"{column.header} is blank in row {t.row_number(i)}: fill it in "
                              f"(it is required in sheet {spec.name}).")
             if column.code in spec.key:
                 bad_key.add(i)
-    return parsed
