@@ -291,7 +291,7 @@ def _title_slide(prs, story: Story, n: int = 1) -> None:
         tf = box.text_frame
         tf.text = story.notice
         tf.vertical_anchor = MSO_ANCHOR.MIDDLE
-        _style_runs(tf.paragraphs[0], 20 if story.mixed else 22, True, INK)
+        _style_runs(tf.paragraphs[0], 18 if story.mixed else 22, True, INK)
     _notes(slide, notes(story, "title"))
 
 
