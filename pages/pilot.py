@@ -52,7 +52,7 @@ with c2:
 st.subheader("Milestones", anchor="milestones")
 st.caption(f"As of **{ui.fmt_date(as_of)}** (*Milestones as of* in the sidebar).")
 ui.chart(charts.progress_gantt, as_of, "region", key="pilot_gantt", flt=only,
-         pilot_clicks=False)
+         pilot_clicks=False, narrow=ui.narrow_screen())
 
 st.subheader("Income against the living income")
 ui.chart(charts.income_trend, (pilot_id,), key="pilot_income", flt=Filter(), pilot_clicks=False)

@@ -3,48 +3,12 @@ Overview's "Milestones overdue" card leads to), each pilot's milestones and the 
 tools. With more pilots than fit one timeline, the timeline and the tools come in parts
 (those with most overdue first), kept in the URL like the grouping (``?group_by=``). On
 a phone the timeline has one level of short row labels and each pilot's name above its
-bars (the browser says how wide the page is: ``narrow_screen``)."""
+bars (the browser says how wide the page is: ``ui.narrow_screen``)."""
 
 import streamlit as st
 
 from linkdash import catalogue, charts, quarters, ui
 from linkdash.portfolio import Filter
-
-# The browser says whether the main column is narrower than a chart on a phone
-# (``ui.NARROW_CHART_PX``); it answers again only when that changes (a rotated phone).
-_NARROW_JS = """
-export default function(component) {
-  const { data, setStateValue } = component;
-  const narrow = () => {
-    const main = document.querySelector("[data-testid='stMainBlockContainer']");
-    return ((main && main.clientWidth) || window.innerWidth) < __PX__;
-  };
-  const report = () => { const n = narrow(); if (n !== Boolean(data)) setStateValue('narrow', n); };
-  let timer = null;
-  const onResize = () => { clearTimeout(timer); timer = setTimeout(report, 200); };
-  window.addEventListener('resize', onResize);
-  report();
-  return () => { window.removeEventListener('resize', onResize); clearTimeout(timer); };
-}
-""".replace("__PX__", str(ui.NARROW_CHART_PX))
-
-
-@st.cache_resource(show_spinner=False)
-def _narrow_component():
-    return st.components.v2.component("linkdash_narrow_screen", html="<span></span>", js=_NARROW_JS)
-
-
-def narrow_screen() -> bool:
-    """Whether the page is as narrow as a phone's (False until the browser has said)."""
-    known = bool(st.session_state.get("_lp_narrow", False))
-    st.html("<style>.st-key-lp_narrow { display: none; }</style>")
-    result = _narrow_component()(key="lp_narrow", data=known, on_narrow_change=lambda: None,
-                                 width="content")
-    said = result.get("narrow") if hasattr(result, "get") else None
-    if isinstance(said, bool):
-        st.session_state["_lp_narrow"] = known = said
-    return known
-
 
 ui.page_start()
 
@@ -90,7 +54,7 @@ if n > charts.GANTT_PILOTS_MAX:
     order = tuple(every[start:stop])
     st.caption("Pilots with the most overdue milestones first, then the most days late.")
 shown = Filter(pilots=order) if order else None
-ui.chart(charts.progress_gantt, as_of, group_by, order, key="gantt", flt=shown, narrow=narrow_screen())
+ui.chart(charts.progress_gantt, as_of, group_by, order, key="gantt", flt=shown, narrow=ui.narrow_screen())
 ui.pilot_links(view)
 
 st.subheader("LINK tools")

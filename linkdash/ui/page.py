@@ -75,6 +75,42 @@ def page_start() -> None:
 
 NARROW_CHART_PX = 600  # a chart narrower than this is "on a phone"
 
+# The browser says whether the main column is narrower than a chart on a phone
+# (``NARROW_CHART_PX``); it answers again only when that changes (a rotated phone).
+_NARROW_JS = """
+export default function(component) {
+  const { data, setStateValue } = component;
+  const narrow = () => {
+    const main = document.querySelector("[data-testid='stMainBlockContainer']");
+    return ((main && main.clientWidth) || window.innerWidth) < __PX__;
+  };
+  const report = () => { const n = narrow(); if (n !== Boolean(data)) setStateValue('narrow', n); };
+  let timer = null;
+  const onResize = () => { clearTimeout(timer); timer = setTimeout(report, 200); };
+  window.addEventListener('resize', onResize);
+  report();
+  return () => { window.removeEventListener('resize', onResize); clearTimeout(timer); };
+}
+""".replace("__PX__", str(NARROW_CHART_PX))
+
+
+@st.cache_resource(show_spinner=False)
+def _narrow_component():
+    return st.components.v2.component("linkdash_narrow_screen", html="<span></span>", js=_NARROW_JS)
+
+
+def narrow_screen() -> bool:
+    """Whether the page is as narrow as a phone's (False until the browser has said)."""
+    known = bool(st.session_state.get("_lp_narrow", False))
+    st.html("<style>.st-key-lp_narrow { display: none; }</style>")
+    result = _narrow_component()(key="lp_narrow", data=known, on_narrow_change=lambda: None,
+                                 width="content")
+    said = result.get("narrow") if hasattr(result, "get") else None
+    if isinstance(said, bool):
+        st.session_state["_lp_narrow"] = known = said
+    return known
+
+
 PAGE_CSS = """<style>
 /* KPI cards: two per row on a phone (Streamlit stacks columns one per row below 640 px) */
 @media (max-width: 640px) {
