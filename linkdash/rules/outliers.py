@@ -1,5 +1,5 @@
-"""Outliers: a value far from the pilot's own earlier quarters, as they will be after
-the upload (see ``outlier_rules``)."""
+"""Outliers: a value far from the pilot's own earlier quarters and their trend, as they
+will be after the upload (see ``outlier_rules``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkdash import catalogue
+from linkdash import catalogue, quarters
 from linkdash.keys import DENSE_KEYS, mixed_radix
 from linkdash.problems import WARNING, Report, column_letter, many_problems
 from linkdash.rules.sheet import (
@@ -106,6 +106,18 @@ def _short_window_stats(s: list[np.ndarray], count: np.ndarray) -> tuple[np.ndar
     return med, middle(dev)
 
 
+def _steady(padded: np.ndarray, pos: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Whether each window (``padded[pos .. pos + 7]``, its last ``count`` values) rose,
+    or fell, at every step but at most one (at every step, when shorter than 8)."""
+    cols = [padded[pos + c] for c in range(OUTLIER_WINDOW)]
+    valid = np.arange(OUTLIER_WINDOW - 1)[None, :] >= (OUTLIER_WINDOW - count)[:, None]
+    with np.errstate(invalid="ignore"):  # (inf - inf before a short window)
+        steps = np.diff(np.stack(cols, axis=1), axis=1)
+    rises = ((steps > 0) & valid).sum(axis=1)
+    falls = ((steps < 0) & valid).sum(axis=1)
+    return (count - 1) - np.maximum(rises, falls) <= np.where(count < OUTLIER_WINDOW, 0, 1)
+
+
 def _show_many(v: np.ndarray) -> list[str]:
     """``_show`` of each float of ``v``, formatted in two list passes (whole numbers as
     integers with thousands separators, others with two decimals)."""
@@ -116,6 +128,146 @@ def _show_many(v: np.ndarray) -> list[str]:
     if rest.size:
         out[rest] = [_show(x) for x in v[rest].tolist()]  # (fractions; whole numbers >= 2**62)
     return out.tolist()
+
+
+# The level test is a prefilter: a series that grows steadily leaves its median behind,
+# so its candidates are judged again against what the series predicts (``_off_trend``).
+# Far from a prediction: off by more than 3.5 robust spreads (of what the prediction is
+# made of, as the modified z-score) and beyond the relative floor: over double or under
+# half of what is expected (so a smooth series does not make every small wobble "far",
+# and a new cohort of tens of percent is not; a unit or currency slip, a missing or extra
+# digit, a drop to near 0 are).
+OUTLIER_TREND_UP = 1.0  # above expected + this x its size (more than double)
+OUTLIER_TREND_DOWN = 0.5  # below expected - this x its size (under half)
+# a count of about n is not judged closer than 3 (1 + sqrt n): three times its counting
+# noise (Poisson), so that 1 -> 0 or 1 -> 6 prototypes or households is not "far"
+OUTLIER_COUNT_NOISE = 3.0
+
+
+def _far_from(x: np.ndarray, expected: np.ndarray, base: np.ndarray, mad: np.ndarray,
+              counts: np.ndarray) -> np.ndarray:
+    """Whether ``x`` is far from ``expected`` (predicted from ``base``, the value it
+    steps from, with ``mad`` the median absolute deviation of such steps); ``counts``:
+    which values are counts (not judged closer than their counting noise)."""
+    size = np.maximum(np.abs(expected), np.abs(base))
+    spread = OUTLIER_Z * mad / 0.6745
+    spread = np.where(counts, np.maximum(spread, OUTLIER_COUNT_NOISE * (1 + np.sqrt(size))), spread)
+    return ((x - expected > np.maximum(spread, OUTLIER_TREND_UP * size))
+            | (expected - x > np.maximum(spread, OUTLIER_TREND_DOWN * size)))
+
+
+def _nanmedian(a: np.ndarray) -> np.ndarray:
+    """Median of each row of ``a`` ignoring NaN (NaN for a row of NaN only), as
+    ``np.nanmedian(a, axis=1)`` but by one sort of the rows (NaN sort last): many times
+    faster for short rows."""
+    s = np.sort(a, axis=1)
+    w = a.shape[1]
+    med = (s[:, (w - 1) // 2] + s[:, w // 2]) / 2  # (rows without NaN)
+    part = np.flatnonzero(np.isnan(s[:, -1]))
+    if part.size:
+        n = w - np.isnan(s[part]).sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            med[part] = (s[part, np.maximum(n - 1, 0) // 2] + s[part, n // 2 - (n == 0)]) / 2
+        med[part[n == 0]] = np.nan
+    return med
+
+
+# a prediction of each value: (expected, the value it steps from, MAD of such steps,
+# which values it is made for: None for all)
+Prediction = tuple[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"]
+_PAIRS = np.triu_indices(OUTLIER_WINDOW, 1)  # every two slots of a window (earlier, later)
+
+
+def _by_line(win: np.ndarray, wq: np.ndarray, xq: np.ndarray) -> Prediction:
+    """The window's line at ``xq`` (Theil-Sen: the median of the slopes between every two
+    quarters, through the median of the values carried along it), the last value, the
+    MAD of the values from the line."""
+    a, b = _PAIRS
+    slope = _nanmedian((win[:, b] - win[:, a]) / (wq[:, b] - wq[:, a]))
+    on_line = win + slope[:, None] * (xq[:, None] - wq)  # each value carried along the line to x
+    line = _nanmedian(on_line)
+    return line, win[:, -1], _nanmedian(np.abs(on_line - line[:, None])), None
+
+
+def _by_step(win: np.ndarray, wq: np.ndarray, xq: np.ndarray) -> Prediction:
+    """The last value plus the median change per quarter for each quarter since, the
+    last value, the MAD of the changes (times the quarters since)."""
+    step = np.diff(win, axis=1) / np.diff(wq, axis=1)
+    med = _nanmedian(step)
+    gap = xq - wq[:, -1]
+    return win[:, -1] + med * gap, win[:, -1], _nanmedian(np.abs(step - med[:, None])) * gap, None
+
+
+def _by_season(win: np.ndarray, wq: np.ndarray, xq: np.ndarray) -> Prediction:
+    """The quarter a year before plus the median change between the window's quarters a
+    year apart, that quarter, the MAD of those changes; and which rows have that
+    quarter and at least 2 such pairs (the others: NaN)."""
+    a, b = _PAIRS
+    yoy = win[:, b] - win[:, a]
+    yoy[(wq[:, b] - wq[:, a]) != 4] = np.nan
+    hit = (wq == (xq - 4)[:, None]) & ~np.isnan(win)
+    which = hit.any(axis=1) & ((~np.isnan(yoy)).sum(axis=1) >= 2)
+    med = _nanmedian(yoy)
+    base = win[np.arange(len(win)), np.argmax(hit, axis=1)]
+    return base + med, base, _nanmedian(np.abs(yoy - med[:, None])), which
+
+
+def _off_trend(win: np.ndarray, wq: np.ndarray, x: np.ndarray, xq: np.ndarray, counts: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """For values ``x`` (in quarters ``xq``, as quarter numbers) and their earlier
+    quarters ``win`` (rows of 8 values, oldest first, NaN before the series' start; at
+    least 4 values) in quarters ``wq``; ``counts``: which are counts: whether each is
+    far from what its series predicts, and the prediction closest to it.
+
+    Three predictions, each with the spread of what it is made of; a value is far when
+    it is far from each of them (``_far_from``), so a series that one of them explains
+    is never warned about (each is made only for the values still far from the ones
+    before):
+    - the last value plus the median quarter-to-quarter change for each quarter since
+      (a new level, a cohort that joined, is followed), spread the MAD of the changes;
+    - the line through the window (Theil-Sen), spread the MAD of the values from it;
+    - when the window holds the quarter a year before and at least 2 pairs of quarters a
+      year apart: that quarter plus the median of those pairs' changes (a season),
+      spread their MAD.
+    Changes are per quarter, so a missing quarter is bridged; a series of values >= 0 is
+    not expected below 0."""
+    far = np.ones(len(win), dtype=bool)
+    best = np.full(len(win), np.nan)
+    live = np.arange(len(win))
+    nonneg = np.logical_not((win < 0).any(axis=1))  # (NaN < 0 is False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for predict in (_by_step, _by_line, _by_season):
+            if not live.size:
+                break
+            lx = x[live]
+            expected, base, mad, which = predict(win[live], wq[live], xq[live])
+            expected = np.where(nonneg[live], np.maximum(expected, 0.0), expected)
+            off = _far_from(lx, expected, base, mad, counts[live])
+            closer = np.logical_not(np.abs(lx - expected) >= np.abs(lx - best[live]))  # (NaN: the first)
+            if which is not None:
+                off |= ~which
+                closer &= which
+            best[live[closer]] = expected[closer]
+            far[live[~off]] = False
+            live = live[off]
+    return far, best
+
+
+def _quarter_numbers(ranked: list[str]) -> np.ndarray:
+    """Each ranked quarter as a count of quarters (year x 4 + quarter), so that steps
+    between quarters are their distance in time (ranks, if one is not canonical)."""
+    try:
+        return np.array([y * 4 + n - 1 for y, n in map(quarters.split, ranked)], dtype=np.int64)
+    except (ValueError, TypeError):
+        return np.arange(len(ranked), dtype=np.int64)
+
+
+def _about(v: float) -> str:
+    """``v`` to 3 significant digits, in words for "expected about ..."."""
+    if not math.isfinite(v) or v == 0:
+        return "0"
+    r = round(v, 2 - math.floor(math.log10(abs(v))))
+    return f"{r:,.0f}" if abs(r) >= 100 or r == int(r) else f"{r:.3g}"
 
 
 def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
@@ -167,12 +319,22 @@ def _history_after_upload(long: LongValues, k: StoredKeys, l_pid: np.ndarray, l_
 
 
 def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report) -> None:
-    """Warn when a value is far from the pilot's own earlier quarters as they will be
-    after the upload (the file's values over the stored ones for the same pilot, quarter
-    and indicator; the file's other quarters count too): modified z-score
-    |0.6745 (x - median) / MAD| > 3.5 over at least 4 of the (at most 8) quarters before
-    it, or, when those values barely vary (MAD 0), more than 3x or less than 1/3 of their
-    median. A file
+    """Warn when a value is far from the pilot's own earlier quarters and their trend,
+    as they will be after the upload (the file's values over the stored ones for the same
+    pilot, quarter and indicator; the file's other quarters count too). Two steps over
+    the at least 4 of the (at most 8) quarters before it:
+
+    1. level (a prefilter, on every value): modified z-score |0.6745 (x - median) / MAD|
+       > 3.5, or, when those values barely vary (MAD 0), more than 3x or less than 1/3
+       of their median; or, when they rose (fell) at every step but one, under half
+       the least of them (a drop hidden by the spread of a fast growing series);
+    2. trend (on those candidates only: few): far from each of what the earlier quarters
+       predict, their line, their last value plus their usual change, and (seasons) the
+       quarter a year before plus the usual change over a year (``_off_trend``).
+
+    So steady or accelerating growth, a new cohort of tens of percent and seasonal sales
+    are not warned about; a unit or currency slip, a missing or extra digit, a value
+    from another quarter that breaks the series, a count dropping to near 0 are. A file
     that sends several quarters again with new values (corrected history, real data
     replacing the illustrative data) is judged against itself, not against the values
     it replaces.
@@ -181,9 +343,11 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     its earlier quarters as the 8 places before it (+inf before its group's start), in
     chunks of 32,768 values: a sorting network over the 8 columns, the median from the
     middle by count, the MAD of full windows picked from the two sorted runs of
-    deviations (``_full_window_stats``), of shorter ones by sorting again. Each of
-    the (at most ``OUTLIER_LISTED``) farthest outliers is one warning, their records
-    made in one pass (``many_problems``); more are counted in one warning."""
+    deviations (``_full_window_stats``), of shorter ones by sorting again. The
+    candidates' windows are gathered again in time order for the trend. Each of the (at
+    most ``OUTLIER_LISTED``) farthest outliers (from what was expected, relative to it)
+    is one warning, saying what was expected from which quarters, their records made in
+    one pass (``many_problems``); more are counted in one warning."""
     if not len(long.rows):
         return
     kinds = catalogue.indicators()
@@ -204,7 +368,8 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     hist_group, hist_rank, hist_val = _history_after_upload(long, k, l_pid, l_q, ind_idx, f, scored)
     n_rank = int(max(k.q_rank.max(initial=0), k.s_q_rank.max(initial=0))) + 2
     order = np.argsort(hist_group * n_rank + hist_rank, kind="stable")
-    del hist_rank  # (the rule's arrays are a million long for a large file: freed early)
+    # (the rule's arrays are a million long for a large file: small types, freed early)
+    hist_rank = hist_rank.astype(np.int32)[order]
     hist_group, hist_val = hist_group[order], hist_val[order]
     n_hist = len(order)
     # where each of the file's values sits in the sorted history (they come last, after
@@ -235,7 +400,7 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     # (the 8 values before it); slots before its group's start are set to +inf, which
     # the sorting network puts last
     padded = np.concatenate([np.full(OUTLIER_WINDOW, np.inf), hist_val])
-    flagged, meds = [], []
+    flagged = []
     for c0 in range(0, len(js), OUTLIER_CHUNK):
         jc = js[c0:c0 + OUTLIER_CHUNK]
         pc, kc = pos[jc], count[jc]
@@ -254,27 +419,46 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
         with np.errstate(divide="ignore", invalid="ignore"):
             far = np.where(mad > 0, np.abs(0.6745 * (x - med) / mad) > OUTLIER_Z,
                            (med > 0) & ((x > OUTLIER_RATIO * med) | (x < med / OUTLIER_RATIO)))
+        # or, in a window that rose (fell) steadily, under half the least of them: a
+        # drop that the spread of a fast growing series hides from its median
+        low = np.flatnonzero(~far & (x < cols[0] * (1 - OUTLIER_TREND_DOWN)))
+        if low.size:
+            far[low[_steady(padded, pc[low], kc[low])]] = True
         if far.any():
             flagged.append(jc[far])
-            meds.append(med[far])
     if not flagged:
         return
-    js, med = np.concatenate(flagged), np.concatenate(meds)
+    # the level test's candidates (few): judged again against their series' trend
+    js = np.concatenate(flagged)
+    slot = pos[js][:, None] + np.arange(OUTLIER_WINDOW)  # in ``padded``: oldest first
+    win = padded[slot]
+    win[np.arange(OUTLIER_WINDOW)[None, :] < (OUTLIER_WINDOW - count[js])[:, None]] = np.nan
+    q_num = _quarter_numbers(k.ranked)
+    wq = q_num[hist_rank[np.maximum(slot - OUTLIER_WINDOW, 0)]]
+    xq = q_num[k.q_rank[l_q[sel[js]]]]
+    is_count = np.zeros(ni, dtype=bool)
+    is_count[[idx[c] for c, i in kinds.items() if i.kind == "count"]] = True
+    far, expected = _off_trend(win, wq, x_all[js], xq, is_count[ind_idx[sel[js]]])
+    first_q = np.where(np.isnan(win), np.iinfo(np.int64).max, wq).min(axis=1)
+    js, expected, win_q = js[far], expected[far], np.stack([first_q, wq[:, -1]], axis=1)[far]
     n_far = len(js)
+    if not n_far:
+        return
     if n_far > OUTLIER_LISTED:
         # so many usually has one cause (a unit, a currency, shifted quarters): the
         # farthest values are listed, the rest counted in one warning
         x = x_all[js]
-        farness = np.abs(x - med) / np.where(med != 0, np.abs(med), 1.0)
+        farness = np.abs(x - expected) / np.where(expected != 0, np.abs(expected), 1.0)
         keep = np.sort(np.argsort(-farness, kind="stable")[:OUTLIER_LISTED])
         rest_pilots = np.unique(l_pid[sel[np.delete(js, keep)]]).size
-        js, med = js[keep], med[keep]
+        js, expected, win_q = js[keep], expected[keep], win_q[keep]
         n_rest = n_far - OUTLIER_LISTED
         report.warn("outliers_not_listed", p.name, None, n_rest,
                     f"{n_rest:,} more values (of {rest_pilots:,} pilots) are far from their earlier "
-                    f"quarters; the {OUTLIER_LISTED:,} farthest are listed. So many usually has one "
-                    f"cause: a column in another unit or currency than before, or values in the "
-                    f"wrong quarter. Check the columns and quarters; if the values are right, leave them.")
+                    f"quarters and their trend; the {OUTLIER_LISTED:,} farthest are listed. So many "
+                    f"usually has one cause: a column in another unit or currency than before, or "
+                    f"values in the wrong quarter. Check the columns and quarters; if the values are "
+                    f"right, leave them.")
     j = sel[js]
     ind_j = ind_idx[j]
     # (a large file can flag tens of thousands of values: the cell letters and labels are
@@ -287,8 +471,10 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     ind_list = ind_j.tolist()
     cells = [f"{letter[i]}{r}" for i, r in zip(ind_list, (long.rows[j] + first).tolist())]
     xs = x_all[js]
+    q_name = dict(zip(q_num.tolist(), k.ranked))
     report.problems.extend(many_problems("outlier", WARNING, p.name, cells, xs.tolist(), [
-        f"{label[i]} for {pid} {q} is {xv}, far from its earlier quarters (median {mv} over "
-        f"{kq} quarters): check the value; if it is right, leave it."
-        for i, pid, q, xv, mv, kq in zip(ind_list, long.pilot_id[j].tolist(), long.quarter[j].tolist(),
-                                         _show_many(xs), _show_many(med), count[js].tolist())]))
+        f"{label[i]} for {pid} {q} is {xv}, far from its earlier quarters and their trend "
+        f"(expected about {_about(ev)} from {q_name[q0]}\u2013{q_name[q1]}): check the value; "
+        f"if it is right, leave it."
+        for i, pid, q, xv, ev, (q0, q1) in zip(ind_list, long.pilot_id[j].tolist(), long.quarter[j].tolist(),
+                                               _show_many(xs), expected.tolist(), win_q.tolist())]))
