@@ -212,7 +212,27 @@ def _by_season(win: np.ndarray, wq: np.ndarray, xq: np.ndarray) -> Prediction:
     return base + med, base, _nanmedian(np.abs(yoy - med[:, None])), which
 
 
-def _off_trend(win: np.ndarray, wq: np.ndarray, x: np.ndarray, xq: np.ndarray, counts: np.ndarray
+def _step_columns(cols: list[np.ndarray], qs: list[np.ndarray], xq: np.ndarray, x: np.ndarray,
+                  counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_by_step`` and ``_far_from`` for full windows (8 values) given as 8 columns of
+    values and of their quarters (oldest first): whether each ``x`` (in quarter ``xq``)
+    is far from it, and its prediction. The same floats as ``_by_step``, by the sorting
+    network on whole columns (the median of 7 changes is the 4th of 8 with +inf last)
+    instead of a sort of each row."""
+    inf = np.full(len(xq), np.inf)
+    gap = xq - qs[-1]
+    step = _sorted_columns([(cols[c + 1] - cols[c]) / (qs[c + 1] - qs[c])
+                            for c in range(OUTLIER_WINDOW - 1)] + [inf])
+    med = step[3]
+    mad = _sorted_columns([np.abs(c - med) for c in step[:-1]] + [inf.copy()])[3]
+    last = cols[-1]
+    expected = last + med * gap
+    expected = np.where(np.minimum.reduce(cols) >= 0, np.maximum(expected, 0.0), expected)
+    return _far_from(x, expected, last, mad * gap, counts), expected
+
+
+def _off_trend(win: np.ndarray, wq: np.ndarray, x: np.ndarray, xq: np.ndarray, counts: np.ndarray,
+               stepped: np.ndarray | None = None, best: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """For values ``x`` (in quarters ``xq``, as quarter numbers) and their earlier
     quarters ``win`` (rows of 8 values, oldest first, NaN before the series' start; at
@@ -230,26 +250,28 @@ def _off_trend(win: np.ndarray, wq: np.ndarray, x: np.ndarray, xq: np.ndarray, c
       year apart: that quarter plus the median of those pairs' changes (a season),
       spread their MAD.
     Changes are per quarter, so a missing quarter is bridged; a series of values >= 0 is
-    not expected below 0."""
+    not expected below 0. ``stepped``: rows already found far from the second
+    (``_step_columns``), ``best`` holding that prediction."""
     far = np.ones(len(win), dtype=bool)
-    best = np.full(len(win), np.nan)
+    best = np.full(len(win), np.nan) if best is None else best.copy()
     live = np.arange(len(win))
     nonneg = np.logical_not((win < 0).any(axis=1))  # (NaN < 0 is False)
     with np.errstate(invalid="ignore", divide="ignore"):
         for predict in (_by_step, _by_line, _by_season):
-            if not live.size:
-                break
-            lx = x[live]
-            expected, base, mad, which = predict(win[live], wq[live], xq[live])
-            expected = np.where(nonneg[live], np.maximum(expected, 0.0), expected)
-            off = _far_from(lx, expected, base, mad, counts[live])
-            closer = np.logical_not(np.abs(lx - expected) >= np.abs(lx - best[live]))  # (NaN: the first)
+            todo = live[~stepped[live]] if predict is _by_step and stepped is not None else live
+            if not todo.size:
+                continue
+            lx = x[todo]
+            expected, base, mad, which = predict(win[todo], wq[todo], xq[todo])
+            expected = np.where(nonneg[todo], np.maximum(expected, 0.0), expected)
+            off = _far_from(lx, expected, base, mad, counts[todo])
+            closer = np.logical_not(np.abs(lx - expected) >= np.abs(lx - best[todo]))  # (NaN: the first)
             if which is not None:
                 off |= ~which
                 closer &= which
-            best[live[closer]] = expected[closer]
-            far[live[~off]] = False
-            live = live[off]
+            best[todo[closer]] = expected[closer]
+            far[todo[~off]] = False
+            live = live[far[live]]
     return far, best
 
 
@@ -372,28 +394,27 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     hist_rank = hist_rank.astype(np.int32)[order]
     hist_group, hist_val = hist_group[order], hist_val[order]
     n_hist = len(order)
-    # where each of the file's values sits in the sorted history (they come last, after
-    # the stored ones), and where its group (pilot, indicator) starts: its earlier
+    # where the file's values sit in the sorted history (they came last, after the
+    # stored ones), in the history's order (so that their windows are read from memory
+    # in order), and where each one's group (pilot, indicator) starts: its earlier
     # quarters are the values between the two (one value per quarter and group)
-    where = np.empty(n_hist, dtype=np.int64)
-    where[order] = np.arange(n_hist)
-    pos_f = where[n_hist - f.size:].copy()
-    del where, order
+    n_stored = n_hist - f.size
+    pos = np.flatnonzero(order >= n_stored)
+    sel = f[order[pos] - n_stored]
+    del order
     heads = np.flatnonzero(np.concatenate(([True], hist_group[1:] != hist_group[:-1])))
     del hist_group
     g_start_of = np.repeat(heads.astype(np.int32), np.diff(np.append(heads, n_hist)))
     # a value already stored as it is (a file sent again, an export re-imported) was
     # checked when it came in: it is not warned about again
     if len(k.s_value):
-        again = _stored_unchanged(k, l_pid[f], l_q[f], ind_idx[f], long.value[f])
-        sel, pos = f[~again], pos_f[~again]
-    else:  # (nothing stored for these pilots: a new quarter of new pilots)
-        sel, pos = f, pos_f
+        new = ~_stored_unchanged(k, l_pid[sel], l_q[sel], ind_idx[sel], long.value[sel])
+        sel, pos = sel[new], pos[new]
     if not sel.size:
         return
     count = np.minimum(pos - g_start_of[pos], OUTLIER_WINDOW)
     del g_start_of
-    x_all = long.value[sel].astype(float)
+    x_all = hist_val[pos]  # (= long.value[sel], as floats)
     # the values with at least 4 earlier quarters (in the order of the values)
     js = np.flatnonzero(count >= OUTLIER_MIN_HISTORY)
     # the history with 8 +inf in front: value i's window is padded[pos_i .. pos_i + 7]
@@ -428,17 +449,32 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
             flagged.append(jc[far])
     if not flagged:
         return
-    # the level test's candidates (few): judged again against their series' trend
+    # the level test's candidates (few): judged again against their series' trend;
+    # first the full windows of 8 quarters (most), on whole columns, against
+    # their last value and usual change: the values that prediction explains are done
     js = np.concatenate(flagged)
-    slot = pos[js][:, None] + np.arange(OUTLIER_WINDOW)  # in ``padded``: oldest first
-    win = padded[slot]
-    win[np.arange(OUTLIER_WINDOW)[None, :] < (OUTLIER_WINDOW - count[js])[:, None]] = np.nan
     q_num = _quarter_numbers(k.ranked)
-    wq = q_num[hist_rank[np.maximum(slot - OUTLIER_WINDOW, 0)]]
     xq = q_num[k.q_rank[l_q[sel[js]]]]
     is_count = np.zeros(ni, dtype=bool)
     is_count[[idx[c] for c, i in kinds.items() if i.kind == "count"]] = True
-    far, expected = _off_trend(win, wq, x_all[js], xq, is_count[ind_idx[sel[js]]])
+    counts, x = is_count[ind_idx[sel[js]]], x_all[js]
+    fast = np.flatnonzero(count[js] == OUTLIER_WINDOW)
+    stepped, best = np.zeros(len(js), dtype=bool), np.full(len(js), np.nan)
+    if fast.size:
+        at = pos[js[fast]] - OUTLIER_WINDOW  # the history index of each window's first value
+        cols = [hist_val[at + c] for c in range(OUTLIER_WINDOW)]
+        qs = [q_num[hist_rank[at + c]] for c in range(OUTLIER_WINDOW)]
+        with np.errstate(invalid="ignore"):
+            off, best[fast] = _step_columns(cols, qs, xq[fast], x[fast], counts[fast])
+        stepped[fast] = True
+        keep = np.sort(np.concatenate([np.flatnonzero(~stepped), fast[off]]))  # (still far)
+        js, xq, counts, x = js[keep], xq[keep], counts[keep], x[keep]
+        stepped, best = stepped[keep], best[keep]
+    slot = pos[js][:, None] + np.arange(OUTLIER_WINDOW)  # in ``padded``: oldest first
+    win = padded[slot]
+    win[np.arange(OUTLIER_WINDOW)[None, :] < (OUTLIER_WINDOW - count[js])[:, None]] = np.nan
+    wq = q_num[hist_rank[np.maximum(slot - OUTLIER_WINDOW, 0)]]
+    far, expected = _off_trend(win, wq, x, xq, counts, stepped, best)
     first_q = np.where(np.isnan(win), np.iinfo(np.int64).max, wq).min(axis=1)
     js, expected, win_q = js[far], expected[far], np.stack([first_q, wq[:, -1]], axis=1)[far]
     n_far = len(js)
