@@ -212,22 +212,35 @@ def _by_season(win: np.ndarray, wq: np.ndarray, xq: np.ndarray) -> Prediction:
     return base + med, base, _nanmedian(np.abs(yoy - med[:, None])), which
 
 
-def _step_columns(cols: list[np.ndarray], qs: list[np.ndarray], xq: np.ndarray, x: np.ndarray,
-                  counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_by_step`` and ``_far_from`` for full windows (8 values) given as 8 columns of
-    values and of their quarters (oldest first): whether each ``x`` (in quarter ``xq``)
-    is far from it, and its prediction. The same floats as ``_by_step``, by the sorting
-    network on whole columns (the median of 7 changes is the 4th of 8 with +inf last)
-    instead of a sort of each row."""
-    inf = np.full(len(xq), np.inf)
-    gap = xq - qs[-1]
-    step = _sorted_columns([(cols[c + 1] - cols[c]) / (qs[c + 1] - qs[c])
-                            for c in range(OUTLIER_WINDOW - 1)] + [inf])
-    med = step[3]
-    mad = _sorted_columns([np.abs(c - med) for c in step[:-1]] + [inf.copy()])[3]
+def _step_columns(cols: list[np.ndarray], qs: list[np.ndarray], n: np.ndarray, xq: np.ndarray,
+                  x: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_by_step`` and ``_far_from`` for windows given as 8 columns of values and of
+    their quarters (oldest first; the last ``n`` (4 to 8) of each row are its values):
+    whether each ``x`` (in quarter ``xq``) is far from it, and its prediction. The same
+    floats as ``_by_step``, by the sorting network on whole columns instead of a sort of
+    each row: the n - 1 changes of a row are padded to 8 with -inf and +inf, half and
+    half (one more +inf), so that their median is the 4th (n - 1 odd) or the mean of
+    the 3rd and 4th (n - 1 even) of the 8 sorted."""
+    missing = OUTLIER_WINDOW - n  # (changes missing from the 7, and 1 for the 8th column)
+    low = missing // 2  # the first ``low`` missing are -inf, the rest +inf
+    even = (n - 1) % 2 == 0
+
+    def median_of(changes: list[np.ndarray]) -> np.ndarray:
+        padded = []
+        for c, v in enumerate(changes):
+            padded.append(np.where(c < missing, np.where(c < low, -np.inf, np.inf), v))
+        s = _sorted_columns(padded + [np.full(len(n), np.inf)])
+        return np.where(even, (s[2] + s[3]) / 2, s[3])
+
+    steps = [(cols[c + 1] - cols[c]) / (qs[c + 1] - qs[c]) for c in range(OUTLIER_WINDOW - 1)]
+    med = median_of(steps)
+    mad = median_of([np.abs(c - med) for c in steps])
     last = cols[-1]
+    gap = xq - qs[-1]
     expected = last + med * gap
-    expected = np.where(np.minimum.reduce(cols) >= 0, np.maximum(expected, 0.0), expected)
+    nonneg = np.minimum.reduce([np.where(c >= OUTLIER_WINDOW - n, v, np.inf)
+                                for c, v in enumerate(cols)]) >= 0
+    expected = np.where(nonneg, np.maximum(expected, 0.0), expected)
     return _far_from(x, expected, last, mad * gap, counts), expected
 
 
@@ -316,7 +329,7 @@ def _history_after_upload(long: LongValues, k: StoredKeys, l_pid: np.ndarray, l_
                           ind_idx: np.ndarray, f: np.ndarray, scored: np.ndarray
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The values of the file's pilots as they will be after the upload, as parallel
-    arrays (group = pilot code x indicator, quarter rank, value): the stored values the
+    arrays (group = indicator x pilot code, quarter rank, value): the stored values the
     file does not replace (same pilot, quarter and indicator), and the file's values
     ``f`` (indexes into ``long``). Scores are left out (never judged)."""
     ni = k.n_ind
@@ -333,8 +346,11 @@ def _history_after_upload(long: LongValues, k: StoredKeys, l_pid: np.ndarray, l_
         replaced = np.zeros(h.size, dtype=bool)
         replaced[maybe] = _in_keys(skey, fkey, math.prod(max(n, 1) for n in sizes))
         h = h[~replaced]
-    group = np.concatenate([k.s_pid[h].astype(np.int64) * ni + k.s_ind[h],
-                            l_pid[f].astype(np.int64) * ni + ind_idx[f]])
+    # (indicator first: the file's values come column by column, its rows usually in
+    # pilot and quarter order, so that they are already in order and sort at once)
+    n_pid = max(len(k.pid_uniq), 1)
+    group = np.concatenate([k.s_ind[h].astype(np.int64) * n_pid + k.s_pid[h],
+                            ind_idx[f].astype(np.int64) * n_pid + l_pid[f]])
     rank = np.concatenate([k.s_q_rank[h], k.q_rank[l_q[f]]]).astype(np.int64)
     value = np.concatenate([k.s_value[h], long.value[f].astype(float)])
     return group, rank, value
@@ -361,7 +377,7 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     replacing the illustrative data) is judged against itself, not against the values
     it replaces.
 
-    Vectorised: the history is sorted by (pilot, indicator, quarter); each value finds
+    Vectorised: the history is sorted by (indicator, pilot, quarter); each value finds
     its earlier quarters as the 8 places before it (+inf before its group's start), in
     chunks of 32,768 values: a sorting network over the 8 columns, the median from the
     middle by count, the MAD of full windows picked from the two sorted runs of
@@ -396,7 +412,7 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     n_hist = len(order)
     # where the file's values sit in the sorted history (they came last, after the
     # stored ones), in the history's order (so that their windows are read from memory
-    # in order), and where each one's group (pilot, indicator) starts: its earlier
+    # in order), and where each one's group (indicator, pilot) starts: its earlier
     # quarters are the values between the two (one value per quarter and group)
     n_stored = n_hist - f.size
     pos = np.flatnonzero(order >= n_stored)
@@ -450,26 +466,23 @@ def outlier_rules(long: LongValues, p: ParsedSheet, ctx: Context, report: Report
     if not flagged:
         return
     # the level test's candidates (few): judged again against their series' trend;
-    # first the full windows of 8 quarters (most), on whole columns, against
-    # their last value and usual change: the values that prediction explains are done
+    # first, on whole columns, against their last value and usual change (the values
+    # that explains are done; the others are judged on rows)
     js = np.concatenate(flagged)
     q_num = _quarter_numbers(k.ranked)
     xq = q_num[k.q_rank[l_q[sel[js]]]]
     is_count = np.zeros(ni, dtype=bool)
     is_count[[idx[c] for c, i in kinds.items() if i.kind == "count"]] = True
     counts, x = is_count[ind_idx[sel[js]]], x_all[js]
-    fast = np.flatnonzero(count[js] == OUTLIER_WINDOW)
-    stepped, best = np.zeros(len(js), dtype=bool), np.full(len(js), np.nan)
-    if fast.size:
-        at = pos[js[fast]] - OUTLIER_WINDOW  # the history index of each window's first value
-        cols = [hist_val[at + c] for c in range(OUTLIER_WINDOW)]
-        qs = [q_num[hist_rank[at + c]] for c in range(OUTLIER_WINDOW)]
-        with np.errstate(invalid="ignore"):
-            off, best[fast] = _step_columns(cols, qs, xq[fast], x[fast], counts[fast])
-        stepped[fast] = True
-        keep = np.sort(np.concatenate([np.flatnonzero(~stepped), fast[off]]))  # (still far)
-        js, xq, counts, x = js[keep], xq[keep], counts[keep], x[keep]
-        stepped, best = stepped[keep], best[keep]
+    at = pos[js] - OUTLIER_WINDOW  # the history index of each window's first slot
+    cols = [padded[at + OUTLIER_WINDOW + c] for c in range(OUTLIER_WINDOW)]
+    qs = [q_num[hist_rank[np.maximum(at + c, 0)]] for c in range(OUTLIER_WINDOW)]
+    with np.errstate(invalid="ignore", divide="ignore"):  # (before a short window's start)
+        off, best = _step_columns(cols, qs, count[js], xq, x, counts)
+    del cols, qs
+    keep = np.flatnonzero(off)  # (still far)
+    js, xq, counts, x, best = js[keep], xq[keep], counts[keep], x[keep], best[keep]
+    stepped = np.ones(len(js), dtype=bool)
     slot = pos[js][:, None] + np.arange(OUTLIER_WINDOW)  # in ``padded``: oldest first
     win = padded[slot]
     win[np.arange(OUTLIER_WINDOW)[None, :] < (OUTLIER_WINDOW - count[js])[:, None]] = np.nan
