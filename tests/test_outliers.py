@@ -198,7 +198,7 @@ def test_the_trend_on_whole_columns_equals_the_trend_row_by_row():
     (as the rule does) and row by row (np.sort): the same predictions and the same
     verdicts, for windows of 4 to 8 values with missing quarters; the row medians equal
     numpy's."""
-    from linkdash.rules import outliers as rules
+    from linkdash.rules import trend as rules
 
     rng = np.random.default_rng(7)
     n = 6000
@@ -214,7 +214,7 @@ def test_the_trend_on_whole_columns_equals_the_trend_row_by_row():
     cols = [np.where(np.isnan(win[:, c]), 12345.0, win[:, c]) for c in range(8)]  # (garbage before the start)
     with np.errstate(invalid="ignore", divide="ignore"):
         qs = [wq[:, c] for c in range(8)]
-        far_cols, expected_cols = rules._step_columns(cols, qs, count, xq, x, counts)
+        far_cols, expected_cols = rules.step_columns(cols, qs, count, xq, x, counts)
         expected, base, mad, _ = rules._by_step(win, wq, xq)
         expected = np.where((np.nan_to_num(win, nan=0) >= 0).all(axis=1), np.maximum(expected, 0), expected)
         far_rows = rules._far_from(x, expected, base, mad, counts)
