@@ -43,9 +43,12 @@ class IndicatorKeys:
     they are held, copy-on-write makes any change to the table copy its columns, so
     ``matches`` (same buffers) proves the codes still describe the table."""
 
-    columns: tuple[pd.Series, ...]  # pilot_id, quarter, indicator, as in the table
+    columns: tuple[pd.Series, ...]  # pilot_id, quarter, indicator (and text), as in the table
     codes: tuple[np.ndarray, ...]  # per row: index into uniques (-1 for blank), int32
     uniques: tuple[np.ndarray, ...]  # object arrays of str
+    # the rows whose text is given (str; None in every other row), when ``columns``
+    # holds the text column too: the preview need not look for them in a million cells
+    text_rows: np.ndarray | None = None
 
     def matches(self, df: pd.DataFrame) -> bool:
         for col in self.columns:
@@ -166,9 +169,10 @@ def _indicators_long(p: rules.ParsedSheet, rows: list[int]
     n_num = len(keep) - (len(unit_keep) if unit_keep is not None else 0)
     pid_codes, pid_uniq = _wide_codes(ids, rows_arr, keep)
     q_codes, q_uniq = _wide_codes(qs, rows_arr, keep)
-    keys = IndicatorKeys((df["pilot_id"], df["quarter"], df["indicator"]),
+    keys = IndicatorKeys((df["pilot_id"], df["quarter"], df["indicator"], df["text"]),
                          (pid_codes, q_codes, np.repeat(np.arange(len(codes), dtype=np.int32), counts)),
-                         (pid_uniq, q_uniq, np.array(codes, dtype=object)))
+                         (pid_uniq, q_uniq, np.array(codes, dtype=object)),
+                         np.arange(n_num, len(keep)))  # (the volume units: str, came last)
     return df, rules.LongValues(keep[:n_num], pid[:n_num], q[:n_num], code_arr[:n_num], val[:n_num],
                                 code_idx[:n_num]), keys
 

@@ -198,7 +198,7 @@ CODES: dict[str, Code] = {
              coordinates_incomplete="a latitude without a longitude or the reverse",
              money_both_given="money given both in USD and in local currency (USD kept)",
              volume_unit_missing="a volume sold without its unit",
-             outlier="a value far from the pilot's own earlier quarters",
+             outlier="a value far from the pilot's own earlier quarters and their trend",
              outliers_not_listed="more outliers than are listed one by one (counted)"),
     # who may send what (access.py)
     **_codes(ERROR,

@@ -541,10 +541,11 @@ def _table(canonical: str, name: str, rows: list[list], header_row: int, report:
         return None
     cols_raw: dict[str, np.ndarray] = {}
     n = len(body)
-    width = max((len(r) for r in body), default=0)
+    lengths = set(map(len, body))  # (one pass; a generator per row costs 50,000 frames)
+    width = max(lengths, default=0)
     grid = np.empty((n, width), dtype=object)
     if n and width:
-        if set(map(len, body)) == {width}:
+        if lengths == {width}:
             grid[:] = body
         else:  # ragged rows (csv): pad
             grid[:] = [r + [""] * (width - len(r)) for r in body]

@@ -249,7 +249,9 @@ def test_outliers_against_the_pilots_earlier_quarters_are_warnings():
     c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q3", 105000],
                               ["KEN-DAIRY", "2017-Q4", 1200]]}, cur)
     assert c.report.ok and c.report.flatten("cell", "code") == [("C2", "outlier")]
-    assert "median 1,025" in c.report.warnings[0].message
+    # (the closest of what the earlier quarters predict: the last, 1,050, plus the median change)
+    assert "far from its earlier quarters and their trend (expected about 1,150 from 2016-Q3\u20132017-Q2)" \
+        in c.report.warnings[0].message
 
 
 def test_a_value_already_stored_as_it_is_is_not_warned_about_again():
@@ -319,7 +321,7 @@ def test_a_real_outlier_among_resent_quarters_gives_exactly_that_warning():
     rows = [["KEN-DAIRY", q, 2 * v] for q, v in STORED_SALES] + [["KEN-DAIRY", "2017-Q3", 20500]]
     c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur)
     assert c.report.flatten("cell", "code") == [("C6", "outlier")]
-    assert "median 2,050 over 4 quarters" in c.report.warnings[0].message
+    assert "(expected about 2,300 from 2016-Q3\u20132017-Q2)" in c.report.warnings[0].message
 
 
 def test_the_files_own_earlier_quarters_count_as_history():
@@ -339,8 +341,9 @@ def test_a_stored_quarter_the_file_does_not_send_still_counts():
     c = check({"Indicators": [IND + ["sales_usd"], ["KEN-DAIRY", "2017-Q2", 1040],
                               ["KEN-DAIRY", "2017-Q3", 9000]]}, cur)
     assert c.report.flatten("cell", "code") == [("C3", "outlier")]
-    # 2017-Q2 is the file's 1,040 (not the stored 1,050); the three others are stored
-    assert "median 1,020 over 4 quarters" in c.report.warnings[0].message
+    # 2017-Q2 is the file's 1,040 (not the stored 1,050): the last value, plus the median
+    # change (+90: +100, -150, +90)
+    assert "(expected about 1,130 from 2016-Q3\u20132017-Q2)" in c.report.warnings[0].message
 
 
 def _demo_resend(factor: float, today=dt.date(2019, 2, 1)):
@@ -363,11 +366,11 @@ def _outlier_keys(report) -> set[str]:
 
 def test_demo_data_resent_doubled_is_judged_on_itself_not_on_the_values_it_replaces():
     """Every quarter of the 13 demo pilots sent again, every number doubled: the values
-    the file replaces no longer count (the old rule warned about 1,009 values here).
+    the file replaces no longer count (the first rule warned about 1,009 values here).
     What is left is what the doubled data says about itself, exactly what the same
-    series say when they come into a store without indicators (steady growth that
-    outruns the median of the earlier quarters); a value planted ten times too high
-    adds exactly its own warning."""
+    series say when they come into a store without indicators: with the trend, next to
+    nothing (the level alone warned about some 200 values of steady growth); a value
+    planted ten times too high adds exactly its own warning."""
     from linkdash import demo
     from tests.conftest import workbook_bytes
 
@@ -383,7 +386,7 @@ def test_demo_data_resent_doubled_is_judged_on_itself_not_on_the_values_it_repla
     zeros = {w.message.split(" is ")[0] for w in alone.report.warnings
              if w.code == "outlier" and w.value == 0}
     assert base == _outlier_keys(alone.report) - zeros
-    assert len(base) < 250  # of 1,009 with the stored values
+    assert len(base) <= 3  # (a count of 2 households that becomes 12)
     # plant one value ten times too high in the last quarter of a series
     series = ind[(ind["pilot_id"] == "KEN-DAIRY") & (ind["indicator"] == "income_avg_usd")]
     target = series.sort_values("quarter").index[-1]
@@ -394,21 +397,61 @@ def test_demo_data_resent_doubled_is_judged_on_itself_not_on_the_values_it_repla
     assert _outlier_keys(planted.report) == base | {key}
 
 
+def _plain_far(earlier: list[tuple[int, float]], xq: int, x: float, *, trend: bool = True) -> bool:
+    """The outlier rule for one value ``x`` in quarter ``xq`` (quarter numbers) of
+    sales (not a count) after ``earlier`` (4 to 8 (quarter, value), oldest first), one
+    plain step at a time."""
+    from statistics import median
+
+    vals = [v for _, v in earlier]
+    med = median(vals)
+    mad = median(abs(v - med) for v in vals)
+    level = abs(0.6745 * (x - med) / mad) > 3.5 if mad > 0 else (med > 0 and (x > 3 * med or x < med / 3))
+    if not (level or x < min(vals) / 2 or x > 2 * max(vals)):
+        return False
+    if not trend:
+        return True
+    pairs = [(a, b) for i, a in enumerate(earlier) for b in earlier[i + 1:]]
+    slope = median((vb - va) / (qb - qa) for (qa, va), (qb, vb) in pairs)
+    carried = [v + slope * (xq - q) for q, v in earlier]
+    line = median(carried)
+    last_q, last = earlier[-1]
+    steps = [(vb - va) / (qb - qa) for (qa, va), (qb, vb) in zip(earlier, earlier[1:])]
+    step = median(steps)
+    predictions = [(line, last, median(abs(c - line) for c in carried)),
+                   (last + step * (xq - last_q), last, median(abs(s - step) for s in steps) * (xq - last_q))]
+    yoy = [vb - va for (qa, va), (qb, vb) in pairs if qb - qa == 4]
+    year_before = [v for q, v in earlier if q == xq - 4]
+    if year_before and len(yoy) >= 2:
+        change = median(yoy)
+        predictions.append((year_before[0] + change, year_before[0], median(abs(y - change) for y in yoy)))
+
+    def far_from(expected, base, mad):
+        if min(vals) >= 0:
+            expected = max(expected, 0.0)
+        size, spread = max(abs(expected), abs(base)), 3.5 * mad / 0.6745
+        return x - expected > max(spread, size) or expected - x > max(spread, size / 2)
+
+    return all(far_from(*p) for p in predictions)
+
+
 def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
     """Random series, part stored (some values the file replaces, some it leaves), part
     in the file: the vectorised rule flags exactly what a plain loop over the data as it
-    will be flags (the 8 quarters before each value, at least 4 of them)."""
+    will be flags (the 8 quarters before each value, at least 4 of them; far from their
+    level, then from each of what they predict)."""
     import numpy as np
 
     from linkdash import quarters as Q
 
     rng = np.random.default_rng(3)
     qs = Q.span("2016-Q3", "2020-Q1")  # 15 quarters, from the pilots' start
-    pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP"]
+    pilots = ["KEN-DAIRY", "UGA-DAIRY", "SEN-SHEEP", "VNM-DAIRY", "MWI-DAIRY", "RWA-DAIRY", "ZMB-DAIRY",
+              "NPL-GOAT"]
     final, stored, rows = {}, [], []
     for pid in pilots:
         for i, q in enumerate(qs):
-            v = float(rng.choice([rng.normal(1000, 50), rng.normal(1000, 400), 5000.0, 1000.0],
+            v = float(rng.choice([rng.normal(1000, 50), rng.normal(1000, 400), 20000.0, 1000.0],
                                  p=[0.6, 0.2, 0.1, 0.1]).round())
             if i < 9:
                 stored.append({"pilot_id": pid, "quarter": q, "indicator": "sales_usd", "value": v,
@@ -421,17 +464,16 @@ def test_outliers_agree_with_a_plain_python_reading_of_the_rule():
     cur = reference_portfolio(indicators=pd.DataFrame(stored))
     c = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2020, 6, 1))
     assert c.report.ok, c.report.errors[:3]
-    expected = set()
+    expected, level_only = set(), set()
     for pid, q, x in rows:
-        earlier = [final[(pid, e)] for e in qs if e < q and (pid, e) in final][-8:]
+        earlier = [(qs.index(e), final[(pid, e)]) for e in qs if e < q and (pid, e) in final][-8:]
         if len(earlier) < 4:
             continue
-        med = float(np.median(earlier))
-        mad = float(np.median(np.abs(np.array(earlier) - med)))
-        far = abs(0.6745 * (x - med) / mad) > 3.5 if mad > 0 else (med > 0 and (x > 3 * med or x < med / 3))
-        if far:
+        if _plain_far(earlier, qs.index(q), x):
             expected.add(f"Sales (USD) for {pid} {q}")
-    assert expected  # the random data does hold outliers
+        elif _plain_far(earlier, qs.index(q), x, trend=False):
+            level_only.add(f"Sales (USD) for {pid} {q}")
+    assert expected and level_only  # the random data holds outliers, and values only the trend explains
     assert _outlier_keys(c.report) == expected
 
 
@@ -448,8 +490,8 @@ def test_beyond_the_listed_number_the_farthest_outliers_are_listed_and_the_rest_
     for n, pid in enumerate(pilots):
         for i, q in enumerate(qs):
             v = 1000.0 + i
-            if i >= 6:  # quarters 6-9 jump: 2x to 13x, each value its own distance
-                v = 1000.0 * (2 + 4 * n + i - 6)
+            if i in (6, 8):  # quarters 6 and 8 jump: 3x to 13x, each value its own distance
+                v = 1000.0 * (3 + 4 * n + i - 6)
             rows.append([pid, q, v])
     cur = reference_portfolio()
     full = check({"Indicators": [IND + ["sales_usd"], *rows]}, cur, today=dt.date(2019, 6, 1))

@@ -103,6 +103,7 @@ class StoredKeys:
     s_q_rank: np.ndarray  # rank on the same scale as q_rank
     s_ind: np.ndarray  # catalogue index of the indicator, -1 when unknown
     s_value: np.ndarray  # float, NaN for none
+    ranked: list[str] = field(default_factory=list)  # the quarters in rank order
 
     _index: KeyIndex | None = field(default=None, repr=False)
 
@@ -144,11 +145,12 @@ def stored_keys(p: ParsedSheet, ctx: Context) -> StoredKeys:
         s_pid = np.empty(0, dtype=np.int64)
     file_q = [str(x) for x in q_uniq.tolist()]
     stored_q = [str(x) for x in sc.q_uniq.tolist()]
-    rank = {x: r for r, x in enumerate(sorted(set(file_q) | set(stored_q)))}
+    ranked = sorted(set(file_q) | set(stored_q))
+    rank = {x: r for r, x in enumerate(ranked)}
     q_rank = np.array([rank[x] for x in file_q], dtype=np.int64)
     sq_rank = np.array([rank[x] for x in stored_q] + [-1], dtype=np.int64)[sc.q] if n else sc.q
     file_pos = {x: i for i, x in enumerate(file_q)}
     s_q = np.array([file_pos.get(x, -1) for x in stored_q] + [-1], dtype=np.int64)[sc.q] if n else sc.q
-    out = StoredKeys(pid, pid_uniq, q, q_uniq, q_rank, s_pid, s_q, sq_rank, sc.ind, sc.value)
+    out = StoredKeys(pid, pid_uniq, q, q_uniq, q_rank, s_pid, s_q, sq_rank, sc.ind, sc.value, ranked)
     ctx.cache[key] = out
     return out

@@ -181,9 +181,15 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys
     plan = _Plan("Indicators")
     n = len(df)
     val = _float_column(df, "value", n)
-    text = _text_column(df, "text", n)
     has_v = ~np.isnan(val)
-    has_t = pd.notna(text)
+    if given is not None and given.text_rows is not None and given.matches(df):
+        # (the importer's table: text in its ``text_rows`` alone, str)
+        text = df["text"].to_numpy(dtype=object)
+        has_t = np.zeros(n, dtype=bool)
+        has_t[given.text_rows] = True
+    else:
+        text = _text_column(df, "text", n)
+        has_t = pd.notna(text)
     # a row with neither value nor text is not reported: no stored value
     live = np.flatnonzero(has_v | has_t)
     factorised = _given_keys(df, given) or [
