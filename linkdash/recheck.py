@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
+from linkdash.keys import run_factorize
 from linkdash.problems import ERROR, Problem
 
 CONFLICT = "conflict"
@@ -64,11 +65,28 @@ class IndicatorValues:
         return cls(col(0), col(1), col(2),
                    np.array([np.nan if v is None else float(v) for v in value], dtype=float))
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"pilot_id": pd.Series(self.pilot_id, dtype=object),
-                             "quarter": pd.Series(self.quarter, dtype=object),
-                             "indicator": pd.Series(self.indicator, dtype=object),
-                             "value": pd.Series(self.value, dtype=float)})
+    def where(self, rows: np.ndarray) -> IndicatorValues:
+        """The rows where ``rows`` (a boolean array) is true; itself when all are."""
+        if rows.all():
+            return self
+        return IndicatorValues(self.pilot_id[rows], self.quarter[rows], self.indicator[rows],
+                               self.value[rows])
+
+
+def _of_indicators(indicator: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Which rows hold one of these indicator codes (the few distinct ones looked up once)."""
+    found, uniq = run_factorize(indicator)
+    return np.append(pd.Index(uniq, dtype=object).isin(codes), False)[found]
+
+
+def _sorted_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(x, sort=True)`` through runs of equal neighbours (``run_factorize``)."""
+    codes, uniq = run_factorize(x)
+    order = np.argsort(np.asarray(uniq, dtype=object), kind="stable")
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    return rank[codes], np.asarray(uniq, dtype=object)[order]
 
 
 def _no_values() -> IndicatorValues:
@@ -168,10 +186,15 @@ def _parts(after: After) -> list[Problem]:
     pairs = [(code, ind.total) for code, ind in inds.items() if ind.total]
     if not len(given) or not pairs:
         return []
-    # the file's cells (pilot, quarter) numbered in sorted order, and per indicator of a
-    # pair one array of values by cell, from the file and from the store (NaN: none)
-    pid_codes, pid_uniq = pd.factorize(given.pilot_id, sort=True)
-    q_codes, q_uniq = pd.factorize(given.quarter, sort=True)
+    # only the rows of indicators in a pair matter; the file's cells (pilot, quarter)
+    # numbered in sorted order, and per indicator of a pair one array of values by cell,
+    # from the file and from the store (NaN: none)
+    wanted = sorted({c for pair in pairs for c in pair})
+    given = given.where(_of_indicators(given.indicator, wanted))
+    if not len(given):
+        return []
+    pid_codes, pid_uniq = _sorted_codes(given.pilot_id)
+    q_codes, q_uniq = _sorted_codes(given.quarter)
     whole = (pid_codes >= 0) & (q_codes >= 0)
     nq = max(len(q_uniq), 1)
     cell_keys = np.unique(pid_codes[whole].astype(np.int64) * nq + q_codes[whole])
@@ -181,6 +204,7 @@ def _parts(after: After) -> list[Problem]:
         if own:
             pc, qc = pid_codes, q_codes
         else:
+            values = values.where(_of_indicators(values.indicator, wanted))
             pc = pd.Index(pid_uniq, dtype=object).get_indexer(pd.Index(values.pilot_id, dtype=object))
             qc = pd.Index(q_uniq, dtype=object).get_indexer(pd.Index(values.quarter, dtype=object))
         ok = (pc >= 0) & (qc >= 0) & ~np.isnan(values.value)
@@ -189,7 +213,7 @@ def _parts(after: After) -> list[Problem]:
         ok &= at < n_cells
         ok[ok] &= cell_keys[at[ok]] == key[ok]
         out = {}
-        for code in {c for pair in pairs for c in pair}:
+        for code in wanted:
             rows = ok & (values.indicator == code)
             arr = np.full(n_cells, np.nan)
             arr[at[rows]] = values.value[rows]
@@ -246,9 +270,7 @@ def _start_dates(after: After) -> list[Problem]:
                             f"in this file is after {first}, a quarter with indicator values "
                             f"stored by {_by(by)} {_AFTER}, and correct the start date."))
     # the file's quarters against a start date stored since
-    g = after.given_indicators.frame()
-    g = g[g["quarter"].notna() & g["pilot_id"].notna()]
-    firsts: dict[str, str] = g.groupby("pilot_id", sort=False)["quarter"].min().to_dict() if len(g) else {}
+    firsts = _first_quarters(after.given_indicators)
     for pid, first in sorted(firsts.items()):
         if (pid,) in pilots_given and pilots_given[(pid,)].get("start_date") is not None:
             continue  # the file's own start date: checked already
@@ -261,6 +283,17 @@ def _start_dates(after: After) -> list[Problem]:
                             f"{start.isoformat()} ({quarters.of_date(start)}), stored by "
                             f"{_by(by)} {_AFTER}, and correct the quarter or the start date."))
     return out
+
+
+def _first_quarters(given: IndicatorValues) -> dict[str, str]:
+    """Pilot -> the first quarter the file gives a value or text of."""
+    pid, pid_uniq = run_factorize(given.pilot_id)
+    q, q_uniq = _sorted_codes(given.quarter)  # codes in the quarters' order
+    whole = (pid >= 0) & (q >= 0)
+    if not whole.any():
+        return {}
+    first = pd.Series(q[whole], copy=False).groupby(pid[whole]).min()
+    return {pid_uniq[p]: q_uniq[c] for p, c in zip(first.index.tolist(), first.tolist())}
 
 
 def _reports(given: IndicatorValues, pilot: str, quarter: str) -> bool:

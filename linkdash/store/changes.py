@@ -113,26 +113,30 @@ class Commit:
 @dataclass
 class Columns:
     """New rows as columns (the Indicators plan made on arrays, ``preview.indicator_plan``):
-    column -> an array of stored values (None for blank; floats may be NaN for blank),
-    every array as long; ``constants``: columns that hold one value in every row."""
+    column -> an array of stored values (None for blank; floats may be NaN for blank);
+    ``take``: the rows of those arrays to write, in that order (None: all of them);
+    ``constants``: columns that hold one value in every row."""
 
     data: dict[str, np.ndarray]
+    take: np.ndarray | None = None
     constants: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
+        if self.take is not None:
+            return len(self.take)
         return len(next(iter(self.data.values()))) if self.data else 0
 
     def names(self) -> list[str]:
         return [*self.data, *self.constants]
 
     def with_constants(self, **values: Any) -> Columns:
-        return Columns(self.data, {**self.constants, **values})
+        return Columns(self.data, self.take, {**self.constants, **values})
 
     def tuples(self, start: int, stop: int) -> Iterator[tuple]:
         """The rows start..stop as tuples of Python values, in ``names()`` order."""
         cols: list[Iterable] = []
         for arr in self.data.values():
-            part = arr[start:stop]
+            part = arr[start:stop] if self.take is None else arr[self.take[start:stop]]
             if part.dtype.kind == "f":
                 values = part.astype(object)
                 values[np.isnan(part)] = None
@@ -220,9 +224,10 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
             pending[key] = row
             plan.inserts.append(row)
             plan.new += 1
+            text = _key_text(key)
             for c in values:
                 if given.get(c) is not None:
-                    plan.detail.append((sheet, _key_text(key), _field(sheet, key, c), None, given[c], "new"))
+                    plan.detail.append((sheet, text, _field(sheet, key, c), None, given[c], "new"))
             continue
         diffs = [c for c, v in given.items() if not _same(_coerce(cols[c], old[c]), v)]
         if not diffs:

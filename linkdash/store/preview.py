@@ -285,29 +285,33 @@ def _commit_columns(plan: _Plan, df: pd.DataFrame, stored: _Stored, uniques: lis
 
     assert stored.ids is not None
     n = len(df)
-    new_rows = live[~found]
     ch = np.flatnonzero(changed)  # among the found live rows
     ch_rows = rows[ch]
-    at = np.concatenate([new_rows, ch_rows])
+    at = np.concatenate([live[~found], ch_rows])
+    # the rows of the table, overlaid where a changed row keeps a stored value (no copy
+    # when nothing changed: the new versions are the table's rows)
+    value, texts = val, text
+    if len(ch):
+        value, texts = val.copy(), text.copy()
+        value[ch_rows] = np.where(has_v[ch_rows], val[ch_rows], old_v[ch])
+        texts[ch_rows] = np.where(has_t[ch_rows], text[ch_rows], old_t[ch])
     # written in the order of the key indexes (pilot, quarter, indicator): their b-trees
     # then grow at one end instead of at a million random places (SQLite: 3x faster)
-    ranks = []
+    order = np.zeros(len(at), dtype=np.int64)
     for c, u in zip(codes_of, uniques):
-        rank = np.empty(len(u) + 1, dtype=np.int64)
-        rank[:-1] = np.argsort(np.argsort(np.array(u, dtype=object), kind="stable"), kind="stable")
-        rank[-1] = -1  # (code -1: never here, the keys of live rows are whole)
-        ranks.append(rank[c[at]])
-    order = np.lexsort(ranks[::-1])
-    at = at[order]
-    value = np.concatenate([val[new_rows], np.where(has_v[ch_rows], val[ch_rows], old_v[ch])])[order]
-    texts = np.concatenate([text[new_rows], np.where(has_t[ch_rows], text[ch_rows], old_t[ch])
-                            if len(ch) else np.empty(0, dtype=object)])[order]
+        rank = np.argsort(np.argsort(np.array(u, dtype=object), kind="stable"), kind="stable")
+        order *= max(len(u), 1)
+        order += rank[c[at]]  # (the keys of live rows are whole: no code -1)
+    at = at[np.argsort(order, kind="stable")]
+    del order
     keys = {c: _text_column(df, c, n) for c in ("pilot_id", "quarter", "indicator")}
-    plan.columns = Columns({**{c: a[at] for c, a in keys.items()}, "value": value,
-                            "text": texts.astype(object)})
+    plan.columns = Columns({**keys, "value": value, "text": texts}, take=at)
     plan.supersede = stored.ids[m[ch]].tolist()
-    plan.given_values = IndicatorValues(keys["pilot_id"][live], keys["quarter"][live],
-                                        keys["indicator"][live], val[live])
+    if len(live) == n:  # every row holds a value or a text: no copy
+        plan.given_values = IndicatorValues(keys["pilot_id"], keys["quarter"], keys["indicator"], val)
+    else:
+        plan.given_values = IndicatorValues(keys["pilot_id"][live], keys["quarter"][live],
+                                            keys["indicator"][live], val[live])
     plan.stored_values = IndicatorValues(uniques[0][stored.codes[0]], uniques[1][stored.codes[1]],
                                          stored.indicator, stored.value)
 
