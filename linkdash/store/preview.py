@@ -1,5 +1,8 @@
-"""The fast preview of an Indicators table: new / changed / unchanged counted on integer
-keys and arrays, with the same rules as the change plan; the detail rows built on demand."""
+"""The Indicators sheet on arrays: new / changed / unchanged counted on integer keys and
+arrays, with the same rules as the row by row change plan (``changes._plan``), for the
+preview (counts, the detail rows built on demand) and for the commit (``indicator_plan(...,
+commit=True)``: the new versions as columns, the ids of the rows they replace, the
+values the re-check reads)."""
 
 from __future__ import annotations
 
