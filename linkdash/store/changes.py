@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from linkdash.problems import Problem
@@ -151,7 +152,7 @@ class Columns:
 class _Plan:
     sheet: str
     inserts: list[dict[str, Any]] = field(default_factory=list)  # new versions (values only)
-    supersede: list[int] = field(default_factory=list)  # ids of replaced rows
+    supersede: list[int] | np.ndarray = field(default_factory=list)  # ids of replaced rows
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -204,6 +205,8 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
     keys, cols = LAYOUT[sheet]
     values = [c for c in cols if c not in keys]
     plan = _Plan(sheet)
+    replaced: list[int] = []
+    plan.supersede = replaced
     current: dict[tuple, dict[str, Any]] = {}
     rows = conn.execute(sa.select(table).where(table.c.superseded_by.is_(None))).mappings()
     for r in rows:
@@ -237,7 +240,7 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
         row.update(given)
         pending[key] = row
         plan.inserts.append(row)
-        plan.supersede.append(old["id"])
+        replaced.append(old["id"])
         plan.changed += 1
         for c in diffs:
             plan.detail.append((sheet, _key_text(key), _field(sheet, key, c),
@@ -264,10 +267,19 @@ def changes_of(plans: list[_Plan], parts: list[list[tuple] | DetailPart] | None 
                   for p in plans})
 
 
-def _supersede(conn: Connection, table: sa.Table, ids: list[int], by: int) -> None:
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(superseded_by=by))
+def _supersede(conn: Connection, table: sa.Table, ids: list[int] | np.ndarray, by: int) -> None:
+    """Mark these rows superseded by submission ``by`` (PostgreSQL: an array of 50,000 ids
+    a statement; SQLite: 500, its number of parameters is limited)."""
+    pg = conn.dialect.name == "postgresql"
+    step = 50_000 if pg else 500
+    for i in range(0, len(ids), step):
+        chunk = ids[i:i + step]
+        chunk = chunk.tolist() if isinstance(chunk, np.ndarray) else list(chunk)
+        if pg:
+            conn.execute(sa.update(table).where(table.c.id == sa.func.any(
+                sa.bindparam("ids", chunk, type_=postgresql.ARRAY(sa.Integer)))).values(superseded_by=by))
+        else:
+            conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(superseded_by=by))
 
 
 _WRITE_BATCH = 20_000  # rows turned into Python tuples at once

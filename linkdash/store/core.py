@@ -289,7 +289,7 @@ class Store:
 
     def _apply(self, conn: Connection, plan: _Plan, sub_id: int) -> None:
         t = DATA_TABLES[plan.sheet]
-        if plan.supersede:  # first: one current row per key (the partial unique index)
+        if len(plan.supersede):  # first: one current row per key (the partial unique index)
             _supersede(conn, t, plan.supersede, sub_id)
         if plan.inserts:
             self._insert_rows(conn, t, [{**r, "submission_id": sub_id, "origin_id": sub_id}

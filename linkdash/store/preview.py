@@ -7,8 +7,9 @@ values the re-check reads)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,34 @@ def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in out], dtype=float)
 
 
+def _stored_rows(conn: Connection, cols: list, pilots: list[str], quarters: list[str]
+                 ) -> Iterator[Sequence[Any]]:
+    """The current rows of these pilots in these quarters (``cols``), in batches of plain
+    tuples from the driver (no Row objects), so that only one batch exists at once.
+    PostgreSQL: through a server-side cursor (else the driver would hold the whole
+    result first), the pilots and quarters as arrays."""
+    t = DATA_TABLES["Indicators"]
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection
+        names = ", ".join(f'"{c.name}"' for c in cols)
+        with driver.cursor(name="linkdash_stored") as cur:
+            cur.execute(f'SELECT {names} FROM "{t.name}" WHERE superseded_by IS NULL '
+                        "AND pilot_id = ANY(%(pilots)s) AND quarter = ANY(%(quarters)s)",
+                        {"pilots": pilots, "quarters": quarters})
+            while rows := cur.fetchmany(_FETCH_BATCH):
+                yield rows
+        return
+    for i in range(0, len(pilots), _IN_CHUNK):
+        chunk = pilots[i:i + _IN_CHUNK]
+        res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
+                                                  t.c.pilot_id.in_(chunk),
+                                                  t.c.quarter.in_(quarters)))
+        while rows := res.cursor.fetchmany(_FETCH_BATCH):
+            yield rows
+        res.close()
+
+
 @dataclass
 class _Stored:
     """The current indicator values of the file's pilots and quarters: per row the codes
@@ -82,24 +111,16 @@ def _stored_values(conn: Connection, uniques: list[np.ndarray], *, ids: bool = F
     cols = [t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text, *([t.c.id] if ids else [])]
     parts: list[list[np.ndarray]] = [[] for _ in cols]
     own: dict[str, int] = {}  # stored indicator -> code
-    for i in range(0, len(pilots), _IN_CHUNK):
-        chunk = pilots[i:i + _IN_CHUNK]
-        res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
-                                                  t.c.pilot_id.in_(chunk),
-                                                  t.c.quarter.in_(quarters)))
-        # plain tuples from the driver (no Row objects), a batch at a time, so that
-        # only one batch of row tuples exists at once
-        while rows := res.cursor.fetchmany(_FETCH_BATCH):
-            by_col = list(zip(*rows))
-            del rows
-            for k in (0, 1):
-                parts[k].append(codes_in(np.array(by_col[k], dtype=object), uniques[k]))
-            parts[2].append(np.array([own.setdefault(x, len(own)) for x in by_col[2]], dtype=np.int64))
-            parts[3].append(np.array(by_col[3], dtype=float))
-            parts[4].append(np.array(by_col[4], dtype=object))
-            if ids:
-                parts[5].append(np.array(by_col[5], dtype=np.int64))
-        res.close()
+    for batch in _stored_rows(conn, cols, pilots, quarters):
+        by_col = list(zip(*batch))
+        del batch
+        for k in (0, 1):
+            parts[k].append(codes_in(np.array(by_col[k], dtype=object), uniques[k]))
+        parts[2].append(np.array([own.setdefault(x, len(own)) for x in by_col[2]], dtype=np.int64))
+        parts[3].append(np.array(by_col[3], dtype=float))
+        parts[4].append(np.array(by_col[4], dtype=object))
+        if ids:
+            parts[5].append(np.array(by_col[5], dtype=np.int64))
     kinds = [np.int64, np.int64, np.int64, float, object, np.int64]
     out = [np.concatenate(p) if p else np.empty(0, dtype=kinds[k]) for k, p in enumerate(parts)]
     names = np.array([*own, None], dtype=object)[:-1]
@@ -309,7 +330,7 @@ def _commit_columns(plan: _Plan, df: pd.DataFrame, stored: _Stored, uniques: lis
     del order
     keys = {c: _text_column(df, c, n) for c in ("pilot_id", "quarter", "indicator")}
     plan.columns = Columns({**keys, "value": value, "text": texts}, take=at)
-    plan.supersede = stored.ids[m[ch]].tolist()
+    plan.supersede = stored.ids[m[ch]]
     if len(live) == n:  # every row holds a value or a text: no copy
         plan.given_values = IndicatorValues(keys["pilot_id"], keys["quarter"], keys["indicator"], val)
     else:
