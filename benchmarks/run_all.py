@@ -8,7 +8,10 @@ median of several runs with its baseline measured in the same run:
   cached) and the plotly figure data it sends (``bench_pages.py``);
 - importing the generated workbook (read, check, preview, commit) against bare
   ``python_calamine`` and ``pandas.read_excel(engine="openpyxl")`` reads, time and peak
-  memory, SQLite against PostgreSQL, and ``Store.load`` on each (``bench_scale_import.py``).
+  memory, SQLite against PostgreSQL, and ``Store.load`` on each (``bench_scale_import.py``);
+- the import's stages one by one (check, preview, commit: time and peak memory each) at
+  the largest size, into an empty store, a new quarter into the full store and a
+  13-pilot quarter, against a bare calamine read (``bench_commit.py``, its own table).
 
     make bench                                   # full: about an hour on 2 busy cores
     .venv/bin/python benchmarks/run_all.py --quick   # 13 and 100 pilots, 1 run: minutes
@@ -162,6 +165,13 @@ def main() -> int:
         load = lambda p: json.loads(p.read_text()) if p.exists() else None  # noqa: E731
         imports = {n: load(OUT / f"import_{n}.json") for n in sizes if (OUT / f"import_{n}.json").exists()}
         print("\n".join(table(sizes, load(OUT / "pages.json"), load(OUT / "browser.json"), imports)))
+        commits = load(OUT / f"commit_{max(sizes)}.json")
+        if commits:
+            sys.path.insert(0, str(HERE))
+            import bench_commit
+
+            print()
+            bench_commit.print_table(commits)
         return 0
     started = time.perf_counter()
     q = ["--quarters", str(args.quarters)]
@@ -176,10 +186,19 @@ def main() -> int:
                    OUT / f"import_{n}.json")
         if got:
             imports[n] = got
+    largest = max(sizes)
+    commits = _run("bench_commit.py", ["--pilots", str(largest), *q, "--repeat", str(runs)],
+                   OUT / f"commit_{largest}.json")
     print(f"\nLINK Pilot Monitor benchmarks: generated pilots x {args.quarters} quarters, median of "
           f"{runs} run(s) each; {machine()}; {time.perf_counter() - started:.0f} s in all.\n")
     print("\n".join(table(sizes, pages, browser, imports)))
-    failed = int(browser is None or pages is None or not imports)
+    if commits:
+        sys.path.insert(0, str(HERE))
+        import bench_commit
+
+        print()
+        bench_commit.print_table(commits)
+    failed = int(browser is None or pages is None or not imports or commits is None)
     if args.also_older:
         for script in ("bench_import.py", "bench_deck.py", "bench_sessions.py"):
             print(f"\n=== {script} ===", flush=True)

@@ -3,9 +3,10 @@
 The package's modules: ``schema`` (the tables, what migrations build), ``engine`` (URL,
 engine, connection settings, migrating), ``rows`` (stored values in Python types),
 ``changes`` (the change plan and ``Changes``, built by ``changes_of`` alone), ``preview``
-(the fast Indicators preview), ``reading`` (``Store.load``'s frames), ``guards`` (what a
-commit refuses), ``rollback`` (the rollback rule) and ``core`` (``Store``). Every name
-other modules use is imported here: ``from linkdash.store import Store``.
+(the Indicators sheet on arrays: the preview's counts and the commit's plan), ``reading``
+(``Store.load``'s frames), ``guards`` (what a commit refuses), ``rollback`` (the
+rollback rule) and ``core`` (``Store``). Every name other modules use is imported
+here: ``from linkdash.store import Store``.
 
 ``Store.open(url)`` connects (URL from the argument, else ``LINKDASH_DATABASE_URL``,
 else the SQLite file ``data/linkdash.sqlite``, whose folder ``LINKDASH_DATA_DIR``
@@ -23,8 +24,11 @@ Submissions. ``commit`` writes one submission in ONE transaction: a row of
 ``submissions`` (file, sha256, user, UTC time, change counts) and the new versions
 of every new or changed row. Blank (None/NaN) never erases a stored value: a row's
 new version is the stored current row overlaid with the non-blank values sent.
-Unchanged rows are not rewritten. ``changes`` counts stored values: one per pilot,
-quarter and indicator, and one per row of the other sheets. A file whose sha256
+Unchanged rows are not rewritten. The Indicators sheet (a million values at 1,000
+pilots x 40 quarters) is planned on arrays, reading only the current values of the
+file's pilots and quarters, and written as columns in key order (COPY on PostgreSQL,
+executemany in batches on SQLite); the other sheets row by row. ``changes`` counts
+stored values: one per pilot, quarter and indicator, and one per row of the other sheets. A file whose sha256
 equals that of an earlier committed (not rolled back) submission changes nothing
 and says which submission sent it before.
 

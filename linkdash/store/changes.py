@@ -4,17 +4,23 @@ in one place (``changes_of``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from linkdash.problems import Problem
 from linkdash.store.rows import _coerce, _key_text, _same
 from linkdash.store.schema import DATA_TABLES, LAYOUT
+
+if TYPE_CHECKING:
+    from linkdash.recheck import IndicatorValues
 
 # --- results ---------------------------------------------------------------------
 
@@ -106,30 +112,89 @@ class Commit:
 # --- a planned change of one sheet --------------------------------------------------
 
 @dataclass
+class Columns:
+    """New rows as columns (the Indicators plan made on arrays, ``preview.indicator_plan``):
+    column -> an array of stored values (None for blank; floats may be NaN for blank);
+    ``take``: the rows of those arrays to write, in that order (None: all of them);
+    ``constants``: columns that hold one value in every row."""
+
+    data: dict[str, np.ndarray]
+    take: np.ndarray | None = None
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        if self.take is not None:
+            return len(self.take)
+        return len(next(iter(self.data.values()))) if self.data else 0
+
+    def names(self) -> list[str]:
+        return [*self.data, *self.constants]
+
+    def with_constants(self, **values: Any) -> Columns:
+        return Columns(self.data, self.take, {**self.constants, **values})
+
+    def tuples(self, start: int, stop: int) -> Iterator[tuple]:
+        """The rows start..stop as tuples of Python values, in ``names()`` order."""
+        cols: list[Iterable] = []
+        for arr in self.data.values():
+            part = arr[start:stop] if self.take is None else arr[self.take[start:stop]]
+            if part.dtype.kind == "f":
+                values = part.astype(object)
+                values[np.isnan(part)] = None
+                cols.append(values.tolist())
+            else:
+                cols.append(part.tolist())
+        cols += [repeat(v) for v in self.constants.values()]
+        return zip(*cols)
+
+
+@dataclass
 class _Plan:
     sheet: str
     inserts: list[dict[str, Any]] = field(default_factory=list)  # new versions (values only)
-    supersede: list[int] = field(default_factory=list)  # ids of replaced rows
+    supersede: list[int] | np.ndarray = field(default_factory=list)  # ids of replaced rows
     new: int = 0
     changed: int = 0
     unchanged: int = 0
     detail: list[tuple] = field(default_factory=list)
     current: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # stored rows by key
     given: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # the file's values by key
+    # the Indicators plan made on arrays (``preview.indicator_plan``) instead of the above:
+    # the new versions as columns, what ``changes_of`` builds the detail rows from, and
+    # for the re-check the file's values and the stored values of its pilots and quarters
+    columns: Columns | None = None
+    part: DetailPart | None = None
+    given_values: IndicatorValues | None = None
+    stored_values: IndicatorValues | None = None
+
+
+def _coerced(kind: str, col: pd.Series) -> list[Any]:
+    """``_coerce`` of every value of a column (whole columns of floats and of text at once)."""
+    if kind == "float" and col.dtype.kind in "fiu":
+        arr = col.to_numpy(dtype=float)
+        out = arr.astype(object)
+        out[np.isnan(arr)] = None
+        return out.tolist()
+    if kind == "text" and col.dtype == object:
+        values = col.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":  # str only, no blank
+            return values.tolist()
+    return [_coerce(kind, v) for v in col.tolist()]
 
 
 def _incoming_rows(sheet: str, df: pd.DataFrame) -> Iterable[tuple[tuple, dict[str, Any]]]:
     """(key, {column: non-blank value}) of every row of an input table."""
     keys, cols = LAYOUT[sheet]
     present = [c for c in df.columns if c in cols]
-    records = df[present].to_dict("records") if present else []
-    for rec in records:
-        key = tuple(_coerce(cols[k], rec.get(k)) for k in keys)
+    if not present:
+        return
+    columns = {c: _coerced(cols[c], df[c]) for c in present}
+    key_cols = [columns[k] if k in columns else [None] * len(df) for k in keys]
+    values = [(c, columns[c]) for c in present if c not in keys]
+    for i, key in enumerate(zip(*key_cols)):
         given = {}
-        for c in present:
-            if c in keys:
-                continue
-            v = _coerce(cols[c], rec[c])
+        for c, col in values:
+            v = col[i]
             if v is not None:
                 given[c] = v
         yield key, given
@@ -140,6 +205,8 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
     keys, cols = LAYOUT[sheet]
     values = [c for c in cols if c not in keys]
     plan = _Plan(sheet)
+    replaced: list[int] = []
+    plan.supersede = replaced
     current: dict[tuple, dict[str, Any]] = {}
     rows = conn.execute(sa.select(table).where(table.c.superseded_by.is_(None))).mappings()
     for r in rows:
@@ -160,9 +227,10 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
             pending[key] = row
             plan.inserts.append(row)
             plan.new += 1
+            text = _key_text(key)
             for c in values:
                 if given.get(c) is not None:
-                    plan.detail.append((sheet, _key_text(key), _field(sheet, key, c), None, given[c], "new"))
+                    plan.detail.append((sheet, text, _field(sheet, key, c), None, given[c], "new"))
             continue
         diffs = [c for c, v in given.items() if not _same(_coerce(cols[c], old[c]), v)]
         if not diffs:
@@ -172,7 +240,7 @@ def _plan(conn: Connection, sheet: str, df: pd.DataFrame) -> _Plan:
         row.update(given)
         pending[key] = row
         plan.inserts.append(row)
-        plan.supersede.append(old["id"])
+        replaced.append(old["id"])
         plan.changed += 1
         for c in diffs:
             plan.detail.append((sheet, _key_text(key), _field(sheet, key, c),
@@ -194,12 +262,46 @@ def changes_of(plans: list[_Plan], parts: list[list[tuple] | DetailPart] | None 
     return Changes(
         new=sum(p.new for p in plans), changed=sum(p.changed for p in plans),
         unchanged=sum(p.unchanged for p in plans),
-        detail_parts=[p.detail for p in plans] if parts is None else parts,
+        detail_parts=[p.detail if p.part is None else p.part for p in plans] if parts is None else parts,
         by_sheet={p.sheet: {"new": p.new, "changed": p.changed, "unchanged": p.unchanged}
                   for p in plans})
 
 
-def _supersede(conn: Connection, table: sa.Table, ids: list[int], by: int) -> None:
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(superseded_by=by))
+def _supersede(conn: Connection, table: sa.Table, ids: list[int] | np.ndarray, by: int) -> None:
+    """Mark these rows superseded by submission ``by`` (PostgreSQL: an array of 50,000 ids
+    a statement; SQLite: 500, its number of parameters is limited)."""
+    pg = conn.dialect.name == "postgresql"
+    step = 50_000 if pg else 500
+    for i in range(0, len(ids), step):
+        chunk = ids[i:i + step]
+        chunk = chunk.tolist() if isinstance(chunk, np.ndarray) else list(chunk)
+        if pg:
+            conn.execute(sa.update(table).where(table.c.id == sa.func.any(
+                sa.bindparam("ids", chunk, type_=postgresql.ARRAY(sa.Integer)))).values(superseded_by=by))
+        else:
+            conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(superseded_by=by))
+
+
+_WRITE_BATCH = 20_000  # rows turned into Python tuples at once
+
+
+def _insert_columns(conn: Connection, table: sa.Table, rows: Columns) -> None:
+    """Insert rows given as columns, inside ``conn``'s transaction, a batch of tuples at a
+    time: COPY on PostgreSQL, the driver's executemany on SQLite (no dict per row)."""
+    n, names = len(rows), rows.names()
+    cols = ", ".join(f'"{c}"' for c in names)
+    driver = conn.connection.driver_connection
+    assert driver is not None  # an open connection
+    if conn.dialect.name == "postgresql":
+        with driver.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+            for i in range(0, n, _WRITE_BATCH):
+                for row in rows.tuples(i, i + _WRITE_BATCH):
+                    copy.write_row(row)
+        return
+    sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" * len(names))})'
+    cur = driver.cursor()
+    try:
+        for i in range(0, n, _WRITE_BATCH):
+            cur.executemany(sql, rows.tuples(i, i + _WRITE_BATCH))
+    finally:
+        cur.close()

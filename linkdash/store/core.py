@@ -14,7 +14,16 @@ from linkdash import catalogue
 from linkdash.portfolio import FRAME_COLUMNS, Portfolio
 from linkdash.store import preview as _preview
 from linkdash.store import rollback as _rollback
-from linkdash.store.changes import Changes, Commit, _Plan, _plan, _supersede, changes_of
+from linkdash.store.changes import (
+    Changes,
+    Columns,
+    Commit,
+    _insert_columns,
+    _Plan,
+    _plan,
+    _supersede,
+    changes_of,
+)
 from linkdash.store.engine import default_url, make_engine, migrate
 from linkdash.store.guards import _find_by_hash, _recheck, duplicate_warning, unstorable
 from linkdash.store.reading import _country_name, _data_version, _frame, _indicator_frame
@@ -250,7 +259,8 @@ class Store:
                     txn.rollback()
                     return Commit(None, Changes(), [duplicate_warning(earlier)],
                                   duplicate_of=earlier["id"])
-            plans = [_plan(conn, s, df) for s, df in ordered]
+            plans = [self._plan(conn, s, df, getattr(tables, "indicator_keys", None))
+                     for s, df in ordered]
             conflicts = _recheck(conn, plans)
             if conflicts:
                 txn.rollback()
@@ -265,17 +275,35 @@ class Store:
                 self._apply(conn, plan, sub_id)
         return Commit(sub_id, changes)
 
+    @staticmethod
+    def _plan(conn: Connection, sheet: str, df: pd.DataFrame,
+              indicator_keys: IndicatorKeys | None) -> _Plan:
+        """A sheet's change plan: the Indicators sheet's on arrays (``indicator_plan``:
+        a million values in seconds, as columns), the others row by row."""
+        if sheet != "Indicators":
+            return _plan(conn, sheet, df)
+        plan, part = _preview.indicator_plan(conn, df, indicator_keys, commit=True)
+        if not isinstance(part, list):
+            plan.part = part
+        return plan
+
     def _apply(self, conn: Connection, plan: _Plan, sub_id: int) -> None:
         t = DATA_TABLES[plan.sheet]
-        if plan.supersede:
+        if len(plan.supersede):  # first: one current row per key (the partial unique index)
             _supersede(conn, t, plan.supersede, sub_id)
         if plan.inserts:
             self._insert_rows(conn, t, [{**r, "submission_id": sub_id, "origin_id": sub_id}
                                         for r in plan.inserts])
+        if plan.columns is not None and len(plan.columns):
+            self._insert_rows(conn, t, plan.columns.with_constants(submission_id=sub_id, origin_id=sub_id))
 
     @staticmethod
-    def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        conn.execute(sa.insert(table), rows)
+    def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]] | Columns) -> None:
+        """New versions: a list of rows, or columns (COPY / executemany in batches)."""
+        if isinstance(rows, Columns):
+            _insert_columns(conn, table, rows)
+        else:
+            conn.execute(sa.insert(table), rows)
 
     def rollback(self, submission_id: int, user: str | None = None) -> Rollback:
         """Undo a submission (see the rollback rule in the package docstring)."""

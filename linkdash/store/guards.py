@@ -128,28 +128,30 @@ def _recheck(conn: Connection, plans: list[_Plan]) -> list[Problem]:
     from linkdash import recheck
 
     by_sheet = {p.sheet: p for p in plans}
-    given = {p.sheet: p.given for p in plans}
+    given = {p.sheet: p.given for p in plans if p.sheet != "Indicators"}
     stored: dict[str, dict[tuple, dict[str, Any]]] = {
-        s: by_sheet[s].current for s in ("Pilots", "Indicators", "Progress") if s in by_sheet}
+        s: by_sheet[s].current for s in ("Pilots", "Progress") if s in by_sheet}
     if "Pilots" not in stored:
         t = DATA_TABLES["Pilots"]
         stored["Pilots"] = {(r["pilot_id"],): dict(r) for r in conn.execute(
             sa.select(t).where(t.c.superseded_by.is_(None))).mappings()}
+    values: dict[str, recheck.IndicatorValues] = {}
+    ind = by_sheet.get("Indicators")
+    if ind is not None:  # the plan on arrays holds them as columns, the row by row one as rows
+        values["given_indicators"] = (ind.given_values if ind.given_values is not None
+                                      else recheck.IndicatorValues.from_rows(ind.given))
+        values["stored_indicators"] = (ind.stored_values if ind.stored_values is not None
+                                       else recheck.IndicatorValues.from_rows(ind.current))
     first: dict[str, str] = {}
     starting = sorted({k[0] for k, v in given.get("Pilots", {}).items()
                        if v.get("start_date") is not None})
-    if starting:
-        if "Indicators" in stored:
-            for pid, q, _ in stored["Indicators"]:
-                if pid in starting and (pid not in first or q < first[pid]):
-                    first[pid] = q
-        else:
-            t = DATA_TABLES["Indicators"]
-            first = dict(conn.execute(
-                sa.select(t.c.pilot_id, sa.func.min(t.c.quarter))
-                .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(starting))
-                .group_by(t.c.pilot_id)).all())
-    after = recheck.After(given, stored, first, who=lambda s, k, c: _who(conn, s, k, c))
+    t = DATA_TABLES["Indicators"]
+    for i in range(0, len(starting), 500):
+        first.update(conn.execute(
+            sa.select(t.c.pilot_id, sa.func.min(t.c.quarter))
+            .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(starting[i:i + 500]))
+            .group_by(t.c.pilot_id)).all())
+    after = recheck.After(given, stored, first, who=lambda s, k, c: _who(conn, s, k, c), **values)
     return recheck.conflicts(after)
 
 

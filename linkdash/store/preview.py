@@ -1,11 +1,15 @@
-"""The fast preview of an Indicators table: new / changed / unchanged counted on integer
-keys and arrays, with the same rules as the change plan; the detail rows built on demand."""
+"""The Indicators sheet on arrays: new / changed / unchanged counted on integer keys and
+arrays, with the same rules as the row by row change plan (``changes._plan``), for the
+preview (counts, the detail rows built on demand) and for the commit (``indicator_plan(...,
+commit=True)``: the new versions as columns, the ids of the rows they replace, the
+values the re-check reads)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,7 @@ from sqlalchemy.engine import Connection
 from linkdash import catalogue
 from linkdash.keys import codes_in, last_position, mixed_radix, repeated
 from linkdash.portfolio import IndicatorCodes, text_array
-from linkdash.store.changes import Changes, DetailPart, _empty_detail, _Plan, _plan, changes_of
+from linkdash.store.changes import Changes, Columns, DetailPart, _empty_detail, _Plan, _plan, changes_of
 from linkdash.store.rows import _coerce, _key_text
 from linkdash.store.schema import DATA_TABLES, _ordered
 
@@ -55,28 +59,74 @@ def _float_column(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in out], dtype=float)
 
 
-def _current_indicator_values(conn: Connection, pilot_ids: list[str], quarters: list[str]
-                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Current pilot_id, quarter, indicator (object arrays), value (float, NaN for
-    None) and text (object) of these pilots in these quarters: only what the file can
-    match, so a new quarter reads (almost) nothing however long the history."""
+def _stored_rows(conn: Connection, cols: list, pilots: list[str], quarters: list[str]
+                 ) -> Iterator[Sequence[Any]]:
+    """The current rows of these pilots in these quarters (``cols``), in batches of plain
+    tuples from the driver (no Row objects), so that only one batch exists at once.
+    PostgreSQL: through a server-side cursor (else the driver would hold the whole
+    result first), the pilots and quarters as arrays."""
     t = DATA_TABLES["Indicators"]
-    cols = (t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text)
-    parts: list[list[np.ndarray]] = [[] for _ in cols]
-    for i in range(0, len(pilot_ids), _IN_CHUNK):
-        chunk = pilot_ids[i:i + _IN_CHUNK]
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection
+        names = ", ".join(f'"{c.name}"' for c in cols)
+        with driver.cursor(name="linkdash_stored") as cur:
+            cur.execute(f'SELECT {names} FROM "{t.name}" WHERE superseded_by IS NULL '
+                        "AND pilot_id = ANY(%(pilots)s) AND quarter = ANY(%(quarters)s)",
+                        {"pilots": pilots, "quarters": quarters})
+            while rows := cur.fetchmany(_FETCH_BATCH):
+                yield rows
+        return
+    for i in range(0, len(pilots), _IN_CHUNK):
+        chunk = pilots[i:i + _IN_CHUNK]
         res = conn.execute(sa.select(*cols).where(t.c.superseded_by.is_(None),
                                                   t.c.pilot_id.in_(chunk),
                                                   t.c.quarter.in_(quarters)))
-        # plain tuples from the driver (no Row objects), a batch at a time, so that
-        # only one batch of row tuples exists at once
         while rows := res.cursor.fetchmany(_FETCH_BATCH):
-            for k, col in enumerate(zip(*rows)):
-                parts[k].append(np.array(col, dtype=float if k == 3 else object))
+            yield rows
         res.close()
-    out = [np.concatenate(p) if p else np.empty(0, dtype=float if k == 3 else object)
-           for k, p in enumerate(parts)]
-    return out[0], out[1], out[2], out[3], out[4]
+
+
+@dataclass
+class _Stored:
+    """The current indicator values of the file's pilots and quarters: per row the codes
+    of its pilot, quarter and indicator in the file's uniques (-1: not in the file), its
+    indicator code as stored (shared strings), value (NaN for none), text, and row id
+    (when asked for)."""
+
+    codes: list[np.ndarray]
+    indicator: np.ndarray
+    value: np.ndarray
+    text: np.ndarray
+    ids: np.ndarray | None
+
+
+def _stored_values(conn: Connection, uniques: list[np.ndarray], *, ids: bool = False) -> _Stored:
+    """The current values of the pilots and quarters in ``uniques`` (the file's): only
+    what the file can match, so a new quarter reads (almost) nothing however long the
+    history. Each batch's strings become codes at once: a million stored rows cost
+    about 40 bytes each, not a Python string per key column."""
+    t = DATA_TABLES["Indicators"]
+    pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
+    cols = [t.c.pilot_id, t.c.quarter, t.c.indicator, t.c.value, t.c.text, *([t.c.id] if ids else [])]
+    parts: list[list[np.ndarray]] = [[] for _ in cols]
+    own: dict[str, int] = {}  # stored indicator -> code
+    for batch in _stored_rows(conn, cols, pilots, quarters):
+        by_col = list(zip(*batch))
+        del batch
+        for k in (0, 1):
+            parts[k].append(codes_in(np.array(by_col[k], dtype=object), uniques[k]))
+        parts[2].append(np.array([own.setdefault(x, len(own)) for x in by_col[2]], dtype=np.int64))
+        parts[3].append(np.array(by_col[3], dtype=float))
+        parts[4].append(np.array(by_col[4], dtype=object))
+        if ids:
+            parts[5].append(np.array(by_col[5], dtype=np.int64))
+    kinds = [np.int64, np.int64, np.int64, float, object, np.int64]
+    out = [np.concatenate(p) if p else np.empty(0, dtype=kinds[k]) for k, p in enumerate(parts)]
+    names = np.array([*own, None], dtype=object)[:-1]
+    ind_codes = np.append(codes_in(names, uniques[2]), -1)[out[2]] if len(names) else out[2]
+    return _Stored([out[0], out[1], ind_codes], names[out[2]] if len(names) else out[4],
+                   out[3], out[4], out[5] if ids else None)
 
 
 def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -170,14 +220,18 @@ def _given_keys(df: pd.DataFrame, given: IndicatorKeys | None
     return list(zip(given.codes, given.uniques))
 
 
-def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys | None = None,
-                        loaded: IndicatorCodes | None = None
-                        ) -> tuple[_Plan, _IndicatorDetail | list]:
-    """The counts of ``_plan`` for an Indicators table (nothing to insert: a preview),
+def indicator_plan(conn: Connection, df: pd.DataFrame, given: IndicatorKeys | None = None,
+                   loaded: IndicatorCodes | None = None, *, commit: bool = False
+                   ) -> tuple[_Plan, _IndicatorDetail | list]:
+    """The change plan of an Indicators table made on arrays, with the rules of ``_plan``,
     and what its detail rows are made of. ``given``: the table's keys from the importer,
     if any (``importer.IndicatorKeys``); ``loaded``: the current indicator values as
     codes (``Portfolio.indicator_codes`` of ``Store.load`` at the store's present data
-    version), else they are read."""
+    version), else they are read. A preview counts; with ``commit`` (inside the commit's
+    transaction, ``loaded`` None) the plan also holds the new versions as ``Columns``,
+    the ids of the rows they replace and the values the re-check needs
+    (``given_values``, ``stored_values``). A table with a key given twice or with a blank
+    part (the importer refuses both) gets the row by row ``_plan``."""
     plan = _Plan("Indicators")
     n = len(df)
     val = _float_column(df, "value", n)
@@ -195,9 +249,6 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys
     factorised = _given_keys(df, given) or [
         pd.factorize(_text_column(df, c, n)) for c in ("pilot_id", "quarter", "indicator")]
     key, blank, uniques = _int_keys(factorised)
-    # (pilots and quarters only in blank rows are asked for too: harmless, their keys
-    # match nothing)
-    pilots, quarters = ([v for v in u.tolist() if v is not None] for u in uniques[:2])
     key, blank = key[live], blank[live]
     size = math.prod(max(len(u), 1) for u in uniques)
     if blank.any() or repeated(key, size):
@@ -207,10 +258,12 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys
         return plan, plan.detail
     # the same integer keys; stored rows whose quarter or indicator is not in the file
     # never match
-    if loaded is None:
-        stored = _current_indicator_values(conn, pilots, quarters)
-        codes = [codes_in(stored[k], u) for k, u in enumerate(uniques)]
-        s_value, s_text = stored[3], stored[4]
+    stored: _Stored | None = None
+    if loaded is None or commit:
+        # (pilots and quarters only in blank rows are asked for too: harmless, their
+        # keys match nothing)
+        stored = _stored_values(conn, uniques, ids=commit)
+        codes, s_value, s_text = stored.codes, stored.value, stored.text
     else:  # the stored codes -> the file's codes, through the (few) distinct values
         names = np.array(list(catalogue.indicator_index()), dtype=object)
         codes = [np.append(codes_in(own, u), -1)[c]  # (-1: no code stays none)
@@ -221,14 +274,15 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys
     skey, miss = mixed_radix(codes, [len(u) for u in uniques])
     skey[miss] = -1
     hit = last_position(skey, key, size)
+    del skey, miss
     found = hit >= 0
     fidx = np.flatnonzero(found)
     m = hit[fidx]  # stored row of each found live row
+    del hit
     old_v = s_value[m]
     old_t = s_text[m]
     if len(old_t):
         old_t = text_array(old_t)
-    del s_value, s_text
     rows = live[fidx]
     diff_v = has_v[rows] & ~_same_floats(old_v, val[rows])
     diff_t = np.zeros(len(fidx), dtype=bool)
@@ -240,8 +294,56 @@ def _preview_indicators(conn: Connection, df: pd.DataFrame, given: IndicatorKeys
     plan.unchanged = len(fidx) - plan.changed
     text_first = ("text" in df.columns and "value" in df.columns
                   and list(df.columns).index("text") < list(df.columns).index("value"))
-    return plan, _IndicatorDetail(df, live, has_v[live], has_t[live], found, diff_v, diff_t,
-                                  old_v, old_t, text_first)
+    part = _IndicatorDetail(df, live, has_v[live], has_t[live], found, diff_v, diff_t,
+                            old_v, old_t, text_first)
+    if commit:
+        assert stored is not None and stored.ids is not None
+        _commit_columns(plan, df, stored, uniques, [c for c, _ in factorised], live, found, m, rows,
+                        diff_v | diff_t, val, text, has_v, has_t, old_v, old_t)
+    return plan, part
+
+
+def _commit_columns(plan: _Plan, df: pd.DataFrame, stored: _Stored, uniques: list[np.ndarray],
+                    codes_of: list[np.ndarray], live: np.ndarray, found: np.ndarray, m: np.ndarray,
+                    rows: np.ndarray,
+                    changed: np.ndarray, val: np.ndarray, text: np.ndarray, has_v: np.ndarray,
+                    has_t: np.ndarray, old_v: np.ndarray, old_t: np.ndarray) -> None:
+    """What a commit writes and re-checks, on ``plan``: the new versions (each new row as
+    given; each changed row the stored row overlaid with the non-blank values given),
+    in the order of their keys, and the ids of the rows they replace."""
+    from linkdash.recheck import IndicatorValues
+
+    assert stored.ids is not None
+    n = len(df)
+    ch = np.flatnonzero(changed)  # among the found live rows
+    ch_rows = rows[ch]
+    at = np.concatenate([live[~found], ch_rows])
+    # the rows of the table, overlaid where a changed row keeps a stored value (no copy
+    # when nothing changed: the new versions are the table's rows)
+    value, texts = val, text
+    if len(ch):
+        value, texts = val.copy(), text.copy()
+        value[ch_rows] = np.where(has_v[ch_rows], val[ch_rows], old_v[ch])
+        texts[ch_rows] = np.where(has_t[ch_rows], text[ch_rows], old_t[ch])
+    # written in the order of the key indexes (pilot, quarter, indicator): their b-trees
+    # then grow at one end instead of at a million random places (SQLite: 3x faster)
+    order = np.zeros(len(at), dtype=np.int64)
+    for c, u in zip(codes_of, uniques):
+        rank = np.argsort(np.argsort(np.array(u, dtype=object), kind="stable"), kind="stable")
+        order *= max(len(u), 1)
+        order += rank[c[at]]  # (the keys of live rows are whole: no code -1)
+    at = at[np.argsort(order, kind="stable")]
+    del order
+    keys = {c: _text_column(df, c, n) for c in ("pilot_id", "quarter", "indicator")}
+    plan.columns = Columns({**keys, "value": value, "text": texts}, take=at)
+    plan.supersede = stored.ids[m[ch]]
+    if len(live) == n:  # every row holds a value or a text: no copy
+        plan.given_values = IndicatorValues(keys["pilot_id"], keys["quarter"], keys["indicator"], val)
+    else:
+        plan.given_values = IndicatorValues(keys["pilot_id"][live], keys["quarter"][live],
+                                            keys["indicator"][live], val[live])
+    plan.stored_values = IndicatorValues(uniques[0][stored.codes[0]], uniques[1][stored.codes[1]],
+                                         stored.indicator, stored.value)
 
 
 def preview(conn: Connection, tables: dict[str, pd.DataFrame], *, loaded: IndicatorCodes | None = None,
@@ -255,7 +357,7 @@ def preview(conn: Connection, tables: dict[str, pd.DataFrame], *, loaded: Indica
     for sheet, df in _ordered(tables):
         part: list[tuple] | DetailPart
         if sheet == "Indicators":
-            plan, part = _preview_indicators(conn, df, indicator_keys, loaded)
+            plan, part = indicator_plan(conn, df, indicator_keys, loaded)
         else:
             plan = _plan(conn, sheet, df)
             part = plan.detail
