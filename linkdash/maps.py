@@ -30,6 +30,12 @@ from linkdash.charts import pilot_customdata
 from linkdash.portfolio import Portfolio
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
+# The same file as the app serves it (``static/``, ``server.enableStaticServing``), relative
+# to the page: a map given ``geojson_url`` names it instead of carrying its 0.25 MB per
+# trace, so the browser fetches the shapes once and caches them, and the server neither
+# copies nor sends them with every map. Figures for anything but the app (the report) keep
+# the shapes inline.
+GEOJSON_URL = "app/static/countries_110m.geojson"
 FEATURE_ID_KEY = "properties.iso_a3"
 MAP_STYLE = "white-bg"
 
@@ -193,12 +199,16 @@ def _no_data_map(title: str, message: str) -> go.Figure:
 
 # --- traces ------------------------------------------------------------------------------
 
-def _land_trace(exclude: set[str]) -> go.Choroplethmap:
+def _shapes(geojson_url: str | None) -> dict | str:
+    return geojson_url or countries_geojson()
+
+
+def _land_trace(exclude: set[str], geojson_url: str | None = None) -> go.Choroplethmap:
     """All other countries as light land for context (no hover)."""
     feats = [f["properties"]["iso_a3"] for f in countries_geojson()["features"]]
     locs = [c for c in feats if c not in exclude]
     return go.Choroplethmap(
-        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=locs,
+        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=locs,
         z=[0] * len(locs), colorscale=[[0, style.LAND_FILL], [1, style.LAND_FILL]],
         showscale=False, marker=dict(line=dict(color="#C8C8C8", width=0.5)),
         hoverinfo="skip", name="Other countries", showlegend=False)
@@ -239,10 +249,11 @@ def _share_or_money_colorbar(figure: str) -> dict:
 
 def country_map(portfolio: Portfolio, figure: str = "households_reached",
                 quarter: str | None = None, *, width_px: int = VIEW_WIDTH_PX,
-                height_px: int = VIEW_HEIGHT_PX) -> go.Figure:
+                height_px: int = VIEW_HEIGHT_PX, geojson_url: str | None = None) -> go.Figure:
     """Pilot countries coloured by ``figure`` for ``quarter`` (default: the latest quarter
     with data), countries without data in grey ("no data" on hover), other countries as
-    light land, pilot sites as markers coloured by value chain; view fitted to the pilots."""
+    light land, pilot sites as markers coloured by value chain; view fitted to the pilots.
+    ``geojson_url``: the shapes by URL (``GEOJSON_URL`` in the app) instead of inline."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
     when = quarters.label(quarter) if quarter else "no quarter reported"
@@ -253,10 +264,10 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     values = country_values(portfolio, figure, quarter)
     have = values[values["value"].notna()]
     missing = values[values["value"].isna()]
-    gj = countries_geojson()
+    gj = _shapes(geojson_url)
 
     fig = go.Figure()
-    fig.add_trace(_land_trace(exclude=set(values["country"])))
+    fig.add_trace(_land_trace(exclude=set(values["country"]), geojson_url=geojson_url))
     if not missing.empty:
         fig.add_trace(go.Choroplethmap(
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=missing["country"].tolist(),
@@ -294,8 +305,8 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     return fig
 
 
-def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
-    """A small map of one pilot's site in its country."""
+def pilot_site_map(portfolio: Portfolio, pilot_id: str, *, geojson_url: str | None = None) -> go.Figure:
+    """A small map of one pilot's site in its country (``geojson_url``: see ``country_map``)."""
     p = portfolio.pilots[portfolio.pilots["pilot_id"] == pilot_id]
     title = f"Where {pilot_id} works"
     if p.empty:
@@ -304,9 +315,9 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
     title = f"Where {_pilot_label(row)} works"
     country = row["country"]
     fig = go.Figure()
-    fig.add_trace(_land_trace(exclude={country}))
+    fig.add_trace(_land_trace(exclude={country}, geojson_url=geojson_url))
     fig.add_trace(go.Choroplethmap(
-        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
+        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
         colorscale=[[0, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)],
                     [1, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)]],
         showscale=False, marker=dict(line=dict(color="#505050", width=1)),

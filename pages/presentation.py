@@ -174,7 +174,7 @@ with st.container(key="lp-slide"):
     if slide.kind == "map":
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
         fig = maps.country_map(view, story_parts.MAP_FIGURE, story.quarter, width_px=W - 60,
-                               height_px=max(H - used, 240))
+                               height_px=max(H - used, 240), geojson_url=maps.GEOJSON_URL)
         if PRESENTING:
             fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
         _chart(fig, "slide_map", H - used)
