@@ -160,20 +160,23 @@ def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd
     definitions as ``portfolio_figures`` on a one-country filter)."""
     rows = []
     names = country_names()
-    pilots = portfolio.pilots
+    pilots = portfolio.pilots[portfolio.pilots["country"].notna()]
     by_country = figures.figures_by(portfolio, "country", quarter=quarter)
-    for c in sorted(pilots["country"].dropna().unique()):
+    # one pass over the pilots (not a selection per country): labels and names by country
+    labels = _pilot_labels(pilots)
+    listed = labels.groupby(pilots["country"], sort=True).agg(", ".join)
+    named = pilots["country_name"].where(pilots["country_name"].notna()).groupby(pilots["country"]).first()
+    for c in listed.index:
         value = by_country.get(c, {}).get(figure)
         if style.is_missing(value):
             value = None
-        in_country = pilots[pilots["country"] == c]
-        name_col = in_country["country_name"].dropna()
+        name = named.get(c)
         rows.append({
             "country": c,
-            "name": name_col.iloc[0] if not name_col.empty else names.get(c, c),
+            "name": name if isinstance(name, str) else names.get(c, c),
             "value": value,
             "text": format_value(figure, value),
-            "pilots": ", ".join(_pilot_label(r) for _, r in in_country.iterrows()),
+            "pilots": listed[c],
         })
     return pd.DataFrame(rows, columns=["country", "name", "value", "text", "pilots"])
 
@@ -184,6 +187,13 @@ def format_value(figure: str, value: object) -> str:
     except (AttributeError, KeyError, TypeError, ValueError):
         kind = MAP_FIGURES.get(figure, ("", "count"))[1]
         return {"share": style.fmt_share, "money": style.fmt_usd}.get(kind, style.fmt_number)(value)
+
+
+def _pilot_labels(pilots: pd.DataFrame) -> pd.Series:
+    """``_pilot_label`` of every row: the pilot's name, or its id without one."""
+    name = pilots["pilot_name"]
+    ok = name.map(lambda v: isinstance(v, str) and bool(v.strip())).astype(bool)
+    return name.where(ok, pilots["pilot_id"]).astype(str)
 
 
 def _pilot_label(row: pd.Series) -> str:
@@ -214,19 +224,21 @@ def _land_trace(exclude: set[str], geojson_url: str | None = None) -> go.Choropl
         hoverinfo="skip", name="Other countries", showlegend=False)
 
 
+def _texts(frame: pd.DataFrame, col: str, fallback: list[str]) -> list[str]:
+    """The column's texts, ``fallback`` where a row has none."""
+    values = frame[col].tolist() if col in frame else [None] * len(frame)
+    return [v if isinstance(v, str) else f for v, f in zip(values, fallback)]
+
+
 def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
     """Pilot sites, one trace per value chain (so the legend explains the colours)."""
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
-        hover = [
-            "<b>{}</b><br>{}{}<br>{}".format(
-                _pilot_label(r),
-                f"{r['site']}, " if isinstance(r.get("site"), str) and r.get("site") else "",
-                r.get("country_name") if isinstance(r.get("country_name"), str) else r["country"],
-                r["producer_org"] if isinstance(r.get("producer_org"), str) else style.value_chain_label(vc),
-            )
-            for _, r in grp.iterrows()
-        ]
+        at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
+        places = _texts(grp, "country_name", grp["country"].astype(str).tolist())
+        orgs = _texts(grp, "producer_org", [style.value_chain_label(vc)] * len(grp))
+        hover = [f"<b>{label}</b><br>{site}{place}<br>{org}"
+                 for label, site, place, org in zip(_pilot_labels(grp), at_site, places, orgs)]
         # A white halo under each dot keeps it readable over a coloured country.
         traces.append(go.Scattermap(
             lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
