@@ -259,12 +259,23 @@ def _computed(url: str | None, version: int, flt: Filter, module: str, name: str
 # a new portfolio each time) and its slides' charts, kept per data version, filter,
 # quarter, date and demo flag: resolved again on every run, the story's view was built
 # anew and nothing memoised on it (the wide table, the figures) survived the run.
-@st.cache_resource(show_spinner=False, max_entries=4)
+# Two kept (each holds its view and what is memoised on it).
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _story(url: str | None, version: int, key: tuple) -> Any:
+    import dataclasses
+
     from linkdash import story
 
     flt, quarter, as_of, demo = key
-    return story.resolve(_load_portfolio(url, version), flt, quarter, as_of, demo=demo)
+    portfolio = _load_portfolio(url, version)
+    told = story.resolve(portfolio, flt, quarter, as_of, demo=demo)
+    part = portfolio.filtered(flt)
+    if told.quarter and all((frame["quarter"].astype(str) <= told.quarter).all()
+                            for frame in (part.indicators, part.lessons)):
+        # nothing after the story's quarter (the latest, as usual): the filter's part
+        # itself, shared with the other pages, rather than a copy of every row
+        told = dataclasses.replace(told, view=part)
+    return told
 
 
 def story_of(flt: Filter, quarter: str | None, as_of: Any, demo: bool | None) -> tuple[Any, tuple]:
