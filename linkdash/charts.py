@@ -1136,6 +1136,8 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
                         horizontal_spacing=0.05, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
     group_of = dict(zip(p["pilot_id"], p[by]))
     top = 0.0
+    # the panels' traces added at once (plotly checks the grid per add_trace call)
+    traces: list[tuple[go.Scatter, int, int]] = []
     for i, g in enumerate(groups):
         r, c = i // cols + 1, i % cols + 1
         part = portfolio.filtered(Filter(pilots=tuple(pid for pid, gg in group_of.items() if gg == g)))
@@ -1146,27 +1148,29 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
         first = i == 0
         lo = [None if style.is_missing(v) else float(v) for v in band[0.25]]
         hi = [None if style.is_missing(v) else float(v) for v in band[0.75]]
-        fig.add_trace(go.Scatter(x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False, connectgaps=False), row=r, col=c)
-        fig.add_trace(go.Scatter(
+        traces.append((go.Scatter(x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
+                                  showlegend=False, connectgaps=False), r, c))
+        traces.append((go.Scatter(
             x=qs, y=hi, mode="lines", line=dict(width=0), fill="tonexty", connectgaps=False,
             fillcolor=style.hex_to_rgba(style.OKABE_ITO["blue"], 0.18), legendgroup="band",
             name="Middle half of the pilots", showlegend=first,
-            hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>"), row=r, col=c)
+            hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>"), r, c))
         inc = [None if style.is_missing(v) else float(v) for v in by_q["income"]]
         li = [None if style.is_missing(v) else float(v) for v in by_q["benchmark"]]
         if any(v is not None for v in li):
-            fig.add_trace(go.Scatter(
+            traces.append((go.Scatter(
                 x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark", showlegend=first,
                 name="Living-income benchmark",
                 line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
-                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
-        fig.add_trace(go.Scatter(
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), r, c))
+        traces.append((go.Scatter(
             x=qs, y=inc, mode="lines+markers", connectgaps=False, legendgroup="average", showlegend=first,
             name="Average income", line=dict(color=style.OKABE_ITO["blue"], width=3),
             marker=dict(size=6),
-            hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), row=r, col=c)
+            hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), r, c))
         top = max([top, *[v for v in inc + li + hi if v is not None]])
+    fig.add_traces([t for t, _, _ in traces], rows=[r for _, r, _ in traces],
+                   cols=[c for _, _, c in traces])
     n = data["pilot_id"].nunique()
     sub = (f"{n:,} pilots by {'region' if by == 'region' else 'value chain'}: the average weighted by "
            "households, the band where the middle half of the pilots lie, and the living-income "

@@ -154,7 +154,7 @@ def _benchmark(by_country: dict[str, list[tuple[int, float]]], country, year: in
     return math.nan, math.nan
 
 
-def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: dict[str, pd.Series],
+def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: _QuarterCounts,
                   quarter: str | None, bench: dict | None = None) -> pd.DataFrame:
     pilots = portfolio.pilots
     ids = pilots["pilot_id"].tolist()
@@ -216,17 +216,36 @@ def _per_portfolio(portfolio: Portfolio, key: tuple, make) -> pd.DataFrame:
     return memo[key].copy()
 
 
-def _value_counts(portfolio: Portfolio) -> dict[str, pd.Series]:
-    """Values reported per quarter and pilot, computed once per portfolio."""
+class _QuarterCounts:
+    """Values reported per pilot for each quarter (``get(quarter)``: a Series of the
+    pilots with any, by pilot id), each quarter's made when first asked for: a page asks
+    for one or two of 40, and a new filter's part (or a story's view) made all 40."""
+
+    def __init__(self, counts: pd.DataFrame):
+        self._counts = counts
+        self._column = {q: i for i, q in enumerate(counts.columns)}
+        self._values = counts.to_numpy()
+        self._made: dict[str, pd.Series] = {}
+
+    def get(self, quarter: str, default: pd.Series | None = None) -> pd.Series | None:
+        i = self._column.get(quarter)
+        if i is None:
+            return default
+        got = self._made.get(quarter)
+        if got is None:
+            col = self._values[:, i]
+            keep = col > 0
+            got = self._made[quarter] = pd.Series(col[keep], index=self._counts.index[keep], name=quarter)
+        return got
+
+
+def _value_counts(portfolio: Portfolio) -> _QuarterCounts:
+    """Values reported per quarter and pilot, once per portfolio (each quarter when asked)."""
     counts = portfolio._memo.get("value_counts")
     if counts is None:
-        counts = portfolio._memo["value_counts"] = _count_values(portfolio)
+        # pilot x quarter, memoised on the portfolio
+        counts = portfolio._memo["value_counts"] = _QuarterCounts(portfolio.reported_counts())
     return counts
-
-
-def _count_values(portfolio: Portfolio) -> dict[str, pd.Series]:
-    counts = portfolio.reported_counts()  # pilot x quarter, memoised on the portfolio
-    return {q: col[col > 0] for q, col in counts.items()}
 
 
 def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFrame:
@@ -720,12 +739,15 @@ def figures_by(portfolio: Portfolio, by: str, flt: Filter = Filter(), quarter: s
     rows = pilot_quarter_table(p, quarter)
     status = milestone_status_as_of(p.milestones, as_of)
     group_of = dict(zip(p.pilots["pilot_id"], p.pilots[by]))
+    # each group's rows in one pass (not a selection per group: a map has ~60 countries)
+    rows_of = {g: part for g, part in rows.groupby(rows["pilot_id"].map(group_of), sort=False)}
+    status_of = ({g: part for g, part in status.groupby(status["pilot_id"].map(group_of), sort=False)}
+                 if not status.empty else {})
     out: dict[str, dict] = {}
     for group in sorted({g for g in group_of.values() if isinstance(g, str)}):
-        ids = {pid for pid, g in group_of.items() if g == group}
         figs: dict = {"quarter": quarter, "as_of": as_of}
-        figs.update(_figures_of_rows(rows[rows["pilot_id"].isin(ids)]))
-        st_g = status[status["pilot_id"].isin(ids)] if not status.empty else status
+        figs.update(_figures_of_rows(rows_of.get(group, rows.iloc[:0])))
+        st_g = status_of.get(group, status.iloc[:0])
         figs["milestones_completed"] = milestones_completed(st_g)
         figs["milestones_overdue"] = milestones_overdue(st_g)
         out[group] = figs

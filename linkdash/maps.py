@@ -30,6 +30,12 @@ from linkdash.charts import pilot_customdata
 from linkdash.portfolio import Portfolio
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
+# The same file as the app serves it (``static/``, ``server.enableStaticServing``), relative
+# to the page: a map given ``geojson_url`` names it instead of carrying its 0.25 MB per
+# trace, so the browser fetches the shapes once and caches them, and the server neither
+# copies nor sends them with every map. Figures for anything but the app (the report) keep
+# the shapes inline.
+GEOJSON_URL = "app/static/countries_110m.geojson"
 FEATURE_ID_KEY = "properties.iso_a3"
 MAP_STYLE = "white-bg"
 
@@ -154,20 +160,23 @@ def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd
     definitions as ``portfolio_figures`` on a one-country filter)."""
     rows = []
     names = country_names()
-    pilots = portfolio.pilots
+    pilots = portfolio.pilots[portfolio.pilots["country"].notna()]
     by_country = figures.figures_by(portfolio, "country", quarter=quarter)
-    for c in sorted(pilots["country"].dropna().unique()):
+    # one pass over the pilots (not a selection per country): labels and names by country
+    labels = _pilot_labels(pilots)
+    listed = labels.groupby(pilots["country"], sort=True).agg(", ".join)
+    named = pilots["country_name"].where(pilots["country_name"].notna()).groupby(pilots["country"]).first()
+    for c in listed.index:
         value = by_country.get(c, {}).get(figure)
         if style.is_missing(value):
             value = None
-        in_country = pilots[pilots["country"] == c]
-        name_col = in_country["country_name"].dropna()
+        name = named.get(c)
         rows.append({
             "country": c,
-            "name": name_col.iloc[0] if not name_col.empty else names.get(c, c),
+            "name": name if isinstance(name, str) else names.get(c, c),
             "value": value,
             "text": format_value(figure, value),
-            "pilots": ", ".join(_pilot_label(r) for _, r in in_country.iterrows()),
+            "pilots": listed[c],
         })
     return pd.DataFrame(rows, columns=["country", "name", "value", "text", "pilots"])
 
@@ -178,6 +187,13 @@ def format_value(figure: str, value: object) -> str:
     except (AttributeError, KeyError, TypeError, ValueError):
         kind = MAP_FIGURES.get(figure, ("", "count"))[1]
         return {"share": style.fmt_share, "money": style.fmt_usd}.get(kind, style.fmt_number)(value)
+
+
+def _pilot_labels(pilots: pd.DataFrame) -> pd.Series:
+    """``_pilot_label`` of every row: the pilot's name, or its id without one."""
+    name = pilots["pilot_name"]
+    ok = name.map(lambda v: isinstance(v, str) and bool(v.strip())).astype(bool)
+    return name.where(ok, pilots["pilot_id"]).astype(str)
 
 
 def _pilot_label(row: pd.Series) -> str:
@@ -193,30 +209,36 @@ def _no_data_map(title: str, message: str) -> go.Figure:
 
 # --- traces ------------------------------------------------------------------------------
 
-def _land_trace(exclude: set[str]) -> go.Choroplethmap:
+def _shapes(geojson_url: str | None) -> dict | str:
+    return geojson_url or countries_geojson()
+
+
+def _land_trace(exclude: set[str], geojson_url: str | None = None) -> go.Choroplethmap:
     """All other countries as light land for context (no hover)."""
     feats = [f["properties"]["iso_a3"] for f in countries_geojson()["features"]]
     locs = [c for c in feats if c not in exclude]
     return go.Choroplethmap(
-        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=locs,
+        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=locs,
         z=[0] * len(locs), colorscale=[[0, style.LAND_FILL], [1, style.LAND_FILL]],
         showscale=False, marker=dict(line=dict(color="#C8C8C8", width=0.5)),
         hoverinfo="skip", name="Other countries", showlegend=False)
+
+
+def _texts(frame: pd.DataFrame, col: str, fallback: list[str]) -> list[str]:
+    """The column's texts, ``fallback`` where a row has none."""
+    values = frame[col].tolist() if col in frame else [None] * len(frame)
+    return [v if isinstance(v, str) else f for v, f in zip(values, fallback)]
 
 
 def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
     """Pilot sites, one trace per value chain (so the legend explains the colours)."""
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
-        hover = [
-            "<b>{}</b><br>{}{}<br>{}".format(
-                _pilot_label(r),
-                f"{r['site']}, " if isinstance(r.get("site"), str) and r.get("site") else "",
-                r.get("country_name") if isinstance(r.get("country_name"), str) else r["country"],
-                r["producer_org"] if isinstance(r.get("producer_org"), str) else style.value_chain_label(vc),
-            )
-            for _, r in grp.iterrows()
-        ]
+        at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
+        places = _texts(grp, "country_name", grp["country"].astype(str).tolist())
+        orgs = _texts(grp, "producer_org", [style.value_chain_label(vc)] * len(grp))
+        hover = [f"<b>{label}</b><br>{site}{place}<br>{org}"
+                 for label, site, place, org in zip(_pilot_labels(grp), at_site, places, orgs)]
         # A white halo under each dot keeps it readable over a coloured country.
         traces.append(go.Scattermap(
             lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
@@ -239,10 +261,11 @@ def _share_or_money_colorbar(figure: str) -> dict:
 
 def country_map(portfolio: Portfolio, figure: str = "households_reached",
                 quarter: str | None = None, *, width_px: int = VIEW_WIDTH_PX,
-                height_px: int = VIEW_HEIGHT_PX) -> go.Figure:
+                height_px: int = VIEW_HEIGHT_PX, geojson_url: str | None = None) -> go.Figure:
     """Pilot countries coloured by ``figure`` for ``quarter`` (default: the latest quarter
     with data), countries without data in grey ("no data" on hover), other countries as
-    light land, pilot sites as markers coloured by value chain; view fitted to the pilots."""
+    light land, pilot sites as markers coloured by value chain; view fitted to the pilots.
+    ``geojson_url``: the shapes by URL (``GEOJSON_URL`` in the app) instead of inline."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
     when = quarters.label(quarter) if quarter else "no quarter reported"
@@ -253,10 +276,10 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     values = country_values(portfolio, figure, quarter)
     have = values[values["value"].notna()]
     missing = values[values["value"].isna()]
-    gj = countries_geojson()
+    gj = _shapes(geojson_url)
 
     fig = go.Figure()
-    fig.add_trace(_land_trace(exclude=set(values["country"])))
+    fig.add_trace(_land_trace(exclude=set(values["country"]), geojson_url=geojson_url))
     if not missing.empty:
         fig.add_trace(go.Choroplethmap(
             geojson=gj, featureidkey=FEATURE_ID_KEY, locations=missing["country"].tolist(),
@@ -294,8 +317,8 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     return fig
 
 
-def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
-    """A small map of one pilot's site in its country."""
+def pilot_site_map(portfolio: Portfolio, pilot_id: str, *, geojson_url: str | None = None) -> go.Figure:
+    """A small map of one pilot's site in its country (``geojson_url``: see ``country_map``)."""
     p = portfolio.pilots[portfolio.pilots["pilot_id"] == pilot_id]
     title = f"Where {pilot_id} works"
     if p.empty:
@@ -304,9 +327,9 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
     title = f"Where {_pilot_label(row)} works"
     country = row["country"]
     fig = go.Figure()
-    fig.add_trace(_land_trace(exclude={country}))
+    fig.add_trace(_land_trace(exclude={country}, geojson_url=geojson_url))
     fig.add_trace(go.Choroplethmap(
-        geojson=countries_geojson(), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
+        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
         colorscale=[[0, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)],
                     [1, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)]],
         showscale=False, marker=dict(line=dict(color="#505050", width=1)),

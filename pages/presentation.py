@@ -16,6 +16,7 @@ the next slide's title and a timer, following the main window.
 
 import html
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from linkdash import catalogue, charts, exports, maps, presenting, quarters, style, ui
@@ -35,8 +36,8 @@ if PRESENTING:
 
 portfolio = ui.load_portfolio()
 flt = ui.current_filter()
-story = story_parts.resolve(portfolio, flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
-                     demo=ui.illustrative_shown())
+story, story_key = ui.story_of(flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
+                               ui.illustrative_shown())
 view = story.view
 SLIDES = presenting.slides(story)
 n_slides = len(SLIDES)
@@ -153,7 +154,7 @@ def _kicker(text: str) -> int:
 
 def _chart(fig, key: str, height: int) -> None:
     if PRESENTING:
-        ui.slide_chart(fig, key, height)
+        ui.slide_chart(go.Figure(fig), key, height)  # sized for the window: a copy of the shared figure
     else:
         ui.show_chart(fig, key=key)
 
@@ -173,16 +174,17 @@ with st.container(key="lp-slide"):
         st.title(slide.title)
     if slide.kind == "map":
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
-        fig = maps.country_map(view, story_parts.MAP_FIGURE, story.quarter, width_px=W - 60,
-                               height_px=max(H - used, 240))
+        fig = ui.story_chart(story_key, maps.country_map, story_parts.MAP_FIGURE, story.quarter,
+                             width_px=W - 60, height_px=max(H - used, 240), geojson_url=maps.GEOJSON_URL)
         if PRESENTING:
+            fig = go.Figure(fig)
             fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
         _chart(fig, "slide_map", H - used)
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])
-        _chart(charts.link_tools_matrix(view, story.as_of), "slide_tools", H - used - (44 if PRESENTING else 0))
-        overdue = charts.overdue_table(view, story.as_of)
+        _chart(ui.story_chart(story_key, charts.link_tools_matrix, story.as_of), "slide_tools", H - used - (44 if PRESENTING else 0))
+        overdue = ui.story_chart(story_key, charts.overdue_table, story.as_of)
         if not overdue.empty:
             if PRESENTING:
                 with st.popover(f"Overdue milestones ({len(overdue)})"):
@@ -192,18 +194,18 @@ with st.container(key="lp-slide"):
                 st.dataframe(overdue, hide_index=True, width="stretch")
     elif slide.kind == "income":
         used += _cards(["income_avg_usd", "share_above_living_income"])
-        _chart(charts.income_trend(view), "slide_income", H - used)
+        _chart(ui.story_chart(story_key, charts.income_trend), "slide_income", H - used)
     elif slide.kind == "inclusiveness":
         used += _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
         left, right = st.columns(2)
         for col, who in ((left, "women"), (right, "youth")):
             with col:
-                _chart(charts.inclusiveness_bars(view, story.quarter, "participants", who,
-                                                 width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
+                _chart(ui.story_chart(story_key, charts.inclusiveness_bars, story.quarter, "participants", who,
+                                      width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":
         used += _kicker(story_parts.NBMP_DEFINITION)
-        _chart(charts.nbmp_radar(view), "slide_nbmp", H - used - kicker_h)
+        _chart(ui.story_chart(story_key, charts.nbmp_radar), "slide_nbmp", H - used - kicker_h)
     else:
         pid = slide.pilot_id
         s = story_parts.pilot_summary(story, pid)

@@ -94,6 +94,42 @@ def test_overview_shows_kpis_and_draws_the_map_offline(app, page):
     assert drawn_plots(page)["drew"] >= 2
 
 
+# resolves true once the page's MapLibre map has been loaded, and not redrawn, over 60
+# painted frames in a row; false if that has not happened within a minute
+_MAP_SETTLES = """() => new Promise(resolve => {
+    const start = performance.now();
+    let same = 0, last = null;
+    const step = () => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')]
+            .find(g => g._fullLayout && g._fullLayout.map);
+        const map = gd && gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
+        const ok = map && map.loaded() && gd.layout === last;
+        last = gd ? gd.layout : null;
+        same = ok ? same + 1 : 0;
+        if (same >= 60) resolve(true);
+        else if (performance.now() - start > 60000) resolve(false);
+        else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+})"""
+
+
+@pytest.mark.parametrize("width", [1440, 1000])
+def test_the_pilot_pages_site_map_settles(app, browser, width):
+    # The chart-fitting script once grew the narrow map's element for its wrapped title,
+    # and Streamlit then redrew the map at the old and the new height in turn, for ever
+    # (this test failed at 1000 px before)
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, width=width, height=900)
+    try:
+        page.goto(app.url + "/pilot?pilot=PHL-DAIRYGOAT")  # a name whose title wraps
+        bs.wait_for_app(page)
+        assert page.evaluate(_MAP_SETTLES), "the site map keeps being redrawn"
+        assert not bs.exceptions_on_page(page)
+    finally:
+        page.context.close()
+
+
 @pytest.mark.parametrize("name", [n for n in PAGES if n != "overview"])
 def test_every_page_draws_without_internet(app, page, name):
     page.goto(app.url + PAGES[name])

@@ -227,3 +227,20 @@ def test_site_markers_carry_their_pilot_so_a_click_opens_its_page(pf):
 def test_site_map_marker_carries_its_pilot(pf):
     fig = maps.pilot_site_map(pf, "SEN-SHEEP")
     assert charts.pilot_ids_in(fig) == {"SEN-SHEEP"}
+
+
+def test_the_app_serves_the_same_shapes_and_its_maps_name_them_by_url(pf):
+    # static/ is what Streamlit serves at app/static/ (server.enableStaticServing): the
+    # maps of the pages name the file there instead of carrying its shapes in every trace
+    root = maps.GEOJSON_PATH.parent.parent
+    assert (root / "static" / "countries_110m.geojson").read_bytes() == maps.GEOJSON_PATH.read_bytes()
+    assert "enableStaticServing = true" in (root / ".streamlit" / "config.toml").read_text()
+    p = pf
+    fig = maps.country_map(p, geojson_url=maps.GEOJSON_URL)
+    shapes = [t.geojson for t in choropleths(fig)]
+    assert shapes and all(g == maps.GEOJSON_URL for g in shapes)
+    assert len(fig.to_json()) < 50_000
+    site = maps.pilot_site_map(p, p.pilots["pilot_id"].iloc[0], geojson_url=maps.GEOJSON_URL)
+    assert all(t.geojson == maps.GEOJSON_URL for t in choropleths(site))
+    # without a URL (the report) the shapes stay inline
+    assert isinstance(maps.country_map(p).data[0].geojson, dict)

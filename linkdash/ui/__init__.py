@@ -135,6 +135,8 @@ from linkdash.ui.session import (  # noqa: F401
     require,
     sign_in_gate,
     signed_in_email,
+    story_chart,
+    story_of,
     user_box,
 )
 from linkdash.ui.upload import (  # noqa: F401

@@ -163,7 +163,9 @@ export default function(component) {
       bold: /^<b>/.test(t.text || ''),
       sub: (sub.text || '').replace(/<br>/g, ' '),
       size: (t.font && t.font.size) || 22, subSize: (sub.font && sub.font.size) || 14,
-      pad: (t.pad && t.pad.t) || TOP, height: L.height || gd._fullLayout.height,
+      // the pad above a one-line title: a multi-line title's pad holds the first line's ascent
+      pad: ((t.pad && t.pad.t) || TOP) - (/<br>/.test(t.text || '') ? Math.round(0.75 * ((t.font && t.font.size) || 22)) : 0),
+      height: L.height || gd._fullLayout.height,
       legend: JSON.parse(JSON.stringify(L.legend || {})), marginB: gd._fullLayout.margin.b,
       marginT: (L.margin && L.margin.t) || gd._fullLayout.margin.t,
       vertical: !(L.legend && L.legend.orientation === 'h') && L.showlegend !== false,
@@ -188,6 +190,22 @@ export default function(component) {
     };
   };
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  // the value at a relayout key ('title.pad.t', 'annotations[2].x') of a layout
+  const at = (obj, key) => key.split('.').reduce((o, part) => {
+    if (o === undefined || o === null) return undefined;
+    const m = part.match(/^(.*)\[(\d+)\]$/);
+    return m ? (o[m[1]] || [])[+m[2]] : o[part];
+  }, obj);
+  const unchanged = (gd, u) => Object.keys(u).every(k => k === 'meta.lp' || k === 'height'
+    ? true : same(at(gd.layout, k) === undefined ? null : at(gd.layout, k), u[k] === undefined ? null : u[k]))
+    && (u['height'] === undefined || u['height'] === (gd.layout.height || gd._fullLayout.height));
+  // what a figure shows, whatever this script changed in its layout
+  const identity = gd => JSON.stringify([((gd.layout.title || {}).text || '').replace(/<br>/g, ' ').replace(/<\/?b>/g, ''),
+    (((gd.layout.title || {}).subtitle || {}).text || '').replace(/<br>/g, ' '), gd.data.length,
+    gd.data.map(d => ['x', 'y', 'z', 'lat', 'lon', 'r', 'locations', 'text'].map(k => {
+      const v = d[k];
+      return Array.isArray(v) ? [v.length, v[0], v[v.length - 1], v[v.length >> 1]] : v;
+    }))]);
   const fit = gd => {
     if (!gd.layout || !gd._fullLayout || skip(gd) || !window.Plotly) return;
     const w = gd.clientWidth;
@@ -201,6 +219,11 @@ export default function(component) {
       if (saved) {
         gd._lpKeep = JSON.parse(saved.keep);
         gd._lpW = saved.w;
+      } else if (gd._lpKeep && gd._lpId === identity(gd) && gd._lpTries >= 2) {
+        // a figure fitted twice already that Streamlit hands back without ``meta.lp``:
+        // leave it be rather than fit it again and again
+        gd._lpW = gd.clientWidth;
+        return;
       } else {  // a new figure from the server
         gd._lpKeep = read(gd);
         gd._lpKeep.topExtra = Math.max(0, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
@@ -214,12 +237,14 @@ export default function(component) {
       const title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
       const sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
       const lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
-      const first = keep.pad + (lines === 1 ? 0.7 * keep.size : 0.75 * keep.size);
+      // as style.title_height: a multi-line title's first baseline sits at its pad
+      const padT = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
+      const first = lines === 1 ? padT + 0.7 * keep.size : padT;
       const h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
                 + (sub ? 0.3 * keep.size + keep.subSize * (1 + (subLines - 1) * LINE) : 0);
       u['title.text'] = keep.bold ? `<b>${title}</b>` : title;
       if (keep.sub) u['title.subtitle.text'] = sub;
-      u['title.pad.t'] = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
+      u['title.pad.t'] = padT;
       u['margin.t'] = Math.round(h + GAP + keep.topExtra);
     }
     // the plot keeps its height when the title takes more (or fewer) lines
@@ -242,7 +267,11 @@ export default function(component) {
         u['legend'] = keep.legend; u['margin.b'] = keep.marginB;
       }
     }
-    if (extra) u['height'] = keep.height + extra;
+    // A MapLibre map keeps its height (its plot gives the title room): a map whose element
+    // grew was redrawn by Streamlit from its figure state at the old height and the new,
+    // in turn, forever (each redraw reloads the map), so it never settled
+    const isMap = !!(gd._fullLayout && gd._fullLayout.map);
+    if (extra && !isMap) u['height'] = keep.height + extra;
     const hint = keep.narrow || {}, narrow = w < NARROW;
     if (keep.quarters) {
       const firsts = keep.quarters.filter(q => q.endsWith('Q1'));
@@ -303,6 +332,10 @@ export default function(component) {
     if (hint.x_ticktext && keep.xticktext) u['xaxis.ticktext'] = narrow ? hint.x_ticktext : keep.xticktext;
     if (hint.y_font) u['yaxis.tickfont.size'] = narrow ? hint.y_font : keep.yfont;
     gd._lpW = w;
+    if (unchanged(gd, u)) return;  // the server's layout already fits: no relayout, no redraw
+    const id = identity(gd);
+    gd._lpTries = gd._lpId === id ? (gd._lpTries || 0) + 1 : 1;
+    gd._lpId = id;
     u['meta.lp'] = {keep: JSON.stringify(keep), w: w};
     // Streamlit sizes the plot to its element box (drawn at the server's height): the box
     // is what grows, and Streamlit then redraws the plot at the box's height

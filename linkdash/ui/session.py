@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.story import Demo
 from linkdash.ui.page import _md
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -234,6 +235,8 @@ def data_changed() -> None:
     _load_submissions.clear()
     _touched.clear()
     _computed.clear()
+    _story.clear()
+    _story_chart.clear()
 
 
 # --- the shared sidebar filters -----------------------------------------------------
@@ -251,6 +254,53 @@ def _computed(url: str | None, version: int, flt: Filter, module: str, name: str
     if flt != Filter():
         portfolio = portfolio.filtered(flt)
     return getattr(importlib.import_module(module), name)(portfolio, *args, **dict(kwargs))
+
+
+# The Presentation page's story (``story.resolve``: the filtered view up to the quarter,
+# a new portfolio each time) and its slides' charts, kept per data version, filter,
+# quarter, date and demo flag: resolved again on every run, the story's view was built
+# anew and nothing memoised on it (the wide table, the figures) survived the run.
+# Two kept (each holds its view and what is memoised on it).
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _story(url: str | None, version: int, key: tuple) -> Any:
+    import dataclasses
+
+    from linkdash import story
+
+    flt, quarter, as_of, demo = key
+    portfolio = _load_portfolio(url, version)
+    told = story.resolve(portfolio, flt, quarter, as_of, demo=demo)
+    part = portfolio.filtered(flt)
+    if told.quarter and all((frame["quarter"].astype(str) <= told.quarter).all()
+                            for frame in (part.indicators, part.lessons)):
+        # nothing after the story's quarter (the latest, as usual): the filter's part
+        # itself, shared with the other pages, rather than a copy of every row
+        told = dataclasses.replace(told, view=part)
+    return told
+
+
+def story_of(flt: Filter, quarter: str | None, as_of: Any, demo: Demo) -> tuple[Any, tuple]:
+    """``(story.resolve(load_portfolio(), flt, quarter, as_of, demo), key)``, shared by every
+    run and session with the same arguments (do not change it); ``key`` for
+    :func:`story_chart`."""
+    key = (flt, quarter, as_of, demo)
+    return _story(database_url(), data_version(), key), key
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _story_chart(url: str | None, version: int, key: tuple, module: str, name: str,
+                 args: tuple, kwargs: tuple = ()) -> Any:
+    import importlib
+
+    view = _story(url, version, key).view
+    return getattr(importlib.import_module(module), name)(view, *args, **dict(kwargs))
+
+
+def story_chart(key: tuple, func, *args, **kwargs) -> Any:
+    """``func(story.view, *args, **kwargs)`` of the story :func:`story_of` gave ``key`` for,
+    cached as it is (a shared result: copy a figure before changing it)."""
+    return _story_chart(database_url(), data_version(), key, func.__module__, func.__name__,
+                        tuple(args), tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
