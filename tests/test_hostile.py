@@ -111,3 +111,27 @@ def test_infinite_money_through_a_tiny_rate_is_an_error(reference):
     c = check_file(data, "rates.xlsx", reference)
     errs = [(p.code, p.sheet, p.cell) for p in c.report.errors]
     assert ("not_a_number", "Indicators", "C2") in errs, errs
+
+
+def test_the_fork_server_holds_the_reading_modules_whatever_the_working_directory(tmp_path):
+    """Python 3.11's fork server ignores the parent's sys.path: started from a folder where
+    linkdash is not importable it preloaded nothing, and every upload's reader imported
+    pandas and linkdash again (0.3-0.5 s an upload). Started from elsewhere, it holds
+    them (pandas' compiled modules are mapped in its memory)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = (f"import sys; sys.path.insert(0, {str(root)!r})\n"
+            "from multiprocessing import forkserver\n"
+            "from linkdash import sandbox\n"
+            "import os; sandbox.run_isolated(os.getpid)  # (answers once it has preloaded)\n"
+            "pid = forkserver._forkserver._forkserver_pid\n"
+            "print(any('/pandas/_libs/' in line for line in open(f'/proc/{pid}/maps')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True", "the fork server did not preload linkdash.importer"
