@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from linkdash import catalogue, figures, quarters, style
+from linkdash import catalogue, figures, quarters, style, values
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.values import as_date
@@ -244,7 +244,7 @@ def _figure_over_quarters(portfolio: Portfolio, name: str, qs: list[str],
     if not qs:
         return []
     by_q = figures.figures_by_quarter(portfolio, flt, qs).set_index("quarter")[name]
-    return [None if style.is_missing(v) else float(v) for v in by_q.reindex(qs).tolist()]
+    return [None if values.is_missing(v) else float(v) for v in by_q.reindex(qs).tolist()]
 
 
 def _ref_line(fig: go.Figure, qs: list[str], y: float, name: str, color: str = style.REFERENCE_COLOR,
@@ -978,7 +978,7 @@ def _target_row(portfolio: Portfolio, pilot_id: str, indicator: str) -> dict | N
     if t.empty:
         return None
     r = t.iloc[0].to_dict()
-    return {k: (None if style.is_missing(v) else v) for k, v in r.items()}
+    return {k: (None if values.is_missing(v) else v) for k, v in r.items()}
 
 
 def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | None = None, *,
@@ -1057,7 +1057,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
         r, c = i // cols + 1, i % cols + 1
         mine = data[data["pilot_id"] == pid].drop_duplicates("quarter")
         s = mine.set_index("quarter")["income_avg_usd"].reindex(qs)
-        y = [None if style.is_missing(v) else float(v) for v in s]
+        y = [None if values.is_missing(v) else float(v) for v in s]
         last = s.last_valid_index()
         first_panel = i == 0
         if any(v is not None for v in avg):
@@ -1146,8 +1146,8 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
         band = mine.groupby("quarter")["income_avg_usd"].quantile([0.25, 0.75]).unstack()
         band = band.reindex(qs) if not band.empty else pd.DataFrame(index=qs, columns=[0.25, 0.75])
         first = i == 0
-        lo = [None if style.is_missing(v) else float(v) for v in band[0.25]]
-        hi = [None if style.is_missing(v) else float(v) for v in band[0.75]]
+        lo = [None if values.is_missing(v) else float(v) for v in band[0.25]]
+        hi = [None if values.is_missing(v) else float(v) for v in band[0.75]]
         traces.append((go.Scatter(x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
                                   showlegend=False, connectgaps=False), r, c))
         traces.append((go.Scatter(
@@ -1155,8 +1155,8 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
             fillcolor=style.hex_to_rgba(style.OKABE_ITO["blue"], 0.18), legendgroup="band",
             name="Middle half of the pilots", showlegend=first,
             hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>"), r, c))
-        inc = [None if style.is_missing(v) else float(v) for v in by_q["income"]]
-        li = [None if style.is_missing(v) else float(v) for v in by_q["benchmark"]]
+        inc = [None if values.is_missing(v) else float(v) for v in by_q["income"]]
+        li = [None if values.is_missing(v) else float(v) for v in by_q["benchmark"]]
         if any(v is not None for v in li):
             traces.append((go.Scatter(
                 x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark", showlegend=first,
@@ -1319,7 +1319,7 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
             customdata=pilot_customdata(
                 part["pilot_id"].tolist(), [style.fmt_usd(v) for v in part["income_avg_usd"]],
                 [style.fmt_usd(v) for v in part["living_income_usd"]],
-                [str(y) if not style.is_missing(y) else "" for y in part["living_income_year"]]),
+                [str(y) if not values.is_missing(y) else "" for y in part["living_income_year"]]),
             hovertemplate="<b>%{y}</b><br>Income %{customdata[1]} against a living income of "
                           "%{customdata[2]} (%{customdata[3]})<br>%{x:.0%}<extra></extra>"))
     if not gaps.empty:  # the rows standing for the pilots between the ends
@@ -1361,7 +1361,7 @@ def _benchmark_series(portfolio: Portfolio, pilot_id: str, qs: list[str]) -> pd.
     for q in qs:
         t = figures.pilot_quarter_table(one, q)
         v = t["living_income_usd"].iloc[0] if len(t) else None
-        vals.append(None if v is None or style.is_missing(v) else float(v))
+        vals.append(None if v is None or values.is_missing(v) else float(v))
     return pd.Series(vals, index=qs, dtype="float64")
 
 
@@ -1429,7 +1429,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
     n = len(shown)
     band = []  # an empty band under the last bar holds the reference's label
-    if portfolio_share is not None and not style.is_missing(portfolio_share):
+    if portfolio_share is not None and not values.is_missing(portfolio_share):
         ref = float(portfolio_share)
         fig.add_vline(x=ref, layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
         fig.add_annotation(x=ref, y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
@@ -1494,13 +1494,13 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *,
     fig = go.Figure()
     lx, ly = [], []
     for y, w, m in zip(ys, t[cols[0]], t[cols[1]]):
-        if not (style.is_missing(w) or style.is_missing(m)):
+        if not (values.is_missing(w) or values.is_missing(m)):
             lx += [w, m, None]
             ly += [y, y, None]
     fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line=dict(color="#BBBBBB", width=4),
                              hoverinfo="skip", showlegend=False))
     women_c, men_c = style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["blue"]
-    gaps = [None if style.is_missing(g) else g for g in t["gap"]]
+    gaps = [None if values.is_missing(g) else g for g in t["gap"]]
     fig.add_trace(go.Scatter(
         x=t[cols[0]].tolist(), y=ys, mode="markers", name="Women-headed households",
         marker=dict(color=women_c, size=14, symbol="circle"),
@@ -1571,7 +1571,7 @@ def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
         name = _share_figure_name(group, who)
         if f"{group}_{who}" not in catalogue.indicators() or name not in by_q.columns:
             continue
-        vals = [None if style.is_missing(v) else float(v) for v in by_q[name].tolist()]
+        vals = [None if values.is_missing(v) else float(v) for v in by_q[name].tolist()]
         if all(v is None for v in vals):
             continue
         fig.add_trace(go.Scatter(
@@ -1637,10 +1637,10 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
         if s is None:
             continue
         fig.add_trace(go.Bar(
-            x=qs, y=[None if style.is_missing(v) else float(v) for v in s["sum"]],
+            x=qs, y=[None if values.is_missing(v) else float(v) for v in s["sum"]],
             name=style.value_chain_label(vc),
             marker=dict(color=style.value_chain_color(vc), line=dict(color="white", width=0.8)),
-            customdata=[[int(c) if not style.is_missing(c) else 0] for c in s["count"]],
+            customdata=[[int(c) if not values.is_missing(c) else 0] for c in s["count"]],
             hovertemplate=f"<b>{style.value_chain_label(vc)}</b><br>%{{x}}: "
                           + ("$%{y:,.0f}" if money else "%{y:,.0f}")
                           + " (%{customdata[0]} pilots)<extra></extra>"))
@@ -1667,10 +1667,10 @@ def _volume_panels(data: pd.DataFrame, sums: pd.DataFrame, chains: list[str], qs
     for i, vc in enumerate(chains):
         s = sums.loc[vc].reindex(qs)
         fig.add_trace(go.Bar(
-            x=qs, y=[None if style.is_missing(v) else float(v) for v in s["sum"]],
+            x=qs, y=[None if values.is_missing(v) else float(v) for v in s["sum"]],
             name=style.value_chain_label(vc), showlegend=False,
             marker=dict(color=style.value_chain_color(vc)),
-            customdata=[[int(c) if not style.is_missing(c) else 0] for c in s["count"]],
+            customdata=[[int(c) if not values.is_missing(c) else 0] for c in s["count"]],
             hovertemplate=f"<b>{style.value_chain_label(vc)}</b><br>%{{x}}: %{{y:,.0f}} "
                           f"{units.get(vc, '')} (%{{customdata[0]}} pilots)<extra></extra>"),
             row=i // cols + 1, col=i % cols + 1)
@@ -1807,7 +1807,7 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
                     f"{NBMP_RINGS}")
     fig = go.Figure()
     for name, vals, color, dash, fill in series:
-        r = [None if style.is_missing(v) else float(v) for v in vals.tolist()]
+        r = [None if values.is_missing(v) else float(v) for v in vals.tolist()]
         own = bool(pilot_id) and not name.startswith(("Portfolio", "Median"))  # the pilot's own scores
         fig.add_trace(go.Scatterpolar(
             customdata=pilot_customdata([pilot_id] * (len(r) + 1)) if own else None,
@@ -1876,7 +1876,7 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
             last = s.dropna()
             if len(last):
                 b = bench.get(last.index[-1])
-                if not style.is_missing(b) and b > 0:
+                if not values.is_missing(b) and b > 0:
                     notes.append(f"{style.fmt_share(last.iloc[-1] / b)} of the living income in "
                                  f"{quarters.label(last.index[-1])} "
                                  f"({_gap_text(float(last.iloc[-1]), float(b))})")

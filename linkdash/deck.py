@@ -58,6 +58,7 @@ from linkdash.story import (
     sales_series,
     shorten,
 )
+from linkdash.values import is_missing
 
 if TYPE_CHECKING:
     from pptx.presentation import Presentation as Deck
@@ -260,7 +261,7 @@ def _add_chart(slide, kind, data, box=CHART_BOX):
 
 
 def _vals(values) -> list:
-    return [None if style.is_missing(v) else float(v) for v in values]
+    return [None if is_missing(v) else float(v) for v in values]
 
 
 # --- the slides -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 from linkdash import catalogue, figures, quarters, style
 from linkdash.charts import pilot_customdata
 from linkdash.portfolio import Portfolio
+from linkdash.values import is_missing
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
 # The same file as the app serves it (``static/``, ``server.enableStaticServing``), relative
@@ -168,7 +169,7 @@ def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd
     named = pilots["country_name"].where(pilots["country_name"].notna()).groupby(pilots["country"]).first()
     for c in listed.index:
         value = by_country.get(c, {}).get(figure)
-        if style.is_missing(value):
+        if is_missing(value):
             value = None
         name = named.get(c)
         rows.append({
@@ -545,7 +546,7 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
     for r in values.itertuples(index=False):
         if r.country not in rings:
             continue
-        if r.value is None or style.is_missing(r.value):
+        if r.value is None or is_missing(r.value):
             countries.append(MapArea(r.country, str(r.name), style.NO_DATA_FILL, "#909090", 1.0,
                                      rings[r.country], f"{r.name}: {label} {style.NO_DATA}"))
         else:

@@ -23,7 +23,7 @@ from typing import TextIO
 import pandas as pd
 import plotly.graph_objects as go
 
-from linkdash import catalogue, charts, figures, quarters, style
+from linkdash import catalogue, charts, figures, quarters, style, values
 from linkdash import story as story_parts
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
@@ -273,7 +273,7 @@ def _frame_table(df: pd.DataFrame, empty: str) -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
-        cells = "".join(f"<td>{_e('' if style.is_missing(v) else v)}</td>" for v in row)
+        cells = "".join(f"<td>{_e('' if values.is_missing(v) else v)}</td>" for v in row)
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

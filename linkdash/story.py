@@ -25,7 +25,7 @@ import pandas as pd
 from linkdash import catalogue, figures, quarters, style
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio, is_illustrative
-from linkdash.values import is_blank
+from linkdash.values import is_blank, is_missing
 
 APP_NAME = "LINK Pilot Monitor"
 DEMO_NOTICE = "Illustrative demo data: not real pilot results."
@@ -194,7 +194,7 @@ def income_series(story: Story) -> pd.DataFrame:
         bench = (float((t.loc[both, "living_income_usd"] * hh).sum() / hh.sum())
                  if both.any() and hh.sum() > 0 else None)
         inc = by_q.loc[q, "income_avg_usd"]
-        rows.append({"quarter": q, "income_avg_usd": None if style.is_missing(inc) else float(inc),
+        rows.append({"quarter": q, "income_avg_usd": None if is_missing(inc) else float(inc),
                      "living_income_usd": bench})
     return pd.DataFrame(rows, columns=["quarter", "income_avg_usd", "living_income_usd"])
 
@@ -212,7 +212,7 @@ def inclusiveness_series(story: Story) -> pd.DataFrame:
     if t is not None:
         for r in t.sort_values("pilot_id").itertuples(index=False):
             rows.append({"pilot": names.get(r.pilot_id, r.pilot_id),
-                         **{n: None if style.is_missing(getattr(r, n)) else float(getattr(r, n))
+                         **{n: None if is_missing(getattr(r, n)) else float(getattr(r, n))
                             for n in INCLUSIVENESS}})
         rows.sort(key=lambda r: r["pilot"])
     figs = story.figures
@@ -507,8 +507,8 @@ def pilot_income_series(story: Story, pilot_id: str) -> tuple[pd.DataFrame, dict
         inc = wide["income_avg_usd"].get(q) if "income_avg_usd" in wide else None
         li = figures._benchmark(bench, country, quarters.split(q)[0])[0] if country else None
         rows.append({"quarter": q,
-                     "income_avg_usd": None if inc is None or style.is_missing(inc) else float(inc),
-                     "living_income_usd": None if li is None or style.is_missing(li) else float(li)})
+                     "income_avg_usd": None if inc is None or is_missing(inc) else float(inc),
+                     "living_income_usd": None if li is None or is_missing(li) else float(li)})
     return pd.DataFrame(rows), tgt
 
 
@@ -517,7 +517,7 @@ def _target(portfolio, pilot_id: str, indicator: str) -> dict | None:
     t = t[(t["pilot_id"] == pilot_id) & (t["indicator"] == indicator)]
     if t.empty:
         return None
-    return {k: (None if style.is_missing(v) else v) for k, v in t.iloc[0].to_dict().items()}
+    return {k: (None if is_missing(v) else v) for k, v in t.iloc[0].to_dict().items()}
 
 
 def pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
@@ -552,8 +552,8 @@ def _pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
         label = ind.label if ind is not None and getattr(ind, "label", None) else code
         s = wide[["quarter", code]].dropna() if code in wide.columns else pd.DataFrame()
         value, q = (float(s[code].iloc[-1]), str(s["quarter"].iloc[-1])) if len(s) else (None, None)
-        base = None if style.is_missing(r.baseline) else float(r.baseline)
-        target = None if style.is_missing(r.target) else float(r.target)
+        base = None if is_missing(r.baseline) else float(r.baseline)
+        target = None if is_missing(r.target) else float(r.target)
         progress = None
         if value is not None and target is not None:
             b = base if base is not None else 0.0
@@ -562,7 +562,7 @@ def _pilot_targets(story: Story, pilot_id: str) -> pd.DataFrame:
             return "no data" if v is None else style.fmt_usd(v) if usd else f"{v:,.0f}"
         rows.append({"indicator": code, "label": label, "value": value, "quarter": q, "baseline": base,
                      "target": target,
-                     "target_quarter": None if style.is_missing(r.target_quarter) else str(r.target_quarter),
+                     "target_quarter": None if is_missing(r.target_quarter) else str(r.target_quarter),
                      "progress": progress, "value_text": fmt(value), "baseline_text": fmt(base),
                      "target_text": fmt(target),
                      "progress_text": "no data" if progress is None else f"{progress:.0%} of the way"})

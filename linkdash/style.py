@@ -14,10 +14,10 @@ import math
 import re
 from numbers import Number
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from linkdash import catalogue
+from linkdash.values import is_missing
 
 NO_DATA = "no data"
 
@@ -103,15 +103,6 @@ def hex_to_rgba(color: str, alpha: float) -> str:
 
 
 # --- number formats -------------------------------------------------------------
-
-def is_missing(x: object) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):  # array-likes are not "missing"
-        return False
-
 
 def _trim(text: str) -> str:
     return text[:-2] if text.endswith(".0") else text
