@@ -165,3 +165,65 @@ def test_the_illustrative_data_is_removed_from_the_submissions_page(browser):
         assert not bs.exceptions_on_page(page), app.output()[-3000:]
         bs.screenshot(page, "submissions_after_removal_1280x720")
         page.context.close()
+
+
+def resent_quarters_workbook(db_url: str, *, slip: float | None = None) -> bytes:
+    """Kenya's last four stored quarters sent again, every count and amount 20% higher
+    (corrected history), and the next quarter in line with them; with ``slip``, that
+    quarter's sales multiplied by it (a unit slip)."""
+    from linkdash.store import Store
+    from tests.workbook_builder import xlsx_bytes
+
+    store = Store.open(db_url)
+    try:
+        ind = store.load().indicators
+    finally:
+        store.close()
+    ken = ind[(ind["pilot_id"] == "KEN-DAIRY") & ind["value"].notna()]
+    codes = ["households_reached", "participants_total", "sales_usd", "income_avg_usd"]
+    last4 = sorted(ken["quarter"].unique())[-4:]
+    wide = ken[ken["indicator"].isin(codes)].pivot_table(index="quarter", columns="indicator",
+                                                          values="value", aggfunc="first")
+    rows = [["pilot_id", "quarter", *codes]]
+    for q in last4:
+        rows.append(["KEN-DAIRY", q, *[round(1.2 * float(wide.loc[q, c])) for c in codes]])
+    step = {c: float(wide.loc[last4[-1], c]) - float(wide.loc[last4[-2], c]) for c in codes}
+    nxt = {c: round(1.2 * (float(wide.loc[last4[-1], c]) + step[c])) for c in codes}
+    if slip:
+        nxt["sales_usd"] = round(nxt["sales_usd"] * slip)
+    rows.append(["KEN-DAIRY", "2019-Q1", *[nxt[c] for c in codes]])
+    return xlsx_bytes({"Indicators": rows})
+
+
+@pytest.mark.parametrize("slip", [None, 1000])
+def test_resent_quarters_in_line_give_no_outlier_and_a_slip_gives_exactly_one(app, browser, tmp_path, slip):
+    """Issue 9: history sent again with new values is judged on the data as it will be
+    (the file over the store), following the series' trend: nothing to warn about; one
+    sales value 1,000 times too large is the one outlier, at its cell."""
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, width=1440, height=900)
+    path = tmp_path / "resent.xlsx"
+    path.write_bytes(resent_quarters_workbook(app.db_url, slip=slip))
+    try:
+        page.goto(app.url + "/upload")
+        bs.wait_for_app(page)
+        choose_file(page, path)
+        page.locator(".st-key-upload_coverage").wait_for(timeout=120_000)
+        bs.wait_for_app(page)
+        assert not bs.exceptions_on_page(page), app.output()[-3000:]
+        body = page.inner_text("body")
+        assert "This file covers 1 pilot (Kenya dairy cows)" in body, body[:2000]
+        summaries = page.locator(".st-key-report_warnings [data-testid='stExpander'] summary")
+        titles = summaries.all_inner_texts() if page.locator(".st-key-report_warnings").count() else []
+        outliers = [t for t in titles if "outlier" in t]
+        if slip is None:
+            assert outliers == [], titles
+        else:
+            assert len(outliers) == 1 and outliers[0].endswith("1 outlier in 1 pilot"), titles
+            summaries.filter(has_text="outlier").first.click()
+            listed = page.locator(".st-key-report_warnings li").filter(has_text="Sales")
+            listed.first.wait_for()
+            assert listed.count() == 1 and "Indicators E6" in listed.first.inner_text()
+        bs.screenshot(page, f"upload_resent_{'slip' if slip else 'in_line'}")
+    finally:
+        page.context.close()
