@@ -87,7 +87,8 @@ def test_an_admin_signs_in_sees_the_data_and_signs_out(signin_app, page):
     sign_in(page, signin_app, "admin@example.org")
     page.get_by_text("Signed in as").wait_for()
     assert "admin@example.org" in page.locator("[data-testid='stSidebar']").inner_text()
-    assert page.locator("[data-testid='stMetric']").count() > 0
+    # (the sidebar is drawn before the page's cards: wait for them, not for a moment)
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert "Admin" in nav and "Upload" in nav and "Audit" in nav
     bs.screenshot(page, "signin-admin")
