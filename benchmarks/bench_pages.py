@@ -66,14 +66,14 @@ def bench_page(name: str, repeat: int, pilot: str) -> dict:
         at.run()
         _check(at, name)
         ui.data_changed()  # as right after a commit: nothing of the data is cached
-        first.append(_timed(lambda: at.switch_page(f"pages/{name}.py").run()))
+        first.append(_timed(lambda at=at: at.switch_page(f"pages/{name}.py").run()))
         _check(at, name)
         data = figure_data(at)
         region = at.multiselect(key="region")
-        new.append(_timed(lambda: region.set_value(["Africa"]).run()))
+        new.append(_timed(lambda region=region: region.set_value(["Africa"]).run()))
         _check(at, name)
         at.multiselect(key="region").set_value([]).run()
-        cached.append(_timed(lambda: at.multiselect(key="region").set_value(["Africa"]).run()))
+        cached.append(_timed(lambda at=at: at.multiselect(key="region").set_value(["Africa"]).run()))
         _check(at, name)
     return {"first_s": statistics.median(first), "filter_new_s": statistics.median(new),
             "filter_cached_s": statistics.median(cached), "charts": data[0], "json_bytes": data[1],

@@ -39,7 +39,7 @@ def main() -> int:
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
             rows.append((n, statistics.median(times), p95, times[-1], errors))
     base = rows[0][1]
-    print(f"| sessions at once | p50 s | p95 s | max s | p50 x one session | sessions with errors |")
+    print("| sessions at once | p50 s | p95 s | max s | p50 x one session | sessions with errors |")
     print("|---|---|---|---|---|---|")
     for n, p50, p95, mx, err in rows:
         print(f"| {n} | {p50:.2f} | {p95:.2f} | {mx:.2f} | {p50 / base:.1f} | {err} |")

@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
-from linkdash.values import as_date
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.values import as_date
 
 # --- the catalogue ------------------------------------------------------------------
 
@@ -73,7 +74,8 @@ FIGURES: dict[str, Figure] = dict([
     _fig("income_avg_usd", "Average household income", "USD per household per year", "money",
          "Average annual net household income from the value chain, weighted by households "
          f"reached: sum of (income x households) / sum of households, {_BOTH}."),
-    _fig("share_above_living_income", "Households above living income", "share of surveyed households", "share",
+    _fig("share_above_living_income", "Households above living income", "share of surveyed households",
+         "share",
          "Surveyed households above the country's living-income benchmark / households surveyed, "
          f"{_BOTH}."),
     _fig("sales_usd", "Sales", "USD in the quarter", "money",
@@ -159,7 +161,7 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: _QuarterCoun
     pilots = portfolio.pilots
     ids = pilots["pilot_id"].tolist()
     n_rows = len(ids)
-    data: dict[str, object] = {
+    data: dict[str, Any] = {
         c: pd.Series(pilots[c].tolist() if c in pilots.columns else [None] * n_rows, dtype=object)
         for c in PILOT_COLUMNS}
     codes = catalogue.numeric_indicators()
@@ -188,7 +190,8 @@ def _quarter_rows(portfolio: Portfolio, wide: pd.DataFrame, counts: _QuarterCoun
                        for c in set(data["country"].tolist())}  # once per country, not per pilot
         li = [per_country[c] for c in data["country"].tolist()]
         data["living_income_usd"] = np.array([v for v, _ in li], dtype="float64")
-        data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li], dtype="Int64")
+        data["living_income_year"] = pd.array([None if math.isnan(y) else int(y) for _, y in li],
+                                              dtype="Int64")
         data["income_to_living_income"] = data["income_avg_usd"] / data["living_income_usd"]
     return pd.DataFrame(data)
 
@@ -362,7 +365,8 @@ def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str])
         n = len(pilots)
         place = pd.Index(pilots["pilot_id"].tolist(), dtype=object).get_indexer(
             wide["pilot_id"].to_numpy(dtype=object))
-        inc_all = pd.to_numeric(wide["income_avg_usd"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        inc_all = pd.to_numeric(wide["income_avg_usd"], errors="coerce").to_numpy(dtype="float64",
+                                                                                  na_value=np.nan)
         hh_all = pd.to_numeric(wide["households_reached"], errors="coerce").to_numpy(dtype="float64",
                                                                                      na_value=np.nan)
         countries = pilots["country"].tolist()
@@ -420,7 +424,7 @@ def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = Non
         od = p_e is not None and p_e < as_of and not done and st != "dropped"
         if p_e is None or st == "dropped":
             d = None
-        elif done:
+        elif done and a_e is not None:
             d = max(0, (a_e - p_e).days)
         else:
             d = max(0, (as_of - p_e).days)
@@ -588,7 +592,7 @@ def figure_target(portfolio: Portfolio, rows: pd.DataFrame, name: str) -> dict:
         return {}
     t = _targets_of(portfolio, name)
     t = t[t["pilot_id"].isin(set(rows["pilot_id"]))]
-    out = {"targets_set": int(len(t))}
+    out: dict[str, Any] = {"targets_set": int(len(t))}
     if t.empty:
         return out
     goal = dict(zip(t["pilot_id"], pd.to_numeric(t["target"], errors="coerce")))
@@ -714,7 +718,8 @@ def describe_target(change: Change) -> str | None:
     if not change.targets_set:
         return "No target set"
     if change.target is None:
-        return f"Target set for {change.targets_set} pilot{'s' if change.targets_set != 1 else ''}, none reported"
+        return (f"Target set for {change.targets_set} pilot{'s' if change.targets_set != 1 else ''}, "
+                "none reported")
     share_txt = f"{change.target_share * 100:.0f}%" if change.target_share is not None else "no share"
     text = f"{share_txt} of the target of {format_figure(change.name, change.target)}"
     if change.target_quarter:

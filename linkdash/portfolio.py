@@ -64,7 +64,7 @@ class Filter:
 ILLUSTRATIVE_SOURCE = "illustrative demo data"
 
 
-def is_illustrative(portfolio: "Portfolio") -> bool:
+def is_illustrative(portfolio: Portfolio) -> bool:
     """Whether the data is the illustrative demo data, not real pilot results: the one
     answer the app's badge, the Presentation page, the deck and the report give. The data
     carries the demo generator's mark (its benchmarks' source), so the answer travels with
@@ -98,7 +98,7 @@ class Portfolio:
     # indicators go here)
     _memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def indicator_codes(self) -> "IndicatorCodes":
+    def indicator_codes(self) -> IndicatorCodes:
         """The indicator values as integer codes, computed once per portfolio: the
         importer's rules and the store's preview look stored values up with them.
         Safe to call from two threads (at worst computed twice)."""
@@ -137,7 +137,7 @@ class Portfolio:
     # and figure of one filter share one part and what is memoised on it
     PARTS_KEPT = 4
 
-    def filtered(self, flt: Filter) -> "Portfolio":
+    def filtered(self, flt: Filter) -> Portfolio:
         """The pilots that match the filter and every row that belongs to them.
         Benchmarks are kept for the countries of those pilots; rates are kept whole.
         A filter that keeps every pilot gives this portfolio itself; otherwise the part
@@ -186,7 +186,7 @@ class Portfolio:
                 break
         return part
 
-    def _derive_views(self, part: "Portfolio", ids: set) -> None:
+    def _derive_views(self, part: Portfolio, ids: set) -> None:
         """A part's per-pilot views are rows of this portfolio's (each pilot's rows
         depend on its own values only): taken from them when they exist."""
         wide = self._memo.get("indicators_wide")

@@ -75,7 +75,7 @@ class Report:
     def warn(self, code: str, sheet: str | None, cell: str | None, value: Any, message: str) -> None:
         self.problems.append(Problem(code, WARNING, _short(sheet), cell, _short(value), message))
 
-    def extend(self, other: "Report") -> None:
+    def extend(self, other: Report) -> None:
         self.problems.extend(other.problems)
 
     @property

@@ -80,7 +80,8 @@ hist = access.role_history(store, actor)
 if hist.empty:
     st.caption("No role has changed yet.")
 else:
-    st.dataframe(hist.drop(columns=["id"]), hide_index=True, width="stretch", placeholder=ui.BLANK, column_config={
+    st.dataframe(hist.drop(columns=["id"]), hide_index=True, width="stretch", placeholder=ui.BLANK,
+                 column_config={
         "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
         "by": "By", "action": "Change", "email": "User", "old_role": "Role before",
         "new_role": "Role after", "old_scope": "Scope before", "new_scope": "Scope after"})

@@ -183,7 +183,8 @@ with st.container(key="lp-slide"):
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])
-        _chart(ui.story_chart(story_key, charts.link_tools_matrix, story.as_of), "slide_tools", H - used - (44 if PRESENTING else 0))
+        _chart(ui.story_chart(story_key, charts.link_tools_matrix, story.as_of), "slide_tools",
+               H - used - (44 if PRESENTING else 0))
         overdue = ui.story_chart(story_key, charts.overdue_table, story.as_of)
         if not overdue.empty:
             if PRESENTING:
@@ -200,8 +201,8 @@ with st.container(key="lp-slide"):
         left, right = st.columns(2)
         for col, who in ((left, "women"), (right, "youth")):
             with col:
-                _chart(ui.story_chart(story_key, charts.inclusiveness_bars, story.quarter, "participants", who,
-                                      width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
+                _chart(ui.story_chart(story_key, charts.inclusiveness_bars, story.quarter, "participants",
+                                      who, width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":
         used += _kicker(story_parts.NBMP_DEFINITION)
@@ -243,9 +244,11 @@ with st.container(key="lp-slide"):
             if len(targets):
                 rows = "".join(
                     f"<tr><td>{html.escape(r.label)}</td><td><b>{html.escape(r.value_text)}</b></td>"
-                    f"<td>{html.escape(r.target_text)}</td><td>{html.escape(r.progress_text.replace(' of the way', ''))}</td></tr>"
+                    f"<td>{html.escape(r.target_text)}</td>"
+                    f"<td>{html.escape(r.progress_text.replace(' of the way', ''))}</td></tr>"
                     for r in targets.itertuples())
-                st.html(f'<table class="lp-targets"><tr><th>Against targets, {html.escape(story.quarter_label)}</th>'
+                st.html('<table class="lp-targets">'
+                        f"<tr><th>Against targets, {html.escape(story.quarter_label)}</th>"
                         f"<th>Now</th><th>Target</th><th>Done</th></tr>{rows}</table>")
             elif s["figures"]:
                 ui.kpi_cards(s["figures"], ["households_reached", "income_avg_usd"], per_row=1)
