@@ -106,6 +106,8 @@ def test_a_clicker_moves_the_slide_and_the_url(app, browser):
         _settled(page)
 
         def press(key: str, expected: int) -> None:
+            # (the clicker's key listener is attached again after each run: press once it is)
+            page.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
             page.keyboard.press(key)
             page.wait_for_function(f"() => /[?&]slide={expected}(&|$)/.test(location.search)",
                                    timeout=120_000)
