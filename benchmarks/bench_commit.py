@@ -46,13 +46,6 @@ STAGES = ["check", "preview", "commit"]
 SMALL_PILOTS = 13
 
 
-def _hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _reset_hwm() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
@@ -100,7 +93,7 @@ def child(case: str, repeat: int, pilots: int, quarters: int, code: str) -> dict
             del rows
             if i:
                 times.append(time.perf_counter() - t)
-        return {"total_s": statistics.median(times), "times": times, "peak_mb": _hwm_mb()}
+        return {"total_s": statistics.median(times), "times": times, "peak_mb": scale_data.hwm_mb()}
 
     from linkdash import importer, sandbox
     from linkdash.portfolio import Portfolio
@@ -140,7 +133,7 @@ def child(case: str, repeat: int, pilots: int, quarters: int, code: str) -> dict
         t = time.perf_counter()
         checked = importer.check_file(data, name, current)
         run["check_s"] = time.perf_counter() - t
-        run["check_mb"] = _hwm_mb()
+        run["check_mb"] = scale_data.hwm_mb()
         run["reader_mb"] = importer.last_reader_peak_mb or 0.0
         run["check_errors"] = len(checked.report.errors)
         _reset_hwm()
@@ -148,12 +141,12 @@ def child(case: str, repeat: int, pilots: int, quarters: int, code: str) -> dict
         changes = store.preview(checked.tables, current,
                                 indicator_keys=getattr(checked.tables, "indicator_keys", None))
         run["preview_s"] = time.perf_counter() - t
-        run["preview_mb"] = _hwm_mb()
+        run["preview_mb"] = scale_data.hwm_mb()
         _reset_hwm()
         t = time.perf_counter()
         result = store.commit(checked.tables, file_bytes=data, filename=name, user="bench")
         run["commit_s"] = time.perf_counter() - t
-        run["commit_mb"] = _hwm_mb()
+        run["commit_mb"] = scale_data.hwm_mb()
         assert result.ok and result.submission_id, result.errors[:3]
         assert result.changes.counts() == changes.counts(), (result.changes, changes)
         run["new"], run["changed"], run["unchanged"] = (changes.new, changes.changed, changes.unchanged)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,15 +51,6 @@ def _pandas(path: str) -> None:
 
     frames = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     assert len(frames) > 1
-
-
-def _hwm_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from
-    the parent that started it)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(method: str, path: str, repeat: int, pilots: int, quarters: int) -> dict:
@@ -139,7 +129,7 @@ def child(method: str, path: str, repeat: int, pilots: int, quarters: int) -> di
             first_together = importer.last_read_together_peak_mb
     for schema in cleanup:
         scale_data.drop_postgres(schema)
-    peak = own = _hwm_mb()
+    peak = own = scale_data.hwm_mb()
     reader = 0.0
     if method == "check" or method.startswith("import"):
         from linkdash import importer

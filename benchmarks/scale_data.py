@@ -20,6 +20,17 @@ PG_URL = os.environ.get("LINKDASH_TEST_POSTGRES_URL", "postgresql://postgres@127
 PAGES = ["overview", "progress", "outcomes", "pilot", "lessons", "presentation", "upload", "submissions"]
 
 
+def hwm_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM: unlike ru_maxrss, not inherited
+    from the parent that started it; reset by writing 5 to /proc/self/clear_refs)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def sqlite_store(pilots: int, quarters: int) -> str:
     """URL of a SQLite store holding the generated data (built on first use)."""
     from linkdash import generate
