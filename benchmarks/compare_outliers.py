@@ -4,9 +4,10 @@ before (``outliers_before.py``, the old copy), and how long each takes.
 Every call of the rule during ``check_file`` of the inputs below runs both versions
 into their own reports; their problems (code, severity, sheet, cell, value, message)
 must be equal. Then each call is timed again, old and new alternating, 5 times each
-(median). Inputs: the tests/fixtures workbooks, the demo export (into an empty store,
-over itself, with slips), generated 200 pilots x 40 quarters with planted slips (into a
-store of the pilots only, over the unslipped data, over its first 30 quarters).
+(median and least; the first argument: another number of times). Inputs: the
+tests/fixtures workbooks; the demo export (into an empty store, over itself, with
+slips); generated 200 pilots x 40 quarters with planted slips (into a store of the
+pilots only, over the unslipped data, over its first 30 quarters).
 
     /work/main/.venv/bin/python benchmarks/compare_outliers.py
 """
@@ -34,6 +35,7 @@ from linkdash.rules import outliers  # noqa: E402
 from tests.workbook_builder import reference_portfolio  # noqa: E402
 
 TODAY = dt.date(2026, 8, 1)
+REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 5  # timed runs of each version (median)
 CALLS: list[tuple[str, tuple]] = []
 COMPARED = {"problems": 0, "outlier": 0, "outliers_not_listed": 0, "calls": 0}
 
@@ -128,16 +130,18 @@ def main() -> None:
           f"({COMPARED['outlier']:,} outlier, {COMPARED['outliers_not_listed']} outliers_not_listed), "
           f"all the same\n")
 
-    print(f"{'input':<78} {'before ms':>10} {'after ms':>10} {'ratio':>6}")
+    print(f"{'input':<78} {'before ms':>10} {'after ms':>10} {'ratio':>6} "
+          f"{'min before':>11} {'min after':>10}")
     for name, (long, p, ctx) in CALLS:
         times: dict[str, list[float]] = {"old": [], "new": []}
-        for _ in range(5):
+        for _ in range(REPEATS):
             for which, fn in (("old", outliers_before.outlier_rules), ("new", outliers.outlier_rules)):
                 t = time.perf_counter()
                 fn(long, p, ctx, Report())
                 times[which].append(time.perf_counter() - t)
         a, b = statistics.median(times["old"]) * 1e3, statistics.median(times["new"]) * 1e3
-        print(f"{name:<78} {a:10.2f} {b:10.2f} {b / a:6.2f}")
+        lo_a, lo_b = min(times["old"]) * 1e3, min(times["new"]) * 1e3
+        print(f"{name:<78} {a:10.2f} {b:10.2f} {b / a:6.2f} {lo_a:11.2f} {lo_b:10.2f}")
 
 
 if __name__ == "__main__":
