@@ -37,11 +37,11 @@ import pandas as pd
 
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.values import csv_safe
 
 if TYPE_CHECKING:  # the story is imported where a deck or a report is made
     from linkdash.story import Demo
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: also tab and carriage return
 FILE_PREFIX = "link-pilots"
 ALL_DATA_NOTE = "Export of all stored data"  # how template.write_template's export note starts
 
@@ -67,7 +67,7 @@ class ExportFormat:
 
 def csv_cell(v: Any) -> str:
     """One value as csv text: blank for None/NaN, whole numbers without ``.0``, the
-    shortest exact text for other floats, and ``'`` before text starting ``= + - @``, tab or CR."""
+    shortest exact text for other floats, and text through ``values.csv_safe``."""
     if v is None:
         return ""
     if isinstance(v, float):
@@ -85,8 +85,7 @@ def csv_cell(v: Any) -> str:
         pass
     if hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
         return csv_cell(v.item())
-    text = str(v)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return csv_safe(str(v))
 
 
 def indicator_columns() -> list[str]:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from linkdash import catalogue, quarters
 from linkdash.portfolio import Filter, Portfolio
-from linkdash.values import as_date
+from linkdash.values import as_date, same_number
 
 # --- the catalogue ------------------------------------------------------------------
 
@@ -623,7 +623,7 @@ def figure_target(portfolio: Portfolio, rows: pd.DataFrame, name: str) -> dict:
 def _verdict(delta: float | None, good: int) -> str | None:
     if delta is None or not good:
         return None
-    if abs(delta) < 1e-12:
+    if same_number(delta, 0.0):
         return "same"
     return "better" if delta * good > 0 else "worse"
 

@@ -96,7 +96,7 @@ def set_cell(ws, row: int, col: int, value: Any):
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         cell.value = value
-        if value[:1] in ("=", "+", "-", "@"):
+        if value.startswith(values.FORMULA_START):
             cell.data_type = "s"
             cell.quotePrefix = True
     else:

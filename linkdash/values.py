@@ -26,6 +26,7 @@ import re
 import unicodedata
 from typing import Any
 
+import numpy as np
 from pandas import NA as _NA
 from pandas import NaT as _NAT
 from pandas import isna as _isna
@@ -170,6 +171,28 @@ def is_whole(f: float) -> bool:
     return abs(f - round(f)) <= WHOLE_TOLERANCE
 
 
+# The one home of "the same number" (every layer may import this one): two numbers are the
+# same when within 1e-12 of each other, relatively or (near 0) absolutely, as
+# ``math.isclose(a, b, rel_tol=SAME_TOLERANCE, abs_tol=SAME_TOLERANCE)``: a value sent again
+# is unchanged (the preview, the commit), already stored as it is (the outlier rule), a
+# figure's change is none ("same"). Whether a count is whole is ``WHOLE_TOLERANCE``'s.
+SAME_TOLERANCE = 1e-12
+
+
+def same_number(a: float, b: float) -> bool:
+    """Whether ``a`` and ``b`` are the same number (within ``SAME_TOLERANCE``; NaN is
+    never the same)."""
+    return math.isclose(a, b, rel_tol=SAME_TOLERANCE, abs_tol=SAME_TOLERANCE)
+
+
+def same_numbers(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``same_number`` of each pair of two float arrays (or an array and a number), at once."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(a - b) <= np.maximum(SAME_TOLERANCE * np.maximum(np.abs(a), np.abs(b)), SAME_TOLERANCE)
+    return (close & np.isfinite(a) & np.isfinite(b)) | (a == b)
+
+
 def parse_count(v: Any) -> Parsed:
     """A whole number >= 0 (``12.0`` is fine)."""
     f, err = parse_number(v)
@@ -289,15 +312,20 @@ def parse_pilot_id(v: Any) -> Parsed:
                   "(letters and digits, parts joined by -)")
 
 
-_FORMULA_START = ("=", "+", "-", "@")
+# The one home of "text a spreadsheet would run": text starting with one of these is a
+# formula to a spreadsheet (the xlsx export writes it as a text cell: ``template.set_cell``);
+# in a csv, also a tab or a carriage return (OWASP), so the csv export writes a ``'``
+# before them (``csv_safe``), which ``parse_text`` drops again.
+FORMULA_START = ("=", "+", "-", "@")
+CSV_UNSAFE_START = (*FORMULA_START, "\t", "\r")
 
 
 def parse_text(v: Any) -> Parsed:
-    """Text is kept exactly, except that a ``'`` before ``= + - @`` (written by csv
-    exports to stop spreadsheets running formulas) is dropped. Numbers and dates in a
-    text column become their plain text."""
+    """Text is kept exactly, except that a ``'`` before ``= + - @``, a tab or a carriage
+    return (written by csv exports to stop spreadsheets running formulas: ``csv_safe``)
+    is dropped. Numbers and dates in a text column become their plain text."""
     if type(v) is str:
-        if len(v) > 1 and v[0] == "'" and v[1] in "=+-@":
+        if len(v) > 1 and v[0] == "'" and v[1] in CSV_UNSAFE_START:
             return v[1:], None
         return v, None
     if isinstance(v, float) and v.is_integer():
@@ -310,8 +338,9 @@ def parse_text(v: Any) -> Parsed:
 
 
 def csv_safe(text: str) -> str:
-    """The csv export's spelling of a text value: a ``'`` before ``= + - @``."""
-    return "'" + text if text[:1] in _FORMULA_START else text
+    """The csv export's spelling of a text value: a ``'`` before ``= + - @``, a tab or a
+    carriage return (``CSV_UNSAFE_START``)."""
+    return "'" + text if text.startswith(CSV_UNSAFE_START) else text
 
 
 def parse_year(v: Any) -> Parsed:

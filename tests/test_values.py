@@ -2,6 +2,7 @@
 
 import datetime as dt
 import decimal
+import math
 
 import numpy as np
 import pandas as pd
@@ -128,9 +129,17 @@ def test_pilot_ids_are_trimmed_and_upper_case():
 
 @given(st.text())
 def test_csv_safe_text_reimports_unchanged(s):
-    # the one text that cannot round-trip: a ' already before = + - @ (documented)
-    if not (s[:1] == "'" and s[1:2] in ("=", "+", "-", "@")):
+    # the one text that cannot round-trip: a ' already before = + - @, tab or CR (documented)
+    if not (s[:1] == "'" and s[1:2] and s[1:].startswith(values.CSV_UNSAFE_START)):
         assert values.parse_text(values.csv_safe(s)) == (s, None)
+
+
+def test_the_csv_export_writes_text_through_csv_safe_and_a_tab_or_cr_first_reimports():
+    from linkdash import exports
+
+    for text in ("=1+1", "+x", "-women first", "@sum", "\tindented", "\rx", "plain", "'quoted'"):
+        assert exports.csv_cell(text) == values.csv_safe(text)
+        assert values.parse_text(exports.csv_cell(text)) == (text, None)
 
 
 def test_text_keeps_its_text_but_drops_the_csv_quote_before_formula_characters():
@@ -194,3 +203,24 @@ def test_a_minus_sign_pasted_from_the_web_is_a_minus(text):
     from linkdash.values import parse_number
 
     assert parse_number(text) == (-3.37, None)
+
+
+SAME_PAIRS = [(0.1 + 0.2, 0.3), (1e-13, 0.0), (1e-11, 0.0), (1e6, 1e6 * (1 + 1e-13)), (1e6, 1e6 + 1e-3),
+              (274.65999999999997, 274.66), (-5.0, -5.0), (5.0, -5.0), (math.inf, math.inf),
+              (math.inf, -math.inf), (math.inf, 1e308), (math.nan, math.nan), (math.nan, 1.0)]
+
+
+def test_the_same_number_is_math_isclose_within_1e_12_one_by_one_and_on_arrays():
+    expected = [True, True, False, True, False, True, True, False, True, False, False, False, False]
+    assert [values.same_number(a, b) for a, b in SAME_PAIRS] == expected
+    a, b = (np.array(x) for x in zip(*SAME_PAIRS))
+    assert values.same_numbers(a, b).tolist() == expected
+    assert values.same_numbers(b, a).tolist() == expected
+    assert values.same_numbers(np.array([1e-13, 2.0]), 0.0).tolist() == [True, False]
+
+
+@given(st.floats(), st.floats())
+def test_same_numbers_on_arrays_is_same_number_of_each_pair(a, b):
+    assert values.same_numbers(np.array([a]), np.array([b])).tolist() == [values.same_number(a, b)]
+    assert values.same_number(a, b) == math.isclose(a, b, rel_tol=values.SAME_TOLERANCE,
+                                                    abs_tol=values.SAME_TOLERANCE)

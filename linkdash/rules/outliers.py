@@ -22,6 +22,7 @@ from linkdash.rules.sheet import (
     stored_keys,
 )
 from linkdash.rules.trend import _sorted_columns
+from linkdash.values import same_numbers
 
 RAISES = (  # the problem codes these rules report (problems.CODES says what each means)
     "outlier", "outliers_not_listed",
@@ -135,10 +136,9 @@ def _about(v: float) -> str:
 def _stored_unchanged(k: StoredKeys, pid: np.ndarray, q: np.ndarray, ind: np.ndarray,
                       value: np.ndarray) -> np.ndarray:
     """Per file value (its pilot and quarter codes, catalogue index, value): whether the
-    store holds that very value for the same pilot, quarter and indicator."""
-    old = k.stored_values(pid, q, ind)
-    with np.errstate(invalid="ignore"):
-        return ~np.isnan(old) & (np.abs(value - old) <= np.maximum(1e-12 * np.abs(old), 1e-12))
+    store holds that very value (``values.same_numbers``, as the preview's "unchanged")
+    for the same pilot, quarter and indicator."""
+    return same_numbers(value, k.stored_values(pid, q, ind))  # (NaN: none stored)
 
 
 def _in_keys(key: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
