@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from linkdash import catalogue, figures, quarters, style, values
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
+from linkdash.quarters import date_text
 from linkdash.values import as_date
 
 NO_DATA_MESSAGE = "No data for this selection"
@@ -212,12 +213,7 @@ def _pilot_attr(portfolio: Portfolio, column: str) -> dict[str, object]:
     return dict(zip(p["pilot_id"], p[column]))
 
 
-def _quarter_when(quarter: str | None) -> str:
-    return quarters.label(quarter) if quarter else "no quarter reported"
-
-
-def _fmt_date(d: dt.date | None) -> str:
-    return d.strftime("%d %b %Y").lstrip("0") if d else "no date"
+_quarter_when = quarters.quarter_text  # (the name the charts of a quarter use for it)
 
 
 def _span(qs: list[str]) -> str:
@@ -563,7 +559,7 @@ def gantt_plan(portfolio: Portfolio, as_of: dt.date | None = None, group_by: str
     axis' edge when ``as_of`` lies far after the milestones); overdue milestones marked
     at their planned end with the days late counted to ``as_of``."""
     as_of = as_of or dt.date.today()
-    title = f"Learning-cycle progress as of {_fmt_date(as_of)}"
+    title = f"Learning-cycle progress as of {date_text(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return GanttPlan(title, as_of, [], [], [], as_of, as_of, "in", 0, 0,
                          empty="No milestones reported for this selection")
@@ -611,7 +607,7 @@ def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.
         s, e = ps or pe, pe or ps
         assert s is not None and e is not None
         out.append(GanttMark("planned", pid, m, o, i, s, e,
-                             head + f"Planned {_fmt_date(ps)} – {_fmt_date(pe)}"
+                             head + f"Planned {date_text(ps)} – {date_text(pe)}"
                              + ("<br><b>⚠ overdue</b>" if overdue else ""), outlined=overdue))
     if as_ and status != "not_started" or (ae and status == "completed"):
         s = as_ or ae
@@ -622,11 +618,11 @@ def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.
         if where == "after" and e > hi:  # as_of lies far right of the milestones: cut at the edge
             e = max(hi, s)
             out.append(GanttMark("beyond", pid, m, o, i, None, e,
-                                 head + f"In progress since {_fmt_date(as_)}, "
-                                 f"still open on {_fmt_date(as_of)}"))
+                                 head + f"In progress since {date_text(as_)}, "
+                                 f"still open on {date_text(as_of)}"))
         out.append(GanttMark(status, pid, m, o, i, s, e,
-                             head + f"Actual {_fmt_date(as_)} – "
-                             f"{_fmt_date(ae) if ae and ae <= as_of else 'ongoing'}"
+                             head + f"Actual {date_text(as_)} – "
+                             f"{date_text(ae) if ae and ae <= as_of else 'ongoing'}"
                              f"<br>{style.STATUS_LABELS.get(status, status)}"))
     if status == "dropped" and not (as_ or ae):
         at = ps + (pe - ps) / 2 if (ps and pe) else (ps or pe)
@@ -634,7 +630,7 @@ def _gantt_marks(r: Any, pid: str, m: str, o: str, i: str, name: str, as_of: dt.
             out.append(GanttMark("dropped_mark", pid, m, o, i, None, at, head + "Dropped"))
     if overdue and pe:
         out.append(GanttMark("overdue", pid, m, o, i, None, pe,
-                             head + f"⚠ overdue: planned end {_fmt_date(pe)}, {(as_of - pe).days} days late"))
+                             head + f"⚠ overdue: planned end {date_text(pe)}, {(as_of - pe).days} days late"))
     return out
 
 
@@ -718,7 +714,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
             y=y(beyond), x=[k.end.isoformat() for k in beyond], mode="markers", cliponaxis=False,
             marker=dict(symbol="arrow-right", size=16, color=style.STATUS_COLORS["in_progress"],
                         line=dict(color=style.STATUS_COLORS["in_progress"], width=1)),
-            name=f"Still in progress on {_fmt_date(as_of)} (bar cut at the edge)", hovertext=hover(beyond),
+            name=f"Still in progress on {date_text(as_of)} (bar cut at the edge)", hovertext=hover(beyond),
             customdata=pids(beyond), hovertemplate="%{hovertext}<extra></extra>"))
     if where == "in":
         fig.add_shape(type="line", xref="x", yref="paper", x0=as_of.isoformat(), x1=as_of.isoformat(),
@@ -730,11 +726,11 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         after = where == "after"
         fig.add_annotation(x=1 if after else 0, y=1, xref="paper", yref="paper", yanchor="top",
                            xanchor="right" if after else "left", showarrow=False,
-                           text=f"as of {_fmt_date(as_of)} →" if after else f"← as of {_fmt_date(as_of)}",
+                           text=f"as of {date_text(as_of)} →" if after else f"← as of {date_text(as_of)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     else:
         fig.add_annotation(x=as_of.isoformat(), y=1, xref="x", yref="paper", yanchor="top",
-                           xanchor="right", text=f"as of {_fmt_date(as_of)}", showarrow=False,
+                           xanchor="right", text=f"as of {date_text(as_of)}", showarrow=False,
                            font=dict(size=style.BASE_FONT_SIZE - 2), bgcolor="white")
     n_over = len(warn)
     parts = []
@@ -747,10 +743,10 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         parts.append(f"Pilots grouped by {'value chain' if group_by == 'value_chain' else 'region'}")
     parts.append("light bars planned, solid bars actual")
     if narrow and where != "in":
-        parts.append(f"{_fmt_date(as_of)} lies {'after' if where == 'after' else 'before'} these dates"
+        parts.append(f"{date_text(as_of)} lies {'after' if where == 'after' else 'before'} these dates"
                      + (" (open bars cut at the right edge)" if where == "after" else ""))
     elif narrow:
-        parts.append(f"dotted line: {_fmt_date(as_of)}")
+        parts.append(f"dotted line: {date_text(as_of)}")
     parts.append(f"{n_over} milestone{'s' if n_over != 1 else ''} overdue")
     subtitle = " · ".join(parts)
     subtitle = subtitle[0].upper() + subtitle[1:]
@@ -836,7 +832,7 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
     ``order``: the pilots to draw, in that order (default: every pilot by name); at
     most ``GRID_PILOTS_MAX`` rows (``milestone_summary_chart`` counts them all)."""
     as_of = as_of or dt.date.today()
-    title = f"LINK tools used, as of {_fmt_date(as_of)}"
+    title = f"LINK tools used, as of {date_text(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
     names = pilot_names(portfolio.pilots)
@@ -909,7 +905,7 @@ def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) 
     yet due) or dropped it, as of ``as_of``. One stacked bar per milestone, one trace per
     state, at any number of pilots."""
     as_of = as_of or dt.date.today()
-    title = f"Where the pilots are in the learning cycle, as of {_fmt_date(as_of)}"
+    title = f"Where the pilots are in the learning cycle, as of {date_text(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
     ms = _milestones_as_of(portfolio, as_of)

@@ -41,7 +41,6 @@ from linkdash.story import (
     PROGRESS_STATES,
     Demo,
     Story,
-    fmt_date,
     inclusiveness_series,
     income_series,
     lesson_groups,
@@ -279,7 +278,8 @@ def _title_slide(prs, story: Story, n: int = 1) -> None:
         (f"Pilots: {story.flt.describe()} ({len(story.view.pilots)} pilots)", 24, False, INK),
         (f"Quarter: {story.quarter_label}", 24, False, INK),
         (f"Date of the data: indicators for {story.quarter_label}"
-         + (f" (quarter ending {fmt_date(quarters.end_date(story.quarter))})" if story.quarter else "")
+         + (f" (quarter ending {quarters.date_text(quarters.end_date(story.quarter))})"
+            if story.quarter else "")
          + f"; milestones as of {story.as_of_label}", 20, False, GREY),
     ]
     _text(slide, Inches(0.8), Inches(3.9), Inches(11.7), Inches(1.9), lines)

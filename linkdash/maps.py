@@ -269,7 +269,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     ``geojson_url``: the shapes by URL (``GEOJSON_URL`` in the app) instead of inline."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
-    when = quarters.label(quarter) if quarter else "no quarter reported"
+    when = quarters.quarter_text(quarter)
     title = f"{label} by country, {when}"
     if portfolio.pilots.empty:
         return _no_data_map(title, "No pilots in this selection")
@@ -527,7 +527,7 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
     by value chain and fitted view."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
-    when = quarters.label(quarter) if quarter else "no quarter reported"
+    when = quarters.quarter_text(quarter)
     title = f"{label} by country, {when}"
     if portfolio.pilots.empty:
         return StaticMap(width, height, (), (), (), None, (), False, title)

@@ -1,7 +1,9 @@
 """Quarters as canonical text ``2017-Q1``: ordering, arithmetic and their dates.
 
 Parsing the many ways people write a quarter lives in ``linkdash.values``; this module
-only deals with canonical quarters, which sort correctly as plain strings.
+only deals with canonical quarters, which sort correctly as plain strings, and is the one
+home of quarters, dates and times as users read them (``label``, ``quarter_text``,
+``date_text``, ``time_text``): pages, charts, maps, the story, deck and report, messages.
 """
 
 from __future__ import annotations
@@ -59,6 +61,24 @@ def label(q: str) -> str:
     """``2017-Q3`` -> ``Q3 2017`` for titles."""
     y, n = split(q)
     return f"Q{n} {y}"
+
+
+NO_QUARTER = "no quarter reported"
+
+
+def quarter_text(q: str | None) -> str:
+    """``label(q)``, or ``no quarter reported`` for none: "..., Q3 2017" in titles."""
+    return label(q) if q else NO_QUARTER
+
+
+def date_text(d: dt.date | None, missing: str = "no date") -> str:
+    """``31 Dec 2018`` (``missing`` for none)."""
+    return f"{d.day} {d:%b %Y}" if d else missing
+
+
+def time_text(t: dt.datetime) -> str:
+    """``2019-04-02 10:11``: a time as the store keeps it (UTC), to the minute."""
+    return f"{t:%Y-%m-%d %H:%M}"
 
 
 def as_of(q: str | None, today: dt.date | None = None) -> dt.date:

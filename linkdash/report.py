@@ -371,7 +371,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     # progress
     overdue = charts.overdue_table(view, story.as_of)
     if not overdue.empty:
-        overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(story_parts.fmt_date)})
+        overdue = overdue.assign(**{"Planned end": overdue["Planned end"].map(quarters.date_text)})
     out["progress"] = _section(
         "progress", "Progress through the learning cycle", story_parts.PROGRESS_DEFINITION,
         plot(charts.progress_gantt(view, story.as_of), "progress")
@@ -414,7 +414,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
 
     nav = "".join(f'<li><a href="#{sid}">{_e(label)}</a></li>' for sid, label in SECTIONS)
     demo_html = f'<p class="demo">{_e(story.notice)}</p>' if story.notice else ""
-    ending = (f" (quarter ending {story_parts.fmt_date(quarters.end_date(q))})" if q else "")
+    ending = (f" (quarter ending {quarters.date_text(quarters.end_date(q))})" if q else "")
     header = (f"<header><h1>{_e(story_parts.APP_NAME)}</h1>"
               f"<p class=\"meta\"><strong>Pilots:</strong> {_e(story.flt.describe())} "
               f"({len(view.pilots)} pilots)</p>"
@@ -422,7 +422,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
               f"{_e(ending)}; milestones as of {_e(story.as_of_label)}</p>"
               f"{demo_html}<nav><ol>{nav}</ol></nav></header>")
     footer = (f"<footer>{_e(story_parts.APP_NAME)} · {_e(story.data_line())} · made on "
-              f"{_e(story_parts.fmt_date(dt.date.today()))}. Charts are interactive: hover for values, "
+              f"{_e(quarters.date_text(dt.date.today()))}. Charts are interactive: hover for values, "
               "drag to zoom, double-click to reset.</footer>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -544,7 +544,8 @@ def submissions_in_words(subs: pd.DataFrame) -> pd.DataFrame:
 def describe_submission(row: Mapping[str, Any]) -> str:
     """``#2 · upload · q1.xlsx · ana@example.org · 2019-04-02 10:11 · rolled back by #3``."""
     when = row.get("created_at")
-    when = f"{when:%Y-%m-%d %H:%M}" if hasattr(when, "strftime") and not pd.isna(when) else ""
+    when = (quarters.time_text(when) if when is not None and hasattr(when, "strftime") and not pd.isna(when)
+            else "")
     parts = [f"#{int(row['id'])}", KIND_OF_SUBMISSION.get(str(row.get("kind")), str(row.get("kind")))]
     for k in ("filename", "user"):
         v = row.get(k)

@@ -100,11 +100,11 @@ class Story:
 
     @property
     def quarter_label(self) -> str:
-        return quarters.label(self.quarter) if self.quarter else "no quarter reported"
+        return quarters.quarter_text(self.quarter)
 
     @property
     def as_of_label(self) -> str:
-        return fmt_date(self.as_of)
+        return quarters.date_text(self.as_of)
 
     def data_line(self) -> str:
         """"Indicators for Q4 2018 · milestones as of 31 Dec 2018 · all pilots"."""
@@ -114,10 +114,6 @@ class Story:
             parts.append("illustrative demo data mixed with real uploads" if self.mixed
                          else "illustrative demo data")
         return " · ".join(parts)
-
-
-def fmt_date(d: dt.date | None) -> str:
-    return f"{d.day} {d:%b %Y}" if d else "no date"
 
 
 def upto_quarter(portfolio: Portfolio, quarter: str | None) -> Portfolio:
@@ -394,7 +390,7 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
     leaves out. The deck's slide and the page's slide of a part have the same notes."""
     d = definition
     if part == "title":
-        return f"Data: {story.data_line()}.\nMade with {APP_NAME} on {fmt_date(dt.date.today())}."
+        return f"Data: {story.data_line()}.\nMade with {APP_NAME} on {quarters.date_text(dt.date.today())}."
     if part == "figures":
         figs = story.figures
         names = list(figures.FIGURES)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkdash import access, reporting
+from linkdash import access, quarters, reporting
 from linkdash.access import Actor
 from linkdash.portfolio import Portfolio
 from linkdash.problems import Problem
@@ -184,7 +184,7 @@ def submissions_lines(subs: pd.DataFrame) -> list[str]:
              f"{'same':>5}  user / file"]
     for r in subs.itertuples(index=False):
         status = "stored" if r.status != "rolled_back" else f"undone by {int(r.rolled_back_by)}"
-        head = f"{r.id:>4}  {r.kind:8}  {r.created_at:%Y-%m-%d %H:%M}  {status:14}"
+        head = f"{r.id:>4}  {r.kind:8}  {quarters.time_text(r.created_at)}  {status:14}"
         if r.kind == "rollback":
             summary = r.summary or {}
             lines.append(f"{head}  rollback of {summary.get('rolled_back')}: "

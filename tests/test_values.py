@@ -224,3 +224,15 @@ def test_same_numbers_on_arrays_is_same_number_of_each_pair(a, b):
     assert values.same_numbers(np.array([a]), np.array([b])).tolist() == [values.same_number(a, b)]
     assert values.same_number(a, b) == math.isclose(a, b, rel_tol=values.SAME_TOLERANCE,
                                                     abs_tol=values.SAME_TOLERANCE)
+
+
+def test_quarters_dates_and_times_as_users_read_them():
+    from linkdash import quarters
+
+    assert quarters.quarter_text("2017-Q3") == "Q3 2017"
+    assert quarters.quarter_text(None) == quarters.quarter_text("") == "no quarter reported"
+    assert quarters.date_text(dt.date(2018, 12, 31)) == "31 Dec 2018"
+    assert quarters.date_text(dt.date(2019, 3, 1)) == "1 Mar 2019"  # (no leading zero)
+    assert quarters.date_text(None) == "no date" and quarters.date_text(None, "no data") == "no data"
+    assert quarters.time_text(dt.datetime(2019, 4, 2, 10, 11, 59)) == "2019-04-02 10:11"
+    assert quarters.time_text(pd.Timestamp("2019-04-02 09:05:00", tz="UTC")) == "2019-04-02 09:05"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from linkdash import catalogue
+from linkdash import catalogue, quarters
 from linkdash.portfolio import Filter, Portfolio, is_illustrative
 from linkdash.ui.page import (
     _AS_OF_BASIS,
@@ -164,8 +164,6 @@ def no_match_message() -> str:
 def as_of_default(portfolio: Portfolio | None = None) -> dt.date:
     """The as-of date of the chosen quarter: its last day, or today for the current
     quarter (``quarters.as_of``)."""
-    from linkdash import quarters
-
     return quarters.as_of(current_quarter(portfolio), today())
 
 
@@ -195,8 +193,8 @@ def current_as_of(portfolio: Portfolio | None = None) -> dt.date:
 
 
 def fmt_date(d: dt.date | None) -> str:
-    """``31 Dec 2018``."""
-    return f"{d.day} {d:%b %Y}" if d else NO_DATA
+    """``31 Dec 2018`` (``quarters.date_text``), ``no data`` for none."""
+    return quarters.date_text(d, NO_DATA)
 
 
 def _state_tuple(key: str) -> tuple[str, ...]:
