@@ -686,10 +686,7 @@ def pilots_not_reporting(portfolio: Portfolio, quarter: str | None) -> pd.DataFr
     counts = _value_counts(portfolio).get(quarter)
     reported = set(counts.index) if counts is not None else set()
     out = p[~p["pilot_id"].isin(reported)][["pilot_id", "pilot_name", "country_name"]].copy()
-    rv = _reported_values(portfolio.indicators)
-    rv = rv[(rv["quarter"] <= quarter) & rv["pilot_id"].isin(set(out["pilot_id"]))]
-    last = rv.groupby("pilot_id")["quarter"].max() if not rv.empty else pd.Series(dtype=object)
-    out["last_reported"] = out["pilot_id"].map(last).astype(object)
+    out["last_reported"] = out["pilot_id"].map(portfolio.last_reported(upto=quarter)).astype(object)
     out["last_reported"] = out["last_reported"].where(out["last_reported"].notna(), None)
     out = out.sort_values(["last_reported", "pilot_name"], na_position="first", kind="stable")
     return out[cols].reset_index(drop=True)

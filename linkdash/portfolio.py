@@ -207,6 +207,22 @@ class Portfolio:
         qs = self.quarters()
         return qs[-1] if qs else None
 
+    def last_reported(self, upto: str | None = None) -> dict[str, str]:
+        """Each pilot's latest quarter with any indicator value (a number, or a volume
+        unit), up to quarter ``upto`` (every quarter when None): pilot id -> quarter,
+        pilots without any left out. The one per-pilot "latest quarter" (from
+        ``reported_counts``)."""
+        counts = self.reported_counts()
+        cols = np.asarray(counts.columns, dtype=object)
+        has = counts.to_numpy() > 0
+        if upto is not None:
+            has, cols = has[:, cols <= upto], cols[cols <= upto]
+        rows = has.any(axis=1) if has.size else np.zeros(len(has), dtype=bool)
+        if not rows.any():
+            return {}
+        last = has.shape[1] - 1 - np.argmax(has[rows][:, ::-1], axis=1)
+        return dict(zip(counts.index[rows].tolist(), cols[last].tolist()))
+
     def reported_counts(self) -> pd.DataFrame:
         """Pilot x quarter: how many indicator values (a number, or the text of
         ``volume_unit``) each pilot gave for each quarter. Index: the pilot ids with any

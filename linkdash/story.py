@@ -86,9 +86,7 @@ class Story:
     @functools.cached_property
     def pilot_latest_quarters(self) -> dict[str, str]:
         """Each pilot's latest quarter with any Indicators value (up to the story's)."""
-        ind = self.view.indicators
-        ind = ind[ind["value"].notna() | ind["text"].notna()]
-        return {str(k): str(v) for k, v in ind.groupby("pilot_id")["quarter"].max().items()}
+        return self.view.last_reported()
 
     def pilot_figures(self, quarter: str) -> dict[str, dict]:
         """``portfolio_figures`` of each pilot alone for ``quarter`` (``figures.figures_by``

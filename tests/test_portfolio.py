@@ -104,3 +104,20 @@ def test_a_part_with_every_indicator_row_keeps_its_own_pilot_tables():
     after = figures.figures_by_quarter(part)
     assert int(before["pilots_total"].iloc[-1]) == len(whole.pilots)
     assert int(after["pilots_total"].iloc[-1]) == len(part.pilots)
+
+
+def test_each_pilots_last_reported_quarter_is_the_latest_with_a_value_up_to_a_quarter():
+    p = demo.demo_portfolio()
+    ind = p.indicators.copy()
+    ind.loc[ind["pilot_id"] == "KEN-DAIRY", ["value", "text"]] = None  # rows without a value don't count
+    p = Portfolio(pilots=p.pilots, indicators=ind)
+    reported = ind[ind["value"].notna() | ind["text"].notna()]
+    for upto in (None, "2018-Q2", "2017-Q1", "2000-Q1"):
+        rows = reported if upto is None else reported[reported["quarter"] <= upto]
+        expected = rows.groupby("pilot_id")["quarter"].max().to_dict()
+        assert p.last_reported(upto) == expected
+        assert "KEN-DAIRY" not in expected
+    assert p.last_reported("2000-Q1") == {} and Portfolio().last_reported() == {}
+    part = p.filtered(Filter(regions=("Africa",)))
+    ids = set(part.pilots["pilot_id"])
+    assert part.last_reported() == {k: v for k, v in p.last_reported().items() if k in ids}
