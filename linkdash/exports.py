@@ -171,7 +171,8 @@ def export_csv_bytes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str 
 
 def frame_csv_bytes(df: pd.DataFrame) -> bytes:
     """A table as csv: UTF-8 with a BOM (so Excel reads it), CRLF lines, every value
-    through ``csv_cell`` (formula-safe: text starting ``= + - @`` gets a leading ``'``).
+    through ``csv_cell`` (formula-safe: text starting ``= + - @``, a tab or a carriage
+    return gets a leading ``'``: ``values.csv_safe``).
     The one csv writer: exports, the Upload page's problem list and the pages' tables."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

@@ -846,12 +846,3 @@ def format_figure(name: str, value) -> str:
     if kind == "count":
         return _compact(v)
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-
-
-def figures_table(figs: dict) -> pd.DataFrame:
-    """``portfolio_figures`` output as rows: name, label, value, shown, unit, definition."""
-    return pd.DataFrame([
-        {"name": n, "label": f.label, "value": figs.get(n), "shown": format_figure(n, figs.get(n)),
-         "unit": f.unit, "definition": f.definition}
-        for n, f in FIGURES.items()
-    ])

@@ -28,7 +28,6 @@ from linkdash import story as story_parts
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
 
-HTML_MIME = "text/html"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                  "toImageButtonOptions": {"format": "png", "scale": 2}}

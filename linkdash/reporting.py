@@ -28,7 +28,7 @@ import pandas as pd
 
 from linkdash import catalogue, quarters
 from linkdash.names import pilot_names
-from linkdash.problems import ERROR, Problem
+from linkdash.problems import Problem
 
 # --- a count in words ---------------------------------------------------------------
 
@@ -710,10 +710,6 @@ def value_words(field_code: Any, v: Any) -> str:
 
             return countries.name(v) or v
     return cell_text(v)
-
-
-def is_error(p: Problem) -> bool:
-    return p.severity == ERROR
 
 
 def kept_in_words(kept: list[Mapping[str, Any]], names: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from numbers import Number
 
 import plotly.graph_objects as go
 
@@ -67,11 +66,6 @@ REFERENCE_COLOR = "#666666"      # baselines, targets, benchmarks
 NO_DATA_FILL = "#BDBDBD"         # countries / cells without data (darker than LAND_FILL)
 LAND_FILL = "#F4F4F4"            # context land on maps
 NOT_DUE_FILL = "#F4F4F4"         # grid cells where nothing was due (before a pilot started)
-BORDER_COLOR = "#FFFFFF"
-
-# Line dashes to tell apart pilots that share a value chain colour.
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
 BASE_FONT_SIZE = 16
@@ -147,25 +141,6 @@ def fmt_usd(x: object) -> str:
         return NO_DATA
     v = round(float(x))  # type: ignore[arg-type]
     return f"-${-v:,d}" if v < 0 else f"${v:,d}"
-
-
-def fmt_indicator(code: str, x: object) -> str:
-    """Format a value of a catalogue indicator by its kind (money as USD, scores with
-    one decimal, counts short)."""
-    if is_missing(x):
-        return NO_DATA
-    ind = catalogue.indicators().get(code)
-    if ind is not None and ind.kind == "money":
-        return fmt_usd(x)
-    if code.endswith("_share") or "_share_" in code or code.startswith("share_"):
-        return fmt_share(x)
-    if ind is not None and ind.kind == "score":
-        return f"{float(x):.1f}"  # type: ignore[arg-type]
-    return fmt_number(x)
-
-
-def is_number(x: object) -> bool:
-    return isinstance(x, Number) and not is_missing(x)
 
 
 # --- layout --------------------------------------------------------------------------

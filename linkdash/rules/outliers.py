@@ -61,6 +61,8 @@ OUTLIER_WINDOW = trend.WINDOW
 # temporaries stay in a core's L2 cache (a chunk of 131,072 ran the network at a third of
 # the speed), and the rule's memory stays small
 OUTLIER_CHUNK = 32_768
+
+
 def _full_window_stats(s: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Median and MAD (as ``np.median``: the mean of the two middle values) of rows of 8
     sorted values ``s[0] <= ... <= s[7]``. The deviations from the median m are two
