@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,31 @@ def _actor(args, store):
     except access.Denied as e:
         print(f"{args.command}: {e}", file=sys.stderr)
         return None
+
+
+def _refusal(args, actor, admin_only: str | None = None) -> int | None:
+    """The exit code when ``actor`` may not run the command, else None: 2 when no one
+    acts (``_actor`` said why), 1 when only administrators may (``admin_only``: what
+    they do) and the actor is not one."""
+    if actor is None:
+        return 2
+    if admin_only and not actor.is_admin:
+        print(f"{args.command}: only administrators {admin_only} ({actor.describe()}).", file=sys.stderr)
+        return 1
+    return None
+
+
+def _acting(admin_only: str | None = None):
+    """A command run as someone: ``command(args, store, actor)``, unless ``_refusal``."""
+    def wrap(command):
+        @functools.wraps(command)
+        def run(args) -> int:
+            store = _store(args)
+            actor = _actor(args, store)
+            refused = _refusal(args, actor, admin_only)
+            return refused if refused is not None else command(args, store, actor)
+        return run
+    return wrap
 
 
 def _print_json(obj) -> None:
@@ -152,28 +178,25 @@ def cmd_template(args) -> int:
     return 0
 
 
-def cmd_validate(args) -> int:
+def _send_file(args, store, actor, send) -> int:
+    """``validate`` and ``import``: ``send`` (``submit.validate`` or ``submit.import_file``)
+    the file ``args.file`` as ``actor``, its outcome printed."""
+    path = Path(args.file)
+    return print_outcome(send(store, path.read_bytes(), path.name, actor=actor), args.json)
+
+
+@_acting()
+def cmd_validate(args, store, actor) -> int:
     from linkdash import submit
 
-    store = _store(args)
-    actor = _actor(args, store)
-    if actor is None:
-        return 2
-    outcome = submit.validate(store, Path(args.file).read_bytes(), Path(args.file).name,
-                              actor=actor)
-    return print_outcome(outcome, args.json)
+    return _send_file(args, store, actor, submit.validate)
 
 
-def cmd_import(args) -> int:
+@_acting()
+def cmd_import(args, store, actor) -> int:
     from linkdash import submit
 
-    store = _store(args)
-    actor = _actor(args, store)
-    if actor is None:
-        return 2
-    outcome = submit.import_file(store, Path(args.file).read_bytes(), Path(args.file).name,
-                                 actor=actor)
-    return print_outcome(outcome, args.json)
+    return _send_file(args, store, actor, submit.import_file)
 
 
 def print_outcome(outcome, as_json: bool = False) -> int:
@@ -198,13 +221,10 @@ def cmd_submissions(args) -> int:
     return 0
 
 
-def cmd_rollback(args) -> int:
+@_acting()
+def cmd_rollback(args, store, actor) -> int:
     from linkdash import submit
 
-    store = _store(args)
-    actor = _actor(args, store)
-    if actor is None:
-        return 2
     result = submit.rollback(store, args.id, actor=actor)
     if args.json:
         _print_json(result.as_dict())
@@ -252,16 +272,10 @@ def cmd_summary(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
+@_acting(admin_only="load the demo data")
+def cmd_demo(args, store, actor) -> int:
     from linkdash import demo
 
-    store = _store(args)
-    actor = _actor(args, store)
-    if actor is None:
-        return 2
-    if not actor.is_admin:
-        print(f"demo: only administrators load the demo data ({actor.describe()}).", file=sys.stderr)
-        return 1
     loaded = demo.load_demo(store, only_if_empty=args.if_empty)
     _print_lines(loaded.lines())
     return 0 if loaded.ok else 1
@@ -271,26 +285,18 @@ def cmd_generate(args) -> int:
     from linkdash import generate
 
     if args.load:  # changes data: an administrator, as for `demo`
-        store = _store(args)
-        actor = _actor(args, store)
-        if actor is None:
-            return 2
-        if not actor.is_admin:
-            print(f"generate: only administrators load data this way ({actor.describe()}).",
-                  file=sys.stderr)
-            return 1
+        refused = _refusal(args, _actor(args, _store(args)), admin_only="load data this way")
+        if refused is not None:
+            return refused
     return generate.generate_command(lambda: _store(args), args)
 
 
-def cmd_user(args) -> int:
+@_acting()
+def cmd_user(args, store, actor) -> int:
     """``user add|list|remove|import-csv``: administrators only (``--as-admin`` at the
     shell, or ``--user`` of an administrator); every change is in the role history."""
     from linkdash import access, roles
 
-    store = _store(args)
-    actor = _actor(args, store)
-    if actor is None:
-        return 2
     try:
         if args.action == "list":
             df = access.list_users(store, actor)

@@ -178,6 +178,12 @@ def _notes(slide, text: str) -> None:
     slide.notes_slide.notes_text_frame.text = text
 
 
+def _finish(slide, story: Story, n: int, notes_text: str) -> None:
+    """A slide's footer (``_footer``, its number ``n``) and speaker notes."""
+    _footer(slide, story, n)
+    _notes(slide, notes_text)
+
+
 def _chart_fonts(chart, size: int = 16) -> None:
     chart.font.size = Pt(size)
     chart.font.name = FONT
@@ -308,8 +314,7 @@ def _figures_slide(prs, story: Story, n: int) -> None:
         left = Emu(int(MARGIN + i * (col_w + Inches(0.4))))
         _figure_table(slide, left, BODY_TOP + Inches(0.5), Emu(int(col_w)), chunk, figs,
                       row_h=Inches(0.68), size=21)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "figures"))
+    _finish(slide, story, n, notes(story, "figures"))
 
 
 # --- the map, drawn with shapes -------------------------------------------------------
@@ -500,8 +505,7 @@ def _map_slide(prs, story: Story, n: int, with_map: bool = True) -> None:
     else:
         _no_data(slide, ("The map could not be drawn on this slide.\n" if with_map else "")
                  + "The map is on the Overview page and in the HTML report.")
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "map") + (f"\n{failed}" if failed else ""))
+    _finish(slide, story, n, notes(story, "map") + (f"\n{failed}" if failed else ""))
 
 
 def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
@@ -529,8 +533,7 @@ def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
         chart.category_axis.tick_labels.font.size = Pt(14)
         _value_axis(chart, "0", minimum=0, maximum=len(catalogue.MILESTONES),
                     title="Milestones (9 in the learning cycle)")
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "progress"))
+    _finish(slide, story, n, notes(story, "progress"))
     return s
 
 
@@ -558,8 +561,7 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
               XL_MARKER_STYLE.NONE)
         _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per household per year")
         chart.category_axis.tick_labels.font.size = Pt(14)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "income"))
+    _finish(slide, story, n, notes(story, "income"))
     return s
 
 
@@ -589,8 +591,7 @@ def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
         chart.category_axis.reverse_order = True
         chart.category_axis.tick_labels.font.size = Pt(14)
         _value_axis(chart, "0%", minimum=0, maximum=1)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "inclusiveness"))
+    _finish(slide, story, n, notes(story, "inclusiveness"))
     return s
 
 
@@ -618,8 +619,7 @@ def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
         _line(chart.plots[0].series[1], style.OKABE_ITO["blue"], 4, None, XL_MARKER_STYLE.NONE)
         _value_axis(chart, "0", minimum=0, maximum=5)
         chart.value_axis.major_unit = 1
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "nbmp"))
+    _finish(slide, story, n, notes(story, "nbmp"))
     return s
 
 
@@ -646,8 +646,7 @@ def _sales_slide(prs, story: Story, n: int) -> pd.DataFrame:
             _fill(series, style.value_chain_color(vc))
         _value_axis(chart, NUMBER_FORMATS["money"], minimum=0, title="USD per quarter")
         chart.category_axis.tick_labels.font.size = Pt(14)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "business"))
+    _finish(slide, story, n, notes(story, "business"))
     return s
 
 
@@ -748,8 +747,7 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
     p.text = body
     p.space_before = Pt(2)
     _style_runs(p, 18, False, INK)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "pilots", pilot_id))
+    _finish(slide, story, n, notes(story, "pilots", pilot_id))
 
 
 def _target_table(slide, left, top, width, targets: pd.DataFrame, quarter_label: str) -> None:
@@ -865,8 +863,7 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
                           f"({len(shown)} of {len(groups)} shown here)", 14, False, GREY))
         _text(slide, MARGIN, BODY_TOP + Inches(0.45), SLIDE_W - 2 * MARGIN,
               FOOTER_TOP - BODY_TOP - Inches(0.5), lines)
-    _footer(slide, story, n)
-    _notes(slide, notes(story, "lessons"))
+    _finish(slide, story, n, notes(story, "lessons"))
 
 
 # --- the deck ------------------------------------------------------------------------------

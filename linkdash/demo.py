@@ -498,6 +498,18 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).astype(object).where(lambda d: d.notna(), None)
 
 
+def sheet_tables(rows: dict[str, list[dict]], indicators: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each sheet's rows (dicts by column code; Indicators already a long frame, kept as
+    it is) as ``CheckedWorkbook.tables``, in ``catalogue.SHEET_ORDER``: the sheet's
+    columns (the Pilots' derived ones too), object columns, blanks None. The demo's and
+    the generated data's (``generate``) tables."""
+    sheets = catalogue.sheets()
+    return {name: indicators if name == "Indicators" else
+            _frame(rows[name], [c.code for c in sheets[name].all_columns] if name == "Pilots"
+                   else sheets[name].codes)
+            for name in catalogue.SHEET_ORDER}
+
+
 def demo_tables(today: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """Every sheet of the demo workbook, keyed by sheet name, in the ``CheckedWorkbook.tables``
     format: canonical columns, dates as ``datetime.date``, quarters ``2017-Q1``, numbers float,
@@ -525,19 +537,11 @@ def demo_tables(today: dt.date | None = None) -> dict[str, pd.DataFrame]:
     ind = ind[ind["quarter"] <= cur].reset_index(drop=True)
     lessons = [r for r in lessons if r["quarter"] <= cur]
 
-    sheets = catalogue.sheets()
     ind = ind.astype({"pilot_id": object, "quarter": object, "indicator": object})
     ind["value"] = ind["value"].astype("float64")
     ind["text"] = ind["text"].astype(object).where(ind["text"].notna(), None)
-    return {
-        "Pilots": _frame(pilots, [c.code for c in sheets["Pilots"].all_columns]),
-        "Progress": _frame(progress, sheets["Progress"].codes),
-        "Indicators": ind,
-        "Targets": _frame(targets, sheets["Targets"].codes),
-        "Lessons": _frame(lessons, sheets["Lessons"].codes),
-        "Benchmarks": _frame(_benchmarks(pilots), sheets["Benchmarks"].codes),
-        "Rates": _frame(_rates(pilots), sheets["Rates"].codes),
-    }
+    return sheet_tables({"Pilots": pilots, "Progress": progress, "Targets": targets, "Lessons": lessons,
+                         "Benchmarks": _benchmarks(pilots), "Rates": _rates(pilots)}, ind)
 
 
 def _country_name(alpha3: str | None) -> str | None:

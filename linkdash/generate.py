@@ -118,10 +118,6 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return 0.7 * x + 0.3 * x * x * (3 - 2 * x)
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns).astype(object).where(lambda d: d.notna(), None)
-
-
 # --- the tables -----------------------------------------------------------------------
 
 def quarter_span(n_quarters: int, last_quarter: str = LAST_QUARTER) -> list[str]:
@@ -320,16 +316,10 @@ def generate_tables(pilots: int = 1000, n_quarters: int = 40, *, seed: int = SEE
             v = base * (1 + drift) ** k
             rt_rows.append(dict(currency=cur, quarter=q, units_per_usd=float(round(v, 2 if v < 1000 else 0))))
 
-    sheets = catalogue.sheets()
-    return {
-        "Pilots": _frame(pilot_rows, [c.code for c in sheets["Pilots"].all_columns]),
-        "Progress": _frame(ms_rows, sheets["Progress"].codes),
-        "Indicators": ind,
-        "Targets": _frame(tg_rows, sheets["Targets"].codes),
-        "Lessons": _frame(ls_rows, sheets["Lessons"].codes),
-        "Benchmarks": _frame(bm_rows, sheets["Benchmarks"].codes),
-        "Rates": _frame(rt_rows, sheets["Rates"].codes),
-    }
+    from linkdash.demo import sheet_tables
+
+    return sheet_tables({"Pilots": pilot_rows, "Progress": ms_rows, "Targets": tg_rows, "Lessons": ls_rows,
+                         "Benchmarks": bm_rows, "Rates": rt_rows}, ind)
 
 
 def _status(actual_start, actual_end) -> str:
