@@ -359,22 +359,22 @@ def parse_currency(v: Any) -> Parsed:
     return None, f"{_show(v)} is not a currency code: use the ISO 4217 code such as KES, USD or VND"
 
 
-def parse_latitude(v: Any) -> Parsed:
+def _parse_degrees(v: Any, what: str, limit: int) -> Parsed:
+    """A number of decimal degrees from -``limit`` to ``limit`` (a ``what``)."""
     f, err = parse_number(v)
     if err:
         return None, err
-    if not -90 <= f <= 90:
-        return None, f"{_show(v)} is not a latitude: write decimal degrees between -90 and 90"
+    if not -limit <= f <= limit:
+        return None, f"{_show(v)} is not a {what}: write decimal degrees between -{limit} and {limit}"
     return f, None
+
+
+def parse_latitude(v: Any) -> Parsed:
+    return _parse_degrees(v, "latitude", 90)
 
 
 def parse_longitude(v: Any) -> Parsed:
-    f, err = parse_number(v)
-    if err:
-        return None, err
-    if not -180 <= f <= 180:
-        return None, f"{_show(v)} is not a longitude: write decimal degrees between -180 and 180"
-    return f, None
+    return _parse_degrees(v, "longitude", 180)
 
 
 def parse_country(v: Any) -> Parsed:
