@@ -374,20 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Export what the filters show (every pilot without them).")
     s.add_argument("out", help="OUT.xlsx (the template's sheets, re-importable), OUT.csv "
                                "(the Indicators sheet), OUT.pptx (slides) or OUT.html (report)")
-    s.add_argument("--region", help="Asia, Africa or Latin America (several: comma-separated)")
-    s.add_argument("--country", help="a country name or ISO code")
-    s.add_argument("--value-chain", dest="value_chain", help="value chain code(s), comma-separated")
-    s.add_argument("--pilot", help="pilot id(s), comma-separated")
+    _filter_options(s)
     s.add_argument("--quarter", help="xlsx/csv: nothing after this quarter; pptx/html: the "
                                      "quarter shown (default: the latest with data)")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("summary", help="the portfolio figures")
     s.add_argument("--quarter")
-    s.add_argument("--region")
-    s.add_argument("--country")
-    s.add_argument("--value-chain", dest="value_chain")
-    s.add_argument("--pilot")
+    _filter_options(s)
     s.add_argument("--as-of", dest="as_of")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_summary)
@@ -433,6 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
     _who(u, "an administrator")
     s.set_defaults(func=cmd_user)
     return p
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters of ``export`` and ``summary`` (``filter_from_args`` reads them)."""
+    parser.add_argument("--region", help="Asia, Africa or Latin America (several: comma-separated)")
+    parser.add_argument("--country", help="a country name or ISO code")
+    parser.add_argument("--value-chain", dest="value_chain", help="value chain code(s), comma-separated")
+    parser.add_argument("--pilot", help="pilot id(s), comma-separated")
 
 
 def _who(parser: argparse.ArgumentParser, what: str) -> None:
