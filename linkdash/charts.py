@@ -238,15 +238,6 @@ def _all_quarters(portfolio: Portfolio, extra: list[str | None] | None = None) -
     return quarters.span(qs[0], qs[-1]) if qs else []
 
 
-def _figure_over_quarters(portfolio: Portfolio, name: str, qs: list[str],
-                          flt: Filter = Filter()) -> list[float | None]:
-    """A portfolio figure for each quarter of ``qs`` (None where nothing to compute it from)."""
-    if not qs:
-        return []
-    by_q = figures.figures_by_quarter(portfolio, flt, qs).set_index("quarter")[name]
-    return [None if values.is_missing(v) else float(v) for v in by_q.reindex(qs).tolist()]
-
-
 def _ref_line(fig: go.Figure, qs: list[str], y: float, name: str, color: str = style.REFERENCE_COLOR,
               dash: str = "dash") -> None:
     """A horizontal reference (baseline, target) across the quarter axis, named in the legend."""
@@ -1118,7 +1109,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
     grid, refs = _subplot_grid(rows, cols, [style.wrap_text(names.get(p, p), per_line) for p in shown],
                                hs=0.03 if cols > 2 else 0.06, vs=min(0.3 / rows + 0.02, 0.12),
                                title_size=style.BASE_FONT_SIZE - 2)
-    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    avg = figures.income_avg_usd_by_quarter(portfolio, qs)
     has_avg = any(v is not None for v in avg)
     bench_all = _benchmark_by_pilot(portfolio, shown, qs)
     # every pilot's income by quarter at once (its first row of a quarter)
@@ -1277,7 +1268,7 @@ def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Fi
         line=dict(color=style.value_chain_color(vcs.get(pid)), width=3),
         marker=dict(size=8), customdata=pilot_customdata([pid] * len(qs)),
         hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
-    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    avg = figures.income_avg_usd_by_quarter(portfolio, qs)
     if any(v is not None for v in avg):
         fig.add_trace(go.Scatter(
             x=qs, y=avg, mode="lines", connectgaps=False, name="Portfolio average (weighted by households)",

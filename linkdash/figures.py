@@ -322,8 +322,13 @@ def women_share_leaders(rows: pd.DataFrame) -> float | None:
 
 def income_avg_usd(rows: pd.DataFrame) -> float | None:
     """Σ (income × households) / Σ households over the pilots that gave both."""
-    inc = rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan)
-    hh = rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
+    return _income_avg_usd(rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan),
+                           rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _income_avg_usd(inc: np.ndarray, hh: np.ndarray) -> float | None:
+    """``income_avg_usd`` of the pilots' income and households reached as arrays (NaN where
+    not given), in the pilots' order: the one definition."""
     both = ~np.isnan(inc) & ~np.isnan(hh)
     den = float(hh[both].sum())
     if not both.any() or den <= 0:
@@ -399,6 +404,18 @@ def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str])
         return pd.DataFrame(records, columns=INCOME_AGAINST_COLUMNS)
 
     return _per_portfolio(portfolio, ("income_against_living_income_by_quarter", tuple(qs)), make)
+
+
+def income_avg_usd_by_quarter(portfolio: Portfolio, qs: list[str]) -> list[float | None]:
+    """The figure ``income_avg_usd`` for each quarter of ``qs`` (as ``figures_by_quarter``
+    gives it), from one pilot x quarter grid instead of a table of the pilots per quarter;
+    once per portfolio and quarters."""
+    def make() -> pd.DataFrame:
+        inc, hh, _ = _income_grid(portfolio, qs)
+        return pd.DataFrame({"value": [_income_avg_usd(inc[:, j], hh[:, j]) for j in range(len(qs))]},
+                            dtype=object)
+
+    return _per_portfolio(portfolio, ("income_avg_usd_by_quarter", tuple(qs)), make)["value"].tolist()
 
 
 def income_against_living_income_by_group(portfolio: Portfolio, group_of: dict[str, object],
