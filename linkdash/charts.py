@@ -234,15 +234,6 @@ def _all_quarters(portfolio: Portfolio, extra: list[str | None] | None = None) -
     return quarters.span(qs[0], qs[-1]) if qs else []
 
 
-def _figure_over_quarters(portfolio: Portfolio, name: str, qs: list[str],
-                          flt: Filter = Filter()) -> list[float | None]:
-    """A portfolio figure for each quarter of ``qs`` (None where nothing to compute it from)."""
-    if not qs:
-        return []
-    by_q = figures.figures_by_quarter(portfolio, flt, qs).set_index("quarter")[name]
-    return [None if values.is_missing(v) else float(v) for v in by_q.reindex(qs).tolist()]
-
-
 def _ref_line(fig: go.Figure, qs: list[str], y: float, name: str, color: str = style.REFERENCE_COLOR,
               dash: str = "dash") -> None:
     """A horizontal reference (baseline, target) across the quarter axis, named in the legend."""
@@ -1033,92 +1024,161 @@ def _panel_grid(n: int, width_px: int) -> tuple[int, int]:
 PILOT_LINE_COLOR = style.OKABE_ITO["blue"]
 
 
+def _subplot_grid(rows: int, cols: int, titles: list[str], *, hs: float, vs: float,
+                  title_size: int) -> tuple[dict, list[tuple[str, str]]]:
+    """The layout of ``make_subplots(rows, cols, shared_xaxes="all", shared_yaxes="all",
+    subplot_titles=titles, horizontal_spacing=hs, vertical_spacing=vs)`` as plain dicts,
+    computed as plotly computes it: an x and a y axis per cell (its domain; every axis
+    matching the bottom-left panel's, tick labels on the bottom row and the left column
+    only), each title centred above its panel in ``title_size``; and each cell's (x, y)
+    axis reference, row by row from the top left. ``make_subplots`` and adding traces by
+    row and column update a figure axis by axis; this is built into the figure once."""
+    widths = [(1.0 - hs * (cols - 1)) / cols] * cols
+    heights = [(1.0 - vs * (rows - 1)) / rows] * rows
+    first = (rows - 1) * cols + 1  # the bottom-left panel: the others match its axes
+    first_x, first_y = f"x{first if first > 1 else ''}", f"y{first if first > 1 else ''}"
+    layout: dict = {}
+    refs: list[tuple[str, str]] = []
+    annotations = []
+    for r in range(rows):
+        below = rows - 1 - r
+        y0 = sum(heights[:below]) + below * vs
+        y1 = min(max(y0 + heights[-1 - r], 0.0), 1.0)
+        y0 = min(max(y0, 0.0), 1.0)
+        for c in range(cols):
+            x0 = sum(widths[:c]) + c * hs
+            x1 = x0 + widths[c]
+            n = r * cols + c + 1
+            suffix = str(n) if n > 1 else ""
+            x: dict = {"domain": [x0, x1], "anchor": f"y{suffix}"}
+            y: dict = {"domain": [y0, y1], "anchor": f"x{suffix}"}
+            if n != first:
+                x["matches"], y["matches"] = first_x, first_y
+                if r < rows - 1:
+                    x["showticklabels"] = False
+                if c > 0:
+                    y["showticklabels"] = False
+            layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x, y
+            refs.append((f"x{suffix}", f"y{suffix}"))
+            if n <= len(titles) and titles[n - 1]:
+                annotations.append(dict(y=y1, xref="paper", x=(x0 + x1) / 2.0, yref="paper",
+                                        text=titles[n - 1], showarrow=False, font=dict(size=title_size),
+                                        xanchor="center", yanchor="bottom"))
+    layout["annotations"] = annotations
+    return layout, refs
+
+
+def _merged(*layers: dict) -> dict:
+    """Nested dicts merged as plotly's ``update`` merges them: later layers win, dicts
+    merge key by key, anything else (lists included) is replaced."""
+    out: dict = {}
+    for layer in layers:
+        for k, v in layer.items():
+            out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _panels_figure(traces: list[dict], grid: dict, x_axis: dict, y_axis: dict, title: str, subtitle: str,
+                   width_px: int, finish) -> go.Figure:
+    """Small multiples as one figure, which plotly builds and checks once (not once per
+    ``update_*`` call): the shared look and title (``style.apply_layout``), over it the
+    ``grid`` (``_subplot_grid``) with every panel's axes set to ``x_axis`` and ``y_axis``,
+    then ``finish(top)``: the last settings, given the top margin that leaves room for
+    the title and the panels' names; the traces are dicts."""
+    look = style.apply_layout(go.Figure(), title, subtitle=subtitle, width_px=width_px)
+    top = style.top_margin(look, PANEL_TITLE_PX)
+    layout = look.layout.to_plotly_json()
+    layout.pop("template", None)  # plotly's default, which the new figure has too
+    for k, v in grid.items():
+        axis = x_axis if k.startswith("xaxis") else y_axis if k.startswith("yaxis") else None
+        layout[k] = _merged(layout.get(k, {}), v, axis) if axis is not None else v
+    return go.Figure(data=traces, layout=_merged(layout, finish(top)))
+
+
 def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataFrame, qs: list[str],
                             title: str, width_px: int) -> go.Figure:
-    from plotly.subplots import make_subplots
-
     names = pilot_names(portfolio.pilots)
     shown = sorted(data["pilot_id"].unique(), key=lambda p: names.get(p, p))
     missing = sorted(set(ids) - set(shown), key=lambda p: names.get(p, p))
     rows, cols = _panel_grid(len(shown), width_px)
     per_line = max(10, int((width_px / cols) / ((style.BASE_FONT_SIZE - 2) * 0.5)))
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
-                        subplot_titles=[style.wrap_text(names.get(p, p), per_line) for p in shown],
-                        horizontal_spacing=0.03 if cols > 2 else 0.06,
-                        vertical_spacing=min(0.3 / rows + 0.02, 0.12))
-    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    grid, refs = _subplot_grid(rows, cols, [style.wrap_text(names.get(p, p), per_line) for p in shown],
+                               hs=0.03 if cols > 2 else 0.06, vs=min(0.3 / rows + 0.02, 0.12),
+                               title_size=style.BASE_FONT_SIZE - 2)
+    avg = figures.income_avg_usd_by_quarter(portfolio, qs)
+    has_avg = any(v is not None for v in avg)
     bench_all = _benchmark_by_pilot(portfolio, shown, qs)
+    # every pilot's income by quarter at once (its first row of a quarter)
+    income = (data.drop_duplicates(["pilot_id", "quarter"]).set_index(["pilot_id", "quarter"])
+              ["income_avg_usd"].unstack().reindex(index=shown, columns=qs))
     top = 0.0
-    for i, pid in enumerate(shown):
-        r, c = i // cols + 1, i % cols + 1
-        mine = data[data["pilot_id"] == pid].drop_duplicates("quarter")
-        s = mine.set_index("quarter")["income_avg_usd"].reindex(qs)
-        y = [None if values.is_missing(v) else float(v) for v in s]
-        last = s.last_valid_index()
+    traces: list[dict] = []
+    for i, (pid, values_of_q) in enumerate(zip(shown, income.to_numpy(dtype="float64", na_value=np.nan))):
+        xr, yr = refs[i]
+        y = [None if np.isnan(v) else float(v) for v in values_of_q]
+        last = max((j for j, v in enumerate(y) if v is not None), default=None)
         first_panel = i == 0
-        if any(v is not None for v in avg):
-            fig.add_trace(go.Scatter(
-                x=qs, y=avg, mode="lines", connectgaps=False, legendgroup="average",
+        if has_avg:
+            traces.append(dict(
+                type="scatter", x=qs, y=avg, mode="lines", connectgaps=False, legendgroup="average",
                 name="Portfolio average", showlegend=first_panel,
-                line=dict(color="#9A9A9A", width=2), hoverinfo="skip"), row=r, col=c)
+                line=dict(color="#9A9A9A", width=2), hoverinfo="skip", xaxis=xr, yaxis=yr))
         bench = bench_all.get(pid)
         if bench is not None and any(v is not None for v in bench):
-            fig.add_trace(go.Scatter(
-                x=qs, y=bench, mode="lines", connectgaps=False, legendgroup="benchmark",
+            traces.append(dict(
+                type="scatter", x=qs, y=bench, mode="lines", connectgaps=False, legendgroup="benchmark",
                 name="Living-income benchmark", showlegend=first_panel,
                 line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
-                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), row=r, col=c)
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>",
+                xaxis=xr, yaxis=yr))
             top = max(top, max(v for v in bench if v is not None))
-        fig.add_trace(go.Scatter(
-            x=qs, y=y, mode="lines+markers+text", connectgaps=False, name=names.get(pid, pid),
+        traces.append(dict(
+            type="scatter", x=qs, y=y, mode="lines+markers+text", connectgaps=False, name=names.get(pid, pid),
             showlegend=False, line=dict(color=PILOT_LINE_COLOR, width=3),
             marker=dict(size=6), customdata=pilot_customdata([pid] * len(qs)),
-            text=[style.fmt_usd(v) if q == last else "" for q, v in zip(qs, y)],
+            text=[style.fmt_usd(v) if j == last else "" for j, v in enumerate(y)],
             textposition="top left", textfont=dict(size=style.BASE_FONT_SIZE - 3, shadow=_WHITE_SHADOW),
             cliponaxis=False,
-            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"),
-            row=r, col=c)
+            hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>",
+            xaxis=xr, yaxis=yr))
         top = max(top, max((v for v in y if v is not None), default=0))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name="Pilot's income",
-                             line=dict(color=PILOT_LINE_COLOR, width=3), hoverinfo="skip"))
+    traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name="Pilot's income",
+                       line=dict(color=PILOT_LINE_COLOR, width=3), hoverinfo="skip"))
     sub = ("Each pilot's average household income against its country's living-income benchmark; "
            "grey: the portfolio's average weighted by households")
     if missing:
         sub += " · no income reported: " + _names_list([names.get(p, p) for p in missing])
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=sub, width_px=width_px)
-    fig.update_xaxes(**_year_ticks(qs))
-    fig.update_yaxes(range=[0, top * 1.18 if top > 0 else 1], tickformat="$~s", showgrid=True,
-                     tickfont=dict(size=style.BASE_FONT_SIZE - 4))
-    fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 2))
     panel_h = 190 if cols > 1 else 240
     legend_h = 110
-    fig.update_layout(hovermode="closest", showlegend=True, meta={"narrow": _narrow_panels(len(shown))},
-                      height=style.top_margin(fig, PANEL_TITLE_PX) + panel_h * rows + legend_h,
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
-                                  font=dict(size=style.BASE_FONT_SIZE - 3)),
-                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
-    return _zoom_on_drag(fig)
+    return _panels_figure(
+        traces, grid, _year_ticks(qs),
+        dict(range=[0, top * 1.18 if top > 0 else 1], tickformat="$~s", showgrid=True,
+             tickfont=dict(size=style.BASE_FONT_SIZE - 4)),
+        f"{title}, {_span(qs)}", sub, width_px,
+        lambda top_px: dict(hovermode="closest", showlegend=True, meta={"narrow": _narrow_panels(len(shown))},
+                            height=top_px + panel_h * rows + legend_h,
+                            legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                        font=dict(size=style.BASE_FONT_SIZE - 3)),
+                            margin=dict(b=legend_h, l=60, r=20, t=top_px),
+                            dragmode="zoom"))  # as _zoom_on_drag
 
 
 def _benchmark_by_pilot(portfolio: Portfolio, ids: list[str], qs: list[str]) -> dict[str, list]:
     """pilot -> its country's living-income benchmark for each quarter of ``qs`` (as
-    ``figures`` applies it: the quarter's year, else the latest earlier year)."""
+    ``figures`` applies it: the quarter's year, else the latest earlier year), looked up
+    once per country and year."""
     bench = figures._benchmarks_by_country(portfolio.benchmarks)
     country = _pilot_attr(portfolio, "country")
-    out = {}
-    for pid in ids:
-        vals = []
-        for q in qs:
-            v, _ = figures._benchmark(bench, country.get(pid), quarters.split(q)[0])
-            vals.append(None if np.isnan(v) else float(v))
-        out[pid] = vals
-    return out
+    years = [quarters.split(q)[0] for q in qs]
+    per_country: dict[object, list] = {}
+    for c in {country.get(pid) for pid in ids}:
+        of_year = {y: figures._benchmark(bench, c, y)[0] for y in set(years)}
+        per_country[c] = [None if np.isnan(of_year[y]) else float(of_year[y]) for y in years]
+    return {pid: list(per_country[country.get(pid)]) for pid in ids}
 
 
 def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataFrame, qs: list[str],
                             title: str, width_px: int) -> go.Figure:
-    from plotly.subplots import make_subplots
-
     p = portfolio.pilots[portfolio.pilots["pilot_id"].isin(ids)]
     by = "region" if p["region"].nunique() > 1 else "value_chain"
     label = (lambda g: g) if by == "region" else style.value_chain_label
@@ -1126,63 +1186,63 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
               if g in set(p[by].dropna())]
     groups += sorted(set(p[by].dropna()) - set(groups))
     rows, cols = _panel_grid(len(groups), width_px)
-    counts = data.groupby(data["pilot_id"].map(dict(zip(p["pilot_id"], p[by]))))["pilot_id"].nunique()
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
-                        subplot_titles=[f"{label(g)} ({int(counts.get(g, 0)):,} pilots)" for g in groups],
-                        horizontal_spacing=0.05, vertical_spacing=min(0.3 / rows + 0.02, 0.12))
-    group_of = dict(zip(p["pilot_id"], p[by]))
+    in_groups = set(groups)
+    group_of = {pid: g for pid, g in zip(p["pilot_id"], p[by]) if g in in_groups}
+    of_row = data["pilot_id"].map(group_of).rename("group")
+    counts = data.groupby(of_row)["pilot_id"].nunique()
+    grid, refs = _subplot_grid(rows, cols, [f"{label(g)} ({int(counts.get(g, 0)):,} pilots)" for g in groups],
+                               hs=0.05, vs=min(0.3 / rows + 0.02, 0.12), title_size=style.BASE_FONT_SIZE - 1)
+    # every panel's numbers in one grouped pass: the average and the benchmark weighted by
+    # households (as figures defines them for each group's pilots), the quartiles of incomes
+    by_q = (figures.income_against_living_income_by_group(portfolio, group_of, qs)
+            .set_index(["group", "quarter"]))
+    bands = data.groupby([of_row, "quarter"])["income_avg_usd"].quantile([0.25, 0.75]).unstack()
+    banded = set(bands.index.get_level_values(0)) if not bands.empty else set()
     top = 0.0
-    # the panels' traces added at once (plotly checks the grid per add_trace call)
-    traces: list[tuple[go.Scatter, int, int]] = []
+    traces: list[dict] = []
     for i, g in enumerate(groups):
-        r, c = i // cols + 1, i % cols + 1
-        part = portfolio.filtered(Filter(pilots=tuple(pid for pid, gg in group_of.items() if gg == g)))
-        by_q = figures.income_against_living_income_by_quarter(part, qs).set_index("quarter").reindex(qs)
-        mine = data[data["pilot_id"].map(group_of) == g]
-        band = mine.groupby("quarter")["income_avg_usd"].quantile([0.25, 0.75]).unstack()
-        band = band.reindex(qs) if not band.empty else pd.DataFrame(index=qs, columns=[0.25, 0.75])
+        xr, yr = refs[i]
+        band = (bands.loc[g].reindex(qs) if g in banded
+                else pd.DataFrame(index=qs, columns=[0.25, 0.75]))
+        mine = by_q.loc[g].reindex(qs)
         first = i == 0
         lo = [None if values.is_missing(v) else float(v) for v in band[0.25]]
         hi = [None if values.is_missing(v) else float(v) for v in band[0.75]]
-        traces.append((go.Scatter(x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
-                                  showlegend=False, connectgaps=False), r, c))
-        traces.append((go.Scatter(
-            x=qs, y=hi, mode="lines", line=dict(width=0), fill="tonexty", connectgaps=False,
+        traces.append(dict(type="scatter", x=qs, y=lo, mode="lines", line=dict(width=0), hoverinfo="skip",
+                           showlegend=False, connectgaps=False, xaxis=xr, yaxis=yr))
+        traces.append(dict(
+            type="scatter", x=qs, y=hi, mode="lines", line=dict(width=0), fill="tonexty", connectgaps=False,
             fillcolor=style.hex_to_rgba(style.OKABE_ITO["blue"], 0.18), legendgroup="band",
             name="Middle half of the pilots", showlegend=first,
-            hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>"), r, c))
-        inc = [None if values.is_missing(v) else float(v) for v in by_q["income"]]
-        li = [None if values.is_missing(v) else float(v) for v in by_q["benchmark"]]
+            hovertemplate="Middle half of the pilots up to $%{y:,.0f}<extra></extra>", xaxis=xr, yaxis=yr))
+        inc = [None if values.is_missing(v) else float(v) for v in mine["income"]]
+        li = [None if values.is_missing(v) else float(v) for v in mine["benchmark"]]
         if any(v is not None for v in li):
-            traces.append((go.Scatter(
-                x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark", showlegend=first,
-                name="Living-income benchmark",
+            traces.append(dict(
+                type="scatter", x=qs, y=li, mode="lines", connectgaps=False, legendgroup="benchmark",
+                showlegend=first, name="Living-income benchmark",
                 line=dict(color=style.STATUS_COLORS["overdue"], dash="dash", width=2, shape="hv"),
-                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>"), r, c))
-        traces.append((go.Scatter(
-            x=qs, y=inc, mode="lines+markers", connectgaps=False, legendgroup="average", showlegend=first,
-            name="Average income", line=dict(color=style.OKABE_ITO["blue"], width=3),
+                hovertemplate="<b>Living income</b><br>%{x}: $%{y:,.0f}<extra></extra>", xaxis=xr, yaxis=yr))
+        traces.append(dict(
+            type="scatter", x=qs, y=inc, mode="lines+markers", connectgaps=False, legendgroup="average",
+            showlegend=first, name="Average income", line=dict(color=style.OKABE_ITO["blue"], width=3),
             marker=dict(size=6),
-            hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"), r, c))
+            hovertemplate=f"<b>{label(g)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>", xaxis=xr, yaxis=yr))
         top = max([top, *[v for v in inc + li + hi if v is not None]])
-    fig.add_traces([t for t, _, _ in traces], rows=[r for _, r, _ in traces],
-                   cols=[c for _, _, c in traces])
     n = data["pilot_id"].nunique()
     sub = (f"{n:,} pilots by {'region' if by == 'region' else 'value chain'}: the average weighted by "
            "households, the band where the middle half of the pilots lie, and the living-income "
            "benchmark weighted the same way")
-    style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=sub, width_px=width_px)
-    fig.update_xaxes(**_year_ticks(qs))
-    fig.update_yaxes(range=[0, top * 1.12 if top > 0 else 1], tickformat="$~s",
-                     tickfont=dict(size=style.BASE_FONT_SIZE - 4))
-    fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
     legend_h = 90
-    fig.update_layout(hovermode="closest",
-                      height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + legend_h,
-                      meta={"narrow": _narrow_panels(len(groups))},
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
-                      margin=dict(b=legend_h, l=60, r=20, t=style.top_margin(fig, PANEL_TITLE_PX)))
-    return fig
+    return _panels_figure(
+        traces, grid, _year_ticks(qs),
+        dict(range=[0, top * 1.12 if top > 0 else 1], tickformat="$~s",
+             tickfont=dict(size=style.BASE_FONT_SIZE - 4)),
+        f"{title}, {_span(qs)}", sub, width_px,
+        lambda top_px: dict(hovermode="closest", height=top_px + 260 * rows + legend_h,
+                            meta={"narrow": _narrow_panels(len(groups))},
+                            legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                            margin=dict(b=legend_h, l=60, r=20, t=top_px)))
 
 
 def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Figure:
@@ -1204,7 +1264,7 @@ def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Fi
         line=dict(color=style.value_chain_color(vcs.get(pid)), width=3),
         marker=dict(size=8), customdata=pilot_customdata([pid] * len(qs)),
         hovertemplate=f"<b>{names.get(pid, pid)}</b><br>%{{x}}: $%{{y:,.0f}}<extra></extra>"))
-    avg = _figure_over_quarters(portfolio, "income_avg_usd", qs)
+    avg = figures.income_avg_usd_by_quarter(portfolio, qs)
     if any(v is not None for v in avg):
         fig.add_trace(go.Scatter(
             x=qs, y=avg, mode="lines", connectgaps=False, name="Portfolio average (weighted by households)",
@@ -1269,7 +1329,8 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
     t = _quarter_table(portfolio, quarter)
     inc = pd.to_numeric(t["income_avg_usd"], errors="coerce")
     li = pd.to_numeric(t["living_income_usd"], errors="coerce")
-    have = t.assign(ratio=inc / li)[inc.notna() & li.notna() & (li > 0)]
+    cols = ["pilot_id", "region", "income_avg_usd", "living_income_usd", "living_income_year"]
+    have = t[cols].assign(ratio=inc / li)[inc.notna() & li.notna() & (li > 0)]  # the columns drawn
     if have.empty:
         return no_data_figure(title, "No pilot gave an income with a living-income benchmark "
                                      "for this quarter")
@@ -1389,7 +1450,7 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, 
     t = _quarter_table(portfolio, quarter)
     share = _share_column(t, "hh_above_living_income", "hh_surveyed",
                           ("share_above_living_income", "living_income_share"))
-    whole = figures.portfolio_figures(portfolio, Filter(), quarter).get("share_above_living_income")
+    whole = figures.figure_of_rows(t, "share_above_living_income")  # the portfolio's, as its figures say
     return _share_bars(portfolio, t, share, title, quarter, whole,
                        "Portfolio", "Share of surveyed households above the country's benchmark",
                        "No pilot gave households surveyed and above living income for this quarter",
@@ -1545,7 +1606,7 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
     name = _share_figure_name(group, who)
     share = _share_column(t, part, total, (name, f"{who}_share"))
     return _share_bars(portfolio, t, share, title, quarter,
-                       figures.portfolio_figures(portfolio, Filter(), quarter).get(name),
+                       figures.figure_of_rows(t, name),
                        "Portfolio", f"{WHO_LABELS.get(who, who)} as a share of {group}",
                        f"No pilot gave both {part} and {total} for this quarter", width_px=width_px,
                        find=find)
@@ -1620,7 +1681,8 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
     if data.empty or not qs:
         return no_data_figure(title, f"No {label.lower()} reported for this selection")
     vcs = _pilot_attr(portfolio, "value_chain")
-    data = data.assign(vc=data["pilot_id"].map(lambda p: str(vcs.get(p))))
+    # each row's value chain as text ("None" for a pilot without one): a lookup per pilot, not per row
+    data = data.assign(vc=data["pilot_id"].map({p: str(v) for p, v in vcs.items()}).fillna("None"))
     sums = data.groupby(["vc", "quarter"])[indicator].agg(["sum", "count"])
     chains = [c for c in catalogue.VALUE_CHAINS if c in set(data["vc"])]
     chains += sorted(set(data["vc"]) - set(chains))

@@ -322,8 +322,13 @@ def women_share_leaders(rows: pd.DataFrame) -> float | None:
 
 def income_avg_usd(rows: pd.DataFrame) -> float | None:
     """Σ (income × households) / Σ households over the pilots that gave both."""
-    inc = rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan)
-    hh = rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
+    return _income_avg_usd(rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan),
+                           rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _income_avg_usd(inc: np.ndarray, hh: np.ndarray) -> float | None:
+    """``income_avg_usd`` of the pilots' income and households reached as arrays (NaN where
+    not given), in the pilots' order: the one definition."""
     both = ~np.isnan(inc) & ~np.isnan(hh)
     den = float(hh[both].sum())
     if not both.any() or den <= 0:
@@ -339,9 +344,15 @@ def income_against_living_income(rows: pd.DataFrame) -> dict:
     (USD per household per year), ``ratio`` (income / benchmark), ``gap`` (benchmark
     minus income; negative above it) and ``pilots`` (how many); None where nothing to
     compute from."""
-    inc = rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan)
-    hh = rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan)
-    li = rows["living_income_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    return _income_against_living_income(
+        rows["income_avg_usd"].to_numpy(dtype="float64", na_value=np.nan),
+        rows["households_reached"].to_numpy(dtype="float64", na_value=np.nan),
+        rows["living_income_usd"].to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _income_against_living_income(inc: np.ndarray, hh: np.ndarray, li: np.ndarray) -> dict:
+    """``income_against_living_income`` of the pilots' income, households reached and
+    benchmark as arrays (NaN where not given), in the pilots' order: the one definition."""
     ok = ~np.isnan(inc) & ~np.isnan(hh) & ~np.isnan(li) & (li > 0)
     den = float(hh[ok].sum())
     if not ok.any() or den <= 0:
@@ -352,39 +363,81 @@ def income_against_living_income(rows: pd.DataFrame) -> dict:
             "pilots": int(ok.sum())}
 
 
+INCOME_AGAINST_COLUMNS = ["quarter", "income", "benchmark", "ratio", "gap", "pilots"]
+
+
+def _income_grid(portfolio: Portfolio, qs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(income, households reached, living-income benchmark): pilot x quarter arrays of
+    float (NaN where not reported or no benchmark), rows in the order of
+    ``portfolio.pilots``, columns those of ``qs``; a quarter's value of a pilot is its
+    first row in ``indicators_wide`` (as ``pilot_quarter_table`` takes it), the
+    benchmark its country's for the quarter's year (else the latest earlier year)."""
+    wide = portfolio.indicators_wide()
+    pilots = portfolio.pilots
+    n, n_q = len(pilots), len(qs)
+    inc, hh = np.full((n, n_q), np.nan), np.full((n, n_q), np.nan)
+    if len(wide) and n and n_q:
+        place = pd.Index(pilots["pilot_id"].tolist(), dtype=object).get_indexer(
+            wide["pilot_id"].to_numpy(dtype=object))
+        column = pd.Index(list(qs), dtype=object).get_indexer(wide["quarter"].to_numpy(dtype=object))
+        keep = np.flatnonzero((place >= 0) & (column >= 0))[::-1]  # reversed: the first row wins
+        for out, code in ((inc, "income_avg_usd"), (hh, "households_reached")):
+            col = pd.to_numeric(wide[code], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            out[place[keep], column[keep]] = col[keep]
+    bench = _benchmarks_by_country(portfolio.benchmarks)
+    countries = pilots["country"].tolist()
+    years = [quarters.split(q)[0] for q in qs]
+    per_country = {c: [_benchmark(bench, c, y)[0] for y in years] for c in set(countries)}
+    li = np.array([per_country[c] for c in countries], dtype="float64").reshape(n, n_q)
+    return inc, hh, li
+
+
 def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
     """``income_against_living_income`` for each quarter of ``qs``: columns ``quarter,
     income, benchmark, ratio, gap, pilots``."""
     def make() -> pd.DataFrame:
-        # the three columns it needs, per quarter, in the pilots' order: the same numbers
-        # as each quarter's pilot_quarter_table gives, without building those tables
-        wide = portfolio.indicators_wide()
-        rows_of = _wide_rows_of(portfolio, wide)
-        bench = _benchmarks_by_country(portfolio.benchmarks)
-        pilots = portfolio.pilots
-        n = len(pilots)
-        place = pd.Index(pilots["pilot_id"].tolist(), dtype=object).get_indexer(
-            wide["pilot_id"].to_numpy(dtype=object))
-        inc_all = pd.to_numeric(wide["income_avg_usd"], errors="coerce").to_numpy(dtype="float64",
-                                                                                  na_value=np.nan)
-        hh_all = pd.to_numeric(wide["households_reached"], errors="coerce").to_numpy(dtype="float64",
-                                                                                     na_value=np.nan)
-        countries = pilots["country"].tolist()
-        records = []
-        for q in qs:
-            r = np.asarray(rows_of.get(q, []), dtype=np.int64)[::-1]  # reversed: the first row wins
-            r = r[place[r] >= 0]
-            inc, hh = np.full(n, np.nan), np.full(n, np.nan)
-            inc[place[r]], hh[place[r]] = inc_all[r], hh_all[r]
-            year = quarters.split(q)[0]
-            per_country = {c: _benchmark(bench, c, year)[0] for c in set(countries)}
-            light = pd.DataFrame({"income_avg_usd": inc, "households_reached": hh,
-                                  "living_income_usd": np.array([per_country[c] for c in countries],
-                                                                dtype="float64")})
-            records.append({"quarter": q, **income_against_living_income(light)})
-        return pd.DataFrame(records, columns=["quarter", "income", "benchmark", "ratio", "gap", "pilots"])
+        # the three numbers it needs per pilot and quarter, in the pilots' order: the same
+        # numbers as each quarter's pilot_quarter_table gives, without building those tables
+        inc, hh, li = _income_grid(portfolio, qs)
+        records = [{"quarter": q, **_income_against_living_income(inc[:, j], hh[:, j], li[:, j])}
+                   for j, q in enumerate(qs)]
+        return pd.DataFrame(records, columns=INCOME_AGAINST_COLUMNS)
 
     return _per_portfolio(portfolio, ("income_against_living_income_by_quarter", tuple(qs)), make)
+
+
+def income_avg_usd_by_quarter(portfolio: Portfolio, qs: list[str]) -> list[float | None]:
+    """The figure ``income_avg_usd`` for each quarter of ``qs`` (as ``figures_by_quarter``
+    gives it), from one pilot x quarter grid instead of a table of the pilots per quarter;
+    once per portfolio and quarters."""
+    def make() -> pd.DataFrame:
+        inc, hh, _ = _income_grid(portfolio, qs)
+        return pd.DataFrame({"value": [_income_avg_usd(inc[:, j], hh[:, j]) for j in range(len(qs))]},
+                            dtype=object)
+
+    return _per_portfolio(portfolio, ("income_avg_usd_by_quarter", tuple(qs)), make)["value"].tolist()
+
+
+def income_against_living_income_by_group(portfolio: Portfolio, group_of: dict[str, object],
+                                          qs: list[str]) -> pd.DataFrame:
+    """``income_against_living_income_by_quarter`` of each group of pilots (``group_of``:
+    pilot id -> its group; pilots not in it belong to none) in one pass over the
+    portfolio's rows: the same numbers as that function gives on each group's part of the
+    portfolio (``portfolio.filtered(Filter(pilots=...))``), without making the parts.
+    Columns ``group, quarter, income, benchmark, ratio, gap, pilots``, a row for each
+    group (in the order of first appearance in ``group_of``) and quarter of ``qs``."""
+    inc, hh, li = _income_grid(portfolio, qs)
+    of_pilot = [group_of.get(p) for p in portfolio.pilots["pilot_id"].tolist()]
+    groups = list(dict.fromkeys(g for g in group_of.values() if g is not None))
+    records = []
+    for g in groups:
+        rows = np.flatnonzero(np.fromiter((x == g for x in of_pilot), dtype=bool, count=len(of_pilot)))
+        # each quarter's pilots as one column, in the pilots' order (as the group's part has them)
+        g_inc, g_hh, g_li = inc[rows].T.copy(), hh[rows].T.copy(), li[rows].T.copy()
+        records += [{"group": g, "quarter": q,
+                     **_income_against_living_income(g_inc[j], g_hh[j], g_li[j])}
+                    for j, q in enumerate(qs)]
+    return pd.DataFrame(records, columns=["group", *INCOME_AGAINST_COLUMNS])
 
 
 def share_above_living_income(rows: pd.DataFrame) -> float | None:
@@ -459,14 +512,21 @@ _ROW_FIGURES = {
 }
 
 
+def figure_of_rows(rows: pd.DataFrame, name: str) -> float | int | None:
+    """One figure of ``portfolio_figures`` that comes from the pilots' rows of a quarter
+    (``rows``: a ``pilot_quarter_table``), as ``portfolio_figures`` gives it, without
+    computing the others; None for a name that is not one of them."""
+    fn = _ROW_FIGURES.get(name)
+    if fn is None:
+        return None
+    v = _native(fn(rows))
+    if isinstance(v, float) and FIGURES[name].kind == "count" and v.is_integer():
+        v = int(v)
+    return v
+
+
 def _figures_of_rows(rows: pd.DataFrame) -> dict:
-    out = {}
-    for name, fn in _ROW_FIGURES.items():
-        v = _native(fn(rows))
-        if isinstance(v, float) and FIGURES[name].kind == "count" and v.is_integer():
-            v = int(v)
-        out[name] = v
-    return out
+    return {name: figure_of_rows(rows, name) for name in _ROW_FIGURES}
 
 
 def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | None = None,

@@ -5,6 +5,7 @@ nothing at all)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import replace
 
@@ -542,6 +543,150 @@ def test_income_trend_of_hundreds_of_pilots_draws_groups_not_pilots():
     assert charts.pilot_ids_in(fig) == set()
     assert any(t.name == "Middle half of the pilots" for t in fig.data)
     assert any((t.name or "").startswith("Living-income benchmark") for t in fig.data)
+
+
+@functools.cache
+def _generated(pilots: int, n_quarters: int) -> Portfolio:
+    from linkdash import generate
+
+    return generate.portfolio(pilots, n_quarters)
+
+
+def _ys(trace) -> list:
+    """A trace's y with NaN as None (what is drawn as a gap)."""
+    return [None if is_none(v) else float(v) for v in trace.y]
+
+
+def _panels(fig: go.Figure) -> dict[str, list]:
+    """The income panels' traces by their x axis, in the order drawn."""
+    out: dict[str, list] = {}
+    for t in fig.data:
+        if t.xaxis is not None:
+            out.setdefault(t.xaxis, []).append(t)
+    return out
+
+
+def _income_by_pilot_panels_as_each_pilot_gives_them(p: Portfolio, qs: list[str]) -> dict:
+    """What each pilot's panel drew before the panels were computed at once: the pilot's
+    income and its country's benchmark in the table of each quarter."""
+    tables = [figures.pilot_quarter_table(p, q).set_index("pilot_id") for q in qs]
+
+    def of(pid: str, column: str) -> list:
+        return [None if is_none(t.at[pid, column]) else float(t.at[pid, column]) for t in tables]
+
+    return {pid: (of(pid, "income_avg_usd"), of(pid, "living_income_usd")) for pid in p.pilots["pilot_id"]}
+
+
+def test_income_panels_by_pilot_equal_each_pilots_own_income_and_benchmark():
+    """The panels of up to 16 pilots, computed in one pass, draw what each pilot's own
+    rows give (the demo data, and a country of generated data)."""
+    from linkdash import demo
+
+    for p in (demo.demo_portfolio(), _generated(100, 40).filtered(Filter(countries=("BEN",)))):
+        fig = charts.income_trend(p)
+        qs = charts._all_quarters(p)
+        own = _income_by_pilot_panels_as_each_pilot_gives_them(p, qs)
+        by_q = figures.figures_by_quarter(p, Filter(), qs)["income_avg_usd"]
+        avg = [None if is_none(v) else float(v) for v in by_q]  # the figure, as each quarter's table gives it
+        panels = _panels(fig)
+        assert len(panels) == len([pid for pid, (inc, _) in own.items() if any(v is not None for v in inc)])
+        for traces in panels.values():
+            line = traces[-1]
+            pid = line.customdata[0][0]
+            income, bench = own[pid]
+            assert list(line.x) == qs and _ys(line) == income, pid
+            by_name = {t.name: t for t in traces}
+            assert _ys(by_name["Portfolio average"]) == avg
+            if any(v is not None for v in bench):
+                assert _ys(by_name["Living-income benchmark"]) == bench, pid
+            else:
+                assert "Living-income benchmark" not in by_name
+
+
+def _income_group_panels_as_each_groups_part_gives_them(p: Portfolio, by: str, qs: list[str]) -> dict:
+    """What each group's panel drew before the panels were computed in one grouped pass:
+    the group's part of the portfolio, its figure of each quarter (income and benchmark
+    weighted by households), and the quartiles of its pilots' incomes."""
+    wide = p.indicators_wide()
+    wide = wide[wide["income_avg_usd"].notna()]
+    out = {}
+    for g, ids in p.pilots.groupby(by)["pilot_id"]:
+        part = p.filtered(Filter(pilots=tuple(ids)))
+        each = [figures.income_against_living_income(figures.pilot_quarter_table(part, q)) for q in qs]
+        mine = wide[wide["pilot_id"].isin(set(ids))]
+        band = mine.groupby("quarter")["income_avg_usd"].quantile([0.25, 0.75]).unstack().reindex(qs)
+        out[g] = {"income": [e["income"] for e in each], "benchmark": [e["benchmark"] for e in each],
+                  "low": [None if is_none(v) else float(v) for v in band[0.25]],
+                  "high": [None if is_none(v) else float(v) for v in band[0.75]]}
+    return out
+
+
+@pytest.mark.parametrize("which", ["demo", "generated", "generated, one region"])
+def test_income_panels_by_group_equal_each_groups_own_figures(which, monkeypatch):
+    """The panels by region (or by value chain in one region), computed in one grouped
+    pass, draw exactly what each group's own part of the portfolio gives: the demo data
+    (drawn by region when fewer pilots get panels of their own) and generated data of 100
+    pilots, all of it and one region."""
+    from linkdash import demo
+
+    if which == "demo":
+        p = demo.demo_portfolio()
+        monkeypatch.setattr(charts, "SMALL_MULTIPLES_MAX", 5)
+    else:
+        p = _generated(100, 40)
+        if which == "generated, one region":
+            p = p.filtered(Filter(regions=("Africa",)))
+    by = "region" if p.pilots["region"].nunique() > 1 else "value_chain"
+    label = (lambda g: g) if by == "region" else style.value_chain_label
+    qs = charts._all_quarters(p)
+    own = _income_group_panels_as_each_groups_part_gives_them(p, by, qs)
+    fig = charts.income_trend(p)
+    titles = [a.text.split(" (")[0] for a in fig.layout.annotations]
+    panels = list(_panels(fig).values())
+    assert len(titles) == len(own) >= 2 and len(panels) == len(titles)
+    for title, traces in zip(titles, panels):
+        g = next(g for g in own if label(g) == title)
+        by_name = {t.name: t for t in traces}
+        assert all(list(t.x) == qs for t in traces)
+        assert _ys(by_name["Average income"]) == own[g]["income"], g
+        assert _ys(by_name["Living-income benchmark"]) == own[g]["benchmark"], g
+        assert _ys(traces[0]) == own[g]["low"] and _ys(by_name["Middle half of the pilots"]) == own[g]["high"]
+
+
+def test_income_by_group_figures_equal_each_groups_part():
+    p = _generated(100, 40)
+    qs = charts._all_quarters(p)
+    group_of = dict(zip(p.pilots["pilot_id"], p.pilots["value_chain"]))
+    got = figures.income_against_living_income_by_group(p, group_of, qs)
+    assert list(got.columns) == ["group", "quarter", "income", "benchmark", "ratio", "gap", "pilots"]
+    for g, rows in got.groupby("group", sort=False):
+        ids = tuple(pid for pid, gg in group_of.items() if gg == g)
+        alone = figures.income_against_living_income_by_quarter(p.filtered(Filter(pilots=ids)), qs)
+        pd.testing.assert_frame_equal(rows.drop(columns="group").reset_index(drop=True), alone)
+
+
+@pytest.mark.parametrize("rows,cols,n,hs,vs", [(1, 1, 1, 0.05, 0.12), (1, 3, 3, 0.05, 0.12),
+                                               (3, 5, 13, 0.03, 0.12), (2, 2, 3, 0.06, 0.12),
+                                               (7, 2, 13, 0.06, 0.0628), (13, 1, 13, 0.06, 0.043)])
+def test_income_panels_grid_is_the_one_make_subplots_makes(rows, cols, n, hs, vs):
+    """The panels' axes and names are laid out as plotly's make_subplots lays them out
+    (the grid is written as dicts so the figure is built once)."""
+    from plotly.subplots import make_subplots
+
+    titles = [f"Panel {i}" for i in range(n)]
+    ref = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
+                        horizontal_spacing=hs, vertical_spacing=vs)
+    ref.update_annotations(font=dict(size=13))
+    grid, refs = charts._subplot_grid(rows, cols, titles, hs=hs, vs=vs, title_size=13)
+    def drawn(layout: go.Layout) -> dict:
+        return {k: v for k, v in layout.to_plotly_json().items() if k != "template"}
+
+    assert drawn(go.Figure(layout=grid).layout) == drawn(ref.layout)
+    made = [(r, c) for r in range(1, rows + 1) for c in range(1, cols + 1)]
+    for (r, c), (x, y) in zip(made, refs):
+        t = go.Scatter(x=[1], y=[1])
+        ref.add_trace(t, row=r, col=c)
+        assert (ref.data[-1].xaxis, ref.data[-1].yaxis) == (x, y)
 
 
 def test_income_to_living_income_ranks_pilots_and_shows_regions_and_portfolio():
