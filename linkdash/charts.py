@@ -213,9 +213,6 @@ def _pilot_attr(portfolio: Portfolio, column: str) -> dict[str, object]:
     return dict(zip(p["pilot_id"], p[column]))
 
 
-_quarter_when = quarters.quarter_text  # (the name the charts of a quarter use for it)
-
-
 def _span(qs: list[str]) -> str:
     """"Q3 2016 to Q4 2018" for titles of trend charts."""
     if not qs:
@@ -1323,7 +1320,7 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
     100% line. Bars below the benchmark and above it differ in colour; each bar says its
     share and the gap in USD."""
     quarter = quarter or portfolio.latest_quarter()
-    title = f"Household income against the living income, {_quarter_when(quarter)}"
+    title = f"Household income against the living income, {quarters.quarter_text(quarter)}"
     if portfolio.pilots.empty or not quarter:
         return no_data_figure(title)
     t = _quarter_table(portfolio, quarter)
@@ -1444,7 +1441,7 @@ def _share_column(t: pd.DataFrame, part: str, total: str, names: tuple[str, ...]
 def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, *, find=()) -> go.Figure:
     """Per pilot, the share of surveyed households above the living income, sorted."""
     quarter = quarter or portfolio.latest_quarter()
-    title = f"Households above the living income, {_quarter_when(quarter)}"
+    title = f"Households above the living income, {quarters.quarter_text(quarter)}"
     if portfolio.pilots.empty or not quarter:
         return no_data_figure(title)
     t = _quarter_table(portfolio, quarter)
@@ -1526,7 +1523,7 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *,
     """Per pilot, income of women-headed vs men-headed households (dumbbell), widest gap
     first (beyond a few dozen pilots: the widest and the narrowest gaps, ``rank_window``)."""
     quarter = quarter or portfolio.latest_quarter()
-    title = f"Income of women- and men-headed households, {_quarter_when(quarter)}"
+    title = f"Income of women- and men-headed households, {quarters.quarter_text(quarter)}"
     if portfolio.pilots.empty or not quarter:
         return no_data_figure(title)
     t = _quarter_table(portfolio, quarter)
@@ -1596,7 +1593,7 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
     quarter = quarter or portfolio.latest_quarter()
     whose = "Women's" if who == "women" else WHO_LABELS.get(who, who)
     what = f"{whose} share of {SHARE_FIGURE_LABELS.get(group, group)}"
-    title = f"{what}, {_quarter_when(quarter)}"
+    title = f"{what}, {quarters.quarter_text(quarter)}"
     part, total = f"{group}_{who}", f"{group}_total"
     if part not in catalogue.indicators():
         return no_data_figure(title, f"The workbook does not collect {who} among {group}")
@@ -1752,7 +1749,7 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
     lowest, ``rank_window``). Volumes carry their unit."""
     label, unit = _business_label(indicator)
     quarter = quarter or portfolio.latest_quarter()
-    title = f"{label} by pilot, {_quarter_when(quarter)}"
+    title = f"{label} by pilot, {quarters.quarter_text(quarter)}"
     if portfolio.pilots.empty or not quarter:
         return no_data_figure(title)
     t = _quarter_table(portfolio, quarter)
