@@ -1454,6 +1454,24 @@ def living_income_share_chart(portfolio: Portfolio, quarter: str | None = None, 
                        width_px=style.HALF_WIDTH_PX, find=find)
 
 
+def _ranked_bars(shown: pd.DataFrame, column: str, vcs: dict, find, texts: list[str],
+                 hovertemplate: str) -> go.Bar:
+    """The horizontal bars of a ranking window (``rank_window``): each pilot's ``column``
+    in its value chain's colour, the pilots searched for (``find``) outlined, the gap rows
+    ("…") empty, the value (and rank) beside each bar, the pilot id in ``customdata``."""
+    real = ~shown["is_gap"].astype(bool)
+    ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
+    wanted = set(find or ())
+    return go.Bar(
+        orientation="h", x=[v if ok else None for v, ok in zip(shown[column], real)],
+        y=shown["name"].tolist(),
+        marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
+                           for p, ok in zip(shown["pilot_id"], real)],
+                    line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
+        text=texts, textposition="outside", cliponaxis=False, textfont=dict(shadow=_WHITE_SHADOW),
+        customdata=pilot_customdata(ids), hovertemplate=hovertemplate, showlegend=False)
+
+
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
                 portfolio_share: float | None, ref_label: str, axis_title: str, empty_message: str,
                 width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
@@ -1467,20 +1485,11 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
     shown, left_out = rank_window(have, find=find)
     real = ~shown["is_gap"].astype(bool)
-    ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
-    wanted = set(find or ())
-    fig = go.Figure(go.Bar(
-        orientation="h", x=[v if ok else None for v, ok in zip(shown["share"], real)],
-        y=shown["name"].tolist(),
-        marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
-                           for p, ok in zip(shown["pilot_id"], real)],
-                    line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
-        text=[(style.fmt_share(v) + (f" · #{r:,}" if left_out else "")) if ok else ""
-              for v, r, ok in zip(shown["share"], shown["rank"], real)],
-        textposition="outside",
-        textfont=dict(shadow="2px 0 2px white, -2px 0 2px white, 0 2px 2px white, 0 -2px 2px white"),
-        customdata=pilot_customdata(ids), cliponaxis=False,
-        hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>", showlegend=False))
+    fig = go.Figure(_ranked_bars(
+        shown, "share", vcs, find,
+        [(style.fmt_share(v) + (f" · #{r:,}" if left_out else "")) if ok else ""
+         for v, r, ok in zip(shown["share"], shown["rank"], real)],
+        "<b>%{y}</b><br>%{x:.0%}<extra></extra>"))
     n = len(shown)
     band = []  # an empty band under the last bar holds the reference's label
     if portfolio_share is not None and not values.is_missing(portfolio_share):
@@ -1776,19 +1785,10 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
             s += f" {u}"
         return s + (f" · #{int(r):,}" if left_out else "")
 
-    ids = [p if ok else "" for p, ok in zip(shown["pilot_id"], real)]
-    wanted = set(find or ())
-    fig = go.Figure(go.Bar(
-        orientation="h", x=[v if ok else None for v, ok in zip(shown["value"], real)],
-        y=shown["name"].tolist(),
-        marker=dict(color=[style.value_chain_color(vcs.get(p)) if ok else "rgba(0,0,0,0)"
-                           for p, ok in zip(shown["pilot_id"], real)],
-                    line=dict(color=["#111111" if p in wanted else "rgba(0,0,0,0)" for p in ids], width=2)),
-        text=[text(v, u, r, ok)
-              for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
-        textposition="outside", cliponaxis=False, textfont=dict(shadow=_WHITE_SHADOW),
-        customdata=pilot_customdata(ids), showlegend=False,
-        hovertemplate="<b>%{y}</b><br>" + ("$%{x:,.0f}" if money else "%{x:,.0f}") + "<extra></extra>"))
+    fig = go.Figure(_ranked_bars(
+        shown, "value", vcs, find,
+        [text(v, u, r, ok) for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
+        "<b>%{y}</b><br>" + ("$%{x:,.0f}" if money else "%{x:,.0f}") + "<extra></extra>"))
     value_chain_legend(fig, {vcs.get(p) for p in df["pilot_id"]})
     sub = f"{unit} · highest first"
     if indicator == "volume_sold":
