@@ -3,9 +3,10 @@ exactly the rows the row by row rollback left (``rollback_reference``, the code 
 replaced): random histories of several submissions (overlapping keys, blanks that must
 not erase, texts, pilots that other values still name, rollbacks in random order, of
 rollbacks and of submissions already rolled back) played on two stores, one rolled back
-each way; after every step both hold the same rows (ids, values, ``submission_id``,
-``superseded_by``, ``origin_id``) and the same submissions, and every rollback reports
-the same (restored, removed, kept and their order, message). On SQLite and PostgreSQL."""
+each way; after every step both hold the same rows (values, ``submission_id``,
+``superseded_by``, ``origin_id``, in the same order for each key) and the same
+submissions, and every rollback reports the same (restored, removed, kept and their
+order, message). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rollback_reference import reference_rollback
 
 from conftest import BACKENDS, pg_schema_url, pg_skip_reason, sample_tables
 from linkdash import catalogue
-from linkdash.store import DATA_TABLES, Store, submissions_table
+from linkdash.store import DATA_TABLES, LAYOUT, Store, submissions_table
 
 PILOTS = ("KEN-DAIRY", "VNM-DAIRY", "UGA-GOAT")
 QUARTERS = ("2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4")
@@ -86,13 +87,18 @@ def _random_tables(rng: random.Random) -> dict[str, pd.DataFrame]:
 
 
 def _rows(store: Store) -> dict[str, list[tuple]]:
-    """Every stored row of every table, by id, and every submission (but its time)."""
+    """Every stored row of every table (but its id) in the order of the versions of each
+    key, and every submission (but its time). (The copies one rollback restores may
+    get their ids in another order: they are of different keys, each the newest of its
+    key, so only the order within a key has a meaning.)"""
     s = submissions_table
     out = {}
     with store.engine.connect() as conn:
         for sheet in catalogue.SHEET_ORDER:
             t = DATA_TABLES[sheet]
-            out[sheet] = [tuple(r) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+            keys, _ = LAYOUT[sheet]
+            out[sheet] = [tuple(r)[1:] for r in conn.execute(
+                sa.select(t).order_by(*[t.c[k] for k in keys], t.c.id))]
         out["submissions"] = [tuple(r) for r in conn.execute(
             sa.select(s.c.id, s.c.kind, s.c.filename, s.c.user, s.c.status, s.c.rolled_back_by,
                       s.c.summary).order_by(s.c.id))]

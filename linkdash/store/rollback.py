@@ -88,37 +88,44 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
     the rollback), or is removed when there is none.
 
     Set-based: a few statements over S's rows, whatever their number (a million values
-    of 1,000 pilots x 40 quarters in seconds). Every key S set has one row that S itself
-    wrote (``own``: written by S, origin S; a restored copy of S's value comes later)
-    and at most one current row (the partial unique index): S's value is current when
-    that row's origin is S. Only the values kept come back to Python."""
+    of 1,000 pilots x 40 quarters), no key compared in Python. What they rely on (the
+    commit and the rollback keep it so): every key S set has one row S itself wrote
+    (``own``: written by S, origin S; a restored copy of S's value comes later) and at
+    most one current row (the partial unique index); S's value is current when that
+    row's origin is S. The latest version written before S is the one S replaced (its
+    ``superseded_by`` is S: versions of a key follow one another, each replacing the
+    current one); when that one's origin is rolled back, an earlier one is looked for.
+    A key S set new had no version to restore then and has none now (origins are
+    never un-rolled back)."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     own, cur = t.alias("own"), t.alias("cur")
     own_rows = sa.and_(own.c.submission_id == sid, own.c.origin_id == sid)
-    if conn.execute(sa.select(own.c.id).where(own_rows).limit(1)).first() is None:
+    n_own = conn.execute(sa.select(sa.func.count()).select_from(own).where(own_rows)).scalar_one()
+    if not n_own:
         return 0, 0, []
-    # S's value is still current (``live``): the key's current row carries S's values
-    current_of_own = sa.and_(_same_key(cur, own, keys), cur.c.superseded_by.is_(None))
-    kept = _kept_later(conn, sheet, sid)
-    kept_ids: list[int] = []  # live rows the rollback leaves (a pilot still in use)
-    live_ids: list[int] | None = None  # (Pilots: the live rows, else found by the update)
+    n_live = conn.execute(sa.select(sa.func.count()).select_from(t).where(
+        t.c.origin_id == sid, t.c.superseded_by.is_(None))).scalar_one()
+    # a key whose current row is not S's (one at most per key): changed or removed later
+    kept = _kept_later(conn, sheet, sid) if n_live < n_own else []
+    live_ids: list[int] | None = None  # (Pilots: the live rows to supersede)
     if sheet == "Pilots":
         live = conn.execute(
             sa.select(own.c.id, own.c.pilot_id, cur.c.id, _restorable(own, sheet, sid).exists())
-            .select_from(own.join(cur, sa.and_(current_of_own, cur.c.origin_id == sid)))
+            .select_from(own.join(cur, sa.and_(_same_key(cur, own, keys), cur.c.superseded_by.is_(None),
+                                               cur.c.origin_id == sid)))
             .where(own_rows).order_by(own.c.id)).all()
         # Pilots last: a pilot row the rollback would remove stays while values of
         # other submissions still name that pilot (they would be left without it)
         in_use = _pilots_in_use(conn, [pid for _, pid, _, has_prev in live if not has_prev])
+        live_ids = []
         for own_id, pid, cur_id, has_prev in live:
             if not has_prev and pid in in_use:
-                kept_ids.append(cur_id)
                 kept.append((own_id, {
                     "sheet": sheet, "key": _key_text((pid,)), "field": None, "by": in_use[pid],
                     "reason": f"kept: submission {in_use[pid]} still has values of this pilot"}))
-        keep = set(kept_ids)
-        live_ids = [cur_id for _, _, cur_id, _ in live if cur_id not in keep]
+            else:
+                live_ids.append(cur_id)
     # S's current values: superseded by the rollback (first: one current row per key)
     if live_ids is None:
         superseded = conn.execute(sa.update(t).where(t.c.origin_id == sid, t.c.superseded_by.is_(None))
@@ -126,26 +133,40 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
     else:
         _supersede(conn, t, live_ids, rb_id)
         superseded = len(live_ids)
-    # ... and where a version to restore exists, a copy of it, written by the rollback
-    # with that version's origin, in the order of S's rows (the keys' order, as written)
-    x, p = t.alias("x"), t.alias("p")  # x: S's values just superseded; p: what comes back
-    v = t.alias("v")
-    prev = (sa.select(own.c.id.label("own_id"), sa.func.max(v.c.id).label("prev_id"))
-            .select_from(own.join(x, sa.and_(_same_key(x, own, keys), x.c.superseded_by == rb_id,
-                                             x.c.origin_id == sid))
-                         .join(v, sa.and_(_same_key(v, own, keys), v.c.id < own.c.id))
-                         .join(submissions_table, submissions_table.c.id == v.c.origin_id))
-            .where(own_rows, submissions_table.c.status != "rolled_back")
-            .group_by(own.c.id).subquery("prev"))
-    names = [*cols, "submission_id", "origin_id"]
-    copies = (sa.select(*[p.c[c] for c in cols], sa.literal(rb_id, sa.Integer), p.c.origin_id)
-              .select_from(prev.join(p, p.c.id == prev.c.prev_id)).order_by(prev.c.own_id))
     restored = 0
-    if superseded:  # (rowcount of an INSERT ... SELECT: only when asked to keep it)
-        restored = conn.execute(sa.insert(t).from_select(names, copies),
+    if superseded:  # ... and the versions to restore: a copy of each, written by the rollback
+        copies = _restored_versions(sheet, sid, rb_id, exact=bool(kept) or sheet == "Pilots")
+        restored = conn.execute(sa.insert(t).from_select([*cols, "submission_id", "origin_id"], copies),
+                                # (the rowcount of an INSERT ... SELECT: only when asked for)
                                 execution_options={"preserve_rowcount": True}).rowcount
     kept.sort(key=lambda k: k[0])
     return restored, superseded - restored, [k for _, k in kept]
+
+
+def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool) -> sa.Select:
+    """The copies a rollback ``rb_id`` of ``sid`` inserts, after it superseded S's current
+    values: of each version S replaced, that version, or when its origin is rolled back
+    the latest earlier one whose origin is not, with its origin, in the order of the
+    versions S replaced. ``exact``: only for the keys whose S value the rollback just
+    superseded (else: every key S changed, when all of S's values were current)."""
+    t = DATA_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    s = submissions_table
+    p, v, x, r = t.alias("p"), t.alias("v"), t.alias("x"), t.alias("r")
+    p_origin = s.alias("p_origin")
+    earlier = (sa.select(sa.func.max(v.c.id)).select_from(v.join(s, s.c.id == v.c.origin_id))
+               .where(_same_key(v, p, keys), v.c.id < p.c.id, s.c.status != "rolled_back")
+               .scalar_subquery())
+    restore = sa.case((p_origin.c.status != "rolled_back", p.c.id), else_=earlier)
+    replaced = (sa.select(p.c.id.label("replaced"), restore.label("restore"))
+                .select_from(p.join(p_origin, p_origin.c.id == p.c.origin_id))
+                .where(p.c.superseded_by == sid))
+    if exact:
+        replaced = replaced.where(sa.exists().where(_same_key(x, p, keys), x.c.superseded_by == rb_id,
+                                                    x.c.origin_id == sid))
+    rs = replaced.subquery("replaced")
+    return (sa.select(*[r.c[c] for c in cols], sa.literal(rb_id, sa.Integer), r.c.origin_id)
+            .select_from(rs.join(r, r.c.id == rs.c.restore)).order_by(rs.c.replaced))
 
 
 def _same_key(a: sa.Table | Any, b: sa.Table | Any, keys: tuple[str, ...]) -> sa.ColumnElement[bool]:
