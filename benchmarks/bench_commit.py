@@ -355,6 +355,11 @@ def _uptime() -> str:
 
 
 def print_table(res: dict) -> None:
+    rollbacks = {k: r for k, r in res["results"].items() if k.startswith("rollback ")}
+    if len(rollbacks) == len(res["results"]):
+        print(f"load: {res['uptime_start']}  ->  {res['uptime_end']}")
+        print_rollbacks(res, rollbacks)
+        return
     base = res["results"].get("calamine", {}).get("total_s")
     print(f"Import stages, {res['pilots']:,} pilots x {res['quarters']} quarters, median of "
           f"{res['repeat']} ({2 * res['repeat'] + 1} for small); peak = max RSS of the process "
@@ -363,7 +368,6 @@ def print_table(res: dict) -> None:
     print("| case | values new/changed/unchanged | check s (MB) | preview s (MB) | commit s (MB) "
           "| total s (× calamine) | peak MB |")
     print("|---|---|---|---|---|---|---|")
-    rollbacks = {k: r for k, r in res["results"].items() if k.startswith("rollback ")}
     for key, r in res["results"].items():
         if key in rollbacks:
             continue

@@ -210,3 +210,89 @@ def test_a_value_removed_later_is_kept_as_row_by_row(two_stores):
     assert [(k["key"], k["reason"]) for k in got["kept"]] == [
         ("KEN-DAIRY / 2017-Q1 / income_avg_usd", "kept: removed later by submission 2")]
     assert _rows(new) == _rows(old)
+
+
+# --- SIGKILL in the middle of a rollback ------------------------------------------------
+
+KILLS = 10
+WAIT = 120  # seconds: a bound for a child on a loaded machine, never reached when all is well
+
+
+def rollback_in_child(url: str, sid: int, ready, took=None) -> None:
+    """Open the store, say so, roll back ``sid`` (and put how long it took on ``took``);
+    the test kills this process at a random moment."""
+    import time
+
+    store = Store.open(url)
+    ready.set()
+    t0 = time.perf_counter()
+    assert store.rollback(sid, user="crash").ok
+    if took is not None:
+        took.put(time.perf_counter() - t0)
+        took.close()
+        took.join_thread()  # flushed before the hard exit
+    os._exit(0)
+
+
+def _current(store: Store) -> dict[str, list[tuple]]:
+    """Every current row's key, values and origin, by table."""
+    out = {}
+    with store.engine.connect() as conn:
+        for sheet in catalogue.SHEET_ORDER:
+            t = DATA_TABLES[sheet]
+            keys, cols = LAYOUT[sheet]
+            out[sheet] = sorted((tuple(r) for r in conn.execute(
+                sa.select(*[t.c[c] for c in cols], t.c.origin_id).where(t.c.superseded_by.is_(None)))),
+                key=repr)
+    return out
+
+
+def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
+    """A rollback killed at a random moment: the store opens, and holds either every
+    value as before the rollback (the submission still live) or every value as after
+    it (the submission rolled back), never a mix."""
+    import multiprocessing as mp
+    import time
+
+    from tests import store_workers as w
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["linkdash.store", "alembic.command", "alembic.config"])
+    store = Store.open(store_url)
+    assert store.commit(w.variant(0), file_bytes=w.file_bytes("v0"), filename="v0.xlsx", user=None).ok
+    after = _current(store)  # what every rollback below must leave
+    rng = random.Random(20261202)
+    seen: dict[str, int] = {"before": 0, "after": 0}
+    took = None
+    for k in range(1, KILLS + 2):
+        sid = store.commit(w.variant(k), file_bytes=w.file_bytes(f"v{k}"), filename=f"v{k}.xlsx",
+                           user=None).submission_id
+        assert sid is not None
+        before = _current(store)
+        assert before != after
+        ready = ctx.Event()
+        timing = ctx.Queue() if took is None else None
+        p = ctx.Process(target=rollback_in_child, args=(store_url, sid, ready, timing))
+        p.start()
+        assert ready.wait(WAIT), "the rolling back process did not start"
+        if timing is not None:  # the first: how long a rollback takes, to spread the kills over it
+            took = timing.get(timeout=WAIT)
+            p.join(WAIT)
+        else:
+            time.sleep(rng.uniform(0, 2.5 * took))  # the random moment of the kill
+            p.kill()
+            p.join(WAIT)
+            assert p.exitcode is not None
+        reopened = Store.open(store_url)  # the store opens after the kill
+        try:
+            status = reopened.submission(sid)["status"]
+            values = _current(reopened)
+            assert values == (after if status == "rolled_back" else before), f"kill {k}: a mix"
+            seen["after" if status == "rolled_back" else "before"] += 1
+            if status != "rolled_back":
+                assert reopened.rollback(sid).ok  # the same rollback again, whole
+                assert _current(reopened) == after
+        finally:
+            reopened.close()
+    store.close()
+    print(f"\n{store.engine.dialect.name}: rollbacks killed {KILLS} times, {seen} (first: not killed)")
