@@ -212,6 +212,32 @@ def test_a_value_removed_later_is_kept_as_row_by_row(two_stores):
     assert _rows(new) == _rows(old)
 
 
+def test_two_versions_replaced_by_one_submission_as_row_by_row(two_stores):
+    """A store that migration 0002 repaired (two rows of a key were current; the older
+    one was marked replaced by the newer one's submission) can hold two versions that
+    name the same submission as what replaced them: the latest is restored, as before."""
+    new, old = two_stores
+    t = DATA_TABLES["Indicators"]
+
+    def ind(value):
+        return {"Indicators": pd.DataFrame([{"pilot_id": "KEN-DAIRY", "quarter": "2017-Q1",
+                                             "indicator": "income_avg_usd", "value": value, "text": None}],
+                                           dtype=object)}
+
+    for s in (new, old):
+        for k, tables in enumerate([sample_tables(), ind(1470.0), ind(1500.0)]):
+            assert s.commit(tables, file_bytes=f"{k}".encode(), filename=f"{k}.xlsx", user=None).ok
+        with s.engine.begin() as conn:  # the base's version too, as 0002's repair may leave it
+            conn.execute(sa.update(t).where(t.c.submission_id == 1, t.c.superseded_by == 2,
+                                            t.c.indicator == "income_avg_usd", t.c.quarter == "2017-Q1",
+                                            t.c.pilot_id == "KEN-DAIRY").values(superseded_by=3))
+    got = _same_result(new.rollback(3), reference_rollback(old, 3))
+    assert got["ok"] and got["restored"] == 1
+    assert _rows(new) == _rows(old)
+    assert new.load().indicators.set_index(["pilot_id", "quarter", "indicator"]).value[
+        ("KEN-DAIRY", "2017-Q1", "income_avg_usd")] == 1470.0
+
+
 # --- SIGKILL in the middle of a rollback ------------------------------------------------
 
 KILLS = 10

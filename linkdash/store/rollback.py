@@ -63,7 +63,8 @@ def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollb
         # Pilots last: a pilot row the rollback would remove stays while values of
         # other submissions still name that pilot (they would be left without it)
         for sheet in [*(x for x in catalogue.SHEET_ORDER if x != "Pilots"), "Pilots"]:
-            r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id)
+            changed = ((target["summary"] or {}).get("sheets") or {}).get(sheet, {}).get("changed")
+            r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id, changed)
             restored += r
             removed += m
             kept.extend(k)
@@ -78,7 +79,7 @@ def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollb
     return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
 
 
-def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
+def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int, changed: int | None = None
                     ) -> tuple[int, int, list[dict[str, Any]]]:
     """Apply the rollback rule to one table; returns (restored, removed, kept).
 
@@ -96,7 +97,10 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
     ``superseded_by`` is S: versions of a key follow one another, each replacing the
     current one); when that one's origin is rolled back, an earlier one is looked for.
     A key S set new had no version to restore then and has none now (origins are
-    never un-rolled back)."""
+    never un-rolled back). ``changed``: how many values of this table S changed (its
+    summary); when more rows than that name S as what replaced them (a store repaired
+    by migration 0002, where two rows of a key were current), the latest of each key's
+    counts."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     own, cur = t.alias("own"), t.alias("cur")
@@ -135,7 +139,10 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
         superseded = len(live_ids)
     restored = 0
     if superseded:  # ... and the versions to restore: a copy of each, written by the rollback
-        copies = _restored_versions(sheet, sid, rb_id, exact=bool(kept) or sheet == "Pilots")
+        replaced = conn.execute(sa.select(sa.func.count()).select_from(t)
+                                .where(t.c.superseded_by == sid)).scalar_one()
+        copies = _restored_versions(sheet, sid, rb_id, exact=bool(kept) or sheet == "Pilots",
+                                    latest=replaced != changed)
         restored = conn.execute(sa.insert(t).from_select([*cols, "submission_id", "origin_id"], copies),
                                 # (the rowcount of an INSERT ... SELECT: only when asked for)
                                 execution_options={"preserve_rowcount": True}).rowcount
@@ -143,12 +150,14 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int
     return restored, superseded - restored, [k for _, k in kept]
 
 
-def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool) -> sa.Select:
+def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool, latest: bool) -> sa.Select:
     """The copies a rollback ``rb_id`` of ``sid`` inserts, after it superseded S's current
     values: of each version S replaced, that version, or when its origin is rolled back
     the latest earlier one whose origin is not, with its origin, in the order of the
     versions S replaced. ``exact``: only for the keys whose S value the rollback just
-    superseded (else: every key S changed, when all of S's values were current)."""
+    superseded (else: every key S changed, when all of S's values were current).
+    ``latest``: of several versions of a key that name S as what replaced them, only the
+    latest."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     s = submissions_table
@@ -161,6 +170,10 @@ def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool) -> sa.S
     replaced = (sa.select(p.c.id.label("replaced"), restore.label("restore"))
                 .select_from(p.join(p_origin, p_origin.c.id == p.c.origin_id))
                 .where(p.c.superseded_by == sid))
+    if latest:
+        q = t.alias("q")
+        replaced = replaced.where(~sa.exists().where(_same_key(q, p, keys), q.c.superseded_by == sid,
+                                                     q.c.id > p.c.id))
     if exact:
         replaced = replaced.where(sa.exists().where(_same_key(x, p, keys), x.c.superseded_by == rb_id,
                                                     x.c.origin_id == sid))
