@@ -45,10 +45,11 @@ for every value that S set:
   is and listed as ``kept: changed later by submission N``.
 
 S is then marked ``rolled_back`` (``rolled_back_by`` = R). The rollback is set-based:
-per table, one query for the values kept, one UPDATE that supersedes S's current values
-and one INSERT ... SELECT of the versions restored, in the order S wrote them (a million
-values in seconds; ``tests/test_store_rollback_sets.py`` compares it with the row by
-row rollback it replaced). A submission already
+per table, counts that tell whether any of S's values are kept (then one query lists
+them), one UPDATE that supersedes S's current values and one INSERT ... SELECT of the
+versions restored (those S replaced, found by ``superseded_by``); nothing per value in
+Python. ``tests/test_store_rollback_sets.py`` compares it with the row by row rollback
+it replaced. A submission already
 rolled back, a rollback submission and an unknown id are refused with a message and
 nothing changes.
 
