@@ -9,6 +9,13 @@ against a bare calamine read of the same workbook measured in the same run (issu
   against ``Store.load()`` as the Upload page does
 - ``small sqlite`` / ``small postgresql``: one new quarter of 13 pilots into a store of
   13 x Q (the usual upload)
+- ``rollback sqlite`` / ``rollback postgresql``: a store holding the P x Q data (one
+  submission) and the same tables sent again with every indicator value 1% higher (a
+  second submission that changed about 910,000 values at 1,000 x 40); timed: rolling back
+  the second (``restore``: every changed value comes back), then the first (``remove``:
+  every value goes). The store is made once per run (SQLite: a file in benchmarks/out/,
+  copied for each repetition; PostgreSQL: a template database, copied with CREATE
+  DATABASE ... TEMPLATE for each repetition and dropped at the end of the run)
 
 Each case runs in its own process: once untimed (imports, first use), then ``--repeat``
 times; a stage's peak is the process's peak resident memory (VmHWM, reset before each
@@ -41,7 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import scale_data  # noqa: E402
 
 CASES = ["calamine", "empty sqlite", "empty postgresql", "quarter sqlite", "quarter postgresql",
-         "small sqlite", "small postgresql"]
+         "small sqlite", "small postgresql", "rollback sqlite", "rollback postgresql"]
 STAGES = ["check", "preview", "commit"]
 SMALL_PILOTS = 13
 
@@ -75,11 +82,138 @@ def quarter_workbook(pilots: int, quarters: int) -> Path:
     return path
 
 
+# --- rollback of a large submission -------------------------------------------------------
+
+ROLLBACK_TEMPLATE = "linkdash_bench_rollback_{pilots}x{quarters}"  # PostgreSQL template database
+
+
+def _changed_tables(pilots: int, quarters: int):
+    """The P x Q tables with every indicator value 1% higher."""
+    from linkdash import generate
+
+    tables = generate.generate_tables(pilots, quarters)
+    ind = tables["Indicators"].copy()
+    ind["value"] = ind["value"] * 1.01
+    return {**tables, "Indicators": ind}
+
+
+def _fill_rollback_store(url: str, pilots: int, quarters: int) -> None:
+    from linkdash import generate
+    from linkdash.store import Store
+
+    store = Store.open(url)
+    if store.is_empty():  # (SQLite: a copy of scale_data's loaded store)
+        generate.load_store(store, generate.generate_tables(pilots, quarters))
+    result = store.commit(_changed_tables(pilots, quarters), file_bytes=None,
+                          filename="every value 1% higher", user="bench")
+    assert result.ok and result.changes.changed, result.errors[:3]
+    store.close()
+
+
+def _database_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(scale_data.PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def rollback_store(backend: str, pilots: int, quarters: int) -> str:
+    """The store the rollback case copies (made on first use): a SQLite path, or the
+    name of a PostgreSQL template database."""
+    if backend == "sqlite":
+        path = scale_data.OUT / f"rollback_{pilots}x{quarters}.sqlite"
+        if not path.exists():
+            tmp = path.with_suffix(".building")
+            for p in tmp.parent.glob(tmp.name + "*"):
+                p.unlink()
+            shutil.copy(scale_data.sqlite_store(pilots, quarters).removeprefix("sqlite:///"), tmp)
+            _fill_rollback_store(f"sqlite:///{tmp}", pilots, quarters)
+            for p in tmp.parent.glob(tmp.name + "-*"):  # SQLite's side files (WAL checkpointed)
+                p.unlink()
+            tmp.rename(path)
+        return str(path)
+    import psycopg
+
+    name = ROLLBACK_TEMPLATE.format(pilots=pilots, quarters=quarters)
+    with psycopg.connect(scale_data.PG_URL, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return name
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        _fill_rollback_store(_database_url(name), pilots, quarters)
+    except BaseException:
+        drop_database(name)
+        raise
+    return name
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(scale_data.PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rollback_child(backend: str, repeat: int, pilots: int, quarters: int) -> dict:
+    """Roll back the second submission (restore), then the first (remove), on a fresh
+    copy of the rollback store each time (copying is not timed)."""
+    import uuid
+
+    import psycopg
+
+    from linkdash.store import Store
+
+    source = rollback_store(backend, pilots, quarters)
+    runs: list[dict] = []
+    for _ in range(repeat):
+        if backend == "sqlite":
+            folder = tempfile.mkdtemp(prefix="bench-rollback-")
+            shutil.copy(source, f"{folder}/s.sqlite")
+            url, copy = f"sqlite:///{folder}/s.sqlite", folder
+        else:
+            copy = f"bench_rb_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(scale_data.PG_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{source}"')
+            url = _database_url(copy)
+        store = Store.open(url)
+        base, changed = sorted(store.submissions().id.tolist())[:2]
+        run: dict = {"rss_mb": _rss_mb()}
+        for name, sid in (("restore", changed), ("remove", base)):
+            _reset_hwm()
+            t = time.perf_counter()
+            result = store.rollback(sid, user="bench")
+            run[f"{name}_s"] = time.perf_counter() - t
+            run[f"{name}_mb"] = scale_data.hwm_mb()
+            assert result.ok, result.message
+            run[f"{name}_counts"] = [result.restored, result.removed, len(result.kept)]
+            del result
+        store.close()
+        if backend == "sqlite":
+            shutil.rmtree(copy, ignore_errors=True)
+        else:
+            drop_database(copy)
+        runs.append(run)
+    out: dict = {"runs": runs}
+    for k in runs[0]:
+        vals = [r[k] for r in runs]
+        out[k] = statistics.median(vals) if isinstance(vals[0], float) else vals[0]
+    out["peak_mb"] = max(out["restore_mb"], out["remove_mb"])
+    return out
+
+
 def child(case: str, repeat: int, pilots: int, quarters: int, code: str) -> dict:
     sys.path.insert(0, code)  # the linkdash package measured
     import linkdash
 
     assert Path(linkdash.__file__).resolve().is_relative_to(Path(code).resolve()), linkdash.__file__
+    if case.startswith("rollback "):
+        return rollback_child(case.split()[1], repeat, pilots, quarters)
     if case == "calamine":
         from python_calamine import CalamineWorkbook
 
@@ -177,6 +311,15 @@ def run(pilots: int, quarters: int, repeat: int, cases: list[str], codes: dict[s
     if any(c.startswith("small") for c in cases):
         quarter_workbook(SMALL_PILOTS, quarters)
         scale_data.sqlite_store(SMALL_PILOTS, quarters)
+    templates = []  # made by this run (the rollback stores), dropped at its end
+    for case in cases:
+        if case.startswith("rollback "):
+            backend = case.split()[1]
+            if backend == "postgresql" and pg:
+                continue
+            made = rollback_store(backend, pilots, quarters)
+            if backend == "postgresql":
+                templates.append(made)
     out: dict = {"pilots": pilots, "quarters": quarters, "repeat": repeat, "uptime_start": _uptime(),
                  "results": {}}
     for case in cases:
@@ -198,6 +341,8 @@ def run(pilots: int, quarters: int, repeat: int, cases: list[str], codes: dict[s
             else:
                 out["results"][key] = json.loads(res.stdout.strip().splitlines()[-1])
             print(f"  {key}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+    for name in templates:
+        drop_database(name)
     out["uptime_end"] = _uptime()
     return out
 
@@ -210,6 +355,11 @@ def _uptime() -> str:
 
 
 def print_table(res: dict) -> None:
+    rollbacks = {k: r for k, r in res["results"].items() if k.startswith("rollback ")}
+    if len(rollbacks) == len(res["results"]):
+        print(f"load: {res['uptime_start']}  ->  {res['uptime_end']}")
+        print_rollbacks(res, rollbacks)
+        return
     base = res["results"].get("calamine", {}).get("total_s")
     print(f"Import stages, {res['pilots']:,} pilots x {res['quarters']} quarters, median of "
           f"{res['repeat']} ({2 * res['repeat'] + 1} for small); peak = max RSS of the process "
@@ -219,6 +369,8 @@ def print_table(res: dict) -> None:
           "| total s (× calamine) | peak MB |")
     print("|---|---|---|---|---|---|---|")
     for key, r in res["results"].items():
+        if key in rollbacks:
+            continue
         if "total_s" not in r:
             print(f"| {key} | {r.get('skipped') or r.get('error')} | | | | | |")
             continue
@@ -231,6 +383,32 @@ def print_table(res: dict) -> None:
               f"| {r['check_s']:.2f} ({r['check_mb']:.0f} + {r['reader_mb']:.0f}) "
               f"| {r['preview_s']:.2f} ({r['preview_mb']:.0f}) | {r['commit_s']:.2f} ({r['commit_mb']:.0f}) "
               f"| {r['total_s']:.2f}{x} | {r['peak_mb']:.0f} |")
+    if rollbacks:
+        print_rollbacks(res, rollbacks)
+
+
+def print_rollbacks(res: dict, rollbacks: dict) -> None:
+    print()
+    print(f"Rollback, {res['pilots']:,} pilots x {res['quarters']} quarters, median of {res['repeat']}: "
+          "restore = roll back the submission that changed every value by 1%, then remove = roll back "
+          "the first (every value goes); peak = max RSS of the process during that rollback "
+          "(the process before it: rss)")
+    print("| case | restore: restored/removed/kept | restore s (peak MB) "
+          "| remove: restored/removed/kept | remove s (peak MB) | rss MB | × before |")
+    print("|---|---|---|---|---|---|---|")
+    for key, r in rollbacks.items():
+        if "restore_s" not in r:
+            print(f"| {key} | {r.get('skipped') or r.get('error')} | | | | | |")
+            continue
+        before = rollbacks.get(key.replace("[after]", "[before]"), {})
+        ratio = ""
+        if key.endswith("[after]") and "restore_s" in before:
+            ratio = (f"{r['restore_s'] / before['restore_s']:.2f} / "
+                     f"{r['remove_s'] / before['remove_s']:.2f}")
+        rc, mc = r["restore_counts"], r["remove_counts"]
+        print(f"| {key} | {rc[0]:,}/{rc[1]:,}/{rc[2]:,} | {r['restore_s']:.2f} ({r['restore_mb']:.0f}) "
+              f"| {mc[0]:,}/{mc[1]:,}/{mc[2]:,} | {r['remove_s']:.2f} ({r['remove_mb']:.0f}) "
+              f"| {r['rss_mb']:.0f} | {ratio} |")
 
 
 def main() -> int:

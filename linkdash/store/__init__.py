@@ -44,7 +44,12 @@ for every value that S set:
 - if a later submission has changed (or removed) the value since, it is left as it
   is and listed as ``kept: changed later by submission N``.
 
-S is then marked ``rolled_back`` (``rolled_back_by`` = R). A submission already
+S is then marked ``rolled_back`` (``rolled_back_by`` = R). The rollback is set-based:
+per table, counts that tell whether any of S's values are kept (then one query lists
+them), one UPDATE that supersedes S's current values and one INSERT ... SELECT of the
+versions restored (those S replaced, found by ``superseded_by``); nothing per value in
+Python. ``tests/test_store_rollback_sets.py`` compares it with the row by row rollback
+it replaced. A submission already
 rolled back, a rollback submission and an unknown id are refused with a message and
 nothing changes.
 

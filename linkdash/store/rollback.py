@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +34,7 @@ class Rollback:
 
 def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollback:
     """Undo a submission (``Store.rollback``; the rule is in the package docstring):
-    one transaction that holds the write lock, rows inserted with ``store._insert_rows``."""
+    one transaction that holds the write lock, a few statements per table."""
     s = submissions_table
     with store._write() as conn, conn.begin() as txn:
         store._bump(conn)
@@ -64,7 +63,8 @@ def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollb
         # Pilots last: a pilot row the rollback would remove stays while values of
         # other submissions still name that pilot (they would be left without it)
         for sheet in [*(x for x in catalogue.SHEET_ORDER if x != "Pilots"), "Pilots"]:
-            r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id, store._insert_rows)
+            changed = ((target["summary"] or {}).get("sheets") or {}).get(sheet, {}).get("changed")
+            r, m, k = _rollback_sheet(conn, sheet, submission_id, rb_id, changed)
             restored += r
             removed += m
             kept.extend(k)
@@ -79,64 +79,148 @@ def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollb
     return Rollback(True, msg, rb_id, submission_id, restored, removed, kept)
 
 
-def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int,
-                    insert_rows: Callable[[Connection, sa.Table, list[dict[str, Any]]], None]
+def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int, changed: int | None = None
                     ) -> tuple[int, int, list[dict[str, Any]]]:
     """Apply the rollback rule to one table; returns (restored, removed, kept).
 
     A value of S that is still current (S's own row, or a copy of it that a rollback of
     a later submission restored) goes back to the latest version written before S
     whose origin submission is not rolled back (a copy of it is inserted, written by
-    the rollback), or is removed when there is none."""
+    the rollback), or is removed when there is none.
+
+    Set-based: a few statements over S's rows, whatever their number (a million values
+    of 1,000 pilots x 40 quarters), no key compared in Python. What they rely on (the
+    commit and the rollback keep it so): every key S set has one row S itself wrote
+    (``own``: written by S, origin S; a restored copy of S's value comes later) and at
+    most one current row (the partial unique index); S's value is current when that
+    row's origin is S. The latest version written before S is the one S replaced (its
+    ``superseded_by`` is S: versions of a key follow one another, each replacing the
+    current one); when that one's origin is rolled back, an earlier one is looked for.
+    A key S set new had no version to restore then and has none now (origins are
+    never un-rolled back). ``changed``: how many values of this table S changed (its
+    summary); when more rows than that name S as what replaced them (a store repaired
+    by migration 0002, where two rows of a key were current), the latest of each key's
+    counts."""
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
-    keyof = lambda r: tuple(r[k] for k in keys)  # noqa: E731
-    mine = conn.execute(sa.select(t).where(t.c.origin_id == sid).order_by(t.c.id)).mappings().all()
-    if not mine:
+    own, cur = t.alias("own"), t.alias("cur")
+    own_rows = sa.and_(own.c.submission_id == sid, own.c.origin_id == sid)
+    n_own = conn.execute(sa.select(sa.func.count()).select_from(own).where(own_rows)).scalar_one()
+    if not n_own:
         return 0, 0, []
-    by_key: dict[tuple, list] = {}
-    for r in mine:
-        by_key.setdefault(keyof(r), []).append(r)
-    previous = _restorable_versions(conn, sheet, sid)
-    current = {keyof(r): r for r in conn.execute(
-        sa.select(t.c.id, t.c.submission_id, *[t.c[k] for k in keys])
-        .where(t.c.superseded_by.is_(None))).mappings()}
-    in_use = _pilots_in_use(conn, [k[0] for k in by_key]) if sheet == "Pilots" else {}
-    restored, removed, kept = 0, 0, []
-    to_supersede: list[int] = []
-    copies: list[dict[str, Any]] = []
-    for key, rows in by_key.items():
-        live = [r for r in rows if r["superseded_by"] is None]
-        if live and key not in previous and key[0] in in_use:
-            kept.append({"sheet": sheet, "key": _key_text(key), "field": None, "by": in_use[key[0]],
-                         "reason": f"kept: submission {in_use[key[0]]} still has values of this pilot"})
-            continue
-        if live:
-            to_supersede.append(live[0]["id"])
-            prev = previous.get(key)
-            if prev is not None:
-                copy = {c: prev[c] for c in cols}
-                copy.update(submission_id=rb_id, origin_id=prev["origin_id"])
-                copies.append(copy)
-                restored += 1
+    n_live = conn.execute(sa.select(sa.func.count()).select_from(t).where(
+        t.c.origin_id == sid, t.c.superseded_by.is_(None))).scalar_one()
+    # a key whose current row is not S's (one at most per key): changed or removed later
+    kept = _kept_later(conn, sheet, sid) if n_live < n_own else []
+    live_ids: list[int] | None = None  # (Pilots: the live rows to supersede)
+    if sheet == "Pilots":
+        live = conn.execute(
+            sa.select(own.c.id, own.c.pilot_id, cur.c.id, _restorable(own, sheet, sid).exists())
+            .select_from(own.join(cur, sa.and_(_same_key(cur, own, keys), cur.c.superseded_by.is_(None),
+                                               cur.c.origin_id == sid)))
+            .where(own_rows).order_by(own.c.id)).all()
+        # Pilots last: a pilot row the rollback would remove stays while values of
+        # other submissions still name that pilot (they would be left without it)
+        in_use = _pilots_in_use(conn, [pid for _, pid, _, has_prev in live if not has_prev])
+        live_ids = []
+        for own_id, pid, cur_id, has_prev in live:
+            if not has_prev and pid in in_use:
+                kept.append((own_id, {
+                    "sheet": sheet, "key": _key_text((pid,)), "field": None, "by": in_use[pid],
+                    "reason": f"kept: submission {in_use[pid]} still has values of this pilot"}))
             else:
-                removed += 1
-            continue
-        cur = current.get(key)
-        if cur is not None:
-            by, reason = cur["submission_id"], f"changed later by submission {cur['submission_id']}"
+                live_ids.append(cur_id)
+    # S's current values: superseded by the rollback (first: one current row per key)
+    if live_ids is None:
+        superseded = conn.execute(sa.update(t).where(t.c.origin_id == sid, t.c.superseded_by.is_(None))
+                                  .values(superseded_by=rb_id)).rowcount
+    else:
+        _supersede(conn, t, live_ids, rb_id)
+        superseded = len(live_ids)
+    restored = 0
+    if superseded:  # ... and the versions to restore: a copy of each, written by the rollback
+        replaced = conn.execute(sa.select(sa.func.count()).select_from(t)
+                                .where(t.c.superseded_by == sid)).scalar_one()
+        copies = _restored_versions(sheet, sid, rb_id, exact=bool(kept) or sheet == "Pilots",
+                                    latest=replaced != changed)
+        restored = conn.execute(sa.insert(t).from_select([*cols, "submission_id", "origin_id"], copies),
+                                # (the rowcount of an INSERT ... SELECT: only when asked for)
+                                execution_options={"preserve_rowcount": True}).rowcount
+    kept.sort(key=lambda k: k[0])
+    return restored, superseded - restored, [k for _, k in kept]
+
+
+def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool, latest: bool) -> sa.Select:
+    """The copies a rollback ``rb_id`` of ``sid`` inserts, after it superseded S's current
+    values: of each version S replaced, that version, or when its origin is rolled back
+    the latest earlier one whose origin is not, with its origin, in the order of the
+    versions S replaced. ``exact``: only for the keys whose S value the rollback just
+    superseded (else: every key S changed, when all of S's values were current).
+    ``latest``: of several versions of a key that name S as what replaced them, only the
+    latest."""
+    t = DATA_TABLES[sheet]
+    keys, cols = LAYOUT[sheet]
+    s = submissions_table
+    p, v, x, r = t.alias("p"), t.alias("v"), t.alias("x"), t.alias("r")
+    p_origin = s.alias("p_origin")
+    earlier = (sa.select(sa.func.max(v.c.id)).select_from(v.join(s, s.c.id == v.c.origin_id))
+               .where(_same_key(v, p, keys), v.c.id < p.c.id, s.c.status != "rolled_back")
+               .scalar_subquery())
+    restore = sa.case((p_origin.c.status != "rolled_back", p.c.id), else_=earlier)
+    replaced = (sa.select(p.c.id.label("replaced"), restore.label("restore"))
+                .select_from(p.join(p_origin, p_origin.c.id == p.c.origin_id))
+                .where(p.c.superseded_by == sid))
+    if latest:
+        q = t.alias("q")
+        replaced = replaced.where(~sa.exists().where(_same_key(q, p, keys), q.c.superseded_by == sid,
+                                                     q.c.id > p.c.id))
+    if exact:
+        replaced = replaced.where(sa.exists().where(_same_key(x, p, keys), x.c.superseded_by == rb_id,
+                                                    x.c.origin_id == sid))
+    rs = replaced.subquery("replaced")
+    return (sa.select(*[r.c[c] for c in cols], sa.literal(rb_id, sa.Integer), r.c.origin_id)
+            .select_from(rs.join(r, r.c.id == rs.c.restore)).order_by(rs.c.replaced))
+
+
+def _same_key(a: sa.Table | Any, b: sa.Table | Any, keys: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    return sa.and_(*[a.c[k] == b.c[k] for k in keys])
+
+
+def _restorable(own: Any, sheet: str, sid: int) -> sa.Select:
+    """The versions of ``own``'s key written before it whose origin is not rolled back
+    (the latest of them is what a rollback of ``sid`` restores)."""
+    t = DATA_TABLES[sheet]
+    keys, _ = LAYOUT[sheet]
+    v, s = t.alias("rv"), submissions_table
+    return (sa.select(v.c.id).select_from(v.join(s, s.c.id == v.c.origin_id))
+            .where(_same_key(v, own, keys), v.c.id < own.c.id, s.c.status != "rolled_back"))
+
+
+def _kept_later(conn: Connection, sheet: str, sid: int) -> list[tuple[int, dict[str, Any]]]:
+    """(S's row id, kept entry) of every key S set whose value a later submission has
+    changed (its current row is another's) or removed (no current row), in that order."""
+    t = DATA_TABLES[sheet]
+    keys, _ = LAYOUT[sheet]
+    own, cur, last = t.alias("own"), t.alias("cur"), t.alias("last")
+    removed_by = (sa.select(last.c.superseded_by).where(_same_key(last, own, keys))
+                  .order_by(last.c.id.desc()).limit(1).scalar_subquery())
+    q = (sa.select(own.c.id, *[own.c[k] for k in keys], cur.c.submission_id,
+                   sa.case((cur.c.id.is_(None), removed_by), else_=None))
+         .select_from(own.outerjoin(cur, sa.and_(_same_key(cur, own, keys), cur.c.superseded_by.is_(None))))
+         .where(own.c.submission_id == sid, own.c.origin_id == sid,
+                sa.or_(cur.c.id.is_(None), cur.c.origin_id != sid))
+         .order_by(own.c.id))
+    out = []
+    for own_id, *parts, changed_by, removed in conn.execute(q):
+        key = tuple(parts)
+        if changed_by is not None:
+            by, reason = changed_by, f"changed later by submission {changed_by}"
         else:
-            last = conn.execute(sa.select(t.c.superseded_by).where(
-                *[t.c[k] == v for k, v in zip(keys, key)]).order_by(t.c.id.desc()).limit(1)).scalar()
-            by, reason = last, f"removed later by submission {last}"
-        kept.append({"sheet": sheet, "key": _key_text(key),
-                     "field": key[2] if sheet == "Indicators" else None,
-                     "by": by, "reason": f"kept: {reason}"})
-    if to_supersede:
-        _supersede(conn, t, to_supersede, rb_id)
-    if copies:
-        insert_rows(conn, t, copies)
-    return restored, removed, kept
+            by, reason = removed, f"removed later by submission {removed}"
+        out.append((own_id, {"sheet": sheet, "key": _key_text(key),
+                             "field": key[2] if sheet == "Indicators" else None,
+                             "by": by, "reason": f"kept: {reason}"}))
+    return out
 
 
 def _pilots_in_use(conn: Connection, pilot_ids: list[str]) -> dict[str, int]:
@@ -153,24 +237,4 @@ def _pilots_in_use(conn: Connection, pilot_ids: list[str]) -> dict[str, int]:
                     .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(chunk))
                     .group_by(t.c.pilot_id)):
                 out.setdefault(pid, int(sub))
-    return out
-
-
-def _restorable_versions(conn: Connection, sheet: str, sid: int) -> dict[tuple, dict[str, Any]]:
-    """key -> the version a rollback of ``sid`` restores: of the versions written
-    before ``sid`` first wrote that key, the latest whose origin submission is not
-    rolled back. Keys without one are absent (the rollback removes the value)."""
-    t = DATA_TABLES[sheet]
-    keys, _ = LAYOUT[sheet]
-    s = submissions_table
-    own = t.alias("own")  # sid's own writes (not the copies rollbacks made of them)
-    q = (sa.select(t)
-         .join(own, sa.and_(own.c.submission_id == sid, own.c.origin_id == sid,
-                            *[own.c[k] == t.c[k] for k in keys], t.c.id < own.c.id))
-         .join(s, s.c.id == t.c.origin_id)
-         .where(s.c.status != "rolled_back")
-         .order_by(t.c.id))
-    out: dict[tuple, dict[str, Any]] = {}
-    for r in conn.execute(q).mappings():
-        out[tuple(r[k] for k in keys)] = dict(r)  # ordered by id: the latest wins
     return out
