@@ -76,6 +76,18 @@ def date_text(d: dt.date | None, missing: str = "no date") -> str:
     return f"{d.day} {d:%b %Y}" if d else missing
 
 
+def utc_now() -> dt.datetime:
+    """Now, in UTC (the store's and the roles' times)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(t: dt.datetime | None) -> dt.datetime | None:
+    """``t`` in UTC: a naive time (as SQLite gives it back) is taken to be UTC already."""
+    if t is None:
+        return None
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
 def time_text(t: dt.datetime) -> str:
     """``2019-04-02 10:11``: a time as the store keeps it (UTC), to the minute."""
     return f"{t:%Y-%m-%d %H:%M}"

@@ -19,7 +19,6 @@ not theirs to do); pages and the command line call those.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from linkdash import catalogue
+from linkdash.quarters import as_utc, utc_now
 
 ROLES = ("admin", "director", "country", "viewer")
 ROLE_LABELS = {
@@ -131,16 +131,6 @@ def check_user(email: str, role: str, scope) -> User:
     return User(email, role, items)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
-    if t is None:
-        return None
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
-
-
 def _write(engine: sa.Engine):
     conn = engine.connect()
     conn.execution_options(sqlite_begin="IMMEDIATE")  # SQLite: take the write lock up front
@@ -172,7 +162,7 @@ def list_users(engine: sa.Engine) -> pd.DataFrame:
         rows = conn.execute(sa.select(*[u.c[c] for c in cols]).order_by(u.c.email)).mappings().all()
     df = pd.DataFrame([dict(r) for r in rows], columns=cols, dtype=object)
     for c in ("added_at", "changed_at"):
-        df[c] = df[c].map(_as_utc)
+        df[c] = df[c].map(as_utc)
     return df
 
 
@@ -184,7 +174,7 @@ def role_changes(engine: sa.Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(*[t.c[c] for c in cols]).order_by(t.c.id.desc())).mappings().all()
     df = pd.DataFrame([dict(r) for r in rows], columns=cols, dtype=object)
-    df["at"] = df["at"].map(_as_utc)
+    df["at"] = df["at"].map(as_utc)
     return df
 
 
@@ -201,7 +191,7 @@ def put_user(engine: sa.Engine, user: User, *, by: str) -> str:
     ``"add"``, ``"change"`` or ``"same"`` (nothing to record). Refuses to take the admin
     role from the last administrator."""
     u, h = users_table, role_changes_table
-    now = _now()
+    now = utc_now()
     with _write(engine) as conn, conn.begin():
         old = conn.execute(sa.select(u).where(u.c.email == user.email)).mappings().first()
         if old is None:
@@ -238,7 +228,7 @@ def delete_user(engine: sa.Engine, email: str, *, by: str) -> User:
             raise RoleError(f"{e} is the last administrator: make someone else an "
                             "administrator first.")
         conn.execute(sa.delete(u).where(u.c.email == e))
-        conn.execute(sa.insert(h).values(at=_now(), by=by, action="remove", email=e,
+        conn.execute(sa.insert(h).values(at=utc_now(), by=by, action="remove", email=e,
                                          old_role=old["role"], new_role=None,
                                          old_scope=old["scope"], new_scope=None))
     return _row_user(old)

@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from linkdash import catalogue
+from linkdash.quarters import as_utc as _as_utc
+from linkdash.quarters import utc_now as _utcnow
 from linkdash.store.changes import _supersede
 from linkdash.store.rollback import Rollback
-from linkdash.store.rows import _as_utc, _key_text, _utcnow
+from linkdash.store.rows import _key_text
 from linkdash.store.schema import DATA_TABLES, LAYOUT, submissions_table
 
 if TYPE_CHECKING:

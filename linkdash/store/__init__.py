@@ -80,7 +80,6 @@ from linkdash.store.engine import (
 )
 from linkdash.store.guards import duplicate_warning, unstorable
 from linkdash.store.rollback import Rollback
-from linkdash.store.rows import _utcnow
 from linkdash.store.schema import (
     DATA_TABLES,
     LAYOUT,
@@ -98,7 +97,7 @@ from linkdash.store.schema import (
 __all__ = [
     "DATA_TABLES", "DETAIL_COLUMNS", "LAYOUT", "MIGRATIONS_DIR", "ROOT", "SHEET_FRAMES", "SHEET_TABLES",
     "SQLITE_BUSY_TIMEOUT_S", "TEXT_MAX_CHARS", "Changes", "Commit", "Rollback", "Store", "StoreError",
-    "_ordered", "_utcnow", "changes_of", "default_url", "duplicate_warning", "include_object",
+    "_ordered", "changes_of", "default_url", "duplicate_warning", "include_object",
     "make_engine", "meta_table", "metadata", "migrate", "normalize_url", "submissions_table",
     "unstorable",
 ]

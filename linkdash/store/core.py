@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from linkdash import catalogue
 from linkdash.portfolio import FRAME_COLUMNS, Portfolio
+from linkdash.quarters import as_utc, utc_now
 from linkdash.store import preview as _preview
 from linkdash.store import rollback as _rollback
 from linkdash.store.changes import (
@@ -28,7 +29,7 @@ from linkdash.store.engine import default_url, make_engine, migrate
 from linkdash.store.guards import _find_by_hash, _recheck, duplicate_warning, unstorable
 from linkdash.store.reading import _country_name, _data_version, _frame, _indicator_frame
 from linkdash.store.rollback import Rollback
-from linkdash.store.rows import _as_utc, _key_text, _utcnow
+from linkdash.store.rows import _key_text
 from linkdash.store.schema import (
     DATA_TABLES,
     LAYOUT,
@@ -145,7 +146,7 @@ class Store:
             summary = r["summary"] or {}
             records.append({
                 "id": r["id"], "kind": r["kind"], "filename": r["filename"], "user": r["user"],
-                "created_at": _as_utc(r["created_at"]), "status": r["status"],
+                "created_at": as_utc(r["created_at"]), "status": r["status"],
                 "new": int(summary.get("new", 0)), "changed": int(summary.get("changed", 0)),
                 "unchanged": int(summary.get("unchanged", 0)),
                 "rolled_back_by": r["rolled_back_by"], "summary": summary,
@@ -162,7 +163,7 @@ class Store:
         if r is None:
             return None
         d = dict(r)
-        d["created_at"] = _as_utc(d["created_at"])
+        d["created_at"] = as_utc(d["created_at"])
         return d
 
     def submission_file(self, submission_id: int) -> tuple[str, bytes] | None:
@@ -213,7 +214,7 @@ class Store:
                         "field": fld, "value": val, "current": r["superseded_by"] is None,
                         "submission_id": r["submission_id"], "superseded_by": r["superseded_by"],
                         "kind": r["kind"], "filename": r["filename"], "user": r["user"],
-                        "created_at": _as_utc(r["created_at"]),
+                        "created_at": as_utc(r["created_at"]),
                     })
         df = pd.DataFrame(records, columns=cols, dtype=object)
         return df.astype({"current": bool, "submission_id": "int64"})
@@ -268,7 +269,7 @@ class Store:
             changes = changes_of(plans)
             sub_id = conn.execute(sa.insert(submissions_table).values(
                 kind=kind, filename=filename, sha256=sha, file=file_bytes, user=user,
-                created_at=_utcnow(), status="committed",
+                created_at=utc_now(), status="committed",
                 summary={**changes.counts(), "sheets": changes.by_sheet},
             ).returning(submissions_table.c.id)).scalar_one()
             for plan in plans:

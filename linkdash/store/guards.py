@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from linkdash.problems import Problem
+from linkdash.quarters import as_utc, time_text
 from linkdash.store.changes import _Plan
-from linkdash.store.rows import _as_utc, _coerce, _key_text, _same
+from linkdash.store.rows import _coerce, _key_text, _same
 from linkdash.store.schema import DATA_TABLES, LAYOUT, TEXT_MAX_CHARS, submissions_table
 
 
@@ -25,7 +26,7 @@ def _find_by_hash(conn: Connection, sha256: str) -> dict[str, Any] | None:
     if r is None:
         return None
     d = dict(r)
-    d["created_at"] = _as_utc(d["created_at"])
+    d["created_at"] = as_utc(d["created_at"])
     return d
 
 
@@ -34,7 +35,7 @@ def duplicate_warning(earlier: dict[str, Any]) -> Problem:
     return Problem(
         "duplicate_file", "warning", None, None, earlier.get("filename"),
         f"This file was already imported as submission {earlier['id']} on "
-        f"{when:%Y-%m-%d %H:%M} UTC; nothing changed. To undo that submission, roll it back.",
+        f"{time_text(when)} UTC; nothing changed. To undo that submission, roll it back.",
     )
 
 

@@ -22,6 +22,7 @@ from linkdash.portfolio import IndicatorCodes, text_array
 from linkdash.store.changes import Changes, Columns, DetailPart, _empty_detail, _Plan, _plan, changes_of
 from linkdash.store.rows import _coerce, _key_text
 from linkdash.store.schema import DATA_TABLES, _ordered
+from linkdash.values import same_numbers
 
 if TYPE_CHECKING:
     from linkdash.importer import IndicatorKeys
@@ -130,12 +131,9 @@ def _stored_values(conn: Connection, uniques: list[np.ndarray], *, ids: bool = F
 
 
 def _same_floats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``_same`` on float arrays with NaN for None: both blank, or math.isclose with
-    rel_tol = abs_tol = 1e-12."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        close = np.abs(a - b) <= np.maximum(1e-12 * np.maximum(np.abs(a), np.abs(b)), 1e-12)
-    close &= np.isfinite(a) & np.isfinite(b)
-    return close | (a == b) | (np.isnan(a) & np.isnan(b))
+    """``_same`` on float arrays with NaN for None: both blank, or the same number
+    (``values.same_numbers``)."""
+    return same_numbers(a, b) | (np.isnan(a) & np.isnan(b))
 
 
 @dataclass

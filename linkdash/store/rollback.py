@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from linkdash import catalogue
+from linkdash.quarters import as_utc, time_text, utc_now
 from linkdash.store.changes import _supersede
-from linkdash.store.rows import _as_utc, _key_text, _utcnow
+from linkdash.store.rows import _key_text
 from linkdash.store.schema import DATA_TABLES, LAYOUT, submissions_table
 
 if TYPE_CHECKING:
@@ -50,13 +51,13 @@ def rollback(store: Store, submission_id: int, user: str | None = None) -> Rollb
                 s.c.id == target["rolled_back_by"])).scalar()
             refusal = (f"Submission {submission_id} was already rolled back by submission "
                        f"{target['rolled_back_by']}" +
-                       (f" on {_as_utc(when):%Y-%m-%d %H:%M} UTC." if when else "."))
+                       (f" on {time_text(as_utc(when))} UTC." if when else "."))
         if refusal:
             txn.rollback()
             return Rollback(False, refusal, rolled_back=submission_id)
         rb_id = conn.execute(sa.insert(s).values(
             kind="rollback", filename=target["filename"], sha256=None, file=None, user=user,
-            created_at=_utcnow(), status="committed", summary={},
+            created_at=utc_now(), status="committed", summary={},
         ).returning(s.c.id)).scalar_one()
         restored = removed = 0
         kept: list[dict[str, Any]] = []

@@ -3,11 +3,9 @@ is None), equality (floats within 1e-12), a key as text, UTC times."""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Any
 
-from linkdash.values import as_date, is_missing
+from linkdash.values import as_date, is_missing, same_number
 
 # --- values --------------------------------------------------------------------
 
@@ -29,7 +27,7 @@ def _same(a: Any, b: Any) -> bool:
         return a is None and b is None
     if isinstance(a, float) or isinstance(b, float):
         try:
-            return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+            return same_number(float(a), float(b))
         except (TypeError, ValueError):
             return False
     return a == b
@@ -39,11 +37,3 @@ def _key_text(key: tuple) -> str:
     return " / ".join("" if k is None else str(k) for k in key)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _as_utc(t: dt.datetime | None) -> dt.datetime | None:
-    if t is None:
-        return None
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
