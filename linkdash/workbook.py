@@ -23,7 +23,9 @@ import contextlib
 import csv
 import gc
 import io
+import os
 import re
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkdash import catalogue
-from linkdash.formula_errors import error_cells, xlsx_sheet_parts
+from linkdash.formula_errors import error_cells, xlsx_errors_in, xlsx_sheet_parts
 from linkdash.problems import Report, cell_ref, column_index, column_letter
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -42,6 +44,10 @@ MAX_PART_RATIO = 200  # uncompressed / compressed, for parts above 20 MB
 MAX_ZIP_MEMBERS = 5_000
 MAX_COLUMNS = 16_384  # Excel's own limit
 MAX_CELLS = 30_000_000  # rows x columns of one sheet's grid (the 50,000-row workbook: 1.4 M)
+# an xlsx sheet whose XML is this large is parsed by calamine in two halves at once (on
+# two cores), from its XML inflated once (see ``_read_halves``); a larger one whole
+HALVES_MIN_BYTES = 8 * 2**20
+HALVES_MAX_BYTES = 128 * 2**20
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -67,6 +73,8 @@ class RawWorkbook:
     ignored_sheets: list[str] = field(default_factory=list)
     # xlsx: sheet name -> (rows, columns) its <dimension> declares, checked before calamine
     dimensions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # xlsx: sheet name -> its XML part, for the sheets large enough to be read in halves
+    halves: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -356,6 +364,150 @@ def _too_large(raw: RawWorkbook, name: str, n_rows: int, n_cols: int) -> bool:
     return False
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+# the parts of an xlsx package calamine needs besides the sheet (not the other sheets,
+# pictures or the calculation chain)
+_HALF_MEMBER = re.compile(r"\[Content_Types\]\.xml|_rels/\.rels|xl/_rels/workbook\.xml\.rels"
+                          r"|xl/(?!calcChain)[^/]+\.xml")
+_ROW_WITH_NUMBER = re.compile(rb'<row\b[^>]{0,400}?\br="[0-9]{1,7}"')
+_DIMENSION_TAG = re.compile(rb"<dimension\b[^>]{0,200}>")
+
+
+def _cut(xml: bytes) -> tuple[int, int, int] | None:
+    """Where to cut a sheet's XML in two: (start of the rows, the middle row's ``<row``,
+    end of the rows), or None when it cannot be cut safely (no plain ``<sheetData>``, a
+    middle row without its number, a comment, CDATA or processing instruction before
+    the cut)."""
+    open_ = xml.find(b"<sheetData>")
+    if open_ < 0:
+        return None
+    start = open_ + len(b"<sheetData>")
+    end = xml.rfind(b"</sheetData>")
+    if end < start or xml.find(b"<sheetData", start) >= 0:
+        return None
+    mid = xml.find(b"<row", (start + end) // 2, end)
+    if mid < 0 or _ROW_WITH_NUMBER.match(xml, mid) is None:
+        return None
+    for mark in (b"!", b"?"):  # (a search for a rare byte is fast; for "<!" it is not)
+        i = xml.find(mark, start, mid)
+        while i >= 0:
+            if xml[i - 1] == 0x3C:  # "<!" or "<?"
+                return None
+            i = xml.find(mark, i + 1, mid)
+    return start, mid, end
+
+
+class _Halves:
+    """A sheet read as two calamine sheets (rows above the cut, rows from it), with what
+    ``_read_calamine`` uses of one: ``end`` and ``to_python(skip_empty_area=False)``."""
+
+    def __init__(self, top, bottom) -> None:
+        self.top, self.bottom = top, bottom
+        ends = [e for e in (top.end, bottom.end) if e is not None]
+        self.end = (max(e[0] for e in ends), max(e[1] for e in ends)) if ends else None
+
+    def to_python(self, skip_empty_area: bool = False) -> list[list]:
+        assert not skip_empty_area
+        if self.end is None:
+            return []
+        width = self.end[1] + 1
+        rows: list[list] = []
+        if self.top.end is not None:
+            rows = self.top.to_python(skip_empty_area=False)
+            if self.top.end[1] + 1 < width:
+                pad = [""] * (width - self.top.end[1] - 1)
+                for r in rows:
+                    r.extend(pad)
+        if self.bottom.start is None:
+            return rows
+        (first, left), right = self.bottom.start, self.bottom.end[1]
+        rows.extend([""] * width for _ in range(first - len(rows)))
+        below = self.bottom.to_python(skip_empty_area=True)
+        if left or right + 1 < width:
+            before, after = [""] * left, [""] * (width - right - 1)
+            below = [before + r + after for r in below]
+        rows.extend(below)
+        return rows
+
+
+def _read_halves(data: bytes, part: str, name: str) -> tuple[_Halves | None, dict[tuple[int, int], str]]:
+    """Sheet ``name`` of an xlsx read by calamine in two halves at once, and its formula
+    errors: the sheet's XML is inflated once here and searched for error cells (which
+    calamine reads as blank); each half (the rows above the middle row, and the rest,
+    each with the XML around the rows) goes to calamine as its own stored, uncompressed
+    workbook, and calamine parses them in two threads (it lets go of the GIL). -> (None,
+    errors) when the XML cannot be cut or a half cannot be read, or the halves' rows
+    overlap: the caller reads the sheet whole, as calamine alone would."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        xml = zf.read(part)
+        members = [(n, zf.read(n)) for n in zf.namelist() if n != part and _HALF_MEMBER.fullmatch(n)]
+    except Exception:  # noqa: BLE001 - a damaged part: calamine says so itself
+        return None, error_cells(data, "xlsx", lambda n: n == name).get(name, {})
+    cut = _cut(xml)
+    if cut is None:
+        return None, xlsx_errors_in(xml)
+    start, mid, end = cut
+    view = memoryview(xml)
+    head = _DIMENSION_TAG.sub(b"", xml[:start], count=1)  # (calamine reserves cells by it)
+    tail = xml[end:]
+
+    def workbook(rows: memoryview):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+            for n, content in members:
+                out.writestr(n, content)
+            with out.open(part, "w") as fh:
+                fh.write(head)
+                fh.write(rows)
+                fh.write(tail)
+        buf.seek(0)
+        return CalamineWorkbook.from_filelike(buf)
+
+    got: list = [None, None]
+
+    def read(i: int, wb) -> None:
+        try:
+            try:
+                got[i] = wb.get_sheet_by_name(name)
+            finally:
+                wb.close()  # (frees its copy of the XML; the sheet keeps its cells)
+        except _FAULTS as exc:  # a Rust panic is a BaseException
+            got[i] = exc
+
+    bottom = None
+    try:  # the bottom half is parsed while the errors are found and the top half built
+        bottom = threading.Thread(target=read, args=(1, workbook(view[mid:end])), daemon=True)
+        bottom.start()
+        errors = xlsx_errors_in(xml)
+        top = workbook(view[start:mid])
+    except _FAULTS as exc:
+        if bottom is not None:
+            bottom.join()
+        _reraise_interrupt(exc)
+        return None, xlsx_errors_in(xml)
+    del xml, view
+    read(0, top)
+    bottom.join()
+    for g in got:
+        if isinstance(g, BaseException):
+            _reraise_interrupt(g)
+            return None, errors
+    top_sheet, bottom_sheet = got
+    if (top_sheet.end is not None and bottom_sheet.start is not None
+            and top_sheet.end[0] >= bottom_sheet.start[0]):
+        return None, errors  # rows out of order: read whole
+    return _Halves(top_sheet, bottom_sheet), errors
+
+
 def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
     from python_calamine import CalamineWorkbook
 
@@ -391,7 +543,9 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
             if declared is not None and _too_large(raw, name, *declared):
                 continue
             try:
-                sheet = wb.get_sheet_by_name(name)
+                halves, errors = _read_halves(data, raw.halves[name], name) \
+                    if name in raw.halves else (None, {})
+                sheet = halves if halves is not None else wb.get_sheet_by_name(name)
                 end = sheet.end
                 if end is not None and end[0] + 1 > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
                     raw.report.error(
@@ -402,14 +556,14 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                 if end is not None and _too_large(raw, name, end[0] + 1, end[1] + 1):
                     continue
                 rows = sheet.to_python(skip_empty_area=False) if end is not None else []
-                del sheet
+                del sheet, halves
             except _FAULTS as exc:  # a Rust panic is a BaseException
                 _reraise_interrupt(exc)
                 raw.report.error("file_unreadable", name, None, None,
                                  f"Sheet {name} cannot be read ({type(exc).__name__}): open the file "
                                  f"in Excel, save it again and upload the new file.")
                 continue
-            raw.sheets.append(RawSheet(name, rows))
+            raw.sheets.append(RawSheet(name, rows, errors))
     finally:
         wb.close()
 
@@ -443,6 +597,8 @@ def _package_warnings(data: bytes, kind: str, raw: RawWorkbook) -> None:
                 m = _DIMENSION.search(head)
                 if m and m.group(3):
                     raw.dimensions[name] = (int(m.group(4)), column_index(m.group(3).decode()) + 1)
+                if HALVES_MIN_BYTES <= zf.getinfo(part).file_size <= HALVES_MAX_BYTES and _cpus() > 1:
+                    raw.halves[name] = part
         except Exception:  # noqa: BLE001 - calamine reports a damaged file itself
             pass
     if macros:
@@ -464,13 +620,16 @@ def read_workbook(data: bytes, filename: str) -> RawWorkbook:
             _read_csv(data, raw)
         else:
             _package_warnings(data, kind, raw)
-            # formula errors (which calamine reads as blank) are looked for beside it
+            # formula errors (which calamine reads as blank) are looked for beside it (in
+            # a sheet read in halves, by ``_read_halves`` in the XML it inflates anyway)
             with ThreadPoolExecutor(max_workers=1) as pool:
-                errors = pool.submit(error_cells, data, kind, lambda n: _known_sheet(n) is not None)
+                errors = pool.submit(error_cells, data, kind,
+                                     lambda n: _known_sheet(n) is not None and n not in raw.halves)
                 _read_calamine(data, raw)
                 found = errors.result()
             for sheet in raw.sheets:
-                sheet.errors = found.get(sheet.name, {}) if sheet.name is not None else {}
+                if sheet.name is not None and sheet.name not in raw.halves:
+                    sheet.errors = found.get(sheet.name, {})
     except MemoryError:
         raw.sheets.clear()
         report.error("file_too_large", None, None, filename,
