@@ -44,8 +44,8 @@ MAX_PART_RATIO = 200  # uncompressed / compressed, for parts above 20 MB
 MAX_ZIP_MEMBERS = 5_000
 MAX_COLUMNS = 16_384  # Excel's own limit
 MAX_CELLS = 30_000_000  # rows x columns of one sheet's grid (the 50,000-row workbook: 1.4 M)
-# an xlsx sheet whose XML is this large is parsed by calamine in two halves at once (on
-# two cores), from its XML inflated once (see ``_read_halves``); a larger one whole
+# an xlsx sheet whose XML is this large is parsed by calamine in two halves at once when
+# a second core is free, from its XML inflated once (``_read_halves``); a larger one whole
 HALVES_MIN_BYTES = 8 * 2**20
 HALVES_MAX_BYTES = 128 * 2**20
 
@@ -371,6 +371,17 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _spare_core() -> bool:
+    """Is a second core free for the other half? (On a machine already busy, two halves
+    only cost more: the last minute's load average must leave half a core idle.)"""
+    cpus = _cpus()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not available
+        return False
+    return cpus > 1 and load <= cpus - 0.5
+
+
 # the parts of an xlsx package calamine needs besides the sheet (not the other sheets,
 # pictures or the calculation chain)
 _HALF_MEMBER = re.compile(r"\[Content_Types\]\.xml|_rels/\.rels|xl/_rels/workbook\.xml\.rels"
@@ -597,7 +608,7 @@ def _package_warnings(data: bytes, kind: str, raw: RawWorkbook) -> None:
                 m = _DIMENSION.search(head)
                 if m and m.group(3):
                     raw.dimensions[name] = (int(m.group(4)), column_index(m.group(3).decode()) + 1)
-                if HALVES_MIN_BYTES <= zf.getinfo(part).file_size <= HALVES_MAX_BYTES and _cpus() > 1:
+                if HALVES_MIN_BYTES <= zf.getinfo(part).file_size <= HALVES_MAX_BYTES and _spare_core():
                     raw.halves[name] = part
         except Exception:  # noqa: BLE001 - calamine reports a damaged file itself
             pass

@@ -259,9 +259,9 @@ workbook_halves = workbook._Halves
 
 
 def _forced_halves(monkeypatch):
-    """Every xlsx sheet read in halves (as one of more than 8 MB is on two cores)."""
+    """Every xlsx sheet read in halves (as one of more than 8 MB is with a core to spare)."""
     monkeypatch.setattr(workbook, "HALVES_MIN_BYTES", 0)
-    monkeypatch.setattr(workbook, "_cpus", lambda: 2)
+    monkeypatch.setattr(workbook, "_spare_core", lambda: True)
 
 
 def _whole(monkeypatch):
@@ -370,7 +370,7 @@ def test_a_sheet_that_cannot_be_cut_safely_is_read_whole(monkeypatch, rows_xml):
 def _read_forced(data: bytes, filename: str) -> list[tuple[str, str | None]]:
     """(In the isolated reader) the problems of reading ``data`` with every sheet in halves."""
     workbook.HALVES_MIN_BYTES = 0
-    workbook._cpus = lambda: 2
+    workbook._spare_core = lambda: True
     from linkdash.importer import read_sheets
 
     return sorted((p.code, p.cell) for p in read_sheets(data, filename).report.problems)
@@ -422,3 +422,11 @@ def test_random_sheets_read_in_halves_are_read_as_whole(monkeypatch, spec):
         rows.append((r, placed))
     halves, whole = _both_ways(monkeypatch, _sheet_xml_workbook(_rows_xml(rows)))
     _same(halves, whole)
+
+
+@pytest.mark.parametrize("cpus, load, spare", [(2, 0.9, True), (2, 1.5, True), (2, 1.6, False),
+                                               (2, 4.0, False), (1, 0.0, False), (8, 6.0, True)])
+def test_halves_only_with_a_core_to_spare(monkeypatch, cpus, load, spare):
+    monkeypatch.setattr(workbook, "_cpus", lambda: cpus)
+    monkeypatch.setattr(workbook.os, "getloadavg", lambda: (load, load, load))
+    assert workbook._spare_core() is spare
