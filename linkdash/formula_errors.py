@@ -13,8 +13,6 @@ reported". This module finds them in the file itself, for the formats that recor
 The sheet XML is inflated in 1 MB chunks and only searched for the error marker, so
 the cost is one decompression of the sheet (zlib lets go of the GIL: ``read_workbook``
 runs this beside calamine's own read). Only when a marker is found are the cells parsed.
-A large xlsx sheet is inflated once by ``workbook`` itself, which searches it with
-``xlsx_errors_in`` and hands calamine the inflated XML (no second decompression).
 
 ``error_cells(data, kind, wanted) -> {sheet name: {(row0, col0): "#DIV/0!"}}`` for the
 sheets whose name ``wanted(name)`` accepts; {} when there are none or the file cannot be
@@ -97,26 +95,17 @@ def _xlsx(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[
         with zf.open(part) as fh:
             while chunk := fh.read(_CHUNK):
                 buf = tail + chunk
-                found.update(xlsx_errors_in(buf))
+                if _XLSX_MARK in buf:
+                    for m in _XLSX_CELL.finditer(buf):
+                        ref = _XLSX_REF.search(m.group(1))
+                        val = _XLSX_VALUE.search(m.group(2) or b"")
+                        if ref:  # an error cell without its value still shows an error
+                            pos = (int(ref.group(2)) - 1, column_index(ref.group(1).decode()))
+                            found[pos] = val.group(1).decode("utf-8", "replace")[:40] if val else "#ERROR"
                 tail = buf[-_TAIL:]
         if found:
             out[name] = found
     return out
-
-
-def xlsx_errors_in(xml: bytes) -> dict[tuple[int, int], str]:
-    """The error cells of (a piece of) a sheet's XML: (row0, col0) -> "#DIV/0!". Only a
-    piece holding the error marker is parsed (one fast search otherwise)."""
-    found: dict[tuple[int, int], str] = {}
-    if _XLSX_MARK not in xml:
-        return found
-    for m in _XLSX_CELL.finditer(xml):
-        ref = _XLSX_REF.search(m.group(1))
-        val = _XLSX_VALUE.search(m.group(2) or b"")
-        if ref:  # an error cell without its value still shows an error
-            pos = (int(ref.group(2)) - 1, column_index(ref.group(1).decode()))
-            found[pos] = val.group(1).decode("utf-8", "replace")[:40] if val else "#ERROR"
-    return found
 
 
 def _ods(zf: zipfile.ZipFile, wanted: Callable[[str], bool]) -> dict[str, dict[tuple[int, int], str]]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkdash import catalogue
-from linkdash.formula_errors import error_cells, xlsx_errors_in, xlsx_sheet_parts
+from linkdash.formula_errors import error_cells, xlsx_sheet_parts
 from linkdash.problems import Report, cell_ref, column_index, column_letter
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -400,9 +400,10 @@ def _cut(xml: bytes) -> tuple[int, int, int] | None:
         return None
     start = open_ + len(b"<sheetData>")
     end = xml.rfind(b"</sheetData>")
-    if end < start or xml.find(b"<sheetData", start) >= 0:
+    if end < start:
         return None
-    mid = xml.find(b"<row", (start + end) // 2, end)
+    # (the top half starts to be parsed last, after building its workbook: it gets fewer rows)
+    mid = xml.find(b"<row", start + (end - start) * 46 // 100, end)
     if mid < 0 or _ROW_WITH_NUMBER.match(xml, mid) is None:
         return None
     for mark in (b"!", b"?"):  # (a search for a rare byte is fast; for "<!" it is not)
@@ -447,14 +448,14 @@ class _Halves:
         return rows
 
 
-def _read_halves(data: bytes, part: str, name: str) -> tuple[_Halves | None, dict[tuple[int, int], str]]:
-    """Sheet ``name`` of an xlsx read by calamine in two halves at once, and its formula
-    errors: the sheet's XML is inflated once here and searched for error cells (which
-    calamine reads as blank); each half (the rows above the middle row, and the rest,
-    each with the XML around the rows) goes to calamine as its own stored, uncompressed
-    workbook, and calamine parses them in two threads (it lets go of the GIL). -> (None,
-    errors) when the XML cannot be cut or a half cannot be read, or the halves' rows
-    overlap: the caller reads the sheet whole, as calamine alone would."""
+def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
+    """Sheet ``name`` of an xlsx read by calamine in two halves at once: the sheet's XML
+    is inflated here, and each half (the rows above a middle row, and the rest, each
+    with the XML around the rows) goes to calamine as its own stored, uncompressed
+    workbook; calamine parses them in two threads (it lets go of the GIL). -> None when
+    the XML cannot be cut safely, a half cannot be read or the halves' rows overlap: the
+    caller reads the sheet whole, as calamine alone would. (Its formula errors are found
+    by ``read_workbook``'s scan, beside this, on the other core while this inflates.)"""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -462,10 +463,10 @@ def _read_halves(data: bytes, part: str, name: str) -> tuple[_Halves | None, dic
         xml = zf.read(part)
         members = [(n, zf.read(n)) for n in zf.namelist() if n != part and _HALF_MEMBER.fullmatch(n)]
     except Exception:  # noqa: BLE001 - a damaged part: calamine says so itself
-        return None, error_cells(data, "xlsx", lambda n: n == name).get(name, {})
+        return None
     cut = _cut(xml)
     if cut is None:
-        return None, xlsx_errors_in(xml)
+        return None
     start, mid, end = cut
     view = memoryview(xml)
     head = _DIMENSION_TAG.sub(b"", xml[:start], count=1)  # (calamine reserves cells by it)
@@ -495,28 +496,27 @@ def _read_halves(data: bytes, part: str, name: str) -> tuple[_Halves | None, dic
             got[i] = exc
 
     bottom = None
-    try:  # the bottom half is parsed while the errors are found and the top half built
+    try:  # the bottom half is parsed while the top half's workbook is built
         bottom = threading.Thread(target=read, args=(1, workbook(view[mid:end])), daemon=True)
         bottom.start()
-        errors = xlsx_errors_in(xml)
         top = workbook(view[start:mid])
     except _FAULTS as exc:
         if bottom is not None:
             bottom.join()
         _reraise_interrupt(exc)
-        return None, xlsx_errors_in(xml)
+        return None
     del xml, view
     read(0, top)
     bottom.join()
     for g in got:
         if isinstance(g, BaseException):
             _reraise_interrupt(g)
-            return None, errors
+            return None
     top_sheet, bottom_sheet = got
     if (top_sheet.end is not None and bottom_sheet.start is not None
             and top_sheet.end[0] >= bottom_sheet.start[0]):
-        return None, errors  # rows out of order: read whole
-    return _Halves(top_sheet, bottom_sheet), errors
+        return None  # rows out of order: read whole
+    return _Halves(top_sheet, bottom_sheet)
 
 
 def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
@@ -554,8 +554,7 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
             if declared is not None and _too_large(raw, name, *declared):
                 continue
             try:
-                halves, errors = _read_halves(data, raw.halves[name], name) \
-                    if name in raw.halves else (None, {})
+                halves = _read_halves(data, raw.halves[name], name) if name in raw.halves else None
                 sheet = halves if halves is not None else wb.get_sheet_by_name(name)
                 end = sheet.end
                 if end is not None and end[0] + 1 > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
@@ -574,7 +573,7 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                                  f"Sheet {name} cannot be read ({type(exc).__name__}): open the file "
                                  f"in Excel, save it again and upload the new file.")
                 continue
-            raw.sheets.append(RawSheet(name, rows, errors))
+            raw.sheets.append(RawSheet(name, rows))
     finally:
         wb.close()
 
@@ -631,16 +630,13 @@ def read_workbook(data: bytes, filename: str) -> RawWorkbook:
             _read_csv(data, raw)
         else:
             _package_warnings(data, kind, raw)
-            # formula errors (which calamine reads as blank) are looked for beside it (in
-            # a sheet read in halves, by ``_read_halves`` in the XML it inflates anyway)
+            # formula errors (which calamine reads as blank) are looked for beside it
             with ThreadPoolExecutor(max_workers=1) as pool:
-                errors = pool.submit(error_cells, data, kind,
-                                     lambda n: _known_sheet(n) is not None and n not in raw.halves)
+                errors = pool.submit(error_cells, data, kind, lambda n: _known_sheet(n) is not None)
                 _read_calamine(data, raw)
                 found = errors.result()
             for sheet in raw.sheets:
-                if sheet.name is not None and sheet.name not in raw.halves:
-                    sheet.errors = found.get(sheet.name, {})
+                sheet.errors = found.get(sheet.name, {}) if sheet.name is not None else {}
     except MemoryError:
         raw.sheets.clear()
         report.error("file_too_large", None, None, filename,
