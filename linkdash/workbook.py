@@ -373,13 +373,14 @@ def _cpus() -> int:
 
 def _spare_core() -> bool:
     """Is a second core free for the other half? (On a machine already busy, two halves
-    only cost more: the last minute's load average must leave half a core idle.)"""
+    only cost more: the last minute's load average, which counts this reader's own work
+    too, must be below the number of cores.)"""
     cpus = _cpus()
     try:
         load = os.getloadavg()[0]
     except OSError:  # pragma: no cover - not available
         return False
-    return cpus > 1 and load <= cpus - 0.5
+    return cpus > 1 and load < cpus
 
 
 # the parts of an xlsx package calamine needs besides the sheet (not the other sheets,

@@ -424,7 +424,7 @@ def test_random_sheets_read_in_halves_are_read_as_whole(monkeypatch, spec):
     _same(halves, whole)
 
 
-@pytest.mark.parametrize("cpus, load, spare", [(2, 0.9, True), (2, 1.5, True), (2, 1.6, False),
+@pytest.mark.parametrize("cpus, load, spare", [(2, 0.9, True), (2, 1.9, True), (2, 2.0, False),
                                                (2, 4.0, False), (1, 0.0, False), (8, 6.0, True)])
 def test_halves_only_with_a_core_to_spare(monkeypatch, cpus, load, spare):
     monkeypatch.setattr(workbook, "_cpus", lambda: cpus)
