@@ -449,6 +449,18 @@ class _Halves:
         return rows
 
 
+def _trim_heap() -> None:
+    """Give the heap's free memory back to the system (glibc's ``malloc_trim``): the
+    halves' copies of the XML, freed now, would otherwise stay in the reader's heap (and
+    in its peak) while the cells are typed."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
     """Sheet ``name`` of an xlsx read by calamine in two halves at once: the sheet's XML
     is inflated here, and each half (the rows above a middle row, and the rest, each
@@ -473,7 +485,7 @@ def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
     head = _DIMENSION_TAG.sub(b"", xml[:start], count=1)  # (calamine reserves cells by it)
     tail = xml[end:]
 
-    def workbook(rows: memoryview):
+    def package(rows: memoryview) -> io.BytesIO:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
             for n, content in members:
@@ -483,7 +495,7 @@ def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
                 fh.write(rows)
                 fh.write(tail)
         buf.seek(0)
-        return CalamineWorkbook.from_filelike(buf)
+        return buf
 
     got: list = [None, None]
 
@@ -498,17 +510,21 @@ def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
 
     bottom = None
     try:  # the bottom half is parsed while the top half's workbook is built
-        bottom = threading.Thread(target=read, args=(1, workbook(view[mid:end])), daemon=True)
+        bottom = threading.Thread(target=read, args=(1, CalamineWorkbook.from_filelike(
+            package(view[mid:end]))), daemon=True)
         bottom.start()
-        top = workbook(view[start:mid])
+        top_package = package(view[start:mid])
+        del xml, view  # (before calamine copies the top half: one copy of the XML at a time)
+        top = CalamineWorkbook.from_filelike(top_package)
+        del top_package
     except _FAULTS as exc:
         if bottom is not None:
             bottom.join()
         _reraise_interrupt(exc)
         return None
-    del xml, view
     read(0, top)
     bottom.join()
+    _trim_heap()
     for g in got:
         if isinstance(g, BaseException):
             _reraise_interrupt(g)
@@ -567,7 +583,10 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                 if end is not None and _too_large(raw, name, end[0] + 1, end[1] + 1):
                     continue
                 rows = sheet.to_python(skip_empty_area=False) if end is not None else []
-                del sheet, halves
+                del sheet
+                if halves is not None:  # (the halves' cells were freed in two heaps)
+                    del halves
+                    _trim_heap()
             except _FAULTS as exc:  # a Rust panic is a BaseException
                 _reraise_interrupt(exc)
                 raw.report.error("file_unreadable", name, None, None,
