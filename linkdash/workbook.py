@@ -12,6 +12,11 @@ holding ``EncryptedPackage``), the zip directory (declared sizes and compression
 ratios, so a zip bomb is never expanded) and the prolog of every XML part (a DOCTYPE or
 ENTITY declaration, as in "billion laughs", is refused before any XML parser runs).
 
+A large xlsx sheet (8 to 128 MB of XML) is parsed by calamine in two halves at once when
+the machine has a core to spare (``_read_halves``: the rows above a middle row and the
+rest, each given to calamine as its own workbook; the grid is the one of the whole
+sheet, or the sheet is read whole when its XML cannot be cut safely).
+
 ``locate_sheets(raw, report) -> dict[canonical name, SheetTable]`` finds the spec's
 sheets by normalised name (a csv is matched to the sheet whose columns fit best),
 the header row in the top 10 rows, and maps header cells to column codes.
