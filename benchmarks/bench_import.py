@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -267,7 +268,9 @@ def main() -> int:
                          ("check+preview (new quarter)", args.repeats),
                          ("pandas+openpyxl", max(1, min(3, args.repeats)))):
         db = dbs.get(method)
+        load = os.getloadavg()[0]
         results[method] = _child(method, path, reps, db, peak_only=False)
+        results[method]["load"] = (load, os.getloadavg()[0])
         results[method]["peak_mb"] = _child(method, path, 1, db, peak_only=True)["peak_mb"]
     tmp.cleanup()
     print(f"\n{args.rows:,} Indicators rows x {27} columns, {path.stat().st_size / 2**20:.1f} MB. "
@@ -275,11 +278,13 @@ def main() -> int:
           f"'x calamine' is the median of those paired ratios. Peak = max RSS of a process "
           f"running the method once, and while our isolated reader runs, that process's peak "
           f"until then + the reader's (the check+preview stores are built by other processes).")
+    print("(load: the machine's 1-minute load average when the method's runs began and ended; "
+          f"{len(os.sched_getaffinity(0))} cores)")
     print(f"{'method':<30}{'median s':>10}{'calamine s':>12}{'x calamine':>12}{'peak MB':>10}"
-          f"{'repeats':>9}")
+          f"{'repeats':>9}{'load':>12}")
     for method, r in results.items():
         print(f"{method:<30}{r['median_s']:>10.3f}{r['calamine_s']:>12.3f}{r['ratio']:>12.2f}"
-              f"{r['peak_mb']:>10.0f}{len(r['times']):>9}")
+              f"{r['peak_mb']:>10.0f}{len(r['times']):>9}{r['load'][0]:>6.1f}-{r['load'][1]:<5.1f}")
     pd_ratio = results["pandas+openpyxl"]["ratio"]
     goals = []
     for method in ("check+preview", "check+preview (new quarter)"):

@@ -12,6 +12,11 @@ holding ``EncryptedPackage``), the zip directory (declared sizes and compression
 ratios, so a zip bomb is never expanded) and the prolog of every XML part (a DOCTYPE or
 ENTITY declaration, as in "billion laughs", is refused before any XML parser runs).
 
+A large xlsx sheet (8 to 128 MB of XML) is parsed by calamine in two halves at once when
+the machine has a core to spare (``_read_halves``: the rows above a middle row and the
+rest, each given to calamine as its own workbook; the grid is the one of the whole
+sheet, or the sheet is read whole when its XML cannot be cut safely).
+
 ``locate_sheets(raw, report) -> dict[canonical name, SheetTable]`` finds the spec's
 sheets by normalised name (a csv is matched to the sheet whose columns fit best),
 the header row in the top 10 rows, and maps header cells to column codes.
@@ -23,7 +28,9 @@ import contextlib
 import csv
 import gc
 import io
+import os
 import re
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +49,10 @@ MAX_PART_RATIO = 200  # uncompressed / compressed, for parts above 20 MB
 MAX_ZIP_MEMBERS = 5_000
 MAX_COLUMNS = 16_384  # Excel's own limit
 MAX_CELLS = 30_000_000  # rows x columns of one sheet's grid (the 50,000-row workbook: 1.4 M)
+# an xlsx sheet whose XML is this large is parsed by calamine in two halves at once when
+# a second core is free, from its XML inflated once (``_read_halves``); a larger one whole
+HALVES_MIN_BYTES = 8 * 2**20
+HALVES_MAX_BYTES = 128 * 2**20
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -67,6 +78,8 @@ class RawWorkbook:
     ignored_sheets: list[str] = field(default_factory=list)
     # xlsx: sheet name -> (rows, columns) its <dimension> declares, checked before calamine
     dimensions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # xlsx: sheet name -> its XML part, for the sheets large enough to be read in halves
+    halves: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -356,6 +369,178 @@ def _too_large(raw: RawWorkbook, name: str, n_rows: int, n_cols: int) -> bool:
     return False
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _spare_core() -> bool:
+    """Is a second core free for the other half? (On a machine already busy, two halves
+    only cost more: the last minute's load average, which counts this reader's own work
+    too, must be below the number of cores.)"""
+    cpus = _cpus()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not available
+        return False
+    return cpus > 1 and load < cpus
+
+
+# the parts of an xlsx package calamine needs besides the sheet (not the other sheets,
+# pictures or the calculation chain)
+_HALF_MEMBER = re.compile(r"\[Content_Types\]\.xml|_rels/\.rels|xl/_rels/workbook\.xml\.rels"
+                          r"|xl/(?!calcChain)[^/]+\.xml")
+_ROW_WITH_NUMBER = re.compile(rb'<row\b[^>]{0,400}?\br="[0-9]{1,7}"')
+_DIMENSION_TAG = re.compile(rb"<dimension\b[^>]{0,200}>")
+
+
+def _cut(xml: bytes) -> tuple[int, int, int] | None:
+    """Where to cut a sheet's XML in two: (start of the rows, the middle row's ``<row``,
+    end of the rows), or None when it cannot be cut safely (no plain ``<sheetData>``, a
+    middle row without its number, a comment, CDATA or processing instruction before
+    the cut)."""
+    open_ = xml.find(b"<sheetData>")
+    if open_ < 0:
+        return None
+    start = open_ + len(b"<sheetData>")
+    end = xml.rfind(b"</sheetData>")
+    if end < start:
+        return None
+    # (the top half starts to be parsed last, after building its workbook: it gets fewer rows)
+    mid = xml.find(b"<row", start + (end - start) * 46 // 100, end)
+    if mid < 0 or _ROW_WITH_NUMBER.match(xml, mid) is None:
+        return None
+    for mark in (b"!", b"?"):  # (a search for a rare byte is fast; for "<!" it is not)
+        i = xml.find(mark, start, mid)
+        while i >= 0:
+            if xml[i - 1] == 0x3C:  # "<!" or "<?"
+                return None
+            i = xml.find(mark, i + 1, mid)
+    return start, mid, end
+
+
+class _Halves:
+    """A sheet read as two calamine sheets (rows above the cut, rows from it), with what
+    ``_read_calamine`` uses of one: ``end`` and ``to_python(skip_empty_area=False)``."""
+
+    def __init__(self, top, bottom) -> None:
+        self.top, self.bottom = top, bottom
+        ends = [e for e in (top.end, bottom.end) if e is not None]
+        self.end = (max(e[0] for e in ends), max(e[1] for e in ends)) if ends else None
+
+    def to_python(self, skip_empty_area: bool = False) -> list[list]:
+        assert not skip_empty_area
+        if self.end is None:
+            return []
+        width = self.end[1] + 1
+        rows: list[list] = []
+        if self.top.end is not None:
+            rows = self.top.to_python(skip_empty_area=False)
+            if self.top.end[1] + 1 < width:
+                pad = [""] * (width - self.top.end[1] - 1)
+                for r in rows:
+                    r.extend(pad)
+        if self.bottom.start is None:
+            return rows
+        (first, left), right = self.bottom.start, self.bottom.end[1]
+        rows.extend([""] * width for _ in range(first - len(rows)))
+        below = self.bottom.to_python(skip_empty_area=True)
+        if left or right + 1 < width:
+            before, after = [""] * left, [""] * (width - right - 1)
+            below = [before + r + after for r in below]
+        rows.extend(below)
+        return rows
+
+
+def _trim_heap() -> None:
+    """Give the heap's free memory back to the system (glibc's ``malloc_trim``): the
+    halves' copies of the XML, freed now, would otherwise stay in the reader's heap (and
+    in its peak) while the cells are typed."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def _read_halves(data: bytes, part: str, name: str) -> _Halves | None:
+    """Sheet ``name`` of an xlsx read by calamine in two halves at once: the sheet's XML
+    is inflated here, and each half (the rows above a middle row, and the rest, each
+    with the XML around the rows) goes to calamine as its own stored, uncompressed
+    workbook; calamine parses them in two threads (it lets go of the GIL). -> None when
+    the XML cannot be cut safely, a half cannot be read or the halves' rows overlap: the
+    caller reads the sheet whole, as calamine alone would. (Its formula errors are found
+    by ``read_workbook``'s scan, beside this, on the other core while this inflates.)"""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        xml = zf.read(part)
+        members = [(n, zf.read(n)) for n in zf.namelist() if n != part and _HALF_MEMBER.fullmatch(n)]
+    except Exception:  # noqa: BLE001 - a damaged part: calamine says so itself
+        return None
+    cut = _cut(xml)
+    if cut is None:
+        return None
+    start, mid, end = cut
+    view = memoryview(xml)
+    head = _DIMENSION_TAG.sub(b"", xml[:start], count=1)  # (calamine reserves cells by it)
+    tail = xml[end:]
+
+    def package(rows: memoryview) -> io.BytesIO:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+            for n, content in members:
+                out.writestr(n, content)
+            with out.open(part, "w") as fh:
+                fh.write(head)
+                fh.write(rows)
+                fh.write(tail)
+        buf.seek(0)
+        return buf
+
+    got: list = [None, None]
+
+    def read(i: int, wb) -> None:
+        try:
+            try:
+                got[i] = wb.get_sheet_by_name(name)
+            finally:
+                wb.close()  # (frees its copy of the XML; the sheet keeps its cells)
+        except _FAULTS as exc:  # a Rust panic is a BaseException
+            got[i] = exc
+
+    bottom = None
+    try:  # the bottom half is parsed while the top half's workbook is built
+        bottom = threading.Thread(target=read, args=(1, CalamineWorkbook.from_filelike(
+            package(view[mid:end]))), daemon=True)
+        bottom.start()
+        top_package = package(view[start:mid])
+        del xml, view  # (before calamine copies the top half: one copy of the XML at a time)
+        top = CalamineWorkbook.from_filelike(top_package)
+        del top_package
+    except _FAULTS as exc:
+        if bottom is not None:
+            bottom.join()
+        _reraise_interrupt(exc)
+        return None
+    read(0, top)
+    bottom.join()
+    _trim_heap()
+    for g in got:
+        if isinstance(g, BaseException):
+            _reraise_interrupt(g)
+            return None
+    top_sheet, bottom_sheet = got
+    if (top_sheet.end is not None and bottom_sheet.start is not None
+            and top_sheet.end[0] >= bottom_sheet.start[0]):
+        return None  # rows out of order: read whole
+    return _Halves(top_sheet, bottom_sheet)
+
+
 def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
     from python_calamine import CalamineWorkbook
 
@@ -391,7 +576,8 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
             if declared is not None and _too_large(raw, name, *declared):
                 continue
             try:
-                sheet = wb.get_sheet_by_name(name)
+                halves = _read_halves(data, raw.halves[name], name) if name in raw.halves else None
+                sheet = halves if halves is not None else wb.get_sheet_by_name(name)
                 end = sheet.end
                 if end is not None and end[0] + 1 > MAX_DATA_ROWS + HEADER_SEARCH_ROWS + 1:
                     raw.report.error(
@@ -403,6 +589,9 @@ def _read_calamine(data: bytes, raw: RawWorkbook) -> None:
                     continue
                 rows = sheet.to_python(skip_empty_area=False) if end is not None else []
                 del sheet
+                if halves is not None:  # (the halves' cells were freed in two heaps)
+                    del halves
+                    _trim_heap()
             except _FAULTS as exc:  # a Rust panic is a BaseException
                 _reraise_interrupt(exc)
                 raw.report.error("file_unreadable", name, None, None,
@@ -443,6 +632,8 @@ def _package_warnings(data: bytes, kind: str, raw: RawWorkbook) -> None:
                 m = _DIMENSION.search(head)
                 if m and m.group(3):
                     raw.dimensions[name] = (int(m.group(4)), column_index(m.group(3).decode()) + 1)
+                if HALVES_MIN_BYTES <= zf.getinfo(part).file_size <= HALVES_MAX_BYTES and _spare_core():
+                    raw.halves[name] = part
         except Exception:  # noqa: BLE001 - calamine reports a damaged file itself
             pass
     if macros:

@@ -135,3 +135,22 @@ def test_the_fork_server_holds_the_reading_modules_whatever_the_working_director
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True", "the fork server did not preload linkdash.importer"
+
+
+@pytest.mark.parametrize("before", [None, "glibc.malloc.arena_max=2"])
+def test_the_readers_malloc_asks_for_huge_pages_and_the_server_is_left_alone(monkeypatch, before):
+    """The fork server (and so every reader) starts with glibc's huge-page tunable, beside
+    any tunables already set; the server's own environment is as it was afterwards."""
+    import os
+    from multiprocessing import forkserver
+
+    if before is None:
+        monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    else:
+        monkeypatch.setenv("GLIBC_TUNABLES", before)
+    seen = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(os.environ.get("GLIBC_TUNABLES")))
+    sandbox._start_fork_server()
+    wanted = sandbox.HUGE_PAGES_TUNABLE if before is None else f"{before}:{sandbox.HUGE_PAGES_TUNABLE}"
+    assert seen == [wanted]
+    assert os.environ.get("GLIBC_TUNABLES") == before

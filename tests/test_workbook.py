@@ -5,6 +5,8 @@ import time
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linkdash import workbook
 from linkdash.importer import check_file
@@ -249,3 +251,182 @@ def test_formula_error_scan_finds_cells_cut_between_chunks(monkeypatch):
         monkeypatch.setattr(formula_errors, "_TAIL", 256)
         found = formula_errors.error_cells(buf.getvalue(), "xlsx", lambda n: True)
         assert found == {"Indicators": {(6, 4): "#DIV/0!"}}, chunk
+
+
+# --- a large xlsx sheet read in two halves at once --------------------------------------
+
+workbook_halves = workbook._Halves
+
+
+def _forced_halves(monkeypatch):
+    """Every xlsx sheet read in halves (as one of more than 8 MB is with a core to spare)."""
+    monkeypatch.setattr(workbook, "HALVES_MIN_BYTES", 0)
+    monkeypatch.setattr(workbook, "_spare_core", lambda: True)
+
+
+def _whole(monkeypatch):
+    monkeypatch.setattr(workbook, "HALVES_MIN_BYTES", 10**12)
+
+
+def _both_ways(monkeypatch, data: bytes) -> tuple[workbook.RawWorkbook, workbook.RawWorkbook]:
+    _forced_halves(monkeypatch)
+    halves = workbook.read_workbook(data, "big.xlsx")
+    _whole(monkeypatch)
+    whole = workbook.read_workbook(data, "big.xlsx")
+    return halves, whole
+
+
+def _same(a: workbook.RawWorkbook, b: workbook.RawWorkbook) -> None:
+    assert [(p.code, p.cell, p.value, p.message) for p in a.report.problems] == \
+           [(p.code, p.cell, p.value, p.message) for p in b.report.problems]
+    assert [s.name for s in a.sheets] == [s.name for s in b.sheets]
+    for x, y in zip(a.sheets, b.sheets):
+        assert x.rows == y.rows
+        assert x.errors == y.errors
+
+
+def _sheet_xml_workbook(rows_xml: str, *, dimension: str = "") -> bytes:
+    head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    xml = (f'{head}{dim}<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+           f'<sheetData>{rows_xml}</sheetData><pageMargins left="0.7" right="0.7" top="0.75" '
+           f'bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    base = xlsx_bytes({"Indicators": [["pilot_id"]], "Notes": [["anything"]]})
+    return replace_zip_part(base, "xl/worksheets/sheet1.xml", xml.encode())
+
+
+_CELL = {
+    "n": lambda ref, i: f'<c r="{ref}"><v>{i * 1.5}</v></c>',
+    "s": lambda ref, i: f'<c r="{ref}" t="inlineStr"><is><t>text {i} &lt;row r="9"&gt;</t></is></c>',
+    "b": lambda ref, i: f'<c r="{ref}" t="b"><v>{i % 2}</v></c>',
+    "e": lambda ref, i: f'<c r="{ref}" t="e"><f>1/0</f><v>{"#DIV/0!" if i % 2 else "#N/A"}</v></c>',
+    "styled": lambda ref, i: f'<c r="{ref}" s="0"/>',
+    "date": lambda ref, i: f'<c r="{ref}" s="1"><v>{43000 + i}</v></c>',
+}
+
+
+def _rows_xml(rows: list[tuple[int, list[tuple[int, str]]]]) -> str:
+    out = []
+    for r, cells in rows:
+        body = "".join(_CELL[kind](f"{workbook.column_letter(c)}{r + 1}", r + c) for c, kind in cells)
+        out.append(f'<row r="{r + 1}">{body}</row>')
+    return "".join(out)
+
+
+def test_a_sheet_read_in_halves_is_the_sheet_read_whole(monkeypatch):
+    """Same cells at the same places, the same formula errors, found in both halves."""
+    rows = [(r, [(c, "nsbe"[(r * 7 + c) % 4]) for c in range(6) if (r + c) % 5]) for r in range(400)]
+    data = _sheet_xml_workbook(_rows_xml(rows), dimension="A1:F400")
+    made = []
+    monkeypatch.setattr(workbook, "_Halves", lambda *a: made.append(a) or workbook_halves(*a))
+    halves, whole = _both_ways(monkeypatch, data)
+    assert len(made) == 1  # read in halves (once: the whole read makes none)
+    _same(halves, whole)
+    errors = halves.sheets[0].errors
+    assert min(errors)[0] < 200 < max(errors)[0]  # errors above and below the cut
+    assert halves.halves and not whole.halves
+
+
+@pytest.mark.parametrize("shape", ["gap_at_cut", "bottom_wider", "top_wider", "bottom_starts_right",
+                                   "bottom_empty", "top_empty", "one_row"])
+def test_halves_of_every_shape_give_the_whole_grid(monkeypatch, shape):
+    def row(r, cols, kind="n"):
+        return (r, [(c, kind) for c in cols])
+    rows = {
+        "gap_at_cut": [row(r, range(3)) for r in range(50)]
+        + [row(r, range(3)) for r in range(90, 140)],
+        "bottom_wider": [row(r, range(2)) for r in range(50)]
+        + [row(r, range(8)) for r in range(50, 100)],
+        "top_wider": [row(r, range(8)) for r in range(50)]
+        + [row(r, range(2)) for r in range(50, 100)],
+        "bottom_starts_right": [row(r, range(4)) for r in range(50)]
+        + [row(r, range(3, 6)) for r in range(50, 100)],
+        "bottom_empty": [row(r, range(4)) for r in range(50)]
+        + [row(r, range(4), "styled") for r in range(50, 100)],
+        "top_empty": [row(r, range(4), "styled") for r in range(50)]
+        + [row(r, range(2, 4)) for r in range(60, 100)],
+        "one_row": [row(0, range(3))],
+    }[shape]
+    halves, whole = _both_ways(monkeypatch, _sheet_xml_workbook(_rows_xml(rows)))
+    _same(halves, whole)
+
+
+@pytest.mark.parametrize("rows_xml", [
+    # the middle row without its number, rows out of order, CDATA and a comment before the cut
+    "".join(f'<row><c><v>{r}</v></c></row>' for r in range(40)),
+    "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in [*range(21, 41), *range(1, 21)]),
+    '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[' + "".join(f'<row r="{r}">' for r in range(2, 40))
+    + ']]></t></is></c></row>'
+    + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(40, 45)),
+    '<!-- ' + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 40)) + ' -->'
+    + '<row r="50"><c r="A50"><v>50</v></c></row>',
+])
+def test_a_sheet_that_cannot_be_cut_safely_is_read_whole(monkeypatch, rows_xml):
+    halves, whole = _both_ways(monkeypatch, _sheet_xml_workbook(rows_xml))
+    _same(halves, whole)
+
+
+def _read_forced(data: bytes, filename: str) -> list[tuple[str, str | None]]:
+    """(In the isolated reader) the problems of reading ``data`` with every sheet in halves."""
+    workbook.HALVES_MIN_BYTES = 0
+    workbook._spare_core = lambda: True
+    from linkdash.importer import read_sheets
+
+    return sorted((p.code, p.cell) for p in read_sheets(data, filename).report.problems)
+
+
+def _read_plain(data: bytes, filename: str) -> list[tuple[str, str | None]]:
+    from linkdash.importer import read_sheets
+
+    return sorted((p.code, p.cell) for p in read_sheets(data, filename).report.problems)
+
+
+def test_hostile_files_read_in_halves_get_the_same_problems():
+    """Every hostile file of tests/hostile.py, each sheet read in halves, in the isolated
+    reader (some abort a process): the same problems (or the same fault) as read whole, or
+    (where the whole sheet's rectangle aborts calamine but each half's does not) the
+    file's expected problem without the fault."""
+    from linkdash import sandbox
+    from tests import hostile
+
+    limits = sandbox.Limits(seconds=30, memory_mb=1500)
+    for kind, (make, expected) in sorted(hostile.KINDS.items()):
+        filename, data = make()
+        if not data.startswith(b"PK") or b"xl/workbook.xml" not in data:
+            continue  # (only an xlsx sheet is read in halves)
+        halves = sandbox.run_isolated(_read_forced, data, filename, limits=limits)
+        whole = sandbox.run_isolated(_read_plain, data, filename, limits=limits)
+        if halves.ok and not whole.ok:
+            assert {code for code, _ in halves.value} & expected, (kind, halves.value)
+            continue
+        assert (halves.ok, halves.fault, halves.value) == (whole.ok, whole.fault, whole.value), kind
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(1, 4), st.lists(st.tuples(st.integers(1, 3),
+                                                                 st.sampled_from(sorted(_CELL))),
+                                                       max_size=8)),
+                max_size=30))
+def test_random_sheets_read_in_halves_are_read_as_whole(monkeypatch, spec):
+    """Random rows (gaps between rows and cells; numbers, text, booleans, dates, errors,
+    styled blanks) give the same grid and errors in halves as whole."""
+    rows, r = [], -1
+    for step, cells in spec:
+        r += step
+        c, placed = -1, []
+        for cstep, kind in cells:
+            c += cstep
+            placed.append((c, kind))
+        rows.append((r, placed))
+    halves, whole = _both_ways(monkeypatch, _sheet_xml_workbook(_rows_xml(rows)))
+    _same(halves, whole)
+
+
+@pytest.mark.parametrize("cpus, load, spare", [(2, 0.9, True), (2, 1.9, True), (2, 2.0, False),
+                                               (2, 4.0, False), (1, 0.0, False), (8, 6.0, True)])
+def test_halves_only_with_a_core_to_spare(monkeypatch, cpus, load, spare):
+    monkeypatch.setattr(workbook, "_cpus", lambda: cpus)
+    monkeypatch.setattr(workbook.os, "getloadavg", lambda: (load, load, load))
+    assert workbook._spare_core() is spare
