@@ -425,7 +425,7 @@ def load_store(store, tables: dict[str, pd.DataFrame], *, filename: str = "gener
         store._bump(conn)
         sub_id = conn.execute(sa.insert(st.submissions_table).values(
             kind="upload", filename=filename, sha256=None, file=None, user=user,
-            created_at=st._utcnow(), status="committed", summary={},
+            created_at=quarters.utc_now(), status="committed", summary={},
         ).returning(st.submissions_table.c.id)).scalar_one()
         for sheet, df in st._ordered(tables):
             keys, cols = st.LAYOUT[sheet]

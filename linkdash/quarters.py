@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import overload
 
 _CANONICAL = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -81,6 +82,10 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@overload
+def as_utc(t: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(t: None) -> None: ...
 def as_utc(t: dt.datetime | None) -> dt.datetime | None:
     """``t`` in UTC: a naive time (as SQLite gives it back) is taken to be UTC already."""
     if t is None:
