@@ -284,11 +284,27 @@ def cmd_demo(args, store, actor) -> int:
 def cmd_generate(args) -> int:
     from linkdash import generate
 
+    if not args.out and not args.load:
+        print("generate: give OUT.xlsx, --load, or both")
+        return 2
     if args.load:  # changes data: an administrator, as for `demo`
         refused = _refusal(args, _actor(args, _store(args)), admin_only="load data this way")
         if refused is not None:
             return refused
-    return generate.generate_command(lambda: _store(args), args)
+    tables = generate.generate_tables(args.pilots, args.quarters, seed=args.seed)
+    what = generate.described(tables, args.pilots, args.quarters)
+    if args.out:
+        generate.write_workbook(tables, args.out)
+        print(f"Wrote {what} to {args.out}")
+    if args.load:
+        try:
+            sub = generate.load_store(_store(args), tables, filename=generate.FILENAME_FORMAT.format(
+                pilots=args.pilots, quarters=args.quarters, seed=args.seed))
+        except ValueError as e:
+            print(f"generate: {e}")
+            return 1
+        print(f"Loaded {what} as submission {sub}")
+    return 0
 
 
 @_acting()

@@ -477,26 +477,8 @@ def _bulk_insert(conn, table, data: dict[str, list], n: int) -> None:
         conn.execute(stmt, [dict(zip(names, r)) for r in rows[i:i + _CHUNK]])
 
 
-# --- the command line -----------------------------------------------------------------------
-
-def generate_command(store_opener, args) -> int:
-    """``python -m linkdash generate --pilots N --quarters Q [--seed S] [OUT.xlsx] [--load]``."""
-    tables = generate_tables(args.pilots, args.quarters, seed=args.seed)
-    n_values = int((tables["Indicators"]["value"].notna() | tables["Indicators"]["text"].notna()).sum())
-    what = f"{args.pilots} pilots x {args.quarters} quarters ({n_values:,} indicator values)"
-    if args.out:
-        write_workbook(tables, args.out)
-        print(f"Wrote {what} to {args.out}")
-    if args.load:
-        store = store_opener()
-        try:
-            sub = load_store(store, tables, filename=FILENAME_FORMAT.format(
-                pilots=args.pilots, quarters=args.quarters, seed=args.seed))
-        except ValueError as e:
-            print(f"generate: {e}")
-            return 1
-        print(f"Loaded {what} as submission {sub}")
-    if not args.out and not args.load:
-        print("generate: give OUT.xlsx, --load, or both")
-        return 2
-    return 0
+def described(tables: dict[str, pd.DataFrame], pilots: int, n_quarters: int) -> str:
+    """"1000 pilots x 40 quarters (952,311 indicator values)": what the tables hold."""
+    ind = tables["Indicators"]
+    n_values = int((ind["value"].notna() | ind["text"].notna()).sum())
+    return f"{pilots} pilots x {n_quarters} quarters ({n_values:,} indicator values)"
