@@ -219,9 +219,10 @@ export default function(component) {
       if (saved) {
         gd._lpKeep = JSON.parse(saved.keep);
         gd._lpW = saved.w;
-      } else if (gd._lpKeep && gd._lpId === identity(gd) && gd._lpTries >= 2) {
-        // a figure fitted twice already that Streamlit hands back without ``meta.lp``:
-        // leave it be rather than fit it again and again
+      } else if (gd._lpKeep && gd._lpId === identity(gd) && gd._lpTries >= 2 && gd._lpRun === runs) {
+        // a figure fitted twice already in this script run that Streamlit hands back
+        // without ``meta.lp``: leave it be rather than fit it again and again (a new run,
+        // such as the rerun a phone's width causes, may send it again: fit it again then)
         gd._lpW = gd.clientWidth;
         return;
       } else {  // a new figure from the server
@@ -334,8 +335,9 @@ export default function(component) {
     gd._lpW = w;
     if (unchanged(gd, u)) return;  // the server's layout already fits: no relayout, no redraw
     const id = identity(gd);
-    gd._lpTries = gd._lpId === id ? (gd._lpTries || 0) + 1 : 1;
+    gd._lpTries = gd._lpId === id && gd._lpRun === runs ? (gd._lpTries || 0) + 1 : 1;
     gd._lpId = id;
+    gd._lpRun = runs;
     u['meta.lp'] = {keep: JSON.stringify(keep), w: w};
     // Streamlit sizes the plot to its element box (drawn at the server's height): the box
     // is what grows, and Streamlit then redraws the plot at the box's height
@@ -386,6 +388,12 @@ export default function(component) {
     gd.on('plotly_afterplot', () => { if (!gd.__lpQueued) { gd.__lpQueued = true;
       requestAnimationFrame(() => { gd.__lpQueued = false; fit(gd); }); } });
   };
+  // script runs seen (each rerun may hand the charts their server layout again)
+  let runs = 0;
+  const stApp = document.querySelector("[data-testid='stApp']");
+  if (stApp) new MutationObserver(() => {
+    if (stApp.getAttribute('data-test-script-state') === 'running') runs += 1;
+  }).observe(stApp, {attributes: true, attributeFilter: ['data-test-script-state']});
   const all = () => document.querySelectorAll('.js-plotly-plot').forEach(gd => { bind(gd); fit(gd); });
   let timer = null;
   const later = () => { clearTimeout(timer); timer = setTimeout(all, 60); };
