@@ -1162,16 +1162,10 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
 
 def _benchmark_by_pilot(portfolio: Portfolio, ids: list[str], qs: list[str]) -> dict[str, list]:
     """pilot -> its country's living-income benchmark for each quarter of ``qs`` (as
-    ``figures`` applies it: the quarter's year, else the latest earlier year), looked up
-    once per country and year."""
-    bench = figures._benchmarks_by_country(portfolio.benchmarks)
+    ``figures.benchmarks_by_quarter`` gives it), None where none."""
     country = _pilot_attr(portfolio, "country")
-    years = [quarters.split(q)[0] for q in qs]
-    per_country: dict[object, list] = {}
-    for c in {country.get(pid) for pid in ids}:
-        of_year = {y: figures._benchmark(bench, c, y)[0] for y in set(years)}
-        per_country[c] = [None if np.isnan(of_year[y]) else float(of_year[y]) for y in years]
-    return {pid: list(per_country[country.get(pid)]) for pid in ids}
+    per_country = figures.benchmarks_by_quarter(portfolio, [country.get(pid) for pid in ids], qs)
+    return {pid: [None if np.isnan(v) else float(v) for v in per_country[country.get(pid)]] for pid in ids}
 
 
 def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataFrame, qs: list[str],

@@ -384,12 +384,23 @@ def _income_grid(portfolio: Portfolio, qs: list[str]) -> tuple[np.ndarray, np.nd
         for out, code in ((inc, "income_avg_usd"), (hh, "households_reached")):
             col = pd.to_numeric(wide[code], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             out[place[keep], column[keep]] = col[keep]
-    bench = _benchmarks_by_country(portfolio.benchmarks)
     countries = pilots["country"].tolist()
-    years = [quarters.split(q)[0] for q in qs]
-    per_country = {c: [_benchmark(bench, c, y)[0] for y in years] for c in set(countries)}
+    per_country = benchmarks_by_quarter(portfolio, countries, qs)
     li = np.array([per_country[c] for c in countries], dtype="float64").reshape(n, n_q)
     return inc, hh, li
+
+
+def benchmarks_by_quarter(portfolio: Portfolio, countries, qs: list[str]) -> dict[object, list[float]]:
+    """Each of ``countries``' living-income benchmark for each quarter of ``qs`` (NaN where
+    none): the quarter's year's, else the latest earlier year's (``_benchmark``, as every
+    figure applies it); looked up once per country and year."""
+    bench = _benchmarks_by_country(portfolio.benchmarks)
+    years = [quarters.split(q)[0] for q in qs]
+    out = {}
+    for c in set(countries):
+        of_year = {y: _benchmark(bench, c, y)[0] for y in set(years)}
+        out[c] = [of_year[y] for y in years]
+    return out
 
 
 def income_against_living_income_by_quarter(portfolio: Portfolio, qs: list[str]) -> pd.DataFrame:
