@@ -116,7 +116,7 @@ def _rollback_sheet(conn: Connection, sheet: str, sid: int, rb_id: int, changed:
     live_ids: list[int] | None = None  # (Pilots: the live rows to supersede)
     if sheet == "Pilots":
         live = conn.execute(
-            sa.select(own.c.id, own.c.pilot_id, cur.c.id, _restorable(own, sheet, sid).exists())
+            sa.select(own.c.id, own.c.pilot_id, cur.c.id, _restorable(own, sheet).exists())
             .select_from(own.join(cur, sa.and_(_same_key(cur, own, keys), cur.c.superseded_by.is_(None),
                                                cur.c.origin_id == sid)))
             .where(own_rows).order_by(own.c.id)).all()
@@ -162,11 +162,10 @@ def _restored_versions(sheet: str, sid: int, rb_id: int, *, exact: bool, latest:
     t = DATA_TABLES[sheet]
     keys, cols = LAYOUT[sheet]
     s = submissions_table
-    p, v, x, r = t.alias("p"), t.alias("v"), t.alias("x"), t.alias("r")
+    p, x, r = t.alias("p"), t.alias("x"), t.alias("r")
     p_origin = s.alias("p_origin")
-    earlier = (sa.select(sa.func.max(v.c.id)).select_from(v.join(s, s.c.id == v.c.origin_id))
-               .where(_same_key(v, p, keys), v.c.id < p.c.id, s.c.status != "rolled_back")
-               .scalar_subquery())
+    before_p = _restorable(p, sheet)
+    earlier = before_p.with_only_columns(sa.func.max(before_p.selected_columns.id)).scalar_subquery()
     restore = sa.case((p_origin.c.status != "rolled_back", p.c.id), else_=earlier)
     replaced = (sa.select(p.c.id.label("replaced"), restore.label("restore"))
                 .select_from(p.join(p_origin, p_origin.c.id == p.c.origin_id))
@@ -187,9 +186,9 @@ def _same_key(a: sa.Table | Any, b: sa.Table | Any, keys: tuple[str, ...]) -> sa
     return sa.and_(*[a.c[k] == b.c[k] for k in keys])
 
 
-def _restorable(own: Any, sheet: str, sid: int) -> sa.Select:
-    """The versions of ``own``'s key written before it whose origin is not rolled back
-    (the latest of them is what a rollback of ``sid`` restores)."""
+def _restorable(own: Any, sheet: str) -> sa.Select:
+    """The ids of the versions of ``own``'s key written before it whose origin is not
+    rolled back (the latest of them is what a rollback restores in its place)."""
     t = DATA_TABLES[sheet]
     keys, _ = LAYOUT[sheet]
     v, s = t.alias("rv"), submissions_table
