@@ -287,8 +287,9 @@ def cmd_generate(args) -> int:
     if not args.out and not args.load:
         print("generate: give OUT.xlsx, --load, or both")
         return 2
-    if args.load:  # changes data: an administrator, as for `demo`
-        refused = _refusal(args, _actor(args, _store(args)), admin_only="load data this way")
+    store = _store(args) if args.load else None
+    if store is not None:  # changes data: an administrator, as for `demo`
+        refused = _refusal(args, _actor(args, store), admin_only="load data this way")
         if refused is not None:
             return refused
     tables = generate.generate_tables(args.pilots, args.quarters, seed=args.seed)
@@ -296,9 +297,9 @@ def cmd_generate(args) -> int:
     if args.out:
         generate.write_workbook(tables, args.out)
         print(f"Wrote {what} to {args.out}")
-    if args.load:
+    if store is not None:
         try:
-            sub = generate.load_store(_store(args), tables, filename=generate.FILENAME_FORMAT.format(
+            sub = generate.load_store(store, tables, filename=generate.FILENAME_FORMAT.format(
                 pilots=args.pilots, quarters=args.quarters, seed=args.seed))
         except ValueError as e:
             print(f"generate: {e}")
