@@ -48,9 +48,9 @@ def sha(tag: str) -> str:
     return hashlib.sha256(file_bytes(tag)).hexdigest()
 
 
-def commit_tables(url: str, tag: str, tables, ready, took=None) -> None:
-    """Open the store, say so, commit ``tables`` as the file ``tag`` (and put how
-    long that took on ``took``); the test kills this process at a random moment."""
+def _timed_then_exit(url: str, ready, took, act) -> None:
+    """Open the store, say so, ``act(store)`` (and put how long that took on ``took``),
+    then exit at once: the test kills this process at a random moment of ``act``."""
     import time
 
     from linkdash.store import Store
@@ -58,12 +58,26 @@ def commit_tables(url: str, tag: str, tables, ready, took=None) -> None:
     store = Store.open(url)
     ready.set()
     t0 = time.perf_counter()
-    store.commit(tables, file_bytes=file_bytes(tag), filename=f"{tag}.xlsx", user="crash")
+    act(store)
     if took is not None:
         took.put(time.perf_counter() - t0)
         took.close()
         took.join_thread()  # flushed before the hard exit
     os._exit(0)
+
+
+def commit_tables(url: str, tag: str, tables, ready, took=None) -> None:
+    """Commit ``tables`` as the file ``tag`` in a process the test kills (``_timed_then_exit``)."""
+    _timed_then_exit(url, ready, took, lambda store: store.commit(
+        tables, file_bytes=file_bytes(tag), filename=f"{tag}.xlsx", user="crash"))
+
+
+def rollback_submission(url: str, sid: int, ready, took=None) -> None:
+    """Roll back submission ``sid`` in a process the test kills (``_timed_then_exit``)."""
+    def roll_back(store) -> None:
+        assert store.rollback(sid, user="crash").ok
+
+    _timed_then_exit(url, ready, took, roll_back)
 
 
 def indicator_file(pilot: str, income: float) -> dict[str, pd.DataFrame]:

@@ -244,22 +244,6 @@ KILLS = 10
 WAIT = 120  # seconds: a bound for a child on a loaded machine, never reached when all is well
 
 
-def rollback_in_child(url: str, sid: int, ready, took=None) -> None:
-    """Open the store, say so, roll back ``sid`` (and put how long it took on ``took``);
-    the test kills this process at a random moment."""
-    import time
-
-    store = Store.open(url)
-    ready.set()
-    t0 = time.perf_counter()
-    assert store.rollback(sid, user="crash").ok
-    if took is not None:
-        took.put(time.perf_counter() - t0)
-        took.close()
-        took.join_thread()  # flushed before the hard exit
-    os._exit(0)
-
-
 def _current(store: Store) -> dict[str, list[tuple]]:
     """Every current row's key, values and origin, by table."""
     out = {}
@@ -283,7 +267,7 @@ def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
     from tests import store_workers as w
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["linkdash.store", "alembic.command", "alembic.config"])
+    ctx.set_forkserver_preload(["linkdash.store", "tests.store_workers", "alembic.command", "alembic.config"])
     store = Store.open(store_url)
     assert store.commit(w.variant(0), file_bytes=w.file_bytes("v0"), filename="v0.xlsx", user=None).ok
     after = _current(store)  # what every rollback below must leave
@@ -298,7 +282,7 @@ def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
         assert before != after
         ready = ctx.Event()
         timing = ctx.Queue() if took is None else None
-        p = ctx.Process(target=rollback_in_child, args=(store_url, sid, ready, timing))
+        p = ctx.Process(target=w.rollback_submission, args=(store_url, sid, ready, timing))
         p.start()
         assert ready.wait(WAIT), "the rolling back process did not start"
         if timing is not None:  # the first: how long a rollback takes, to spread the kills over it
