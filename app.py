@@ -39,6 +39,7 @@ with ui.database_guard():
         ],
     }
     pg = st.navigation(pages)
+    ui.load_charts_early(pg.url_path)  # plotly.js loads while the rest of the script runs
 
     portfolio = ui.load_portfolio()
     ui.sidebar_filters(portfolio)

@@ -871,3 +871,42 @@ def test_no_page_shows_none_nan_or_raw_codes(demo_url):
         if bad or _blank_cells_without_placeholder(a):
             found[label] = (bad, _blank_cells_without_placeholder(a))
     assert not found, found
+
+
+# --- each chart drawn once in the browser (issue 13; tests/test_browser_draw.py) ----
+
+def test_streamlits_plotly_module_is_named_in_the_early_load_script():
+    # a Streamlit release that renamed or split its plotly module would lose the early
+    # load without a word
+    import streamlit
+
+    from linkdash.ui import page as ui_page
+
+    name = ui_page._plotly_module()
+    assert name and (Path(streamlit.__file__).parent / "static" / "static" / "js" / name).is_file()
+    assert json.dumps(name) in ui_page.early_js()
+
+
+def test_a_figures_data_revision_follows_its_traces_only():
+    import plotly.graph_objects as go
+
+    from linkdash.ui.page import with_data_revision
+
+    def fig(y, title="Households"):
+        return go.Figure(go.Bar(x=["KEN", "UGA"], y=y), layout=dict(title=title))
+
+    a = with_data_revision(fig([1, 2])).layout.datarevision
+    assert a and a == with_data_revision(fig([1, 2])).layout.datarevision
+    assert with_data_revision(fig([1, 2], title="Other")).layout.datarevision == a  # layout apart
+    assert with_data_revision(fig([1, 3])).layout.datarevision != a  # a new value: drawn afresh
+    assert with_data_revision(fig([1, 2])).data[0].y == (1, 2)
+
+
+@pytest.mark.parametrize("name", sorted(CHART_PAGES))
+def test_every_chart_is_sent_with_its_data_revision(demo_url, name):
+    at = open_page(name, {"pilot": "KEN-DAIRY"} if name == "pilot" else None)
+    specs = plotly_specs(at)
+    assert specs and all(s["layout"].get("datarevision") for s in specs)
+    for s in specs:  # a chart whose marks open a pilot arrives with what Streamlit would set
+        if s["layout"].get("clickmode"):
+            assert s["layout"]["clickmode"] == "event+select" and s["layout"].get("hovermode")

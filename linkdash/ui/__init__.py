@@ -86,6 +86,7 @@ from linkdash.ui.page import (  # noqa: F401
     REGION_KEY,
     TALK_PARAM,
     literal,
+    load_charts_early,
     narrow_screen,
     page_look,
     page_start,

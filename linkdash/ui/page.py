@@ -9,6 +9,8 @@ from typing import Any
 
 import streamlit as st
 
+from linkdash import style
+
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 
 # Files of the pages, relative to app.py (st.navigation and st.page_link take these).
@@ -38,6 +40,25 @@ PLOTLY_CONFIG = {
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
 
+def with_data_revision(fig):
+    """The figure with ``layout.datarevision`` set to a digest of its traces.
+
+    Streamlit hands a chart to plotly twice when it mounts it (drawn, then again with a
+    re-themed copy of the same figure: new arrays, equal values). Without a data revision
+    plotly takes every new array for new data and computes and draws the whole chart
+    again; with one that has not changed it compares the layout only, and the second
+    pass costs next to nothing. A new figure (another filter) has other traces, so
+    another revision, and is drawn afresh."""
+    import hashlib
+
+    from plotly.io.json import to_json_plotly
+
+    digest = hashlib.blake2b(to_json_plotly([fig.to_plotly_json()["data"], fig.frames]).encode(),
+                             digest_size=8).hexdigest()
+    fig.layout.datarevision = digest
+    return fig
+
+
 NO_DATA = "no data"
 BLANK = "—"  # what a table shows in an empty cell (Streamlit's default is "None")
 
@@ -61,6 +82,78 @@ def page_start() -> None:
         st.stop()
     if not (present_mode() or presenter_mode()):
         page_look()
+
+
+# --- plotly.js loaded while the script runs, each chart drawn once ---------------------
+# Streamlit fetches and runs its plotly.js module (4.7 MB; 1.5 to 2 s of a laptop's main
+# thread) only when the first chart of the page arrives, after the script has sent the
+# sidebar, the cards and the tables. On a page with charts a small script starts it as
+# soon as the page starts instead: the same module (same URL, so the browser runs it
+# once), loaded while the server still works on the page.
+#
+# The same script keeps Streamlit from drawing every chart twice. Once a chart is drawn
+# Streamlit hands plotly a re-themed copy of the same figure (``Plotly.react``); plotly
+# compares a layout's template and ``meta`` by identity, so a copy of either redraws the
+# whole chart (a map reloads: 0.5 to 0.7 s). The script gives plotly the objects it has
+# when the copy's are equal (same JSON), and the traces carry a data revision
+# (``with_data_revision``): an unchanged figure then costs plotly a comparison, a new one
+# is drawn as before.
+
+CHART_PAGES = ("overview", "progress", "outcomes", "pilot", "presentation")
+
+
+def _plotly_module() -> str | None:
+    """The file name of Streamlit's plotly chart module (it changes with each release)."""
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
+_EARLY_JS = """
+(() => {
+  const shareEqual = P => {
+    if (!P || P.__lpReact || typeof P.react !== 'function') return;
+    const react = P.react;
+    P.react = function(gd, first, second) {
+      const layout = first && !Array.isArray(first) && typeof first === 'object' ? first.layout : second;
+      const old = gd && gd.layout;
+      if (layout && old && layout !== old) {
+        for (const k of ['template', 'meta']) {
+          const a = layout[k], b = old[k];
+          if (a && b && a !== b && typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b)) layout[k] = b;
+        }
+      }
+      return react.apply(this, arguments);
+    };
+    P.__lpReact = true;
+  };
+  if (window.Plotly) { shareEqual(window.Plotly); return; }
+  if (window.__lpPlotly || !__MODULE__) return;
+  const main = [...document.querySelectorAll('script[type="module"][src]')]
+    .find(s => /\\/static\\/js\\/index\\.[^/]+\\.js$/.test(s.src));
+  if (!main) return;
+  window.__lpPlotly = true;
+  import(main.src.replace(/index\\.[^/]+\\.js$/, __MODULE__))
+    .then(() => shareEqual(window.Plotly)).catch(() => {});
+})();
+"""
+
+
+def early_js() -> str:
+    """The page script above, naming this Streamlit's plotly module."""
+    import json
+
+    return _EARLY_JS.replace("__MODULE__", json.dumps(_plotly_module()))
+
+
+def load_charts_early(url_path: str) -> None:
+    """On a page with charts (``url_path`` of the page being run, "" for the Overview),
+    start loading plotly.js now (see above). A script in the page itself (ours, fixed
+    text; no user input reaches it): Streamlit runs it as the element arrives, before
+    any chart, where a component's script may run after the charts have drawn."""
+    if (url_path or "overview") not in CHART_PAGES:
+        return
+    st.html('<style>[data-testid="stElementContainer"]:has(.lp-early) { display: none; }</style>'
+            f'<span class="lp-early"></span><script>{early_js()}</script>', unsafe_allow_javascript=True)
 
 
 # --- the look on any screen: cards two per row on a phone, charts fitted to their width ---
@@ -138,7 +231,7 @@ PAGE_CSS = """<style>
 
 _FIT_JS = r"""
 export default function(component) {
-  const NARROW = __NARROW__, EM = __EM__, LINE = __LINE__, TOP = __TOP__, GAP = __GAP__;
+  const NARROW = __NARROW__, EM = __EM__, SERVER_EM = __SERVER_EM__, LINE = __LINE__, TOP = __TOP__, GAP = __GAP__;
   if (window.__lpFit) { window.__lpFit.all(); return; }
   const wrap = (text, per) => {
     const out = [];
@@ -160,6 +253,9 @@ export default function(component) {
     const xa = L.xaxis || {};
     return {
       title: (t.text || '').replace(/<br>/g, ' ').replace(/<\/?b>/g, '').trim(),
+      // the lines as the server wrapped them (for the width it expected)
+      titleLines: (t.text || '').replace(/<\/?b>/g, '').split('<br>').map(x => x.trim()),
+      subLines: (sub.text || '').split('<br>'),
       bold: /^<b>/.test(t.text || ''),
       sub: (sub.text || '').replace(/<br>/g, ' '),
       size: (t.font && t.font.size) || 22, subSize: (sub.font && sub.font.size) || 14,
@@ -196,8 +292,16 @@ export default function(component) {
     const m = part.match(/^(.*)\[(\d+)\]$/);
     return m ? (o[m[1]] || [])[+m[2]] : o[part];
   }, obj);
+  // a value as plotly reads it: a title bold once or twice (Streamlit's theme puts <b>
+  // around the server's bold title), ticks 'auto' and tick labels shown when unset
+  const plain = (k, v) => {
+    if (v === undefined || v === null) {
+      return /\.(tickmode|tickangle)$/.test(k) ? 'auto' : /\.showticklabels$/.test(k) ? true : null;
+    }
+    return k === 'title.text' && typeof v === 'string' ? v.replace(/<\/?b>/g, '') : v;
+  };
   const unchanged = (gd, u) => Object.keys(u).every(k => k === 'meta.lp' || k === 'height'
-    ? true : same(at(gd.layout, k) === undefined ? null : at(gd.layout, k), u[k] === undefined ? null : u[k]))
+    ? true : same(plain(k, at(gd.layout, k)), plain(k, u[k])))
     && (u['height'] === undefined || u['height'] === (gd.layout.height || gd._fullLayout.height));
   // what a figure shows, whatever this script changed in its layout
   const identity = gd => JSON.stringify([((gd.layout.title || {}).text || '').replace(/<br>/g, ' ').replace(/<\/?b>/g, ''),
@@ -227,7 +331,8 @@ export default function(component) {
         return;
       } else {  // a new figure from the server
         gd._lpKeep = read(gd);
-        gd._lpKeep.topExtra = Math.max(0, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
+        // (below zero for a chart whose plot sits closer to its title, as the Pilot page's map)
+        gd._lpKeep.topExtra = Math.max(-GAP, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
         gd._lpW = null;
       }
     }
@@ -235,8 +340,16 @@ export default function(component) {
     if (gd._lpW === w) return;
     const u = {};
     if (keep.title) {
-      const title = wrap(keep.title, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.size * EM))));
-      const sub = keep.sub ? wrap(keep.sub, Math.max(8, Math.floor((w * 0.99 - 24) / (keep.subSize * EM)))) : '';
+      // the server's lines where each fits the width the chart got, by the server's own
+      // measure (style.chars_per_line): a chart about as wide as the server expected, or
+      // wider, keeps them (no relayout, no redraw); else wrapped again, with room to spare
+      const fitted = (text, lines, size) => {
+        const room = (w * 0.99 - 24) / size;
+        return lines && lines.every(x => x.length <= Math.max(8, Math.floor(room / SERVER_EM)))
+          ? lines.join('<br>') : wrap(text, Math.max(8, Math.floor(room / EM)));
+      };
+      const title = fitted(keep.title, keep.titleLines, keep.size);
+      const sub = keep.sub ? fitted(keep.sub, keep.subLines, keep.subSize) : '';
       const lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
       // as style.title_height: a multi-line title's first baseline sits at its pad
       const padT = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
@@ -406,7 +519,8 @@ export default function(component) {
   all();
 }
 """
-for _name, _value in {"NARROW": NARROW_CHART_PX, "EM": 0.56, "LINE": 1.3, "TOP": 16, "GAP": 24}.items():
+for _name, _value in {"NARROW": NARROW_CHART_PX, "EM": 0.56, "SERVER_EM": style.CHAR_WIDTH_EM,
+                      "LINE": 1.3, "TOP": 16, "GAP": 24}.items():
     _FIT_JS = _FIT_JS.replace(f"__{_name}__", str(_value))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from linkdash.portfolio import Filter, Portfolio
-from linkdash.ui.page import PLOTLY_CONFIG, PRESENT_PARAM, TALK_PARAM, literal
+from linkdash.ui.page import PLOTLY_CONFIG, PRESENT_PARAM, TALK_PARAM, literal, with_data_revision
 from linkdash.ui.widgets import figure_label, format_value
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def slide_cards(figures_dict: dict[str, Any], names: list[str], font_px: int) ->
 def slide_chart(fig, key: str, height_px: int) -> None:
     """A chart on a slide, ``height_px`` high (pilot clicks off: a click must not leave the talk)."""
     fig.update_layout(height=int(height_px), autosize=True)
-    st.plotly_chart(fig, key=key, config={**PLOTLY_CONFIG, "displayModeBar": False},
+    st.plotly_chart(with_data_revision(fig), key=key, config={**PLOTLY_CONFIG, "displayModeBar": False},
                     width="stretch", height=int(height_px))
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.filters import check_link, current_filter, filtered_portfolio, fmt_date, link_values
-from linkdash.ui.page import NO_DATA, PAGE_FILES, PILOT_PARAM, PLOTLY_CONFIG, _md
+from linkdash.ui.page import NO_DATA, PAGE_FILES, PILOT_PARAM, PLOTLY_CONFIG, _md, with_data_revision
 from linkdash.ui.session import (
     _computed,
     data_version,
@@ -173,12 +173,17 @@ def show_chart(fig, key: str | None = None, *, pilot_clicks: bool | None = None)
     page's own charts, which name the pilot already shown)."""
     from linkdash import charts
 
+    fig = with_data_revision(fig)
     ids = charts.pilot_ids_in(fig) if pilot_clicks is not False and key else set()
     if pilot_clicks is None:
         pilot_clicks = bool(ids)
     if not (pilot_clicks and ids):
         st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
         return
+    # what Streamlit sets in the browser on a chart with point selection, set here: when
+    # it finds them set it leaves the figure be (a change made there redraws the chart)
+    fig.update_layout(clickmode="event+select", hovermode=fig.layout.hovermode or "closest",
+                      dragmode=fig.layout.dragmode or "pan")
     event = st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch",
                             on_select="rerun", selection_mode="points")
     p = load_portfolio().pilots

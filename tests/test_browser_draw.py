@@ -1,0 +1,87 @@
+"""A page's charts are computed and drawn once when it opens, in real Chromium (issue 13).
+
+Streamlit hands plotly every chart twice as it mounts it (drawn, then a re-themed copy of
+the same figure). Plotly took the copy's new arrays, template and ``meta`` for a new
+figure and computed and drew the whole chart again (a map reloaded); the chart-fitting
+script then redrew charts whose layout already fitted the screen. Now the figures carry a
+data revision (``ui.page.with_data_revision``), a page script gives plotly back the
+template and ``meta`` it has when the copy's are equal, and the fitting script leaves a
+chart whose server layout fits alone. And on a page with charts plotly.js is loaded as
+the page starts (``ui.page.load_charts_early``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import browser_support as bs
+
+pytestmark = pytest.mark.browser
+
+CHART_PAGES = {
+    "overview": "/",
+    "progress": "/progress",
+    "outcomes": "/outcomes",
+    "pilot": "/pilot?pilot=KEN-DAIRY",
+    "presentation": "/presentation",
+}
+
+# Every Plotly.react and Plotly.relayout on a chart: the computed data (``gd.calcdata``,
+# a new array each time plotly computes the chart) and the chart's size once each call
+# has finished.
+_WATCH = """(() => {
+  window.__calcs = [];
+  const watch = () => {
+    const P = window.Plotly;
+    if (!P || P.__watched) return;
+    P.__watched = true;
+    for (const name of ['react', 'relayout']) {
+      const call = P[name];
+      P[name] = function(gd, ...rest) {
+        const out = call.call(this, gd, ...rest);
+        Promise.resolve(out).then(() => {
+          gd.__n = gd.__n || (window.__nCharts = (window.__nCharts || 0) + 1);
+          const L = gd._fullLayout || {};
+          window.__calcs.push([gd.__n, name, gd.calcdata, L.width + 'x' + L.height]);
+        }).catch(() => {});
+        return out;
+      };
+    }
+  };
+  setInterval(watch, 1);
+})()"""
+
+_COMPUTED = """() => {
+  const byChart = new Map();
+  for (const [n, name, calc, size] of window.__calcs) {
+    const c = byChart.get(n) || {calls: [], calcs: new Set(), sizes: new Set()};
+    c.calls.push(name); c.calcs.add(calc); c.sizes.add(size); byChart.set(n, c);
+  }
+  return [...byChart.values()].map(c => ({calls: c.calls, computed: c.calcs.size, sizes: [...c.sizes]}));
+}"""
+
+
+@pytest.mark.parametrize("name", CHART_PAGES)
+def test_each_chart_is_computed_once_when_a_page_opens(app, browser, name):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, width=1440, height=900)
+    try:
+        page.add_init_script(_WATCH)
+        page.goto(app.url + CHART_PAGES[name])
+        bs.wait_for_app(page)
+        page.wait_for_selector("[data-testid='stMain'] .js-plotly-plot .main-svg", timeout=120_000)
+        bs.charts_settled(page)
+        assert not bs.exceptions_on_page(page)
+        charts = page.evaluate(_COMPUTED)
+        n_plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+        assert len(charts) == n_plots > 0, charts  # every chart seen from its first draw
+        # Streamlit still hands each chart over twice; plotly computes it once (again only
+        # for a new size, as when the window or the element changes)
+        assert all(c["calls"].count("react") >= 1 for c in charts), charts
+        assert all(c["computed"] <= len(c["sizes"]) for c in charts), charts
+        # nothing refitted on a desktop screen: the server's layout fits it
+        assert [c for c in charts if "relayout" in c["calls"]] == [], charts
+        # the page's script is in place (it also asked for plotly.js as the page started,
+        # unless Streamlit's own request came first)
+        assert page.evaluate("window.Plotly.__lpReact === true")
+    finally:
+        page.context.close()
