@@ -127,6 +127,9 @@ _EARLY_JS = """
     P.__lpReact = true;
   };
   if (window.Plotly) { shareEqual(window.Plotly); return; }
+  // whoever loads plotly.js first, the charts' second hand-over finds the script in place
+  const poll = setInterval(() => { if (window.Plotly) { shareEqual(window.Plotly); clearInterval(poll); } }, 5);
+  setTimeout(() => clearInterval(poll), 120000);
   if (window.__lpPlotly || !__MODULE__) return;
   const main = [...document.querySelectorAll('script[type="module"][src]')]
     .find(s => /\\/static\\/js\\/index\\.[^/]+\\.js$/.test(s.src));
@@ -150,8 +153,8 @@ def load_charts_early(url_path: str) -> None:
     start loading plotly.js now (see above). A script in the page itself (ours, fixed
     text; no user input reaches it): Streamlit runs it as the element arrives, before
     any chart, where a component's script may run after the charts have drawn."""
-    if (url_path or "overview") not in CHART_PAGES:
-        return
+    if (url_path or "overview") not in CHART_PAGES or present_mode() or presenter_mode():
+        return  # (a talk's slides and notes keep their own page: one chart at a time)
     st.html('<style>[data-testid="stElementContainer"]:has(.lp-early) { display: none; }</style>'
             f'<span class="lp-early"></span><script>{early_js()}</script>', unsafe_allow_javascript=True)
 
