@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import pytest
 
+from linkdash.ui import page as ui_page
 from tests import browser_support as bs
+from tests.test_browser import PAGES
 
 pytestmark = pytest.mark.browser
 
-CHART_PAGES = {
-    "overview": "/",
-    "progress": "/progress",
-    "outcomes": "/outcomes",
-    "pilot": "/pilot?pilot=KEN-DAIRY",
-    "presentation": "/presentation",
-}
+# the pages ui.page.CHART_PAGES loads plotly.js early for, at test_browser's addresses
+CHART_PAGES = {name: PAGES[name] for name in ui_page.CHART_PAGES}
 
 # Every Plotly.react and Plotly.relayout on a chart: the computed data (``gd.calcdata``,
 # a new array each time plotly computes the chart) and the chart's size once each call

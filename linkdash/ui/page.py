@@ -4,6 +4,7 @@ window, the query parameters of presentation mode, user text shown literally."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def page_start() -> None:
 CHART_PAGES = ("overview", "progress", "outcomes", "pilot", "presentation")
 
 
+@functools.cache
 def _plotly_module() -> str | None:
     """The file name of Streamlit's plotly chart module (it changes with each release)."""
     found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
@@ -141,6 +143,7 @@ _EARLY_JS = """
 """
 
 
+@functools.cache
 def early_js() -> str:
     """The page script above, naming this Streamlit's plotly module."""
     import json
