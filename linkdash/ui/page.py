@@ -128,17 +128,22 @@ _EARLY_JS = """
     };
     P.__lpReact = true;
   };
-  if (window.Plotly) { shareEqual(window.Plotly); return; }
   // whoever loads plotly.js first, the charts' second hand-over finds the script in place
-  const poll = setInterval(() => { if (window.Plotly) { shareEqual(window.Plotly); clearInterval(poll); } }, 5);
-  setTimeout(() => clearInterval(poll), 120000);
+  // (watched for two minutes: a plotly object set anew is wrapped too)
+  const wrap = () => { const P = window.Plotly; if (P && typeof P.react === 'function') shareEqual(P); };
+  wrap();
+  if (!window.__lpWatching) {
+    window.__lpWatching = true;
+    const poll = setInterval(wrap, 5);
+    setTimeout(() => { clearInterval(poll); window.__lpWatching = false; }, 120000);
+  }
   if (window.__lpPlotly || !__MODULE__) return;
   const main = [...document.querySelectorAll('script[type="module"][src]')]
     .find(s => /\\/static\\/js\\/index\\.[^/]+\\.js$/.test(s.src));
   if (!main) return;
   window.__lpPlotly = true;
   import(main.src.replace(/index\\.[^/]+\\.js$/, __MODULE__))
-    .then(() => shareEqual(window.Plotly)).catch(() => {});
+    .then(wrap).catch(() => {});
 })();
 """
 
