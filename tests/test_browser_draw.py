@@ -58,7 +58,8 @@ _COMPUTED = """() => {
     const c = byChart.get(n) || {calls: [], calcs: new Set(), sizes: new Set(), lp: []};
     c.calls.push(name); c.calcs.add(calc); c.sizes.add(size); c.lp.push(lp); byChart.set(n, c);
   }
-  return [...byChart.values()].map(c => ({calls: c.calls, computed: c.calcs.size, sizes: [...c.sizes], script: c.lp}));
+  return [...byChart.values()].map(c => ({calls: c.calls, computed: c.calcs.size,
+                                          sizes: [...c.sizes], script: c.lp}));
 }"""
 
 
