@@ -165,8 +165,12 @@ def test_the_presenter_view_follows_the_main_window(app, browser):
         assert re.fullmatch(r"Time \d\d:\d\d", first)
         notes.wait_for_function(f"() => document.querySelector('.lp-timer').textContent !== {first!r}",
                                 timeout=30_000)  # the timer runs
+        # (a key pressed before the clicker's listener is attached is lost: press once it is)
+        main.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
         main.keyboard.press("PageDown")
         shows(notes, "Slide 4 of 18", "Next: The New Business Model Principles")
+        _settled(main)
+        main.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
         main.keyboard.press("End")
         shows(notes, "Slide 18 of 18", "(last slide)", "Key lesson in full")
         assert not bs.exceptions_on_page(notes) and not bs.exceptions_on_page(main)
