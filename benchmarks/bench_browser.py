@@ -3,6 +3,11 @@ quarters, against a bare Streamlit page with one plotly chart (benchmarks/baseli
 served on the same machine in the same run; and the app server's memory.
 
     .venv/bin/python benchmarks/bench_browser.py [--pilots 13,100,1000] [--quarters 40] [--runs 3]
+        [--before DIR]
+
+``--before DIR`` also serves the app of another checkout (``git worktree add DIR COMMIT``)
+on the same store and measures it alternately with this one and the bare page: a change's
+effect in one run on a noisy machine (the store's schema must be one both can read).
 
 A warm server (every page opened once first), a new browser session per run (a fresh
 context, as someone opening a link). "Drawn": the script has finished, no element is
@@ -119,7 +124,7 @@ class Baseline:
         self.log.close()
 
 
-def run(sizes: list[int], quarters: int, runs: int, pages: list[str]) -> dict:
+def run(sizes: list[int], quarters: int, runs: int, pages: list[str], before: Path | None = None) -> dict:
     from tests import browser_support as bs
 
     out: dict = {"baseline_ms": [], "sizes": {}}
@@ -133,18 +138,30 @@ def run(sizes: list[int], quarters: int, runs: int, pages: list[str]) -> dict:
                 pilot = scale_data.first_pilot(url)
                 server = bs.AppServer(url, bs.free_port(), Path(tmp) / f"app{n}.log")
                 server.start()
+                old = None
+                if before is not None:
+                    old = bs.AppServer(url, bs.free_port(), Path(tmp) / f"before{n}.log", root=before)
+                    old.start()
                 try:
                     for name in pages:  # warm: every page's data and charts cached
                         drawn_ms(browser, blocked, page_url(server.url, name, pilot))
+                        if old:
+                            drawn_ms(browser, blocked, page_url(old.url, name, pilot))
                     times: dict[str, list[float]] = {name: [] for name in pages}
+                    times_before: dict[str, list[float]] = {name: [] for name in pages}
                     bare: list[float] = []
                     for _ in range(runs):
                         for name in pages:
                             bare.append(drawn_ms(browser, blocked, base.url + "/"))
                             times[name].append(drawn_ms(browser, blocked, page_url(server.url, name, pilot)))
+                            if old:
+                                times_before[name].append(
+                                    drawn_ms(browser, blocked, page_url(old.url, name, pilot)))
                     out["baseline_ms"] += bare
                     out["sizes"][str(n)] = {
                         "pages_ms": {k: statistics.median(v) for k, v in times.items()},
+                        "before_ms": ({k: statistics.median(v) for k, v in times_before.items()}
+                                      if old else {}),
                         # the bare page measured between this size's pages (the machine's
                         # load changes over a long run)
                         "baseline_median_ms": statistics.median(bare),
@@ -152,6 +169,8 @@ def run(sizes: list[int], quarters: int, runs: int, pages: list[str]) -> dict:
                     }
                 finally:
                     server.stop()
+                    if old:
+                        old.stop()
                 print(f"  browser at {n} pilots done", file=sys.stderr, flush=True)
         finally:
             base.stop()
@@ -163,14 +182,18 @@ def run(sizes: list[int], quarters: int, runs: int, pages: list[str]) -> dict:
 def print_table(res: dict, quarters: int) -> None:
     print(f"Page drawn in Chromium (median of {res['runs']}; seconds), {quarters} quarters, "
           "against the bare one-chart page measured between that size's pages")
-    print("| pilots | page | drawn s | x bare page | app memory MB (now / peak) |")
-    print("|---|---|---|---|---|")
+    compare = any(r.get("before_ms") for r in res["sizes"].values())
+    extra = " before: drawn s | before: x bare page |" if compare else ""
+    print("| pilots | page | drawn s | x bare page | app memory MB (now / peak) |" + extra)
+    print("|---|---|---|---|---|" + ("---|---|" if compare else ""))
     for n, r in res["sizes"].items():
         base = r.get("baseline_median_ms", res["baseline_median_ms"])
         mem = r["memory_mb"]
         for name, ms in r["pages_ms"].items():
+            old = r.get("before_ms", {}).get(name)
+            tail = "" if not compare else (f" {old / 1000:.2f} | {old / base:.2f} |" if old else " | |")
             print(f"| {n} | {name} | {ms / 1000:.2f} | {ms / base:.2f} | "
-                  f"{mem.get('VmRSS', 0):.0f} / {mem.get('VmHWM', 0):.0f} |")
+                  f"{mem.get('VmRSS', 0):.0f} / {mem.get('VmHWM', 0):.0f} |" + tail)
 
 
 def main() -> int:
@@ -180,13 +203,17 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pages", default=",".join(scale_data.PAGES))
     ap.add_argument("--json")
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit to measure beside this one")
     args = ap.parse_args()
+    if args.before is not None and not (args.before / "app.py").exists():
+        ap.error(f"--before {args.before}: no app.py there (make one with `git worktree add DIR COMMIT`)")
     from tests import browser_support as bs
 
     if not Path(bs.CHROMIUM).exists():
         print("skipped: /usr/bin/chromium is not installed")
         return 0
-    res = run([int(x) for x in args.pilots.split(",")], args.quarters, args.runs, args.pages.split(","))
+    res = run([int(x) for x in args.pilots.split(",")], args.quarters, args.runs, args.pages.split(","),
+              before=args.before.resolve() if args.before else None)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     print_table(res, args.quarters)

@@ -68,8 +68,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float) -> bool:
 
 
 class AppServer:
-    def __init__(self, db_url: str, port: int, log: Path, extra_args: list[str] | None = None):
+    def __init__(self, db_url: str, port: int, log: Path, extra_args: list[str] | None = None,
+                 root: Path = ROOT):
         self.db_url, self.port, self.log = db_url, port, log
+        self.root = root  # the checkout whose app.py runs (benchmarks: an earlier one, to compare)
         self.extra_args = list(extra_args or [])  # more `streamlit run` options (a secrets file)
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
@@ -78,11 +80,11 @@ class AppServer:
         env = {**os.environ, "LINKDASH_DATABASE_URL": self.db_url, "PYTHONUNBUFFERED": "1"}
         self._log = open(self.log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(self.root / "app.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", *self.extra_args],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         if wait_healthy(self.url, self.proc, 60):
             return
         self.stop()
