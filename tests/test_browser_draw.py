@@ -66,7 +66,7 @@ _COMPUTED = """() => {
 # what the page says when the page script is not in place
 _WHY_NOT = """() => ({early: document.querySelectorAll('.lp-early').length,
   scripts: [...document.querySelectorAll('.stHtml script')].map(s => s.textContent.slice(0, 60)),
-  watching: window.__lpWatching, imported: window.__lpPlotly, plotly: typeof window.Plotly,
+  imported: window.__lpPlotly, plotly: typeof window.Plotly,
   react: window.Plotly && String(window.Plotly.react).slice(0, 80), url: location.href})"""
 
 

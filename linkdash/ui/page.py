@@ -129,13 +129,11 @@ _EARLY_JS = """
     P.__lpReact = true;
   };
   // whoever loads plotly.js first, the charts' second hand-over finds the script in place
-  // (watched for two minutes: a plotly object set anew is wrapped too)
-  const wrap = () => { const P = window.Plotly; if (P && typeof P.react === 'function') shareEqual(P); };
-  wrap();
-  if (!window.__lpWatching) {
-    window.__lpWatching = true;
-    const poll = setInterval(wrap, 5);
-    setTimeout(() => { clearInterval(poll); window.__lpWatching = false; }, 120000);
+  // (plotly may be there before its react is: polled until wrapped, for two minutes at most)
+  const wrap = () => { shareEqual(window.Plotly); return Boolean(window.Plotly && window.Plotly.__lpReact); };
+  if (!wrap()) {
+    const poll = setInterval(() => { if (wrap()) clearInterval(poll); }, 5);
+    setTimeout(() => clearInterval(poll), 120000);
   }
   if (window.__lpPlotly || !__MODULE__) return;
   const main = [...document.querySelectorAll('script[type="module"][src]')]
