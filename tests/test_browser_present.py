@@ -106,9 +106,7 @@ def test_a_clicker_moves_the_slide_and_the_url(app, browser):
         _settled(page)
 
         def press(key: str, expected: int) -> None:
-            # (the clicker's key listener is attached again after each run: press once it is)
-            page.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
-            page.keyboard.press(key)
+            press_key(page, key)
             page.wait_for_function(f"() => /[?&]slide={expected}(&|$)/.test(location.search)",
                                    timeout=120_000)
             page.wait_for_function(
@@ -141,6 +139,13 @@ def test_a_clicker_moves_the_slide_and_the_url(app, browser):
         page.context.close()
 
 
+def press_key(page, key: str) -> None:
+    """Press ``key`` once the clicker listens (its key listener is attached again after
+    each run; a key pressed before is lost)."""
+    page.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
+    page.keyboard.press(key)
+
+
 def shows(page, *texts: str) -> None:
     """Wait until the page shows every one of ``texts`` (the presenter view redraws itself)."""
     page.wait_for_function("texts => texts.every(t => document.body.innerText.includes(t))",
@@ -165,13 +170,10 @@ def test_the_presenter_view_follows_the_main_window(app, browser):
         assert re.fullmatch(r"Time \d\d:\d\d", first)
         notes.wait_for_function(f"() => document.querySelector('.lp-timer').textContent !== {first!r}",
                                 timeout=30_000)  # the timer runs
-        # (a key pressed before the clicker's listener is attached is lost: press once it is)
-        main.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
-        main.keyboard.press("PageDown")
+        press_key(main, "PageDown")
         shows(notes, "Slide 4 of 18", "Next: The New Business Model Principles")
         _settled(main)
-        main.wait_for_function("() => !!window.__lpKeys", timeout=120_000)
-        main.keyboard.press("End")
+        press_key(main, "End")
         shows(notes, "Slide 18 of 18", "(last slide)", "Key lesson in full")
         assert not bs.exceptions_on_page(notes) and not bs.exceptions_on_page(main)
     finally:
