@@ -136,41 +136,36 @@ def run(sizes: list[int], quarters: int, runs: int, pages: list[str], before: Pa
             for n in sizes:
                 url = scale_data.sqlite_store(n, quarters)
                 pilot = scale_data.first_pilot(url)
-                server = bs.AppServer(url, bs.free_port(), Path(tmp) / f"app{n}.log")
-                server.start()
-                old = None
+                # this checkout's app ("pages_ms") and, to compare, the earlier one's
+                apps = {"pages_ms": bs.AppServer(url, bs.free_port(), Path(tmp) / f"app{n}.log")}
                 if before is not None:
-                    old = bs.AppServer(url, bs.free_port(), Path(tmp) / f"before{n}.log", root=before)
-                    old.start()
+                    apps["before_ms"] = bs.AppServer(url, bs.free_port(), Path(tmp) / f"before{n}.log",
+                                                     root=before)
                 try:
+                    for app in apps.values():
+                        app.start()
                     for name in pages:  # warm: every page's data and charts cached
-                        drawn_ms(browser, blocked, page_url(server.url, name, pilot))
-                        if old:
-                            drawn_ms(browser, blocked, page_url(old.url, name, pilot))
-                    times: dict[str, list[float]] = {name: [] for name in pages}
-                    times_before: dict[str, list[float]] = {name: [] for name in pages}
+                        for app in apps.values():
+                            drawn_ms(browser, blocked, page_url(app.url, name, pilot))
+                    times = {key: {name: [] for name in pages} for key in apps}
                     bare: list[float] = []
                     for _ in range(runs):
                         for name in pages:
                             bare.append(drawn_ms(browser, blocked, base.url + "/"))
-                            times[name].append(drawn_ms(browser, blocked, page_url(server.url, name, pilot)))
-                            if old:
-                                times_before[name].append(
-                                    drawn_ms(browser, blocked, page_url(old.url, name, pilot)))
+                            for key, app in apps.items():
+                                url_ = page_url(app.url, name, pilot)
+                                times[key][name].append(drawn_ms(browser, blocked, url_))
                     out["baseline_ms"] += bare
                     out["sizes"][str(n)] = {
-                        "pages_ms": {k: statistics.median(v) for k, v in times.items()},
-                        "before_ms": ({k: statistics.median(v) for k, v in times_before.items()}
-                                      if old else {}),
+                        **{key: {k: statistics.median(v) for k, v in t.items()} for key, t in times.items()},
                         # the bare page measured between this size's pages (the machine's
                         # load changes over a long run)
                         "baseline_median_ms": statistics.median(bare),
-                        "memory_mb": memory_mb(server.proc.pid),
+                        "memory_mb": memory_mb(apps["pages_ms"].proc.pid),
                     }
                 finally:
-                    server.stop()
-                    if old:
-                        old.stop()
+                    for app in apps.values():
+                        app.stop()
                 print(f"  browser at {n} pilots done", file=sys.stderr, flush=True)
         finally:
             base.stop()
