@@ -48,36 +48,48 @@ def sha(tag: str) -> str:
     return hashlib.sha256(file_bytes(tag)).hexdigest()
 
 
-def _timed_then_exit(url: str, ready, took, act) -> None:
-    """Open the store, say so, ``act(store)`` (and put how long that took on ``took``),
-    then exit at once: the test kills this process at a random moment of ``act``."""
-    import time
+def _then_exit(url: str, ready, counted, act, kill_at: int | None = None) -> None:
+    """Open the store, say so, ``act(store)`` and exit at once. The statements ``act``
+    sends are counted: with ``kill_at`` the process SIGKILLs itself just before statement
+    number ``kill_at`` (the test's kill moment, the same on a loaded machine); without
+    it, the count is put on ``counted`` (to spread the kills over ``act``)."""
+    import signal
+
+    import sqlalchemy as sa
 
     from linkdash.store import Store
 
     store = Store.open(url)
+    n = 0
+
+    def count(*_args) -> None:
+        nonlocal n
+        n += 1
+        if n == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
     ready.set()
-    t0 = time.perf_counter()
     act(store)
-    if took is not None:
-        took.put(time.perf_counter() - t0)
-        took.close()
-        took.join_thread()  # flushed before the hard exit
+    if counted is not None:
+        counted.put(n)
+        counted.close()
+        counted.join_thread()  # flushed before the hard exit
     os._exit(0)
 
 
-def commit_tables(url: str, tag: str, tables, ready, took=None) -> None:
-    """Commit ``tables`` as the file ``tag`` in a process the test kills (``_timed_then_exit``)."""
-    _timed_then_exit(url, ready, took, lambda store: store.commit(
-        tables, file_bytes=file_bytes(tag), filename=f"{tag}.xlsx", user="crash"))
+def commit_tables(url: str, tag: str, tables, ready, counted=None, kill_at: int | None = None) -> None:
+    """Commit ``tables`` as the file ``tag`` in a process killed mid-way (``_then_exit``)."""
+    _then_exit(url, ready, counted, lambda store: store.commit(
+        tables, file_bytes=file_bytes(tag), filename=f"{tag}.xlsx", user="crash"), kill_at)
 
 
-def rollback_submission(url: str, sid: int, ready, took=None) -> None:
-    """Roll back submission ``sid`` in a process the test kills (``_timed_then_exit``)."""
+def rollback_submission(url: str, sid: int, ready, counted=None, kill_at: int | None = None) -> None:
+    """Roll back submission ``sid`` in a process killed mid-way (``_then_exit``)."""
     def roll_back(store) -> None:
         assert store.rollback(sid, user="crash").ok
 
-    _timed_then_exit(url, ready, took, roll_back)
+    _then_exit(url, ready, counted, roll_back, kill_at)
 
 
 def indicator_file(pilot: str, income: float) -> dict[str, pd.DataFrame]:

@@ -3,14 +3,13 @@ import racing a rollback, several processes opening one store: on SQLite and on
 PostgreSQL, every submission is wholly there or wholly absent, stored once, with a
 complete history. Child processes come from a forkserver that has imported linkdash
 (tests/store_workers.py), so each starts in milliseconds; the tests wait on events
-and queues, and the only sleeps are the random kill moments."""
+and queues, and a killed child kills itself at a random statement of its work."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
 import random
-import time
 from collections import Counter
 
 import numpy as np
@@ -91,22 +90,22 @@ def _written_as_counted(store) -> None:
 def test_sigkill_during_commits_leaves_each_submission_whole_or_absent(store_url, ctx):
     store = Store.open(store_url)
     store.commit(w.variant(0), file_bytes=w.file_bytes("v0"), filename="v0.xlsx", user=None)
-    # how long a commit takes in a child process, to spread the kills over it
-    ready, timing = ctx.Event(), ctx.Queue()
-    p = ctx.Process(target=w.commit_tables, args=(store_url, "v1", w.variant(1), ready, timing))
+    # how many statements a commit sends, to spread the kills over it
+    ready, counted = ctx.Event(), ctx.Queue()
+    p = ctx.Process(target=w.commit_tables, args=(store_url, "v1", w.variant(1), ready, counted))
     p.start()
-    took = timing.get(timeout=WAIT)
+    statements = counted.get(timeout=WAIT)
     p.join(WAIT)
     rng = random.Random(20260120)
     seen = Counter()
     state = 1  # the variant the store holds
     for k in range(2, 2 + KILLS):
         ready = ctx.Event()
-        p = ctx.Process(target=w.commit_tables, args=(store_url, f"v{k}", w.variant(k), ready))
+        kill_at = rng.randint(1, int(1.5 * statements))  # the moment of the kill: a statement
+        p = ctx.Process(target=w.commit_tables, args=(store_url, f"v{k}", w.variant(k), ready),
+                        kwargs={"kill_at": kill_at})
         p.start()
         assert ready.wait(WAIT), "the importing process did not start"
-        time.sleep(rng.uniform(0, 1.5 * took))  # the random moment of the kill
-        p.kill()
         p.join(WAIT)
         assert p.exitcode is not None
         killed = p.exitcode == -9
@@ -130,7 +129,7 @@ def test_sigkill_during_commits_leaves_each_submission_whole_or_absent(store_url
     _written_as_counted(store)
     subs = store.submissions()
     assert len(subs) == KILLS + 2 and subs.filename.is_unique
-    print(f"\n{store.engine.dialect.name}: {KILLS} kills (commit {took:.2f} s): {dict(seen)}")
+    print(f"\n{store.engine.dialect.name}: {KILLS} kills (commit: {statements} statements): {dict(seen)}")
     assert seen["absent"] >= 1  # some kills came before the commit ended
     store.close()
 

@@ -262,7 +262,6 @@ def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
     value as before the rollback (the submission still live) or every value as after
     it (the submission rolled back), never a mix."""
     import multiprocessing as mp
-    import time
 
     from tests import store_workers as w
 
@@ -273,7 +272,7 @@ def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
     after = _current(store)  # what every rollback below must leave
     rng = random.Random(20261202)
     seen: dict[str, int] = {"before": 0, "after": 0}
-    took = None
+    statements = None
     for k in range(1, KILLS + 2):
         sid = store.commit(w.variant(k), file_bytes=w.file_bytes(f"v{k}"), filename=f"v{k}.xlsx",
                            user=None).submission_id
@@ -281,18 +280,18 @@ def test_sigkill_during_a_rollback_leaves_it_whole_or_absent(store_url):
         before = _current(store)
         assert before != after
         ready = ctx.Event()
-        timing = ctx.Queue() if took is None else None
-        p = ctx.Process(target=w.rollback_submission, args=(store_url, sid, ready, timing))
+        if statements is None:  # the first: how many statements a rollback sends, to spread the kills
+            counted = ctx.Queue()
+            p = ctx.Process(target=w.rollback_submission, args=(store_url, sid, ready, counted))
+        else:  # the moment of the kill: a statement
+            p = ctx.Process(target=w.rollback_submission, args=(store_url, sid, ready),
+                            kwargs={"kill_at": rng.randint(1, int(2.5 * statements))})
         p.start()
         assert ready.wait(WAIT), "the rolling back process did not start"
-        if timing is not None:  # the first: how long a rollback takes, to spread the kills over it
-            took = timing.get(timeout=WAIT)
-            p.join(WAIT)
-        else:
-            time.sleep(rng.uniform(0, 2.5 * took))  # the random moment of the kill
-            p.kill()
-            p.join(WAIT)
-            assert p.exitcode is not None
+        if statements is None:
+            statements = counted.get(timeout=WAIT)
+        p.join(WAIT)
+        assert p.exitcode is not None
         reopened = Store.open(store_url)  # the store opens after the kill
         try:
             status = reopened.submission(sid)["status"]
