@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -370,17 +369,15 @@ def test_history_of_a_pilot_lists_the_submissions_that_touched_it(store):
     assert not ken.empty and ken.current.all()
 
 
-def test_load_is_fast_on_the_demo_portfolio(store):
+def test_load_returns_the_whole_demo_portfolio(store):
+    # (how fast: benchmarks/bench_scale_import.py, Store.load; never a timed test)
     from linkdash.demo import demo_tables
 
     tables = demo_tables(dt.date(2019, 6, 30))
     store.commit(tables, file_bytes=b"demo", filename="demo", user=None, kind="demo")
-    t0 = time.perf_counter()
     p = store.load()
-    took = time.perf_counter() - t0
     assert len(p.pilots) == 13
     assert len(p.indicators) == int(tables["Indicators"][["value", "text"]].notna().any(axis=1).sum())
-    assert took < 2.0, f"load took {took:.2f}s"
 
 
 # --- preview against the loaded portfolio -----------------------------------------------
