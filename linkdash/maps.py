@@ -68,6 +68,7 @@ VALUE_SCALE_START = 0.3
 VALUE_COLORSCALE = [[i / 8, c] for i, c in enumerate(pcolors.sample_colorscale(
     "Blues", [VALUE_SCALE_START + (1 - VALUE_SCALE_START) * i / 8 for i in range(9)]))]
 SITE_MAP_WIDTH_PX = 340  # the Pilot page shows the site map in a third of the width
+SITE_VIEW_PX = (420, 320)  # the site map's view (px) the pilot's country is fitted into
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
@@ -231,8 +232,9 @@ def _texts(frame: pd.DataFrame, col: str, fallback: list[str]) -> list[str]:
     return [v if isinstance(v, str) else f for v, f in zip(values, fallback)]
 
 
-def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
-    """Pilot sites, one trace per value chain (so the legend explains the colours)."""
+def _site_trace(sites: pd.DataFrame, size: int = 14, project=None) -> list:
+    """Pilot sites, one trace per value chain (so the legend explains the colours): on a
+    MapLibre map, or with ``project`` (lon, lat -> x, y) as plain SVG markers."""
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
         at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
@@ -240,12 +242,17 @@ def _site_trace(sites: pd.DataFrame, size: int = 14) -> list[go.Scattermap]:
         orgs = _texts(grp, "producer_org", [style.value_chain_label(vc)] * len(grp))
         hover = [f"<b>{label}</b><br>{site}{place}<br>{org}"
                  for label, site, place, org in zip(_pilot_labels(grp), at_site, places, orgs)]
+        lons, lats = grp["longitude"].tolist(), grp["latitude"].tolist()
+        if project is None:
+            kind, where = go.Scattermap, dict(lat=lats, lon=lons)
+        else:
+            xy = [project(lon, lat) for lon, lat in zip(lons, lats)]
+            kind, where = go.Scatter, dict(x=[round(x, 1) for x, _ in xy], y=[round(y, 1) for _, y in xy])
         # A white halo under each dot keeps it readable over a coloured country.
-        traces.append(go.Scattermap(
-            lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
-            marker=dict(size=size + 5, color="white"), hoverinfo="skip", showlegend=False))
-        traces.append(go.Scattermap(
-            lat=grp["latitude"].tolist(), lon=grp["longitude"].tolist(), mode="markers",
+        traces.append(kind(**where, mode="markers", marker=dict(size=size + 5, color="white"),
+                           hoverinfo="skip", showlegend=False))
+        traces.append(kind(
+            **where, mode="markers",
             marker=dict(size=size, color=style.value_chain_color(vc), opacity=0.95),
             name=style.value_chain_label(vc), text=hover, hovertemplate="%{text}<extra></extra>",
             customdata=pilot_customdata(grp["pilot_id"].tolist()),
@@ -318,8 +325,25 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     return fig
 
 
-def pilot_site_map(portfolio: Portfolio, pilot_id: str, *, geojson_url: str | None = None) -> go.Figure:
-    """A small map of one pilot's site in its country (``geojson_url``: see ``country_map``)."""
+def _rings_xy(rings) -> tuple[list, list]:
+    """Rings (px) as one trace's x and y, each ring closed and ended by a gap (plotly
+    fills each gap-separated part of a ``fill="toself"`` trace on its own)."""
+    xs: list = []
+    ys: list = []
+    for ring in rings:
+        xs += [round(x, 1) for x, _ in ring] + [round(ring[0][0], 1), None]
+        ys += [round(y, 1) for _, y in ring] + [round(ring[0][1], 1), None]
+    return xs, ys
+
+
+def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
+    """A small map of one pilot's site in its country.
+
+    A locator, drawn as plain SVG shapes (the deck's projected countries) rather than a
+    MapLibre map: in a browser without a graphics card a MapLibre map costs a second or
+    two of drawing, for a view nobody needs to pan. The shapes are projected for a box
+    three times the view's size, so a chart wider or taller than the view shows more of
+    the land around (the axes keep the map's proportions) instead of white space."""
     p = portfolio.pilots[portfolio.pilots["pilot_id"] == pilot_id]
     title = f"Where {pilot_id} works"
     if p.empty:
@@ -327,31 +351,48 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str, *, geojson_url: str | No
     row = p.iloc[0]
     title = f"Where {_pilot_label(row)} works"
     country = row["country"]
-    fig = go.Figure()
-    fig.add_trace(_land_trace(exclude={country}, geojson_url=geojson_url))
-    fig.add_trace(go.Choroplethmap(
-        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=[country], z=[1],
-        colorscale=[[0, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)],
-                    [1, style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)]],
-        showscale=False, marker=dict(line=dict(color="#505050", width=1)),
-        unselected=dict(marker=dict(opacity=1)),
-        text=[row.get("country_name") if isinstance(row.get("country_name"), str) else country],
-        hovertemplate="%{text}<extra></extra>", showlegend=False))
     sites = _sites(p)
-    for tr in _site_trace(sites, size=18):
-        fig.add_trace(tr)
     bounds = _country_bounds().get(country)
     lons = sites["longitude"].tolist()
     lats = sites["latitude"].tolist()
     if bounds:
         lons += [bounds[0], bounds[2]]
         lats += [bounds[1], bounds[3]]
-    center, zoom = fit_view(lons, lats, 420, 320, padding=0.1, max_zoom=7)
+    w, h = SITE_VIEW_PX
+    center, zoom = fit_view(lons, lats, w, h, padding=0.1, max_zoom=7)
+    rings = _projected_countries(round(center["lon"], 6), round(center["lat"], 6), zoom,
+                                 3.0 * w, 3.0 * h)
+    project, _ = _mercator(center, zoom, 3.0 * w, 3.0 * h)
+    color = style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)
+    name = row.get("country_name") if isinstance(row.get("country_name"), str) else country
+    fig = go.Figure()
+    own = _rings_xy(rings.get(country, ()))
+    land_x: list = []
+    land_y: list = []
+    for iso, rr in rings.items():
+        if iso != country:
+            x, y = _rings_xy(rr)
+            land_x += x
+            land_y += y
+    # the country's fill, the land over it (an enclave stays land), then its outline on top
+    fig.add_trace(go.Scatter(x=own[0], y=own[1], fill="toself", fillcolor=color, mode="none",
+                             hoveron="fills", name=str(name), hoverinfo="name", showlegend=False))
+    fig.add_trace(go.Scatter(x=land_x, y=land_y, fill="toself", fillcolor=style.LAND_FILL,
+                             mode="lines", line=dict(color="#C8C8C8", width=0.5),
+                             hoverinfo="skip", name="Other countries", showlegend=False))
+    fig.add_trace(go.Scatter(x=own[0], y=own[1], mode="lines", line=dict(color="#505050", width=1),
+                             hoverinfo="skip", showlegend=False))
+    for tr in _site_trace(sites, size=18, project=project):
+        fig.add_trace(tr)
     style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
                        width_px=SITE_MAP_WIDTH_PX)
-    fig.update_layout(map=dict(style=MAP_STYLE, center=center, zoom=zoom),
-                      margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
-                      height=320 + style.top_margin(fig, -10), showlegend=False)
+    hidden = dict(visible=False, showgrid=False, zeroline=False, fixedrange=True)
+    fig.update_layout(
+        xaxis=dict(hidden, range=[w, 2 * w]),
+        yaxis=dict(hidden, range=[2 * h, h], scaleanchor="x", scaleratio=1),
+        plot_bgcolor="white", dragmode=False, hovermode="closest",
+        margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
+        height=h + style.top_margin(fig, -10), showlegend=False)
     return fig
 
 

@@ -47,8 +47,7 @@ c1, c2 = st.columns([3, 2])
 with c1:
     ui.pilot_facts(facts)
 with c2:
-    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter(), pilot_clicks=False,
-             geojson_url=maps.GEOJSON_URL)
+    ui.chart(maps.pilot_site_map, pilot_id, key="site_map", flt=Filter(), pilot_clicks=False)
 
 st.subheader("Milestones", anchor="milestones")
 st.caption(f"As of **{ui.fmt_date(as_of)}** (*Milestones as of* in the sidebar).")

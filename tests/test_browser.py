@@ -94,16 +94,14 @@ def test_overview_shows_kpis_and_draws_the_map_offline(app, page):
     assert drawn_plots(page)["drew"] >= 2
 
 
-# resolves true once the page's MapLibre map has been loaded, and not redrawn, over 60
-# painted frames in a row; false if that has not happened within a minute
+# resolves true once the Pilot page's site map (its first chart) has been drawn, and not
+# redrawn, over 60 painted frames in a row; false if that has not happened within a minute
 _MAP_SETTLES = """() => new Promise(resolve => {
     const start = performance.now();
     let same = 0, last = null;
     const step = () => {
-        const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => g._fullLayout && g._fullLayout.map);
-        const map = gd && gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
-        const ok = map && map.loaded() && gd.layout === last;
+        const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+        const ok = gd && gd.querySelector('.main-svg') && gd.layout === last;
         last = gd ? gd.layout : null;
         same = ok ? same + 1 : 0;
         if (same >= 60) resolve(true);
@@ -113,12 +111,55 @@ _MAP_SETTLES = """() => new Promise(resolve => {
     requestAnimationFrame(step);
 })"""
 
+# where the site map drew its one site, and the point of its country farthest from the
+# site (page px; hovering nearer the site would name the site)
+_SITE_MAP_POINTS = """() => {
+    const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+    const box = gd.getBoundingClientRect(), L = gd._fullLayout;
+    const at = (x, y) => ({x: box.x + L.xaxis._offset + L.xaxis.l2p(x),
+                           y: box.y + L.yaxis._offset + L.yaxis.l2p(y)});
+    const site = gd.data.find(t => t.mode === 'markers' && t.hoverinfo !== 'skip');
+    const country = gd.data.find(t => t.hoveron === 'fills');
+    const inside = (x, y) => {  // even-odd over the trace's gap-separated rings
+        let c = false, ring = [];
+        for (let i = 0; i <= country.x.length; i++) {
+            if (i < country.x.length && country.x[i] !== null) {
+                ring.push([country.x[i], country.y[i]]);
+                continue;
+            }
+            for (let j = 0; j < ring.length; j++) {
+                const [x0, y0] = ring[j], [x1, y1] = ring[(j + 1) % ring.length];
+                if ((y0 > y) !== (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0)) c = !c;
+            }
+            ring = [];
+        }
+        return c;
+    };
+    const xs = country.x.filter(v => v !== null), ys = country.y.filter(v => v !== null);
+    const s = at(site.x[0], site.y[0]);
+    let best = null, far = -1;
+    for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
+        const x = Math.min(...xs) + i / 20 * (Math.max(...xs) - Math.min(...xs));
+        const y = Math.min(...ys) + j / 20 * (Math.max(...ys) - Math.min(...ys));
+        // keep off the border too: the point and its neighbours 3% away all inside
+        const d = 0.03 * (Math.max(...xs) - Math.min(...xs));
+        if (![[0, 0], [d, 0], [-d, 0], [0, d], [0, -d]].every(([a, b]) => inside(x + a, y + b))) continue;
+        const p = at(x, y), dist = Math.hypot(p.x - s.x, p.y - s.y);
+        if (dist > far) { far = dist; best = p; }
+    }
+    return {site: s, country: country.name, inside: best, far: far};
+}"""
 
-@pytest.mark.parametrize("width", [1440, 1000])
-def test_the_pilot_pages_site_map_settles(app, browser, width):
+_HOVER_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot .hoverlayer .hovertext')]
+    .map(e => e.textContent).join(' | ')"""
+
+
+@pytest.mark.parametrize("width", [1440, 1000, 390])
+def test_the_pilot_pages_site_map_settles_and_names_the_site_and_country(app, browser, width):
     # The chart-fitting script once grew the narrow map's element for its wrapped title,
     # and Streamlit then redrew the map at the old and the new height in turn, for ever
-    # (this test failed at 1000 px before)
+    # (this test failed at 1000 px before). The map is plain SVG shapes now: hovering the
+    # site names the pilot, hovering the country names it.
     b, blocked = browser
     page = bs.new_offline_page(b, blocked, width=width, height=900)
     try:
@@ -126,6 +167,20 @@ def test_the_pilot_pages_site_map_settles(app, browser, width):
         bs.wait_for_app(page)
         assert page.evaluate(_MAP_SETTLES), "the site map keeps being redrawn"
         assert not bs.exceptions_on_page(page)
+        page.goto(app.url + "/pilot?pilot=KEN-DAIRY")
+        bs.wait_for_app(page)
+        assert page.evaluate(_MAP_SETTLES), "the site map keeps being redrawn"
+        page.locator("[data-testid='stPlotlyChart']").first.scroll_into_view_if_needed()
+        bs.charts_settled(page)
+        points = page.evaluate(_SITE_MAP_POINTS)
+        assert points["country"] == "Kenya" and points["far"] > 30, points
+        page.mouse.move(points["site"]["x"], points["site"]["y"])
+        page.wait_for_function(f"() => ({_HOVER_TEXT})().includes('Kenya dairy cows')", timeout=30_000)
+        assert "Nyeri" in page.evaluate(_HOVER_TEXT)
+        page.mouse.move(points["inside"]["x"], points["inside"]["y"])
+        page.wait_for_function(f"() => ({_HOVER_TEXT})().includes('Kenya')"
+                               f" && !({_HOVER_TEXT})().includes('dairy')", timeout=30_000)
+        bs.screenshot(page, f"pilot_site_map_{width}")
     finally:
         page.context.close()
 

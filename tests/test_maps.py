@@ -103,16 +103,56 @@ def test_empty_portfolio_map_is_no_data():
     assert "No pilots" in fig.layout.annotations[0].text
 
 
-def test_pilot_site_map_shows_the_one_site(pf):
+def _inside(x: float, y: float, xs: list, ys: list) -> bool:
+    """Whether (x, y) lies in one of the gap-separated rings of xs/ys (even-odd rule)."""
+    inside = False
+    ring: list = []
+    for px, py in list(zip(xs, ys)) + [(None, None)]:
+        if px is not None:
+            ring.append((px, py))
+            continue
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
+            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+                inside = not inside
+        ring = []
+    return inside
+
+
+def test_pilot_site_map_shows_the_one_site_in_its_country(pf):
     fig = maps.pilot_site_map(pf, "KEN-DAIRY")
-    sites = [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
-    assert len(sites) == 1 and list(sites[0].lat) == [-0.42] and list(sites[0].lon) == [36.95]
-    assert fig.layout.map.style == "white-bg"
     assert "Kenya dairy" in fig.layout.title.text
+    sites = [t for t in fig.data if t.mode == "markers" and t.hoverinfo != "skip"]
+    assert len(sites) == 1 and len(sites[0].x) == 1
+    kenya = next(t for t in fig.data if t.hoveron == "fills")  # hovering the country names it
+    assert kenya.fill == "toself" and kenya.name in {"Kenya", "KEN"}
+    x, y = sites[0].x[0], sites[0].y[0]
+    assert _inside(x, y, list(kenya.x), list(kenya.y)), "the site is drawn outside Kenya"
+    # Nyeri (36.95 E, 0.42 S): west of Kenya's middle, just south of the equator
+    ks = [v for v in kenya.x if v is not None]
+    assert min(ks) < x < (min(ks) + max(ks)) / 2
+    # the whole country is in the view the axes open on; the map keeps its proportions
+    xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
+    assert xr[0] <= min(ks) and max(ks) <= xr[1]
+    kys = [v for v in kenya.y if v is not None]
+    assert yr[1] <= min(kys) and max(kys) <= yr[0]  # y grows downwards (reversed range)
+    assert fig.layout.yaxis.scaleanchor == "x"
+    # land around for context, not hoverable
+    land = next(t for t in fig.data if t.name == "Other countries")
+    assert land.hoverinfo == "skip" and sum(v is None for v in land.x) > 3
     assert charts.is_no_data(maps.pilot_site_map(pf, "NOPE-X"))
-    # a pilot without coordinates still shows its country
+    # a pilot without coordinates still shows its country, and says the site is missing
     vnm = maps.pilot_site_map(pf, "VNM-DAIRY")
-    assert any(t.type == "choroplethmap" and list(t.locations) == ["VNM"] for t in vnm.data)
+    assert any(t.hoveron == "fills" and len(t.x) > 10 for t in vnm.data)
+    assert "No coordinates" in vnm.layout.title.subtitle.text
+    assert not [t for t in vnm.data if t.mode == "markers"]
+
+
+def test_pilot_site_map_is_small_svg(pf):
+    # plain SVG shapes (no MapLibre canvas, no shapes fetched), a few tens of KB
+    for pid in pf.pilots["pilot_id"]:
+        fig = maps.pilot_site_map(pf, pid)
+        assert {t.type for t in fig.data} == {"scatter"}
+        assert len(fig.to_json()) < 60_000
 
 
 # --- the map as shapes (the slide deck) ---------------------------------------------------
@@ -240,7 +280,5 @@ def test_the_app_serves_the_same_shapes_and_its_maps_name_them_by_url(pf):
     shapes = [t.geojson for t in choropleths(fig)]
     assert shapes and all(g == maps.GEOJSON_URL for g in shapes)
     assert len(fig.to_json()) < 50_000
-    site = maps.pilot_site_map(p, p.pilots["pilot_id"].iloc[0], geojson_url=maps.GEOJSON_URL)
-    assert all(t.geojson == maps.GEOJSON_URL for t in choropleths(site))
     # without a URL (the report) the shapes stay inline
     assert isinstance(maps.country_map(p).data[0].geojson, dict)
