@@ -1,9 +1,10 @@
 """Maps that draw with no internet.
 
-MapLibre traces (``go.Choroplethmap``, ``go.Scattermap``) over the shipped Natural Earth
-boundaries (``data/countries_110m.geojson``) with ``map_style="white-bg"``: no tiles, no
-fonts, no CDN. No text labels on the map traces (MapLibre would ask a font server for
-glyphs); names appear in hover labels, which plotly draws itself.
+The shipped Natural Earth boundaries (``data/countries_110m.geojson``) projected here
+(Web Mercator) and drawn as plain shapes: filled ``go.Scatter`` traces on hidden axes in
+the pages and the report, PowerPoint shapes in the deck (``static_country_map``). No
+tiles, no fonts, no CDN, no WebGL: a map costs a browser without a graphics card what any
+chart costs, and draws in a report opened from disk. Names appear in hover labels.
 
 Per-country values come from ``figures.portfolio_figures`` on a one-country filter, so a
 country's colour always agrees with the KPI cards for that country.
@@ -31,15 +32,6 @@ from linkdash.portfolio import Portfolio
 from linkdash.values import is_missing
 
 GEOJSON_PATH = catalogue.DATA_DIR / "countries_110m.geojson"
-# The same file as the app serves it (``static/``, ``server.enableStaticServing``), relative
-# to the page: a map given ``geojson_url`` names it instead of carrying its 0.25 MB per
-# trace, so the browser fetches the shapes once and caches them, and the server neither
-# copies nor sends them with every map. Figures for anything but the app (the report) keep
-# the shapes inline.
-GEOJSON_URL = "app/static/countries_110m.geojson"
-FEATURE_ID_KEY = "properties.iso_a3"
-MAP_STYLE = "white-bg"
-
 # Figures a map can show, with their label and how to read the number.
 MAP_FIGURES: dict[str, tuple[str, str]] = {
     "households_reached": ("Households reached", "count"),
@@ -211,30 +203,15 @@ def _no_data_map(title: str, message: str) -> go.Figure:
 
 # --- traces ------------------------------------------------------------------------------
 
-def _shapes(geojson_url: str | None) -> dict | str:
-    return geojson_url or countries_geojson()
-
-
-def _land_trace(exclude: set[str], geojson_url: str | None = None) -> go.Choroplethmap:
-    """All other countries as light land for context (no hover)."""
-    feats = [f["properties"]["iso_a3"] for f in countries_geojson()["features"]]
-    locs = [c for c in feats if c not in exclude]
-    return go.Choroplethmap(
-        geojson=_shapes(geojson_url), featureidkey=FEATURE_ID_KEY, locations=locs,
-        z=[0] * len(locs), colorscale=[[0, style.LAND_FILL], [1, style.LAND_FILL]],
-        showscale=False, marker=dict(line=dict(color="#C8C8C8", width=0.5)),
-        hoverinfo="skip", name="Other countries", showlegend=False)
-
-
 def _texts(frame: pd.DataFrame, col: str, fallback: list[str]) -> list[str]:
     """The column's texts, ``fallback`` where a row has none."""
     values = frame[col].tolist() if col in frame else [None] * len(frame)
     return [v if isinstance(v, str) else f for v, f in zip(values, fallback)]
 
 
-def _site_trace(sites: pd.DataFrame, size: int = 14, project=None) -> list:
-    """Pilot sites, one trace per value chain (so the legend explains the colours): on a
-    MapLibre map, or with ``project`` (lon, lat -> x, y) as plain SVG markers."""
+def _site_trace(sites: pd.DataFrame, project, size: int = 14) -> list[go.Scatter]:
+    """Pilot sites at ``project(lon, lat)``, one trace per value chain (so the legend
+    explains the colours)."""
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
         at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
@@ -242,17 +219,13 @@ def _site_trace(sites: pd.DataFrame, size: int = 14, project=None) -> list:
         orgs = _texts(grp, "producer_org", [style.value_chain_label(vc)] * len(grp))
         hover = [f"<b>{label}</b><br>{site}{place}<br>{org}"
                  for label, site, place, org in zip(_pilot_labels(grp), at_site, places, orgs)]
-        lons, lats = grp["longitude"].tolist(), grp["latitude"].tolist()
-        if project is None:
-            kind, where = go.Scattermap, dict(lat=lats, lon=lons)
-        else:
-            xy = [project(lon, lat) for lon, lat in zip(lons, lats)]
-            kind, where = go.Scatter, dict(x=[round(x, 1) for x, _ in xy], y=[round(y, 1) for _, y in xy])
+        xy = [project(lon, lat) for lon, lat in zip(grp["longitude"].tolist(), grp["latitude"].tolist())]
+        x, y = [round(p[0], 1) for p in xy], [round(p[1], 1) for p in xy]
         # A white halo under each dot keeps it readable over a coloured country.
-        traces.append(kind(**where, mode="markers", marker=dict(size=size + 5, color="white"),
-                           hoverinfo="skip", showlegend=False))
-        traces.append(kind(
-            **where, mode="markers",
+        traces.append(go.Scatter(x=x, y=y, mode="markers", marker=dict(size=size + 5, color="white"),
+                                 hoverinfo="skip", showlegend=False))
+        traces.append(go.Scatter(
+            x=x, y=y, mode="markers",
             marker=dict(size=size, color=style.value_chain_color(vc), opacity=0.95),
             name=style.value_chain_label(vc), text=hover, hovertemplate="%{text}<extra></extra>",
             customdata=pilot_customdata(grp["pilot_id"].tolist()),
@@ -269,11 +242,17 @@ def _share_or_money_colorbar(figure: str) -> dict:
 
 def country_map(portfolio: Portfolio, figure: str = "households_reached",
                 quarter: str | None = None, *, width_px: int = VIEW_WIDTH_PX,
-                height_px: int = VIEW_HEIGHT_PX, geojson_url: str | None = None) -> go.Figure:
+                height_px: int = VIEW_HEIGHT_PX) -> go.Figure:
     """Pilot countries coloured by ``figure`` for ``quarter`` (default: the latest quarter
     with data), countries without data in grey ("no data" on hover), other countries as
     light land, pilot sites as markers coloured by value chain; view fitted to the pilots.
-    ``geojson_url``: the shapes by URL (``GEOJSON_URL`` in the app) instead of inline."""
+
+    Plain SVG shapes: the countries of ``static_country_map`` (the deck's map: the same
+    values, colours and view), projected for a box three times the view so that a chart
+    wider or taller than ``width_px`` x ``height_px`` shows more land around (the axes keep
+    the map's proportions) and dragging pans over land. Not MapLibre: in a browser without
+    a graphics card a MapLibre map costs one to two seconds of drawing; and the same
+    figure draws in a report opened from disk, where MapLibre's worker cannot start."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
     when = quarters.quarter_text(quarter)
@@ -282,42 +261,39 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
         return _no_data_map(title, "No pilots in this selection")
 
     values = country_values(portfolio, figure, quarter)
-    have = values[values["value"].notna()]
-    missing = values[values["value"].isna()]
-    gj = _shapes(geojson_url)
-
-    fig = go.Figure()
-    fig.add_trace(_land_trace(exclude=set(values["country"]), geojson_url=geojson_url))
-    if not missing.empty:
-        fig.add_trace(go.Choroplethmap(
-            geojson=gj, featureidkey=FEATURE_ID_KEY, locations=missing["country"].tolist(),
-            z=[0] * len(missing), colorscale=[[0, style.NO_DATA_FILL], [1, style.NO_DATA_FILL]],
-            showscale=False, marker=dict(line=dict(color="#909090", width=1)),
-            unselected=dict(marker=dict(opacity=1)),
-            text=[f"<b>{n}</b><br>{label}: {style.NO_DATA}<br>Pilots: {p}"
-                  for n, p in zip(missing["name"], missing["pilots"])],
-            hovertemplate="%{text}<extra></extra>", name=f"No data ({when})", showlegend=False))
-    if not have.empty:
-        z = have["value"].astype(float)
-        zmin, zmax = value_range(z)
-        fig.add_trace(go.Choroplethmap(
-            geojson=gj, featureidkey=FEATURE_ID_KEY, locations=have["country"].tolist(),
-            z=z.tolist(), colorscale=VALUE_COLORSCALE, zmin=zmin, zmax=zmax,
-            marker=dict(line=dict(color="#505050", width=1), opacity=0.9),
-            unselected=dict(marker=dict(opacity=0.9)), colorbar=_share_or_money_colorbar(figure),
-            text=[f"<b>{n}</b><br>{label}: {t}<br>Pilots: {p}"
-                  for n, t, p in zip(have["name"], have["text"], have["pilots"])],
-            hovertemplate="%{text}<extra></extra>", name=label, showlegend=False))
-    for tr in _site_trace(_sites(portfolio.pilots)):
-        fig.add_trace(tr)
-
+    any_value = bool(values["value"].notna().any())
     # the colour bar takes its width from the map's
-    center, zoom = _view_for(portfolio, width_px - (COLORBAR_PX if not have.empty else 0) - 20, height_px)
+    view_w = width_px - (COLORBAR_PX if any_value else 0) - 20
+    shapes = static_country_map(portfolio, figure, quarter, width=view_w, height=height_px,
+                                surround=3, values=values)
+    hover = {r.country: f"<b>{r.name}</b><br>{label}: {r.text if r.value is not None else style.NO_DATA}"
+                        f"<br>Pilots: {r.pilots}" for r in values.itertuples(index=False)}
+    fig = go.Figure()
+    # pilot countries' fills, the land over them (an enclave stays land), the outlines on top
+    for area in shapes.countries:
+        x, y = _rings_xy(area.rings)
+        fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor=area.fill, mode="none",
+                                 hoveron="fills", text=hover[area.iso], name=area.name,
+                                 meta=area.iso, showlegend=False))
+    fig.add_trace(_areas_trace(shapes.land, fill=True, name="Other countries"))
+    for line in ("#909090", "#505050"):  # countries without data, then with
+        outlined = [a for a in shapes.countries if a.line == line]
+        if outlined:
+            fig.add_trace(_areas_trace(outlined, fill=False, name="Borders"))
+    project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
+    for tr in _site_trace(_sites(portfolio.pilots), project):
+        fig.add_trace(tr)
+    if shapes.scale:
+        fig.add_trace(go.Scatter(  # the colour bar only (a trace with no point)
+            x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
+            marker=dict(colorscale=VALUE_COLORSCALE, cmin=shapes.scale.zmin, cmax=shapes.scale.zmax,
+                        color=[shapes.scale.zmin], showscale=True,
+                        colorbar=_share_or_money_colorbar(figure))))
     style.apply_layout(fig, title, subtitle=(
         "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
-        if not missing.empty else "Dots: pilot sites by value chain"), width_px=width_px)
+        if shapes.no_data else "Dots: pilot sites by value chain"), width_px=width_px)
+    _map_axes(fig, view_w, height_px, taller="domain")
     fig.update_layout(
-        map=dict(style=MAP_STYLE, center=center, zoom=zoom),
         margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text="")),
         height=height_px + style.top_margin(fig) + 10,
@@ -325,14 +301,41 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     return fig
 
 
+def _areas_trace(areas, *, fill: bool, name: str) -> go.Scatter:
+    """Countries of one look (fill and line) as one trace that does not hover."""
+    rings = [r for a in areas for r in a.rings]
+    x, y = _rings_xy(rings)
+    first = areas[0] if areas else None
+    line = dict(color=first.line if first else "#C8C8C8", width=first.line_px if first else 0.5)
+    if fill:
+        return go.Scatter(x=x, y=y, fill="toself", fillcolor=first.fill if first else style.LAND_FILL,
+                          mode="lines", line=line, hoverinfo="skip", name=name, showlegend=False)
+    return go.Scatter(x=x, y=y, mode="lines", line=line, hoverinfo="skip", name=name, showlegend=False)
+
+
+def _map_axes(fig: go.Figure, view_w: float, view_h: float, *, fixed: bool = False,
+              taller: str = "range") -> None:
+    """Hidden axes opening on the middle third of a box three times the view (y down),
+    in the map's proportions: a chart wider than the view widens the x range (more land
+    left and right). A chart taller than the view (a phone) widens the y range with
+    ``taller="range"``; with ``taller="domain"`` the map keeps the view and shrinks to
+    its width, at the top of the chart (no polar ocean and ice above and below it)."""
+    hidden = dict(visible=False, showgrid=False, zeroline=False, fixedrange=fixed)
+    fig.update_layout(xaxis=dict(hidden, range=[view_w, 2 * view_w], constrain="range"),
+                      yaxis=dict(hidden, range=[2 * view_h, view_h], scaleanchor="x", scaleratio=1,
+                                 constrain=taller, constraintoward="top"),
+                      plot_bgcolor="white", hovermode="closest")
+
+
 def _rings_xy(rings) -> tuple[list, list]:
-    """Rings (px) as one trace's x and y, each ring closed and ended by a gap (plotly
-    fills each gap-separated part of a ``fill="toself"`` trace on its own)."""
+    """Rings (px, to the nearest px: finer than the outlines' own detail) as one trace's x
+    and y, each ring closed and ended by a gap (plotly fills each gap-separated part of a
+    ``fill="toself"`` trace on its own)."""
     xs: list = []
     ys: list = []
     for ring in rings:
-        xs += [round(x, 1) for x, _ in ring] + [round(ring[0][0], 1), None]
-        ys += [round(y, 1) for _, y in ring] + [round(ring[0][1], 1), None]
+        xs += [round(x) for x, _ in ring] + [round(ring[0][0]), None]
+        ys += [round(y) for _, y in ring] + [round(ring[0][1]), None]
     return xs, ys
 
 
@@ -376,22 +379,20 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
             land_y += y
     # the country's fill, the land over it (an enclave stays land), then its outline on top
     fig.add_trace(go.Scatter(x=own[0], y=own[1], fill="toself", fillcolor=color, mode="none",
-                             hoveron="fills", name=str(name), hoverinfo="name", showlegend=False))
+                             hoveron="fills", text=str(name), name=str(name), meta=country,
+                             showlegend=False))
     fig.add_trace(go.Scatter(x=land_x, y=land_y, fill="toself", fillcolor=style.LAND_FILL,
                              mode="lines", line=dict(color="#C8C8C8", width=0.5),
                              hoverinfo="skip", name="Other countries", showlegend=False))
     fig.add_trace(go.Scatter(x=own[0], y=own[1], mode="lines", line=dict(color="#505050", width=1),
                              hoverinfo="skip", showlegend=False))
-    for tr in _site_trace(sites, size=18, project=project):
+    for tr in _site_trace(sites, project, size=18):
         fig.add_trace(tr)
     style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
                        width_px=SITE_MAP_WIDTH_PX)
-    hidden = dict(visible=False, showgrid=False, zeroline=False, fixedrange=True)
+    _map_axes(fig, w, h, fixed=True)
     fig.update_layout(
-        xaxis=dict(hidden, range=[w, 2 * w]),
-        yaxis=dict(hidden, range=[2 * h, h], scaleanchor="x", scaleratio=1),
-        plot_bgcolor="white", dragmode=False, hovermode="closest",
-        margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
+        dragmode=False, margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
         height=h + style.top_margin(fig, -10), showlegend=False)
     return fig
 
@@ -447,6 +448,7 @@ class StaticMap:
     chains: tuple[tuple[str, str], ...]  # (value chain label, colour) of the sites shown
     no_data: bool  # some pilot country is grey (no data for the quarter)
     title: str
+    view: tuple[dict, float] = ({"lon": 0.0, "lat": 0.0}, 0.0)  # the view's centre and zoom
 
 
 def value_range(values) -> tuple[float, float]:
@@ -516,14 +518,31 @@ def _clip(ring: list[tuple[float, float]], width: float, height: float) -> list[
     return pts
 
 
-def _thin(ring: list[tuple[float, float]], min_px: float = 0.6) -> list[tuple[float, float]]:
-    """Drop points closer than ``min_px`` to the last kept one (invisible detail)."""
-    out = [ring[0]]
-    for x, y in ring[1:]:
-        px, py = out[-1]
-        if abs(x - px) >= min_px or abs(y - py) >= min_px:
-            out.append((x, y))
-    return out
+def _thin(ring: list[tuple[float, float]], tolerance: float = 0.75) -> list[tuple[float, float]]:
+    """The ring without the detail no one can see (Ramer-Douglas-Peucker): every point
+    dropped lies within ``tolerance`` px of the simplified outline."""
+    n = len(ring)
+    if n < 4:
+        return ring
+    keep = [False] * n
+    keep[0] = keep[-1] = True
+    stack = [(0, n - 1)]
+    while stack:
+        i, j = stack.pop()
+        (x0, y0), (x1, y1) = ring[i], ring[j]
+        dx, dy = x1 - x0, y1 - y0
+        length = math.hypot(dx, dy)
+        far, at = -1.0, -1
+        for k in range(i + 1, j):
+            x, y = ring[k]
+            d = (abs(dy * (x - x0) - dx * (y - y0)) / length if length
+                 else math.hypot(x - x0, y - y0))
+            if d > far:
+                far, at = d, k
+        if far > tolerance:
+            keep[at] = True
+            stack += [(i, at), (at, j)]
+    return [p for p, k in zip(ring, keep) if k]
 
 
 @lru_cache(maxsize=8)
@@ -562,20 +581,25 @@ def _projected_countries(center_lon: float, center_lat: float, zoom: float, widt
 
 def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
                        quarter: str | None = None, *, width: float = 930,
-                       height: float = 500) -> StaticMap:
-    """``country_map`` as plain shapes for a ``width`` x ``height`` px box: the same
-    values (``country_values``), colour scale, grey for no data, land for context, sites
-    by value chain and fitted view."""
+                       height: float = 500, surround: int = 1,
+                       values: pd.DataFrame | None = None) -> StaticMap:
+    """The map as plain shapes for a ``width`` x ``height`` px view: the values
+    (``country_values``, or ``values`` already made), colour scale, grey for no data, land
+    for context, sites by value chain, and the view fitted to the pilots. ``surround``:
+    the shapes are projected for a box that many times the view (the view in its middle;
+    ``country_map`` keeps land around the view)."""
     label = MAP_FIGURES.get(figure, (figure.replace("_", " ").capitalize(), "count"))[0]
     quarter = quarter or portfolio.latest_quarter()
     when = quarters.quarter_text(quarter)
     title = f"{label} by country, {when}"
     if portfolio.pilots.empty:
         return StaticMap(width, height, (), (), (), None, (), False, title)
-    values = country_values(portfolio, figure, quarter)
+    if values is None:
+        values = country_values(portfolio, figure, quarter)
     center, zoom = _view_for(portfolio, int(width), int(height))
+    width, height = float(width * surround), float(height * surround)
     rings = _projected_countries(round(center["lon"], 6), round(center["lat"], 6), zoom,
-                                 float(width), float(height))
+                                 width, height)
     have = values[values["value"].notna()]
     scale = None
     if not have.empty:
@@ -610,4 +634,4 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
         if shown:
             chains.append((style.value_chain_label(vc), style.value_chain_color(vc)))
     return StaticMap(float(width), float(height), land, tuple(countries), tuple(sites), scale,
-                     tuple(chains), bool(values["value"].isna().any()), title)
+                     tuple(chains), bool(values["value"].isna().any()), title, (center, zoom))

@@ -2,8 +2,8 @@
 
 ``report_html(portfolio, flt=..., quarter=..., as_of=...)`` returns one HTML document:
 plotly.js inlined once in the head, every chart interactive (``linkdash.charts`` and
-``linkdash.maps``: the map uses MapLibre traces with inline GeoJSON and the white-bg
-style, so it draws without tiles or fonts), no request to any server (no CDN, no web
+``linkdash.maps``: the map is plain SVG shapes, the same figure as the Overview's, so it
+draws without tiles, fonts or a web worker), no request to any server (no CDN, no web
 fonts, no MathJax). Plain inline CSS readable on a projector and on paper.
 
 Sections: title and date of the data, the portfolio figures with their definitions, the
@@ -23,7 +23,7 @@ from typing import TextIO
 import pandas as pd
 import plotly.graph_objects as go
 
-from linkdash import catalogue, charts, figures, quarters, style, values
+from linkdash import catalogue, charts, figures, maps, quarters, style, values
 from linkdash import story as story_parts
 from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
@@ -200,55 +200,6 @@ class _Plots:
         return f'<div class="plot" data-chart="{_e(name)}">{body}</div>'
 
 
-def printable_map(portfolio: Portfolio, figure: str, quarter: str | None) -> go.Figure:
-    """``maps.country_map`` redrawn with plotly geo traces (SVG) instead of MapLibre.
-
-    MapLibre draws in a web worker that Chromium-based browsers do not start for a page
-    opened from disk (``file://``: the worker's blob URL has an opaque origin), so the
-    MapLibre map stays blank in a downloaded report. Geo traces draw as SVG in the page
-    itself, print, and need only the world boundaries that :func:`_geo_assets_js`
-    inlines. Same traces, values, colours and hover texts as the pages' map."""
-    from linkdash import maps
-
-    src = maps.country_map(portfolio, figure, quarter)
-    if not any(t.type in ("choroplethmap", "scattermap") for t in src.data):
-        return src  # the explicit no-data figure
-    fig = go.Figure(layout=src.layout)
-    fig.layout.map = None
-    for t in src.data:
-        if t.type == "choroplethmap":
-            if t.name == "Other countries":
-                continue  # drawn by the geo layout's land and borders
-            fig.add_trace(go.Choropleth(
-                locations=t.locations, locationmode="ISO-3", z=t.z, zmin=t.zmin, zmax=t.zmax,
-                colorscale=t.colorscale, showscale=t.showscale, colorbar=t.colorbar.to_plotly_json(),
-                marker=dict(line=dict(color=t.marker.line.color, width=t.marker.line.width)),
-                text=t.text, hovertemplate=t.hovertemplate, hoverinfo=t.hoverinfo,
-                name=t.name, showlegend=t.showlegend))
-        elif t.type == "scattermap":
-            fig.add_trace(go.Scattergeo(
-                lat=t.lat, lon=t.lon, mode="markers",
-                marker=dict(size=t.marker.size, color=t.marker.color, opacity=t.marker.opacity,
-                            line=dict(color="white", width=1.5)),
-                text=t.text, hovertemplate=t.hovertemplate, hoverinfo=t.hoverinfo,
-                customdata=t.customdata, name=t.name, showlegend=t.showlegend))
-    fig.update_traces(selector=dict(type="scattergeo", hoverinfo="skip"), visible=False)  # halos
-    fig.update_layout(geo=dict(
-        projection=dict(type="natural earth"), fitbounds="locations", resolution=110, scope="world",
-        showland=True, landcolor=style.LAND_FILL, showcountries=True, countrycolor="#C8C8C8",
-        showcoastlines=True, coastlinecolor="#C8C8C8", showocean=False, showlakes=False,
-        showframe=False, bgcolor="white"))
-    return fig
-
-
-def _geo_assets_js() -> str:
-    """The world boundaries plotly geo would fetch from a CDN, registered in the page."""
-    from linkdash import catalogue as cat
-
-    world = (cat.DATA_DIR / "world_110m.json").read_text(encoding="utf-8").replace("</", "<\\/")
-    return f"window.PlotlyGeoAssets = {{topojson: {{'world_110m': {world}}}}};"
-
-
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -363,10 +314,11 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
                               f"{story.quarter_label}; milestones as of {story.as_of_label}. A figure with "
                               "nothing to compute it from shows as \"no data\".", _figures_table(figs))
     # map
+    where = maps.country_map(view, story_parts.MAP_FIGURE, q).update_layout(dragmode="pan")
     out["map"] = _section("map", "Where the pilots work",
                           "Countries coloured by households reached in the quarter; grey: no data; dots: "
-                          "pilot sites by value chain. Hover for values; drag to pan, scroll to zoom.",
-                          plot(printable_map(view, story_parts.MAP_FIGURE, q), "map"))
+                          "pilot sites by value chain. Hover for values; drag to pan.",
+                          plot(where, "map"))
     # progress
     overdue = charts.overdue_table(view, story.as_of)
     if not overdue.empty:
@@ -427,8 +379,7 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{CSS}</style>"
             "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
-            f"<script id=\"plotly-js\">{_plotly_js()}</script>"
-            f"<script id=\"geo-assets\">{_geo_assets_js()}</script></head>"
+            f"<script id=\"plotly-js\">{_plotly_js()}</script></head>"
             f"<body>{header}<main>{''.join(out[sid] for sid, _ in SECTIONS)}</main>{footer}"
             f"<script id=\"fit-charts\">{FIT_JS}</script></body></html>")
 

@@ -48,7 +48,7 @@ ui.check_link("map", choices.values(), "the map figure",
               f"the map shows {choices['households_reached'].lower()}")
 chosen = st.selectbox("Figure on the map", list(choices), format_func=choices.get, key="map",
                       bind="query-params")
-ui.chart(maps.country_map, chosen, quarter, key="country_map", geojson_url=maps.GEOJSON_URL)
+ui.chart(maps.country_map, chosen, quarter, key="country_map")
 
 st.subheader("Export what you see")
 st.caption(f"The files hold **{flt.describe()}**"

@@ -175,7 +175,7 @@ with st.container(key="lp-slide"):
     if slide.kind == "map":
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
         fig = ui.story_chart(story_key, maps.country_map, story_parts.MAP_FIGURE, story.quarter,
-                             width_px=W - 60, height_px=max(H - used, 240), geojson_url=maps.GEOJSON_URL)
+                             width_px=W - 60, height_px=max(H - used, 240))
         if PRESENTING:
             fig = go.Figure(fig)
             fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))

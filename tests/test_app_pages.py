@@ -615,10 +615,11 @@ def test_clicking_a_grid_cell_or_a_site_opens_that_pilots_page(demo_url):
     assert at.title[0].value == names[pid] == cell["y"]
 
     at = open_page("overview")
-    site = next(t for t in json.loads(chart_element(at, "country_map").proto.spec)["data"]
-                if t["type"] == "scattermap" and t.get("customdata"))
-    click_chart(at, "country_map", {"curve_number": 5, "point_number": 0, "point_index": 0,
-                                    "lat": site["lat"][0], "lon": site["lon"][0],
+    data = json.loads(chart_element(at, "country_map").proto.spec)["data"]
+    curve, site = next((i, t) for i, t in enumerate(data)
+                       if t.get("mode") == "markers" and t.get("customdata"))
+    click_chart(at, "country_map", {"curve_number": curve, "point_number": 0, "point_index": 0,
+                                    "x": site["x"][0], "y": site["y"][0],
                                     "customdata": site["customdata"][0]})
     assert at.title[0].value == names[site["customdata"][0][0]]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 
-import numpy as np
 import pytest
 
 from tests import browser_support as bs
@@ -67,30 +66,37 @@ def settled_kpis(page) -> dict[str, str]:
     return kpi_values(page)
 
 
+# the Overview's map: its country shapes as drawn (SVG paths) and their fill colours
+_MAP_FILLS = """() => {
+    const gd = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(g => g.data && g.data.some(t => t.hoveron === 'fills'));
+    if (!gd) return null;
+    const paths = [...gd.querySelectorAll('.scatterlayer .js-fill')];
+    return {fills: paths.map(p => getComputedStyle(p).fill),
+            drawn: paths.filter(p => (p.getAttribute('d') || '').length > 20).length,
+            countries: gd.data.filter(t => t.hoveron === 'fills').map(t => t.meta)};
+}"""
+
+
 def test_overview_shows_kpis_and_draws_the_map_offline(app, page):
     page.goto(app.url + "/")
     bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .maplibregl-canvas, .js-plotly-plot canvas", timeout=30_000)
+    page.wait_for_function(f"() => {{ const m = ({_MAP_FILLS})(); return m && m.drawn > 5; }}",
+                           timeout=120_000)
     assert not bs.exceptions_on_page(page), app.output()
     kpis = settled_kpis(page)  # (the cards may come after the map has started drawing)
     assert len(kpis) >= 4, kpis
     assert any("13" in v for v in kpis.values()) or "13" in page.inner_text("body")
-    # The map is a MapLibre (WebGL) canvas. Its pixels can't be read back from script, so
-    # photograph the canvas element and count what is not white: country fills and land.
-    import io as _io
+    # every pilot country is drawn, filled in blues by its value; land in light grey
+    m = page.evaluate(_MAP_FILLS)
+    assert len(m["countries"]) == 13, m["countries"]
 
-    from PIL import Image
+    def rgb(c):
+        return [int(v) for v in c[c.index("(") + 1:c.index(")")].split(",")[:3]]
 
-    canvas = page.locator(".js-plotly-plot .maplibregl-canvas").first
-    bs.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    png = canvas.screenshot(path=str(bs.ARTIFACTS / "overview_map.png"))
-    shot = Image.open(_io.BytesIO(png)).convert("RGB")
-    px = np.asarray(shot, dtype=int).reshape(-1, 3)
-    painted = float((px.min(axis=1) < 235).mean())
-    blue = float((px[:, 2] > px[:, 0] + 40).mean())  # countries coloured by their value
+    blues = [f for f in map(rgb, m["fills"]) if f[2] > f[0] + 40]
+    assert len(blues) >= 10, m["fills"]  # 12 of 13 reported in the demo's last quarter
     bs.screenshot(page, "overview")
-    assert painted > 0.03, f"the map canvas is almost blank ({painted:.1%} painted)"
-    assert blue > 0.005, f"no country is coloured by its value ({blue:.2%})"
     assert drawn_plots(page)["drew"] >= 2
 
 

@@ -127,19 +127,18 @@ def test_clicking_a_site_on_the_map_opens_that_pilots_page(app, page):
     names = pilot_names(app)
     page.goto(app.url + "/")
     bs.wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .maplibregl-canvas", timeout=30_000)
-    canvas = page.locator(".js-plotly-plot .maplibregl-canvas").first
-    canvas.scroll_into_view_if_needed()
-    bs.stable_box(page, canvas)
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(
+        has=page.locator(".js-fill")).first  # the map: the chart with filled shapes
+    chart.scroll_into_view_if_needed()
+    bs.stable_box(page, chart)
     bs.charts_settled(page)
-    # where MapLibre drew the first pilot site (the sites are WebGL, not DOM elements)
+    # where plotly drew the first pilot site (an SVG marker of a trace with pilot ids)
     site = page.evaluate("""() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(p => p.querySelector('.maplibregl-canvas'));
-        const map = gd._fullLayout.map._subplot.map;
-        const t = gd.data.find(d => d.type === 'scattermap' && d.customdata);
-        const at = map.project([t.lon[0], t.lat[0]]);
-        const r = map.getCanvas().getBoundingClientRect();
-        return {id: t.customdata[0][0], x: r.left + at.x, y: r.top + at.y}; }""")
+            .find(g => g.data && g.data.some(t => t.hoveron === 'fills'));
+        const t = gd.data.find(d => d.mode === 'markers' && d.customdata);
+        const L = gd._fullLayout, r = gd.getBoundingClientRect();
+        return {id: t.customdata[0][0], x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]),
+                y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0])}; }""")
     point_at(page, site["x"], site["y"])
     wait_for_pilot_page(page, site["id"])
     assert title(page) == names[site["id"]]

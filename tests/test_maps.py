@@ -17,16 +17,32 @@ def pf() -> Portfolio:
     return make_portfolio()
 
 
-def choropleths(fig):
-    return [t for t in fig.data if t.type == "choroplethmap"]
+def countries(fig) -> dict:
+    """The pilot countries of a map figure: alpha-3 (the trace's ``meta``) -> its trace."""
+    return {t.meta: t for t in fig.data if t.hoveron == "fills"}
 
 
-def data_trace(fig):
-    return next(t for t in choropleths(fig) if t.showscale is not False)
+def colour_bar(fig):
+    return next(t for t in fig.data if t.marker and t.marker.showscale)
 
 
-def no_data_trace(fig):
-    return next(t for t in choropleths(fig) if t.name and t.name.startswith("No data"))
+def site_traces(fig):
+    return [t for t in fig.data if t.mode == "markers" and t.hoverinfo != "skip"]
+
+
+def _inside(x: float, y: float, xs: list, ys: list) -> bool:
+    """Whether (x, y) lies in one of the gap-separated rings of xs/ys (even-odd rule)."""
+    inside = False
+    ring: list = []
+    for px, py in list(zip(xs, ys)) + [(None, None)]:
+        if px is not None:
+            ring.append((px, py))
+            continue
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
+            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+                inside = not inside
+        ring = []
+    return inside
 
 
 def test_geojson_is_loaded_once_and_keyed_by_alpha3():
@@ -38,56 +54,59 @@ def test_geojson_is_loaded_once_and_keyed_by_alpha3():
 
 def test_country_map_colours_countries_with_data_like_the_kpi_cards(pf):
     fig = maps.country_map(pf, "income_avg_usd", "2017-Q3")
-    tr = data_trace(fig)
-    assert tr.featureidkey == "properties.iso_a3"
-    coloured = dict(zip(tr.locations, tr.z))
-    assert set(coloured) == {"KEN", "SEN"}
-    for c, z in coloured.items():
+    bar = colour_bar(fig)
+    drawn = countries(fig)
+    assert set(drawn) == {"KEN", "SEN", "VNM"}
+    for c in ("KEN", "SEN"):
         expected = figures.portfolio_figures(pf, Filter(countries=(c,)), "2017-Q3")["income_avg_usd"]
-        assert z == pytest.approx(expected)
+        assert drawn[c].fillcolor == maps.value_color(expected, bar.marker.cmin, bar.marker.cmax)
+        assert figures.format_figure("income_avg_usd", expected) in drawn[c].text  # on hover
     assert "2017" in fig.layout.title.text
 
 
 def test_country_without_data_is_grey_with_no_data_on_hover(pf):
     fig = maps.country_map(pf, "income_avg_usd", "2017-Q3")
-    nd = no_data_trace(fig)
-    assert list(nd.locations) == ["VNM"]
-    assert nd.colorscale[0][1] == style.NO_DATA_FILL
-    assert "no data" in nd.text[0]
+    vnm = countries(fig)["VNM"]
+    assert vnm.fillcolor == style.NO_DATA_FILL and "no data" in vnm.text
     # a quarter with data only for Kenya: Senegal turns grey
     fig = maps.country_map(pf, "households_reached", "2017-Q1")
-    assert set(no_data_trace(fig).locations) == {"SEN", "VNM"}
-    assert list(data_trace(fig).locations) == ["KEN"]
+    grey = {c for c, t in countries(fig).items() if t.fillcolor == style.NO_DATA_FILL}
+    assert grey == {"SEN", "VNM"}
+    assert "Grey countries" in fig.layout.title.subtitle.text
 
 
 def test_land_layer_gives_context_without_hover(pf):
     fig = maps.country_map(pf)
-    land = choropleths(fig)[0]
-    assert land.hoverinfo == "skip"
-    assert len(land.locations) > 150
-    assert not {"KEN", "SEN", "VNM"} & set(land.locations)
+    land = next(t for t in fig.data if t.name == "Other countries")
+    assert land.hoverinfo == "skip" and land.fill == "toself"
+    assert sum(v is None for v in land.x) > 100  # one gap after each ring: the world's land
 
 
-def test_map_is_offline_white_bg_without_tiles_or_text(pf):
+def test_map_is_plain_svg_shapes_with_nothing_fetched(pf):
     fig = maps.country_map(pf, "women_share_participants", "2017-Q3")
-    assert fig.layout.map.style == "white-bg"
-    assert not fig.layout.map.layers  # no tile or vector sources
+    assert {t.type for t in fig.data} == {"scatter"}  # no MapLibre (WebGL), no geo subplot
+    assert not fig.layout.map.to_plotly_json() and not fig.layout.geo.to_plotly_json()
     assert not re.search(r"https?://", fig.to_json())
-    for t in fig.data:
-        if t.type == "scattermap":
-            assert "text" not in (t.mode or "")  # text labels would fetch glyphs
+    assert len(fig.to_json()) < 200_000  # sent with each new figure: kept small
+    # the map keeps its proportions: y grows downwards, one px on x is one px on y
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]
 
 
-def test_sites_are_markers_with_hover_and_view_fits_the_pilots(pf):
+def test_sites_are_markers_with_hover_in_their_countries_and_the_view_fits_the_pilots(pf):
     fig = maps.country_map(pf)
-    sites = [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
-    located = {(round(la, 2), round(lo, 2)) for t in sites for la, lo in zip(t.lat, t.lon)}
-    assert located == {(-0.42, 36.95), (14.15, -16.07)}  # Vietnam has no coordinates
+    sites = site_traces(fig)
     hover = " ".join(x for t in sites for x in t.text)
     assert "Kenya dairy" in hover and "Senegal sheep" in hover
-    center, zoom = fig.layout.map.center, fig.layout.map.zoom
-    # the view spans Senegal to Vietnam (no site, so its boundary counts)
-    assert -16.07 < center.lon < 109.5 and zoom > 0.5
+    drawn = countries(fig)
+    at = {cd[charts.PILOT_CUSTOMDATA_INDEX]: (x, y) for t in sites
+          for cd, x, y in zip(t.customdata, t.x, t.y)}
+    assert set(at) == {"KEN-DAIRY", "SEN-SHEEP"}  # Vietnam's pilot has no coordinates
+    for pid, iso in (("KEN-DAIRY", "KEN"), ("SEN-SHEEP", "SEN")):
+        assert _inside(*at[pid], list(drawn[iso].x), list(drawn[iso].y)), pid
+    # the view the axes open on spans Senegal's site to Vietnam (no site: its shape counts)
+    xr = fig.layout.xaxis.range
+    vnm_x = [v for v in drawn["VNM"].x if v is not None]
+    assert xr[0] < at["SEN-SHEEP"][0] and max(vnm_x) <= xr[1]
 
 
 def test_fit_view_zooms_in_on_a_small_area():
@@ -157,21 +176,21 @@ def test_pilot_site_map_is_small_svg(pf):
 
 # --- the map as shapes (the slide deck) ---------------------------------------------------
 
-def test_the_static_map_colours_each_country_as_the_interactive_map(pf):
-    fig = maps.country_map(pf, "households_reached", "2017-Q3")
-    tr = data_trace(fig)
+def test_the_static_map_colours_each_country_by_its_value(pf):
     smap = maps.static_country_map(pf, "households_reached", "2017-Q3", width=800, height=450)
     fills = {a.iso: a.fill for a in smap.countries}
     assert set(fills) == set(pf.pilots["country"])  # every pilot country is drawn
-    for iso, z in zip(tr.locations, tr.z):
-        assert fills[iso] == maps.value_color(z, tr.zmin, tr.zmax)
-        assert _rgb(fills[iso]) != _rgb(style.NO_DATA_FILL)
-    for iso in no_data_trace(fig).locations:
-        assert fills[iso] == style.NO_DATA_FILL
+    values = maps.country_values(pf, "households_reached", "2017-Q3").set_index("country")["value"]
+    for iso, v in values.items():
+        if v is None or v != v:  # no data (None, or NaN once in a Series)
+            assert fills[iso] == style.NO_DATA_FILL
+        else:
+            assert fills[iso] == maps.value_color(v, smap.scale.zmin, smap.scale.zmax)
+            assert _rgb(fills[iso]) != _rgb(style.NO_DATA_FILL)
     # the darkest country is the one with the most households: the colour says how many
-    most = tr.locations[list(tr.z).index(max(tr.z))]
-    assert sum(_rgb(fills[most])) == min(sum(_rgb(fills[i])) for i in tr.locations)
-    assert (smap.scale.zmin, smap.scale.zmax) == (tr.zmin, tr.zmax)
+    have = values.dropna()
+    assert sum(_rgb(fills[have.idxmax()])) == min(sum(_rgb(fills[i])) for i in have.index)
+    assert smap.scale.zmin == 0 and smap.scale.zmax == max(have)
     texts = [t for _, t in smap.scale.ticks]
     assert texts[0] == "0" and all(smap.scale.zmin <= v <= smap.scale.zmax for v, _ in smap.scale.ticks)
     assert smap.no_data  # the legend says what grey means
@@ -219,49 +238,40 @@ def _rgb(color: str) -> tuple[int, ...]:
 
 def test_the_lowest_value_is_a_visible_blue_not_white_and_not_the_no_data_grey(pf):
     fig = maps.country_map(pf, "households_reached", "2017-Q3")
-    tr = data_trace(fig)
-    low = _rgb(tr.colorscale[0][1])
+    bar = colour_bar(fig)
+    low = _rgb(bar.marker.colorscale[0][1])
     assert min(low) < 215 and low[2] > low[0] + 20  # a clear light blue, not near-white
     grey = _rgb(style.NO_DATA_FILL)
     land = _rgb(style.LAND_FILL)
     assert low != grey and low != land
-    assert tr.zmin == 0 and tr.zmax >= max(tr.z)  # counts start at zero: colour says how many
+    assert bar.marker.cmin == 0  # counts start at zero: colour says how many
+    values = maps.country_values(pf, "households_reached", "2017-Q3").dropna(subset=["value"])
+    assert bar.marker.cmax == values["value"].max()
+    darkest = min(countries(fig).values(), key=lambda t: sum(_rgb(t.fillcolor)))
+    assert darkest.meta == values.loc[values["value"].idxmax(), "country"]  # the most: darkest
 
 
 def test_fitted_view_keeps_every_site_away_from_the_edges(pf):
     width, height = 900, 520
     fig = maps.country_map(pf, "households_reached", "2017-Q3", width_px=width, height_px=height)
-    c, zoom = fig.layout.map.center, fig.layout.map.zoom
-    px_per_deg = 512 * 2 ** zoom / 360
-    drawn = width - maps.COLORBAR_PX - 20  # what the colour bar and margins leave to the map
-    for t in fig.data:
-        if t.type == "scattermap" and t.hoverinfo != "skip":
-            for lon in t.lon:
-                # at least 10% of the drawn width between a site and the left or right edge
-                assert abs(lon - c.lon) * px_per_deg <= 0.4 * drawn, lon
-
-
-def site_traces(fig):
-    return [t for t in fig.data if t.type == "scattermap" and t.hoverinfo != "skip"]
+    x0, x1 = fig.layout.xaxis.range
+    y1, y0 = fig.layout.yaxis.range
+    for t in site_traces(fig):
+        for x, y in zip(t.x, t.y):
+            # at least 10% of the view between a site and its left or right edge
+            assert x0 + 0.1 * (x1 - x0) <= x <= x1 - 0.1 * (x1 - x0), x
+            assert y0 <= y <= y1
 
 
 def test_site_markers_carry_their_pilot_so_a_click_opens_its_page(pf):
     fig = maps.country_map(pf, "households_reached", "2017-Q3")
-    sites = site_traces(fig)
-    located = pf.pilots.dropna(subset=["latitude"]).set_index("pilot_id")
-    marked = {}
-    for t in sites:
-        for cd, lat, lon in zip(t.customdata, t.lat, t.lon):
-            marked[cd[charts.PILOT_CUSTOMDATA_INDEX]] = (lat, lon)
-    assert set(marked) == set(located.index)  # VNM has no coordinates, so no marker
-    for pid, (lat, lon) in marked.items():
-        assert (lat, lon) == (located.loc[pid, "latitude"], located.loc[pid, "longitude"])
-    assert charts.pilot_ids_in(fig) == set(located.index)
-    # countries hold several pilots: they carry no id, and a click on one dims nothing
-    for t in choropleths(fig):
-        assert t.customdata is None
-        if t.hoverinfo != "skip":
-            assert t.unselected.marker.opacity == (t.marker.opacity if t.marker.opacity is not None else 1)
+    located = pf.pilots.dropna(subset=["latitude"])
+    assert charts.pilot_ids_in(fig) == set(located["pilot_id"])  # VNM has no coordinates
+    for t in site_traces(fig):
+        assert t.unselected.marker.opacity == t.marker.opacity  # a click dims no other site
+    # countries hold several pilots: they carry no id, and have no marks a click could dim
+    for t in countries(fig).values():
+        assert t.customdata is None and t.mode == "none"
 
 
 def test_site_map_marker_carries_its_pilot(pf):
@@ -269,16 +279,12 @@ def test_site_map_marker_carries_its_pilot(pf):
     assert charts.pilot_ids_in(fig) == {"SEN-SHEEP"}
 
 
-def test_the_app_serves_the_same_shapes_and_its_maps_name_them_by_url(pf):
-    # static/ is what Streamlit serves at app/static/ (server.enableStaticServing): the
-    # maps of the pages name the file there instead of carrying its shapes in every trace
-    root = maps.GEOJSON_PATH.parent.parent
-    assert (root / "static" / "countries_110m.geojson").read_bytes() == maps.GEOJSON_PATH.read_bytes()
-    assert "enableStaticServing = true" in (root / ".streamlit" / "config.toml").read_text()
-    p = pf
-    fig = maps.country_map(p, geojson_url=maps.GEOJSON_URL)
-    shapes = [t.geojson for t in choropleths(fig)]
-    assert shapes and all(g == maps.GEOJSON_URL for g in shapes)
-    assert len(fig.to_json()) < 50_000
-    # without a URL (the report) the shapes stay inline
-    assert isinstance(maps.country_map(p).data[0].geojson, dict)
+def test_the_page_map_and_the_deck_map_are_the_same_countries(pf):
+    # the figure is drawn from static_country_map (the deck's shapes): same colours, same rings
+    fig = maps.country_map(pf, "households_reached", "2017-Q3", width_px=900, height_px=520)
+    smap = maps.static_country_map(pf, "households_reached", "2017-Q3", width=900 - maps.COLORBAR_PX - 20,
+                                   height=520, surround=3)
+    drawn = countries(fig)
+    for area in smap.countries:
+        assert drawn[area.iso].fillcolor == area.fill
+        assert sum(v is None for v in drawn[area.iso].x) == len(area.rings)

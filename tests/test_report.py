@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from linkdash import demo, figures, quarters, report, story
+from linkdash import demo, figures, maps, quarters, report, story
 from linkdash.portfolio import Filter, Portfolio
 from tests import browser_support as bs
 
@@ -52,14 +52,15 @@ def test_nothing_outside_plotly_js_points_at_the_internet(page_html):
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", rest, flags=re.I)
 
 
-def test_the_map_is_drawn_without_maplibre_or_tiles(page_html, portfolio):
-    fig = report.printable_map(portfolio, story.MAP_FIGURE, None)
-    types = {t.type for t in fig.data}
-    assert types <= {"choropleth", "scattergeo"} and "choropleth" in types
-    shown = {c for t in fig.data if t.type == "choropleth" for c in t.locations}
+def test_the_map_is_the_pages_map_drawn_without_maplibre_or_tiles(page_html, portfolio):
+    # the same figure as the Overview's (plain SVG shapes): nothing to fetch, no worker
+    fig = maps.country_map(portfolio, story.MAP_FIGURE, None)
+    assert {t.type for t in fig.data} == {"scatter"}
+    shown = {t.meta for t in fig.data if t.hoveron == "fills"}
     assert shown == set(portfolio.pilots["country"])
     rest = _without_plotly_js(page_html)
-    assert "window.PlotlyGeoAssets" in rest and "world_110m" in rest
+    compact = rest.replace(" ", "")
+    assert '"hoveron":"fills"' in compact  # countries hover by their shape
 
 
 def test_report_says_what_when_and_shows_the_figures_with_definitions(page_html, portfolio):
@@ -113,11 +114,11 @@ DRAWN = """() => [...document.querySelectorAll('.plot')].map(d => {
     const p = d.querySelector('.js-plotly-plot');
     const svg = p && p.querySelector('.main-svg');
     const marks = p ? p.querySelectorAll(
-        '.main-svg .trace path, .main-svg .point, .main-svg .bars path, .main-svg .scatterlayer path,'
-        + ' .main-svg .choroplethlocation, .main-svg .geo .trace path').length : 0;
+        '.main-svg .trace path, .main-svg .point, .main-svg .bars path, .main-svg .scatterlayer path'
+        ).length : 0;
     return {name: d.dataset.chart, plot: !!p, svg: !!svg, marks: marks,
-            geo: p ? p.querySelectorAll(
-                '.geo .choroplethlocation, .geo .countries path, .geo .land path').length : 0};
+            fills: p ? [...p.querySelectorAll('.scatterlayer .js-fill')]
+                .filter(f => (f.getAttribute('d') || '').length > 20).length : 0};
 })"""
 
 
@@ -151,8 +152,8 @@ def test_report_draws_every_chart_from_disk_with_the_network_blocked(portfolio, 
     assert {"map", "progress", "income", "women_participants", "sales", "nbmp"} <= set(names)
     for d in drawn:
         assert d["plot"] and d["svg"] and d["marks"] > 0, d
-    geo = next(d for d in drawn if d["name"] == "map")
-    assert geo["geo"] >= len(set(portfolio.pilots["country"])), geo
+    shapes = next(d for d in drawn if d["name"] == "map")  # each pilot country and the land
+    assert shapes["fills"] >= len(set(portfolio.pilots["country"])) + 1, shapes
 
 
 FITS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {

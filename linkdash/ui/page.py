@@ -390,11 +390,7 @@ export default function(component) {
         u['legend'] = keep.legend; u['margin.b'] = keep.marginB;
       }
     }
-    // A MapLibre map keeps its height (its plot gives the title room): a map whose element
-    // grew was redrawn by Streamlit from its figure state at the old height and the new,
-    // in turn, forever (each redraw reloads the map), so it never settled
-    const isMap = !!(gd._fullLayout && gd._fullLayout.map);
-    if (extra && !isMap) u['height'] = keep.height + extra;
+    if (extra) u['height'] = keep.height + extra;
     const hint = keep.narrow || {}, narrow = w < NARROW;
     if (keep.quarters) {
       const firsts = keep.quarters.filter(q => q.endsWith('Q1'));
