@@ -61,6 +61,10 @@ VALUE_COLORSCALE = [[i / 8, c] for i, c in enumerate(pcolors.sample_colorscale(
     "Blues", [VALUE_SCALE_START + (1 - VALUE_SCALE_START) * i / 8 for i in range(9)]))]
 SITE_MAP_WIDTH_PX = 340  # the Pilot page shows the site map in a third of the width
 SITE_VIEW_PX = (420, 320)  # the site map's view (px) the pilot's country is fitted into
+# The pages' maps project their shapes for a box this many times the view, the view in its
+# middle: a chart wider than the view shows more land around it instead of white space.
+SURROUND = 3
+LAND_LINE = ("#C8C8C8", 0.5)  # other countries' borders: colour, width (px)
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
@@ -265,21 +269,20 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     # the colour bar takes its width from the map's
     view_w = width_px - (COLORBAR_PX if any_value else 0) - 20
     shapes = static_country_map(portfolio, figure, quarter, width=view_w, height=height_px,
-                                surround=3, values=values)
+                                surround=SURROUND, values=values)
     hover = {r.country: f"<b>{r.name}</b><br>{label}: {r.text if r.value is not None else style.NO_DATA}"
                         f"<br>Pilots: {r.pilots}" for r in values.itertuples(index=False)}
     fig = go.Figure()
     # pilot countries' fills, the land over them (an enclave stays land), the outlines on top
     for area in shapes.countries:
-        x, y = _rings_xy(area.rings)
-        fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor=area.fill, mode="none",
-                                 hoveron="fills", text=hover[area.iso], name=area.name,
-                                 meta=area.iso, showlegend=False))
-    fig.add_trace(_areas_trace(shapes.land, fill=True, name="Other countries"))
+        fig.add_trace(_shape_trace(area.rings, fill=area.fill, hover=hover[area.iso],
+                                   name=area.name, iso=area.iso))
+    fig.add_trace(_shape_trace([r for a in shapes.land for r in a.rings], fill=style.LAND_FILL,
+                               line=LAND_LINE, name="Other countries"))
     for line in ("#909090", "#505050"):  # countries without data, then with
-        outlined = [a for a in shapes.countries if a.line == line]
+        outlined = [r for a in shapes.countries if a.line == line for r in a.rings]
         if outlined:
-            fig.add_trace(_areas_trace(outlined, fill=False, name="Borders"))
+            fig.add_trace(_shape_trace(outlined, line=(line, 1.0), name="Borders"))
     project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
     for tr in _site_trace(_sites(portfolio.pilots), project):
         fig.add_trace(tr)
@@ -301,28 +304,33 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     return fig
 
 
-def _areas_trace(areas, *, fill: bool, name: str) -> go.Scatter:
-    """Countries of one look (fill and line) as one trace that does not hover."""
-    rings = [r for a in areas for r in a.rings]
+def _shape_trace(rings, *, fill: str | None = None, line: tuple[str, float] | None = None,
+                 hover: str | None = None, name: str | None = None, iso: str | None = None) -> go.Scatter:
+    """Rings (px) as one trace: filled with ``fill``, outlined with ``line`` (colour,
+    width). With ``hover`` the shape shows it when the mouse is over it (one country: its
+    alpha-3 in ``meta``); without, it does not hover."""
     x, y = _rings_xy(rings)
-    first = areas[0] if areas else None
-    line = dict(color=first.line if first else "#C8C8C8", width=first.line_px if first else 0.5)
+    look: dict = dict(mode="lines", line=dict(color=line[0], width=line[1])) if line else dict(mode="none")
     if fill:
-        return go.Scatter(x=x, y=y, fill="toself", fillcolor=first.fill if first else style.LAND_FILL,
-                          mode="lines", line=line, hoverinfo="skip", name=name, showlegend=False)
-    return go.Scatter(x=x, y=y, mode="lines", line=line, hoverinfo="skip", name=name, showlegend=False)
+        look.update(fill="toself", fillcolor=fill)
+    if hover:
+        look.update(hoveron="fills", text=hover, meta=iso)
+    else:
+        look.update(hoverinfo="skip")
+    return go.Scatter(x=x, y=y, name=name, showlegend=False, **look)
 
 
 def _map_axes(fig: go.Figure, view_w: float, view_h: float, *, fixed: bool = False,
               taller: str = "range") -> None:
-    """Hidden axes opening on the middle third of a box three times the view (y down),
+    """Hidden axes opening on the view in the middle of its ``SURROUND`` box (y down),
     in the map's proportions: a chart wider than the view widens the x range (more land
     left and right). A chart taller than the view (a phone) widens the y range with
     ``taller="range"``; with ``taller="domain"`` the map keeps the view and shrinks to
     its width, at the top of the chart (no polar ocean and ice above and below it)."""
     hidden = dict(visible=False, showgrid=False, zeroline=False, fixedrange=fixed)
-    fig.update_layout(xaxis=dict(hidden, range=[view_w, 2 * view_w], constrain="range"),
-                      yaxis=dict(hidden, range=[2 * view_h, view_h], scaleanchor="x", scaleratio=1,
+    x0, y0 = (SURROUND - 1) / 2 * view_w, (SURROUND - 1) / 2 * view_h
+    fig.update_layout(xaxis=dict(hidden, range=[x0, x0 + view_w], constrain="range"),
+                      yaxis=dict(hidden, range=[y0 + view_h, y0], scaleanchor="x", scaleratio=1,
                                  constrain=taller, constraintoward="top"),
                       plot_bgcolor="white", hovermode="closest")
 
@@ -363,29 +371,18 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
         lats += [bounds[1], bounds[3]]
     w, h = SITE_VIEW_PX
     center, zoom = fit_view(lons, lats, w, h, padding=0.1, max_zoom=7)
-    rings = _projected_countries(round(center["lon"], 6), round(center["lat"], 6), zoom,
-                                 3.0 * w, 3.0 * h)
-    project, _ = _mercator(center, zoom, 3.0 * w, 3.0 * h)
+    box_w, box_h = float(SURROUND * w), float(SURROUND * h)
+    rings = _projected_countries(round(center["lon"], 6), round(center["lat"], 6), zoom, box_w, box_h)
+    project, _ = _mercator(center, zoom, box_w, box_h)
     color = style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)
-    name = row.get("country_name") if isinstance(row.get("country_name"), str) else country
+    name = str(row.get("country_name") if isinstance(row.get("country_name"), str) else country)
+    own = rings.get(country, ())
     fig = go.Figure()
-    own = _rings_xy(rings.get(country, ()))
-    land_x: list = []
-    land_y: list = []
-    for iso, rr in rings.items():
-        if iso != country:
-            x, y = _rings_xy(rr)
-            land_x += x
-            land_y += y
     # the country's fill, the land over it (an enclave stays land), then its outline on top
-    fig.add_trace(go.Scatter(x=own[0], y=own[1], fill="toself", fillcolor=color, mode="none",
-                             hoveron="fills", text=str(name), name=str(name), meta=country,
-                             showlegend=False))
-    fig.add_trace(go.Scatter(x=land_x, y=land_y, fill="toself", fillcolor=style.LAND_FILL,
-                             mode="lines", line=dict(color="#C8C8C8", width=0.5),
-                             hoverinfo="skip", name="Other countries", showlegend=False))
-    fig.add_trace(go.Scatter(x=own[0], y=own[1], mode="lines", line=dict(color="#505050", width=1),
-                             hoverinfo="skip", showlegend=False))
+    fig.add_trace(_shape_trace(own, fill=color, hover=name, name=name, iso=country))
+    fig.add_trace(_shape_trace([r for iso, rr in rings.items() if iso != country for r in rr],
+                               fill=style.LAND_FILL, line=LAND_LINE, name="Other countries"))
+    fig.add_trace(_shape_trace(own, line=("#505050", 1.0)))
     for tr in _site_trace(sites, project, size=18):
         fig.add_trace(tr)
     style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
@@ -619,7 +616,7 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
             countries.append(MapArea(r.country, str(r.name), scale.color(r.value), "#505050", 1.0,
                                      rings[r.country], f"{r.name}: {label} {r.text}"))
     names = country_names()
-    land = tuple(MapArea(iso, names.get(iso, iso), style.LAND_FILL, "#C8C8C8", 0.5, rr)
+    land = tuple(MapArea(iso, names.get(iso, iso), style.LAND_FILL, *LAND_LINE, rr)
                  for iso, rr in rings.items() if iso not in pilot_countries)
     project, _ = _mercator(center, zoom, float(width), float(height))
     sites, chains = [], []

@@ -122,21 +122,6 @@ def test_empty_portfolio_map_is_no_data():
     assert "No pilots" in fig.layout.annotations[0].text
 
 
-def _inside(x: float, y: float, xs: list, ys: list) -> bool:
-    """Whether (x, y) lies in one of the gap-separated rings of xs/ys (even-odd rule)."""
-    inside = False
-    ring: list = []
-    for px, py in list(zip(xs, ys)) + [(None, None)]:
-        if px is not None:
-            ring.append((px, py))
-            continue
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
-            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
-                inside = not inside
-        ring = []
-    return inside
-
-
 def test_pilot_site_map_shows_the_one_site_in_its_country(pf):
     fig = maps.pilot_site_map(pf, "KEN-DAIRY")
     assert "Kenya dairy" in fig.layout.title.text
