@@ -173,15 +173,28 @@ class _Process(multiprocessing.context.ForkServerProcess):
         return _Popen(process_obj)
 
 
-def _vm_bytes() -> int:
+def _status_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` figure in kB (``VmSize``, ``VmHWM``), None without /proc."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return None
+
+
+def _vm_bytes() -> int:
+    return (_status_kb("VmSize") or 0) * 1024
+
+
+def peak_rss_kb() -> int:
+    """This process's own peak resident memory in kB (VmHWM). Not ``ru_maxrss``: Linux
+    carries that across ``exec``, so a process started by a large one (a benchmark that
+    built its data first, a supervisor) would report its parent's peak as its own."""
+    hwm = _status_kb("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _child(conn, limits: Limits, func: Callable, args: tuple) -> None:
@@ -196,7 +209,7 @@ def _child(conn, limits: Limits, func: Callable, args: tuple) -> None:
         pass
     try:
         value = func(*args)
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kb = peak_rss_kb()
         payload = pickle.dumps(("ok", (value, peak_kb)), protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
         payload = pickle.dumps(("memory", "MemoryError"))
@@ -259,7 +272,7 @@ def run_isolated(func: Callable, *args: Any, limits: Limits | None = None) -> Is
                 # an allocation refused under RLIMIT_AS aborts Rust and most C code
                 return Isolated(False, fault="crashed", detail=f"signal {signal.Signals(sig).name}")
         return Isolated(False, fault="crashed", detail=f"exit code {code}")
-    parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    parent_kb = peak_rss_kb()
     status, value = pickle.loads(payload)
     if status == "ok":
         return Isolated(True, value[0], peak_mb=value[1] / 1024, parent_peak_mb=parent_kb / 1024)

@@ -154,3 +154,31 @@ def test_the_readers_malloc_asks_for_huge_pages_and_the_server_is_left_alone(mon
     wanted = sandbox.HUGE_PAGES_TUNABLE if before is None else f"{before}:{sandbox.HUGE_PAGES_TUNABLE}"
     assert seen == [wanted]
     assert os.environ.get("GLIBC_TUNABLES") == before
+
+
+def test_the_readers_memory_figures_are_this_servers_own_not_its_launchers(tmp_path):
+    """The isolated read reports its peak and the server's peak while it ran (the
+    benchmark's import memory). Linux carries ``ru_maxrss`` across ``exec``: a server
+    started by a large process (a benchmark that had just generated a 1,000-pilot
+    workbook, a supervisor) reported the launcher's peak as its own (the import's peak
+    read 775 MB, measured alone 352 MB). The figures are the processes' own (VmHWM)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "pilots.xlsx").write_bytes(hostile.reference_pilots_workbook())
+    measure = (f"import sys; sys.path.insert(0, {str(root)!r})\n"
+               "from linkdash import importer\n"
+               f"data = open({str(tmp_path / 'pilots.xlsx')!r}, 'rb').read()\n"
+               "assert importer.read_isolated(data, 'pilots.xlsx').report.ok\n"
+               "print(importer.last_reader_peak_mb, importer.last_read_together_peak_mb)\n")
+    # the launcher holds 600 MB (touched), then becomes the server by exec
+    launcher = ("import os, sys\n"
+                "ballast = bytearray(600 * 2**20)\n"
+                "for i in range(0, len(ballast), 4096): ballast[i] = 1\n"
+                f"os.execv(sys.executable, [sys.executable, '-c', {measure!r}])\n")
+    out = subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    reader, together = map(float, out.stdout.split())
+    assert 0 < reader < together < 450, (reader, together)
