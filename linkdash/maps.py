@@ -272,26 +272,24 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
                                 surround=SURROUND, values=values)
     hover = {r.country: f"<b>{r.name}</b><br>{label}: {r.text if r.value is not None else style.NO_DATA}"
                         f"<br>Pilots: {r.pilots}" for r in values.itertuples(index=False)}
-    fig = go.Figure()
     # pilot countries' fills, the land over them (an enclave stays land), the outlines on top
-    for area in shapes.countries:
-        fig.add_trace(_shape_trace(area.rings, fill=area.fill, hover=hover[area.iso],
-                                   name=area.name, iso=area.iso))
-    fig.add_trace(_shape_trace([r for a in shapes.land for r in a.rings], fill=style.LAND_FILL,
+    traces = [_shape_trace(area.rings, fill=area.fill, hover=hover[area.iso], name=area.name, iso=area.iso)
+              for area in shapes.countries]
+    traces.append(_shape_trace([r for a in shapes.land for r in a.rings], fill=style.LAND_FILL,
                                line=LAND_LINE, name="Other countries"))
     for line in ("#909090", "#505050"):  # countries without data, then with
         outlined = [r for a in shapes.countries if a.line == line for r in a.rings]
         if outlined:
-            fig.add_trace(_shape_trace(outlined, line=(line, 1.0), name="Borders"))
+            traces.append(_shape_trace(outlined, line=(line, 1.0), name="Borders"))
     project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
-    for tr in _site_trace(_sites(portfolio.pilots), project):
-        fig.add_trace(tr)
+    traces += _site_trace(_sites(portfolio.pilots), project)
     if shapes.scale:
-        fig.add_trace(go.Scatter(  # the colour bar only (a trace with no point)
+        traces.append(go.Scatter(  # the colour bar only (a trace with no point)
             x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
             marker=dict(colorscale=VALUE_COLORSCALE, cmin=shapes.scale.zmin, cmax=shapes.scale.zmax,
                         color=[shapes.scale.zmin], showscale=True,
                         colorbar=_share_or_money_colorbar(figure))))
+    fig = _map_figure(traces)
     style.apply_layout(fig, title, subtitle=(
         "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
         if shapes.no_data else "Dots: pilot sites by value chain"), width_px=width_px)
@@ -317,7 +315,17 @@ def _shape_trace(rings, *, fill: str | None = None, line: tuple[str, float] | No
         look.update(hoveron="fills", text=hover, meta=iso)
     else:
         look.update(hoverinfo="skip")
-    return go.Scatter(x=x, y=y, name=name, showlegend=False, **look)
+    return go.Scatter(x=x, y=y, name=name, showlegend=False, _validate=False, **look)
+
+
+def _map_figure(traces: list) -> go.Figure:
+    """A map's figure of its traces, the shapes' coordinates not validated: plotly checks
+    each of a map's tens of thousands of coordinates one by one, when a trace is made and
+    again when it is added to a figure (0.2 to 0.3 s of a 1,000-pilot Overview's filter
+    change). The coordinates are ours (whole px and gaps); the site traces are checked as
+    they are made, layout changes made afterwards are checked as in any figure, and
+    ``tests/test_maps.py`` rebuilds every map with every check on."""
+    return go.Figure(data=traces, _validate=False)
 
 
 def _map_axes(fig: go.Figure, view_w: float, view_h: float, *, fixed: bool = False,
@@ -377,14 +385,13 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
     color = style.hex_to_rgba(style.value_chain_color(row["value_chain"]), 0.18)
     name = str(row.get("country_name") if isinstance(row.get("country_name"), str) else country)
     own = rings.get(country, ())
-    fig = go.Figure()
     # the country's fill, the land over it (an enclave stays land), then its outline on top
-    fig.add_trace(_shape_trace(own, fill=color, hover=name, name=name, iso=country))
-    fig.add_trace(_shape_trace([r for iso, rr in rings.items() if iso != country for r in rr],
-                               fill=style.LAND_FILL, line=LAND_LINE, name="Other countries"))
-    fig.add_trace(_shape_trace(own, line=("#505050", 1.0)))
-    for tr in _site_trace(sites, project, size=18):
-        fig.add_trace(tr)
+    fig = _map_figure([
+        _shape_trace(own, fill=color, hover=name, name=name, iso=country),
+        _shape_trace([r for iso, rr in rings.items() if iso != country for r in rr],
+                     fill=style.LAND_FILL, line=LAND_LINE, name="Other countries"),
+        _shape_trace(own, line=("#505050", 1.0)),
+        *_site_trace(sites, project, size=18)])
     style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
                        width_px=SITE_MAP_WIDTH_PX)
     _map_axes(fig, w, h, fixed=True)
