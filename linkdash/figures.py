@@ -472,35 +472,31 @@ def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = Non
       yet due); None without a planned end (or for dropped milestones)."""
     as_of = as_of or dt.date.today()
     out = milestones.copy()
-    status, completed, overdue, late = [], [], [], []
-    for r in out.itertuples(index=False):
-        a_s, a_e, p_e = as_date(r.actual_start), as_date(r.actual_end), as_date(r.planned_end)
-        stored = r.status if isinstance(r.status, str) else None
-        done = a_e is not None and a_e <= as_of
-        if stored == "dropped":
-            st = "dropped"
-        elif done:
-            st = "completed"
-        elif (a_s is not None and a_s <= as_of) or (stored == "in_progress" and a_s is None):
-            st = "in_progress"
-        else:
-            st = "not_started"
-        od = p_e is not None and p_e < as_of and not done and st != "dropped"
-        if p_e is None or st == "dropped":
-            d = None
-        elif done and a_e is not None:
-            d = max(0, (a_e - p_e).days)
-        else:
-            d = max(0, (as_of - p_e).days)
-        status.append(st)
-        completed.append(done)
-        overdue.append(od)
-        late.append(d)
-    out["status_as_of"] = pd.Series(status, index=out.index, dtype=object)
-    out["completed"] = pd.Series(completed, index=out.index, dtype=bool)
-    out["overdue"] = pd.Series(overdue, index=out.index, dtype=bool)
-    out["days_late"] = pd.Series(late, index=out.index, dtype="Int64")
+    day = np.datetime64(as_of, "D")
+    a_s, a_e, p_e = (_day_column(out[c]) for c in ("actual_start", "actual_end", "planned_end"))
+    stored = out["status"].to_numpy(dtype=object)
+    dropped = stored == "dropped"
+    # (NaT compares False: a blank date is never on or before the date)
+    done = a_e <= day
+    started = (a_s <= day) | ((stored == "in_progress") & np.isnat(a_s))
+    status = np.select([dropped, done, started], ["dropped", "completed", "in_progress"], "not_started")
+    no_days = np.isnat(p_e) | dropped
+    late = np.where(done, a_e - p_e, day - p_e)
+    late = np.where(no_days, np.timedelta64(0, "D"), late).astype("timedelta64[D]").astype(np.int64)
+    out["status_as_of"] = pd.Series(status.astype(object), index=out.index, dtype=object)
+    out["completed"] = pd.Series(done, index=out.index, dtype=bool)
+    out["overdue"] = pd.Series((p_e < day) & ~done & ~dropped, index=out.index, dtype=bool)
+    out["days_late"] = pd.Series(pd.arrays.IntegerArray(np.maximum(late, 0), no_days), index=out.index)
     return out
+
+
+def _day_column(values: pd.Series) -> np.ndarray:
+    """A column of dates (``as_date``'s types: date, datetime, Timestamp, ISO text, blanks)
+    as ``datetime64[D]``, NaT for a blank or unreadable one: each distinct value read once."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    days = np.array([np.datetime64(d, "D") if (d := as_date(v)) is not None else np.datetime64("NaT", "D")
+                     for v in distinct] + [np.datetime64("NaT", "D")], dtype="datetime64[D]")
+    return days[codes]  # the sentinel -1 picks the NaT appended last
 
 
 def milestones_completed(status: pd.DataFrame) -> int:

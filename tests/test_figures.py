@@ -236,6 +236,69 @@ def test_milestone_status_as_of_gives_status_overdue_and_days_late():
     assert early["status_as_of"].tolist() == ["in_progress"] and not early["completed"].any()
 
 
+def _status_row_by_row(milestones: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """``milestone_status_as_of`` as it was written before it worked on whole columns
+    (one milestone at a time): the reference the column version must equal."""
+    from linkdash.values import as_date
+
+    out = milestones.copy()
+    status, completed, overdue, late = [], [], [], []
+    for r in out.itertuples(index=False):
+        a_s, a_e, p_e = as_date(r.actual_start), as_date(r.actual_end), as_date(r.planned_end)
+        stored = r.status if isinstance(r.status, str) else None
+        done = a_e is not None and a_e <= as_of
+        if stored == "dropped":
+            st = "dropped"
+        elif done:
+            st = "completed"
+        elif (a_s is not None and a_s <= as_of) or (stored == "in_progress" and a_s is None):
+            st = "in_progress"
+        else:
+            st = "not_started"
+        od = p_e is not None and p_e < as_of and not done and st != "dropped"
+        if p_e is None or st == "dropped":
+            d = None
+        elif done and a_e is not None:
+            d = max(0, (a_e - p_e).days)
+        else:
+            d = max(0, (as_of - p_e).days)
+        status.append(st)
+        completed.append(done)
+        overdue.append(od)
+        late.append(d)
+    out["status_as_of"] = pd.Series(status, index=out.index, dtype=object)
+    out["completed"] = pd.Series(completed, index=out.index, dtype=bool)
+    out["overdue"] = pd.Series(overdue, index=out.index, dtype=bool)
+    out["days_late"] = pd.Series(late, index=out.index, dtype="Int64")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_milestone_status_on_whole_columns_equals_one_milestone_at_a_time(seed):
+    """Every kind of date a store or a workbook gives (date, datetime, Timestamp, ISO text
+    with or without a time, blanks as None, NaN, NaT and "", unreadable text) and every
+    stored status, before, on and after the as-of date: the same status, flags and days."""
+    import random
+
+    rnd = random.Random(seed)
+
+    def some_date():
+        d = rnd.choice([D(2016, 1, 1) + dt.timedelta(days=rnd.randrange(0, 1500)), D(2017, 6, 30)])
+        return rnd.choice([d, dt.datetime(d.year, d.month, d.day, 13, 5), pd.Timestamp(d), d.isoformat(),
+                           d.isoformat() + " 00:00:00", None, float("nan"), pd.NaT, "", "soon", None])
+
+    rows = [{"pilot_id": f"P{i % 7}", "milestone": f"m{i}", "planned_start": None,
+             "planned_end": some_date(), "actual_start": some_date(), "actual_end": some_date(),
+             "status": rnd.choice(["dropped", "in_progress", "completed", "not_started", None, float("nan")])}
+            for i in range(400)]
+    ms = pd.DataFrame(rows)
+    for as_of in (D(2017, 6, 30), D(2019, 1, 1), D(2015, 1, 1)):
+        got, want = F.milestone_status_as_of(ms, as_of), _status_row_by_row(ms, as_of)
+        for col in ("status_as_of", "completed", "overdue", "days_late"):
+            assert got[col].tolist() == want[col].tolist(), (col, as_of)
+        assert got["days_late"].dtype == want["days_late"].dtype
+
+
 # --- nothing at all ------------------------------------------------------------------------------
 
 def test_no_data_at_all():
