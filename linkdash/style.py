@@ -219,7 +219,6 @@ def apply_layout(fig: go.Figure, title: str, subtitle: str | None = None, *,
     to the width the chart is expected to get (``width_px``: a full-width column by
     default, :data:`HALF_WIDTH_PX` for charts shown side by side), and the top margin
     grows so they never run into the plot or its tick labels."""
-    fig.update_layout(**base_layout())
     # No title.automargin: plotly.js then shifts a multi-line title up out of the figure.
     # The title hangs from the top instead, and the top margin is made to fit it. A
     # multi-line title has its first baseline (not its top) at pad.t: pad it by the ascent.
@@ -227,11 +226,14 @@ def apply_layout(fig: go.Figure, title: str, subtitle: str | None = None, *,
     pad = TITLE_TOP_PX + (round(0.75 * TITLE_FONT_SIZE) if "<br>" in text else 0)
     t: dict = dict(text=text, x=0.01, xanchor="left", y=1, yanchor="top", yref="container",
                    pad=dict(t=pad), font=dict(size=TITLE_FONT_SIZE))
-    if subtitle:
-        t["subtitle"] = dict(text=wrap_text(subtitle, chars_per_line(width_px, SUBTITLE_FONT_SIZE)),
-                             font=dict(size=SUBTITLE_FONT_SIZE, color="#666666"))
-    fig.update_layout(title=t)
-    fig.update_layout(margin=dict(t=top_margin(fig)))
+    sub = wrap_text(subtitle, chars_per_line(width_px, SUBTITLE_FONT_SIZE)) if subtitle else None
+    if sub:
+        t["subtitle"] = dict(text=sub, font=dict(size=SUBTITLE_FONT_SIZE, color="#666666"))
+    layout = base_layout()
+    layout["title"] = t
+    layout["margin"]["t"] = _title_height(text, pad, sub) + TITLE_GAP_PX
+    # one update: each of plotly's layout updates costs several ms, whatever it changes
+    fig.update_layout(**layout)
     return fig
 
 
@@ -241,15 +243,18 @@ def title_height(fig: go.Figure) -> int:
     t = fig.layout.title
     if not t.text:
         return 0
-    lines = t.text.count("<br>") + 1
-    line_px = TITLE_FONT_SIZE * LINE_HEIGHT_EM
     pad = t.pad.t if t.pad and t.pad.t is not None else TITLE_TOP_PX
+    return _title_height(t.text, pad, t.subtitle.text if t.subtitle else None)
+
+
+def _title_height(text: str, pad: float, subtitle: str | None) -> int:
+    lines = text.count("<br>") + 1
+    line_px = TITLE_FONT_SIZE * LINE_HEIGHT_EM
     # the first baseline: pad + ascent for one line, pad itself for several (plotly.js)
     first = pad + (0.7 * TITLE_FONT_SIZE if lines == 1 else 0)
     h = first + (lines - 1) * line_px + 0.3 * TITLE_FONT_SIZE
-    sub = t.subtitle.text if t.subtitle else None
-    if sub:
-        h += 0.3 * TITLE_FONT_SIZE + SUBTITLE_FONT_SIZE * (1 + (sub.count("<br>")) * LINE_HEIGHT_EM)
+    if subtitle:
+        h += 0.3 * TITLE_FONT_SIZE + SUBTITLE_FONT_SIZE * (1 + (subtitle.count("<br>")) * LINE_HEIGHT_EM)
     return round(h)
 
 
