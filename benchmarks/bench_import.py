@@ -144,7 +144,6 @@ def run_method(method: str, path: str, repeats: int, db: str | None, peak_only: 
     the same process (alternating which goes first), so that every ratio compares two
     runs a second apart on this shared, noisy machine. With ``peak_only``: one run of
     the method alone, for its peak memory."""
-    import resource
 
     extra: dict = {}
     if method == "calamine":
@@ -198,9 +197,9 @@ def run_method(method: str, path: str, repeats: int, db: str | None, peak_only: 
         # the file is read in an isolated child (linkdash.sandbox): while it runs, both
         # processes exist, holding at most this process's peak until then + the child's;
         # after it, this process alone (its peak, the rules and the preview)
-        from linkdash import importer
+        from linkdash import importer, sandbox
 
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        own = sandbox.peak_rss_kb() / 1024
         return {"peak_mb": max(own, importer.last_read_together_peak_mb),
                 "reader_peak_mb": importer.last_reader_peak_mb,
                 "parent_peak_mb": own, **extra}

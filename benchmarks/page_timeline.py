@@ -1,6 +1,6 @@
 """Where a page's time goes in Chromium: for each load, when the first heading showed, when
 the script finished, when each plotly chart drew its SVG and when the page was drawn (the
-same "drawn" as bench_browser.py), against the bare one-chart page, on generated data;
+moments ``bench_browser.TIMELINE`` reads), against the bare one-chart page, on generated data;
 optionally the main thread's CPU profile by script file, and an A/B of an environment
 variable the app reads (two app servers on the same store, loads alternated).
 
@@ -31,52 +31,28 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_browser as bb  # noqa: E402
 import scale_data  # noqa: E402
 
-# the moments of one load, read every animation frame until drawn (two frames in a row)
-TIMELINE = """() => new Promise(resolve => {
-  const t = {}; let ok = 0; const start = performance.now();
-  const step = () => {
-    const now = performance.now();
-    const app = document.querySelector("[data-testid='stApp']");
-    if (!t.heading && document.querySelector("[data-testid='stMain'] h1")) t.heading = now;
-    if (!t.script && app && app.getAttribute('data-test-script-state') === 'notRunning') t.script = now;
-    const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
-    charts.forEach(c => { if (!c.__lpSeen && c.querySelector('.main-svg')) {
-      c.__lpSeen = true; t.first_chart = t.first_chart || now; t.last_chart = now; } });
-    const ready = t.script && t.heading && !document.querySelector("[data-testid='stSkeleton']")
-      && charts.every(c => c.querySelector('.main-svg'));
-    ok = ready ? ok + 1 : 0;
-    if (ok >= 2) { t.drawn = now; resolve(t); }
-    else if (now - start > 120000) resolve(t);
-    else requestAnimationFrame(step);
-  };
-  requestAnimationFrame(step);
-})"""
 MOMENTS = ("heading", "script", "first_chart", "last_chart", "drawn")
 
 
 def load(browser, blocked, url: str, profile: bool = False) -> tuple[dict, collections.Counter]:
-    from tests import browser_support as bs
-
-    page = bs.new_offline_page(browser, blocked, width=1440, height=900, timeout=120_000)
+    """One load's moments (``bench_browser.TIMELINE``) and, with ``profile``, the main
+    thread's CPU time by script file (ms)."""
     by_file: collections.Counter = collections.Counter()
-    try:
-        cdp = None
-        if profile:
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Profiler.enable")
-            cdp.send("Profiler.setSamplingInterval", {"interval": 500})
-            cdp.send("Profiler.start")
-        page.goto(url, wait_until="commit")
-        t = page.evaluate(TIMELINE)
-        if cdp is not None:
-            prof = cdp.send("Profiler.stop")["profile"]
-            nodes = {n["id"]: n["callFrame"] for n in prof["nodes"]}
-            for sample, us in zip(prof["samples"], prof["timeDeltas"]):
-                cf = nodes[sample]
-                by_file[cf["url"].rsplit("/", 1)[-1] or cf["functionName"]] += us / 1000
-        return t, by_file
-    finally:
-        page.context.close()
+
+    def profiler(session, step: str) -> None:
+        if step == "start":
+            session.send("Profiler.enable")
+            session.send("Profiler.setSamplingInterval", {"interval": 500})
+            session.send("Profiler.start")
+            return
+        prof = session.send("Profiler.stop")["profile"]
+        nodes = {n["id"]: n["callFrame"] for n in prof["nodes"]}
+        for sample, us in zip(prof["samples"], prof["timeDeltas"]):
+            cf = nodes[sample]
+            by_file[cf["url"].rsplit("/", 1)[-1] or cf["functionName"]] += us / 1000
+
+    t = bb.page_timeline(browser, blocked, url, limit_ms=120_000, cdp=profiler if profile else None)
+    return t, by_file
 
 
 def main() -> int:

@@ -21,14 +21,11 @@ PAGES = ["overview", "progress", "outcomes", "pilot", "lessons", "presentation",
 
 
 def hwm_mb() -> float:
-    """This process's peak resident memory in MB (VmHWM: unlike ru_maxrss, not inherited
-    from the parent that started it; reset by writing 5 to /proc/self/clear_refs)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
+    """This process's peak resident memory in MB (``sandbox.peak_rss_kb``: VmHWM, not
+    inherited from the parent that started it; reset by writing 5 to /proc/self/clear_refs)."""
+    from linkdash import sandbox
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return sandbox.peak_rss_kb() / 1024
 
 
 def sqlite_store(pilots: int, quarters: int) -> str:
