@@ -177,7 +177,10 @@ class Portfolio:
         )
         self._derive_views(part, ids)
         if len(indicators) == len(self.indicators):  # the same indicator rows: the same views
-            object.__setattr__(part, "_memo", {k: v for k, v in self._memo.items() if k in INDICATOR_VIEWS})
+            # a copy first (one step for another thread): iterating the memo itself while
+            # another session's run memoises a view fails ("dictionary changed size")
+            shared = self._memo.copy()
+            object.__setattr__(part, "_memo", {k: v for k, v in shared.items() if k in INDICATOR_VIEWS})
         parts[flt] = part
         while len(parts) > self.PARTS_KEPT:
             try:

@@ -16,7 +16,6 @@ the next slide's title and a timer, following the main window.
 
 import html
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from linkdash import catalogue, charts, exports, maps, presenting, quarters, style, ui
@@ -152,9 +151,16 @@ def _kicker(text: str) -> int:
     return kicker_h
 
 
-def _chart(fig, key: str, height: int) -> None:
-    if PRESENTING:
-        ui.slide_chart(go.Figure(fig), key, height)  # sized for the window: a copy of the shared figure
+def _figure(func, *args, **kwargs):
+    """A chart of the story, shared by every session (never changed: copied to change);
+    no clicks on its pilots on a slide in presentation mode (a click must not leave
+    the talk)."""
+    return ui.story_chart(story_key, func, *args, pilot_clicks=not PRESENTING, **kwargs)
+
+
+def _chart(fig, key: str, height: int, *, copied: bool = False) -> None:
+    if PRESENTING:  # sized for the window: on a copy (``copied``: fig is one already)
+        ui.slide_chart(fig if copied else ui.figure_copy(fig), key, height)
     else:
         ui.show_chart(fig, key=key)
 
@@ -174,16 +180,16 @@ with st.container(key="lp-slide"):
         st.title(slide.title)
     if slide.kind == "map":
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
-        fig = ui.story_chart(story_key, maps.country_map, story_parts.MAP_FIGURE, story.quarter,
-                             width_px=W - 60, height_px=max(H - used, 240))
+        fig = _figure(maps.country_map, story_parts.MAP_FIGURE, story.quarter,
+                      width_px=W - 60, height_px=max(H - used, 240))
         if PRESENTING:
-            fig = go.Figure(fig)
+            fig = ui.figure_copy(fig)  # the shared figure is never changed
             fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
-        _chart(fig, "slide_map", H - used)
+        _chart(fig, "slide_map", H - used, copied=PRESENTING)
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])
-        _chart(ui.story_chart(story_key, charts.link_tools_matrix, story.as_of), "slide_tools",
+        _chart(_figure(charts.link_tools_matrix, story.as_of), "slide_tools",
                H - used - (44 if PRESENTING else 0))
         overdue = ui.story_chart(story_key, charts.overdue_table, story.as_of)
         if not overdue.empty:
@@ -195,18 +201,18 @@ with st.container(key="lp-slide"):
                 st.dataframe(overdue, hide_index=True, width="stretch")
     elif slide.kind == "income":
         used += _cards(["income_avg_usd", "share_above_living_income"])
-        _chart(ui.story_chart(story_key, charts.income_trend), "slide_income", H - used)
+        _chart(_figure(charts.income_trend), "slide_income", H - used)
     elif slide.kind == "inclusiveness":
         used += _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
         left, right = st.columns(2)
         for col, who in ((left, "women"), (right, "youth")):
             with col:
-                _chart(ui.story_chart(story_key, charts.inclusiveness_bars, story.quarter, "participants",
+                _chart(_figure(charts.inclusiveness_bars, story.quarter, "participants",
                                       who, width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":
         used += _kicker(story_parts.NBMP_DEFINITION)
-        _chart(ui.story_chart(story_key, charts.nbmp_radar), "slide_nbmp", H - used - kicker_h)
+        _chart(_figure(charts.nbmp_radar), "slide_nbmp", H - used - kicker_h)
     else:
         pid = slide.pilot_id
         s = story_parts.pilot_summary(story, pid)

@@ -903,6 +903,78 @@ def test_a_figures_data_revision_follows_its_traces_only():
     assert with_data_revision(fig([1, 2])).data[0].y == (1, 2)
 
 
+# Every chart page, and each kind of slide in and out of presentation mode (slides 1 to
+# 5: the map, progress, income, inclusiveness, the principles).
+SHARED_FIGURE_RUNS = [(name, None) for name in sorted(CHART_PAGES)] + [
+    ("presentation", {"slide": str(n), **({"present": "1"} if present else {})})
+    for present in (False, True) for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("name, query", SHARED_FIGURE_RUNS,
+                         ids=[f"{n}-{'-'.join(f'{k}{v}' for k, v in (q or {}).items())}"
+                              for n, q in SHARED_FIGURE_RUNS])
+def test_no_page_changes_a_chart_that_every_session_shares(demo_url, monkeypatch, name, query):
+    """The charts are cached once for every session. One session's run that changed one
+    while another's was sending it broke that other page ("dictionary changed size during
+    iteration", seen with twenty directors opening the app at once): each chart is
+    finished before it is shared and no page changes it afterwards."""
+    import streamlit as st
+
+    from linkdash.ui import session, widgets
+
+    made = []  # (figure, its JSON when it was shared)
+    finished = session._finished
+
+    def recording(got, clicks):
+        got = finished(got, clicks)
+        if hasattr(got, "to_json"):
+            made.append((got, got.to_json()))
+        return got
+
+    copies = []
+    copy = widgets.figure_copy
+    monkeypatch.setattr(session, "_finished", recording)
+    monkeypatch.setattr(widgets, "figure_copy", lambda fig: copies.append(fig) or copy(fig))
+    st.cache_resource.clear()
+    at = open_page(name, {"pilot": "KEN-DAIRY"} if name == "pilot" else query)
+    at.run()  # and once more, as a second run (another session) takes them from the cache
+    assert not at.exception, [e.value for e in at.exception]
+    assert made and plotly_specs(at)
+    assert [json.loads(fig.to_json()) == json.loads(when) for fig, when in made] == [True] * len(made)
+    assert not copies  # every chart arrived finished: nothing had to be copied to finish it
+    specs = plotly_specs(at)
+    assert all(s["layout"].get("datarevision") for s in specs)
+    if query and query.get("present"):  # a click on a slide must not leave the talk
+        assert not any(s["layout"].get("clickmode") for s in specs)
+
+
+def _show_a_figure_held_elsewhere():
+    import json
+
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from linkdash import ui
+
+    fig = st.session_state.get("held")
+    if fig is None:  # stands for a figure another session holds
+        fig = st.session_state["held"] = go.Figure(go.Bar(x=["KEN", "UGA"], y=[3, 4],
+                                                          customdata=[["KEN-DAIRY"], ["UGA-DAIRY"]]))
+        st.session_state["before"] = fig.to_json()
+    ui.show_chart(fig, key="with_clicks")
+    ui.show_chart(fig, key="without", pilot_clicks=False)
+    st.session_state["unchanged"] = json.loads(fig.to_json()) == json.loads(st.session_state["before"])
+
+
+def test_a_figure_not_finished_for_the_page_is_drawn_from_a_copy(demo_url):
+    at = AppTest.from_function(_show_a_figure_held_elsewhere, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    clicks, plain = plotly_specs(at)
+    assert at.session_state["unchanged"]
+    assert clicks["layout"]["datarevision"] == plain["layout"]["datarevision"]
+    assert clicks["layout"]["clickmode"] == "event+select" and "clickmode" not in plain["layout"]
+
+
 @pytest.mark.parametrize("name", sorted(CHART_PAGES))
 def test_every_chart_is_sent_with_its_data_revision(demo_url, name):
     at = open_page(name, {"pilot": "KEN-DAIRY"} if name == "pilot" else None)

@@ -121,3 +121,56 @@ def test_each_pilots_last_reported_quarter_is_the_latest_with_a_value_up_to_a_qu
     part = p.filtered(Filter(regions=("Africa",)))
     ids = set(part.pilots["pilot_id"])
     assert part.last_reported() == {k: v for k, v in p.last_reported().items() if k in ids}
+
+
+def test_sessions_making_parts_while_others_memoise_views_do_not_fail():
+    """The portfolio is shared by every session of the app. A part that keeps every
+    indicator row takes the whole's memoised views; taking them while another session's
+    run memoised a view failed ("dictionary changed size during iteration"). Threads
+    switched as often as Python allows; other runs' views stood in for by many keys."""
+    import sys
+    import threading
+
+    from linkdash import figures
+
+    tables = generate.generate_tables(6, 4)
+    reporting = tuple(tables["Pilots"]["pilot_id"])
+    silent = tables["Pilots"].iloc[[0]].assign(pilot_id="ZZZ-SILENT01")
+    tables["Pilots"] = pd.concat([tables["Pilots"], silent], ignore_index=True)
+    errors: list[str] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(25):
+            whole = demo.portfolio_from_tables(tables)
+            whole._memo.update({f"view{i}": i for i in range(2000)})
+            start = threading.Barrier(8)
+
+            def make_parts(whole, start):
+                start.wait()
+                try:
+                    for _ in range(3):
+                        whole._memo.get("parts", {}).clear()
+                        part = whole.filtered(Filter(pilots=reporting))
+                        assert len(part.pilots) == len(reporting)
+                except Exception as exc:  # noqa: BLE001 - what a session would have shown
+                    errors.append(repr(exc))
+
+            def memoise(whole, start, n):
+                start.wait()
+                try:
+                    for j in range(200):
+                        whole._memo[f"run{n}-{j}"] = j
+                    figures.figures_by_quarter(whole)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(repr(exc))
+
+            threads = ([threading.Thread(target=make_parts, args=(whole, start)) for _ in range(4)]
+                       + [threading.Thread(target=memoise, args=(whole, start, n)) for n in range(4)])
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -85,6 +85,7 @@ from linkdash.ui.page import (  # noqa: F401
     QUARTER_KEY,
     REGION_KEY,
     TALK_PARAM,
+    figure_copy,
     literal,
     load_charts_early,
     narrow_screen,

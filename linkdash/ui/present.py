@@ -155,8 +155,10 @@ def slide_cards(figures_dict: dict[str, Any], names: list[str], font_px: int) ->
 
 def slide_chart(fig, key: str, height_px: int) -> None:
     """A chart on a slide, ``height_px`` high (pilot clicks off: a click must not leave the talk)."""
-    fig.update_layout(height=int(height_px), autosize=True)
-    st.plotly_chart(with_data_revision(fig), key=key, config={**PLOTLY_CONFIG, "displayModeBar": False},
+    fig.update_layout(height=int(height_px), autosize=True)  # fig: the caller's own copy
+    if fig.layout.datarevision is None:
+        fig = with_data_revision(fig)
+    st.plotly_chart(fig, key=key, config={**PLOTLY_CONFIG, "displayModeBar": False},
                     width="stretch", height=int(height_px))
 
 

@@ -247,13 +247,28 @@ def data_changed() -> None:
 # per chart of the page (the least recently used go first).
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _computed(url: str | None, version: int, flt: Filter, module: str, name: str,
-              args: tuple, kwargs: tuple = ()) -> Any:
+              args: tuple, kwargs: tuple = (), shown: bool | None = None) -> Any:
     import importlib
 
     portfolio = _load_portfolio(url, version)
     if flt != Filter():
         portfolio = portfolio.filtered(flt)
-    return getattr(importlib.import_module(module), name)(portfolio, *args, **dict(kwargs))
+    got = getattr(importlib.import_module(module), name)(portfolio, *args, **dict(kwargs))
+    return _finished(got, shown)
+
+
+def _finished(got: Any, clicks: bool | None) -> Any:
+    """A cached chart finished for the page before any session holds it
+    (``ui.page.finish_figure``): with pilot clicks when ``clicks`` and its marks carry
+    pilot ids. ``clicks`` None: not a chart to draw, left as it is."""
+    from plotly.basedatatypes import BaseFigure
+
+    if clicks is None or not isinstance(got, BaseFigure):
+        return got
+    from linkdash import charts
+    from linkdash.ui.page import finish_figure
+
+    return finish_figure(got, clicks and bool(charts.pilot_ids_in(got)))
 
 
 # The Presentation page's story (``story.resolve``: the filtered view up to the quarter,
@@ -289,18 +304,21 @@ def story_of(flt: Filter, quarter: str | None, as_of: Any, demo: Demo) -> tuple[
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _story_chart(url: str | None, version: int, key: tuple, module: str, name: str,
-                 args: tuple, kwargs: tuple = ()) -> Any:
+                 args: tuple, kwargs: tuple = (), clicks: bool = True) -> Any:
     import importlib
 
     view = _story(url, version, key).view
-    return getattr(importlib.import_module(module), name)(view, *args, **dict(kwargs))
+    return _finished(getattr(importlib.import_module(module), name)(view, *args, **dict(kwargs)),
+                     clicks)
 
 
-def story_chart(key: tuple, func, *args, **kwargs) -> Any:
+def story_chart(key: tuple, func, *args, pilot_clicks: bool = True, **kwargs) -> Any:
     """``func(story.view, *args, **kwargs)`` of the story :func:`story_of` gave ``key`` for,
-    cached as it is (a shared result: copy a figure before changing it)."""
+    cached as it is (a shared result: copy a figure before changing it). A figure comes
+    finished for ``ui.show_chart``, with clicks on its pilots unless ``pilot_clicks`` is
+    False (a slide in presentation mode)."""
     return _story_chart(database_url(), data_version(), key, func.__module__, func.__name__,
-                        tuple(args), tuple(sorted(kwargs.items())))
+                        tuple(args), tuple(sorted(kwargs.items())), pilot_clicks)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

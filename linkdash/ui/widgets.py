@@ -12,7 +12,16 @@ import streamlit as st
 from linkdash import catalogue
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.ui.filters import check_link, current_filter, filtered_portfolio, fmt_date, link_values
-from linkdash.ui.page import NO_DATA, PAGE_FILES, PILOT_PARAM, PLOTLY_CONFIG, _md, with_data_revision
+from linkdash.ui.page import (
+    NO_DATA,
+    PAGE_FILES,
+    PILOT_PARAM,
+    PLOTLY_CONFIG,
+    _md,
+    figure_copy,
+    finish_figure,
+    is_finished,
+)
 from linkdash.ui.session import (
     _computed,
     data_version,
@@ -173,17 +182,18 @@ def show_chart(fig, key: str | None = None, *, pilot_clicks: bool | None = None)
     page's own charts, which name the pilot already shown)."""
     from linkdash import charts
 
-    fig = with_data_revision(fig)
     ids = charts.pilot_ids_in(fig) if pilot_clicks is not False and key else set()
-    if pilot_clicks is None:
-        pilot_clicks = bool(ids)
-    if not (pilot_clicks and ids):
+    clicks = bool(ids)
+    if not is_finished(fig, clicks):
+        # not made by a cached function that finished it (``chart``, ``story_chart``):
+        # finished on a copy, as the figure may be shared (see ``ui.page.finish_figure``)
+        fig = figure_copy(fig)
+        if not clicks and fig.layout.clickmode == "event+select":
+            fig.layout.clickmode = fig.layout.dragmode = None  # finished for clicks before
+        fig = finish_figure(fig, clicks)
+    if not clicks:
         st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
         return
-    # what Streamlit sets in the browser on a chart with point selection, set here: when
-    # it finds them set it leaves the figure be (a change made there redraws the chart)
-    fig.update_layout(clickmode="event+select", hovermode=fig.layout.hovermode or "closest",
-                      dragmode=fig.layout.dragmode or "pan")
     event = st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch",
                             on_select="rerun", selection_mode="points")
     p = load_portfolio().pilots
@@ -234,7 +244,11 @@ def chart(func, *args, key: str, flt: Filter | None = None,
     """Draw ``func(portfolio, *args, **kwargs)`` (a chart or map of the core), cached as
     :func:`computed`; clicking a pilot in it opens the pilot's page (see
     :func:`show_chart`)."""
-    show_chart(computed(func, *args, flt=flt, **kwargs), key=key, pilot_clicks=pilot_clicks)
+    if flt is None:
+        flt = current_filter()
+    fig = _computed(database_url(), data_version(), flt, func.__module__, func.__name__,
+                    tuple(args), tuple(sorted(kwargs.items())), shown=pilot_clicks is not False)
+    show_chart(fig, key=key, pilot_clicks=pilot_clicks)
 
 
 def pilot_url(pilot_id: str) -> str:
