@@ -622,3 +622,13 @@ def test_no_slide_or_note_shows_none_nan_or_a_column_code():
             texts.append(slide.notes_slide.notes_text_frame.text)
         found += [(i, m.group(0)) for t in texts for m in pat.finditer(t)]
     assert len(prs.slides) > 10 and not found
+
+
+def test_the_decks_kept_for_the_app_are_those_of_the_current_data_only():
+    from linkdash.portfolio import Filter
+    from linkdash.ui.present import _forget_older
+
+    kept = {(1, Filter(), "2019-Q4", None, None): b"old deck", ("warm", 1, Filter(), "2019-Q4"): "old map",
+            (2, Filter(), "2020-Q1", None, None): b"deck", ("warm", 2, Filter(), "2020-Q1"): "map"}
+    _forget_older(kept, 2)
+    assert set(kept.values()) == {b"deck", "map"}

@@ -237,6 +237,15 @@ def _decks() -> dict:
     return {}
 
 
+def _forget_older(kept: dict, version: int | None) -> None:
+    """Drop the decks and map warm-ups of older data. ``kept`` is shared by every
+    session: its keys are taken in one step (``list``), as iterating it while another
+    session's run adds one fails ("dictionary changed size during iteration")."""
+    for k in list(kept):
+        if (k[1] if k[0] == "warm" else k[0]) != version:
+            kept.pop(k, None)
+
+
 def warm_deck_map(portfolio: Portfolio, flt: Filter, quarter: str | None) -> None:
     """Draw the deck's map picture in the background once per data version, filter and
     quarter in this process, so "Make the slides" a moment later does not wait for it."""
@@ -246,6 +255,7 @@ def warm_deck_map(portfolio: Portfolio, flt: Filter, quarter: str | None) -> Non
     started = _decks()
     if key not in started:
         started[key] = deck.warm_map(portfolio, flt, quarter)
+        _forget_older(started, portfolio.data_version)
 
 
 def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
@@ -272,8 +282,7 @@ def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_
         if portfolio.data_version is not None:
             store = _decks()
             store[dkey] = data
-            for k in [k for k in store if k[0] != "warm" and k[0] != portfolio.data_version]:
-                store.pop(k, None)  # decks of older data
+            _forget_older(store, portfolio.data_version)
     if kept is not None:
         st.download_button("Slides (.pptx)", data=kept, file_name=file_name, mime=deck.PPTX_MIME,
                            width="stretch", icon=":material/download:", key=key, on_click="ignore")
