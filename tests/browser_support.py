@@ -168,6 +168,10 @@ def wait_for_app(page, timeout: float = 120_000) -> None:
         "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
         " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
         timeout=timeout)
+    # the script can be done while elements whose code loads lazily still show a grey
+    # placeholder (cards, inputs: seen in screenshots on a busy machine)
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")",
+                           timeout=timeout)
     charts_settled(page, timeout)
 
 
