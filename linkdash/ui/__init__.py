@@ -13,6 +13,12 @@ one portfolio (never a copy per session), and the parts a filter selects are kep
 rollback in this process :func:`data_changed` drops the old entries; another process
 drops its old version when it reads the new one.
 
+What the caches hold is shared by every session's thread, so nothing changes it once
+shared: a chart is finished for the page (data revision, selection modes) by the cached
+function that makes it (``page.finish_figure``) and is copied before any other change; a
+shared dict is iterated over a snapshot (``list(d)``, ``d.copy()``). One session changing
+a figure while another's run copied it to send showed that director an error page.
+
 The modules: ``page`` (page start, look, text helpers), ``session`` (sign-in, the store,
 the cached loaders), ``filters`` (sidebar filters, links, as-of date, demo badge),
 ``widgets`` (cards, charts, pilot links and pickers), ``records`` (lessons and
