@@ -144,7 +144,6 @@ def run_method(method: str, path: str, repeats: int, db: str | None, peak_only: 
     the same process (alternating which goes first), so that every ratio compares two
     runs a second apart on this shared, noisy machine. With ``peak_only``: one run of
     the method alone, for its peak memory."""
-
     extra: dict = {}
     if method == "calamine":
         def once():

@@ -158,9 +158,9 @@ def _figure(func, *args, **kwargs):
     return ui.story_chart(story_key, func, *args, pilot_clicks=not PRESENTING, **kwargs)
 
 
-def _chart(fig, key: str, height: int, *, copied: bool = False) -> None:
-    if PRESENTING:  # sized for the window: on a copy (``copied``: fig is one already)
-        ui.slide_chart(fig if copied else ui.figure_copy(fig), key, height)
+def _chart(fig, key: str, height: int, **slide_layout) -> None:
+    if PRESENTING:  # sized for the window, with ``slide_layout``'s changes (on a copy)
+        ui.slide_chart(fig, key, height, **slide_layout)
     else:
         ui.show_chart(fig, key=key)
 
@@ -182,10 +182,7 @@ with st.container(key="lp-slide"):
         used += _cards(["pilots_total", "pilots_reporting", "households_reached", "participants_total"])
         fig = _figure(maps.country_map, story_parts.MAP_FIGURE, story.quarter,
                       width_px=W - 60, height_px=max(H - used, 240))
-        if PRESENTING:
-            fig = ui.figure_copy(fig)  # the shared figure is never changed
-            fig.update_layout(title=None, margin=dict(l=0, r=0, t=0, b=0))
-        _chart(fig, "slide_map", H - used, copied=PRESENTING)
+        _chart(fig, "slide_map", H - used, title=None, margin=dict(l=0, r=0, t=0, b=0))
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])

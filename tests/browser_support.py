@@ -164,23 +164,19 @@ def new_offline_page(browser, blocked: list[str], width: int = 1400, height: int
 def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the app is connected and its script has finished running."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    # the script done and no grey placeholder left: the script can be done while elements
+    # whose code loads lazily still show one (cards, inputs: seen on a busy machine)
     page.wait_for_function(
         "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector(\"[data-testid='stSkeleton']\"); }",
         timeout=timeout)
-    # the script can be done while elements whose code loads lazily still show a grey
-    # placeholder (cards, inputs: seen in screenshots on a busy machine)
-    page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")",
-                           timeout=timeout)
     charts_settled(page, timeout)
 
 
-# every plotly chart drawn, every MapLibre map done loading
-_CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].every(gd => {
-    if (!gd.querySelector('.main-svg')) return false;
-    const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    return !sub || !sub.map || sub.map.loaded();
-})"""
+# every plotly chart (maps too: SVG shapes, see linkdash.maps) has drawn its SVG
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .every(gd => gd.querySelector('.main-svg'))"""
 
 # resolves once every chart's drawn size has stayed the same over three painted frames
 # (a relayout after a resize or a rerun is done)

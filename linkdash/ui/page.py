@@ -82,9 +82,12 @@ def finish_figure(fig, clicks: bool):
     """Finish ``fig`` in place for :func:`ui.show_chart <linkdash.ui.widgets.show_chart>`:
     its data revision and, with ``clicks``, the selection modes of a chart whose marks
     open a pilot. Only for a figure no other session holds yet (a cached function's
-    result, before it is returned). -> ``fig``"""
+    result, before it is returned, or a copy). -> ``fig``, for which :func:`is_finished`
+    with the same ``clicks`` holds"""
     if clicks:
         fig.update_layout(**_selection_layout(fig))
+    elif fig.layout.clickmode == "event+select":  # a copy of one finished with clicks
+        fig.layout.clickmode = fig.layout.dragmode = None
     return with_data_revision(fig)
 
 

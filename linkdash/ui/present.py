@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from linkdash.portfolio import Filter, Portfolio
-from linkdash.ui.page import PLOTLY_CONFIG, PRESENT_PARAM, TALK_PARAM, literal, with_data_revision
+from linkdash.ui.page import (
+    PLOTLY_CONFIG,
+    PRESENT_PARAM,
+    TALK_PARAM,
+    figure_copy,
+    literal,
+    with_data_revision,
+)
 from linkdash.ui.widgets import figure_label, format_value
 
 if TYPE_CHECKING:
@@ -153,9 +160,11 @@ def slide_cards(figures_dict: dict[str, Any], names: list[str], font_px: int) ->
     st.html(f'<div class="lp-cards">{cells}</div>')
 
 
-def slide_chart(fig, key: str, height_px: int) -> None:
-    """A chart on a slide, ``height_px`` high (pilot clicks off: a click must not leave the talk)."""
-    fig.update_layout(height=int(height_px), autosize=True)  # fig: the caller's own copy
+def slide_chart(fig, key: str, height_px: int, **layout: Any) -> None:
+    """A chart on a slide, ``height_px`` high, with ``layout``'s changes (pilot clicks off:
+    a click must not leave the talk). ``fig`` may be shared: the slide's is a copy."""
+    fig = figure_copy(fig)
+    fig.update_layout(height=int(height_px), autosize=True, **layout)
     if fig.layout.datarevision is None:
         fig = with_data_revision(fig)
     st.plotly_chart(fig, key=key, config={**PLOTLY_CONFIG, "displayModeBar": False},

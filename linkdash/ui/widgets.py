@@ -187,10 +187,7 @@ def show_chart(fig, key: str | None = None, *, pilot_clicks: bool | None = None)
     if not is_finished(fig, clicks):
         # not made by a cached function that finished it (``chart``, ``story_chart``):
         # finished on a copy, as the figure may be shared (see ``ui.page.finish_figure``)
-        fig = figure_copy(fig)
-        if not clicks and fig.layout.clickmode == "event+select":
-            fig.layout.clickmode = fig.layout.dragmode = None  # finished for clicks before
-        fig = finish_figure(fig, clicks)
+        fig = finish_figure(figure_copy(fig), clicks)
     if not clicks:
         st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
         return
@@ -227,28 +224,33 @@ def open_clicked_pilot(event: Any, pilot_ids) -> None:
     if pid is None:
         return
     st.switch_page(PAGE_FILES["pilot"], query_params=pilot_query_params(pid))
+
+
 def computed(func, *args, flt: Filter | None = None, **kwargs) -> Any:
     """``func(portfolio, *args, **kwargs)`` on the current portfolio restricted to
     ``flt`` (default: the sidebar's filter), cached per data version, filter and
     arguments. ``func`` is a function of the core (``charts.income_trend``,
     ``figures.portfolio_figures``...); the result is shared, so callers must not change
     it."""
+    return _cached(func, args, kwargs, flt)
+
+
+def _cached(func, args: tuple, kwargs: dict, flt: Filter | None, shown: bool | None = None) -> Any:
+    """:func:`computed`; with ``shown`` a chart finished for :func:`show_chart` (pilot
+    clicks on or off) by the cache (``session._computed``)."""
     if flt is None:
         flt = current_filter()
     return _computed(database_url(), data_version(), flt, func.__module__, func.__name__,
-                     tuple(args), tuple(sorted(kwargs.items())))
+                     tuple(args), tuple(sorted(kwargs.items())), shown=shown)
 
 
 def chart(func, *args, key: str, flt: Filter | None = None,
           pilot_clicks: bool | None = None, **kwargs) -> None:
     """Draw ``func(portfolio, *args, **kwargs)`` (a chart or map of the core), cached as
-    :func:`computed`; clicking a pilot in it opens the pilot's page (see
-    :func:`show_chart`)."""
-    if flt is None:
-        flt = current_filter()
-    fig = _computed(database_url(), data_version(), flt, func.__module__, func.__name__,
-                    tuple(args), tuple(sorted(kwargs.items())), shown=pilot_clicks is not False)
-    show_chart(fig, key=key, pilot_clicks=pilot_clicks)
+    :func:`computed` and finished there for the page; clicking a pilot in it opens the
+    pilot's page (see :func:`show_chart`)."""
+    show_chart(_cached(func, args, kwargs, flt, shown=pilot_clicks is not False),
+               key=key, pilot_clicks=pilot_clicks)
 
 
 def pilot_url(pilot_id: str) -> str:
