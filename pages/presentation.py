@@ -124,7 +124,7 @@ if PRESENTING and talk:
 W, H = int(vp["w"]), int(vp["h"])
 title_px = int(max(20, min(0.06 * H, (W - 60) / (0.58 * max(len(slide.title), 1)))))
 kicker_px = int(max(13, min(24, 0.026 * H)))
-card_px = int(max(18, min(44, 0.045 * H)))
+card_px = int(max(18, min(44, 0.045 * H, W / 22)))  # four cards must fit a phone's width too
 text_px = int(max(13, min(26, 0.024 * H)))
 BAR_PX, GAP_PX = 46, 8
 used = BAR_PX + round(title_px * 1.3) + GAP_PX + 16  # bar, title, gap, bottom room
