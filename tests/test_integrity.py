@@ -459,10 +459,10 @@ def test_upgrading_a_0001_store_with_the_demo_data_keeps_it_and_repairs_what_000
                                            submission_id=sub, origin_id=sub))
     engine.dispose()
 
-    upgraded = Store.open(store_url)  # runs 0002 (and 0003, the roles, after it)
+    upgraded = Store.open(store_url)  # runs 0002 (and 0003, 0004 after it)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
             inf_row = conn.execute(sa.select(ind.c.value).where(ind.c.quarter == "2010-Q1")).all()
             current_twins = conn.execute(sa.select(sa.func.count()).select_from(ind).where(
                 ind.c.superseded_by.is_(None), ind.c.pilot_id == first["pilot_id"],

@@ -455,3 +455,49 @@ def test_preview_ignores_a_portfolio_older_than_the_store(store):
     assert part.data_version is None
     changes = store.preview(sample_tables(income=510.0), part)
     assert changes.changed == 4  # income of both pilots, both quarters: VNM too
+
+
+# --- a new quarter reads what it can match, not the history ----------------------------------
+
+def _next_quarter(pilots: int, quarters: int) -> dict[str, pd.DataFrame]:
+    """The Pilots sheet of ``pilots`` x ``quarters`` generated data and the Indicators of
+    the quarter after it (what a director sends each quarter)."""
+    from linkdash import generate
+    from linkdash import quarters as qs
+
+    nxt = qs.shift(generate.LAST_QUARTER, 1)
+    new = generate.generate_tables(pilots, quarters + 1, last_quarter=nxt)
+    ind = new["Indicators"]
+    return {"Pilots": generate.generate_tables(pilots, quarters)["Pilots"],
+            "Indicators": ind[ind["quarter"] == nxt].reset_index(drop=True)}
+
+
+def _commit_steps(tmp_path, history: int) -> int:
+    """SQLite virtual-machine steps (in thousands) that committing one new quarter of 20
+    pilots takes, in a store holding ``history`` quarters of them."""
+    from linkdash import generate
+
+    store = Store.open(f"sqlite:///{tmp_path / f'h{history}.sqlite'}")
+    generate.load_store(store, generate.generate_tables(20, history))
+    tables = _next_quarter(20, history)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    sa.event.listen(store.engine, "checkout",
+                    lambda dbapi_conn, *_: dbapi_conn.set_progress_handler(count, 1000))
+    result = store.commit(tables, file_bytes=None, filename="next quarter", user="test")
+    assert result.ok and result.changes.new == len(tables["Indicators"].dropna(how="all"))
+    store.close()
+    return steps[0]
+
+
+def test_committing_a_new_quarter_reads_the_rows_it_can_match_not_the_whole_history(tmp_path):
+    # The commit re-checks the file against the store: the values stored for its pilots
+    # and quarters, and the first quarter each pilot reported. Read through the index on
+    # ``superseded_by`` (every current row has it NULL), they cost a scan of all of the
+    # history: 1.9 s to commit a quarter of 1,000 pilots x 40 quarters instead of 0.9 s.
+    short, long = _commit_steps(tmp_path, 4), _commit_steps(tmp_path, 40)
+    assert long < 1.5 * short, (short, long)

@@ -146,14 +146,25 @@ def _recheck(conn: Connection, plans: list[_Plan]) -> list[Problem]:
     first: dict[str, str] = {}
     starting = sorted({k[0] for k, v in given.get("Pilots", {}).items()
                        if v.get("start_date") is not None})
-    t = DATA_TABLES["Indicators"]
     for i in range(0, len(starting), 500):
-        first.update(conn.execute(
-            sa.select(t.c.pilot_id, sa.func.min(t.c.quarter))
-            .where(t.c.superseded_by.is_(None), t.c.pilot_id.in_(starting[i:i + 500]))
-            .group_by(t.c.pilot_id)).all())
+        first.update(_first_quarters(conn, starting[i:i + 500]))
     after = recheck.After(given, stored, first, who=lambda s, k, c: _who(conn, s, k, c), **values)
     return recheck.conflicts(after)
+
+
+def _first_quarters(conn: Connection, pilots: list[str]) -> dict[str, str]:
+    """The first quarter with a current indicator value of each of these pilots (those
+    with none left out): one lookup on the key index per pilot, so a Pilots sheet of
+    1,000 pilots reads 1,000 index entries, not the whole history (a GROUP BY over
+    ``pilot_id IN (...)`` read every current value of those pilots: 0.8 s at 1,000
+    pilots x 40 quarters)."""
+    t = DATA_TABLES["Indicators"]
+    given = sa.values(sa.column("pilot_id", sa.Text), name="given").data(
+        [(p,) for p in pilots]).cte("given")
+    first = (sa.select(sa.func.min(t.c.quarter))
+             .where(t.c.pilot_id == given.c.pilot_id, t.c.superseded_by.is_(None))
+             .scalar_subquery())
+    return {p: q for p, q in conn.execute(sa.select(given.c.pilot_id, first)) if q is not None}
 
 
 def _who(conn: Connection, sheet: str, key: tuple, column: str | None) -> int | None:

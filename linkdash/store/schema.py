@@ -121,7 +121,10 @@ def _data_table(sheet: str) -> sa.Table:
         sa.Column("origin_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
         sa.Index(f"ix_{name}_current", *index_keys, "superseded_by"),
         sa.Index(f"ix_{name}_submission_id", "submission_id"),
-        sa.Index(f"ix_{name}_superseded_by", "superseded_by"),
+        # superseded rows only (migration 0004): current rows are found by their key
+        sa.Index(f"ix_{name}_superseded_by", "superseded_by",
+                 sqlite_where=sa.text("superseded_by IS NOT NULL"),
+                 postgresql_where=sa.text("superseded_by IS NOT NULL")),
         sa.Index(f"ix_{name}_origin_id", "origin_id"),
         *unique,
         *checks,
