@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -364,6 +365,52 @@ def _raw_insert(store, table, **values):
         conn.execute(sa.insert(t).values(submission_id=sub, origin_id=sub, **values))
 
 
+def test_the_schema_refuses_a_row_that_names_a_submission_not_stored(store):
+    # foreign keys on SQLite, statement-level triggers on PostgreSQL (migration 0005):
+    # a row, one written alone or a bulk write (COPY on PostgreSQL), the commit's update
+    # that marks rows superseded, and the removal of a submission that rows name
+    from linkdash.store.changes import Columns, _insert_columns
+
+    _commit(store, sample_tables(pilots=(KEN,)), "base")
+    before, submissions = store.load(), store.submissions()["id"].tolist()
+    with store.engine.connect() as conn:
+        sub = conn.execute(sa.text("SELECT max(id) FROM submissions")).scalar()
+    ind = DATA_TABLES["Indicators"]
+    row = dict(pilot_id=KEN, quarter="2010-Q1", indicator="sales_usd", value=1.0)
+    for bad in ({"submission_id": sub + 7, "origin_id": sub},
+                {"submission_id": sub, "origin_id": sub + 7},
+                {"submission_id": sub, "origin_id": sub, "superseded_by": sub + 7}):
+        with pytest.raises(sa.exc.IntegrityError, match="(?i)foreign key|names a submission"):
+            with store.engine.begin() as conn:
+                conn.execute(sa.insert(ind).values(**row, **bad))
+    many = Columns({"pilot_id": np.array([KEN] * 3, dtype=object),
+                    "quarter": np.array(["2010-Q1", "2010-Q2", "2010-Q3"], dtype=object),
+                    "indicator": np.array(["sales_usd"] * 3, dtype=object),
+                    "value": np.array([1.0, 2.0, 3.0])},
+                   constants={"submission_id": sub, "origin_id": sub + 7})
+    import sqlite3
+
+    import psycopg
+
+    # (written on the driver's own connection: the driver's error)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError),
+                       match="(?i)foreign key|names a submission"):
+        with store.engine.begin() as conn:
+            _insert_columns(conn, ind, many)
+    with pytest.raises(sa.exc.IntegrityError, match="(?i)foreign key|names a submission"):
+        with store.engine.begin() as conn:
+            conn.execute(sa.update(ind).where(ind.c.pilot_id == KEN).values(superseded_by=sub + 7))
+    with pytest.raises(sa.exc.IntegrityError, match="(?i)foreign key|cannot be removed"):
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM submissions WHERE id = :s"), {"s": sub})
+    # rows that name stored submissions are written as before; nothing above was kept
+    with store.engine.begin() as conn:
+        _insert_columns(conn, ind, many.with_constants(origin_id=sub))
+    after = store.load()
+    assert len(after.indicators) == len(before.indicators) + 3
+    assert store.submissions()["id"].tolist() == submissions
+
+
 def test_the_schema_refuses_a_second_current_row_per_key(store):
     _commit(store, sample_tables(pilots=(KEN,)), "base")
     with pytest.raises(sa.exc.IntegrityError):
@@ -459,10 +506,10 @@ def test_upgrading_a_0001_store_with_the_demo_data_keeps_it_and_repairs_what_000
                                            submission_id=sub, origin_id=sub))
     engine.dispose()
 
-    upgraded = Store.open(store_url)  # runs 0002 (and 0003, 0004 after it)
+    upgraded = Store.open(store_url)  # runs 0002 (and 0003 to 0005 after it)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
             inf_row = conn.execute(sa.select(ind.c.value).where(ind.c.quarter == "2010-Q1")).all()
             current_twins = conn.execute(sa.select(sa.func.count()).select_from(ind).where(
                 ind.c.superseded_by.is_(None), ind.c.pilot_id == first["pilot_id"],
