@@ -84,7 +84,8 @@ def quarter_workbook(pilots: int, quarters: int) -> Path:
 
 # --- rollback of a large submission -------------------------------------------------------
 
-ROLLBACK_TEMPLATE = "linkdash_bench_rollback_{pilots}x{quarters}"  # PostgreSQL template database
+# PostgreSQL template database, one per schema version (as ``scale_data.sqlite_store``)
+ROLLBACK_TEMPLATE = "linkdash_bench_rollback_{pilots}x{quarters}_schema{head}"
 
 
 def _changed_tables(pilots: int, quarters: int):
@@ -120,7 +121,7 @@ def rollback_store(backend: str, pilots: int, quarters: int) -> str:
     """The store the rollback case copies (made on first use): a SQLite path, or the
     name of a PostgreSQL template database."""
     if backend == "sqlite":
-        path = scale_data.OUT / f"rollback_{pilots}x{quarters}.sqlite"
+        path = scale_data.OUT / f"rollback_{pilots}x{quarters}_schema{scale_data.schema_head()}.sqlite"
         if not path.exists():
             tmp = path.with_suffix(".building")
             for p in tmp.parent.glob(tmp.name + "*"):
@@ -133,7 +134,7 @@ def rollback_store(backend: str, pilots: int, quarters: int) -> str:
         return str(path)
     import psycopg
 
-    name = ROLLBACK_TEMPLATE.format(pilots=pilots, quarters=quarters)
+    name = ROLLBACK_TEMPLATE.format(pilots=pilots, quarters=quarters, head=scale_data.schema_head())
     with psycopg.connect(scale_data.PG_URL, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return name

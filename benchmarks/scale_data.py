@@ -28,13 +28,27 @@ def hwm_mb() -> float:
     return sandbox.peak_rss_kb() / 1024
 
 
+def schema_head() -> str:
+    """The schema version (Alembic head) of the ``linkdash`` imported here."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from linkdash.store import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return str(ScriptDirectory.from_config(cfg).get_current_head())
+
+
 def sqlite_store(pilots: int, quarters: int) -> str:
-    """URL of a SQLite store holding the generated data (built on first use)."""
+    """URL of a SQLite store holding the generated data (built on first use), one per
+    schema version: a store that newer code opened is migrated, and older code (``--before``)
+    could no longer open it."""
     from linkdash import generate
     from linkdash.store import Store
 
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"store_{pilots}x{quarters}.sqlite"
+    path = OUT / f"store_{pilots}x{quarters}_schema{schema_head()}.sqlite"
     url = f"sqlite:///{path}"
     if not path.exists():
         tmp = path.with_suffix(".building")
