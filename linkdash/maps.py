@@ -630,10 +630,12 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
     located = _sites(portfolio.pilots)
     for vc, grp in located.groupby("value_chain", sort=True):
         shown = 0
-        for _, r in grp.iterrows():
-            x, y = project(float(r["longitude"]), float(r["latitude"]))
+        color = style.value_chain_color(vc)
+        for lon, lat, label, pid in zip(grp["longitude"].tolist(), grp["latitude"].tolist(),
+                                        _pilot_labels(grp).tolist(), grp["pilot_id"].tolist()):
+            x, y = project(float(lon), float(lat))
             if 0 <= x <= width and 0 <= y <= height:
-                sites.append(MapSite(x, y, style.value_chain_color(vc), _pilot_label(r), str(r["pilot_id"])))
+                sites.append(MapSite(x, y, color, label, str(pid)))
                 shown += 1
         if shown:
             chains.append((style.value_chain_label(vc), style.value_chain_color(vc)))

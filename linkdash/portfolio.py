@@ -202,8 +202,9 @@ class Portfolio:
 
     def quarters(self) -> list[str]:
         """Quarters with at least one indicator value, ascending (a new list each call)."""
+        # (the few unique values checked, not a dropna of every row: a filter's view runs this)
         return list(self._once("quarters", lambda: sorted(
-            self.indicators["quarter"].dropna().unique().tolist())))
+            q for q in self.indicators["quarter"].unique().tolist() if isinstance(q, str))))
 
     def latest_quarter(self) -> str | None:
         """The latest quarter with any indicator value (a number, or a volume unit)."""
