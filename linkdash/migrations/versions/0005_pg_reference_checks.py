@@ -18,8 +18,10 @@ of a statement's rows at once (transition tables):
   else the statement fails with ``foreign_key_violation`` (an ``IntegrityError``, as
   before) and its transaction with it;
 - after a DELETE of submissions, or an UPDATE of their ids, no data row may still name
-  an id that is gone (the store never deletes a submission; this keeps anyone else
-  from orphaning rows).
+  an id that is gone. The store never deletes a submission; this refuses anyone else's
+  removal that would leave stored rows naming nothing. Unlike a foreign key it takes no
+  lock on the submission, so a removal racing a transaction that is writing rows naming
+  that submission is not seen: nothing in linkdash removes submissions.
 
 SQLite keeps its foreign keys: it checks them with one index lookup per row, which
 costs little. ``submissions.rolled_back_by`` keeps its foreign key on both (a few rows).
