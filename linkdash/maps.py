@@ -159,7 +159,7 @@ def country_values(portfolio: Portfolio, figure: str, quarter: str | None) -> pd
     rows = []
     names = country_names()
     pilots = portfolio.pilots[portfolio.pilots["country"].notna()]
-    by_country = figures.figures_by(portfolio, "country", quarter=quarter)
+    by_country = figures.figures_by(portfolio, "country", quarter=quarter, names=(figure,))
     # one pass over the pilots (not a selection per country): labels and names by country
     labels = _pilot_labels(pilots)
     listed = labels.groupby(pilots["country"], sort=True).agg(", ".join)

@@ -467,6 +467,11 @@ def test_figures_by_group_equal_the_figures_of_a_one_group_filter(by, field):
     for group, figs in grouped.items():
         alone = F.portfolio_figures(p, Filter(**{field: (group,)}), "2017-Q4", as_of)
         assert figs == alone, group
+    # the map asks for the one figure it shows: the same numbers, nothing else computed
+    for names in (("households_reached",), ("income_avg_usd", "milestones_overdue")):
+        some = F.figures_by(p, by, quarter="2017-Q4", as_of=as_of, names=names)
+        assert some == {g: {k: v for k, v in figs.items() if k in {"quarter", "as_of", *names}}
+                        for g, figs in grouped.items()}
 
 
 def test_income_against_living_income_weights_both_by_households():
