@@ -154,10 +154,9 @@ def _recheck(conn: Connection, plans: list[_Plan]) -> list[Problem]:
 
 def _first_quarters(conn: Connection, pilots: list[str]) -> dict[str, str]:
     """The first quarter with a current indicator value of each of these pilots (those
-    with none left out): one lookup on the key index per pilot, so a Pilots sheet of
-    1,000 pilots reads 1,000 index entries, not the whole history (a GROUP BY over
-    ``pilot_id IN (...)`` read every current value of those pilots: 0.8 s at 1,000
-    pilots x 40 quarters)."""
+    with none left out): one search of the key index per pilot (the GROUP BY over
+    ``pilot_id IN (...)`` this replaces was planned, on SQLite, as a scan of every current
+    value: 0.8 s at 1,000 pilots x 40 quarters; this takes about 0.1 s)."""
     t = DATA_TABLES["Indicators"]
     given = sa.values(sa.column("pilot_id", sa.Text), name="given").data(
         [(p,) for p in pilots]).cte("given")
