@@ -35,6 +35,7 @@ def schema_head() -> str:
 
     from linkdash.store import MIGRATIONS_DIR
 
+    # (not ``store.engine.alembic_config``: with ``--before`` this runs on older code too)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return str(ScriptDirectory.from_config(cfg).get_current_head())

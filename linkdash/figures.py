@@ -509,6 +509,15 @@ def milestones_overdue(status: pd.DataFrame) -> int:
     return int(status["overdue"].sum()) if len(status) else 0
 
 
+_MILESTONE_FIGURES = {"milestones_completed": milestones_completed,
+                      "milestones_overdue": milestones_overdue}
+
+
+def _milestone_figures(status: pd.DataFrame, names: Collection[str] | None = None) -> dict:
+    """The milestone figures (those of ``names``; all by default) over ``milestone_status_as_of``."""
+    return {n: fn(status) for n, fn in _MILESTONE_FIGURES.items() if names is None or n in names}
+
+
 _ROW_FIGURES = {
     "pilots_total": pilots_total, "pilots_reporting": pilots_reporting,
     "households_reached": households_reached, "participants_total": participants_total,
@@ -550,9 +559,7 @@ def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str
     rows = pilot_quarter_table(p, quarter)
     out: dict = {"quarter": quarter, "as_of": as_of}
     out.update(_figures_of_rows(rows))
-    status = milestone_status_as_of(p.milestones, as_of)
-    out["milestones_completed"] = milestones_completed(status)
-    out["milestones_overdue"] = milestones_overdue(status)
+    out.update(_milestone_figures(milestone_status_as_of(p.milestones, as_of)))
     return out
 
 
@@ -721,12 +728,8 @@ def figure_changes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | 
         prev_q, before, before_n = None, {}, {}
     now_n = figure_pilots(rows)
     before_as_of = previous_as_of(as_of)
-    status = milestone_status_as_of(p.milestones, as_of)
-    status_before = milestone_status_as_of(p.milestones, before_as_of)
-    now["milestones_completed"] = milestones_completed(status)
-    now["milestones_overdue"] = milestones_overdue(status)
-    before["milestones_completed"] = milestones_completed(status_before)
-    before["milestones_overdue"] = milestones_overdue(status_before)
+    now.update(_milestone_figures(milestone_status_as_of(p.milestones, as_of)))
+    before.update(_milestone_figures(milestone_status_as_of(p.milestones, before_as_of)))
     out: dict[str, Change] = {}
     for name in FIGURE_NAMES:
         v, b = now.get(name), before.get(name)
@@ -795,9 +798,6 @@ def describe_target(change: Change) -> str | None:
     return text
 
 
-_MILESTONE_FIGURES = ("milestones_completed", "milestones_overdue")
-
-
 def figures_by(portfolio: Portfolio, by: str, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, *, names: Collection[str] | None = None
                ) -> dict[str, dict]:
@@ -812,25 +812,21 @@ def figures_by(portfolio: Portfolio, by: str, flt: Filter = Filter(), quarter: s
     if quarter is None:
         quarter = latest_quarter(p)
     wanted = [n for n in _ROW_FIGURES if names is None or n in names]
-    milestones = names is None or any(n in names for n in _MILESTONE_FIGURES)
     rows = pilot_quarter_table(p, quarter)
-    status = milestone_status_as_of(p.milestones, as_of) if milestones else p.milestones.iloc[:0]
+    status = (milestone_status_as_of(p.milestones, as_of)
+              if names is None or any(n in names for n in _MILESTONE_FIGURES) else None)
     group_of = dict(zip(p.pilots["pilot_id"], p.pilots[by]))
     # each group's rows in one pass (not a selection per group: a map has ~60 countries)
     rows_of = {g: part for g, part in rows.groupby(rows["pilot_id"].map(group_of), sort=False)}
     status_of = ({g: part for g, part in status.groupby(status["pilot_id"].map(group_of), sort=False)}
-                 if not status.empty else {})
+                 if status is not None and not status.empty else {})
     out: dict[str, dict] = {}
     for group in sorted({g for g in group_of.values() if isinstance(g, str)}):
         figs: dict = {"quarter": quarter, "as_of": as_of}
         part = rows_of.get(group, rows.iloc[:0])
         figs.update({name: figure_of_rows(part, name) for name in wanted})
-        if milestones:
-            st_g = status_of.get(group, status.iloc[:0])
-            if names is None or "milestones_completed" in names:
-                figs["milestones_completed"] = milestones_completed(st_g)
-            if names is None or "milestones_overdue" in names:
-                figs["milestones_overdue"] = milestones_overdue(st_g)
+        if status is not None:
+            figs.update(_milestone_figures(status_of.get(group, status.iloc[:0]), names))
         out[group] = figs
     return out
 

@@ -638,6 +638,6 @@ def static_country_map(portfolio: Portfolio, figure: str = "households_reached",
                 sites.append(MapSite(x, y, color, label, str(pid)))
                 shown += 1
         if shown:
-            chains.append((style.value_chain_label(vc), style.value_chain_color(vc)))
+            chains.append((style.value_chain_label(vc), color))
     return StaticMap(float(width), float(height), land, tuple(countries), tuple(sites), scale,
                      tuple(chains), bool(values["value"].isna().any()), title, (center, zoom))

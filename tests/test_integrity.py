@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -388,10 +390,6 @@ def test_the_schema_refuses_a_row_that_names_a_submission_not_stored(store):
                     "indicator": np.array(["sales_usd"] * 3, dtype=object),
                     "value": np.array([1.0, 2.0, 3.0])},
                    constants={"submission_id": sub, "origin_id": sub + 7})
-    import sqlite3
-
-    import psycopg
-
     # (written on the driver's own connection: the driver's error)
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError),
                        match="(?i)foreign key|names a submission"):
@@ -469,12 +467,10 @@ def test_the_schema_refuses_text_longer_than_the_limit(store):
 
 def _migrate_to(engine, revision):
     from alembic import command
-    from alembic.config import Config
 
-    from linkdash.store import MIGRATIONS_DIR
+    from linkdash.store.engine import alembic_config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -102,6 +102,15 @@ def _file_lock(path: Path | None, timeout: float = 600.0):
         os.close(fd)  # releases the lock
 
 
+def alembic_config():
+    """Alembic's configuration for the store's migrations (``linkdash/migrations``)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
 def migrate(engine: Engine) -> None:
     """``alembic upgrade head`` on this engine; idempotent, and safe when several
     processes start at once. PostgreSQL: a transaction-level advisory lock. SQLite: an
@@ -110,10 +119,8 @@ def migrate(engine: Engine) -> None:
     new file at once wait for each other instead of failing with "database is
     locked"."""
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg = alembic_config()
     db = _sqlite_file(engine)
     with _file_lock(db.with_name(db.name + "-migrate.lock") if db else None):
         with engine.connect() as conn:
