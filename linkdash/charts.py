@@ -74,8 +74,8 @@ def no_data_figure(title: str, message: str = NO_DATA_MESSAGE) -> go.Figure:
     style.apply_layout(fig, title)
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper",
                        showarrow=False, font=dict(size=style.BASE_FONT_SIZE + 4, color="#777777"))
-    fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=360,
-                      meta={"no_data": True})
+    style.update_layout(fig, xaxis=dict(visible=False), yaxis=dict(visible=False), height=360,
+                             meta={"no_data": True})
     return fig
 
 
@@ -195,14 +195,14 @@ def _cell_targets(xs: list[str], ys: list[str], pilot_ids: list[str], hover: lis
 def _grid_ranges(fig: go.Figure, n_columns: int, n_rows: int) -> None:
     """A heatmap's axes span its cells exactly, first row at the top (autorange would
     pad them for the size of the click targets' markers)."""
-    fig.update_layout(xaxis=dict(range=[-0.5, n_columns - 0.5], autorange=False),
-                      yaxis=dict(range=[n_rows - 0.5, -0.5], autorange=False))
+    style.update_layout(fig, xaxis=dict(range=[-0.5, n_columns - 0.5], autorange=False),
+                             yaxis=dict(range=[n_rows - 0.5, -0.5], autorange=False))
 
 
 def _zoom_on_drag(fig: go.Figure) -> go.Figure:
     """Keep dragging a zoom when the page lets a click select a pilot (Streamlit would
     make an unset drag mode a pan)."""
-    fig.update_layout(dragmode="zoom")
+    style.update_layout(fig, dragmode="zoom")
     return fig
 
 
@@ -299,7 +299,7 @@ def value_chain_legend(fig: go.Figure, chains) -> None:
             marker=dict(symbol="square", size=14, color=style.value_chain_color(vc)),
             hoverinfo="skip", showlegend=True))
     # the title above the entries: beside them a narrow chart's legend runs past its edge
-    fig.update_layout(legend=dict(title=dict(text=VALUE_CHAIN_LEGEND, side="top")))
+    style.update_layout(fig, legend=dict(title=dict(text=VALUE_CHAIN_LEGEND, side="top")))
 
 
 # --- reporting -------------------------------------------------------------------------
@@ -385,9 +385,9 @@ def reporting_grid_chart(portfolio: Portfolio, quarter: str | None = None, *,
     style.apply_layout(fig, f"{title}, {_span(qs)}",
                        subtitle=f"{n_reported} of {due} pilot-quarters reported · {legend}")
     top = style.top_margin(fig, 50)  # quarter labels on two lines above the grid
-    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False),
-                      height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20),
-                      meta={"narrow": _narrow_grid(qs)})
+    style.update_layout(fig, xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False),
+                             height=max(360, top + 34 * len(pilots) + 40), margin=dict(t=top, b=20),
+                             meta={"narrow": _narrow_grid(qs)})
     _grid_ranges(fig, len(qs), len(pilots))
     fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
                      ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
@@ -399,10 +399,10 @@ def _reporting_by_group(portfolio: Portfolio, pilots: list[str], qs: list[str], 
     """The reporting grid of many pilots: a row per country (per region beyond
     ``GRID_PILOTS_MAX`` countries), each cell the share of its pilots that reported
     among those that had started, worst first in the latest quarter."""
-    p = portfolio.pilots.set_index("pilot_id")
+    p = portfolio.pilots.drop_duplicates("pilot_id").set_index("pilot_id")
     by = "country" if p["country"].nunique() <= GRID_PILOTS_MAX else "region"
     label_of = (dict(zip(p["country"], p["country_name"])) if by == "country" else {})
-    groups = np.array([p.at[pid, by] if isinstance(p.at[pid, by], str) else "Unknown" for pid in pilots],
+    groups = np.array([g if isinstance(g, str) else "Unknown" for g in p[by].reindex(pilots).tolist()],
                       dtype=object)
     due = (z != -1)
     done = (z == 1)
@@ -432,9 +432,9 @@ def _reporting_by_group(portfolio: Portfolio, pilots: list[str], qs: list[str], 
                                 "lowest share first "
                                 "in the latest quarter · the pilots that did not report are listed below")
     top = style.top_margin(fig, 50)
-    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False, autorange="reversed"),
-                      height=max(360, top + 30 * len(rows) + 40), margin=dict(t=top, b=20),
-                      meta={"narrow": _narrow_grid(qs)})
+    style.update_layout(fig, xaxis=_quarter_axis(qs), yaxis=dict(showgrid=False, autorange="reversed"),
+                             height=max(360, top + 30 * len(rows) + 40), margin=dict(t=top, b=20),
+                             meta={"narrow": _narrow_grid(qs)})
     fig.update_xaxes(showgrid=False, side="top", title=None, tickmode="array", tickvals=qs,
                      ticktext=[f"{q[5:]}<br>{q[:4]}" for q in qs], tickangle=0)
     _grid_ranges(fig, len(qs), len(rows))
@@ -750,7 +750,7 @@ def progress_gantt(portfolio: Portfolio, as_of: dt.date | None = None,
         yaxis = dict(type="multicategory", autorange="reversed", showgrid=False,
                      categoryorder="array", categoryarray=[outer, inner],
                      tickfont=dict(size=style.BASE_FONT_SIZE - 4), dividercolor="#BBBBBB")
-    fig.update_layout(
+    style.update_layout(fig,
         barmode="overlay", bargap=0.15,
         xaxis=dict(type="date", title=None, side="top",
                    range=[(lo - pad).isoformat(), (hi + pad).isoformat()]),
@@ -874,11 +874,11 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
         sub = f"{len(pilots)} of {n_all:,} pilots (the same as the timeline above) · " + sub
     style.apply_layout(fig, title, subtitle=sub)
     top = style.top_margin(fig, 56)  # tool names on two lines above the matrix
-    fig.update_layout(yaxis=dict(showgrid=False),
-                      xaxis=dict(side="top", showgrid=False, tickmode="array", tickvals=x_labels,
-                                 ticktext=[style.wrap_text(x, 18) for x in x_labels], tickangle=0),
-                      height=max(360, top + 38 * len(pilots) + 40),
-                      margin=dict(t=top, b=20))
+    style.update_layout(fig, yaxis=dict(showgrid=False),
+                             xaxis=dict(side="top", showgrid=False, tickmode="array", tickvals=x_labels,
+                                        ticktext=[style.wrap_text(x, 18) for x in x_labels], tickangle=0),
+                             height=max(360, top + 38 * len(pilots) + 40),
+                             margin=dict(t=top, b=20))
     _grid_ranges(fig, len(x_labels), len(pilots))
     return _zoom_on_drag(fig)
 
@@ -915,11 +915,12 @@ def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) 
             hovertemplate=f"%{{y}}: %{{x}} pilot(s) {label.lower()}<extra></extra>"))
     style.apply_layout(fig, title, subtitle=f"{n:,} pilot{'s' if n != 1 else ''} · pilots per milestone "
                                             "and state · overdue: not completed, planned end passed")
-    fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", showgrid=False, type="category"),
-                      xaxis=dict(title=dict(text="pilots"), tickformat=",d"),
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
-                                  traceorder="normal"),
-                      height=style.top_margin(fig) + 34 * len(ys) + 130, margin=dict(b=100))
+    style.update_layout(fig, barmode="stack",
+                             yaxis=dict(autorange="reversed", showgrid=False, type="category"),
+                             xaxis=dict(title=dict(text="pilots"), tickformat=",d"),
+                             legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                         traceorder="normal"),
+                             height=style.top_margin(fig) + 34 * len(ys) + 130, margin=dict(b=100))
     return fig
 
 
@@ -1285,12 +1286,13 @@ def _income_trend_one(portfolio: Portfolio, pid: str, *, width_px: int) -> go.Fi
     subtitle = ("; ".join(notes).capitalize() if notes
                 else "With baseline, target and the country's living-income benchmark")
     style.apply_layout(fig, f"{title}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
-    fig.update_layout(xaxis=_quarter_axis(qs), yaxis=dict(title=dict(text="USD per household per year"),
-                                                          tickformat="$,.0f", rangemode="tozero"),
-                      hovermode="closest", height=520)
+    style.update_layout(fig, xaxis=_quarter_axis(qs),
+                             yaxis=dict(title=dict(text="USD per household per year"),
+                                        tickformat="$,.0f", rangemode="tozero"),
+                             hovermode="closest", height=520)
     if width_px < style.CHART_WIDTH_PX:  # a legend beside the plot would leave it no room
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
-                          height=600, margin=dict(b=150))
+        style.update_layout(fig, legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
+                                 height=600, margin=dict(b=150))
     return _zoom_on_drag(fig)
 
 
@@ -1382,16 +1384,16 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                              hoverinfo="skip"))
     fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
     # on a phone the bars say their share only (the gap in USD is in the hover)
-    fig.update_layout(meta={"narrow": {"short_text": [
-        [t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None else None
-        for tr in fig.data]}})
+    style.update_layout(fig, meta={"narrow": {"short_text": [
+               [t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None else None
+               for tr in fig.data]}})
     sub = "Income ÷ the country's living-income benchmark · lowest first"
     if left_out:
         sub += " · " + _ranked_subtitle(n_all, left_out)
     if missing:
         sub += " · no income or benchmark: " + _names_list([names.get(p, p) for p in missing])
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    fig.update_layout(
+    style.update_layout(fig,
         barmode="overlay", showlegend=True,
         xaxis=dict(range=[0, top * 1.45], tickformat=".0%", title=dict(text="Share of the living income")),
         yaxis=dict(type="category", categoryorder="array", categoryarray=order, autorange="reversed",
@@ -1503,15 +1505,15 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
     plot_px = round(width_px * 0.6)  # what the pilot names leave to the bars
     per_line = style.chars_per_line(plot_px, style.BASE_FONT_SIZE)
-    fig.update_layout(xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%",
-                                 title=dict(text=style.wrap_text(axis_title, per_line))),
-                      yaxis=dict(autorange="reversed", showgrid=False,
-                                 autorangeoptions=dict(include=band) if band else None,
-                                 tickmode="array", tickvals=list(fig.data[0].y)),
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
-                                  groupclick="togglegroup"),
-                      height=max(360, style.top_margin(fig) + 36 * (n + 1) + 150),
-                      margin=dict(b=120))
+    style.update_layout(fig, xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%",
+                                        title=dict(text=style.wrap_text(axis_title, per_line))),
+                             yaxis=dict(autorange="reversed", showgrid=False,
+                                        autorangeoptions=dict(include=band) if band else None,
+                                        tickmode="array", tickvals=list(fig.data[0].y)),
+                             legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
+                                         groupclick="togglegroup"),
+                             height=max(360, style.top_margin(fig) + 36 * (n + 1) + 150),
+                             margin=dict(b=120))
     return _zoom_on_drag(fig)
 
 
@@ -1575,11 +1577,11 @@ def income_gender_gap_chart(portfolio: Portfolio, quarter: str | None = None, *,
         sub = (f"Average annual net income · the widest and the narrowest {RANK_ENDS} gaps of "
                f"{n_all:,} pilots (find any pilot with the picker above the chart)")
     style.apply_layout(fig, title, subtitle=sub, width_px=style.HALF_WIDTH_PX)
-    fig.update_layout(xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
-                                 rangemode="tozero"),
-                      yaxis=dict(autorange="reversed", showgrid=False),
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
-                      height=max(360, style.top_margin(fig) + 36 * len(ys) + 150), margin=dict(b=130))
+    style.update_layout(fig, xaxis=dict(title=dict(text="USD per household per year"), tickformat="$,.0f",
+                                        rangemode="tozero"),
+                             yaxis=dict(autorange="reversed", showgrid=False),
+                             legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                             height=max(360, style.top_margin(fig) + 36 * len(ys) + 150), margin=dict(b=130))
     return _zoom_on_drag(fig)
 
 
@@ -1639,9 +1641,9 @@ def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
         return no_data_figure(title, f"No counts of {who} reported for this selection")
     style.apply_layout(fig, f"{title}, {_span(qs)}",
                        subtitle="Σ " + who + " / Σ total over pilots that gave both in the quarter")
-    fig.update_layout(xaxis=_quarter_axis(qs),
-                      yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
-                      height=480, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
+    style.update_layout(fig, xaxis=_quarter_axis(qs),
+                             yaxis=dict(range=[0, 1], tickformat=".0%", title=dict(text="Share")),
+                             height=480, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
     if who == "women":
         fig.add_hline(y=0.5, line=dict(color="#AAAAAA", dash="dot", width=1))
     return fig
@@ -1705,11 +1707,11 @@ def business_chart(portfolio: Portfolio, indicator: str = "sales_usd") -> go.Fig
     n = data["pilot_id"].nunique()
     style.apply_layout(fig, f"{title}, {_span(qs)}",
                        subtitle=f"{unit} · {n:,} pilot{'s' if n != 1 else ''}, stacked by value chain")
-    fig.update_layout(barmode="stack", xaxis=_quarter_axis(qs),
-                      yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
-                      height=520, legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
-                                              x=0, title=dict(text=VALUE_CHAIN_LEGEND, side="top")),
-                      margin=dict(b=130))
+    style.update_layout(fig, barmode="stack", xaxis=_quarter_axis(qs),
+                             yaxis=dict(title=dict(text=unit), tickformat="$~s" if money else "~s"),
+                             height=520, legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
+                                                     x=0, title=dict(text=VALUE_CHAIN_LEGEND, side="top")),
+                             margin=dict(b=130))
     return fig
 
 
@@ -1738,10 +1740,10 @@ def _volume_panels(data: pd.DataFrame, sums: pd.DataFrame, chains: list[str], qs
                      tickfont=dict(size=style.BASE_FONT_SIZE - 5))
     fig.update_yaxes(tickformat="~s", tickfont=dict(size=style.BASE_FONT_SIZE - 4))
     fig.update_annotations(font=dict(size=style.BASE_FONT_SIZE - 1))
-    fig.update_layout(height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + 40, showlegend=False,
-                      margin=dict(b=50, t=style.top_margin(fig, PANEL_TITLE_PX)),
-                      meta={"narrow": {"grid": {"n": len(chains), "narrow_cols": 1,
-                                                                   "panel_px": 170, "gap_px": 64, "hs": 0}}})
+    style.update_layout(fig, height=style.top_margin(fig, PANEL_TITLE_PX) + 260 * rows + 40,
+                             showlegend=False, margin=dict(b=50, t=style.top_margin(fig, PANEL_TITLE_PX)),
+                             meta={"narrow": {"grid": {"n": len(chains), "narrow_cols": 1,
+                                                       "panel_px": 170, "gap_px": 64, "hs": 0}}})
     return fig
 
 
@@ -1791,11 +1793,12 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
         sub += f" · the highest and lowest {RANK_ENDS} of {n_all:,} pilots (find any pilot with the picker)"
     style.apply_layout(fig, title, subtitle=sub)
     top = float(df["value"].max())
-    fig.update_layout(xaxis=dict(range=[0, top * 1.3 if top > 0 else 1], tickformat="$~s" if money else "~s",
-                                 title=dict(text=unit)),
-                      yaxis=dict(autorange="reversed", showgrid=False, type="category"),
-                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
-                      height=max(360, style.top_margin(fig) + 30 * len(shown) + 150), margin=dict(b=120))
+    style.update_layout(fig, xaxis=dict(range=[0, top * 1.3 if top > 0 else 1],
+                                        tickformat="$~s" if money else "~s", title=dict(text=unit)),
+                             yaxis=dict(autorange="reversed", showgrid=False, type="category"),
+                             legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+                             height=max(360, style.top_margin(fig) + 30 * len(shown) + 150),
+                             margin=dict(b=120))
     return _zoom_on_drag(fig)
 
 
@@ -1865,7 +1868,7 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
             fillcolor=style.hex_to_rgba(color, 0.12) if color.startswith("#") and len(color) == 7 else None,
             hovertemplate="%{theta}: %{r:.1f}<extra>" + name + "</extra>"))
     style.apply_layout(fig, title, subtitle=subtitle)
-    fig.update_layout(
+    style.update_layout(fig,
         # No numbers on the radial axis: wherever they go they sit on the polygons' lines.
         # The rings (one per score) and the subtitle give the scale; hover gives values.
         polar=dict(radialaxis=dict(range=[0, 5], tickvals=[1, 2, 3, 4, 5], showticklabels=False,
@@ -1938,11 +1941,11 @@ def indicator_trend(portfolio: Portfolio, pilot_id: str, indicator: str) -> go.F
         notes.append(f"{gaps} quarter{'s' if gaps != 1 else ''} without a value")
     style.apply_layout(fig, f"{title}, {_span(qs)}",
                        subtitle=" · ".join(notes) or (ind.unit if ind else None))
-    fig.update_layout(xaxis=_quarter_axis(qs),
-                      yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
-                                 tickformat="$,.0f" if money else None),
-                      height=440, showlegend=len(fig.data) > 1,
-                      legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
+    style.update_layout(fig, xaxis=_quarter_axis(qs),
+                             yaxis=dict(title=dict(text=ind.unit if ind else ""), rangemode="tozero",
+                                        tickformat="$,.0f" if money else None),
+                             height=440, showlegend=len(fig.data) > 1,
+                             legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
     return fig
 
 
@@ -1973,7 +1976,7 @@ def pilot_goal_chart(series: pd.DataFrame, target: dict | None, name: str, *,
     head = f"{name}: household income against its goals"
     if series.empty or series["income_avg_usd"].isna().all():
         fig = no_data_figure(head, "No income reported for this pilot")
-        fig.update_layout(height=height_px)
+        style.update_layout(fig, height=height_px)
         return fig
     qs = series["quarter"].tolist()
     fig = go.Figure()
@@ -2009,12 +2012,12 @@ def pilot_goal_chart(series: pd.DataFrame, target: dict | None, name: str, *,
     if title:
         style.apply_layout(fig, f"{head}, {_span(qs)}", subtitle=subtitle, width_px=width_px)
     else:
-        fig.update_layout(**style.base_layout())
-        fig.update_layout(title=None, margin=dict(t=10))
+        style.update_layout(fig, **style.base_layout())
+        style.update_layout(fig, title=None, margin=dict(t=10))
     ymax = max([v for v in [*series["income_avg_usd"].dropna(), *bench.dropna(),
                             *([target.get("target")] if target and target.get("target") is not None else [])]]
                or [1])
-    fig.update_layout(
+    style.update_layout(fig,
         height=height_px, font=dict(size=font_size), hovermode="closest", showlegend=True,
         xaxis=quarter_ticks(qs, width_px, font_size),
         yaxis=dict(title=None, tickformat="$,.0f", range=[0, ymax * 1.12], automargin=True,

@@ -114,14 +114,6 @@ def _native(v):
     return v
 
 
-def _reported_values(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Indicator rows that hold a value (a number, or the text of ``volume_unit``)."""
-    if indicators.empty:
-        return indicators
-    has = indicators["value"].notna() | indicators["text"].notna()
-    return indicators[has]
-
-
 def latest_quarter(portfolio: Portfolio) -> str | None:
     """The latest quarter with any Indicators value in this portfolio (filter it first):
     ``Portfolio.latest_quarter``, the one definition."""
@@ -261,7 +253,8 @@ def pilot_quarter_table(portfolio: Portfolio, quarter: str | None) -> pd.DataFra
     unless both numbers were given), ``living_income_usd`` (the country's benchmark for the
     quarter's year, else the latest earlier year; ``living_income_year`` says which) and
     ``income_to_living_income``."""
-    return _quarter_rows(portfolio, portfolio.indicators_wide(), _value_counts(portfolio), quarter)
+    return _per_portfolio(portfolio, ("pilot_quarter_table", quarter), lambda: _quarter_rows(
+        portfolio, portfolio.indicators_wide(copy=False), _value_counts(portfolio), quarter))
 
 
 # --- one function per figure ---------------------------------------------------------------
@@ -373,7 +366,7 @@ def _income_grid(portfolio: Portfolio, qs: list[str]) -> tuple[np.ndarray, np.nd
     ``portfolio.pilots``, columns those of ``qs``; a quarter's value of a pilot is its
     first row in ``indicators_wide`` (as ``pilot_quarter_table`` takes it), the
     benchmark its country's for the quarter's year (else the latest earlier year)."""
-    wide = portfolio.indicators_wide()
+    wide = portfolio.indicators_wide(copy=False)
     pilots = portfolio.pilots
     n, n_q = len(pilots), len(qs)
     inc, hh = np.full((n, n_q), np.nan), np.full((n, n_q), np.nan)
@@ -518,6 +511,15 @@ def _milestone_figures(status: pd.DataFrame, names: Collection[str] | None = Non
     return {n: fn(status) for n, fn in _MILESTONE_FIGURES.items() if names is None or n in names}
 
 
+def _milestone_figures_as_of(portfolio: Portfolio, as_of: dt.date) -> dict:
+    """Every milestone figure of ``portfolio`` as of a date, once per portfolio and date
+    (the KPI cards and the figures of one page ask for the same)."""
+    memo = portfolio._memo.setdefault("milestone_figures", {})
+    if as_of not in memo:
+        memo[as_of] = _milestone_figures(milestone_status_as_of(portfolio.milestones, as_of))
+    return dict(memo[as_of])
+
+
 _ROW_FIGURES = {
     "pilots_total": pilots_total, "pilots_reporting": pilots_reporting,
     "households_reached": households_reached, "participants_total": participants_total,
@@ -559,7 +561,7 @@ def portfolio_figures(portfolio: Portfolio, flt: Filter = Filter(), quarter: str
     rows = pilot_quarter_table(p, quarter)
     out: dict = {"quarter": quarter, "as_of": as_of}
     out.update(_figures_of_rows(rows))
-    out.update(_milestone_figures(milestone_status_as_of(p.milestones, as_of)))
+    out.update(_milestone_figures_as_of(p, as_of))
     return out
 
 
@@ -714,22 +716,20 @@ def figure_changes(portfolio: Portfolio, flt: Filter = Filter(), quarter: str | 
     as_of = as_of or dt.date.today()
     if quarter is None:
         quarter = latest_quarter(p)
-    wide, counts = p.indicators_wide(), _value_counts(p)
-    bench = _benchmarks_by_country(p.benchmarks)
-    rows = _quarter_rows(p, wide, counts, quarter, bench)
+    rows = pilot_quarter_table(p, quarter)
     now = _figures_of_rows(rows)
     prev_q = quarters.shift(quarter, -1) if quarter else None
-    reported = _reported_values(p.indicators)["quarter"].dropna()
-    first = str(reported.min()) if len(reported) else None
+    reported = p.reported_counts().columns  # the quarters with any value, ascending
+    first = str(reported[0]) if len(reported) else None
     if prev_q is not None and first is not None and prev_q >= first:
-        prev_rows = _quarter_rows(p, wide, counts, prev_q, bench)
+        prev_rows = pilot_quarter_table(p, prev_q)
         before, before_n = _figures_of_rows(prev_rows), figure_pilots(prev_rows)
     else:
         prev_q, before, before_n = None, {}, {}
     now_n = figure_pilots(rows)
     before_as_of = previous_as_of(as_of)
-    now.update(_milestone_figures(milestone_status_as_of(p.milestones, as_of)))
-    before.update(_milestone_figures(milestone_status_as_of(p.milestones, before_as_of)))
+    now.update(_milestone_figures_as_of(p, as_of))
+    before.update(_milestone_figures_as_of(p, before_as_of))
     out: dict[str, Change] = {}
     for name in FIGURE_NAMES:
         v, b = now.get(name), before.get(name)
@@ -843,7 +843,8 @@ def figures_by_quarter(portfolio: Portfolio, flt: Filter = Filter(),
         quarter_list = quarters.span(str(qs[0]), str(qs[-1])) if len(qs) else []
 
     def make() -> pd.DataFrame:
-        wide, counts, bench = p.indicators_wide(), _value_counts(p), _benchmarks_by_country(p.benchmarks)
+        wide, counts = p.indicators_wide(copy=False), _value_counts(p)
+        bench = _benchmarks_by_country(p.benchmarks)
         records = []
         for q in quarter_list:
             rec = {"quarter": q}

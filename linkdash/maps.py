@@ -294,7 +294,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
         "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
         if shapes.no_data else "Dots: pilot sites by value chain"), width_px=width_px)
     _map_axes(fig, view_w, height_px, taller="domain")
-    fig.update_layout(
+    style.update_layout(fig,
         margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text="")),
         height=height_px + style.top_margin(fig) + 10,
@@ -337,10 +337,10 @@ def _map_axes(fig: go.Figure, view_w: float, view_h: float, *, fixed: bool = Fal
     its width, at the top of the chart (no polar ocean and ice above and below it)."""
     hidden = dict(visible=False, showgrid=False, zeroline=False, fixedrange=fixed)
     x0, y0 = (SURROUND - 1) / 2 * view_w, (SURROUND - 1) / 2 * view_h
-    fig.update_layout(xaxis=dict(hidden, range=[x0, x0 + view_w], constrain="range"),
-                      yaxis=dict(hidden, range=[y0 + view_h, y0], scaleanchor="x", scaleratio=1,
-                                 constrain=taller, constraintoward="top"),
-                      plot_bgcolor="white", hovermode="closest")
+    style.update_layout(fig, xaxis=dict(hidden, range=[x0, x0 + view_w], constrain="range"),
+                             yaxis=dict(hidden, range=[y0 + view_h, y0], scaleanchor="x", scaleratio=1,
+                                        constrain=taller, constraintoward="top"),
+                             plot_bgcolor="white", hovermode="closest")
 
 
 def _rings_xy(rings) -> tuple[list, list]:
@@ -395,7 +395,7 @@ def pilot_site_map(portfolio: Portfolio, pilot_id: str) -> go.Figure:
     style.apply_layout(fig, title, subtitle=None if not sites.empty else "No coordinates for the site",
                        width_px=SITE_MAP_WIDTH_PX)
     _map_axes(fig, w, h, fixed=True)
-    fig.update_layout(
+    style.update_layout(fig,
         dragmode=False, margin=dict(l=5, r=5, t=style.top_margin(fig, -10), b=5),
         height=h + style.top_margin(fig, -10), showlegend=False)
     return fig
@@ -573,7 +573,9 @@ def _projected_countries(center_lon: float, center_lat: float, zoom: float, widt
                     if max(xs) + dx < 0 or min(xs) + dx > width:
                         continue
                     shifted = [(x + dx, y) for x, y in pts] if dx else pts
-                    cut = _clip(shifted, width, height)
+                    inside = (min(xs) + dx >= 0 and max(xs) + dx <= width
+                              and min(ys) >= 0 and max(ys) <= height)
+                    cut = shifted if inside else _clip(shifted, width, height)
                     if len(cut) >= 3:
                         thin = _thin(cut)
                         if len(thin) >= 3:

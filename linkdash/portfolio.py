@@ -254,11 +254,14 @@ class Portfolio:
                             columns=pd.Index(np.asarray(q_u, dtype=object)[cols][q_order], dtype=object,
                                              name="quarter"))
 
-    def indicators_wide(self) -> pd.DataFrame:
+    def indicators_wide(self, *, copy: bool = True) -> pd.DataFrame:
         """One row per pilot and quarter, one column per numeric indicator (NaN where not
         reported), plus ``volume_unit``. Columns for every catalogue indicator exist even
-        when no value does. Computed once per portfolio (a copy is returned)."""
-        return self._once("indicators_wide", self._indicators_wide).copy()
+        when no value does. Computed once per portfolio; a copy is returned, or with
+        ``copy=False`` the shared frame itself, for reading only (at 1,000 pilots it is
+        40,000 rows, and the figures of a page read it many times)."""
+        wide = self._once("indicators_wide", self._indicators_wide)
+        return wide.copy() if copy else wide
 
     def _indicators_wide(self) -> pd.DataFrame:
         """Rows: every (pilot, quarter) with a numeric value, sorted by pilot and quarter;

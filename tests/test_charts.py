@@ -142,6 +142,55 @@ def test_layout_has_title_subtitle_and_white_background():
     assert fig.layout.font.size >= 14
 
 
+def _laid_out_figure() -> go.Figure:
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])])
+    fig.update_layout(barmode="stack", xaxis=dict(title=dict(text="Quarter", font=dict(size=11)),
+                                                  tickvals=[0, 1]),
+                      meta={"no_data": True}, legend=dict(orientation="h"))
+    return fig
+
+
+@pytest.mark.parametrize("changes", [
+    # the shared look over a layout already set: nested dicts merge, the rest stays
+    dict(style.base_layout(), title=dict(text="Sales", subtitle=dict(text="USD"))),
+    # a list is replaced, not merged; None unsets; a title text keeps the title's font
+    dict(xaxis=dict(tickvals=[5], title=dict(text="Year")), legend=None, height=300),
+    # meta is any value to plotly: replaced whole, never merged
+    dict(meta={"narrow": {"grid": 2}}),
+    # a template of the chart's own
+    dict(template=dict(layout=dict(font=dict(family="serif")))),
+])
+def test_update_layout_gives_the_layout_plotly_would(changes):
+    """style.update_layout is plotly's update_layout made faster: the same figure."""
+    ours, plotly = _laid_out_figure(), _laid_out_figure()
+    style.update_layout(ours, **changes)
+    plotly.update_layout(**changes)
+    assert _drawn(ours.to_plotly_json()) == _drawn(plotly.to_plotly_json())
+
+
+def _drawn(value):
+    """A figure's JSON without empty objects: plotly keeps a property set to None as
+    ``{}``, which plotly.js draws as if it were not there."""
+    if isinstance(value, dict):
+        return {k: _drawn(v) for k, v in value.items() if v != {}}
+    if isinstance(value, list):
+        return [_drawn(v) for v in value]
+    return value
+
+
+def test_update_layout_keeps_a_template_set_before():
+    fig = _laid_out_figure()
+    fig.update_layout(template="simple_white")
+    style.update_layout(fig, height=400)
+    simple_white = go.Figure(layout=dict(template="simple_white")).layout.template
+    assert fig.layout.template.to_plotly_json() == simple_white.to_plotly_json()
+    assert fig.layout.height == 400 and fig.layout.barmode == "stack"
+
+
+def test_update_layout_refuses_what_plotly_refuses():
+    with pytest.raises(ValueError):
+        style.update_layout(_laid_out_figure(), xaxis=dict(no_such_property=1))
+
 
 def test_long_titles_wrap_at_words_to_the_expected_width():
     title = "Income of women- and men-headed households, Q3 2017"

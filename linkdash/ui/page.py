@@ -85,7 +85,7 @@ def finish_figure(fig, clicks: bool):
     result, before it is returned, or a copy). -> ``fig``, for which :func:`is_finished`
     with the same ``clicks`` holds"""
     if clicks:
-        fig.update_layout(**_selection_layout(fig))
+        style.update_layout(fig, **_selection_layout(fig))
     elif fig.layout.clickmode == "event+select":  # a copy of one finished with clicks
         fig.layout.clickmode = fig.layout.dragmode = None
     return with_data_revision(fig)
