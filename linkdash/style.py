@@ -214,12 +214,33 @@ def chars_per_line(width_px: int, font_size: int) -> int:
 
 def update_layout(fig: go.Figure, **changes) -> go.Figure:
     """``fig.update_layout(**changes)`` for nested dicts (``xaxis=dict(title=dict(text=
-    ...))``, not plotly's ``xaxis_title_text`` shortcuts), made four times faster: the
-    layout is merged as plain dicts and set once (checked once, as plotly checks any new
-    layout), instead of plotly's update, which checks and dispatches every property it
-    touches on its own (about 30 ms for the shared look of one chart, 8 ms this way).
-    Dicts merge into dicts, except ``meta`` (any value to plotly); any other value
-    replaces what was there, as in plotly."""
+    ...))``, not plotly's ``xaxis_title_text`` shortcuts), made faster for many changes
+    at once. Plotly's update checks and dispatches every property it touches on its own,
+    under 1 ms each: the 31 of the shared look cost about 30 ms on a new chart. Beyond
+    ``MERGED_FROM`` properties the layout is merged as plain dicts instead and set once
+    (plotly checks it once, as any new layout): about 8 ms whatever it changes, so a
+    change of a few properties is left to plotly. Either way the same layout: dicts merge
+    into dicts, except ``meta`` (any value to plotly); any other value replaces what was
+    there."""
+    if _properties(changes) < MERGED_FROM:
+        fig.update_layout(**changes)
+        return fig
+    return set_merged_layout(fig, changes)
+
+
+# From this many properties changed at once, merging and setting the layout anew is
+# faster than plotly's update (measured on a laid-out chart: 0.4 ms for one property,
+# 3.7 ms for 6, 8.6 ms for 11 and 16 to 30 ms for 31, against 8 to 10 ms merged).
+MERGED_FROM = 12
+
+
+def _properties(changes: dict) -> int:
+    return sum(_properties(v) if isinstance(v, dict) and k != "meta" else 1 for k, v in changes.items())
+
+
+def set_merged_layout(fig: go.Figure, changes: dict) -> go.Figure:
+    """:func:`update_layout`'s merge: ``changes`` merged into the layout as plain dicts,
+    the result set as the figure's new layout."""
     current = fig.layout.to_plotly_json()
     # the template (plotly's default, 7 KB) is left out and set again by plotly: checking
     # it again would cost more than all the rest
