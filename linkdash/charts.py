@@ -1384,9 +1384,9 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                              hoverinfo="skip"))
     fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
     # on a phone the bars say their share only (the gap in USD is in the hover)
-    style.update_layout(fig, meta={"narrow": {"short_text": [
-               [t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None else None
-               for tr in fig.data]}})
+    short_text = [[t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None
+                  else None for tr in fig.data]
+    style.update_layout(fig, meta={"narrow": {"short_text": short_text}})
     sub = "Income ÷ the country's living-income benchmark · lowest first"
     if left_out:
         sub += " · " + _ranked_subtitle(n_all, left_out)

@@ -325,7 +325,7 @@ def _figures_slide(prs, story: Story, n: int) -> None:
 
 PX = 9525  # EMU per px (96 px an inch)
 MAP_BOX = (MARGIN, BODY_TOP + Inches(0.4), Inches(9.6), FOOTER_TOP - BODY_TOP - Inches(0.5))
-SITE_PX = 15  # a site's dot, with a white ring
+SITE_PX = 15  # a site's dot, with a white ring (smaller when many: ``maps.site_px``)
 
 
 def _xml_text(text: str) -> str:
@@ -376,6 +376,8 @@ def _map_group(slide, smap, box) -> None:
     from pptx.oxml import parse_xml
     from pptx.oxml.ns import nsdecls
 
+    from linkdash import maps
+
     left, top, width, height = (int(v) for v in box)
     next_id = slide.shapes._next_shape_id
     ids = iter(range(next_id + 1, next_id + 10_000))
@@ -385,10 +387,11 @@ def _map_group(slide, smap, box) -> None:
                                                   rings=tuple(r for a in smap.land for r in a.rings)),
                                left, top))
     parts += [_area_xml(next(ids), a, left, top) for a in smap.countries]
-    d = SITE_PX * PX
+    d = round(maps.site_px(len(smap.sites), smap.width, smap.height, largest=SITE_PX) * PX)
+    ring = int(Pt(2) if d >= SITE_PX * PX else Pt(1))  # a thinner ring round a smaller dot
     parts += [_sp_xml(next(ids), f"{site.label} ({site.pilot_id})", _ELLIPSE,
                       left + round(site.x * PX) - d // 2, top + round(site.y * PX) - d // 2, d, d,
-                      site.color, "#FFFFFF", int(Pt(2)), descr=f"Pilot site: {site.label}")
+                      site.color, "#FFFFFF", ring, descr=f"Pilot site: {site.label}")
               for site in smap.sites]
     parts.append(_sp_xml(next(ids), "Map frame", _RECT, left, top, width, height, None, "#BBBBBB",
                          int(Pt(0.75))))

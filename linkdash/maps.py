@@ -65,6 +65,11 @@ SITE_VIEW_PX = (420, 320)  # the site map's view (px) the pilot's country is fit
 # middle: a chart wider than the view shows more land around it instead of white space.
 SURROUND = 3
 LAND_LINE = ("#C8C8C8", 0.5)  # other countries' borders: colour, width (px)
+# Pilot sites' dots keep their full size while all of them together cover at most this share
+# of the map; with more sites they get smaller (never under SITE_MIN_PX), so that at hundreds
+# of pilots the countries' colours, the figure the map is for, still show between them.
+SITE_COVER = 0.04
+SITE_MIN_PX = 5.0
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
@@ -213,9 +218,21 @@ def _texts(frame: pd.DataFrame, col: str, fallback: list[str]) -> list[str]:
     return [v if isinstance(v, str) else f for v, f in zip(values, fallback)]
 
 
-def _site_trace(sites: pd.DataFrame, project, size: int = 14) -> list[go.Scatter]:
+def site_px(n_sites: int, width: float, height: float, largest: float) -> float:
+    """A pilot site's dot diameter (px) for ``n_sites`` dots on a ``width`` x ``height`` map:
+    ``largest`` while the dots cover at most ``SITE_COVER`` of the map (a few pilots, as
+    today's 13), smaller as sites are added, never under ``SITE_MIN_PX``. The page's map and
+    the deck's use it, so both thin out the same way."""
+    if n_sites <= 0:
+        return float(largest)
+    fits = math.sqrt(SITE_COVER * width * height * 4 / (math.pi * n_sites))
+    return max(SITE_MIN_PX, min(float(largest), math.floor(fits * 10) / 10))
+
+
+def _site_trace(sites: pd.DataFrame, project, size: float = 14) -> list[go.Scatter]:
     """Pilot sites at ``project(lon, lat)``, one trace per value chain (so the legend
-    explains the colours)."""
+    explains the colours); ``size``: the dot's diameter, its white halo a little wider."""
+    halo = size + max(2.0, round(size * 0.36, 1))  # 5 px wider at 14 px, 2 px for small dots
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
         at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
@@ -226,7 +243,7 @@ def _site_trace(sites: pd.DataFrame, project, size: int = 14) -> list[go.Scatter
         xy = [project(lon, lat) for lon, lat in zip(grp["longitude"].tolist(), grp["latitude"].tolist())]
         x, y = [round(p[0], 1) for p in xy], [round(p[1], 1) for p in xy]
         # A white halo under each dot keeps it readable over a coloured country.
-        traces.append(go.Scatter(x=x, y=y, mode="markers", marker=dict(size=size + 5, color="white"),
+        traces.append(go.Scatter(x=x, y=y, mode="markers", marker=dict(size=halo, color="white"),
                                  hoverinfo="skip", showlegend=False))
         traces.append(go.Scatter(
             x=x, y=y, mode="markers",
@@ -282,7 +299,9 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
         if outlined:
             traces.append(_shape_trace(outlined, line=(line, 1.0), name="Borders"))
     project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
-    traces += _site_trace(_sites(portfolio.pilots), project)
+    located = _sites(portfolio.pilots)
+    dot = site_px(len(located), view_w, height_px, largest=14)
+    traces += _site_trace(located, project, size=dot)
     if shapes.scale:
         traces.append(go.Scatter(  # the colour bar only (a trace with no point)
             x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
@@ -296,7 +315,9 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     _map_axes(fig, view_w, height_px, taller="domain")
     style.update_layout(fig,
         margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text="")),
+        # small dots (many sites) keep full-size symbols in the legend
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text=""),
+                    **({"itemsizing": "constant"} if dot < 14 else {})),
         height=height_px + style.top_margin(fig) + 10,
     )
     return fig

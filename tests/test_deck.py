@@ -8,6 +8,7 @@ page (AppTest): slides follow the filter and the slide number lives in the URL."
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import shutil
 import subprocess
@@ -294,6 +295,34 @@ def test_the_map_is_drawn_with_shapes_coloured_by_households_reached(prs, portfo
     # the notes give each country's value, for the presenter
     for name, row in values.iterrows():
         assert f"{name} {row['text']}" in _notes(slide)
+
+
+def test_the_deck_map_thins_its_dots_when_there_are_hundreds_of_pilots(portfolio):
+    """The deck's map gets the page map's rule: 13 pilots keep their 15 px dots, 1,000 get
+    small ones that leave the countries' colours visible."""
+    from test_charts import _generated
+
+    from linkdash import maps
+
+    def dots(pf):
+        prs = Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        smap = maps.static_country_map(pf, "households_reached", figures.latest_quarter(pf),
+                                       width=deck.MAP_BOX[2] / deck.PX, height=deck.MAP_BOX[3] / deck.PX)
+        deck._map_group(slide, smap, deck.MAP_BOX)
+        group = _map_group(slide)
+        found = [sh for sh in group.shapes if sh.name.endswith(")") and "(" in sh.name]
+        return smap, {round(Emu(sh.width).inches * 96, 1) for sh in found}, len(found)
+
+    _, few, n = dots(portfolio)
+    assert few == {deck.SITE_PX} and n == 13
+    smap, many, n = dots(_generated(1000, 4))
+    assert n >= 900 and len(many) == 1
+    d = many.pop()
+    assert maps.SITE_MIN_PX <= d < deck.SITE_PX
+    cover = n * math.pi * d * d / 4 / (smap.width * smap.height)
+    assert cover <= maps.SITE_COVER * 1.01 or d == maps.SITE_MIN_PX  # (5 px at the least)
+    assert cover < 0.05
 
 
 def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):

@@ -3,6 +3,7 @@ coloured with the same numbers as the KPI cards."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -107,6 +108,54 @@ def test_sites_are_markers_with_hover_in_their_countries_and_the_view_fits_the_p
     xr = fig.layout.xaxis.range
     vnm_x = [v for v in drawn["VNM"].x if v is not None]
     assert xr[0] < at["SEN-SHEEP"][0] and max(vnm_x) <= xr[1]
+
+
+def _dot_cover(fig) -> tuple[float, int, float]:
+    """The site dots of a page map: their diameter, how many, and the share of the map's
+    view (the axes' opening ranges, in px) they cover together."""
+    dots = site_traces(fig)
+    sizes = {t.marker.size for t in dots}
+    assert len(sizes) == 1, sizes
+    d, n = sizes.pop(), sum(len(t.x) for t in dots)
+    xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
+    view = abs(xr[1] - xr[0]) * abs(yr[1] - yr[0])
+    return d, n, n * math.pi * d * d / 4 / view
+
+
+def test_at_13_pilots_the_sites_are_big_dots_with_a_white_halo(pf):
+    d, n, _ = _dot_cover(maps.country_map(pf))
+    assert d == 14 and n == 2
+    halos = [t for t in maps.country_map(pf).data if t.mode == "markers" and t.hoverinfo == "skip"
+             and t.marker.color == "white"]
+    assert halos and all(t.marker.size == 19 for t in halos)
+
+
+@pytest.mark.parametrize("regions", [(), ("Africa",)])
+def test_at_1000_pilots_the_dots_leave_the_countries_colour_visible(regions):
+    """At 14 px, 1,000 dots covered the map: the households reached by country, what the
+    map is for, could not be seen. The dots now thin out with their number."""
+    from test_charts import _generated
+
+    big = _generated(1000, 4)
+    view = big.filtered(Filter(regions=regions)) if regions else big
+    fig = maps.country_map(view)
+    d, n, cover = _dot_cover(fig)
+    assert n >= 300
+    assert maps.SITE_MIN_PX <= d < 14
+    assert cover <= maps.SITE_COVER * 1.5  # (the axes open a little wider than the fitted box)
+    assert fig.layout.legend.itemsizing == "constant"  # the legend's symbols stay readable
+    halos = [t for t in fig.data if t.mode == "markers" and t.hoverinfo == "skip"
+             and t.marker.color == "white"]
+    assert all(d < t.marker.size <= d + 3 for t in halos)
+
+
+def test_site_px_keeps_full_size_until_the_dots_would_cover_the_map():
+    assert maps.site_px(13, 900, 520, largest=14) == 14
+    assert maps.site_px(0, 900, 520, largest=14) == 14
+    sizes = [maps.site_px(n, 900, 520, largest=14) for n in (50, 200, 400, 800, 5000)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == 14 and sizes[-1] == maps.SITE_MIN_PX
+    for n, d in zip((200, 400, 800), sizes[1:4]):
+        assert n * math.pi * d * d / 4 <= maps.SITE_COVER * 900 * 520 * 1.01
 
 
 def test_fit_view_zooms_in_on_a_small_area():
