@@ -896,20 +896,18 @@ def milestone_summary_chart(portfolio: Portfolio, as_of: dt.date | None = None) 
     title = f"Where the pilots are in the learning cycle, as of {date_text(as_of)}"
     if portfolio.pilots.empty or portfolio.milestones.empty:
         return no_data_figure(title, "No milestones reported for this selection")
-    ms = _milestones_as_of(portfolio, as_of)
-    state = ms["status_as_of"].where(~ms["overdue"], "overdue")
-    counts = pd.crosstab(ms["milestone"], state).reindex(index=list(catalogue.MILESTONES), fill_value=0)
+    counts = figures.pilots_per_milestone_state(_milestones_as_of(portfolio, as_of))
     ys = [MILESTONE_SHORT[m] for m in catalogue.MILESTONES]
     colors = {**style.STATUS_COLORS, "not_started": "#D0D0D0"}
     fig = go.Figure()
     n = portfolio.pilots["pilot_id"].nunique()
     for key, label in SUMMARY_STATES:
-        vals = counts[key].tolist() if key in counts.columns else [0] * len(ys)
+        vals = counts[key].tolist()
         if not any(vals):
             continue
         fig.add_trace(go.Bar(
             orientation="h", x=vals, y=ys, name=label, marker=dict(color=colors[key]),
-            text=[str(v) if v else "" for v in vals], textposition="inside", insidetextanchor="middle",
+            text=[f"{v:,}" if v else "" for v in vals], textposition="inside", insidetextanchor="middle",
             textfont=dict(color="white" if key in ("completed", "in_progress", "overdue", "dropped")
                           else "#333333"),
             hovertemplate=f"%{{y}}: %{{x}} pilot(s) {label.lower()}<extra></extra>"))

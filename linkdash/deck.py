@@ -52,6 +52,7 @@ from linkdash.story import (
     pilot_order,
     pilot_summary,
     pilot_targets,
+    progress_by_milestone,
     progress_series,
     resolve,
     sales_series,
@@ -514,13 +515,16 @@ def _map_slide(prs, story: Story, n: int, with_map: bool = True) -> None:
 def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = progress_series(story)
     figs = story.figures
+    by_milestone = progress_by_milestone(story)  # too many pilots for a bar each
+    n_pilots = story.view.pilots["pilot_id"].nunique()
+    done, late = (figures.format_figure(k, figs[k]) for k in ("milestones_completed", "milestones_overdue"))
     slide = _slide(prs, "Progress through the learning cycle",
-                   f"Milestones per pilot as of {story.as_of_label}: "
-                   f"{figs['milestones_completed']} completed, {figs['milestones_overdue']} overdue")
+                   (f"Pilots per milestone ({n_pilots:,} pilots)" if by_milestone else "Milestones per pilot")
+                   + f" as of {story.as_of_label}: {done} completed, {late} overdue")
     if s.empty or s.to_numpy().sum() == 0:
         _no_data(slide, "No milestones reported for this selection")
     else:
-        data = CategoryChartData(number_format="0")
+        data = CategoryChartData(number_format="#,##0")
         data.categories = list(s.index)
         for state in PROGRESS_STATES:
             data.add_series(style.STATUS_LABELS[state], [int(v) for v in s[state]])
@@ -534,8 +538,11 @@ def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
             _fill(series, style.status_color(state))
         chart.category_axis.reverse_order = True
         chart.category_axis.tick_labels.font.size = Pt(14)
-        _value_axis(chart, "0", minimum=0, maximum=len(catalogue.MILESTONES),
-                    title="Milestones (9 in the learning cycle)")
+        if by_milestone:
+            _value_axis(chart, "#,##0", minimum=0, maximum=n_pilots, title=f"Pilots ({n_pilots:,})")
+        else:
+            _value_axis(chart, "0", minimum=0, maximum=len(catalogue.MILESTONES),
+                        title="Milestones (9 in the learning cycle)")
     _finish(slide, story, n, notes(story, "progress"))
     return s
 

@@ -453,6 +453,20 @@ def sales_usd(rows: pd.DataFrame) -> float | None:
     return total(rows, "sales_usd")
 
 
+MILESTONE_STATES = ("completed", "in_progress", "overdue", "not_started", "dropped")
+
+
+def pilots_per_milestone_state(status: pd.DataFrame) -> pd.DataFrame:
+    """How many pilots are in each state of each milestone: ``status`` is
+    ``milestone_status_as_of``'s frame; rows: the nine milestones in the cycle's order,
+    columns: ``MILESTONE_STATES`` (overdue counted apart from in progress and not started).
+    The Progress page's summary chart and the slides' progress at many pilots count the same."""
+    state = status["status_as_of"].where(~status["overdue"].fillna(False).astype(bool), "overdue")
+    counts = pd.crosstab(status["milestone"], state) if len(status) else pd.DataFrame()
+    return (counts.reindex(index=list(catalogue.MILESTONES), columns=list(MILESTONE_STATES), fill_value=0)
+            .fillna(0).astype(int))
+
+
 def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     """The milestones with, as of a date (default today):
 

@@ -146,15 +146,30 @@ def pilot_order(story: Story) -> list[str]:
 
 # --- series behind the charts (shared with the report and the page) ---------------------
 
-PROGRESS_STATES = ("completed", "in_progress", "overdue", "not_started", "dropped")
+PROGRESS_STATES = figures.MILESTONE_STATES
+# A slide has a row per pilot up to this many pilots (its rows still readable on a 720 px
+# projector); beyond, the progress slide counts the pilots per milestone.
+PILOT_ROWS_MAX = 20
+
+
+def progress_by_milestone(story: Story) -> bool:
+    """Whether the story's progress slide (page and deck) counts pilots per milestone
+    instead of showing a row per pilot: with more than ``PILOT_ROWS_MAX`` pilots."""
+    return story.view.pilots["pilot_id"].nunique() > PILOT_ROWS_MAX
 
 
 def progress_series(story: Story) -> pd.DataFrame:
     """Milestones per pilot as of the story's date, one column per state: completed,
     in_progress, overdue (planned end passed, not completed, not dropped: counted here and
     not under in progress / not started), not_started, dropped. Index: pilot names, in the
-    pilots' order by name."""
+    pilots' order by name. With more pilots than a slide has rows (``progress_by_milestone``):
+    pilots per milestone and state instead, index the nine milestones ("1 Training workshop")."""
     ms = figures.milestone_status_as_of(story.view.milestones, story.as_of)
+    if progress_by_milestone(story):
+        counts = figures.pilots_per_milestone_state(ms)
+        labels = [f"{i + 1} {catalogue.MILESTONE_LABELS[m]}" for i, m in enumerate(counts.index)]
+        counts.index = pd.Index(labels, name="milestone")
+        return counts
     names = pilot_names(story.view.pilots)
     ids = sorted(story.view.pilots["pilot_id"], key=lambda p: names.get(p, p))
     rows = []

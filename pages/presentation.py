@@ -186,8 +186,12 @@ with st.container(key="lp-slide"):
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])
-        _chart(_figure(charts.link_tools_matrix, story.as_of), "slide_tools",
-               H - used - (44 if PRESENTING else 0))
+        if story_parts.progress_by_milestone(story):  # too many pilots for a row each
+            _chart(_figure(charts.milestone_summary_chart, story.as_of), "slide_milestones",
+                   H - used - (44 if PRESENTING else 0))
+        else:
+            _chart(_figure(charts.link_tools_matrix, story.as_of), "slide_tools",
+                   H - used - (44 if PRESENTING else 0))
         overdue = ui.story_chart(story_key, charts.overdue_table, story.as_of)
         if not overdue.empty:
             if PRESENTING:

@@ -325,6 +325,45 @@ def test_the_deck_map_thins_its_dots_when_there_are_hundreds_of_pilots(portfolio
     assert cover < 0.05
 
 
+def _progress_chart_of(pf):
+    from pptx.chart.chart import Chart
+
+    prs = Presentation()
+    deck._progress_slide(prs, story.resolve(pf, as_of=AS_OF), 2)
+    charts_ = [sh.chart for sh in prs.slides[0].shapes if sh.has_chart]
+    assert len(charts_) == 1
+    chart: Chart = charts_[0]
+    return prs.slides[0], chart
+
+
+def test_the_progress_slide_has_a_bar_per_pilot_up_to_20_pilots(portfolio):
+    slide, chart = _progress_chart_of(portfolio)
+    cats = list(chart.plots[0].categories)
+    assert len(cats) == 13 and "Kenya dairy cows" in cats
+    assert chart.value_axis.maximum_scale == 9  # milestones of a pilot
+    for i in range(13):  # each pilot's nine milestones, in one state each
+        assert sum(s.values[i] for s in chart.plots[0].series) == 9
+
+
+def test_with_hundreds_of_pilots_the_progress_slide_counts_pilots_per_milestone():
+    """1,000 bars on one slide could not be read: beyond 20 pilots the slide has a bar per
+    milestone, the pilots counted by state, the same counts as the Progress page's summary."""
+    from tests.scale_fixture import big_portfolio
+
+    big = big_portfolio(60)
+    slide, chart = _progress_chart_of(big)
+    cats = list(chart.plots[0].categories)
+    assert cats[0] == "1 Training workshop" and len(cats) == 9
+    assert chart.value_axis.maximum_scale == 60
+    assert "Pilots (60)" in chart.value_axis.axis_title.text_frame.text
+    counts = figures.pilots_per_milestone_state(figures.milestone_status_as_of(big.milestones, AS_OF))
+    for i in range(9):
+        assert sum(s.values[i] for s in chart.plots[0].series) == 60
+        assert [s.values[i] for s in chart.plots[0].series] == counts.iloc[i].tolist()
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert "Pilots per milestone (60 pilots)" in text
+
+
 def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
     import plotly.graph_objects as go
 

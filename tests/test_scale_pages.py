@@ -71,6 +71,19 @@ def test_a_page_of_a_thousand_pilots_sends_few_traces_and_little_data(big_url, n
     assert not at.main.warning, [w.value for w in at.main.warning]
 
 
+def test_the_progress_slide_counts_pilots_per_milestone_instead_of_forty_rows(big_url):
+    """On a 720 px projector the LINK tools matrix of 40 of 1,000 pilots was stripes with
+    unreadable labels; the slide now counts every pilot per milestone."""
+    at = open_big("presentation", {"slide": "2"})
+    assert at.title[0].value == "Progress through the learning cycle"
+    shown = specs(at)
+    assert "slide_milestones" in shown and "slide_tools" not in shown
+    bars = [t for t in json.loads(shown["slide_milestones"])["data"] if t.get("type") == "bar"]
+    assert bars and len(bars[0]["y"]) == 9
+    for i in range(9):  # every pilot counted once per milestone
+        assert sum(b["x"][i] for b in bars) == N
+
+
 def test_rankings_name_the_lowest_and_highest_and_the_pilot_found(big_url):
     found = "SEN-SHEEP-042"
     at = open_big("outcomes", {"tab": "Income", "find": pilot_label(found)})
