@@ -1612,6 +1612,59 @@ def inclusiveness_bars(portfolio: Portfolio, quarter: str | None = None, group: 
                        find=find)
 
 
+def inclusiveness_by_group(portfolio: Portfolio, quarter: str | None = None, group: str = "participants",
+                           who: str = "women", *, width_px: int = style.CHART_WIDTH_PX) -> go.Figure:
+    """``inclusiveness_bars`` for a slide with more pilots than it has rows: the share of
+    women (or youth) among ``group`` per country, region or value chain
+    (``figures.slide_rows``), for the quarter, over each one's pilots as the portfolio's
+    share is (``figures.figures_by``); lowest first, the portfolio's share as a dashed line."""
+    quarter = quarter or portfolio.latest_quarter()
+    whose = "Women's" if who == "women" else WHO_LABELS.get(who, who)
+    title = f"{whose} share of {SHARE_FIGURE_LABELS.get(group, group)}, {quarters.quarter_text(quarter)}"
+    if f"{group}_{who}" not in catalogue.indicators():
+        return no_data_figure(title, f"The workbook does not collect {who} among {group}")
+    if portfolio.pilots.empty or not quarter:
+        return no_data_figure(title)
+    by = figures.slide_rows(portfolio)
+    by = "country" if by == "pilot_id" else by
+    name = _share_figure_name(group, who)
+    shares = {figures.group_label(portfolio, by, g): f.get(name)
+              for g, f in figures.figures_by(portfolio, by, quarter=quarter, names=[name]).items()}
+    missing = sorted(label for label, v in shares.items() if v is None or values.is_missing(v))
+    have = sorted(((label, float(v)) for label, v in shares.items()
+                   if v is not None and label not in missing), key=lambda r: (r[1], r[0]))
+    if not have:
+        return no_data_figure(title, f"No pilot gave both {group}_{who} and {group}_total for this quarter")
+    color = style.OKABE_ITO["reddish_purple" if who == "women" else "orange"]
+    ys = [label for label, _ in have]
+    fig = go.Figure(go.Bar(
+        orientation="h", x=[v for _, v in have], y=ys, marker=dict(color=color), showlegend=False,
+        text=[style.fmt_share(v) for _, v in have], textposition="outside", cliponaxis=False,
+        hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>"))
+    ref = figures.portfolio_figures(portfolio, quarter=quarter).get(name)
+    n = len(ys)
+    band = []
+    if ref is not None and not values.is_missing(ref):
+        fig.add_vline(x=float(ref), layer="below",
+                      line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
+        fig.add_annotation(x=float(ref), y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
+                           yanchor="middle", xshift=4, showarrow=False,
+                           text=f"Portfolio {style.fmt_share(ref)}",
+                           font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
+        band = [n - 0.5 + 0.9]
+    pilots = portfolio.pilots["pilot_id"].nunique()
+    sub = f"{pilots:,} pilots by {by.replace('_', ' ')} · the share over each one's pilots · lowest first"
+    if missing:
+        sub += f" · no data: {_names_list(missing, most=4)}"
+    style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
+    style.update_layout(fig, xaxis=dict(range=[0, 1.12], tickformat=".0%",
+                                        title=dict(text=f"{WHO_LABELS.get(who, who)} as a share of {group}")),
+                             yaxis=dict(autorange="reversed", showgrid=False, tickmode="array", tickvals=ys,
+                                        autorangeoptions=dict(include=band) if band else None),
+                             height=max(360, style.top_margin(fig) + 36 * (n + 1) + 90))
+    return _zoom_on_drag(fig)
+
+
 def inclusiveness_trend(portfolio: Portfolio, who: str = "women") -> go.Figure:
     """The portfolio's share of women (or youth) among participants, members and leaders
     by quarter (from the portfolio figures)."""

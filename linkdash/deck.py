@@ -578,8 +578,10 @@ def _income_slide(prs, story: Story, n: int) -> pd.DataFrame:
 def _inclusiveness_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = inclusiveness_series(story)
     lead = story.figures["women_share_leaders"]
+    rows = figures.slide_rows(story.view)
+    per = {"pilot_id": "pilot", "value_chain": "value chain"}.get(rows, rows)
     slide = _slide(prs, f"Inclusiveness: women and youth, {story.quarter_label}",
-                   "Share of the people trained or engaged who are women or youth (15-35), per pilot; "
+                   f"Share of the people trained or engaged who are women or youth (15-35), per {per}; "
                    f"women hold {figures.format_figure('women_share_leaders', lead)} of leadership seats")
     if s.drop(index="Portfolio", errors="ignore").isna().all().all():
         _no_data(slide, "No participants or leaders reported for this quarter")

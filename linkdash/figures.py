@@ -456,6 +456,39 @@ def sales_usd(rows: pd.DataFrame) -> float | None:
 MILESTONE_STATES = ("completed", "in_progress", "overdue", "not_started", "dropped")
 
 
+# A slide's chart (the Presentation page's and the deck's) has a row per pilot up to this many
+# pilots; beyond, a row per group of pilots, at most SLIDE_GROUPS_MAX rows: each row stays
+# readable in the third of a 720 px projector that a slide's chart has.
+SLIDE_ROWS_MAX = 20
+SLIDE_GROUPS_MAX = 12
+
+
+def slide_rows(portfolio: Portfolio) -> str:
+    """What a slide's chart has a row for: ``pilot_id`` up to ``SLIDE_ROWS_MAX`` pilots;
+    else the first of ``country``, ``region`` and ``value_chain`` that makes 2 to
+    ``SLIDE_GROUPS_MAX`` rows (all pilots: the regions; one region: its countries or, with
+    more, its value chains); else ``value_chain``."""
+    p = portfolio.pilots
+    if p["pilot_id"].nunique() <= SLIDE_ROWS_MAX:
+        return "pilot_id"
+    for by in ("country", "region", "value_chain"):
+        if by in p.columns and 2 <= p[by].nunique() <= SLIDE_GROUPS_MAX:
+            return by
+    return "value_chain"
+
+
+def group_label(portfolio: Portfolio, by: str, group: str) -> str:
+    """A group's name with its number of pilots: "Kenya (12 pilots)", "Dairy cows (80
+    pilots)"."""
+    p = portfolio.pilots
+    n = int((p[by] == group).sum())
+    name = catalogue.VALUE_CHAIN_LABELS.get(group, group) if by == "value_chain" else group
+    if by == "country" and "country_name" in p.columns:
+        names = p.loc[p[by] == group, "country_name"].dropna()
+        name = str(names.iloc[0]) if len(names) else group
+    return f"{name} ({n:,} pilot{'s' if n != 1 else ''})"
+
+
 def pilots_per_milestone_state(status: pd.DataFrame) -> pd.DataFrame:
     """How many pilots are in each state of each milestone: ``status`` is
     ``milestone_status_as_of``'s frame; rows: the nine milestones in the cycle's order,

@@ -147,15 +147,12 @@ def pilot_order(story: Story) -> list[str]:
 # --- series behind the charts (shared with the report and the page) ---------------------
 
 PROGRESS_STATES = figures.MILESTONE_STATES
-# A slide has a row per pilot up to this many pilots (its rows still readable on a 720 px
-# projector); beyond, the progress slide counts the pilots per milestone.
-PILOT_ROWS_MAX = 20
 
 
 def progress_by_milestone(story: Story) -> bool:
     """Whether the story's progress slide (page and deck) counts pilots per milestone
-    instead of showing a row per pilot: with more than ``PILOT_ROWS_MAX`` pilots."""
-    return story.view.pilots["pilot_id"].nunique() > PILOT_ROWS_MAX
+    instead of showing a row per pilot: with more than ``figures.SLIDE_ROWS_MAX`` pilots."""
+    return figures.slide_rows(story.view) != "pilot_id"
 
 
 def progress_series(story: Story) -> pd.DataFrame:
@@ -214,10 +211,20 @@ INCLUSIVENESS = ("women_share_participants", "youth_share_participants")
 def inclusiveness_series(story: Story) -> pd.DataFrame:
     """Per pilot (by name) for the quarter: its women's and youth shares of participants
     (None where the pilot did not give both numbers), plus
-    a last row "Portfolio" with the portfolio figures."""
+    a last row "Portfolio" with the portfolio figures. With more pilots than a slide has
+    rows (``figures.slide_rows``): per country or region ("Kenya (12 pilots)", the shares
+    over its pilots, as the portfolio's) instead."""
     names = pilot_names(story.view.pilots)
-    t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter else None
-    rows = []
+    by = figures.slide_rows(story.view)
+    t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter and by == "pilot_id" else None
+    rows: list[dict] = []
+    if story.quarter and by != "pilot_id":
+        groups = figures.figures_by(story.view, by, quarter=story.quarter, as_of=story.as_of,
+                                    names=INCLUSIVENESS)
+        for g, figs_ in groups.items():
+            rows.append({"pilot": figures.group_label(story.view, by, g),
+                         **{n: None if is_missing(figs_.get(n)) else float(figs_[n]) for n in INCLUSIVENESS}})
+        rows.sort(key=lambda r: r["pilot"])
     if t is not None:
         for r in t.sort_values("pilot_id").itertuples(index=False):
             rows.append({"pilot": names.get(r.pilot_id, r.pilot_id),

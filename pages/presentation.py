@@ -18,7 +18,7 @@ import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, exports, maps, presenting, quarters, style, ui
+from linkdash import catalogue, charts, exports, figures, maps, presenting, quarters, style, ui
 from linkdash import story as story_parts
 
 ui.page_start()
@@ -206,9 +206,12 @@ with st.container(key="lp-slide"):
     elif slide.kind == "inclusiveness":
         used += _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
         left, right = st.columns(2)
+        # a bar per pilot up to 20 pilots, else per country or region (figures.slide_rows)
+        shares = (charts.inclusiveness_bars if figures.slide_rows(story.view) == "pilot_id"
+                  else charts.inclusiveness_by_group)
         for col, who in ((left, "women"), (right, "youth")):
             with col:
-                _chart(_figure(charts.inclusiveness_bars, story.quarter, "participants",
+                _chart(_figure(shares, story.quarter, "participants",
                                       who, width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":

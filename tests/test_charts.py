@@ -1188,3 +1188,22 @@ def test_a_thousand_pilot_ranking_names_the_found_pilot_and_marks_it():
     assert bars.marker.line.color[i] != bars.marker.line.color[0]  # outlined
     assert "#" in bars.text[i]  # its rank among the thousand
     assert "lowest and highest 10 of" in fig.layout.title.subtitle.text.replace("<br>", " ")
+
+
+def test_inclusiveness_by_group_gives_each_region_its_share_and_the_portfolio_line():
+    """The slide's chart at many pilots: a region's bar is the share over its pilots, the
+    same number the deck's slide and the figures give."""
+    from tests.scale_fixture import big_portfolio
+
+    big = big_portfolio(60)
+    q = figures.latest_quarter(big)
+    fig = charts.inclusiveness_by_group(big, q, "participants", "youth")
+    bar = next(t for t in fig.data if t.type == "bar")
+    by_region = figures.figures_by(big, "region", quarter=q, names=["youth_share_participants"])
+    want = {f"{r} (30 pilots)": by_region[r]["youth_share_participants"] for r in ("Africa", "Asia")}
+    assert dict(zip(bar.y, bar.x)) == pytest.approx(want)
+    assert list(bar.x) == sorted(bar.x)  # lowest first
+    line = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(line) == 1
+    assert line[0].x0 == pytest.approx(figures.portfolio_figures(big, quarter=q)["youth_share_participants"])
+    assert "60 pilots by region" in fig.layout.title.subtitle.text

@@ -364,6 +364,30 @@ def test_with_hundreds_of_pilots_the_progress_slide_counts_pilots_per_milestone(
     assert "Pilots per milestone (60 pilots)" in text
 
 
+def test_with_hundreds_of_pilots_the_inclusiveness_slide_has_a_bar_per_region(portfolio):
+    """Up to 20 pilots a bar each (as at 13); beyond, the shares per group of pilots, the
+    same numbers as the Presentation page's slide (``figures.figures_by``)."""
+    from tests.scale_fixture import big_portfolio
+
+    def categories(pf):
+        prs = Presentation()
+        deck._inclusiveness_slide(prs, story.resolve(pf, as_of=AS_OF), 4)
+        chart = next(sh.chart for sh in prs.slides[0].shapes if sh.has_chart)
+        text = " ".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+        return list(chart.plots[0].categories), chart, text
+
+    cats, _, text = categories(portfolio)
+    assert len(cats) == 14 and cats[-1] == "Portfolio" and "per pilot" in text
+    big = big_portfolio(60)
+    cats, chart, text = categories(big)
+    assert cats == ["Africa (30 pilots)", "Asia (30 pilots)", "Portfolio"] and "per region" in text
+    q = figures.latest_quarter(big)
+    by_region = figures.figures_by(big, "region", quarter=q, names=story.INCLUSIVENESS)
+    women = chart.plots[0].series[0].values
+    assert women[0] == pytest.approx(by_region["Africa"]["women_share_participants"], abs=1e-9)
+    assert women[2] == pytest.approx(figures.portfolio_figures(big, quarter=q)["women_share_participants"])
+
+
 def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
     import plotly.graph_objects as go
 

@@ -616,3 +616,19 @@ def test_pilots_not_reporting_lists_the_silent_with_their_last_report(five):
     # the list behind the card: as many as the card says did not report
     figs = F.portfolio_figures(five, quarter="2018-Q1")
     assert len(silent) == figs["pilots_total"] - figs["pilots_reporting"]
+
+
+def test_a_slide_has_a_row_per_pilot_up_to_20_then_per_group():
+    from linkdash import demo
+    from tests.scale_fixture import big_portfolio
+
+    assert F.slide_rows(demo.demo_portfolio()) == "pilot_id"
+    big = big_portfolio(60)  # the demo's 13 countries copied, in two regions
+    assert F.slide_rows(big) == "region"  # 13 countries: more than a slide's 12 rows
+    africa = big.filtered(Filter(regions=("Africa",)))
+    assert F.slide_rows(africa) == "country"  # its 6 countries
+    dairy_kenya = big.filtered(Filter(countries=("KEN",)))
+    assert len(dairy_kenya.pilots) <= F.SLIDE_ROWS_MAX and F.slide_rows(dairy_kenya) == "pilot_id"
+    assert F.group_label(big, "region", "Asia") == "Asia (30 pilots)"
+    assert F.group_label(big, "country", "KEN") == "Kenya (5 pilots)"
+    assert F.group_label(big, "value_chain", "dairy_cow").startswith("Dairy cows (")

@@ -84,6 +84,24 @@ def test_the_progress_slide_counts_pilots_per_milestone_instead_of_forty_rows(bi
         assert sum(b["x"][i] for b in bars) == N
 
 
+AFRICA = ["Kenya", "Malawi", "Rwanda", "Senegal", "Uganda", "Zambia"]
+
+
+@pytest.mark.parametrize("query, rows", [({}, ["Africa", "Asia"]), ({"region": "Africa"}, AFRICA)])
+def test_the_inclusiveness_slide_has_a_bar_per_group_not_a_crowd_of_pilots(big_url, query, rows):
+    """On a 720 px projector 21 rows of pilot names overlapped; beyond 20 pilots the slide
+    shows the shares per region (one region: per country; at most 12 rows)."""
+    at = open_big("presentation", {"slide": "4", **query})
+    assert at.title[0].value.startswith("Inclusiveness")
+    shown = specs(at)
+    for key in ("slide_women", "slide_youth"):
+        fig = json.loads(shown[key])
+        bars = [t for t in fig["data"] if t.get("type") == "bar"]
+        assert len(bars) == 1 and 1 < len(bars[0]["y"]) <= 12, bars[0]["y"]
+        assert sorted(y.split(" (")[0] for y in bars[0]["y"]) == rows
+        assert all(0 <= x <= 1 for x in bars[0]["x"])
+
+
 def test_rankings_name_the_lowest_and_highest_and_the_pilot_found(big_url):
     found = "SEN-SHEEP-042"
     at = open_big("outcomes", {"tab": "Income", "find": pilot_label(found)})
