@@ -1657,8 +1657,9 @@ def inclusiveness_by_group(portfolio: Portfolio, quarter: str | None = None, gro
     if missing:
         sub += f" · no data: {_names_list(missing, most=4)}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    style.update_layout(fig, xaxis=dict(range=[0, 1.12], tickformat=".0%",
-                                        title=dict(text=f"{WHO_LABELS.get(who, who)} as a share of {group}")),
+    per_line = style.chars_per_line(round(width_px * 0.6), style.BASE_FONT_SIZE)  # as _share_bars
+    axis_title = style.wrap_text(f"{WHO_LABELS.get(who, who)} as a share of {group}", per_line)
+    style.update_layout(fig, xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(text=axis_title)),
                              yaxis=dict(autorange="reversed", showgrid=False, tickmode="array", tickvals=ys,
                                         autorangeoptions=dict(include=band) if band else None),
                              height=max(360, style.top_margin(fig) + 36 * (n + 1) + 90))
@@ -1906,7 +1907,7 @@ def nbmp_radar(portfolio: Portfolio, pilot_id: str | None = None) -> go.Figure:
         series.append(("Median of first assessments", med_first, style.OKABE_ITO["orange"], "dot", "toself"))
         series.append(("Median of latest assessments", med_latest, style.OKABE_ITO["blue"],
                        "solid", "toself"))
-        subtitle = (f"Median over {n} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong) · "
+        subtitle = (f"Median over {n:,} pilot{'s' if n != 1 else ''} · scores 1 (weak) to 5 (strong) · "
                     f"{NBMP_RINGS}")
     fig = go.Figure()
     for name, vals, color, dash, fill in series:

@@ -611,7 +611,7 @@ def _nbmp_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = nbmp_series(story)
     k = nbmp_pilot_count(story)
     slide = _slide(prs, "The New Business Model Principles",
-                   f"Median score over {k} pilot{'s' if k != 1 else ''}: first assessment and latest "
+                   f"Median score over {k:,} pilot{'s' if k != 1 else ''}: first assessment and latest "
                    f"(up to {story.quarter_label}) · 1 weak to 5 strong")
     if s.isna().all().all():
         _no_data(slide, "No NBMP assessments for this selection")
