@@ -21,6 +21,7 @@ cell's hover. :func:`pilot_ids_in` lists the ids a figure carries;
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -993,9 +994,19 @@ def income_trend(portfolio: Portfolio, pilot_ids: list[str] | tuple[str, ...] | 
     return _income_panels_by_group(portfolio, ids, data, qs, title, width_px)
 
 
-def _year_ticks(qs: list[str]) -> dict:
-    """A quarter axis labelled only at each year's first quarter ("2017"), for small panels."""
+YEAR_LABEL_PX = 40  # a year's label ("2017") on a small panel's axis, with room on each side
+PHONE_PANEL_PX = 150  # a small multiple's width on a phone (two side by side)
+
+
+def _year_ticks(qs: list[str], width_px: int, cols: int) -> dict:
+    """A quarter axis labelled only at each year's first quarter ("2017"), for small panels
+    ``cols`` to a chart ``width_px`` wide; with more years than fit a panel (ten years of
+    quarters), every second or third year, so the labels never run into each other, on a
+    phone too (``PHONE_PANEL_PX``)."""
     firsts = [q for q in qs if q.endswith("Q1")] or qs[:1]
+    panel_px = min(PHONE_PANEL_PX, (width_px - 80) / max(cols, 1) * 0.85)
+    step = max(1, math.ceil(len(firsts) * YEAR_LABEL_PX / max(panel_px, 1)))
+    firsts = firsts[::step]
     return dict(type="category", categoryorder="array", categoryarray=qs, tickmode="array",
                 tickvals=firsts, ticktext=[q[:4] for q in firsts], tickangle=0, showgrid=False,
                 tickfont=dict(size=style.BASE_FONT_SIZE - 4))
@@ -1147,7 +1158,7 @@ def _income_panels_by_pilot(portfolio: Portfolio, ids: list[str], data: pd.DataF
     panel_h = 190 if cols > 1 else 240
     legend_h = 110
     return _panels_figure(
-        traces, grid, _year_ticks(qs),
+        traces, grid, _year_ticks(qs, width_px, cols),
         dict(range=[0, top * 1.18 if top > 0 else 1], tickformat="$~s", showgrid=True,
              tickfont=dict(size=style.BASE_FONT_SIZE - 4)),
         f"{title}, {_span(qs)}", sub, width_px,
@@ -1225,7 +1236,7 @@ def _income_panels_by_group(portfolio: Portfolio, ids: list[str], data: pd.DataF
            "benchmark weighted the same way")
     legend_h = 90
     return _panels_figure(
-        traces, grid, _year_ticks(qs),
+        traces, grid, _year_ticks(qs, width_px, cols),
         dict(range=[0, top * 1.12 if top > 0 else 1], tickformat="$~s",
              tickfont=dict(size=style.BASE_FONT_SIZE - 4)),
         f"{title}, {_span(qs)}", sub, width_px,

@@ -1207,3 +1207,28 @@ def test_inclusiveness_by_group_gives_each_region_its_share_and_the_portfolio_li
     assert len(line) == 1
     assert line[0].x0 == pytest.approx(figures.portfolio_figures(big, quarter=q)["youth_share_participants"])
     assert "60 pilots by region" in fig.layout.title.subtitle.text
+
+
+@pytest.mark.parametrize("pilots, n_quarters", [(100, 40), (12, 40)])
+def test_small_panels_label_the_years_without_running_them_into_each_other(pilots, n_quarters):
+    """Ten years of quarters on a panel a fifth or a third of the chart wide: every year's
+    label ran into the next ("2016201720182019..."); now every second or third year."""
+    fig = charts.income_trend(_generated(pilots, n_quarters))
+    axes = [k for k in fig.layout.to_plotly_json() if k.startswith("xaxis")]
+    cols = len({round(fig.layout[k].domain[0], 3) for k in axes})  # panels side by side
+    assert 3 <= cols <= 5
+    panel_px = (style.CHART_WIDTH_PX - 80) / cols * 0.85
+    for name in axes:
+        labels = fig.layout[name].ticktext
+        assert 2 <= len(labels) <= 5, labels
+        assert len(labels) * 30 <= panel_px  # about 30 px for "2016" at the axis' font
+        assert labels[0] == "2016" and int(labels[1]) - int(labels[0]) >= 2
+
+
+def test_small_panels_label_every_year_of_the_demo():
+    from linkdash import demo
+
+    pf = demo.demo_portfolio()
+    years = sorted({q[:4] for q in pf.quarters() if q.endswith("Q1")})
+    fig = charts.income_trend(pf)
+    assert len(years) >= 2 and list(fig.layout.xaxis.ticktext) == years
