@@ -221,8 +221,23 @@ def _span(qs: list[str]) -> str:
     return quarters.label(qs[0]) if len(qs) == 1 else f"{quarters.label(qs[0])} to {quarters.label(qs[-1])}"
 
 
+QUARTERS_LABELLED_MAX = 12  # a quarter axis names every quarter up to this many (three years)
+YEARS_LABELLED_MAX = 5  # beyond, it names years, at most this many (level, on a phone too)
+
+
 def _quarter_axis(qs: list[str]) -> dict:
-    return dict(type="category", categoryorder="array", categoryarray=qs, title=dict(text="Quarter"))
+    """A category axis of quarters: each quarter named ("2017-Q3") up to
+    ``QUARTERS_LABELLED_MAX`` (the page script shows years only on a phone); with more,
+    years at their first quarter ("2017"), every second one or more beyond
+    ``YEARS_LABELLED_MAX`` years, so forty quarters' labels do not pile up under the plot."""
+    axis: dict[str, Any] = dict(type="category", categoryorder="array", categoryarray=qs,
+                                title=dict(text="Quarter"))
+    firsts = [q for q in qs if q.endswith("Q1")]
+    if len(qs) > QUARTERS_LABELLED_MAX and len(firsts) >= 2:
+        shown = firsts[::math.ceil(len(firsts) / YEARS_LABELLED_MAX)]
+        axis.update(tickmode="array", tickvals=shown, ticktext=[q[:4] for q in shown], tickangle=0,
+                    title=dict(text=""))  # (years need no axis title; on a phone it hit the legend)
+    return axis
 
 
 def _all_quarters(portfolio: Portfolio, extra: list[str | None] | None = None) -> list[str]:
@@ -1393,9 +1408,8 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
                              hoverinfo="skip"))
     fig.update_traces(selector=dict(type="bar"), textfont=dict(shadow=_WHITE_SHADOW))
     # on a phone the bars say their share only (the gap in USD is in the hover)
-    short_text = [[t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None
-                  else None for tr in fig.data]
-    style.update_layout(fig, meta={"narrow": {"short_text": short_text}})
+    _phone_texts(fig, [[t.split(" · ")[0] for t in tr.text] if tr.type == "bar" and tr.text is not None
+                       else None for tr in fig.data])
     sub = "Income ÷ the country's living-income benchmark · lowest first"
     if left_out:
         sub += " · " + _ranked_subtitle(n_all, left_out)
@@ -1477,6 +1491,15 @@ def _ranked_bars(shown: pd.DataFrame, column: str, vcs: dict, find, texts: list[
         customdata=pilot_customdata(ids), hovertemplate=hovertemplate, showlegend=False)
 
 
+def _phone_texts(fig: go.Figure, texts: list[list[str] | None]) -> None:
+    """The bars' texts on a phone (``texts``: per trace, None to keep; the page script's
+    ``meta.narrow.short_text``): a rank or a long amount beside a bar runs off a phone's
+    edge."""
+    meta = dict(fig.layout.meta or {})
+    meta["narrow"] = {**(meta.get("narrow") or {}), "short_text": texts}
+    style.update_layout(fig, meta=meta)
+
+
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
                 portfolio_share: float | None, ref_label: str, axis_title: str, empty_message: str,
                 width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
@@ -1505,6 +1528,8 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
                            text=f"{ref_label} {style.fmt_share(portfolio_share)}",
                            font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
         band = [n - 0.5 + 0.9]
+    if left_out:  # the share alone on a phone
+        _phone_texts(fig, [[t.split(" · ")[0] for t in fig.data[0].text]])
     value_chain_legend(fig, {vcs.get(p) for p in have["pilot_id"]})
     sub = "Lowest first"
     if left_out:
@@ -1848,6 +1873,9 @@ def business_ranking_chart(portfolio: Portfolio, indicator: str = "sales_usd",
         shown, "value", vcs, find,
         [text(v, u, r, ok) for v, u, r, ok in zip(shown["value"], shown["volume_unit"], shown["rank"], real)],
         "<b>%{y}</b><br>" + ("$%{x:,.0f}" if money else "%{x:,.0f}") + "<extra></extra>"))
+    # on a phone, short amounts ("$972.1k") and no rank
+    _phone_texts(fig, [[(("$" if money else "") + style.fmt_number(v)) if ok else ""
+                        for v, ok in zip(shown["value"], real)]])
     value_chain_legend(fig, {vcs.get(p) for p in df["pilot_id"]})
     sub = f"{unit} · highest first"
     if indicator == "volume_sold":

@@ -1232,3 +1232,17 @@ def test_small_panels_label_every_year_of_the_demo():
     years = sorted({q[:4] for q in pf.quarters() if q.endswith("Q1")})
     fig = charts.income_trend(pf)
     assert len(years) >= 2 and list(fig.layout.xaxis.ticktext) == years
+
+
+@pytest.mark.parametrize("chart", [lambda p: charts.inclusiveness_trend(p, "women"),
+                                   lambda p: charts.business_chart(p, "sales_usd")])
+def test_forty_quarters_are_labelled_by_year_and_the_demo_by_quarter(chart):
+    """Forty rotated quarter labels piled up under the plot and ran into the legend; with
+    more than three years of quarters the axis names every second year, level."""
+    from linkdash import demo
+
+    axis = chart(_generated(100, 40)).layout.xaxis
+    assert list(axis.ticktext) == [str(y) for y in range(2016, 2026, 2)] and axis.tickangle == 0
+    assert all(v.endswith("-Q1") for v in axis.tickvals) and len(axis.categoryarray) == 40
+    few = chart(demo.demo_portfolio()).layout.xaxis
+    assert few.tickvals is None and len(few.categoryarray) <= charts.QUARTERS_LABELLED_MAX

@@ -1,0 +1,96 @@
+"""Pages at a hundred pilots in real Chromium (issue 13: pages that read well at scale):
+on a phone the rankings' bar labels stay inside their chart (no rank or long amount
+running off the edge), and on a 1280x720 projector the inclusiveness slide's rows do
+not overlap (a bar per region, not 21 crowded pilots). Screenshots land in
+tests/artifacts/ (look at them)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests import browser_support as bs
+from tests.test_browser_glance import open_app
+
+pytestmark = pytest.mark.browser
+
+N = 100
+
+# bar labels (and their chart) whose right end lies beyond the chart's own svg
+_TEXT_OUTSIDE = """() => [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")].flatMap(gd => {
+  const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+  const title = (gd.layout && gd.layout.title && gd.layout.title.text || '').slice(0, 40);
+  return [...gd.querySelectorAll('.bartext')].map(el => {
+    const r = el.getBoundingClientRect();
+    return r.width && r.right > svg.right + 1 ? [title, el.textContent, Math.round(r.right), Math.round(svg.right)]
+                                              : null;
+  }).filter(Boolean);
+})"""
+
+# y tick labels of a chart that overlap the next one: [label, next label]
+_Y_OVERLAPS = """(title) => {
+  const gd = [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+    .find(g => ((g.layout.title || {}).text || '').includes(title));
+  if (!gd) return null;
+  const boxes = [...gd.querySelectorAll('.yaxislayer-above .ytick text')]
+    .map(el => [el.textContent, el.getBoundingClientRect()]).filter(([, r]) => r.height)
+    .sort((a, b) => a[1].top - b[1].top);
+  const out = [];
+  for (let i = 1; i < boxes.length; i++) {
+    if (boxes[i][1].top < boxes[i - 1][1].bottom - 1) out.push([boxes[i - 1][0], boxes[i][0]]);
+  }
+  return {labels: boxes.map(b => b[0]), overlaps: out};
+}"""
+
+
+@pytest.fixture(scope="module")
+def big_app():
+    bs.require_browser()
+    from tests.scale_fixture import big_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = big_store(Path(tmp) / "big.sqlite", N)
+        server = bs.AppServer(url, bs.free_port(), Path(tmp) / "streamlit.log")
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.mark.parametrize("tab", ["Inclusiveness", "Business"])
+def test_on_a_phone_the_rankings_keep_their_labels_inside_the_chart(big_app, browser, tab):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 390, 844)
+    try:
+        open_app(page, f"{big_app.url}/outcomes?tab={tab}")
+        labels = page.locator("[data-testid='stMain'] .js-plotly-plot .bartext")
+        assert labels.count() >= 20  # the ranking's two ends
+        outside = page.evaluate(_TEXT_OUTSIDE)
+        # the rank ("· #12") is the hover's on a phone; the value stays
+        texts = page.evaluate("() => [...document.querySelectorAll('.bartext')].map(e => e.textContent)")
+        bs.screenshot(page, f"scale_{N}_outcomes_{tab.lower()}_390x844")
+        assert outside == []
+        assert not [t for t in texts if "#" in t], texts[:5]
+    finally:
+        page.context.close()
+
+
+def test_on_a_projector_the_inclusiveness_slide_has_rows_that_do_not_overlap(big_app, browser):
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 1280, 720)
+    try:
+        page.goto(f"{big_app.url}/presentation?present=1&slide=4")
+        bs.wait_for_app(page)
+        page.wait_for_selector("[data-testid='stMain'] .js-plotly-plot .main-svg", timeout=120_000)
+        bs.charts_settled(page)
+        for title in ("Women's share of participants", "Youth (15-35) share of participants"):
+            found = page.evaluate(_Y_OVERLAPS, title)
+            assert found is not None, f"no chart titled {title}"
+            assert found["overlaps"] == [] and 2 <= len(found["labels"]) <= 12, found
+            assert all("pilots)" in label for label in found["labels"])  # "Asia (50 pilots)"
+        bs.screenshot(page, f"scale_{N}_presentation_slide4_1280x720")
+    finally:
+        page.context.close()
