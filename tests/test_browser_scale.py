@@ -19,15 +19,16 @@ pytestmark = pytest.mark.browser
 N = 100
 
 # bar labels (and their chart) whose right end lies beyond the chart's own svg
-_TEXT_OUTSIDE = """() => [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")].flatMap(gd => {
-  const svg = gd.querySelector('.main-svg').getBoundingClientRect();
-  const title = (gd.layout && gd.layout.title && gd.layout.title.text || '').slice(0, 40);
-  return [...gd.querySelectorAll('.bartext')].map(el => {
-    const r = el.getBoundingClientRect();
-    return r.width && r.right > svg.right + 1 ? [title, el.textContent, Math.round(r.right), Math.round(svg.right)]
-                                              : null;
-  }).filter(Boolean);
-})"""
+_TEXT_OUTSIDE = """() => [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+  .flatMap(gd => {
+    const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+    const title = (gd.layout && gd.layout.title && gd.layout.title.text || '').slice(0, 40);
+    return [...gd.querySelectorAll('.bartext')].map(el => {
+      const r = el.getBoundingClientRect();
+      const out = r.width && r.right > svg.right + 1;
+      return out ? [title, el.textContent, Math.round(r.right), Math.round(svg.right)] : null;
+    }).filter(Boolean);
+  })"""
 
 # y tick labels of a chart that overlap the next one: [label, next label]
 _Y_OVERLAPS = """(title) => {
