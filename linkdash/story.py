@@ -212,8 +212,8 @@ def inclusiveness_series(story: Story) -> pd.DataFrame:
     """Per pilot (by name) for the quarter: its women's and youth shares of participants
     (None where the pilot did not give both numbers), plus
     a last row "Portfolio" with the portfolio figures. With more pilots than a slide has
-    rows (``figures.slide_rows``): per country or region ("Kenya (12 pilots)", the shares
-    over its pilots, as the portfolio's) instead."""
+    rows (``figures.slide_rows``): per country, region or value chain ("Kenya (12 pilots)",
+    the shares over its pilots, as the portfolio's) instead."""
     names = pilot_names(story.view.pilots)
     by = figures.slide_rows(story.view)
     t = figures.pilot_quarter_table(story.view, story.quarter) if story.quarter and by == "pilot_id" else None
@@ -427,15 +427,21 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
         return notes_text(story, [d(n) for n in ("pilots_total", "pilots_reporting", MAP_FIGURE,
                                                  "participants_total")], extra)
     if part == "progress":
-        return notes_text(story, [PROGRESS_DEFINITION, d("milestones_completed"), d("milestones_overdue")])
+        counted = (["With this many pilots the chart counts them: for each milestone, how many pilots "
+                    "are in each state."] if progress_by_milestone(story) else [])
+        return notes_text(story, [PROGRESS_DEFINITION, d("milestones_completed"), d("milestones_overdue")],
+                          counted)
     if part == "income":
         return notes_text(story, [d("income_avg_usd"), BENCHMARK_DEFINITION, d("share_above_living_income")],
                           [f"Quarters up to {story.quarter_label}; "
                            "a quarter without income reports is a gap."])
     if part == "inclusiveness":
-        return notes_text(story, [d(k) for k in (*INCLUSIVENESS, "women_share_leaders")],
-                          ["Each pilot's bar is its own share (both numbers needed), shown with the "
-                           "portfolio's share. A missing bar means no data."])
+        by = figures.slide_rows(story.view)
+        bars = ("Each pilot's bar is its own share (both numbers needed), shown with the portfolio's "
+                "share. A missing bar means no data." if by == "pilot_id" else
+                f"Each {by.replace('_', ' ')}'s bar is the share over its pilots that gave both numbers, "
+                "as the portfolio's share is. A missing bar means no data.")
+        return notes_text(story, [d(k) for k in (*INCLUSIVENESS, "women_share_leaders")], [bars])
     if part == "nbmp":
         return notes_text(story, [NBMP_DEFINITION] + [
             f"{catalogue.NBMP_LABELS[c]}: {catalogue.indicators()[c].description}" for c in catalogue.NBMP])

@@ -362,6 +362,7 @@ def test_with_hundreds_of_pilots_the_progress_slide_counts_pilots_per_milestone(
         assert [s.values[i] for s in chart.plots[0].series] == counts.iloc[i].tolist()
     text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
     assert "Pilots per milestone (60 pilots)" in text
+    assert "the chart counts them" in _notes(slide)
 
 
 def test_with_hundreds_of_pilots_the_inclusiveness_slide_has_a_bar_per_region(portfolio):
@@ -386,6 +387,9 @@ def test_with_hundreds_of_pilots_the_inclusiveness_slide_has_a_bar_per_region(po
     women = chart.plots[0].series[0].values
     assert women[0] == pytest.approx(by_region["Africa"]["women_share_participants"], abs=1e-9)
     assert women[2] == pytest.approx(figures.portfolio_figures(big, quarter=q)["women_share_participants"])
+    # the presenter's notes say what a bar is
+    assert "Each region's bar is the share over" in story.notes(story.resolve(big), "inclusiveness")
+    assert "Each pilot's bar" in story.notes(story.resolve(portfolio), "inclusiveness")
 
 
 def test_the_deck_draws_its_map_without_a_browser(portfolio, monkeypatch):
