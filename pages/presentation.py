@@ -209,10 +209,17 @@ with st.container(key="lp-slide"):
         # a bar per pilot up to 20 pilots, else per country or region (figures.slide_rows)
         shares = (charts.inclusiveness_bars if figures.slide_rows(story.view) == "pilot_id"
                   else charts.inclusiveness_by_group)
+        # each chart's width: half the window, or all of it where the columns stack (a phone:
+        # the window's width when presenting, else what the browser says)
+        if W < ui.STACKED_COLUMNS_PX:
+            half_px = W - 50
+        elif not PRESENTING and ui.narrow_screen():
+            half_px = ui.NARROW_CHART_PX - 240  # a phone's column
+        else:
+            half_px = max(style.HALF_WIDTH_PX, W // 2 - 60)
         for col, who in ((left, "women"), (right, "youth")):
             with col:
-                _chart(_figure(shares, story.quarter, "participants",
-                                      who, width_px=max(style.HALF_WIDTH_PX, W // 2 - 60)),
+                _chart(_figure(shares, story.quarter, "participants", who, width_px=half_px),
                        f"slide_{who}", H - used)
     elif slide.kind == "nbmp":
         used += _kicker(story_parts.NBMP_DEFINITION)

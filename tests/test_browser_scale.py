@@ -46,6 +46,12 @@ _Y_OVERLAPS = """(title) => {
 }"""
 
 
+# the slide's two share charts, each title on two lines
+_BOTH_WRAPPED = """() => [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+  .filter(g => /share of/.test((g.layout.title || {}).text || '')
+               && ((g.layout.title || {}).text || '').includes('<br>')).length === 2"""
+
+
 @pytest.fixture(scope="module")
 def big_app():
     bs.require_browser()
@@ -93,5 +99,25 @@ def test_on_a_projector_the_inclusiveness_slide_has_rows_that_do_not_overlap(big
             assert found["overlaps"] == [] and 2 <= len(found["labels"]) <= 12, found
             assert all("pilots)" in label for label in found["labels"])  # "Asia (50 pilots)"
         bs.screenshot(page, f"scale_{N}_presentation_slide4_1280x720")
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_the_slides_charts_keep_their_titles_inside(big_app, browser):
+    """The Presentation page's two inclusiveness charts sit side by side on a laptop and one
+    under the other on a phone: they are wrapped for the phone's width, not half a laptop's
+    (the title ran off the edge: "Women's share of participants, Q4 2")."""
+    from tests.test_browser_glance import _OUTSIDE
+
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 390, 844)
+    try:
+        page.goto(f"{big_app.url}/presentation?slide=4")
+        bs.wait_for_app(page)
+        # the page has learnt it is on a phone (one rerun), and its charts are drawn for it
+        page.wait_for_function(_BOTH_WRAPPED, timeout=120_000)
+        bs.charts_settled(page)
+        assert page.evaluate(_OUTSIDE) == []
+        bs.screenshot(page, f"scale_{N}_presentation_slide4_390x844")
     finally:
         page.context.close()

@@ -90,6 +90,7 @@ from linkdash.ui.page import (  # noqa: F401
     PRESENTER_PARAM,
     QUARTER_KEY,
     REGION_KEY,
+    STACKED_COLUMNS_PX,
     TALK_PARAM,
     figure_copy,
     literal,

@@ -260,6 +260,8 @@ def narrow_screen() -> bool:
     return known
 
 
+STACKED_COLUMNS_PX = 640  # Streamlit stacks columns one per row in a window narrower than this
+
 PAGE_CSS = """<style>
 /* KPI cards: two per row on a phone (Streamlit stacks columns one per row below 640 px) */
 @media (max-width: 640px) {
