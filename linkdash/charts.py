@@ -828,6 +828,9 @@ def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, s
 
 TOOL_STATE = {"not_started": 0, "in_progress": 1, "completed": 2, "dropped": 3}
 TOOL_STATE_LABEL = {0: "Not started", 1: "In progress", 2: "Done", 3: "Dropped"}
+# a cell's state in one sign, where a phone leaves no room for the words
+TOOL_SIGNS = {"Done": "✓", "In progress": "…", "Not started": "–", "Dropped": "✗"}
+TOOL_SIGNS_KEY = "✓ done · … in progress · – not started · ✗ dropped"
 
 
 def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
@@ -884,6 +887,12 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
         customdata=[pilot_customdata([p] * len(x_labels), hover[i]) for i, p in enumerate(pilots)],
         hovertemplate="%{customdata[1]}<extra></extra>"))
     fig.add_trace(_cell_targets(x_labels, ys, pilots, hover, size=34))
+    # on a phone (the page script's narrow hints) the tools by number (the page's caption
+    # names them) and each cell a sign (TOOL_SIGNS), so four columns fit beside the names
+    short = [[TOOL_SIGNS.get(t.removesuffix(" ⚠"), "") + (" ⚠" if t.endswith("⚠") else "") for t in row]
+             for row in text]
+    style.update_layout(fig, meta={"narrow": {"x_ticktext": [str(i + 1) for i in range(len(x_labels))],
+                                              "short_text": [short, None]}})
     done = sum(1 for row in z for v in row if v == 2)
     sub = f"{done} of {len(pilots) * 4} pilot-tool pairs done · ⚠ overdue"
     if n_all > len(pilots):

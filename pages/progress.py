@@ -54,10 +54,12 @@ if n > charts.GANTT_PILOTS_MAX:
     order = tuple(every[start:stop])
     st.caption("Pilots with the most overdue milestones first, then the most days late.")
 shown = Filter(pilots=order) if order else None
-ui.chart(charts.progress_gantt, as_of, group_by, order, key="gantt", flt=shown, narrow=ui.narrow_screen())
+narrow = ui.narrow_screen()  # (once a run: it is an element)
+ui.chart(charts.progress_gantt, as_of, group_by, order, key="gantt", flt=shown, narrow=narrow)
 ui.pilot_links(view)
 
 st.subheader("LINK tools")
 st.caption(" · ".join(f"{i + 1}. {catalogue.MILESTONE_LABELS[m]}"
-                      for i, m in enumerate(catalogue.LINK_TOOLS)))
+                      for i, m in enumerate(catalogue.LINK_TOOLS))
+           + (f"  \n{charts.TOOL_SIGNS_KEY}" if narrow else ""))  # a phone's cells
 ui.chart(charts.link_tools_matrix, as_of, order, key="link_tools", flt=shown)

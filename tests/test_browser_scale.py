@@ -121,3 +121,32 @@ def test_on_a_phone_the_slides_charts_keep_their_titles_inside(big_app, browser)
         bs.screenshot(page, f"scale_{N}_presentation_slide4_390x844")
     finally:
         page.context.close()
+
+
+_TOOLS = """() => {
+  const gd = [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+    .find(g => /LINK tools used/.test((g.layout.title || {}).text || ''));
+  if (!gd || !gd.querySelector('.xtick text')) return null;
+  return {ticks: [...gd.querySelectorAll('.xaxislayer-above .xtick text')].map(e => e.textContent),
+          cells: gd.data[0].text.flat()};
+}"""
+
+
+def test_on_a_phone_the_link_tools_matrix_numbers_its_columns_and_signs_its_cells(big_app, browser):
+    """Four columns of "Done" beside the pilots' names, under four long tool names, ran into
+    each other on a phone: there the columns are numbered (the caption names them) and each
+    cell is a sign that the caption explains."""
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 390, 844)
+    try:
+        open_app(page, f"{big_app.url}/progress")
+        page.wait_for_function(f"() => {{ const t = ({_TOOLS})(); return t && t.ticks[0] === '1'; }}",
+                               timeout=120_000)
+        tools = page.evaluate(_TOOLS)
+        assert tools["ticks"] == ["1", "2", "3", "4"]
+        assert tools["cells"] and all(len(c) <= 3 for c in tools["cells"]), tools["cells"][:8]
+        assert "✓" in tools["cells"]
+        assert page.get_by_text("✓ done · … in progress").count() == 1
+        bs.screenshot(page, f"scale_{N}_progress_390x844")
+    finally:
+        page.context.close()
