@@ -225,6 +225,13 @@ QUARTERS_LABELLED_MAX = 12  # a quarter axis names every quarter up to this many
 YEARS_LABELLED_MAX = 5  # beyond, it names years, at most this many (level, on a phone too)
 
 
+def _every_year(qs: list[str], most: float) -> list[str]:
+    """The first quarters of the years in ``qs`` ("2017-Q1"), every second or third year
+    when there are more than ``most``."""
+    firsts = [q for q in qs if q.endswith("Q1")]
+    return firsts[::max(1, math.ceil(len(firsts) / max(most, 1)))]
+
+
 def _quarter_axis(qs: list[str]) -> dict:
     """A category axis of quarters: each quarter named ("2017-Q3") up to
     ``QUARTERS_LABELLED_MAX`` (the page script shows years only on a phone); with more,
@@ -232,9 +239,8 @@ def _quarter_axis(qs: list[str]) -> dict:
     ``YEARS_LABELLED_MAX`` years, so forty quarters' labels do not pile up under the plot."""
     axis: dict[str, Any] = dict(type="category", categoryorder="array", categoryarray=qs,
                                 title=dict(text="Quarter"))
-    firsts = [q for q in qs if q.endswith("Q1")]
-    if len(qs) > QUARTERS_LABELLED_MAX and len(firsts) >= 2:
-        shown = firsts[::math.ceil(len(firsts) / YEARS_LABELLED_MAX)]
+    if len(qs) > QUARTERS_LABELLED_MAX and sum(q.endswith("Q1") for q in qs) >= 2:
+        shown = _every_year(qs, YEARS_LABELLED_MAX)
         axis.update(tickmode="array", tickvals=shown, ticktext=[q[:4] for q in shown], tickangle=0,
                     title=dict(text=""))  # (years need no axis title; on a phone it hit the legend)
     return axis
@@ -829,7 +835,7 @@ def _gantt_window(ms: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date, s
 TOOL_STATE = {"not_started": 0, "in_progress": 1, "completed": 2, "dropped": 3}
 TOOL_STATE_LABEL = {0: "Not started", 1: "In progress", 2: "Done", 3: "Dropped"}
 # a cell's state in one sign, where a phone leaves no room for the words
-TOOL_SIGNS = {"Done": "✓", "In progress": "…", "Not started": "–", "Dropped": "✗"}
+TOOL_SIGNS = {0: "–", 1: "…", 2: "✓", 3: "✗"}  # TOOL_STATE_LABEL's states
 TOOL_SIGNS_KEY = "✓ done · … in progress · – not started · ✗ dropped"
 
 
@@ -852,27 +858,32 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
     ms = _milestones_as_of(part, as_of)
     ms = ms[ms["milestone"].isin(catalogue.LINK_TOOLS)]
     lookup = {(r.pilot_id, r.milestone): r for r in ms.itertuples(index=False)}
-    z, text, hover = [], [], []
+    z, text, short, hover = [], [], [], []  # short: a cell's sign, for a phone (TOOL_SIGNS)
     for pid in pilots:
         zr: list[int | None] = []
         tr: list[str] = []
+        sr: list[str] = []
         hr: list[str] = []
         for tool in catalogue.LINK_TOOLS:
             r = lookup.get((pid, tool))
             if r is None:
                 zr.append(None)
                 tr.append("no data")
+                sr.append("")
                 hr.append(f"{names.get(pid, pid)} · {catalogue.MILESTONE_LABELS[tool]}: not reported")
                 continue
             st = r.status_as_of if r.status_as_of in TOOL_STATE else "not_started"
             v = TOOL_STATE[st]
-            lab = TOOL_STATE_LABEL[v] + (" ⚠" if r.overdue else "")
+            warn = " ⚠" if r.overdue else ""
+            lab = TOOL_STATE_LABEL[v] + warn
             zr.append(v)
             tr.append(lab)
+            sr.append(TOOL_SIGNS[v] + warn)
             hr.append(f"{names.get(pid, pid)} · {catalogue.MILESTONE_LABELS[tool]}: {lab}"
                       + (" (overdue)" if r.overdue else ""))
         z.append(zr)
         text.append(tr)
+        short.append(sr)
         hover.append(hr)
     c = style.STATUS_COLORS
     colorscale = [[0, c["not_started"]], [0.25, c["not_started"]], [0.25, c["in_progress"]],
@@ -888,9 +899,7 @@ def link_tools_matrix(portfolio: Portfolio, as_of: dt.date | None = None,
         hovertemplate="%{customdata[1]}<extra></extra>"))
     fig.add_trace(_cell_targets(x_labels, ys, pilots, hover, size=34))
     # on a phone (the page script's narrow hints) the tools by number (the page's caption
-    # names them) and each cell a sign (TOOL_SIGNS), so four columns fit beside the names
-    short = [[TOOL_SIGNS.get(t.removesuffix(" ⚠"), "") + (" ⚠" if t.endswith("⚠") else "") for t in row]
-             for row in text]
+    # names them) and each cell a sign, so four columns fit beside the names
     style.update_layout(fig, meta={"narrow": {"x_ticktext": [str(i + 1) for i in range(len(x_labels))],
                                               "short_text": [short, None]}})
     done = sum(1 for row in z for v in row if v == 2)
@@ -1027,10 +1036,8 @@ def _year_ticks(qs: list[str], width_px: int, cols: int) -> dict:
     ``cols`` to a chart ``width_px`` wide; with more years than fit a panel (ten years of
     quarters), every second or third year, so the labels never run into each other, on a
     phone too (``PHONE_PANEL_PX``)."""
-    firsts = [q for q in qs if q.endswith("Q1")] or qs[:1]
     panel_px = min(PHONE_PANEL_PX, (width_px - 80) / max(cols, 1) * 0.85)
-    step = max(1, math.ceil(len(firsts) * YEAR_LABEL_PX / max(panel_px, 1)))
-    firsts = firsts[::step]
+    firsts = _every_year(qs, panel_px / YEAR_LABEL_PX) or qs[:1]
     return dict(type="category", categoryorder="array", categoryarray=qs, tickmode="array",
                 tickvals=firsts, ticktext=[q[:4] for q in firsts], tickangle=0, showgrid=False,
                 tickfont=dict(size=style.BASE_FONT_SIZE - 4))
@@ -1509,6 +1516,24 @@ def _phone_texts(fig: go.Figure, texts: list[list[str] | None]) -> None:
     style.update_layout(fig, meta=meta)
 
 
+def _share_line(fig: go.Figure, share: object, label: str, n_rows: int) -> list[float]:
+    """The portfolio's share as a dashed line across ``n_rows`` horizontal bars, named under
+    the last bar; returns the y the axis must include for that name (nothing without a share)."""
+    if share is None or values.is_missing(share):
+        return []
+    ref = float(share)  # type: ignore[arg-type]
+    fig.add_vline(x=ref, layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
+    fig.add_annotation(x=ref, y=n_rows - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
+                       yanchor="middle", xshift=4, showarrow=False, text=f"{label} {style.fmt_share(ref)}",
+                       font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
+    return [n_rows - 0.5 + 0.9]  # an empty band under the last bar holds the line's name
+
+
+def _share_axis_title(text: str, width_px: int) -> str:
+    """A share chart's x axis title, wrapped for what the bars' names leave of ``width_px``."""
+    return style.wrap_text(text, style.chars_per_line(round(width_px * 0.6), style.BASE_FONT_SIZE))
+
+
 def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: str, quarter: str,
                 portfolio_share: float | None, ref_label: str, axis_title: str, empty_message: str,
                 width_px: int = style.CHART_WIDTH_PX, find=()) -> go.Figure:
@@ -1528,15 +1553,7 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
          for v, r, ok in zip(shown["share"], shown["rank"], real)],
         "<b>%{y}</b><br>%{x:.0%}<extra></extra>"))
     n = len(shown)
-    band = []  # an empty band under the last bar holds the reference's label
-    if portfolio_share is not None and not values.is_missing(portfolio_share):
-        ref = float(portfolio_share)
-        fig.add_vline(x=ref, layer="below", line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
-        fig.add_annotation(x=ref, y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
-                           yanchor="middle", xshift=4, showarrow=False,
-                           text=f"{ref_label} {style.fmt_share(portfolio_share)}",
-                           font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
-        band = [n - 0.5 + 0.9]
+    band = _share_line(fig, portfolio_share, ref_label, n)
     if left_out:  # the share alone on a phone
         _phone_texts(fig, [[t.split(" · ")[0] for t in fig.data[0].text]])
     value_chain_legend(fig, {vcs.get(p) for p in have["pilot_id"]})
@@ -1546,10 +1563,8 @@ def _share_bars(portfolio: Portfolio, t: pd.DataFrame, share: pd.Series, title: 
     if missing:
         sub += f" · no data: {_names_list([names.get(p, p) for p in missing])}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    plot_px = round(width_px * 0.6)  # what the pilot names leave to the bars
-    per_line = style.chars_per_line(plot_px, style.BASE_FONT_SIZE)
     style.update_layout(fig, xaxis=dict(range=[0, 1.12 if not left_out else 1.25], tickformat=".0%",
-                                        title=dict(text=style.wrap_text(axis_title, per_line))),
+                                        title=dict(text=_share_axis_title(axis_title, width_px))),
                              yaxis=dict(autorange="reversed", showgrid=False,
                                         autorangeoptions=dict(include=band) if band else None,
                                         tickmode="array", tickvals=list(fig.data[0].y)),
@@ -1686,24 +1701,14 @@ def inclusiveness_by_group(portfolio: Portfolio, quarter: str | None = None, gro
         orientation="h", x=[v for _, v in have], y=ys, marker=dict(color=color), showlegend=False,
         text=[style.fmt_share(v) for _, v in have], textposition="outside", cliponaxis=False,
         hovertemplate="<b>%{y}</b><br>%{x:.0%}<extra></extra>"))
-    ref = figures.portfolio_figures(portfolio, quarter=quarter).get(name)
     n = len(ys)
-    band = []
-    if ref is not None and not values.is_missing(ref):
-        fig.add_vline(x=float(ref), layer="below",
-                      line=dict(color=style.PORTFOLIO_COLOR, dash="dash", width=2))
-        fig.add_annotation(x=float(ref), y=n - 0.5 + 0.45, xref="x", yref="y", xanchor="left",
-                           yanchor="middle", xshift=4, showarrow=False,
-                           text=f"Portfolio {style.fmt_share(ref)}",
-                           font=dict(size=style.BASE_FONT_SIZE - 2, color=style.PORTFOLIO_COLOR))
-        band = [n - 0.5 + 0.9]
+    band = _share_line(fig, figures.portfolio_figures(portfolio, quarter=quarter).get(name), "Portfolio", n)
     pilots = portfolio.pilots["pilot_id"].nunique()
     sub = f"{pilots:,} pilots by {by.replace('_', ' ')} · the share over each one's pilots · lowest first"
     if missing:
         sub += f" · no data: {_names_list(missing, most=4)}"
     style.apply_layout(fig, title, subtitle=sub, width_px=width_px)
-    per_line = style.chars_per_line(round(width_px * 0.6), style.BASE_FONT_SIZE)  # as _share_bars
-    axis_title = style.wrap_text(f"{WHO_LABELS.get(who, who)} as a share of {group}", per_line)
+    axis_title = _share_axis_title(f"{WHO_LABELS.get(who, who)} as a share of {group}", width_px)
     style.update_layout(fig, xaxis=dict(range=[0, 1.12], tickformat=".0%", title=dict(text=axis_title)),
                              yaxis=dict(autorange="reversed", showgrid=False, tickmode="array", tickvals=ys,
                                         autorangeoptions=dict(include=band) if band else None),

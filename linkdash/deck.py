@@ -52,11 +52,11 @@ from linkdash.story import (
     pilot_order,
     pilot_summary,
     pilot_targets,
-    progress_by_milestone,
     progress_series,
     resolve,
     sales_series,
     shorten,
+    slides_by_group,
 )
 from linkdash.values import is_missing
 
@@ -515,7 +515,7 @@ def _map_slide(prs, story: Story, n: int, with_map: bool = True) -> None:
 def _progress_slide(prs, story: Story, n: int) -> pd.DataFrame:
     s = progress_series(story)
     figs = story.figures
-    by_milestone = progress_by_milestone(story)  # too many pilots for a bar each
+    by_milestone = slides_by_group(story)  # too many pilots for a bar each
     n_pilots = story.view.pilots["pilot_id"].nunique()
     done, late = (figures.format_figure(k, figs[k]) for k in ("milestones_completed", "milestones_overdue"))
     slide = _slide(prs, "Progress through the learning cycle",

@@ -496,8 +496,8 @@ def pilots_per_milestone_state(status: pd.DataFrame) -> pd.DataFrame:
     The Progress page's summary chart and the slides' progress at many pilots count the same."""
     state = status["status_as_of"].where(~status["overdue"].fillna(False).astype(bool), "overdue")
     counts = pd.crosstab(status["milestone"], state) if len(status) else pd.DataFrame()
-    return (counts.reindex(index=list(catalogue.MILESTONES), columns=list(MILESTONE_STATES), fill_value=0)
-            .fillna(0).astype(int))
+    return counts.reindex(index=list(catalogue.MILESTONES), columns=list(MILESTONE_STATES),
+                          fill_value=0).astype(int)
 
 
 def milestone_status_as_of(milestones: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:

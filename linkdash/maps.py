@@ -69,6 +69,7 @@ LAND_LINE = ("#C8C8C8", 0.5)  # other countries' borders: colour, width (px)
 # of the map; with more sites they get smaller (never under SITE_MIN_PX), so that at hundreds
 # of pilots the countries' colours, the figure the map is for, still show between them.
 SITE_COVER = 0.04
+SITE_PX = 14  # a site's dot on the pages' map, at full size
 SITE_MIN_PX = 5.0
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
@@ -229,7 +230,7 @@ def site_px(n_sites: int, width: float, height: float, largest: float) -> float:
     return max(SITE_MIN_PX, min(float(largest), math.floor(fits * 10) / 10))
 
 
-def _site_trace(sites: pd.DataFrame, project, size: float = 14) -> list[go.Scatter]:
+def _site_trace(sites: pd.DataFrame, project, size: float = SITE_PX) -> list[go.Scatter]:
     """Pilot sites at ``project(lon, lat)``, one trace per value chain (so the legend
     explains the colours); ``size``: the dot's diameter, its white halo a little wider."""
     halo = size + max(2.0, round(size * 0.36, 1))  # 5 px wider at 14 px, 2 px for small dots
@@ -300,7 +301,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
             traces.append(_shape_trace(outlined, line=(line, 1.0), name="Borders"))
     project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
     located = _sites(portfolio.pilots)
-    dot = site_px(len(located), view_w, height_px, largest=14)
+    dot = site_px(len(located), view_w, height_px, largest=SITE_PX)
     traces += _site_trace(located, project, size=dot)
     if shapes.scale:
         traces.append(go.Scatter(  # the colour bar only (a trace with no point)
@@ -317,7 +318,7 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
         margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),
         # small dots (many sites) keep full-size symbols in the legend
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.01, title=dict(text=""),
-                    **({"itemsizing": "constant"} if dot < 14 else {})),
+                    **({"itemsizing": "constant"} if dot < SITE_PX else {})),
         height=height_px + style.top_margin(fig) + 10,
     )
     return fig

@@ -149,9 +149,10 @@ def pilot_order(story: Story) -> list[str]:
 PROGRESS_STATES = figures.MILESTONE_STATES
 
 
-def progress_by_milestone(story: Story) -> bool:
-    """Whether the story's progress slide (page and deck) counts pilots per milestone
-    instead of showing a row per pilot: with more than ``figures.SLIDE_ROWS_MAX`` pilots."""
+def slides_by_group(story: Story) -> bool:
+    """Whether the story's slides (page and deck) have too many pilots for a row each (more
+    than ``figures.SLIDE_ROWS_MAX``): the progress slide then counts pilots per milestone,
+    the inclusiveness slide shows shares per group of pilots (``figures.slide_rows``)."""
     return figures.slide_rows(story.view) != "pilot_id"
 
 
@@ -159,10 +160,10 @@ def progress_series(story: Story) -> pd.DataFrame:
     """Milestones per pilot as of the story's date, one column per state: completed,
     in_progress, overdue (planned end passed, not completed, not dropped: counted here and
     not under in progress / not started), not_started, dropped. Index: pilot names, in the
-    pilots' order by name. With more pilots than a slide has rows (``progress_by_milestone``):
+    pilots' order by name. With more pilots than a slide has rows (``slides_by_group``):
     pilots per milestone and state instead, index the nine milestones ("1 Training workshop")."""
     ms = figures.milestone_status_as_of(story.view.milestones, story.as_of)
-    if progress_by_milestone(story):
+    if slides_by_group(story):
         counts = figures.pilots_per_milestone_state(ms)
         labels = [f"{i + 1} {catalogue.MILESTONE_LABELS[m]}" for i, m in enumerate(counts.index)]
         counts.index = pd.Index(labels, name="milestone")
@@ -428,7 +429,7 @@ def notes(story: Story, part: str, pilot_id: str | None = None) -> str:
                                                  "participants_total")], extra)
     if part == "progress":
         counted = (["With this many pilots the chart counts them: for each milestone, how many pilots "
-                    "are in each state."] if progress_by_milestone(story) else [])
+                    "are in each state."] if slides_by_group(story) else [])
         return notes_text(story, [PROGRESS_DEFINITION, d("milestones_completed"), d("milestones_overdue")],
                           counted)
     if part == "income":

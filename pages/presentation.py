@@ -18,7 +18,7 @@ import html
 
 import streamlit as st
 
-from linkdash import catalogue, charts, exports, figures, maps, presenting, quarters, style, ui
+from linkdash import catalogue, charts, exports, maps, presenting, quarters, style, ui
 from linkdash import story as story_parts
 
 ui.page_start()
@@ -186,7 +186,7 @@ with st.container(key="lp-slide"):
     elif slide.kind == "progress":
         used += _kicker(f"Milestones as of {story.as_of_label}")
         used += _cards(["milestones_completed", "milestones_overdue"])
-        if story_parts.progress_by_milestone(story):  # too many pilots for a row each
+        if story_parts.slides_by_group(story):  # too many pilots for a row each
             _chart(_figure(charts.milestone_summary_chart, story.as_of), "slide_milestones",
                    H - used - (44 if PRESENTING else 0))
         else:
@@ -206,9 +206,9 @@ with st.container(key="lp-slide"):
     elif slide.kind == "inclusiveness":
         used += _cards(["women_share_participants", "youth_share_participants", "women_share_leaders"])
         left, right = st.columns(2)
-        # a bar per pilot up to 20 pilots, else per country or region (figures.slide_rows)
-        shares = (charts.inclusiveness_bars if figures.slide_rows(story.view) == "pilot_id"
-                  else charts.inclusiveness_by_group)
+        # a bar per pilot up to 20 pilots, else per country, region or value chain
+        shares = (charts.inclusiveness_by_group if story_parts.slides_by_group(story)
+                  else charts.inclusiveness_bars)
         # each chart's width: half the window, or all of it where the columns stack (a phone:
         # the window's width when presenting, else what the browser says)
         if W < ui.STACKED_COLUMNS_PX:
