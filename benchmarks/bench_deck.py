@@ -13,6 +13,14 @@ Each is the median of several runs.
 
     .venv/bin/python benchmarks/bench_deck.py [--runs 5]
 
+With ``--pilots 100,1000`` it times instead the deck and the report of generated
+portfolios (``linkdash.generate``, 40 quarters) as they are made now (beyond 20 pilots a
+slide and a card for the 5 lowest and 5 highest by income against the living income) and
+with a slide and a card for every pilot (``find`` = every pilot: what they were before),
+with their slides and megabytes, against the same bare deck:
+
+    .venv/bin/python benchmarks/bench_deck.py --pilots 100,1000 --runs 3
+
 The issue's budget: at most 5 s warm and 10 s cold on this machine.
 """
 
@@ -63,11 +71,55 @@ def _chromium() -> str | None:
     return None
 
 
+CARD = b'<article class="pilot"'
+
+
+def at_scale(sizes: list[int], runs: int) -> int:
+    """The deck and the report at ``sizes`` pilots: the ranking's ends, and every pilot."""
+    from pptx import Presentation
+
+    from linkdash import deck, generate, report
+
+    base = [_timed(baseline) for _ in range(runs)]
+    print(f"{runs} runs each, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print("| pilots | output | pilot slides or cards | median s | min s | max s | x baseline | MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        portfolio = generate.portfolio(n, 40)
+        every = tuple(portfolio.pilots["pilot_id"])
+        for what, find in (("chosen", ()), ("every pilot (before)", every)):
+            out: dict[str, bytes] = {}
+
+            def make_deck(find=find, out=out) -> None:
+                out["deck"] = deck.deck_bytes(portfolio, find=find)
+
+            def make_report(find=find, out=out) -> None:
+                out["report"] = report.report_bytes(portfolio, find=find)
+
+            for name, fn in (("deck", make_deck), ("report", make_report)):
+                ts = [_timed(fn) for _ in range(runs)]
+                base.append(_timed(baseline))
+                if name == "deck":
+                    count = len(Presentation(io.BytesIO(out["deck"])).slides)
+                    shown = f"{count} slides"
+                else:
+                    shown = f"{out['report'].count(CARD)} cards"
+                med = statistics.median(ts)
+                print(f"| {n:,} | {name}, {what} | {shown} | {med:.2f} | {min(ts):.2f} | {max(ts):.2f} | "
+                      f"{med / statistics.median(base):.0f} | {len(out[name]) / 1e6:.1f} |")
+    print(f"baseline (bare python-pptx deck, 21 small charts): median {statistics.median(base):.2f} s "
+          f"of {len(base)} runs")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-previous", action="store_true", help="skip the previous (kaleido) path")
+    ap.add_argument("--pilots", default="", help="e.g. 100,1000: the deck and report at scale instead")
     args = ap.parse_args()
+    if args.pilots:
+        return at_scale([int(n) for n in args.pilots.split(",")], args.runs)
     from pptx import Presentation
 
     from linkdash import deck, demo, maps, story

@@ -1359,17 +1359,12 @@ def income_to_living_income_chart(portfolio: Portfolio, quarter: str | None = No
     title = f"Household income against the living income, {quarters.quarter_text(quarter)}"
     if portfolio.pilots.empty or not quarter:
         return no_data_figure(title)
-    t = _quarter_table(portfolio, quarter)
-    inc = pd.to_numeric(t["income_avg_usd"], errors="coerce")
-    li = pd.to_numeric(t["living_income_usd"], errors="coerce")
-    cols = ["pilot_id", "region", "income_avg_usd", "living_income_usd", "living_income_year"]
-    have = t[cols].assign(ratio=inc / li)[inc.notna() & li.notna() & (li > 0)]  # the columns drawn
+    have = figures.living_income_ranking(portfolio, quarter)
     if have.empty:
         return no_data_figure(title, "No pilot gave an income with a living-income benchmark "
                                      "for this quarter")
+    t = _quarter_table(portfolio, quarter)
     names = pilot_names(portfolio.pilots)
-    have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
-    have = have.sort_values(["ratio", "name"], kind="stable")
     missing = sorted(set(portfolio.pilots["pilot_id"]) - set(have["pilot_id"]), key=lambda p: names.get(p, p))
     n_all = len(have)
     ranked, left_out = rank_window(have, find=find)

@@ -49,7 +49,8 @@ from linkdash.story import (
     notes,
     pilot_income_series,
     pilot_kicker,
-    pilot_order,
+    pilot_rank,
+    pilot_slides,
     pilot_summary,
     pilot_targets,
     progress_series,
@@ -708,6 +709,9 @@ def _pilot_slide(prs, story: Story, pilot_id: str, n: int) -> None:
              (f"Target: {f['Target households']} households", 13, False, INK),
              (f"Milestones, {story.as_of_label}: {ms['completed']} of {ms['total']} done, "
               f"{ms['overdue']} overdue", 13, False, INK)]
+    rank = pilot_rank(story, pilot_id)  # why this pilot has a slide, when not every pilot has one
+    if rank:
+        facts = [(text, 12, False, INK) for text, *_ in facts] + [(rank, 12, True, ACCENT)]
     box = _text(slide, MARGIN, top - Inches(0.1), left_w, Inches(0.95), facts)
     for para in box.text_frame.paragraphs:
         para.space_after = Pt(2)
@@ -882,11 +886,12 @@ def _lessons_slide(prs, story: Story, n: int) -> None:
 
 def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: Demo = None,
-               with_map: bool = True, progress: Progress | None = None) -> Deck:
+               with_map: bool = True, progress: Progress | None = None, find=()) -> Deck:
     """The deck as a python-pptx ``Presentation``. ``demo`` None: tell demo data by its
     mark (``portfolio.is_illustrative``). ``with_map`` False leaves the map out (the slide then says
     where the map is). ``progress(done, text)`` is called as the deck is made (``done``
-    from 0 to 1)."""
+    from 0 to 1). The pilots' slides are ``story.pilot_slides`` with ``find`` (pilot ids):
+    every pilot up to 20; beyond, the ends of the living-income ranking and those pilots."""
     say = progress or (lambda done, text: None)
     say(0.0, "Working out the figures")
     story = resolve(portfolio, flt, quarter, as_of, demo)
@@ -903,7 +908,7 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
     n = 0
     for part in PARTS:
         if part == "pilots":
-            names = {p: s["name"] for p, s in ((p, pilot_summary(story, p)) for p in pilot_order(story))}
+            names = {p: pilot_summary(story, p)["name"] for p in pilot_slides(story, find)}
             for i, pid in enumerate(names):
                 say(0.45 + 0.5 * i / max(len(names), 1), f"Pilot {i + 1} of {len(names)}: {names[pid]}")
                 _pilot_slide(prs, story, pid, (n := n + 1))
@@ -917,18 +922,18 @@ def build_deck(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | N
 
 def write_deck(portfolio: Portfolio, out: str | Path | BinaryIO, *, flt: Filter = Filter(),
                quarter: str | None = None, as_of: dt.date | None = None, demo: Demo = None,
-               with_map: bool = True, progress: Progress | None = None) -> None:
+               with_map: bool = True, progress: Progress | None = None, find=()) -> None:
     """Write the learning-event deck (.pptx) of what ``flt`` shows to a path or a binary file."""
     prs = build_deck(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
-                     progress=progress)
+                     progress=progress, find=find)
     prs.save(str(out) if isinstance(out, Path) else out)
 
 
 def deck_bytes(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
                as_of: dt.date | None = None, demo: Demo = None, with_map: bool = True,
-               progress: Progress | None = None) -> bytes:
+               progress: Progress | None = None, find=()) -> bytes:
     """The deck as bytes (for a download button)."""
     buf = io.BytesIO()
     write_deck(portfolio, buf, flt=flt, quarter=quarter, as_of=as_of, demo=demo, with_map=with_map,
-               progress=progress)
+               progress=progress, find=find)
     return buf.getvalue()

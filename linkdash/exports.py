@@ -50,7 +50,7 @@ class Writer(Protocol):
     """Makes one kind of export's bytes of what ``flt`` shows."""
 
     def __call__(self, portfolio: Portfolio, *, flt: Filter, quarter: str | None,
-                 as_of: dt.date | None, demo: Demo) -> bytes: ...
+                 as_of: dt.date | None, demo: Demo, find: tuple[str, ...] = ()) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -242,27 +242,27 @@ def _restate_note(data: bytes, what: str, today: dt.date | None) -> bytes:
 # --- the table of formats --------------------------------------------------------------
 
 def _xlsx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: Demo) -> bytes:
+          demo: Demo, find: tuple[str, ...] = ()) -> bytes:
     return export_xlsx_bytes(portfolio, flt, quarter)
 
 
 def _csv(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-         demo: Demo) -> bytes:
+         demo: Demo, find: tuple[str, ...] = ()) -> bytes:
     return export_csv_bytes(portfolio, flt, quarter)
 
 
 def _pptx(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: Demo) -> bytes:
+          demo: Demo, find: tuple[str, ...] = ()) -> bytes:
     from linkdash.deck import deck_bytes
 
-    return deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    return deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, find=find)
 
 
 def _html(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-          demo: Demo) -> bytes:
+          demo: Demo, find: tuple[str, ...] = ()) -> bytes:
     from linkdash.report import report_bytes
 
-    return report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    return report_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, find=find)
 
 
 FORMATS: dict[str, ExportFormat] = {  # by suffix, in the order the download buttons show them
@@ -291,14 +291,15 @@ def _unknown_format(name: str) -> str:
 
 def export_bytes(suffix: str, portfolio: Portfolio, *, flt: Filter = Filter(),
                  quarter: str | None = None, as_of: dt.date | None = None,
-                 demo: Demo = None) -> bytes:
+                 demo: Demo = None, find=()) -> bytes:
     """Any export of what ``flt`` shows as bytes (for a download button): ``.xlsx`` and
     ``.csv`` up to ``quarter`` (every quarter when None); ``.pptx`` and ``.html`` for
-    ``quarter`` (the latest with data when None), milestones as of ``as_of``."""
+    ``quarter`` (the latest with data when None), milestones as of ``as_of``, with the
+    slides and cards of the pilots of ``find`` (ids) where only some pilots get one."""
     fmt = FORMATS.get(suffix.lower())
     if fmt is None:
         raise ValueError(_unknown_format(f"a {suffix!r} file"))
-    return fmt.write(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo)
+    return fmt.write(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo, find=tuple(find))
 
 
 # --- a file (the command line's export) --------------------------------------------------

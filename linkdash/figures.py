@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from linkdash import catalogue, quarters
+from linkdash.names import pilot_names
 from linkdash.portfolio import Filter, Portfolio
 from linkdash.values import as_date, same_number
 
@@ -443,6 +444,26 @@ def income_against_living_income_by_group(portfolio: Portfolio, group_of: dict[s
                      **_income_against_living_income(g_inc[j], g_hh[j], g_li[j])}
                     for j, q in enumerate(qs)]
     return pd.DataFrame(records, columns=["group", *INCOME_AGAINST_COLUMNS])
+
+
+def living_income_ranking(portfolio: Portfolio, quarter: str) -> pd.DataFrame:
+    """The pilots of ``portfolio`` that gave an average household income for ``quarter``
+    and have a living-income benchmark, lowest income against the benchmark first (ties by
+    name): ``pilot_id, name, region, income_avg_usd, living_income_usd,
+    living_income_year, ratio`` (income ÷ benchmark). The ranking of the Outcomes page's
+    chart and of the pilots that get a slide when there are many."""
+    t = pilot_quarter_table(portfolio, quarter)
+    if "pilot_id" not in t.columns and t.index.name == "pilot_id":
+        t = t.reset_index()
+    cols = ["pilot_id", "region", "income_avg_usd", "living_income_usd", "living_income_year"]
+    if t.empty:
+        return pd.DataFrame(columns=[*cols, "ratio", "name"])
+    inc = pd.to_numeric(t["income_avg_usd"], errors="coerce")
+    li = pd.to_numeric(t["living_income_usd"], errors="coerce")
+    have = t[cols].assign(ratio=inc / li)[inc.notna() & li.notna() & (li > 0)]
+    names = pilot_names(portfolio.pilots)
+    have = have.assign(name=have["pilot_id"].map(lambda p: names.get(p, p)))
+    return have.sort_values(["ratio", "name"], kind="stable")
 
 
 def share_above_living_income(rows: pd.DataFrame) -> float | None:

@@ -1,7 +1,7 @@
 """The Presentation page's slides, without streamlit.
 
 Which slides the page shows (:func:`slides`: the parts of ``story.PARTS`` it has, in
-that order, one slide per pilot) with their titles, and each slide's speaker notes
+that order, one slide per pilot that gets one) with their titles, and each slide's speaker notes
 (:func:`notes`: ``story.notes`` of its part, the same notes as the deck's slide).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from linkdash import story as story_parts
 from linkdash.names import pilot_names
-from linkdash.story import Story, pilot_order
+from linkdash.story import Story, pilot_slides
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,16 @@ def _titles(story: Story) -> dict[str, str]:
             "nbmp": "The New Business Model Principles"}
 
 
-def slides(story: Story) -> list[Slide]:
-    """The Presentation page's slides, in the story's order."""
+def slides(story: Story, find=()) -> list[Slide]:
+    """The Presentation page's slides, in the story's order; the pilots' slides are those
+    of ``story.pilot_slides`` (all of them up to 20 pilots; else the ends of a ranking and
+    the pilots of ``find``)."""
     titles = _titles(story)
     names = pilot_names(story.view.pilots)
     out: list[Slide] = []
     for part in story_parts.PARTS:
         if part == "pilots":
-            out += [Slide("pilot", f"{names.get(p, p)} ({p})", p) for p in pilot_order(story)]
+            out += [Slide("pilot", f"{names.get(p, p)} ({p})", p) for p in pilot_slides(story, find)]
         elif part in titles:
             out.append(Slide(part, titles[part]))
     return out

@@ -299,8 +299,10 @@ def _section(sid: str, title: str, lead: str, body: str) -> str:
 
 
 def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | None = None,
-                as_of: dt.date | None = None, demo: story_parts.Demo = None) -> str:
-    """The report as one self-contained HTML document (str)."""
+                as_of: dt.date | None = None, demo: story_parts.Demo = None, find=()) -> str:
+    """The report as one self-contained HTML document (str). A card for each pilot of
+    ``story.pilot_slides`` with ``find`` (pilot ids): every pilot up to 20; beyond, the
+    ends of the living-income ranking and those pilots, then a table of every pilot."""
     story = story_parts.resolve(portfolio, flt, quarter, as_of, demo)
     view, q = story.view, story.quarter
     figs = story.figures
@@ -353,12 +355,19 @@ def report_html(portfolio: Portfolio, *, flt: Filter = Filter(), quarter: str | 
     out["nbmp"] = _section("nbmp", "New Business Model Principles", story_parts.NBMP_DEFINITION,
                            plot(charts.nbmp_radar(view), "nbmp"))
     # pilots
-    cards = ("".join(_pilot_card(story, pid, plot) for pid in story_parts.pilot_order(story))
+    cards = ("".join(_pilot_card(story, pid, plot) for pid in story_parts.pilot_slides(story, find))
              or '<p class="nodata">No pilots in this selection.</p>')
-    out["pilots"] = _section("pilots", "The pilots",
-                             "Facts, key figures of each pilot's latest quarter with data, and its key "
-                             "lesson (latest insight or recommendation).",
-                             f'<div class="pilots">{cards}</div>')
+    lead = ("Facts, key figures of each pilot's latest quarter with data, and its key "
+            "lesson (latest insight or recommendation).")
+    every = ""
+    if story_parts.pilots_chosen(story):  # a card for some; every pilot in a table to search
+        lead += " " + story_parts.pilot_choice(story, find, "card")
+        listed = story_parts.pilot_list(story)
+        every = (f'<h3 id="all-pilots">All {len(listed):,} pilots, {_e(story.quarter_label)}</h3>'
+                 "<p>Find a pilot with your browser's search (Ctrl+F). Rank: in household income "
+                 "against the living-income benchmark, lowest first.</p>"
+                 + _frame_table(listed, "No pilots in this selection."))
+    out["pilots"] = _section("pilots", "The pilots", lead, f'<div class="pilots">{cards}</div>{every}')
     # lessons
     out["lessons"] = _section("lessons", "Lessons",
                               "Moment 3 of the learning cycle: what the pilots learned.", _lessons(story))

@@ -156,6 +156,103 @@ def slides_by_group(story: Story) -> bool:
     return figures.slide_rows(story.view) != "pilot_id"
 
 
+# Beyond figures.SLIDE_ROWS_MAX pilots a slide (and a report card) for each would make a talk of
+# hundreds of slides: the pilots that get one are then the lowest and the highest this many by
+# household income against the living-income benchmark (the Outcomes page's ranking,
+# ``figures.living_income_ranking``), and any pilot asked for by name.
+PILOT_SLIDE_ENDS = 5
+
+
+def _living_income_ranking(story: Story) -> pd.DataFrame:
+    memo = story.__dict__
+    if "_living_income_ranking" not in memo:
+        memo["_living_income_ranking"] = (figures.living_income_ranking(story.view, story.quarter)
+                                          if story.quarter else pd.DataFrame(columns=["pilot_id", "ratio"]))
+    return memo["_living_income_ranking"]
+
+
+def pilots_chosen(story: Story) -> bool:
+    """Whether only some pilots get a slide (page, deck) and a card (report):
+    :func:`pilot_slides`."""
+    return slides_by_group(story)
+
+
+def pilot_slides(story: Story, find=()) -> list[str]:
+    """The pilots that get a slide (page and deck) and a card (report), in order: every
+    pilot of the story by name up to ``figures.SLIDE_ROWS_MAX`` pilots; beyond, the
+    ``PILOT_SLIDE_ENDS`` lowest and highest by income against the living-income benchmark
+    in that ranking's order (lowest first), with the pilots of ``find`` (ids) where they
+    rank, or after them when they are not ranked (no income or benchmark)."""
+    order = pilot_order(story)
+    if not pilots_chosen(story):
+        return order
+    in_view = set(order)
+    wanted = [p for p in dict.fromkeys(find) if p in in_view]
+    ranked = _living_income_ranking(story)["pilot_id"].tolist()
+    n, ends = len(ranked), PILOT_SLIDE_ENDS
+    keep = [p for i, p in enumerate(ranked) if i < ends or i >= n - ends or p in wanted]
+    return keep + [p for p in wanted if p not in keep]
+
+
+def pilot_rank(story: Story, pilot_id: str) -> str | None:
+    """Where a pilot stands in the ranking that chose the slides, when only some pilots get
+    one (:func:`pilots_chosen`): "Income 45% of the living income: #3 of 1,000 pilots,
+    lowest first"; None when every pilot has a slide."""
+    if not pilots_chosen(story):
+        return None
+    ranked = _living_income_ranking(story)
+    hit = ranked.index[ranked["pilot_id"] == pilot_id]
+    if not len(hit):
+        return f"Not ranked: no income with a living-income benchmark for {story.quarter_label}"
+    i = ranked.index.get_loc(hit[0])
+    ratio = float(ranked["ratio"].iloc[i])
+    return (f"Income {style.fmt_share(ratio)} of the living income: #{i + 1:,} of {len(ranked):,} "
+            "pilots, lowest first")
+
+
+def pilot_choice(story: Story, find=(), thing: str = "slide") -> str:
+    """What the pilot slides (or report cards: ``thing``) are when only some pilots get
+    one (:func:`pilot_slides` with ``find``)."""
+    n, shown = len(story.view.pilots), len(pilot_slides(story, find))
+    asked = [p for p in dict.fromkeys(find) if p in set(story.view.pilots["pilot_id"])]
+    return (f"With {n:,} pilots, {shown:,} get a {thing}: the {PILOT_SLIDE_ENDS} lowest and the "
+            f"{PILOT_SLIDE_ENDS} highest by household income against the country's living-income "
+            f"benchmark in {story.quarter_label}"
+            + (f", and {pilot_names(story.view.pilots).get(asked[0], asked[0])}" if len(asked) == 1
+               else f", and the {len(asked)} pilots asked for" if asked else "")
+            + f". Filter to {figures.SLIDE_ROWS_MAX} pilots or fewer (a country, a value chain) "
+            f"for a {thing} each.")
+
+
+def pilot_list(story: Story) -> pd.DataFrame:
+    """Every pilot of the story by name, one row each, for finding any of them where only
+    some have a slide or card: ``Pilot, ID, Country, Value chain, Households reached,
+    Income (USD), Share of the living income, Rank`` (in the living-income ranking, lowest
+    first; empty when not ranked), figures for the story's quarter, as text."""
+    cols = ["Pilot", "ID", "Country", "Value chain", "Households reached", "Income (USD)",
+            "Share of the living income", "Rank"]
+    if not story.quarter or story.view.pilots.empty:
+        return pd.DataFrame(columns=cols)
+    t = figures.pilot_quarter_table(story.view, story.quarter)
+    if "pilot_id" not in t.columns and t.index.name == "pilot_id":
+        t = t.reset_index()
+    ranked = _living_income_ranking(story)
+    rank = dict(zip(ranked["pilot_id"], range(1, len(ranked) + 1)))
+    names = pilot_names(story.view.pilots)
+    t = t.assign(_name=t["pilot_id"].map(lambda p: names.get(p, p))).sort_values(["_name", "pilot_id"])
+    return pd.DataFrame({
+        "Pilot": t["_name"].tolist(),
+        "ID": t["pilot_id"].tolist(),
+        "Country": t["country_name"].fillna("").tolist(),
+        "Value chain": [style.value_chain_label(v) if not is_blank(v) else "" for v in t["value_chain"]],
+        "Households reached": [figures.format_figure("households_reached", v)
+                               for v in t["households_reached"]],
+        "Income (USD)": [style.fmt_usd(v) for v in t["income_avg_usd"]],
+        "Share of the living income": [style.fmt_share(v) for v in t["income_to_living_income"]],
+        "Rank": [f"#{rank[p]:,}" if p in rank else "" for p in t["pilot_id"]],
+    }, columns=cols)
+
+
 def progress_series(story: Story) -> pd.DataFrame:
     """Milestones per pilot as of the story's date, one column per state: completed,
     in_progress, overdue (planned end passed, not completed, not dropped: counted here and
@@ -469,6 +566,10 @@ def pilot_notes(story: Story, pilot_id: str) -> str:
     q, figs, lesson = s["quarter"], s["figures"] or {}, s["lesson"]
     extra = [f"Pilot {pilot_id}: key figures for its latest quarter with data up to "
              f"{story.quarter_label}: {quarters.label(q) if q else 'none'}."]
+    rank = pilot_rank(story, pilot_id)
+    if rank:
+        extra.append(f"{rank} (with {len(story.view.pilots):,} pilots, the {PILOT_SLIDE_ENDS} lowest "
+                     f"and the {PILOT_SLIDE_ENDS} highest get a slide, and any pilot picked by name).")
     if figs:
         extra.append("Values: " + "; ".join(
             f"{figures.FIGURES[k].label} = {figures.format_figure(k, figs.get(k))}" for k in PILOT_FIGURES))

@@ -3,8 +3,10 @@
 The portfolio on the map, progress through the learning cycle, income against the
 living-income benchmark, inclusiveness, the New Business Model Principles, then one
 slide per pilot: its income against its baseline, target and living-income benchmark,
-its key figures against their targets and its key lesson. The slide number lives in the
-URL (``?slide=3``). Follows the sidebar filters; draws with no internet; "Export what you
+its key figures against their targets and its key lesson. Beyond 20 pilots only the
+ends of the living-income ranking have a slide (``story.pilot_slides``); "Find a pilot in
+the slides" (sidebar, ``?find=``) adds any other and goes to it. The slide number lives
+in the URL (``?slide=3``). Follows the sidebar filters; draws with no internet; "Export what you
 see" downloads the data, the indicators, the deck (.pptx, with progress) and the report.
 
 "Present" (``?present=1``) makes a slide the screen: no sidebar or Streamlit chrome, type
@@ -38,7 +40,22 @@ flt = ui.current_filter()
 story, story_key = ui.story_of(flt, ui.current_quarter(portfolio), ui.current_as_of(portfolio),
                                ui.illustrative_shown())
 view = story.view
-SLIDES = presenting.slides(story)
+FIND_KEY = "find"
+
+
+def _found() -> None:  # a pilot picked by name: go to its slide
+    st.session_state.slide_goto = st.session_state.get(FIND_KEY)
+
+
+found: tuple[str, ...] = ()
+if story_parts.pilots_chosen(story):  # only some pilots get a slide: any other by name
+    with st.sidebar:
+        found = ui.find_pilot(view, "the slides", key=FIND_KEY, on_change=_found,
+                              all_named_max=story_parts.figures.SLIDE_ROWS_MAX,
+                              named=f"the {story_parts.PILOT_SLIDE_ENDS} lowest and highest by income "
+                                    "against the living income have slides")
+        st.caption(story_parts.pilot_choice(story, found))
+SLIDES = presenting.slides(story, found)
 n_slides = len(SLIDES)
 ui.warm_deck_map(portfolio, flt, story.quarter)
 
@@ -62,6 +79,10 @@ def _go(step: int) -> None:
 
 if "slide_index" not in st.session_state:
     st.session_state.slide_index = _from_url()
+goto = st.session_state.pop("slide_goto", None)
+if goto:
+    st.session_state.slide_index = next((i for i, s in enumerate(SLIDES) if s.pilot_id == goto),
+                                        st.session_state.slide_index)
 
 # --- the bar: previous / next, where we are, present / exit, full screen ----------------
 bar = st.container(key="lp-bar", horizontal=False)
@@ -105,10 +126,12 @@ else:
     with cols[4].popover("Export what you see", icon=":material/download:", width="stretch"):
         st.caption(f"Files of **{html.escape(story.flt.describe())}**, {story.quarter_label}; "
                    "each is built when you click it.")
-        ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo_arg, stacked=True)
+        ui.export_buttons(portfolio, flt=flt, as_of=story.as_of, demo=story.demo_arg, stacked=True,
+                          find=found)
         chosen = st.session_state.get(ui.QUARTER_KEY) or None
         ui.deck_download(portfolio, flt=flt, quarter=str(chosen) if chosen else None, as_of=story.as_of,
-                         demo=story.demo_arg, file_name=exports.export_filename(".pptx", flt, story.quarter))
+                         demo=story.demo_arg, file_name=exports.export_filename(".pptx", flt, story.quarter),
+                         find=found)
 
 if view.pilots.empty:
     ui.no_data("No pilots match the filters in the sidebar.")
@@ -229,6 +252,9 @@ with st.container(key="lp-slide"):
         s = story_parts.pilot_summary(story, pid)
         f = s["facts"]
         used += _kicker(story_parts.pilot_kicker(f))
+        rank = story_parts.pilot_rank(story, pid)  # why it has a slide, when not every pilot has one
+        if rank:
+            used += _kicker(rank)
         les = s["lesson"]
         if les:
             head = f"Key lesson ({les['kind']}, {quarters.label(les['quarter'])}"

@@ -150,3 +150,38 @@ def test_on_a_phone_the_link_tools_matrix_numbers_its_columns_and_signs_its_cell
         bs.screenshot(page, f"scale_{N}_progress_390x844")
     finally:
         page.context.close()
+
+
+def test_the_presentation_gives_slides_to_the_ranking_ends_and_finds_any_other_pilot(big_app, browser):
+    """At 1,000 pilots the page had 1,005 slides and no way to a given pilot but paging.
+    Beyond 20 pilots the lowest and highest 5 by income against the living income have
+    slides; a pilot picked by name in the sidebar gets its slide, and the page goes to it."""
+    from linkdash import figures
+    from linkdash import story as story_parts
+    from tests.scale_fixture import big_portfolio
+
+    told = story_parts.resolve(big_portfolio(N))
+    ranked = figures.living_income_ranking(told.view, told.quarter)
+    middle = ranked.iloc[len(ranked) // 2]
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 1440, 900)
+    try:
+        page.goto(f"{big_app.url}/presentation?slide=6")
+        bs.wait_for_app(page)
+        main = page.locator("[data-testid='stMain']")
+        main.get_by_text("#1 of ").wait_for()
+        assert "Slide 6 of 15" in main.inner_text()  # 5 slides of the portfolio, 10 pilots
+        picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+            has_text="Find a pilot in the slides")
+        picker.locator("input").click()
+        page.keyboard.type(f"{middle['name']} ({middle['pilot_id']})")
+        page.keyboard.press("Enter")
+        rank = story_parts.pilot_rank(told, middle["pilot_id"])
+        main.get_by_text(rank).wait_for()
+        text = main.inner_text()
+        assert f"{middle['name']} ({middle['pilot_id']})" in text and "of 16" in text
+        assert f"#{len(ranked) // 2 + 1} of {len(ranked)} pilots" in rank
+        page.wait_for_function("() => location.search.includes('find=')")
+        bs.screenshot(page, f"scale_{N}_presentation_found_1440x900")
+    finally:
+        page.context.close()

@@ -110,10 +110,10 @@ def test_export_dispatches_on_the_suffix(store, tmp_path, monkeypatch):
     store.commit(sample_tables(), file_bytes=b"1", filename="a.xlsx", user=None)
     calls = []
     deck = types.ModuleType("linkdash.deck")
-    deck.deck_bytes = lambda portfolio, *, flt, quarter, as_of, demo: (
+    deck.deck_bytes = lambda portfolio, *, flt, quarter, as_of, demo, find=(): (
         calls.append(("deck", len(portfolio.pilots), flt, quarter)) or b"pptx")
     report = types.ModuleType("linkdash.report")
-    report.report_bytes = lambda portfolio, *, flt, quarter, as_of, demo: (
+    report.report_bytes = lambda portfolio, *, flt, quarter, as_of, demo, find=(): (
         calls.append(("report", len(portfolio.pilots), flt, quarter)) or b"<html>")
     monkeypatch.setitem(sys.modules, "linkdash.deck", deck)
     monkeypatch.setitem(sys.modules, "linkdash.report", report)

@@ -58,14 +58,15 @@ EXPORT_HELP = {
 
 def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
                    as_of: dt.date | None = None, demo: Demo = None,
-                   stacked: bool = False, key_prefix: str = "") -> None:
+                   stacked: bool = False, key_prefix: str = "", find=()) -> None:
     """"Export what you see": data (.xlsx), indicators (.csv), slides (.pptx) and report
     (.html) of the sidebar's filter (or ``flt``), side by side (or one under the other
     with ``stacked``). A quarter chosen in the sidebar is the last one in the data
     files and the one the slides and report show; left empty, the data files hold every
     quarter and the slides and report show the latest. The file names say what they
     hold (``link-pilots_Africa_2018-Q4.xlsx``). Each file is built only when its button
-    is clicked, so the page stays fast."""
+    is clicked, so the page stays fast. ``find``: pilots picked by name, whose slides
+    and report cards are in the files where only some pilots get one."""
     from functools import partial
 
     from linkdash import exports
@@ -81,7 +82,8 @@ def export_buttons(portfolio: Portfolio, *, flt: Filter | None = None,
         slot.download_button(
             fmt.label,
             data=partial(exports.export_bytes, fmt.suffix, portfolio, flt=flt,
-                         quarter=str(chosen) if chosen else None, as_of=as_of, demo=demo),
+                         quarter=str(chosen) if chosen else None, as_of=as_of, demo=demo,
+                         find=tuple(find)),
             file_name=exports.export_filename(fmt.suffix, flt, shown), mime=fmt.mime,
             on_click="ignore", width="stretch", icon=":material/download:",
             key=key_prefix + EXPORT_KEYS[fmt.suffix], help=EXPORT_HELP[fmt.suffix])

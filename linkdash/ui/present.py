@@ -268,13 +268,15 @@ def warm_deck_map(portfolio: Portfolio, flt: Filter, quarter: str | None) -> Non
 
 
 def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_of: dt.date | None,
-                  demo: Demo, file_name: str, key: str = "lp_deck") -> None:
+                  demo: Demo, file_name: str, key: str = "lp_deck", find=()) -> None:
     """"Make the slides (.pptx)", with a progress bar while the deck is made, then its
-    download button. A deck of the same data version, filter, quarter and date is kept
-    in this process and offered at once."""
+    download button. A deck of the same data version, filter, quarter, date and pilots
+    picked by name (``find``: their slides are in it) is kept in this process and offered
+    at once."""
     from linkdash import deck
 
-    dkey = (portfolio.data_version, flt, quarter, as_of, demo)
+    find = tuple(find)
+    dkey = (portfolio.data_version, flt, quarter, as_of, demo, find)
     kept = _decks().get(dkey) if portfolio.data_version is not None else None
     if kept is None and st.button("Make the slides (.pptx)", key=key + "_make", width="stretch",
                                   icon=":material/slideshow:",
@@ -285,7 +287,7 @@ def deck_download(portfolio: Portfolio, *, flt: Filter, quarter: str | None, as_
             bar.progress(min(max(done, 0.0), 1.0), text=text)
 
         data = deck.deck_bytes(portfolio, flt=flt, quarter=quarter, as_of=as_of, demo=demo,
-                               progress=progress)
+                               progress=progress, find=find)
         bar.empty()
         kept = data
         if portfolio.data_version is not None:

@@ -351,24 +351,26 @@ def not_reporting(silent: pd.DataFrame, quarter: str) -> None:
 
 
 def find_pilot(portfolio: Portfolio, what: str = "the charts below", key: str = "find",
-               on_change=None) -> tuple[str, ...]:
+               on_change=None, *, all_named_max: int | None = None,
+               named: str | None = None) -> tuple[str, ...]:
     """"Find a pilot" for rankings that name only the ends of the list (beyond
-    ``charts.ALL_PILOTS_MAX`` pilots): a picker kept in the URL (``?find=KEN-DAIRY``);
-    the chosen pilot is added to every ranking it is passed to. Nothing is shown for
-    fewer pilots (every pilot is named then). Returns the chosen ids."""
+    ``all_named_max`` pilots, by default ``charts.ALL_PILOTS_MAX``): a picker kept in the
+    URL (``?find=KEN-DAIRY``); the chosen pilot is added to every ranking it is passed to.
+    Nothing is shown for fewer pilots (every pilot is named then). ``named``: which
+    pilots are named without it (the ends of the ranking). Returns the chosen ids."""
     from linkdash import charts
 
     p = portfolio.pilots
-    if len(p) <= charts.ALL_PILOTS_MAX:
+    if len(p) <= (charts.ALL_PILOTS_MAX if all_named_max is None else all_named_max):
         return ()
     ids = sorted(p["pilot_id"].dropna().astype(str))
     names = dict(zip(p["pilot_id"], p["pilot_name"]))
     label = lambda i: f"{names.get(i) or i} ({i})"  # noqa: E731 - what the URL holds too
-    check_link(key, [label(i) for i in ids], "pilot", "no pilot is picked out in the rankings")
-    chosen = st.selectbox(f"Find a pilot in {what} ({len(ids):,} pilots; they name the lowest and "
-                          f"highest {charts.RANK_ENDS})", ids, index=None, key=key, bind="query-params",
-                          placeholder="Type a pilot's name or id", format_func=label,
-                          on_change=on_change)
+    check_link(key, [label(i) for i in ids], "pilot", f"no pilot is picked out in {what}")
+    named = named or f"they name the lowest and highest {charts.RANK_ENDS}"
+    chosen = st.selectbox(f"Find a pilot in {what} ({len(ids):,} pilots; {named})", ids, index=None,
+                          key=key, bind="query-params", placeholder="Type a pilot's name or id",
+                          format_func=label, on_change=on_change)
     return (chosen,) if chosen else ()
 
 
