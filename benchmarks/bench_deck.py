@@ -90,10 +90,10 @@ def at_scale(sizes: list[int], runs: int) -> int:
         for what, find in (("chosen", ()), ("every pilot (before)", every)):
             out: dict[str, bytes] = {}
 
-            def make_deck(find=find, out=out) -> None:
+            def make_deck(find=find, out=out, portfolio=portfolio) -> None:
                 out["deck"] = deck.deck_bytes(portfolio, find=find)
 
-            def make_report(find=find, out=out) -> None:
+            def make_report(find=find, out=out, portfolio=portfolio) -> None:
                 out["report"] = report.report_bytes(portfolio, find=find)
 
             for name, fn in (("deck", make_deck), ("report", make_report)):

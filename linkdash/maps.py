@@ -71,6 +71,11 @@ LAND_LINE = ("#C8C8C8", 0.5)  # other countries' borders: colour, width (px)
 SITE_COVER = 0.04
 SITE_PX = 14  # a site's dot on the pages' map, at full size
 SITE_MIN_PX = 5.0
+# On a phone the page's map is about this wide (px, the colour bar aside): its dots are sized
+# for it (the page script's ``meta.narrow.sites``), and hidden until a value chain is tapped in
+# the legend where even the smallest dots would cover more than SITE_COVER_PHONE_MAX of it.
+PHONE_VIEW_PX = 300
+SITE_COVER_PHONE_MAX = 2 * SITE_COVER
 _TILE_PX = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
@@ -233,7 +238,7 @@ def site_px(n_sites: int, width: float, height: float, largest: float) -> float:
 def _site_trace(sites: pd.DataFrame, project, size: float = SITE_PX) -> list[go.Scatter]:
     """Pilot sites at ``project(lon, lat)``, one trace per value chain (so the legend
     explains the colours); ``size``: the dot's diameter, its white halo a little wider."""
-    halo = size + max(2.0, round(size * 0.36, 1))  # 5 px wider at 14 px, 2 px for small dots
+    halo = _halo_px(size)
     traces = []
     for vc, grp in sites.groupby("value_chain", sort=True):
         at_site = [f"{v}, " if v else "" for v in _texts(grp, "site", [""] * len(grp))]
@@ -245,14 +250,33 @@ def _site_trace(sites: pd.DataFrame, project, size: float = SITE_PX) -> list[go.
         x, y = [round(p[0], 1) for p in xy], [round(p[1], 1) for p in xy]
         # A white halo under each dot keeps it readable over a coloured country.
         traces.append(go.Scatter(x=x, y=y, mode="markers", marker=dict(size=halo, color="white"),
-                                 hoverinfo="skip", showlegend=False))
+                                 hoverinfo="skip", showlegend=False, legendgroup=str(vc)))
         traces.append(go.Scatter(
             x=x, y=y, mode="markers",
             marker=dict(size=size, color=style.value_chain_color(vc), opacity=0.95),
-            name=style.value_chain_label(vc), text=hover, hovertemplate="%{text}<extra></extra>",
+            name=style.value_chain_label(vc), legendgroup=str(vc), text=hover,
+            hovertemplate="%{text}<extra></extra>",
             customdata=pilot_customdata(grp["pilot_id"].tolist()),
             unselected=dict(marker=dict(opacity=0.95))))
     return traces
+
+
+def _halo_px(size: float) -> float:
+    """A site dot's white halo: 5 px wider at 14 px, 2 px for small dots."""
+    return size + max(2.0, round(size * 0.36, 1))
+
+
+def phone_sites(n_sites: int, view_w: float, view_h: float) -> dict | None:
+    """How a map's ``n_sites`` dots show on a phone, where the map drawn for a
+    ``view_w`` x ``view_h`` view is about ``PHONE_VIEW_PX`` wide: ``{"size", "halo",
+    "hide"}`` (``hide``: even the smallest dots would cover more than
+    ``SITE_COVER_PHONE_MAX`` of it, so they wait for a tap on the legend); None without sites."""
+    if n_sites <= 0 or view_w <= 0:
+        return None
+    w, h = PHONE_VIEW_PX, PHONE_VIEW_PX * view_h / view_w
+    size = site_px(n_sites, w, h, largest=SITE_PX)
+    cover = n_sites * math.pi / 4 * size ** 2 / (w * h)
+    return {"size": size, "halo": _halo_px(size), "hide": cover > SITE_COVER_PHONE_MAX}
 
 
 def _share_or_money_colorbar(figure: str) -> dict:
@@ -302,7 +326,10 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
     project, _ = _mercator(*shapes.view, shapes.width, shapes.height)
     located = _sites(portfolio.pilots)
     dot = site_px(len(located), view_w, height_px, largest=SITE_PX)
+    first_site = len(traces)
     traces += _site_trace(located, project, size=dot)
+    sites = list(range(first_site, len(traces)))  # halo, dot, halo, dot...
+    phone = phone_sites(len(located), view_w, height_px)
     if shapes.scale:
         traces.append(go.Scatter(  # the colour bar only (a trace with no point)
             x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
@@ -310,9 +337,14 @@ def country_map(portfolio: Portfolio, figure: str = "households_reached",
                         color=[shapes.scale.zmin], showscale=True,
                         colorbar=_share_or_money_colorbar(figure))))
     fig = _map_figure(traces)
-    style.apply_layout(fig, title, subtitle=(
-        "Grey countries: no data for this quarter. Dots: pilot sites by value chain"
-        if shapes.no_data else "Dots: pilot sites by value chain"), width_px=width_px)
+    grey = "Grey countries: no data for this quarter. " if shapes.no_data else ""
+    style.apply_layout(fig, title, subtitle=grey + "Dots: pilot sites by value chain", width_px=width_px)
+    if phone:  # the page script sizes the dots for a phone (and hides them where too many)
+        narrow: dict[str, object] = {"sites": {"dots": sites[1::2], "halos": sites[0::2], **phone}}
+        if phone["hide"]:
+            narrow["sub_narrow"] = (grey + f"{len(located):,} pilot sites: tap a value chain below "
+                                    "to show its sites")
+        style.update_layout(fig, meta={**dict(fig.layout.meta or {}), "narrow": narrow})
     _map_axes(fig, view_w, height_px, taller="domain")
     style.update_layout(fig,
         margin=dict(l=10, r=10, t=style.top_margin(fig), b=10),

@@ -185,3 +185,66 @@ def test_the_presentation_gives_slides_to_the_ranking_ends_and_finds_any_other_p
         bs.screenshot(page, f"scale_{N}_presentation_found_1440x900")
     finally:
         page.context.close()
+
+
+_SITES = """() => {
+  const gd = [...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")]
+    .find(g => g.layout.meta && g.layout.meta.narrow && g.layout.meta.narrow.sites);
+  if (!gd) return null;
+  const st = gd.layout.meta.narrow.sites;
+  return {hint: st, sizes: st.dots.map(i => gd.data[i].marker.size),
+          visible: st.dots.map(i => gd.data[i].visible === undefined ? true : gd.data[i].visible),
+          circles: gd.querySelectorAll('.scatterlayer .point').length,
+          subtitle: ((gd.layout.title || {}).subtitle || {}).text || ''};
+}"""
+
+
+def _map_sites(page, wanted: str) -> dict:
+    page.wait_for_function(f"() => {{ const s = ({_SITES})(); return s && ({wanted}); }}", timeout=120_000)
+    return page.evaluate(_SITES)
+
+
+def test_on_a_phone_the_maps_dots_are_sized_for_it(big_app, browser):
+    """100 sites of 14 px covered the phone's small map: there they are drawn at the size
+    a phone's map allows, and at full size again on a laptop's width."""
+    b, blocked = browser
+    page = bs.new_offline_page(b, blocked, 390, 844)
+    try:
+        open_app(page, big_app.url)
+        sites = _map_sites(page, "s.sizes.every(x => x === s.hint.size)")
+        assert sites["hint"]["size"] < 14 and not sites["hint"]["hide"]
+        assert all(v is True for v in sites["visible"])
+        bs.screenshot(page, f"scale_{N}_overview_map_390x844")
+        page.set_viewport_size({"width": 1440, "height": 900})
+        assert _map_sites(page, "s.sizes.every(x => x === 14)")["sizes"]
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_hundreds_of_sites_wait_for_a_tap_on_the_legend(browser):
+    """At 250 pilots even 5 px dots cover a phone's map: they are hidden there (the
+    subtitle says how to show them), and a tap on a value chain shows its sites."""
+    bs.require_browser()
+    from tests.scale_fixture import big_store
+
+    b, blocked = browser
+    with tempfile.TemporaryDirectory() as tmp:
+        server = bs.AppServer(big_store(Path(tmp) / "big.sqlite", 250), bs.free_port(),
+                              Path(tmp) / "streamlit.log")
+        server.start()
+        page = bs.new_offline_page(b, blocked, 390, 844)
+        try:
+            open_app(page, server.url)
+            sites = _map_sites(page, "s.visible.every(v => v === 'legendonly')")
+            assert sites["hint"]["hide"] and "250 pilot sites: tap a value chain below" in sites["subtitle"]
+            bs.screenshot(page, "scale_250_overview_map_390x844")
+            legend = page.locator("[data-testid='stMain'] .js-plotly-plot .legend .traces").first
+            legend.click()
+            shown = _map_sites(page, "s.visible.some(v => v === true)")
+            assert shown["visible"].count(True) == 1
+            page.set_viewport_size({"width": 1440, "height": 900})  # a laptop: every site again
+            wide = _map_sites(page, "s.visible.every(v => v === true)")
+            assert "tap a value chain" not in wide["subtitle"]
+        finally:
+            page.context.close()
+            server.stop()

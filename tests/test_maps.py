@@ -158,6 +158,37 @@ def test_site_px_keeps_full_size_until_the_dots_would_cover_the_map():
         assert n * math.pi * d * d / 4 <= maps.SITE_COVER * 900 * 520 * 1.01
 
 
+def test_on_a_phone_the_dots_are_sized_for_its_map_and_hidden_when_too_many(pf):
+    """On a phone the page's map is a third as wide, its dots as big as on a laptop: 100
+    sites of 14 px covered it, 1,000 of 5 px hid the countries' colours. The page script
+    sizes them for a phone (``meta.narrow.sites``) and, when even the smallest would cover
+    twice what a map's dots may, hides them until a value chain is tapped in the legend."""
+    from test_charts import _generated
+
+    small = maps.country_map(pf).layout.meta["narrow"]
+    assert small["sites"]["size"] == 14 and not small["sites"]["hide"] and "sub_narrow" not in small
+    for n, hidden in ((100, False), (1000, True)):
+        fig = maps.country_map(_generated(n, 4))
+        hint = fig.layout.meta["narrow"]
+        st = hint["sites"]
+        dots = [fig.data[i] for i in st["dots"]]
+        halos = [fig.data[i] for i in st["halos"]]
+        # the hint names the dot and halo traces, each value chain's pair in one legend group
+        assert dots and all(t.showlegend is not False and t.hoverinfo != "skip" for t in dots)
+        assert all(t.marker.color == "white" for t in halos)
+        assert [t.legendgroup for t in dots] == [t.legendgroup for t in halos]
+        assert st["hide"] is hidden
+        assert maps.SITE_MIN_PX <= st["size"] < st["halo"]
+        w = maps.PHONE_VIEW_PX
+        h = w * maps.VIEW_HEIGHT_PX / (maps.VIEW_WIDTH_PX - maps.COLORBAR_PX - 20)  # the view, on a phone
+        cover = n * math.pi * st["size"] ** 2 / 4 / (w * h)
+        if hidden:
+            assert cover > maps.SITE_COVER_PHONE_MAX
+            assert f"{n:,} pilot sites: tap a value chain" in hint["sub_narrow"]
+        else:
+            assert cover <= maps.SITE_COVER * 1.01 and st["size"] < 14
+
+
 def test_fit_view_zooms_in_on_a_small_area():
     c1, z_wide = maps.fit_view([-16, 121], [-13, 30])
     c2, z_small = maps.fit_view([36.0, 37.0], [-1.0, 0.0])

@@ -341,6 +341,8 @@ export default function(component) {
                 xt: xa.showticklabels !== false, yt: ya.showticklabels !== false};
       }) : null,
       texts: meta.narrow && meta.narrow.short_text ? gd.data.map(t => t.text === undefined ? null : t.text) : null,
+      // a map's site dots as the server sized them (restored on a wide screen)
+      siteSizes: meta.narrow && meta.narrow.sites ? gd.data.map(t => (t.marker && t.marker.size) || null) : null,
     };
   };
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -389,6 +391,7 @@ export default function(component) {
         return;
       } else {  // a new figure from the server
         gd._lpKeep = read(gd);
+        gd._lpSitesHidden = false;  // the server's traces are all shown
         // (below zero for a chart whose plot sits closer to its title, as the Pilot page's map)
         gd._lpKeep.topExtra = Math.max(-GAP, gd._lpKeep.marginT - serverTitleHeight(gd) - GAP);
         gd._lpW = null;
@@ -407,7 +410,9 @@ export default function(component) {
           ? lines.join('<br>') : wrap(text, Math.max(8, Math.floor(room / EM)));
       };
       const title = fitted(keep.title, keep.titleLines, keep.size);
-      const sub = keep.sub ? fitted(keep.sub, keep.subLines, keep.subSize) : '';
+      const subNarrow = w < NARROW && keep.narrow && keep.narrow.sub_narrow;  // a phone's own subtitle
+      const sub = subNarrow ? fitted(subNarrow, null, keep.subSize)
+        : keep.sub ? fitted(keep.sub, keep.subLines, keep.subSize) : '';
       const lines = title.split('<br>').length, subLines = sub ? sub.split('<br>').length : 0;
       // as style.title_height: a multi-line title's first baseline sits at its pad
       const padT = lines > 1 ? keep.pad + Math.round(0.75 * keep.size) : keep.pad;
@@ -415,7 +420,7 @@ export default function(component) {
       const h = first + (lines - 1) * keep.size * LINE + 0.3 * keep.size
                 + (sub ? 0.3 * keep.size + keep.subSize * (1 + (subLines - 1) * LINE) : 0);
       u['title.text'] = keep.bold ? `<b>${title}</b>` : title;
-      if (keep.sub) u['title.subtitle.text'] = sub;
+      if (keep.sub || subNarrow) u['title.subtitle.text'] = sub;
       u['title.pad.t'] = padT;
       u['margin.t'] = Math.round(h + GAP + keep.topExtra);
     }
@@ -491,6 +496,17 @@ export default function(component) {
       const idx = [], texts = [];
       hint.short_text.forEach((t, i) => { if (t) { idx.push(i); texts.push(narrow ? t : keep.texts[i]); } });
       if (idx.length) window.Plotly.restyle(gd, {text: texts}, idx).catch(() => {});
+    }
+    if (hint.sites && keep.siteSizes) {  // a map's site dots: sized for a phone, hidden there if too many
+      const st = hint.sites, idx = st.dots.concat(st.halos);
+      const sizes = idx.map(i => narrow ? (st.dots.includes(i) ? st.size : st.halo) : keep.siteSizes[i]);
+      const upd = {};
+      if (idx.some((i, k) => (gd.data[i].marker || {}).size !== sizes[k])) upd['marker.size'] = sizes;
+      if (st.hide && Boolean(gd._lpSitesHidden) !== narrow) {  // a tap on the legend shows them
+        upd.visible = idx.map(() => narrow ? 'legendonly' : true);
+        gd._lpSitesHidden = narrow;
+      }
+      if (Object.keys(upd).length) window.Plotly.restyle(gd, upd, idx).catch(() => {});
     }
     if (hint.x_last && keep.xcats) {
       const n = keep.xcats, k = hint.x_last;
