@@ -51,7 +51,7 @@ found: tuple[str, ...] = ()
 if story_parts.pilots_chosen(story):  # only some pilots get a slide: any other by name
     with st.sidebar:
         found = ui.find_pilot(view, "the slides", key=FIND_KEY, on_change=_found,
-                              all_named_max=story_parts.figures.SLIDE_ROWS_MAX,
+                              all_named_max=story_parts.figures.SLIDE_ROWS_MAX, bind=False,
                               named=f"the {story_parts.PILOT_SLIDE_ENDS} lowest and highest by income "
                                     "against the living income have slides")
         st.caption(story_parts.pilot_choice(story, found))

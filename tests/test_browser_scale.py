@@ -181,8 +181,18 @@ def test_the_presentation_gives_slides_to_the_ranking_ends_and_finds_any_other_p
         text = main.inner_text()
         assert f"{middle['name']} ({middle['pilot_id']})" in text and "of 16" in text
         assert f"#{len(ranked) // 2 + 1} of {len(ranked)} pilots" in rank
-        page.wait_for_function("() => location.search.includes('find=')")
+        page.wait_for_function("() => ['find=', 'slide=11'].every(p => location.search.includes(p))")
         bs.screenshot(page, f"scale_{N}_presentation_found_1440x900")
+        # the link, pasted into a new window, opens the same slide with the pilot picked
+        link = page.url
+        other = bs.new_offline_page(b, blocked, 1440, 900)
+        try:
+            other.goto(link)
+            bs.wait_for_app(other)
+            other.locator("[data-testid='stMain']").get_by_text(rank).wait_for()
+            assert "Slide 11 of 16" in other.locator("[data-testid='stMain']").inner_text()
+        finally:
+            other.context.close()
     finally:
         page.context.close()
 

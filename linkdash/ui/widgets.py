@@ -350,14 +350,22 @@ def not_reporting(silent: pd.DataFrame, quarter: str) -> None:
                                 "country_name": "Country", "last_reported": "Last report"})
 
 
+def find_label(names: dict, pilot_id: str) -> str:
+    """A pilot as "Find a pilot" shows it and the URL holds it: ``Kenya dairy cows (KEN-DAIRY)``."""
+    return f"{names.get(pilot_id) or pilot_id} ({pilot_id})"
+
+
 def find_pilot(portfolio: Portfolio, what: str = "the charts below", key: str = "find",
                on_change=None, *, all_named_max: int | None = None,
-               named: str | None = None) -> tuple[str, ...]:
+               named: str | None = None, bind: bool = True) -> tuple[str, ...]:
     """"Find a pilot" for rankings that name only the ends of the list (beyond
     ``all_named_max`` pilots, by default ``charts.ALL_PILOTS_MAX``): a picker kept in the
     URL (``?find=KEN-DAIRY``); the chosen pilot is added to every ranking it is passed to.
     Nothing is shown for fewer pilots (every pilot is named then). ``named``: which
-    pilots are named without it (the ends of the ranking). Returns the chosen ids."""
+    pilots are named without it (the ends of the ranking). ``bind`` False: the server
+    writes the URL itself (a page that writes other parameters in the same run as the
+    pick: Streamlit's own binding can lose the race and the pick drop out of the URL).
+    Returns the chosen ids."""
     from linkdash import charts
 
     p = portfolio.pilots
@@ -365,12 +373,24 @@ def find_pilot(portfolio: Portfolio, what: str = "the charts below", key: str = 
         return ()
     ids = sorted(p["pilot_id"].dropna().astype(str))
     names = dict(zip(p["pilot_id"], p["pilot_name"]))
-    label = lambda i: f"{names.get(i) or i} ({i})"  # noqa: E731 - what the URL holds too
+    label = lambda i: find_label(names, i)  # noqa: E731 - what the URL holds too
     check_link(key, [label(i) for i in ids], "pilot", f"no pilot is picked out in {what}")
     named = named or f"they name the lowest and highest {charts.RANK_ENDS}"
-    chosen = st.selectbox(f"Find a pilot in {what} ({len(ids):,} pilots; {named})", ids, index=None,
-                          key=key, bind="query-params", placeholder="Type a pilot's name or id",
-                          format_func=label, on_change=on_change)
+    url: dict = dict(index=None, bind="query-params")
+    if not bind:
+        url = {}
+        if key not in st.session_state:  # from the link, once; then the picker's own state
+            st.session_state[key] = {label(i): i for i in ids}.get(str(st.query_params.get(key)))
+    chosen = st.selectbox(f"Find a pilot in {what} ({len(ids):,} pilots; {named})", ids, key=key,
+                          placeholder="Type a pilot's name or id", format_func=label,
+                          on_change=on_change, **url)
+    if not bind:
+        wanted = label(chosen) if chosen else None
+        if st.query_params.get(key) != wanted:
+            if wanted:
+                st.query_params[key] = wanted
+            elif key in st.query_params:
+                del st.query_params[key]
     return (chosen,) if chosen else ()
 
 
